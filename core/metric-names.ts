@@ -1,0 +1,38 @@
+/**
+ * Names of every metric the platform exports, in one place, so the API, workers and operator that
+ * export them and the alerts, dashboards and autoscaler that read them cannot drift apart.
+ * HTTP names follow OpenTelemetry's semantic conventions as exported to Prometheus.
+ */
+export const METRIC = {
+  // API (HTTP semantic conventions)
+  httpServerDuration: 'http_server_request_duration_seconds',
+  httpServerActiveRequests: 'http_server_active_requests',
+  // API internals
+  cacheRequests: 'passplatform_cache_requests_total',
+  rateLimited: 'passplatform_rate_limited_total',
+  dbPoolConnections: 'passplatform_db_pool_connections',
+  dbPoolMax: 'passplatform_db_pool_max_connections',
+  dbClientOperationDuration: 'db_client_operation_duration_seconds',
+  dbReplicaLag: 'passplatform_db_replica_lag_seconds',
+  dbReplicaHealthy: 'passplatform_db_replica_healthy',
+  passVerifications: 'passplatform_pass_verifications_total',
+  accessLogBuffer: 'passplatform_access_log_buffer_size',
+  // Workers
+  queueJobs: 'passplatform_queue_jobs',
+  queueOldestWaitingAge: 'passplatform_queue_oldest_waiting_age_seconds',
+  jobDuration: 'passplatform_job_duration_seconds',
+  jobsProcessed: 'passplatform_jobs_total',
+  // Operator
+  reconcileTotal: 'passplatform_operator_reconcile_total',
+  reconcileDuration: 'passplatform_operator_reconcile_duration_seconds',
+  operatorIsLeader: 'passplatform_operator_is_leader',
+  desiredReplicas: 'passplatform_operator_desired_replicas',
+  scalingDecisions: 'passplatform_operator_scaling_decisions_total',
+  autoscalerLastRun: 'passplatform_operator_autoscaler_last_run_timestamp_seconds',
+  costSpendRate: 'passplatform_cost_spend_rate_per_hour',
+  costMonthToDate: 'passplatform_cost_month_to_date',
+  costMonthProjection: 'passplatform_cost_month_projection',
+  costBudget: 'passplatform_cost_monthly_budget',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];

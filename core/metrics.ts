@@ -1,0 +1,27 @@
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { METRIC } from './metric-names.js';
+import { LATENCY_BUCKETS_SECONDS } from './sla.js';
+
+/**
+ * One prom-client registry per process component. Metrics go through prom-client only
+ * (OpenTelemetry is used for traces), so no series is exported twice.
+ */
+export function createRegistry(component: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ component });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** The HTTP server latency histogram, labelled as OpenTelemetry's semantic conventions name it. */
+export function createHttpDurationHistogram(registry: Registry): Histogram<HttpLabel> {
+  return new Histogram({
+    name: METRIC.httpServerDuration,
+    help: 'Duration of HTTP server requests, by route and SLA class.',
+    labelNames: ['http_request_method', 'http_route', 'http_response_status_code', 'sla_class'] as const,
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+}
+
+export type HttpLabel = 'http_request_method' | 'http_route' | 'http_response_status_code' | 'sla_class';

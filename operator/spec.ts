@@ -1,0 +1,216 @@
+/**
+ * The `PassPlatform` custom resource as TypeScript types, with the defaults every omitted field
+ * takes. The CRD's OpenAPI schema (built in `cdk8s/`) mirrors these types; the reconcile, the
+ * autoscaler and the cost reports read them. SLA and alert defaults come from the SLA catalog.
+ */
+import { ALERT_THRESHOLDS, COST_REFERENCE, SLA_CLASSES, type SlaClass } from '../core/sla.js';
+
+export const API_GROUP = 'passplatform.io';
+export const API_VERSION = 'v1alpha1';
+export const KIND = 'PassPlatform';
+export const PLURAL = 'passplatforms';
+
+/** Every component the operator scales and prices; the same names label metrics, decisions and cost lines. */
+export const COMPONENTS = ['api', 'worker-uploads', 'worker-reports', 'postgres-replicas', 'redis-shards'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export const WORKER_QUEUES = ['uploads', 'reports'] as const;
+export type WorkerQueue = (typeof WORKER_QUEUES)[number];
+
+export interface Resources {
+  /** Kubernetes quantity, e.g. "500m". */
+  cpu: string;
+  /** Kubernetes quantity, e.g. "512Mi". */
+  memory: string;
+}
+
+export interface ReplicaRange {
+  minReplicas: number;
+  maxReplicas: number;
+}
+
+export interface ApiSpec extends ReplicaRange {
+  resources: Resources;
+}
+
+export interface WorkerSpec extends ReplicaRange {
+  resources: Resources;
+  /** Jobs one worker pod runs at once. */
+  concurrency: number;
+}
+
+export interface ManagedDatabaseSpec {
+  /** Read replicas beside the primary: CloudNativePG `instances` = 1 + replicas. */
+  readReplicas: ReplicaRange;
+  storage: string;
+  resources: Resources;
+  /** Postgres major version of the CloudNativePG image. */
+  postgresVersion: number;
+}
+
+export interface ExternalDatabaseSpec {
+  /** Secret with key `uri` for the primary. */
+  primarySecretName: string;
+  /** Secret with key `uris`: comma-separated read replica URIs (optional). */
+  replicasSecretName?: string;
+}
+
+export interface DatabaseSpec {
+  mode: 'managed' | 'external';
+  managed?: ManagedDatabaseSpec;
+  external?: ExternalDatabaseSpec;
+}
+
+export interface ManagedRedisSpec {
+  shards: ReplicaRange;
+  replicasPerShard: number;
+  resources: Resources;
+  storage: string;
+}
+
+export interface ExternalRedisSpec {
+  /** Secret with key `url` (single node) or `nodes` (comma-separated cluster seeds). */
+  secretName: string;
+}
+
+export interface RedisSpec {
+  mode: 'managed' | 'external';
+  managed?: ManagedRedisSpec;
+  external?: ExternalRedisSpec;
+}
+
+/** p95 latency target per SLA class, in seconds. */
+export type SlaSpec = Record<SlaClass, number>;
+
+export interface AlertThresholdSpec {
+  criticalLatencyP95Seconds: number;
+  warningLatencyP95Seconds: number;
+  criticalErrorRatio: number;
+  warningErrorRatio: number;
+  criticalDbConnectionsRatio: number;
+  warningDbConnectionsRatio: number;
+  criticalMemoryRatio: number;
+  warningMemoryRatio: number;
+  warningCpuRatio: number;
+  criticalDiskFreeRatio: number;
+  latencyIncreaseRatio: number;
+  throughputDecreaseRatio: number;
+  cacheHitRatioMin: number;
+}
+
+export interface AutoscalingSpec {
+  enabled: boolean;
+  prometheusUrl: string;
+  intervalSeconds: number;
+  /** How long load must stay low before a component is scaled down. */
+  scaleDownStabilizationSeconds: number;
+  /** Target utilisation a component is sized for (headroom = 1 - this). */
+  targetUtilization: number;
+  /** Scale ahead of load seen at the same time of day / week before. */
+  predictive: boolean;
+}
+
+export interface PriceSpec {
+  currency: string;
+  /** Pods: price per vCPU-hour and per GiB-hour of requested resources. */
+  vcpuHour: number;
+  gibHour: number;
+  /** Postgres and Redis nodes are priced per instance-hour. */
+  postgresInstanceHour: number;
+  redisNodeHour: number;
+  storageGibMonth: number;
+  /** Optional monthly budget; the operator alerts when the month-end projection exceeds it. */
+  monthlyBudget?: number;
+}
+
+export interface PassPlatformSpec {
+  image: string;
+  version: string;
+  api: ApiSpec;
+  workers: Record<WorkerQueue, WorkerSpec>;
+  database: DatabaseSpec;
+  redis: RedisSpec;
+  sla: SlaSpec;
+  alerts: AlertThresholdSpec;
+  autoscaling: AutoscalingSpec;
+  cost: PriceSpec;
+}
+
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** One autoscaling decision, as kept (bounded) in status and emitted as an Event. */
+export interface ScalingDecisionRecord {
+  component: Component;
+  from: number;
+  to: number;
+  reason: string;
+  /** The signal values the decision was based on. */
+  signals: Record<string, number>;
+  time: string;
+}
+
+export interface PassPlatformStatus {
+  phase?: 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Deleting';
+  observedGeneration?: number;
+  conditions?: Condition[];
+  replicas?: Partial<Record<Component, number>>;
+  /** "Met" when every SLA class is inside its target, else the classes that are not. */
+  slaState?: string;
+  decisions?: ScalingDecisionRecord[];
+}
+
+/**
+ * Default prices, derived from the seed's fixed fleet: an application server (4 vCPU, 8 GiB) is
+ * $120/month, split so one GiB-hour costs an eighth of a vCPU-hour; the database server is
+ * $320/month; each of the 3 Redis nodes $60/month; 730 hours a month.
+ */
+const HOURS = COST_REFERENCE.hoursPerMonth;
+const APP_SERVER_HOUR = COST_REFERENCE.monthlyFixedFleet.applicationServers.monthly / 4 / HOURS;
+const VCPU_HOUR = APP_SERVER_HOUR / (4 + 8 / 8);
+
+export const DEFAULT_PRICES: PriceSpec = {
+  currency: COST_REFERENCE.currency,
+  vcpuHour: VCPU_HOUR,
+  gibHour: VCPU_HOUR / 8,
+  postgresInstanceHour: COST_REFERENCE.monthlyFixedFleet.databaseServer.monthly / HOURS,
+  redisNodeHour: COST_REFERENCE.monthlyFixedFleet.redisCluster.monthly / 3 / HOURS,
+  storageGibMonth: 0.1,
+};
+
+export const DEFAULT_SLA: SlaSpec = Object.fromEntries(
+  Object.entries(SLA_CLASSES).map(([name, c]) => [name, c.p95Seconds]),
+) as SlaSpec;
+
+export const DEFAULT_ALERTS: AlertThresholdSpec = {
+  criticalLatencyP95Seconds: ALERT_THRESHOLDS.critical.latencyP95Seconds.value,
+  warningLatencyP95Seconds: ALERT_THRESHOLDS.warning.latencyP95Seconds.value,
+  criticalErrorRatio: ALERT_THRESHOLDS.critical.errorRatio.value,
+  warningErrorRatio: ALERT_THRESHOLDS.warning.errorRatio.value,
+  criticalDbConnectionsRatio: ALERT_THRESHOLDS.critical.dbConnectionsRatio.value,
+  warningDbConnectionsRatio: ALERT_THRESHOLDS.warning.dbConnectionsRatio.value,
+  criticalMemoryRatio: ALERT_THRESHOLDS.critical.memoryRatio.value,
+  warningMemoryRatio: ALERT_THRESHOLDS.warning.memoryRatio.value,
+  warningCpuRatio: ALERT_THRESHOLDS.warning.cpuRatio.value,
+  criticalDiskFreeRatio: ALERT_THRESHOLDS.critical.diskFreeRatio.value,
+  latencyIncreaseRatio: ALERT_THRESHOLDS.degradation.latencyIncreaseRatio.value,
+  throughputDecreaseRatio: ALERT_THRESHOLDS.degradation.throughputDecreaseRatio.value,
+  cacheHitRatioMin: ALERT_THRESHOLDS.degradation.cacheHitRatioMin.value,
+};
+
+export const DEFAULT_AUTOSCALING: AutoscalingSpec = {
+  enabled: true,
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+  intervalSeconds: 15,
+  scaleDownStabilizationSeconds: 300,
+  targetUtilization: 0.7,
+  predictive: true,
+};

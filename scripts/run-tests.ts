@@ -1,0 +1,42 @@
+/**
+ * Runs the test files with Node's own test runner (through tsx, so TypeScript runs as is).
+ * `npm test` runs every `*.test.ts`; `npm test -- api operator/autoscaler` runs those under the given paths.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const ROOTS = ['core', 'api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'scripts', 'testing', 'simulator'];
+const SKIP = new Set(['node_modules', '.data', 'dist', '.git']);
+
+function findTests(dir: string, into: string[]): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return into;
+  }
+  for (const name of entries) {
+    if (SKIP.has(name)) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, into);
+    else if (name.endsWith('.test.ts')) into.push(path);
+  }
+  return into;
+}
+
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const all = ROOTS.flatMap((root) => findTests(root, [])).sort();
+const files = filters.length ? all.filter((f) => filters.some((p) => f.startsWith(p) || f.includes(p))) : all;
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files.map((f) => relative('.', f))],
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
+);
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
