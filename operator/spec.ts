@@ -214,3 +214,14 @@ export const DEFAULT_AUTOSCALING: AutoscalingSpec = {
   targetUtilization: 0.7,
   predictive: true,
 };
+
+/**
+ * A change in a component's replica count; the count holds until the next change of the same
+ * component. The operator records these durably; the cost reports and the simulator read them.
+ */
+export interface ReplicaChange {
+  component: Component;
+  /** Epoch milliseconds. */
+  at: number;
+  replicas: number;
+}
