@@ -17,6 +17,17 @@ export const METRIC = {
   dbReplicaHealthy: 'passplatform_db_replica_healthy',
   passVerifications: 'passplatform_pass_verifications_total',
   accessLogBuffer: 'passplatform_access_log_buffer_size',
+  // Every process (prom-client default metrics, plus the limits they are judged against)
+  processResidentMemory: 'process_resident_memory_bytes',
+  processCpuSeconds: 'process_cpu_seconds_total',
+  eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
+  /** The container's memory limit (cgroup memory.max); not exported when there is none. */
+  processMemoryLimit: 'passplatform_process_memory_limit_bytes',
+  /** The container's CPU limit in cores (cgroup cpu.max); not exported when there is none. */
+  processCpuLimit: 'passplatform_process_cpu_limit_cores',
+  /** Free and total bytes of a data volume (label `volume`, e.g. `uploads`). */
+  volumeFreeBytes: 'passplatform_volume_free_bytes',
+  volumeSizeBytes: 'passplatform_volume_size_bytes',
   // Workers
   queueJobs: 'passplatform_queue_jobs',
   queueOldestWaitingAge: 'passplatform_queue_oldest_waiting_age_seconds',
