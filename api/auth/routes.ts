@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { AppDeps } from '../context.js';
+import { unauthorized } from '../errors.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import { verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { authUserOf, findUserByEmail, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
+
+const LoginBody = z.object({
+  email: z.email().max(254),
+  password: z.string().min(1).max(1024),
+});
+
+const RefreshBody = z.object({ refreshToken: z.string().min(20).max(200) });
+
+function publicUser(user: UserRow) {
+  return { id: user.id, email: user.email, role: user.role, displayName: user.display_name, studentRef: user.student_ref };
+}
+
+async function tokenPair(deps: AppDeps, user: UserRow, sessionId: string, refreshToken: string) {
+  const token = await deps.tokens.signAccess(authUserOf(user, sessionId));
+  return { token, refreshToken, tokenType: 'Bearer', expiresIn: deps.tokens.accessTtlSeconds, user: publicUser(user) };
+}
+
+export function authRoutes(deps: AppDeps): AnyRoute[] {
+  const authLimit = deps.rateLimits.middleware('auth');
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/auth/login',
+      summary: 'Exchange e-mail and password for an access token and a refresh token',
+      tag: 'auth',
+      access: 'public',
+      sla: 'auth',
+      before: [authLimit],
+      body: LoginBody,
+      responses: { 200: 'Token pair and user', 401: 'Wrong credentials', 429: 'Too many attempts' },
+      async handler(ctx, { body }) {
+        await deps.rateLimits.assertAccountNotLocked(body.email);
+        const user = await findUserByEmail(deps.db.primary, body.email);
+        const valid = user && !user.disabled_at ? await verifyPassword(user.password_hash, body.password) : (await verifyAgainstDummy(body.password), false);
+        if (!user || !valid) {
+          await deps.rateLimits.recordLoginFailure(body.email);
+          throw unauthorized('The e-mail or password is wrong.', 'INVALID_CREDENTIALS');
+        }
+        await deps.rateLimits.clearLoginFailures(body.email);
+        const session = await startSession(deps.db.primary, user, deps.config.REFRESH_TOKEN_TTL_SECONDS);
+        ctx.set('Cache-Control', 'no-store');
+        return { data: await tokenPair(deps, user, session.sessionId, session.refreshToken) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/refresh',
+      summary: 'Spend a refresh token for a new token pair (rotation; reuse revokes the session)',
+      tag: 'auth',
+      access: 'public',
+      sla: 'auth',
+      before: [authLimit],
+      body: RefreshBody,
+      responses: { 200: 'New token pair', 401: 'Invalid, expired, revoked or reused refresh token' },
+      async handler(ctx, { body }) {
+        const rotated = await rotateRefreshToken(deps.db.primary, body.refreshToken, deps.config.REFRESH_TOKEN_TTL_SECONDS, ctx.state.requestId);
+        ctx.set('Cache-Control', 'no-store');
+        return { data: await tokenPair(deps, rotated.user, rotated.sessionId, rotated.refreshToken) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/auth/logout',
+      summary: 'End the current session: its refresh tokens stop working',
+      tag: 'auth',
+      access: ['admin', 'staff', 'security', 'student'],
+      sla: 'auth',
+      responses: { 204: 'Logged out' },
+      async handler(ctx, { user }) {
+        if (user) await revokeSession(deps.db.primary, user.id, user.sessionId);
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/auth/me',
+      summary: 'The calling user',
+      tag: 'auth',
+      access: ['admin', 'staff', 'security', 'student'],
+      sla: 'auth',
+      async handler(_ctx, { user }) {
+        const row = user ? await deps.db.primary<UserRow>('users').where({ id: user.id }).first() : undefined;
+        if (!row) throw unauthorized();
+        return { data: publicUser(row) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,95 @@
+/**
+ * Login sessions as refresh-token families. Each refresh spends its token and issues the next in
+ * the same family; presenting a spent token again means it was stolen (or replayed), so the whole
+ * family is revoked and both the thief and the owner must log in again.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { audit } from '../audit.js';
+import type { AuthUser, Role } from '../context.js';
+import { AppError, unauthorized } from '../errors.js';
+import { hashRefreshToken, newRefreshToken } from './tokens.js';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string;
+  role: Role;
+  display_name: string;
+  student_ref: string | null;
+  disabled_at: Date | null;
+}
+
+interface RefreshRow {
+  id: string;
+  user_id: string;
+  family_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export function findUserByEmail(db: Knex, email: string): Promise<UserRow | undefined> {
+  return db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
+}
+
+export function authUserOf(user: UserRow, sessionId: string): AuthUser {
+  return { id: user.id, role: user.role, studentRef: user.student_ref, sessionId };
+}
+
+async function insertRefreshToken(db: Knex | Knex.Transaction, userId: string, familyId: string, ttlSeconds: number): Promise<string> {
+  const token = newRefreshToken();
+  await db('refresh_tokens').insert({
+    user_id: userId,
+    family_id: familyId,
+    token_hash: hashRefreshToken(token),
+    expires_at: new Date(Date.now() + ttlSeconds * 1000),
+  });
+  return token;
+}
+
+/** Starts a new session (refresh-token family) for a user who has just proven their password. */
+export async function startSession(db: Knex, user: UserRow, ttlSeconds: number): Promise<{ sessionId: string; refreshToken: string }> {
+  const sessionId = randomUUID();
+  const refreshToken = await insertRefreshToken(db, user.id, sessionId, ttlSeconds);
+  return { sessionId, refreshToken };
+}
+
+/** Spends a refresh token and issues its successor; detects reuse and revokes the family. */
+export async function rotateRefreshToken(
+  db: Knex,
+  presented: string,
+  ttlSeconds: number,
+  requestId: string,
+): Promise<{ user: UserRow; sessionId: string; refreshToken: string }> {
+  const outcome = await db.transaction(async (trx) => {
+    const row = (await trx('refresh_tokens').where({ token_hash: hashRefreshToken(presented) }).forUpdate().first()) as RefreshRow | undefined;
+    if (!row) return { error: unauthorized('The refresh token is not valid.', 'INVALID_REFRESH_TOKEN') };
+    if (row.revoked_at) return { error: unauthorized('This session has been revoked; log in again.', 'SESSION_REVOKED') };
+    if (row.used_at) {
+      await trx('refresh_tokens').where({ family_id: row.family_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
+      await audit(trx, {
+        actorId: row.user_id,
+        eventType: 'auth.refresh_token_reused',
+        entityType: 'session',
+        entityId: row.family_id,
+        requestId,
+      });
+      return { error: unauthorized('This refresh token was already used; the session is revoked.', 'REFRESH_TOKEN_REUSED') };
+    }
+    if (row.expires_at.getTime() <= Date.now()) return { error: unauthorized('The refresh token has expired.', 'REFRESH_TOKEN_EXPIRED') };
+    const user = await trx<UserRow>('users').where({ id: row.user_id }).first();
+    if (!user || user.disabled_at) return { error: unauthorized('The account is disabled.', 'ACCOUNT_DISABLED') };
+    await trx('refresh_tokens').where({ id: row.id }).update({ used_at: trx.fn.now() });
+    const refreshToken = await insertRefreshToken(trx, user.id, row.family_id, ttlSeconds);
+    return { user, sessionId: row.family_id, refreshToken };
+  });
+  // The revocation above must commit even though the caller is refused, hence the error is thrown here.
+  if ('error' in outcome) throw outcome.error as AppError;
+  return outcome;
+}
+
+/** Ends a session: every token of the family is revoked. */
+export async function revokeSession(db: Knex, userId: string, sessionId: string): Promise<void> {
+  await db('refresh_tokens').where({ family_id: sessionId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+}

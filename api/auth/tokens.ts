@@ -1,0 +1,65 @@
+/**
+ * Short-lived access tokens (JWT, HS256, via jose) and opaque refresh tokens. Only a SHA-256 hash
+ * of a refresh token is stored, so a database leak does not leak usable tokens.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { ROLES, type AuthUser } from '../context.js';
+import { unauthorized } from '../errors.js';
+
+const ClaimsSchema = z.object({
+  sub: z.string().uuid(),
+  role: z.enum(ROLES),
+  sref: z.string().uuid().nullable(),
+  sid: z.string().uuid(),
+});
+
+export interface TokenOptions {
+  secret: string;
+  issuer: string;
+  accessTtlSeconds: number;
+}
+
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(private readonly options: TokenOptions) {
+    this.key = new TextEncoder().encode(options.secret);
+  }
+
+  get accessTtlSeconds(): number {
+    return this.options.accessTtlSeconds;
+  }
+
+  async signAccess(user: AuthUser): Promise<string> {
+    return new SignJWT({ role: user.role, sref: user.studentRef, sid: user.sessionId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer(this.options.issuer)
+      .setIssuedAt()
+      .setExpirationTime(`${this.options.accessTtlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Verifies signature, issuer and expiry; throws a 401 AppError otherwise. */
+  async verifyAccess(token: string): Promise<AuthUser> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: this.options.issuer, algorithms: ['HS256'] });
+      const claims = ClaimsSchema.parse(payload);
+      return { id: claims.sub, role: claims.role, studentRef: claims.sref, sessionId: claims.sid };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw unauthorized('The access token has expired.', 'TOKEN_EXPIRED');
+      throw unauthorized('The access token is not valid.', 'INVALID_TOKEN');
+    }
+  }
+}
+
+/** A new opaque refresh token: 256 random bits, URL-safe. */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

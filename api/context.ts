@@ -1,0 +1,46 @@
+import type { Context, ParameterizedContext } from 'koa';
+import type { Registry } from 'prom-client';
+import type { Config } from '../core/config.js';
+import type { Database } from '../core/db.js';
+import type { Logger } from '../core/logger.js';
+import type { RedisClient } from '../core/redis.js';
+import type { TwoLevelCache } from './cache/two-level-cache.js';
+import type { RateLimits } from './middleware/rate-limit.js';
+import type { ReadYourWrites } from './read-your-writes.js';
+import type { TokenService } from './auth/tokens.js';
+
+export const ROLES = ['admin', 'staff', 'security', 'student'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface AuthUser {
+  id: string;
+  role: Role;
+  /** The students row a `student` account belongs to. */
+  studentRef: string | null;
+  sessionId: string;
+}
+
+export interface AppState {
+  requestId: string;
+  user?: AuthUser;
+  /** Route template and SLA class, set when a route matches (for metrics and logs). */
+  route?: string;
+  slaClass?: string;
+}
+
+/** Everything a request handler may use; built once per process by `createDeps`. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  redis: RedisClient;
+  cache: TwoLevelCache;
+  tokens: TokenService;
+  rateLimits: RateLimits;
+  readYourWrites: ReadYourWrites;
+  registry: Registry;
+  /** Whether the process is draining (readiness then answers 503). */
+  draining: { value: boolean };
+}
+
+export type AppContext = ParameterizedContext<AppState> & Context;

@@ -1,0 +1,73 @@
+/** Creates (and closes) the process-wide dependencies of the API from configuration. */
+import type { Registry } from 'prom-client';
+import type { Config } from '../core/config.js';
+import { Database } from '../core/db.js';
+import type { Logger } from '../core/logger.js';
+import { createRegistry } from '../core/metrics.js';
+import { closeRedis, createRedis } from '../core/redis.js';
+import { TokenService } from './auth/tokens.js';
+import { TwoLevelCache } from './cache/two-level-cache.js';
+import type { AppDeps } from './context.js';
+import { RateLimits } from './middleware/rate-limit.js';
+import { ReadYourWrites } from './read-your-writes.js';
+
+export interface ApiResources extends AppDeps {
+  close(): Promise<void>;
+}
+
+export async function createDeps(config: Config, logger: Logger, registry: Registry = createRegistry('api')): Promise<ApiResources> {
+  const db = new Database({
+    primaryUrl: config.DATABASE_URL,
+    replicaUrls: config.DATABASE_REPLICA_URLS,
+    poolMax: config.DATABASE_POOL_MAX,
+    maxReplicaLagMs: config.REPLICA_MAX_LAG_MS,
+    replicaCheckIntervalMs: config.REPLICA_CHECK_INTERVAL_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    logger,
+    registry,
+  });
+  db.startReplicaMonitor();
+  const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, failFast: true };
+  const redis = createRedis({ ...redisOptions, connectionName: 'api' });
+  const subscriber = createRedis({ ...redisOptions, connectionName: 'api-sub', failFast: false, maxRetriesPerRequest: null });
+  // Without an error listener ioredis would crash the process when Redis goes away; we degrade instead.
+  for (const client of [redis, subscriber]) client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  const cache = new TwoLevelCache({
+    redis,
+    subscriber,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    localMaxEntries: config.CACHE_LOCAL_MAX_ENTRIES,
+    localTtlMs: config.CACHE_LOCAL_TTL_MS,
+    defaultTtlSeconds: config.CACHE_TTL_SECONDS,
+    registry,
+    logger,
+  });
+  await cache.start().catch((err: Error) => logger.warn({ err: err.message }, 'cache invalidation channel unavailable; will retry'));
+  const rateLimits = new RateLimits({
+    redis,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    authPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    loginFailuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+    registry,
+  });
+  const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);
+  const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    cache,
+    tokens,
+    rateLimits,
+    readYourWrites,
+    registry,
+    draining: { value: false },
+    async close() {
+      // Each resource closes on its own so one failure does not leave the others open.
+      await Promise.allSettled([db.close(), closeRedis(redis), closeRedis(subscriber)]);
+    },
+  };
+}

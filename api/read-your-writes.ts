@@ -1,0 +1,57 @@
+/**
+ * Read-your-writes across API pods: after a caller writes, their reads go to the primary for a
+ * short window, so they never read their own change from a replica that has not replayed it yet.
+ * The marker lives in Redis (any pod may serve the next request) with an in-process copy; if Redis
+ * cannot answer, reads go to the primary, which is always correct.
+ */
+import type { Next } from 'koa';
+import type { RedisClient } from '../core/redis.js';
+import type { AppContext } from './context.js';
+
+export class ReadYourWrites {
+  private readonly local = new Map<string, number>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keyPrefix: string,
+    private readonly windowMs: number,
+    private readonly replicasConfigured: boolean,
+  ) {}
+
+  async markWrite(userId: string): Promise<void> {
+    if (!this.replicasConfigured) return;
+    this.local.set(userId, Date.now() + this.windowMs);
+    if (this.local.size > 50_000) this.pruneLocal();
+    await this.redis.set(this.key(userId), '1', 'PX', this.windowMs).catch(() => undefined);
+  }
+
+  /** Whether reads for this caller must go to the primary. */
+  async mustReadPrimary(userId: string | undefined): Promise<boolean> {
+    if (!this.replicasConfigured || !userId) return false;
+    const until = this.local.get(userId);
+    if (until && until > Date.now()) return true;
+    try {
+      return (await this.redis.exists(this.key(userId))) === 1;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Marks the caller after every successful write request. */
+  middleware() {
+    return async (ctx: AppContext, next: Next) => {
+      await next();
+      const user = ctx.state.user;
+      if (user && ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.status < 400) await this.markWrite(user.id);
+    };
+  }
+
+  private key(userId: string): string {
+    return `${this.keyPrefix}ryw:${userId}`;
+  }
+
+  private pruneLocal(): void {
+    const now = Date.now();
+    for (const [id, until] of this.local) if (until <= now) this.local.delete(id);
+  }
+}

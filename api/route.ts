@@ -1,0 +1,106 @@
+/**
+ * Routes are declared as data: method, path, who may call it, its SLA class and zod schemas for
+ * params, query and body. `mountRoutes` turns the declarations into @koa/router handlers with
+ * authentication, authorisation and validation in front, and the OpenAPI document is generated
+ * from the same declarations, so a route cannot exist without a stated access rule.
+ */
+import type Router from '@koa/router';
+import type { Next } from 'koa';
+import { z } from 'zod';
+import type { SlaLabel } from '../core/sla.js';
+import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
+import { forbidden, validationFailed } from './errors.js';
+import { authenticate } from './middleware/authenticate.js';
+
+export type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
+
+/** `public` routes need no token; any other value lists the roles allowed. */
+export type Access = 'public' | readonly Role[];
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  user: AuthUser | undefined;
+}
+
+/** What a handler returns: data for the envelope, or nothing when it wrote `ctx.body` itself. */
+export interface Reply {
+  status?: number;
+  data: unknown;
+  pagination?: { nextCursor: string | null };
+}
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  sla: SlaLabel;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  /** Extra middleware run after authorisation and before validation (e.g. a stricter rate limit). */
+  before?: ((ctx: AppContext, next: Next) => Promise<void>)[];
+  /** Response description for the OpenAPI document. */
+  responses?: Record<number, string>;
+  handler: (ctx: AppContext, input: RouteInput<P, Q, B>, deps: AppDeps) => Promise<Reply | void>;
+}
+
+/** Declares a route with its input types inferred from the schemas. */
+export function defineRoute<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+// Routes of different input types live in one list; their handlers only ever see their own input.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteSpec<any, any, any>;
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw validationFailed(
+      result.error.issues.map((issue) => ({ in: where, path: issue.path.join('.'), message: issue.message, code: issue.code })),
+    );
+  }
+  return result.data;
+}
+
+function authorize(access: Access) {
+  return async (ctx: AppContext, next: Next) => {
+    if (access === 'public') return next();
+    const user = ctx.state.user;
+    if (!user || !access.includes(user.role)) throw forbidden();
+    return next();
+  };
+}
+
+export function mountRoutes(router: Router<AppContext['state'], AppContext>, routes: AnyRoute[], deps: AppDeps): void {
+  for (const route of routes) {
+    const middleware = [
+      async (ctx: AppContext, next: Next) => {
+        ctx.state.route = route.path;
+        ctx.state.slaClass = route.sla;
+        return next();
+      },
+      ...(route.access === 'public' ? [] : [authenticate(deps)]),
+      authorize(route.access),
+      ...(route.before ?? []),
+      async (ctx: AppContext) => {
+        const input = {
+          params: parse(route.params, ctx.params, 'params'),
+          query: parse(route.query, ctx.query, 'query'),
+          body: parse(route.body, (ctx.request as { body?: unknown }).body ?? {}, 'body'),
+          user: ctx.state.user,
+        };
+        const reply = await route.handler(ctx, input, deps);
+        if (!reply) return;
+        ctx.status = reply.status ?? 200;
+        ctx.body = reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data };
+      },
+    ];
+    router[route.method](route.path, ...(middleware as Parameters<typeof router.get>[1][]));
+  }
+}

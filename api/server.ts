@@ -1,0 +1,54 @@
+/**
+ * Serves the app over HTTP and shuts down without dropping requests: readiness turns 503 first
+ * (so the Service stops routing here), in-flight requests finish, idle keep-alive connections
+ * close, and only then are the pools closed. A grace limit bounds the wait.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { BuiltApp } from './app.js';
+import type { ApiResources } from './deps.js';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  /** Time between readiness turning 503 and refusing new connections (endpoint propagation). */
+  drainDelayMs?: number;
+  graceMs: number;
+}
+
+export async function serve({ app }: BuiltApp, deps: ApiResources, options: ServeOptions): Promise<RunningServer> {
+  const server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
+  let stopping: Promise<void> | undefined;
+
+  async function stop(): Promise<void> {
+    deps.draining.value = true;
+    if (options.drainDelayMs) await new Promise((r) => setTimeout(r, options.drainDelayMs));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => server.closeAllConnections(), options.graceMs);
+    await closed;
+    clearTimeout(grace);
+    await deps.close();
+  }
+
+  return {
+    server,
+    url,
+    stop: () => (stopping ??= stop()),
+  };
+}

@@ -1,0 +1,163 @@
+import type { AppDeps } from '../context.js';
+import { audit } from '../audit.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { page } from '../pagination.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import {
+  findStudent,
+  insertStudent,
+  listStudents,
+  searchStudents,
+  softDeleteStudent,
+  toPrefixQuery,
+  updateStudent,
+} from './repository.js';
+import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from './schemas.js';
+
+/** Cache namespaces: one entry per student, and search results (retired wholesale on any write). */
+const BY_ID = 'student';
+const SEARCH = 'student-search';
+
+function isUniqueViolation(err: unknown): err is { code: string; constraint?: string } {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+}
+
+function duplicateStudent(err: { constraint?: string }) {
+  const field = err.constraint?.includes('email') ? 'email' : 'studentId';
+  return conflict(`A student with this ${field} already exists.`, 'DUPLICATE_STUDENT', { field });
+}
+
+export function studentRoutes(deps: AppDeps): AnyRoute[] {
+  const { db, cache } = deps;
+
+  async function invalidate(id: string): Promise<void> {
+    await Promise.all([cache.invalidate(BY_ID, id), cache.invalidateNamespace(SEARCH)]);
+  }
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/students/search',
+      summary: 'Ranked prefix full-text search over names, student id, e-mail, programme and status',
+      tag: 'students',
+      access: ['admin', 'staff', 'security'],
+      sla: 'student_queries',
+      query: StudentSearchQuery,
+      async handler(_ctx, { query }) {
+        const tsquery = toPrefixQuery(query.q);
+        if (!tsquery) return { data: { query: query.q, results: [] } };
+        const results = await cache.getOrLoad(SEARCH, `${query.limit}:${tsquery}`, () =>
+          db.read((reader) => searchStudents(reader, tsquery, query.limit)),
+        );
+        return { data: { query: query.q, results } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/students',
+      summary: 'List students, newest first, with filters and cursor pagination',
+      tag: 'students',
+      access: ['admin', 'staff'],
+      sla: 'student_queries',
+      query: StudentListQuery,
+      async handler(_ctx, { query, user }) {
+        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+        const { rows, cursors } = await db.read((reader) => listStudents(reader, query), { fresh });
+        const byId = new Map(rows.map((r, i) => [r.id, cursors[i] ?? []]));
+        const { items, nextCursor } = page(rows, query.limit, (r) => byId.get(r.id) ?? []);
+        return { data: items, pagination: { nextCursor } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/students',
+      summary: 'Create a student',
+      tag: 'students',
+      access: ['admin', 'staff'],
+      sla: 'student_queries',
+      body: StudentCreate,
+      responses: { 201: 'Created', 409: 'Duplicate student id or e-mail' },
+      async handler(ctx, { body, user }) {
+        try {
+          const student = await db.primary.transaction(async (trx) => {
+            const created = await insertStudent(trx, body);
+            await audit(trx, { actorId: user?.id ?? null, eventType: 'student.created', entityType: 'student', entityId: created.id, requestId: ctx.state.requestId });
+            return created;
+          });
+          await cache.invalidateNamespace(SEARCH);
+          ctx.set('Location', `/students/${student.id}`);
+          return { status: 201, data: student };
+        } catch (err) {
+          if (isUniqueViolation(err)) throw duplicateStudent(err);
+          throw err;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/students/:id',
+      summary: 'One student (students may read only their own record)',
+      tag: 'students',
+      access: ['admin', 'staff', 'security', 'student'],
+      sla: 'student_queries',
+      params: StudentIdParams,
+      async handler(_ctx, { params, user }) {
+        if (user?.role === 'student' && user.studentRef !== params.id) throw forbidden('Students may read only their own record.');
+        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+        const student = fresh
+          ? await findStudent(db.primary, params.id)
+          : await cache.getOrLoad(BY_ID, params.id, async () => (await db.read((r) => findStudent(r, params.id))) ?? null);
+        if (!student) throw notFound('Student');
+        return { data: student };
+      },
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/students/:id',
+      summary: 'Update a student',
+      tag: 'students',
+      access: ['admin', 'staff'],
+      sla: 'student_queries',
+      params: StudentIdParams,
+      body: StudentPatch,
+      responses: { 200: 'Updated', 404: 'No such student', 409: 'Duplicate student id or e-mail' },
+      async handler(ctx, { params, body, user }) {
+        try {
+          const student = await db.primary.transaction(async (trx) => {
+            const updated = await updateStudent(trx, params.id, body);
+            if (updated) {
+              await audit(trx, { actorId: user?.id ?? null, eventType: 'student.updated', entityType: 'student', entityId: params.id, details: { fields: Object.keys(body) }, requestId: ctx.state.requestId });
+            }
+            return updated;
+          });
+          if (!student) throw notFound('Student');
+          await invalidate(params.id);
+          return { data: student };
+        } catch (err) {
+          if (isUniqueViolation(err)) throw duplicateStudent(err);
+          throw err;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/students/:id',
+      summary: 'Soft-delete a student (kept for the audit trail, hidden everywhere)',
+      tag: 'students',
+      access: ['admin'],
+      sla: 'student_queries',
+      params: StudentIdParams,
+      responses: { 204: 'Deleted', 404: 'No such student' },
+      async handler(ctx, { params, user }) {
+        const deleted = await db.primary.transaction(async (trx) => {
+          const done = await softDeleteStudent(trx, params.id);
+          if (done) await audit(trx, { actorId: user?.id ?? null, eventType: 'student.deleted', entityType: 'student', entityId: params.id, requestId: ctx.state.requestId });
+          return done;
+        });
+        if (!deleted) throw notFound('Student');
+        await invalidate(params.id);
+        ctx.status = 204;
+      },
+    }),
+  ];
+}

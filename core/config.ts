@@ -1,0 +1,83 @@
+/**
+ * Typed configuration read once from the environment. Every value is validated; a bad value stops
+ * the process with a message naming the variable, never a stack trace from deep inside a driver.
+ */
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+
+  DATABASE_URL: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }),
+  DATABASE_REPLICA_URLS: csv,
+  DATABASE_POOL_MAX: positiveInt(20),
+  /** Reads by a caller who wrote within this window go to the primary (read-your-writes). */
+  READ_YOUR_WRITES_MS: positiveInt(5_000),
+  /** A replica further behind than this is skipped. */
+  REPLICA_MAX_LAG_MS: positiveInt(10_000),
+  REPLICA_CHECK_INTERVAL_MS: positiveInt(2_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(30_000),
+
+  REDIS_URL: z.string().optional(),
+  /** Comma-separated host:port seeds; when set, Redis is used in cluster mode. */
+  REDIS_CLUSTER_NODES: csv,
+  /** Prefix of every key this deployment writes; tests use one per file. */
+  REDIS_KEY_PREFIX: z.string().default('pp:'),
+
+  /** HMAC secret for access tokens (HS256), at least 32 bytes. */
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters'),
+  JWT_ISSUER: z.string().default('passplatform'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900),
+  REFRESH_TOKEN_TTL_SECONDS: positiveInt(30 * 24 * 3600),
+
+  /** Ed25519 private key (PKCS#8 PEM) that signs pass QR tokens, and its key id. */
+  PASS_SIGNING_KEY: z.string().optional(),
+  PASS_SIGNING_KEY_ID: z.string().default('k1'),
+  /** Extra public keys still accepted for verification during rotation: JSON {"kid":"PEM",…}. */
+  PASS_VERIFY_KEYS: z.string().optional(),
+
+  RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
+  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(30),
+  /** Failed logins per account per 15 minutes before it is locked out temporarily. */
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
+  /** Proxies trusted for X-Forwarded-For (behind the Kubernetes Service / ingress). */
+  TRUST_PROXY: bool,
+
+  CACHE_TTL_SECONDS: positiveInt(300),
+  CACHE_LOCAL_MAX_ENTRIES: positiveInt(5_000),
+  CACHE_LOCAL_TTL_MS: positiveInt(30_000),
+
+  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  SHUTDOWN_GRACE_MS: positiveInt(15_000),
+  STORAGE_DIR: z.string().default('.data/storage'),
+});
+
+export type Config = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses configuration from an environment map (process.env by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

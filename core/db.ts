@@ -1,0 +1,210 @@
+/**
+ * Postgres through knex/pg: one primary and any number of read replicas. Reads go to a healthy
+ * replica that is not lagging; a replica that fails a query is marked down and the read is retried
+ * on the primary, so the caller never sees a replica's failure.
+ */
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { Gauge, type Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+import { METRIC } from './metric-names.js';
+
+// BIGINT counts become numbers (they stay far below 2^53); numeric stays a string (money-safe).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// Calendar dates stay 'YYYY-MM-DD' strings: a Date would shift them by the process time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export interface DatabaseOptions {
+  primaryUrl: string;
+  replicaUrls: string[];
+  poolMax: number;
+  maxReplicaLagMs: number;
+  replicaCheckIntervalMs: number;
+  statementTimeoutMs: number;
+  logger: Logger;
+  registry?: Registry;
+}
+
+interface Replica {
+  name: string;
+  knex: Knex;
+  healthy: boolean;
+  lagSeconds: number;
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+]);
+
+/** True for errors that say the server is unreachable rather than that the query is wrong. */
+export function isConnectionError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: string; name?: string; message?: string; errors?: unknown[] };
+  if (e.code && CONNECTION_ERROR_CODES.has(e.code)) return true;
+  if (e.name === 'KnexTimeoutError') return true;
+  if (Array.isArray(e.errors) && e.errors.some(isConnectionError)) return true;
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '');
+}
+
+export function createKnex(url: string, poolMax: number, statementTimeoutMs: number): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, statement_timeout: statementTimeoutMs, application_name: 'passplatform' },
+    pool: { min: 0, max: poolMax, acquireTimeoutMillis: 5_000, createTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 },
+    acquireConnectionTimeout: 5_000,
+  });
+}
+
+export class Database {
+  readonly primary: Knex;
+  private readonly replicas: Replica[];
+  private next = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: DatabaseOptions) {
+    this.primary = createKnex(options.primaryUrl, options.poolMax, options.statementTimeoutMs);
+    this.replicas = options.replicaUrls.map((url, i) => ({
+      name: `replica-${i}`,
+      knex: createKnex(url, options.poolMax, options.statementTimeoutMs),
+      healthy: true,
+      lagSeconds: 0,
+    }));
+    if (options.registry) this.registerMetrics(options.registry);
+  }
+
+  /** Starts the periodic replica health and lag check. */
+  startReplicaMonitor(): void {
+    if (this.replicas.length === 0 || this.timer) return;
+    void this.checkReplicas();
+    this.timer = setInterval(() => void this.checkReplicas(), this.options.replicaCheckIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs a read on a replica when one is usable, else on the primary; replica failures fall back. */
+  async read<T>(query: (db: Knex) => Promise<T>, opts: { fresh?: boolean } = {}): Promise<T> {
+    const replica = opts.fresh ? undefined : this.pickReplica();
+    if (!replica) return query(this.primary);
+    try {
+      return await query(replica.knex);
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      replica.healthy = false;
+      this.options.logger.warn({ replica: replica.name, err: (err as Error).message }, 'replica failed; read served by primary');
+      return query(this.primary);
+    }
+  }
+
+  /** Whether every replica is currently out of rotation (for readiness detail). */
+  replicaStates(): { name: string; healthy: boolean; lagSeconds: number }[] {
+    return this.replicas.map(({ name, healthy, lagSeconds }) => ({ name, healthy, lagSeconds }));
+  }
+
+  async checkReplicas(): Promise<void> {
+    await Promise.all(
+      this.replicas.map(async (replica) => {
+        try {
+          const lag = await measureLagSeconds(replica.knex);
+          replica.lagSeconds = lag;
+          replica.healthy = lag * 1000 <= this.options.maxReplicaLagMs;
+        } catch {
+          replica.healthy = false;
+        }
+      }),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.primary.raw('select 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    const results = await Promise.allSettled([this.primary.destroy(), ...this.replicas.map((r) => r.knex.destroy())]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) this.options.logger.warn({ err: String(failed.reason) }, 'closing a database pool failed');
+  }
+
+  private pickReplica(): Replica | undefined {
+    for (let i = 0; i < this.replicas.length; i++) {
+      const replica = this.replicas[(this.next + i) % this.replicas.length];
+      if (replica?.healthy) {
+        this.next = (this.next + i + 1) % this.replicas.length;
+        return replica;
+      }
+    }
+    return undefined;
+  }
+
+  private registerMetrics(registry: Registry): void {
+    const pools = [{ name: 'primary', knex: this.primary }, ...this.replicas.map((r) => ({ name: r.name, knex: r.knex }))];
+    new Gauge({
+      name: METRIC.dbPoolConnections,
+      help: 'Database pool connections by state.',
+      labelNames: ['pool', 'state'] as const,
+      registers: [registry],
+      collect() {
+        for (const { name, knex } of pools) {
+          const pool = knex.client.pool as { numUsed(): number; numFree(): number; numPendingAcquires(): number } | undefined;
+          if (!pool) continue;
+          this.set({ pool: name, state: 'used' }, pool.numUsed());
+          this.set({ pool: name, state: 'idle' }, pool.numFree());
+          this.set({ pool: name, state: 'waiting' }, pool.numPendingAcquires());
+        }
+      },
+    });
+    const poolMax = this.options.poolMax;
+    new Gauge({
+      name: METRIC.dbPoolMax,
+      help: 'Maximum connections of each database pool.',
+      labelNames: ['pool'] as const,
+      registers: [registry],
+      collect() {
+        for (const { name } of pools) this.set({ pool: name }, poolMax);
+      },
+    });
+    const replicas = this.replicas;
+    new Gauge({
+      name: METRIC.dbReplicaLag,
+      help: 'Replication lag of each read replica, seconds.',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const r of replicas) this.set({ replica: r.name }, r.lagSeconds);
+      },
+    });
+    new Gauge({
+      name: METRIC.dbReplicaHealthy,
+      help: '1 when a read replica is in rotation, 0 when skipped.',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const r of replicas) this.set({ replica: r.name }, r.healthy ? 1 : 0);
+      },
+    });
+  }
+}
+
+/**
+ * Replay lag of a standby: zero when it has replayed all it received (an idle primary sends
+ * nothing, so the replay timestamp alone would grow forever), else the age of the last replayed
+ * transaction. A server not in recovery (the primary itself) has no lag.
+ */
+async function measureLagSeconds(knex: Knex): Promise<number> {
+  const result = await knex.raw<{ rows: { lag: number | string | null }[] }>(`
+    select case
+      when not pg_is_in_recovery() then 0
+      when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
+      else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0)
+    end as lag`);
+  return Number(result.rows[0]?.lag ?? 0);
+}
