@@ -1,0 +1,278 @@
+/**
+ * The cost report, computed purely from a platform's history: per line and in total the cost,
+ * replica-hours, peak and average replicas; what a fixed fleet sized for the observed peak would
+ * have cost; unit costs; budget use and the month-end projection; the costliest scaling decisions.
+ * Money is summed in integer micro-units and shown in currency units (see docs/adr/0005-cost-accounting.md).
+ */
+import { COST_REFERENCE } from '../../core/sla.js';
+import type { PriceSpec, ScalingDecisionRecord } from '../spec.js';
+import { Fraction } from './exact.js';
+import { historyStart, type HistoryDocument } from './history-document.js';
+import { COST_LINES, hourlyRate, PriceHistory, type CostLine, type ReplicaShape, type ReplicaShapes } from './prices.js';
+import { HOUR_MS, replicasAt, toSegments, type Segment } from './timeline.js';
+import { exactCost, hourlyUsage, toMicros, type HourUsage, type TimeRange } from './usage.js';
+
+export interface CostReportInput {
+  history: HistoryDocument;
+  shapes: ReplicaShapes;
+  /** A calendar month "YYYY-MM" (UTC), or an explicit range. */
+  period: { month: string } | TimeRange;
+  /** Nothing after `now` is counted; a month still running gets a projection. */
+  now: number;
+  /** The API's own counters for the period. */
+  usage?: { requests: number; activeUsers: number };
+  decisions?: readonly ScalingDecisionRecord[];
+  /** "namespace/name", shown in the report. */
+  platform?: string;
+  /** How many of the costliest scaling decisions to list (default 10). */
+  decisionLimit?: number;
+}
+
+export interface LineReport {
+  line: CostLine;
+  /** False for lines served outside the platform (external database or Redis). */
+  priced: boolean;
+  cost: number;
+  replicaHours: number;
+  peakReplicas: number;
+  averageReplicas: number;
+  /** The same line run at its peak count for the whole period. */
+  fixedFleetCost: number;
+  saving: number;
+}
+
+export interface DecisionCost {
+  decision: ScalingDecisionRecord;
+  /** What the replicas it added (or removed: negative) cost until the component next changed. */
+  cost: number;
+  hours: number;
+}
+
+export interface CostReport {
+  platform?: string;
+  currency: string;
+  month?: string;
+  /** ISO times; `to` is the end of the period, `asOf` the end of what is counted. */
+  period: { from: string; to: string; asOf: string; complete: boolean };
+  lines: LineReport[];
+  total: { cost: number; replicaHours: number; fixedFleetCost: number; saving: number; savingRatio: number | null };
+  unitCosts: {
+    requests?: number;
+    activeUsers?: number;
+    per1000Requests: number | null;
+    perActiveUser: number | null;
+    /** The seed's reference figures, for comparison. */
+    reference: { per1000Requests: number; perUserMonth: number; savingRatio: number; fixedFleetMonthly: number };
+  };
+  spend: {
+    /** Cost per hour of the replicas running at `asOf`. */
+    ratePerHour: number;
+    /** Average cost per hour over the trailing week, which the projection extrapolates. */
+    runRatePerHour: number;
+    monthlyBudget: number | null;
+    budgetUsedRatio: number | null;
+    /** Month-end projection; only for calendar months. */
+    projection: number | null;
+    projectedBudgetRatio: number | null;
+  };
+  hourly: { from: number[]; lines: Partial<Record<CostLine, { cost: number[]; averageReplicas: number[] }>> };
+  costliestDecisions: DecisionCost[];
+}
+
+const RUN_RATE_WINDOW_MS = 7 * 24 * HOUR_MS;
+
+export function computeCostReport(input: CostReportInput): CostReport {
+  const range = 'month' in input.period ? monthRange(input.period.month) : input.period;
+  const asOf = Math.max(range.from, Math.min(range.to, input.now));
+  const counted: TimeRange = { from: range.from, to: asOf };
+  const prices = new PriceHistory(input.history.prices);
+  const timelines = lineSegments(input.history);
+
+  const usage = COST_LINES.map((line) => ({ line, hours: hourlyUsage(timelines[line], counted, input.shapes[line], prices) }));
+  const fixedFleet = usage.map(({ line, hours }) => fixedFleetMicros(hours, counted, input.shapes[line], prices));
+  const lines = usage.map(({ line, hours }, index) => lineReport(line, hours, counted, input.shapes, fixedFleet[index] ?? 0n));
+  const totalMicros = sumMicros(usage.flatMap(({ hours }) => hours));
+  const fixedMicros = fixedFleet.reduce((sum, line) => sum + line, 0n);
+  const totalReplicaMs = usage.reduce((sum, { hours }) => sum.add(sumReplicaMs(hours)), Fraction.ZERO);
+
+  const currentPrices = prices.at(asOf).prices;
+  const budget = currentPrices.monthlyBudget ?? null;
+  const runRate = runRatePerHour(timelines, input, asOf, prices);
+  const projectionMicros = 'month' in input.period ? totalMicros + toMicros(runRate.mul(BigInt(range.to - asOf)).div(BigInt(HOUR_MS))) : null;
+
+  return {
+    ...(input.platform ? { platform: input.platform } : {}),
+    currency: currentPrices.currency,
+    ...('month' in input.period ? { month: input.period.month } : {}),
+    period: { from: iso(range.from), to: iso(range.to), asOf: iso(asOf), complete: asOf >= range.to },
+    lines,
+    total: {
+      cost: money(totalMicros),
+      replicaHours: totalReplicaMs.div(BigInt(HOUR_MS)).toNumber(),
+      fixedFleetCost: money(fixedMicros),
+      saving: money(fixedMicros - totalMicros),
+      savingRatio: fixedMicros > 0n ? Number(fixedMicros - totalMicros) / Number(fixedMicros) : null,
+    },
+    unitCosts: unitCosts(totalMicros, input.usage),
+    spend: {
+      ratePerHour: money(toMicros(spendRatePerHour(input, asOf, currentPrices))),
+      runRatePerHour: money(toMicros(runRate)),
+      monthlyBudget: budget,
+      budgetUsedRatio: budget ? Number(totalMicros) / 1e6 / budget : null,
+      projection: projectionMicros === null ? null : money(projectionMicros),
+      projectedBudgetRatio: budget && projectionMicros !== null ? Number(projectionMicros) / 1e6 / budget : null,
+    },
+    hourly: {
+      from: usage[0]?.hours.map((hour) => hour.from) ?? [],
+      lines: Object.fromEntries(
+        usage.map(({ line, hours }) => [
+          line,
+          { cost: hours.map((hour) => money(hour.costMicros)), averageReplicas: hours.map((hour) => hour.replicaMs.div(BigInt(hour.to - hour.from)).toNumber()) },
+        ]),
+      ),
+    },
+    costliestDecisions: costliestDecisions(input, counted, timelines, prices),
+  };
+}
+
+/** [first instant, first instant of the next month) of a "YYYY-MM" month, in UTC. */
+export function monthRange(month: string): TimeRange {
+  const match = /^(\d{4})-(\d{2})$/.exec(month);
+  const monthIndex = Number(match?.[2]) - 1;
+  if (!match || monthIndex < 0 || monthIndex > 11) throw new RangeError(`not a month: "${month}" (expected YYYY-MM)`);
+  const year = Number(match[1]);
+  return { from: Date.UTC(year, monthIndex, 1), to: Date.UTC(year, monthIndex + 1, 1) };
+}
+
+/** The "YYYY-MM" month (UTC) containing `time`. */
+export function monthOf(time: number): string {
+  return new Date(time).toISOString().slice(0, 7);
+}
+
+function lineSegments(history: HistoryDocument): Record<CostLine, Segment[]> {
+  const start = historyStart(history);
+  return {
+    api: toSegments(history.components.api ?? []),
+    'worker-uploads': toSegments(history.components['worker-uploads'] ?? []),
+    'worker-reports': toSegments(history.components['worker-reports'] ?? []),
+    'postgres-replicas': toSegments(history.components['postgres-replicas'] ?? []),
+    'redis-shards': toSegments(history.components['redis-shards'] ?? []),
+    // The primary runs from the moment the platform's history starts.
+    'postgres-primary': start === undefined ? [] : [{ kind: 'constant', from: start, to: Number.POSITIVE_INFINITY, replicas: 1 }],
+  };
+}
+
+/** What the line would have cost running its observed peak count for the whole range. */
+function fixedFleetMicros(hours: readonly HourUsage[], range: TimeRange, shape: ReplicaShape | undefined, prices: PriceHistory): bigint {
+  if (!shape) return 0n;
+  const fixed: Segment[] = [{ kind: 'constant', from: range.from, to: range.to, replicas: peakOf(hours) }];
+  return sumMicros(hourlyUsage(fixed, range, shape, prices));
+}
+
+function lineReport(line: CostLine, hours: HourUsage[], range: TimeRange, shapes: ReplicaShapes, fixedMicros: bigint): LineReport {
+  const replicaMs = sumReplicaMs(hours);
+  const peak = peakOf(hours);
+  const costMicros = sumMicros(hours);
+  const length = BigInt(range.to - range.from);
+  return {
+    line,
+    priced: shapes[line] !== undefined,
+    cost: money(costMicros),
+    replicaHours: replicaMs.div(BigInt(HOUR_MS)).toNumber(),
+    peakReplicas: peak,
+    averageReplicas: length > 0n ? replicaMs.div(length).toNumber() : 0,
+    fixedFleetCost: money(fixedMicros),
+    saving: money(fixedMicros - costMicros),
+  };
+}
+
+/**
+ * Average cost per hour over the week before `asOf` (or since the history starts): a week covers
+ * the daily and weekly load cycle, so the projection neither panics at a peak nor relaxes at night.
+ */
+function runRatePerHour(timelines: Record<CostLine, Segment[]>, input: CostReportInput, asOf: number, prices: PriceHistory): Fraction {
+  const from = Math.max(asOf - RUN_RATE_WINDOW_MS, historyStart(input.history) ?? asOf);
+  if (from >= asOf) return spendRatePerHour(input, asOf, prices.at(asOf).prices);
+  let cost = Fraction.ZERO;
+  for (const line of COST_LINES) {
+    const shape = input.shapes[line];
+    if (shape) cost = cost.add(exactCost(timelines[line], { from, to: asOf }, shape, prices));
+  }
+  return cost.mul(BigInt(HOUR_MS)).div(BigInt(asOf - from));
+}
+
+function spendRatePerHour(input: CostReportInput, asOf: number, prices: PriceSpec): Fraction {
+  let rate = Fraction.ZERO;
+  const running = historyStart(input.history) !== undefined && (historyStart(input.history) as number) <= asOf;
+  for (const line of COST_LINES) {
+    const shape = input.shapes[line];
+    if (!shape) continue;
+    const replicas = line === 'postgres-primary' ? (running ? 1 : 0) : replicasAt(input.history.components[line] ?? [], asOf);
+    rate = rate.add(hourlyRate(shape, prices).mul(BigInt(replicas)));
+  }
+  return rate;
+}
+
+function unitCosts(totalMicros: bigint, usage: CostReportInput['usage']): CostReport['unitCosts'] {
+  const reference = {
+    per1000Requests: COST_REFERENCE.costPerRequest * 1000,
+    perUserMonth: COST_REFERENCE.costPerUserMonthly,
+    savingRatio: COST_REFERENCE.autoscalingSavingRatio,
+    fixedFleetMonthly: COST_REFERENCE.monthlyFixedFleet.total,
+  };
+  const total = new Fraction(totalMicros);
+  return {
+    ...(usage ? { requests: usage.requests, activeUsers: usage.activeUsers } : {}),
+    per1000Requests: usage?.requests ? money(total.mul(1000n).div(BigInt(usage.requests)).round()) : null,
+    perActiveUser: usage?.activeUsers ? money(total.div(BigInt(usage.activeUsers)).round()) : null,
+    reference,
+  };
+}
+
+/**
+ * Each decision inside the period is charged for the replicas it added (or credited for those it
+ * removed) from its time until the component's count next changed, at the prices then in effect.
+ */
+function costliestDecisions(input: CostReportInput, range: TimeRange, timelines: Record<CostLine, Segment[]>, prices: PriceHistory): DecisionCost[] {
+  const costs: DecisionCost[] = [];
+  for (const decision of input.decisions ?? []) {
+    const at = Date.parse(decision.time);
+    const shape = input.shapes[decision.component];
+    if (!shape || !(at >= range.from && at < range.to) || decision.to === decision.from) continue;
+    const until = Math.min(range.to, heldUntil(timelines[decision.component], at, decision.to));
+    const delta: Segment[] = [{ kind: 'constant', from: at, to: until, replicas: decision.to - decision.from }];
+    costs.push({ decision, cost: money(toMicros(exactCost(delta, range, shape, prices))), hours: (until - at) / HOUR_MS });
+  }
+  return costs.sort((a, b) => b.cost - a.cost).slice(0, input.decisionLimit ?? 10);
+}
+
+/** When a component's count moved away from `replicas` after `at` (a compacted hour ends the search). */
+function heldUntil(segments: readonly Segment[], at: number, replicas: number): number {
+  let until = at;
+  for (const segment of segments) {
+    if (segment.to <= at) continue;
+    if (segment.kind === 'hour' || (segment.from > at && segment.replicas !== replicas)) return Math.max(until, segment.from);
+    until = segment.to;
+  }
+  return until;
+}
+
+function sumMicros(hours: readonly HourUsage[]): bigint {
+  return hours.reduce((sum, hour) => sum + hour.costMicros, 0n);
+}
+
+function sumReplicaMs(hours: readonly HourUsage[]): Fraction {
+  return hours.reduce((sum, hour) => sum.add(hour.replicaMs), Fraction.ZERO);
+}
+
+function money(microUnits: bigint): number {
+  return Number(microUnits) / 1e6;
+}
+
+function peakOf(hours: readonly HourUsage[]): number {
+  return hours.reduce((peak, hour) => Math.max(peak, hour.peak), 0);
+}
+
+function iso(time: number): string {
+  return new Date(time).toISOString();
+}
