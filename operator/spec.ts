@@ -225,3 +225,63 @@ export interface ReplicaChange {
   at: number;
   replicas: number;
 }
+
+/*
+ * Defaults for the workload and data-store parts of the spec. The CRD schema (cdk8s/crd.ts)
+ * publishes them as OpenAPI defaults, so `kubectl get -o yaml` shows what the operator uses.
+ */
+export const DEFAULT_API: ApiSpec = {
+  minReplicas: 2,
+  maxReplicas: 20,
+  resources: { cpu: '500m', memory: '512Mi' },
+};
+
+export const DEFAULT_WORKERS: Record<WorkerQueue, WorkerSpec> = {
+  uploads: { minReplicas: 1, maxReplicas: 10, concurrency: 5, resources: { cpu: '500m', memory: '512Mi' } },
+  reports: { minReplicas: 1, maxReplicas: 5, concurrency: 2, resources: { cpu: '1', memory: '1Gi' } },
+};
+
+export const DEFAULT_MANAGED_DATABASE: ManagedDatabaseSpec = {
+  readReplicas: { minReplicas: 1, maxReplicas: 3 },
+  storage: '20Gi',
+  resources: { cpu: '1', memory: '2Gi' },
+  postgresVersion: 16,
+};
+
+export const DEFAULT_MANAGED_REDIS: ManagedRedisSpec = {
+  shards: { minReplicas: 3, maxReplicas: 6 },
+  replicasPerShard: 1,
+  resources: { cpu: '250m', memory: '512Mi' },
+  storage: '2Gi',
+};
+
+/** The spec as the operator reads it once the API server has applied the CRD's defaults. */
+export const DEFAULT_SPEC: Omit<PassPlatformSpec, 'image' | 'version'> = {
+  api: DEFAULT_API,
+  workers: DEFAULT_WORKERS,
+  database: { mode: 'managed', managed: DEFAULT_MANAGED_DATABASE },
+  redis: { mode: 'managed', managed: DEFAULT_MANAGED_REDIS },
+  sla: DEFAULT_SLA,
+  alerts: DEFAULT_ALERTS,
+  autoscaling: DEFAULT_AUTOSCALING,
+  cost: DEFAULT_PRICES,
+};
+
+/** The custom resource as it comes from the API server. */
+export interface PassPlatform {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    generation?: number;
+    resourceVersion?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: PassPlatformSpec;
+  status?: PassPlatformStatus;
+}

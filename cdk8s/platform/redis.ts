@@ -1,0 +1,109 @@
+import { Construct } from 'constructs';
+import { k8s } from 'cdk8s-plus-33';
+import type { ManagedRedisSpec } from '../../operator/spec.js';
+import { resourceRequirements } from './app-pod.js';
+import { SHARDS_ANNOTATION, childLabels, selectorLabels } from './labels.js';
+import { childNames } from './names.js';
+import type { PlatformChildrenProps } from './props.js';
+import { REDIS_CLUSTER_SCRIPT } from './redis-cluster-script.js';
+
+export const REDIS_IMAGE = 'redis:7.2';
+
+/**
+ * A Redis Cluster: a StatefulSet of `shards × (1 + replicasPerShard)` nodes (pod i belongs to shard
+ * ⌊i / (1 + replicasPerShard)⌋, and is its primary when i is a multiple of that), a headless Service
+ * for the nodes to find each other, a client Service, and a Job that forms the cluster, joins new
+ * shards, drains removed ones and rebalances slots. The Job is named after the target layout, so a
+ * new layout runs a new Job.
+ */
+export class RedisCluster extends Construct {
+  constructor(scope: Construct, id: string, props: PlatformChildrenProps, managed: ManagedRedisSpec) {
+    super(scope, id);
+    const names = childNames(props.name);
+    const labels = childLabels(props.name, 'redis', props.spec.version);
+    const selector = selectorLabels(props.name, 'redis');
+    const password: k8s.EnvVar = { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: names.keys, key: 'REDIS_PASSWORD' } } };
+    const port = k8s.IntOrString.fromString('redis');
+
+    new k8s.KubeConfigMap(this, 'scripts', {
+      metadata: { name: names.redisScripts, labels },
+      data: { 'cluster.sh': REDIS_CLUSTER_SCRIPT },
+    });
+    new k8s.KubeService(this, 'headless', {
+      metadata: { name: names.redisHeadless, labels },
+      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector, ports: [{ name: 'redis', port: 6379 }, { name: 'bus', port: 16379 }] },
+    });
+    new k8s.KubeService(this, 'client', {
+      metadata: { name: names.redis, labels },
+      spec: { selector, ports: [{ name: 'redis', port: 6379, targetPort: port }] },
+    });
+    const shards = props.replicas['redis-shards'];
+    new k8s.KubeStatefulSet(this, 'nodes', {
+      metadata: { name: names.redis, labels, annotations: { [SHARDS_ANNOTATION]: String(shards) } },
+      spec: {
+        serviceName: names.redisHeadless,
+        replicas: props.redisNodes,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: selector },
+        template: {
+          metadata: { labels },
+          spec: {
+            securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
+            containers: [
+              {
+                name: 'redis',
+                image: REDIS_IMAGE,
+                command: ['sh', '-c'],
+                args: [
+                  'exec redis-server --port 6379 --cluster-enabled yes --cluster-config-file /data/nodes.conf ' +
+                    '--cluster-node-timeout 5000 --appendonly yes --requirepass "$REDIS_PASSWORD" --masterauth "$REDIS_PASSWORD"',
+                ],
+                env: [password],
+                ports: [{ name: 'redis', containerPort: 6379 }, { name: 'bus', containerPort: 16379 }],
+                resources: resourceRequirements(managed.resources),
+                readinessProbe: { exec: { command: ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] }, periodSeconds: 5 },
+                volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              },
+            ],
+          },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data' },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(managed.storage) } } },
+          },
+        ],
+      },
+    });
+    new k8s.KubeJob(this, 'cluster', {
+      metadata: { name: names.redisClusterJob(shards, managed.replicasPerShard), labels },
+      spec: {
+        backoffLimit: 10,
+        activeDeadlineSeconds: 3600,
+        template: {
+          metadata: { labels: childLabels(props.name, 'redis-cluster-job', props.spec.version) },
+          spec: {
+            restartPolicy: 'OnFailure',
+            securityContext: { runAsNonRoot: true, runAsUser: 999 },
+            containers: [
+              {
+                name: 'cluster',
+                image: REDIS_IMAGE,
+                command: ['sh', '/scripts/cluster.sh'],
+                env: [
+                  password,
+                  { name: 'SHARDS', value: String(shards) },
+                  { name: 'REPLICAS_PER_SHARD', value: String(managed.replicasPerShard) },
+                  { name: 'STATEFULSET', value: names.redis },
+                  { name: 'SERVICE', value: `${names.redisHeadless}.${props.namespace}.svc` },
+                ],
+                volumeMounts: [{ name: 'scripts', mountPath: '/scripts' }],
+              },
+            ],
+            volumes: [{ name: 'scripts', configMap: { name: names.redisScripts } }],
+          },
+        },
+      },
+    });
+  }
+}

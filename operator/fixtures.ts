@@ -1,0 +1,51 @@
+/**
+ * Test support: PassPlatform objects defaulted exactly as the API server defaults them (through
+ * the CRD schema), and children marked ready the way their controllers would mark them.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { passPlatformOpenApiSchema } from '../cdk8s/passplatform-schema.js';
+import { compileStructuralSchema } from './schema-validator.js';
+import { API_GROUP, API_VERSION, KIND, type PassPlatform } from './spec.js';
+
+const admit = compileStructuralSchema(passPlatformOpenApiSchema);
+
+export function platformManifest(name: string, namespace: string, spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: KIND,
+    metadata: { name, namespace },
+    spec: { image: 'registry.example/passplatform', version: '1.0.0', ...spec },
+  };
+}
+
+export function platformFixture(spec: Record<string, unknown> = {}, name = 'campus', namespace = 'default'): PassPlatform {
+  const object = platformManifest(name, namespace, spec) as unknown as PassPlatform;
+  const errors = admit(object);
+  if (errors.length) throw new Error(`fixture spec is invalid: ${JSON.stringify(errors)}`);
+  object.metadata.uid = `uid-${name}`;
+  object.metadata.generation = 1;
+  return object;
+}
+
+/** The status each child's own controller would write once it has done its work. */
+export function readyStatus(child: KubernetesObject & { spec?: Record<string, unknown> }): Record<string, unknown> | undefined {
+  const generation = child.metadata?.generation ?? 0;
+  switch (child.kind) {
+    case 'Deployment':
+    case 'StatefulSet':
+      return { observedGeneration: generation, replicas: child.spec?.replicas, readyReplicas: child.spec?.replicas, updatedReplicas: child.spec?.replicas };
+    case 'Cluster':
+      return { readyInstances: child.spec?.instances, phase: 'Cluster in healthy state' };
+    case 'Job':
+      return { succeeded: 1 };
+    default:
+      return undefined;
+  }
+}
+
+export function asReady(children: KubernetesObject[]): KubernetesObject[] {
+  return children.map((c) => {
+    const status = readyStatus(c);
+    return status ? { ...c, status } : c;
+  });
+}
