@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PNG } from 'pngjs';
+import { at, NOVEMBER_HISTORY, TEST_PRICES, TEST_SHAPES } from './fixtures.js';
+import { appendChanges, appendPrices, emptyHistory } from './history-document.js';
+import { renderCsv } from './render-csv.js';
+import { AUTOSCALED_COLOR, FIXED_FLEET_COLOR, LINE_COLORS, renderHtml } from './render-html.js';
+import { computeCostReport } from './report.js';
+
+const report = computeCostReport({
+  history: appendPrices(appendChanges(emptyHistory(), NOVEMBER_HISTORY), TEST_PRICES, at('2026-01-01T00:00:00Z')),
+  shapes: TEST_SHAPES,
+  period: { month: '2026-11' },
+  now: at('2026-12-15T00:00:00Z'),
+  usage: { requests: 2_000_000, activeUsers: 4_000 },
+  platform: 'campus/pass',
+  decisions: [{ component: 'api', from: 2, to: 4, time: '2026-11-10T12:30:00.000Z', reason: 'p95 auth 0.31 s > 0.2 s', signals: { p95: 0.31 } }],
+});
+
+describe('renderCsv', () => {
+  it('one row per line and a total, money to the micro-unit', () => {
+    const lines = renderCsv(report).trimEnd().split('\r\n');
+    assert.equal(lines[0], 'period_from,period_to,line,priced,replica_hours,peak_replicas,average_replicas,cost,fixed_fleet_cost,saving,currency');
+    assert.equal(lines[1], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,api,true,2421.666667,4,3.363426,60.541667,72,11.458333,USD');
+    assert.equal(lines[3], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,worker-reports,true,0,0,0,0,0,0,USD');
+    // replica-hours: api 2421.666667 + uploads 721 + Postgres 720 + 720 + Redis 3 × 720
+    assert.equal(lines.at(-1), '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,total,true,6742.666667,,,1250.463667,1333.872,83.408333,USD');
+    assert.equal(lines.length, 8);
+  });
+
+  it('hourly rows carry the split hours', () => {
+    const rows = renderCsv(report, { hourly: true }).split('\r\n');
+    assert.equal(rows.length, 1 + 720 * 6 + 1);
+    assert.ok(rows.includes('2026-11-30T23:00:00.000Z,api,2.666667,0.066667,USD'));
+  });
+});
+
+describe('renderHtml', () => {
+  const html = renderHtml(report);
+
+  it('is one self-contained page: figures, three inline SVG charts, no script or remote resource', () => {
+    assert.equal(html.match(/<svg /g)?.length, 3);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    assert.match(html, /\$1,250\.46</);
+    assert.match(html, /p95 auth 0\.31 s &#62; 0\.2 s/);
+  });
+
+  it('renders its charts in headless Chromium', (t) => {
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
+    if (!chromium) {
+      t.skip('chromium not found (apt-get install -y chromium): the screenshot check did not run');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'cost-report-'));
+    try {
+      const page = join(dir, 'report.html');
+      const shot = join(dir, 'report.png');
+      writeFileSync(page, html);
+      const result = spawnSync(
+        chromium,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+          '--hide-scrollbars',
+          `--user-data-dir=${join(dir, 'profile')}`,
+          `--screenshot=${shot}`,
+          '--window-size=1100,1900',
+          `file://${page}`,
+        ],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
+      assert.ok(existsSync(shot), `chromium wrote no screenshot: ${result.stderr}`);
+      if (process.env.COST_REPORT_SCREENSHOT) writeFileSync(process.env.COST_REPORT_SCREENSHOT, readFileSync(shot));
+      const png = PNG.sync.read(readFileSync(shot));
+      assert.equal(png.width, 1100);
+      const counts = colourCounts(png);
+      // Every colour a chart draws with must be on screen as solid fill, not just a legend swatch (144 px).
+      for (const [name, colour] of Object.entries({ ...LINE_COLORS, autoscaled: AUTOSCALED_COLOR, fixed: FIXED_FLEET_COLOR })) {
+        if (name === 'worker-reports') continue; // never ran: no area, no line, no bar
+        assert.ok((counts.get(colour) ?? 0) > 400, `${name} (${colour}): ${counts.get(colour) ?? 0} pixels`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function colourCounts(png: PNG): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < png.data.length; i += 4) {
+    const hex = `#${[png.data[i], png.data[i + 1], png.data[i + 2]].map((c) => (c ?? 0).toString(16).padStart(2, '0')).join('')}`;
+    counts.set(hex, (counts.get(hex) ?? 0) + 1);
+  }
+  return counts;
+}
