@@ -5,6 +5,7 @@ import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import type { RedisClient } from '../core/redis.js';
 import type { TwoLevelCache } from './cache/two-level-cache.js';
+import type { PassServices } from './passes/services.js';
 import type { RateLimits } from './middleware/rate-limit.js';
 import type { ReadYourWrites } from './read-your-writes.js';
 import type { TokenService } from './auth/tokens.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   rateLimits: RateLimits;
   readYourWrites: ReadYourWrites;
   registry: Registry;
+  /** Pass signing, gate verification, revocations and the access-log writer. */
+  passes: PassServices;
   /** Whether the process is draining (readiness then answers 503). */
   draining: { value: boolean };
 }

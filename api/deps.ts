@@ -1,4 +1,5 @@
 /** Creates (and closes) the process-wide dependencies of the API from configuration. */
+import { once } from 'node:events';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { Database } from '../core/db.js';
@@ -7,6 +8,7 @@ import { createRegistry } from '../core/metrics.js';
 import { closeRedis, createRedis } from '../core/redis.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
+import { startPassServices } from './passes/services.js';
 import type { AppDeps } from './context.js';
 import { RateLimits } from './middleware/rate-limit.js';
 import { ReadYourWrites } from './read-your-writes.js';
@@ -42,7 +44,10 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     registry,
     logger,
   });
-  await cache.start().catch((err: Error) => logger.warn({ err: err.message }, 'cache invalidation channel unavailable; will retry'));
+  // Subscribing waits for Redis; when it refuses connections the API starts anyway (degraded) and
+  // the subscription completes whenever Redis comes back.
+  const subscribed = cache.start().catch((err: Error) => logger.warn({ err: err.message }, 'cache invalidation channel unavailable; will retry'));
+  await Promise.race([subscribed, once(subscriber, 'error')]);
   const rateLimits = new RateLimits({
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
@@ -52,6 +57,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     registry,
   });
   const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);
+  const passes = await startPassServices({ config, logger, db, redis, subscriber, registry });
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
 
   return {
@@ -64,8 +70,11 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     rateLimits,
     readYourWrites,
     registry,
+    passes,
     draining: { value: false },
     async close() {
+      // Buffered access logs are written before the pools they need are closed.
+      await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
       // Each resource closes on its own so one failure does not leave the others open.
       await Promise.allSettled([db.close(), closeRedis(redis), closeRedis(subscriber)]);
     },

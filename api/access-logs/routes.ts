@@ -1,0 +1,27 @@
+import type { AppDeps } from '../context.js';
+import { forbidden } from '../errors.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import { listAccessLogs } from './repository.js';
+import { AccessLogQuery } from './schemas.js';
+
+export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/access-logs',
+      summary: 'Gate verifications, newest first, by pass, student, gate, direction, outcome and time range (students: their own)',
+      tag: 'access-logs',
+      access: ['admin', 'staff', 'security', 'student'],
+      sla: 'student_queries',
+      query: AccessLogQuery,
+      async handler(_ctx, { query, user }) {
+        if (user?.role === 'student') {
+          if (!user.studentRef || (query.studentId && query.studentId !== user.studentRef)) throw forbidden('Students may read only their own access logs.');
+          query = { ...query, studentId: user.studentRef };
+        }
+        const { items, nextCursor } = await deps.db.read((reader) => listAccessLogs(reader, query));
+        return { data: items, pagination: { nextCursor } };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,69 @@
+import type { AppDeps } from '../context.js';
+import { badRequest } from '../errors.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import { activePasses, applicationFunnel, verificationsOverTime } from './repository.js';
+import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from './schemas.js';
+
+/** Figures change by the minute; a short TTL keeps dashboards cheap without going stale. */
+const TTL_SECONDS = 60;
+const NS = 'analytics';
+const STAFF = ['admin', 'staff'] as const;
+
+/** Aligns a range to whole buckets (so equal questions share a cache entry) and bounds its width. */
+function alignedRange(from: string | undefined, to: string | undefined, stepMs: number, defaultBuckets: number, now = Date.now()) {
+  const end = Math.ceil((to ? new Date(to).getTime() : now) / stepMs) * stepMs;
+  const start = Math.floor((from ? new Date(from).getTime() : end - defaultBuckets * stepMs) / stepMs) * stepMs;
+  if (start >= end) throw badRequest('from must be before to.');
+  if ((end - start) / stepMs > MAX_BUCKETS) throw badRequest(`The range spans more than ${MAX_BUCKETS} buckets; narrow it or use a coarser granularity.`);
+  return { from: new Date(start), to: new Date(end) };
+}
+
+export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
+  const { db, cache } = deps;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/analytics/verifications',
+      summary: 'Verifications per hour or day and gate (total, valid, invalid, entries, exits) and totals by outcome',
+      tag: 'analytics',
+      access: STAFF,
+      sla: 'analytics',
+      query: VerificationsQuery,
+      async handler(_ctx, { query }) {
+        const range = alignedRange(query.from, query.to, GRANULARITY_MS[query.granularity], query.granularity === 'hour' ? 24 : 30);
+        const key = `verifications:${query.granularity}:${range.from.toISOString()}:${range.to.toISOString()}:${query.gate ?? '*'}`;
+        const result = await cache.getOrLoad(NS, key, () => db.read((r) => verificationsOverTime(r, { granularity: query.granularity, ...range, gate: query.gate })), TTL_SECONDS);
+        return { data: { granularity: query.granularity, from: range.from.toISOString(), to: range.to.toISOString(), ...result } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/analytics/applications/funnel',
+      summary: 'Applications submitted in a range by current status, approval rate and median time to decision',
+      tag: 'analytics',
+      access: STAFF,
+      sla: 'analytics',
+      query: RangeQuery,
+      async handler(_ctx, { query }) {
+        const range = alignedRange(query.from, query.to, GRANULARITY_MS.day, 30);
+        const key = `funnel:${range.from.toISOString()}:${range.to.toISOString()}`;
+        const funnel = await cache.getOrLoad(NS, key, () => db.read((r) => applicationFunnel(r, range)), TTL_SECONDS);
+        return { data: { from: range.from.toISOString(), to: range.to.toISOString(), ...funnel } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/analytics/passes/active',
+      summary: 'Passes valid now by type, scheduled ones, those expiring within 7 days, revocations in 30 days',
+      tag: 'analytics',
+      access: STAFF,
+      sla: 'analytics',
+      async handler() {
+        // Keyed by minute: within one the answer is shared, across minutes it moves with the clock.
+        const minute = Math.floor(Date.now() / 60_000) * 60_000;
+        const figures = await cache.getOrLoad(NS, `active-passes:${minute}`, () => db.read((r) => activePasses(r, new Date(minute))), TTL_SECONDS);
+        return { data: { at: new Date(minute).toISOString(), ...figures } };
+      },
+    }),
+  ];
+}

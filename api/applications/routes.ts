@@ -1,0 +1,222 @@
+import type { Knex } from 'knex';
+import type { AppContext, AppDeps, AuthUser } from '../context.js';
+import { audit } from '../audit.js';
+import { conflict, forbidden, notFound, unprocessable } from '../errors.js';
+import { issuePass } from '../passes/repository.js';
+import { validityIssue, type PassType } from '../passes/schemas.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import {
+  findApplication,
+  insertApplication,
+  listApplications,
+  listQueue,
+  lockApplication,
+  unusableAttachments,
+  updateApplication,
+  type ApplicationDto,
+  type ApplicationRow,
+} from './repository.js';
+import { ApplicationCreate, ApplicationIdParams, ApplicationListQuery, ApproveBody, QueueQuery, RejectBody, ReviewBody, WithdrawBody } from './schemas.js';
+import { allowedActions, nextStatus, type ApplicationAction } from './state-machine.js';
+
+const STAFF = ['admin', 'staff'] as const;
+
+function requireStudentRef(user: AuthUser | undefined): string {
+  if (!user?.studentRef) throw forbidden('This account is not linked to a student record.');
+  return user.studentRef;
+}
+
+export function applicationRoutes(deps: AppDeps): AnyRoute[] {
+  const { db } = deps;
+
+  /**
+   * Runs one state-machine action under a row lock: refuses it with 409 when the machine does not
+   * allow it from the current status, applies `change` (which may issue a pass), audits the move.
+   */
+  async function act(
+    ctx: AppContext,
+    id: string,
+    user: AuthUser | undefined,
+    action: ApplicationAction,
+    change: (trx: Knex.Transaction, row: ApplicationRow) => Promise<Record<string, unknown>>,
+    details: Record<string, unknown> = {},
+  ): Promise<ApplicationDto> {
+    return db.primary.transaction(async (trx) => {
+      const row = await lockApplication(trx, id);
+      if (!row) throw notFound('Application');
+      if (user?.role === 'student' && user.studentRef !== row.student_id) throw forbidden('Students may act only on their own applications.');
+      const to = nextStatus(row.status, action);
+      if (!to) {
+        throw conflict(`An application that is ${row.status} cannot be moved by '${action}'.`, 'ILLEGAL_TRANSITION', {
+          from: row.status,
+          action,
+          allowedActions: allowedActions(row.status),
+        });
+      }
+      const updated = await updateApplication(trx, id, { status: to, ...(await change(trx, row)) });
+      await audit(trx, {
+        actorId: user?.id ?? null,
+        eventType: `application.${to}`,
+        entityType: 'application',
+        entityId: id,
+        details: { from: row.status, to, action, ...details },
+        requestId: ctx.state.requestId,
+      });
+      return updated;
+    });
+  }
+
+  async function readable(id: string, user: AuthUser | undefined): Promise<ApplicationDto> {
+    const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+    const found = await db.read((reader) => findApplication(reader, id), { fresh });
+    if (!found) throw notFound('Application');
+    if (user?.role === 'student' && user.studentRef !== found.studentId) throw forbidden('Students may read only their own applications.');
+    return found;
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/applications',
+      summary: 'Apply for a pass (type, reason, requested validity, attachments by upload id)',
+      tag: 'applications',
+      access: ['student'],
+      sla: 'pass_generation',
+      body: ApplicationCreate,
+      responses: { 201: 'Submitted', 422: 'An attachment is unknown, not yours or rejected' },
+      async handler(ctx, { body, user }) {
+        const studentId = requireStudentRef(user);
+        const application = await db.primary.transaction(async (trx) => {
+          const unusable = await unusableAttachments(trx, user?.id ?? '', body.attachmentIds);
+          if (unusable.length) throw unprocessable('Some attachments are not usable uploads of yours.', 'UNUSABLE_ATTACHMENTS', { attachmentIds: unusable });
+          const created = await insertApplication(trx, { ...body, studentId, submittedBy: user?.id ?? '' });
+          await audit(trx, { actorId: user?.id ?? null, eventType: 'application.submitted', entityType: 'application', entityId: created.id, details: { passType: created.passType }, requestId: ctx.state.requestId });
+          return created;
+        });
+        ctx.set('Location', `/applications/${application.id}`);
+        return { status: 201, data: application };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/applications/queue',
+      summary: 'The review queue: submitted and under-review applications by status, priority, then oldest first',
+      tag: 'applications',
+      access: STAFF,
+      sla: 'pass_generation',
+      query: QueueQuery,
+      async handler(_ctx, { query, user }) {
+        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+        const { items, nextCursor } = await db.read((reader) => listQueue(reader, query), { fresh });
+        return { data: items, pagination: { nextCursor } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/applications',
+      summary: 'List applications, newest first (students see only their own)',
+      tag: 'applications',
+      access: ['admin', 'staff', 'student'],
+      sla: 'pass_generation',
+      query: ApplicationListQuery,
+      async handler(_ctx, { query, user }) {
+        if (user?.role === 'student') {
+          const own = requireStudentRef(user);
+          if (query.studentId && query.studentId !== own) throw forbidden('Students may read only their own applications.');
+          query = { ...query, studentId: own };
+        }
+        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+        const { items, nextCursor } = await db.read((reader) => listApplications(reader, query), { fresh });
+        return { data: items, pagination: { nextCursor } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/applications/:id',
+      summary: 'One application (students may read only their own)',
+      tag: 'applications',
+      access: ['admin', 'staff', 'student'],
+      sla: 'pass_generation',
+      params: ApplicationIdParams,
+      async handler(_ctx, { params, user }) {
+        return { data: await readable(params.id, user) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/applications/:id/review',
+      summary: 'Take a submitted application under review (optionally re-prioritising it)',
+      tag: 'applications',
+      access: STAFF,
+      sla: 'pass_generation',
+      params: ApplicationIdParams,
+      body: ReviewBody,
+      responses: { 200: 'Under review', 404: 'No such application', 409: 'Illegal transition' },
+      async handler(ctx, { params, body, user }) {
+        const data = await act(ctx, params.id, user, 'review', async () => ({ reviewer_id: user?.id ?? null, ...(body.priority !== undefined ? { priority: body.priority } : {}) }), body);
+        return { data };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/applications/:id/approve',
+      summary: 'Approve an application and issue its pass (validity and gates may be narrowed)',
+      tag: 'applications',
+      access: STAFF,
+      sla: 'pass_generation',
+      params: ApplicationIdParams,
+      body: ApproveBody,
+      responses: { 200: 'Approved; the pass id is on the application', 404: 'No such application', 409: 'Illegal transition', 422: 'Invalid validity or inactive student' },
+      async handler(ctx, { params, body, user }) {
+        const data = await act(ctx, params.id, user, 'approve', async (trx, row) => {
+          const validFrom = body.validFrom ? new Date(body.validFrom) : row.requested_valid_from;
+          const validUntil = body.validUntil ? new Date(body.validUntil) : row.requested_valid_until;
+          const issue = validityIssue(row.pass_type as PassType, validFrom, validUntil);
+          if (issue) throw unprocessable(issue, 'INVALID_VALIDITY');
+          const pass = await issuePass(trx, deps.passes.signer, {
+            studentId: row.student_id,
+            passType: row.pass_type as PassType,
+            validFrom,
+            validUntil,
+            gates: body.gates ?? row.gates,
+            applicationId: row.id,
+            issuedBy: user?.id ?? null,
+          });
+          await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.issued', entityType: 'pass', entityId: pass.id, details: { applicationId: row.id }, requestId: ctx.state.requestId });
+          return { pass_id: pass.id, reviewer_id: user?.id ?? null, decided_at: trx.fn.now(), decision_reason: body.reason ?? null };
+        }, { reason: body.reason ?? null });
+        return { data };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/applications/:id/reject',
+      summary: 'Reject an application, with the reason the student will see',
+      tag: 'applications',
+      access: STAFF,
+      sla: 'pass_generation',
+      params: ApplicationIdParams,
+      body: RejectBody,
+      responses: { 200: 'Rejected', 404: 'No such application', 409: 'Illegal transition' },
+      async handler(ctx, { params, body, user }) {
+        const data = await act(ctx, params.id, user, 'reject', async () => ({ reviewer_id: user?.id ?? null, decided_at: db.primary.fn.now(), decision_reason: body.reason }), { reason: body.reason });
+        return { data };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/applications/:id/withdraw',
+      summary: 'Withdraw your own application before it is decided',
+      tag: 'applications',
+      access: ['student'],
+      sla: 'pass_generation',
+      params: ApplicationIdParams,
+      body: WithdrawBody,
+      responses: { 200: 'Withdrawn', 404: 'No such application', 409: 'Illegal transition' },
+      async handler(ctx, { params, body, user }) {
+        const data = await act(ctx, params.id, user, 'withdraw', async () => ({ decided_at: db.primary.fn.now(), decision_reason: body.reason ?? null }), { reason: body.reason ?? null });
+        return { data };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,151 @@
+import type { AppDeps, AuthUser } from '../context.js';
+import { audit } from '../audit.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { page } from '../pagination.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import { chooseFormat, renderQr } from './qr.js';
+import { findPass, issuePass, listPasses, revokePass, type PassDto } from './repository.js';
+import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from './schemas.js';
+
+function assertMayRead(user: AuthUser | undefined, pass: PassDto): void {
+  if (user?.role === 'student' && user.studentRef !== pass.studentId) throw forbidden('Students may read only their own passes.');
+}
+
+export function passRoutes(deps: AppDeps): AnyRoute[] {
+  const { db } = deps;
+
+  async function loadPass(id: string, user: AuthUser | undefined): Promise<PassDto> {
+    const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+    const pass = await db.read((reader) => findPass(reader, id), { fresh });
+    if (!pass) throw notFound('Pass');
+    assertMayRead(user, pass);
+    return pass;
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/passes/verify',
+      summary: 'Verify a scanned pass at a gate; every verification is recorded in the access log',
+      tag: 'passes',
+      access: ['security', 'admin'],
+      sla: 'pass_generation',
+      body: VerifyBody,
+      responses: { 200: 'The verdict: valid, or invalid with a reason' },
+      async handler(ctx, { body, user }) {
+        const result = await deps.passes.verifier.verify({
+          code: body.code,
+          gate: body.gate,
+          direction: body.direction,
+          verifiedBy: user?.id ?? null,
+          requestId: ctx.state.requestId,
+        });
+        ctx.set('Cache-Control', 'no-store');
+        return { data: result };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/passes',
+      summary: 'Issue a pass (standard or temporary) to an active student',
+      tag: 'passes',
+      access: ['admin', 'staff'],
+      sla: 'pass_generation',
+      body: PassCreate,
+      responses: { 201: 'Issued', 422: 'Unknown or inactive student' },
+      async handler(ctx, { body, user }) {
+        const pass = await db.primary.transaction(async (trx) => {
+          const issued = await issuePass(trx, deps.passes.signer, {
+            studentId: body.studentId,
+            passType: body.passType,
+            validFrom: body.validFrom ? new Date(body.validFrom) : new Date(),
+            validUntil: new Date(body.validUntil),
+            gates: body.gates,
+            issuedBy: user?.id ?? null,
+          });
+          await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.issued', entityType: 'pass', entityId: issued.id, details: { passType: issued.passType, studentId: issued.studentId }, requestId: ctx.state.requestId });
+          return issued;
+        });
+        ctx.set('Location', `/passes/${pass.id}`);
+        return { status: 201, data: pass };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/passes',
+      summary: 'List passes, newest first (students see only their own)',
+      tag: 'passes',
+      access: ['admin', 'staff', 'student'],
+      sla: 'pass_generation',
+      query: PassListQuery,
+      async handler(_ctx, { query, user }) {
+        if (user?.role === 'student') {
+          if (query.studentId && query.studentId !== user.studentRef) throw forbidden('Students may read only their own passes.');
+          if (!user.studentRef) return { data: [], pagination: { nextCursor: null } };
+          query = { ...query, studentId: user.studentRef };
+        }
+        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+        const { rows, cursors } = await db.read((reader) => listPasses(reader, query), { fresh });
+        const byId = new Map(rows.map((r, i) => [r.id, cursors[i] ?? []]));
+        const { items, nextCursor } = page(rows, query.limit, (r) => byId.get(r.id) ?? []);
+        return { data: items, pagination: { nextCursor } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/passes/:id',
+      summary: 'One pass with its signed code (students may read only their own)',
+      tag: 'passes',
+      access: ['admin', 'staff', 'security', 'student'],
+      sla: 'pass_generation',
+      params: PassIdParams,
+      async handler(_ctx, { params, user }) {
+        return { data: await loadPass(params.id, user) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/passes/:id/qr',
+      summary: 'The pass as a QR code image: PNG or SVG (?format=, else the Accept header)',
+      tag: 'passes',
+      access: ['admin', 'staff', 'student'],
+      sla: 'pass_generation',
+      params: PassIdParams,
+      query: QrQuery,
+      responses: { 200: 'image/png or image/svg+xml' },
+      async handler(ctx, { params, query, user }) {
+        const pass = await loadPass(params.id, user);
+        const { body, contentType } = await renderQr(pass.code, chooseFormat(query.format, (...types) => ctx.accepts(...types)));
+        ctx.status = 200;
+        ctx.type = contentType;
+        ctx.set('Cache-Control', 'private, max-age=300');
+        ctx.set('Vary', 'Accept');
+        ctx.body = body;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/passes/:id/revoke',
+      summary: 'Revoke a pass; every gate refuses it within a second',
+      tag: 'passes',
+      access: ['admin', 'staff'],
+      sla: 'pass_generation',
+      params: PassIdParams,
+      body: PassRevoke,
+      responses: { 200: 'Revoked', 404: 'No such pass', 409: 'Already revoked' },
+      async handler(ctx, { params, body, user }) {
+        const revoked = await db.primary.transaction(async (trx) => {
+          const pass = await revokePass(trx, params.id, user?.id ?? null, body.reason);
+          if (pass) await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.revoked', entityType: 'pass', entityId: pass.id, details: { reason: body.reason }, requestId: ctx.state.requestId });
+          return pass;
+        });
+        if (!revoked) {
+          if (await findPass(db.primary, params.id)) throw conflict('The pass is already revoked.', 'ALREADY_REVOKED');
+          throw notFound('Pass');
+        }
+        await deps.passes.revocations.announce(revoked.id, new Date(revoked.validUntil));
+        return { data: revoked };
+      },
+    }),
+  ];
+}

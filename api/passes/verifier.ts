@@ -1,0 +1,176 @@
+/**
+ * Gate verification. Order matters: the signature and the claims it covers (validity window,
+ * gates) are checked in memory first, so forged, altered, expired and not-yet-valid codes cost no
+ * I/O. Then revocation and anti-passback, in one atomic Redis script; when Redis cannot answer,
+ * Postgres answers instead (never a blind "valid").
+ *
+ * Anti-passback is how replays are refused: a pass that was let in must be let out before it can
+ * be let in again (and the other way round). A copy of a code presented twice for entry gets
+ * `anti_passback`. The memory of the last direction lasts `antiPassbackSeconds`, so someone who
+ * left without scanning is not locked out for ever.
+ */
+import type { Knex } from 'knex';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../../core/logger.js';
+import { METRIC } from '../../core/metric-names.js';
+import type { RedisClient } from '../../core/redis.js';
+import { insertAccessLogs, type AccessLogEntry, type AccessLogWriter, type Direction } from '../access-logs/writer.js';
+import { passKeys, type RevocationRegistry } from './revocations.js';
+import type { PassClaims, PassSigner } from './signing.js';
+
+export const INVALID_REASONS = [
+  'malformed',
+  'forged',
+  'not_yet_valid',
+  'expired',
+  'wrong_gate',
+  'revoked',
+  'anti_passback',
+  'unknown_pass',
+] as const;
+export type InvalidReason = (typeof INVALID_REASONS)[number];
+
+/** What the signed claims alone decide: the validity window and the gate. */
+export function checkClaims(claims: PassClaims, at: { nowSeconds: number; gate: string }): InvalidReason | undefined {
+  if (at.nowSeconds < claims.validFrom) return 'not_yet_valid';
+  if (at.nowSeconds >= claims.validUntil) return 'expired';
+  if (claims.gates && !claims.gates.includes(at.gate)) return 'wrong_gate';
+  return undefined;
+}
+
+/** Whether a presentation in `direction` is a replay, given the last direction let through. */
+export function isPassback(lastDirection: Direction | undefined, direction: Direction): boolean {
+  return lastDirection === direction;
+}
+
+export interface VerificationRequest {
+  code: string;
+  gate: string;
+  direction: Direction;
+  verifiedBy: string | null;
+  requestId: string | null;
+}
+
+export interface VerificationResult {
+  valid: boolean;
+  reason: InvalidReason | null;
+  pass: { id: string; studentId: string; passType: string; validFrom: string; validUntil: string; gates: string[] | null } | null;
+  gate: string;
+  direction: Direction;
+  checkedAt: string;
+  /** True when Redis could not answer and Postgres decided revocation and anti-passback. */
+  degraded: boolean;
+}
+
+export interface PassVerifierOptions {
+  signer: PassSigner;
+  revocations: RevocationRegistry;
+  redis: RedisClient;
+  knex: Knex;
+  accessLogs: AccessLogWriter;
+  keyPrefix: string;
+  antiPassbackSeconds: number;
+  logger: Logger;
+  registry?: Registry;
+}
+
+// KEYS: revoked flag, last direction. ARGV: direction, memory in seconds.
+const GATE_CHECK_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
+if redis.call('GET', KEYS[2]) == ARGV[1] then return 'anti_passback' end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 'ok'`;
+
+interface GateCheckClient {
+  passGateCheck(revokedKey: string, directionKey: string, direction: string, ttlSeconds: number): Promise<string>;
+}
+
+export class PassVerifier {
+  private readonly verifications: Counter<'outcome'> | undefined;
+
+  constructor(private readonly options: PassVerifierOptions) {
+    options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
+    this.verifications = options.registry
+      ? new Counter({ name: METRIC.passVerifications, help: 'Pass verifications at the gates, by outcome.', labelNames: ['outcome'] as const, registers: [options.registry] })
+      : undefined;
+  }
+
+  async verify(request: VerificationRequest, now = new Date()): Promise<VerificationResult> {
+    const checked = this.options.signer.check(request.code);
+    const claims = checked.ok ? checked.claims : undefined;
+    let reason: InvalidReason | undefined = checked.ok ? checkClaims(checked.claims, { nowSeconds: Math.floor(now.getTime() / 1000), gate: request.gate }) : checked.reason;
+    let degraded = false;
+    if (claims && !reason) {
+      if (this.options.revocations.has(claims.passId)) reason = 'revoked';
+      else {
+        const answer = this.options.revocations.loaded ? await this.askRedis(claims.passId, request.direction) : 'unavailable';
+        if (answer === 'unavailable') {
+          degraded = true;
+          reason = await this.askPostgres(claims.passId, request.direction, now);
+        } else if (answer !== 'ok') reason = answer;
+      }
+    }
+    const entry: AccessLogEntry = {
+      occurredAt: now,
+      passId: claims?.passId ?? null,
+      studentId: claims?.studentId ?? null,
+      gate: request.gate,
+      direction: request.direction,
+      outcome: reason ?? 'valid',
+      verifiedBy: request.verifiedBy,
+      requestId: request.requestId,
+    };
+    // Degraded mode writes at once: with no shared anti-passback memory, Postgres must hold every passage.
+    if (degraded) await insertAccessLogs(this.options.knex, [entry]);
+    else await this.options.accessLogs.append(entry);
+    this.verifications?.inc({ outcome: entry.outcome });
+    return {
+      valid: reason === undefined,
+      reason: reason ?? null,
+      pass: claims
+        ? {
+            id: claims.passId,
+            studentId: claims.studentId,
+            passType: claims.passType,
+            validFrom: new Date(claims.validFrom * 1000).toISOString(),
+            validUntil: new Date(claims.validUntil * 1000).toISOString(),
+            gates: claims.gates ?? null,
+          }
+        : null,
+      gate: request.gate,
+      direction: request.direction,
+      checkedAt: now.toISOString(),
+      degraded,
+    };
+  }
+
+  /** Revocation flag and anti-passback in one round trip. */
+  private async askRedis(passId: string, direction: Direction): Promise<'revoked' | 'anti_passback' | 'ok' | 'unavailable'> {
+    const keys = passKeys(this.options.keyPrefix, passId);
+    try {
+      const client = this.options.redis as unknown as GateCheckClient;
+      const answer = await client.passGateCheck(keys.revoked, keys.lastDirection, direction, this.options.antiPassbackSeconds);
+      if (answer === 'revoked' || answer === 'anti_passback' || answer === 'ok') return answer;
+      throw new Error(`unexpected gate check answer ${answer}`);
+    } catch (err) {
+      this.options.logger.debug({ err: (err as Error).message }, 'gate check fell back to Postgres');
+      return 'unavailable';
+    }
+  }
+
+  /** The same decisions from Postgres: the pass row, and the last passage let through within the window. */
+  private async askPostgres(passId: string, direction: Direction, now: Date): Promise<InvalidReason | undefined> {
+    const pass = (await this.options.knex('passes').select('status').where({ id: passId }).first()) as { status: string } | undefined;
+    if (!pass) return 'unknown_pass';
+    if (pass.status === 'revoked') return 'revoked';
+    // Entries this process buffered before Redis went away must be visible to the query below.
+    await this.options.accessLogs.flush();
+    const last = (await this.options.knex('access_logs')
+      .select('direction')
+      .where({ pass_id: passId, outcome: 'valid' })
+      .where('occurred_at', '>', new Date(now.getTime() - this.options.antiPassbackSeconds * 1000))
+      .orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .first()) as { direction: Direction } | undefined;
+    return isPassback(last?.direction, direction) ? 'anti_passback' : undefined;
+  }
+}
