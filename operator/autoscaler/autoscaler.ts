@@ -1,0 +1,117 @@
+/**
+ * The autoscaling policy: `(spec, state, signals, now) → replicas, decisions, state`. Pure; the
+ * caller persists the returned state (bounded) and passes it back next run. For each component
+ * the spec manages: record its load, forecast it over the component's start-up time, size it
+ * (sizing.ts), stabilise (stabilizer.ts), and explain every change in a decision record.
+ */
+import { COMPONENTS, type Component, type PassPlatformSpec, type ReplicaRange, type ScalingDecisionRecord, type WorkerQueue } from '../spec.js';
+import { learnEstimates } from './estimates.js';
+import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
+import { sizeApi, sizePostgres, sizeRedis, sizeWorker, totalRate, type Plan, type Planner, type SizingInput } from './sizing.js';
+import { clampToRange, stabilize } from './stabilizer.js';
+import { COMPONENT_TUNING, POLICY } from './tuning.js';
+import type { AutoscalerResult, AutoscalerState, ComponentMemory, Need, PlatformSignals } from './types.js';
+
+/** A fresh state; pass the replica counts running now so the first decisions start from them. */
+export function initialAutoscalerState(running: Partial<Record<Component, number>> = {}): AutoscalerState {
+  const components: AutoscalerState['components'] = {};
+  for (const [component, replicas] of Object.entries(running) as [Component, number][]) {
+    components[component] = { replicas, recommendations: [], recent: [] };
+  }
+  return { version: 1, components, baseLatencySeconds: {}, jobDurationSeconds: {} };
+}
+
+/** The replica range of each component the operator scales for this spec (external stores are not scaled). */
+export function scaledComponents(spec: PassPlatformSpec): Partial<Record<Component, ReplicaRange>> {
+  const ranges: Partial<Record<Component, ReplicaRange>> = {
+    api: spec.api,
+    'worker-uploads': spec.workers.uploads,
+    'worker-reports': spec.workers.reports,
+  };
+  if (spec.database.mode === 'managed' && spec.database.managed) ranges['postgres-replicas'] = spec.database.managed.readReplicas;
+  if (spec.redis.mode === 'managed' && spec.redis.managed) ranges['redis-shards'] = spec.redis.managed.shards;
+  return ranges;
+}
+
+function workerQueue(component: Component): WorkerQueue | undefined {
+  if (component === 'worker-uploads') return 'uploads';
+  if (component === 'worker-reports') return 'reports';
+  return undefined;
+}
+
+/** The one number per component that forecasts follow. */
+function loadOf(component: Component, signals: PlatformSignals | undefined): number | undefined {
+  if (!signals) return undefined;
+  const queue = workerQueue(component);
+  if (queue) return signals.queues?.[queue]?.arrivalRate;
+  if (component === 'api') return totalRate(signals.api?.requestRate);
+  if (component === 'postgres-replicas') return signals.postgres?.replicaCpuCores ?? signals.postgres?.readQps;
+  return signals.redis?.opsPerSecond;
+}
+
+function size(component: Component, input: SizingInput<unknown>, signals: PlatformSignals | undefined): Need {
+  const queue = workerQueue(component);
+  if (queue) return sizeWorker({ ...input, signals: signals?.queues?.[queue], queue });
+  if (component === 'api') return sizeApi({ ...input, signals: signals?.api });
+  if (component === 'postgres-replicas') return sizePostgres({ ...input, signals: signals?.postgres });
+  return sizeRedis({ ...input, signals: signals?.redis });
+}
+
+/** Planner over a component's remembered load: the measured value, or a higher trend or seasonal forecast. */
+function planner(memory: ComponentMemory, predictive: boolean, now: number, horizonMs: number, seasonalHorizonMs: number): Planner {
+  return (measured: number): Plan => {
+    if (!predictive) return { load: measured, basis: 'measured' };
+    let plan: Plan = { load: measured, basis: 'measured' };
+    const trend = trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000);
+    if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };
+    const seasonal = seasonalForecast(memory.seasonal, now, seasonalHorizonMs, measured, POLICY.seasonalLevelRange);
+    if (seasonal !== undefined && seasonal > plan.load) plan = { load: seasonal, basis: 'seasonal' };
+    return plan;
+  };
+}
+
+export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
+  const state = previous ?? initialAutoscalerState();
+  const interval = spec.autoscaling.intervalSeconds;
+  const fresh = now - signals.observedAt <= POLICY.staleAfterIntervals * interval * 1000 ? signals : undefined;
+  const replicas: Partial<Record<Component, number>> = {};
+  const decisions: ScalingDecisionRecord[] = [];
+  const components: AutoscalerState['components'] = {};
+  const ranges = scaledComponents(spec);
+
+  for (const component of COMPONENTS) {
+    const range = ranges[component];
+    if (!range) continue;
+    const tuning = COMPONENT_TUNING[component];
+    let memory: ComponentMemory = state.components[component] ?? {
+      replicas: clampToRange(range.minReplicas, range),
+      recommendations: [],
+      recent: [],
+    };
+    const load = loadOf(component, fresh);
+    if (load !== undefined) {
+      memory = {
+        ...memory,
+        recent: appendSample(memory.recent, { at: now, load }, POLICY.trendWindowSeconds * 1000),
+        seasonal: recordSeasonal(
+          memory.seasonal ?? emptySeasonalMemory(POLICY.seasonalBucketSeconds * 1000, POLICY.seasonalSpanSeconds * 1000),
+          now,
+          load,
+        ),
+      };
+    }
+    const horizonMs = (tuning.startupSeconds + interval + POLICY.signalLagSeconds) * 1000;
+    const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalBucketSeconds * 1000));
+    const need = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds }, fresh);
+    const before = memory.replicas;
+    const result = stabilize(memory, need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);
+    components[component] = result.memory;
+    replicas[component] = result.replicas;
+    if (result.replicas !== before) {
+      const reason = !fresh ? 'signals missing or stale; back inside spec bounds' : result.note ? `${need.reason}; ${result.note}` : need.reason;
+      decisions.push({ component, from: before, to: result.replicas, reason, signals: need.signals, time: new Date(now).toISOString() });
+    }
+  }
+  const learned = learnEstimates(state, fresh, spec, state.components.api?.replicas ?? spec.api.minReplicas);
+  return { replicas, decisions, state: { ...learned, components } };
+}

@@ -1,0 +1,54 @@
+/**
+ * The autoscaler's own metrics: desired replicas per component, decisions by direction, and when
+ * it last ran. A thin wrapper around the pure policy; the policy itself never touches a registry.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { METRIC } from '../../core/metric-names.js';
+import type { PassPlatformSpec } from '../spec.js';
+import { autoscale } from './autoscaler.js';
+import type { AutoscalerResult, AutoscalerState, PlatformSignals } from './types.js';
+
+export class AutoscalerMetrics {
+  private readonly desired: Gauge<'platform' | 'component'>;
+  private readonly decisions: Counter<'platform' | 'component' | 'direction'>;
+  private readonly lastRun: Gauge<'platform'>;
+
+  constructor(registry: Registry) {
+    this.desired = new Gauge({
+      name: METRIC.desiredReplicas,
+      help: 'Replicas the autoscaler wants per component.',
+      labelNames: ['platform', 'component'] as const,
+      registers: [registry],
+    });
+    this.decisions = new Counter({
+      name: METRIC.scalingDecisions,
+      help: 'Replica changes the autoscaler decided, by direction.',
+      labelNames: ['platform', 'component', 'direction'] as const,
+      registers: [registry],
+    });
+    this.lastRun = new Gauge({
+      name: METRIC.autoscalerLastRun,
+      help: 'Unix time of the last autoscaler run, seconds.',
+      labelNames: ['platform'] as const,
+      registers: [registry],
+    });
+  }
+
+  record(platform: string, result: AutoscalerResult, now: number): void {
+    for (const [component, replicas] of Object.entries(result.replicas)) {
+      this.desired.set({ platform, component }, replicas);
+    }
+    for (const decision of result.decisions) {
+      const direction = decision.to > decision.from ? 'up' : 'down';
+      this.decisions.inc({ platform, component: decision.component, direction });
+    }
+    this.lastRun.set({ platform }, now / 1000);
+  }
+
+  /** Runs the policy and records what it decided. */
+  run(platform: string, spec: PassPlatformSpec, state: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
+    const result = autoscale(spec, state, signals, now);
+    this.record(platform, result, now);
+    return result;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * How many replicas each component needs to meet its SLA with headroom, from one reading of the
+ * signals. Pure: no clock, no memory of past runs beyond the estimates passed in. Each function
+ * returns a Need whose reason names the numbers it used, or no replica count when the signals it
+ * depends on are missing (the stabiliser then holds the component where it is).
+ */
+import { parseQuantity } from '../cost/quantity.js';
+import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
+import type { PassPlatformSpec, WorkerQueue } from '../spec.js';
+import { minServers, waitQuantile } from './erlang.js';
+import { POLICY } from './tuning.js';
+import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
+
+/** The SLA class a queue's jobs are held to, from enqueue to done. */
+export const QUEUE_SLA_CLASS: Record<WorkerQueue, SlaClass> = { uploads: 'uploads', reports: 'reports' };
+
+/** Load to plan for: the measured value or a forecast above it, and which one won. */
+export interface Plan {
+  load: number;
+  basis: 'measured' | 'trend' | 'seasonal';
+}
+export type Planner = (measured: number) => Plan;
+
+export interface SizingInput<S> {
+  spec: PassPlatformSpec;
+  state: AutoscalerState;
+  signals: S | undefined;
+  current: number;
+  plan: Planner;
+  /** Seconds from scale-up to serving, for how fast a backlog must drain. */
+  startupSeconds: number;
+}
+
+export function cores(quantity: string): number {
+  return parseQuantity(quantity).toNumber();
+}
+
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  return abs >= 100 ? value.toFixed(0) : abs >= 1 ? value.toFixed(2).replace(/\.?0+$/, '') : value.toPrecision(2);
+}
+
+function planText(plan: Plan): string {
+  return plan.basis === 'measured' ? '' : ` (planning for ${fmt(plan.load)} from ${plan.basis})`;
+}
+
+export function totalRate(rates: Partial<Record<SlaClass, number>> | undefined): number | undefined {
+  if (!rates) return undefined;
+  const values = Object.values(rates).filter((v): v is number => v !== undefined);
+  return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
+}
+
+/** Base latency of a class: learned at low utilisation, else the observed p95 but at most half the SLA. */
+export function baseLatency(spec: PassPlatformSpec, state: AutoscalerState, api: ApiSignals, slaClass: SlaClass): number {
+  const learned = state.baseLatencySeconds[slaClass];
+  if (learned !== undefined) return learned;
+  const half = spec.sla[slaClass] / 2;
+  return Math.min(api.p95LatencySeconds?.[slaClass] ?? half, half);
+}
+
+/**
+ * API pods: an M/M/c queue with one server per pod, service rate = pod cores / CPU seconds per
+ * request. The fewest pods whose p95 wait fits the tightest class budget (SLA × target ratio −
+ * base latency) at the planned rate, plus a reactive step when the SLA is missed on busy pods.
+ */
+export function sizeApi(input: SizingInput<ApiSignals>): Need {
+  const { spec, state, signals: api, current } = input;
+  const rate = totalRate(api?.requestRate);
+  if (!api || rate === undefined) return { reason: 'api: request rate missing or stale; holding', signals: {} };
+  const podCores = cores(spec.api.resources.cpu);
+  const cpuPerRequest = state.apiCpuSecondsPerRequest ?? (api.cpuCores !== undefined && rate > 0 ? api.cpuCores / rate : undefined);
+  const signals: Record<string, number> = { requestRate: rate };
+  if (api.cpuCores !== undefined) signals.cpuCores = api.cpuCores;
+  if (cpuPerRequest === undefined) return { reason: `api: ${fmt(rate)} req/s but no CPU signal to size with; holding`, signals };
+  signals.cpuSecondsPerRequest = cpuPerRequest;
+  const plan = input.plan(rate);
+  signals.plannedRate = plan.load;
+  const arrival = plan.load * (1 + POLICY.surgeAllowance);
+  const serviceRate = podCores / cpuPerRequest;
+
+  let tightest: { slaClass: SlaClass; budget: number } | undefined;
+  const missed: string[] = [];
+  for (const slaClass of SLA_CLASS_NAMES) {
+    if (!(api.requestRate?.[slaClass] ?? 0)) continue;
+    const observed = api.p95LatencySeconds?.[slaClass];
+    if (observed !== undefined) {
+      signals[`p95.${slaClass}`] = observed;
+      if (observed > spec.sla[slaClass]) missed.push(`${slaClass} p95 ${fmt(observed)} s > ${fmt(spec.sla[slaClass])} s`);
+    }
+    const budget = spec.sla[slaClass] * POLICY.latencyTargetRatio - baseLatency(spec, state, api, slaClass);
+    if (budget > 0 && (!tightest || budget < tightest.budget)) tightest = { slaClass, budget };
+  }
+  const limit = spec.api.maxReplicas * 4;
+  let replicas: number;
+  let why: string;
+  if (tightest) {
+    replicas = minServers(arrival, serviceRate, tightest.budget, { maxUtilization: POLICY.maxUtilization, limit });
+    const wait = waitQuantile(replicas, arrival, serviceRate);
+    why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
+  } else {
+    replicas = Math.ceil((arrival * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
+    why = `no class has a wait budget left → ${replicas} pods at ${fmt(spec.autoscaling.targetUtilization)} utilisation`;
+  }
+  const utilisation = api.cpuCores !== undefined ? api.cpuCores / (Math.max(1, api.readyPods ?? current) * podCores) : undefined;
+  const allReady = (api.readyPods ?? current) >= current;
+  if (missed.length && utilisation !== undefined && utilisation >= spec.autoscaling.targetUtilization && allReady && replicas <= current) {
+    // The model says the fleet is big enough but the SLA is missed on busy pods: trust the measurement.
+    replicas = current + Math.max(1, Math.ceil(current * spec.alerts.latencyIncreaseRatio));
+    why += `; SLA missed at ${fmt(utilisation * 100)} % CPU → ${replicas} pods`;
+  }
+  return {
+    replicas,
+    urgent: missed.length > 0,
+    reason: `api: ${fmt(rate)} req/s${planText(plan)}, ${fmt(cpuPerRequest * 1000)} ms CPU/request; ${why}${missed.length ? `; ${missed.join(', ')}` : ''}`,
+    signals,
+  };
+}
+
+/**
+ * Worker pods: slots (pods × concurrency) as an M/M/c queue for the arrivals, plus enough extra
+ * service to drain the backlog by the time new pods are serving. Counts waiting and prioritized
+ * jobs (BullMQ keeps prioritized ones out of the `wait` list); delayed jobs are not due yet.
+ */
+export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQueue }): Need {
+  const { spec, state, signals: q, queue } = input;
+  const name = `worker-${queue}`;
+  if (!q || (q.waiting === undefined && q.prioritized === undefined)) {
+    return { reason: `${name}: queue depth missing or stale; holding`, signals: {} };
+  }
+  const backlog = (q.waiting ?? 0) + (q.prioritized ?? 0);
+  const arrivalRate = q.arrivalRate ?? q.completionRate ?? 0;
+  const duration = state.jobDurationSeconds[queue] ?? q.meanJobDurationSeconds;
+  const signals: Record<string, number> = { backlog, arrivalRate };
+  if (q.oldestWaitingAgeSeconds !== undefined) signals.oldestWaitingAgeSeconds = q.oldestWaitingAgeSeconds;
+  if (duration === undefined) return { reason: `${name}: ${backlog} jobs waiting but no job duration measured yet; holding`, signals };
+  signals.jobDurationSeconds = duration;
+  const durationP95 = q.p95JobDurationSeconds ?? duration * 2;
+  const target = spec.sla[QUEUE_SLA_CLASS[queue]];
+  // When jobs alone take the whole SLA, waiting one job's time is the least a queue can promise.
+  const waitBudget = Math.max(target * POLICY.latencyTargetRatio - durationP95, duration);
+  const plan = input.plan(arrivalRate);
+  signals.plannedArrivalRate = plan.load;
+  const arrival = plan.load * (1 + POLICY.surgeAllowance);
+  const { concurrency, maxReplicas } = spec.workers[queue];
+  const limit = maxReplicas * 4 * concurrency;
+  const steadySlots = minServers(arrival, 1 / duration, waitBudget, { maxUtilization: POLICY.maxUtilization, limit });
+  const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + waitBudget;
+  const drainSlots = Math.ceil(((arrival + backlog / drainSeconds) * duration) / POLICY.maxUtilization);
+  const replicas = Math.ceil(Math.max(steadySlots, drainSlots) / concurrency);
+  const age = q.oldestWaitingAgeSeconds ?? 0;
+  const urgent = age + durationP95 > target;
+  return {
+    replicas,
+    urgent,
+    reason:
+      `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
+      `oldest ${fmt(age)} s; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
+    signals,
+  };
+}
+
+/** Read replicas: replica CPU (or read QPS) at the target utilisation, plus one when lag shows they fall behind. */
+export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
+  const { spec, state, signals: pg, current } = input;
+  const managed = spec.database.managed;
+  if (!managed) return { reason: 'postgres-replicas: database is external', signals: {} };
+  const replicaCores = cores(managed.resources.cpu);
+  const perQuery = state.postgresCpuSecondsPerQuery ?? 1 / POLICY.fallbackReadQpsPerCore;
+  const load = pg?.replicaCpuCores ?? (pg?.readQps !== undefined ? pg.readQps * perQuery : undefined);
+  if (!pg || load === undefined) return { reason: 'postgres-replicas: replica load missing or stale; holding', signals: {} };
+  const signals: Record<string, number> = { loadCores: load };
+  if (pg.readQps !== undefined) signals.readQps = pg.readQps;
+  const plan = input.plan(load);
+  let replicas = Math.ceil(plan.load / (replicaCores * spec.autoscaling.targetUtilization));
+  let why = `${fmt(load)} cores of reads${planText(plan)} at ${fmt(spec.autoscaling.targetUtilization * 100)} % of ${fmt(replicaCores)} cores → ${replicas}`;
+  const lag = pg.maxReplicaLagSeconds;
+  const lagging = lag !== undefined && lag > POLICY.maxReplicaLagSeconds;
+  if (lag !== undefined) signals.maxReplicaLagSeconds = lag;
+  if (lagging && (pg.readyReplicas ?? current) >= current && replicas <= current) {
+    replicas = current + 1;
+    why += `; lag ${fmt(lag)} s > ${POLICY.maxReplicaLagSeconds} s → ${replicas}`;
+  }
+  return { replicas, urgent: lagging, reason: `postgres-replicas: ${why}`, signals };
+}
+
+/** Redis shards: memory and commands per shard at the target utilisation. */
+export function sizeRedis(input: SizingInput<RedisSignals>): Need {
+  const { spec, signals: redis } = input;
+  const managed = spec.redis.managed;
+  if (!managed) return { reason: 'redis-shards: Redis is external', signals: {} };
+  const target = spec.autoscaling.targetUtilization;
+  const shardMax = redis?.shardMaxMemoryBytes;
+  const memory = redis?.totalMemoryBytes;
+  const ops = redis?.opsPerSecond;
+  if (!redis || ((memory === undefined || !shardMax) && ops === undefined)) {
+    return { reason: 'redis-shards: memory and ops missing or stale; holding', signals: {} };
+  }
+  const signals: Record<string, number> = {};
+  const parts: string[] = [];
+  let replicas = 0;
+  if (memory !== undefined && shardMax) {
+    const byMemory = Math.ceil(memory / (shardMax * target));
+    replicas = Math.max(replicas, byMemory);
+    signals.totalMemoryBytes = memory;
+    signals.shardMaxMemoryBytes = shardMax;
+    parts.push(`${fmt(memory / 2 ** 20)} MiB over ${fmt(shardMax / 2 ** 20)} MiB shards → ${byMemory}`);
+  }
+  if (ops !== undefined) {
+    const byOps = Math.ceil(input.plan(ops).load / (POLICY.redisOpsPerShard * target));
+    replicas = Math.max(replicas, byOps);
+    signals.opsPerSecond = ops;
+    parts.push(`${fmt(ops)} ops/s → ${byOps}`);
+  }
+  const fullest = redis.maxShardMemoryBytes !== undefined && shardMax ? redis.maxShardMemoryBytes / shardMax : undefined;
+  const urgent = fullest !== undefined && fullest > spec.alerts.warningMemoryRatio;
+  if (fullest !== undefined) signals.fullestShardRatio = fullest;
+  return { replicas, urgent, reason: `redis-shards: ${parts.join('; ')}`, signals };
+}

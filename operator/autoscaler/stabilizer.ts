@@ -1,0 +1,61 @@
+/**
+ * Turns a component's raw need into the replica count to set: up at once (within a per-step
+ * limit), down only to the highest need of the whole stabilisation window and only past a
+ * deadband, never outside the spec's min/max, and never down when the need is unknown or the
+ * SLA is being missed right now.
+ */
+import type { ReplicaRange } from '../spec.js';
+import type { ComponentTuning } from './tuning.js';
+import { POLICY } from './tuning.js';
+import type { ComponentMemory, Need } from './types.js';
+
+export interface Stabilized {
+  replicas: number;
+  memory: ComponentMemory;
+  /** Why the count differs from the need, when it does. */
+  note?: string;
+}
+
+export function clampToRange(replicas: number, range: ReplicaRange): number {
+  return Math.min(range.maxReplicas, Math.max(range.minReplicas, replicas));
+}
+
+export function stabilize(
+  memory: ComponentMemory,
+  need: Need,
+  range: ReplicaRange,
+  tuning: ComponentTuning,
+  windowSeconds: number,
+  now: number,
+): Stabilized {
+  const current = memory.replicas;
+  const windowMs = Math.max(windowSeconds, tuning.minScaleDownWindowSeconds) * 1000;
+  const recent = memory.recommendations.filter((r) => r.at > now - windowMs && r.at <= now);
+  if (need.replicas === undefined) {
+    // Unknown load: keep what runs (the spec's bounds still apply if they changed).
+    const replicas = clampToRange(current, range);
+    return { replicas, memory: { ...memory, replicas, recommendations: recent } };
+  }
+  const desired = clampToRange(need.replicas, range);
+  const recommendations = [...recent, { at: now, replicas: desired }];
+  let replicas = current;
+  let note: string | undefined;
+  if (desired > current) {
+    const step = Math.max(tuning.maxStepUpPods, Math.ceil(current * tuning.maxStepUpRatio));
+    replicas = Math.min(desired, current + step);
+    if (replicas < desired) note = `step limited to +${step}`;
+  } else if (desired < current && !need.urgent) {
+    const stable = Math.max(...recommendations.map((r) => r.replicas));
+    const deadband = Math.max(1, Math.ceil(current * POLICY.scaleDownDeadband));
+    if (stable <= current - deadband) {
+      const step = Math.max(1, Math.floor(current * tuning.maxStepDownRatio));
+      replicas = Math.max(stable, current - step);
+      note = `highest need in the last ${windowMs / 1000} s is ${stable}${replicas > stable ? `, step limited to -${step}` : ''}`;
+    }
+  }
+  replicas = clampToRange(replicas, range);
+  const next: ComponentMemory = { ...memory, replicas, recommendations };
+  if (replicas > current) next.lastScaleUpAt = now;
+  if (replicas < current) next.lastScaleDownAt = now;
+  return note === undefined ? { replicas, memory: next } : { replicas, memory: next, note };
+}

@@ -1,0 +1,93 @@
+/**
+ * How each component reacts, apart from what the PassPlatform spec sets (min/max, interval,
+ * scale-down window, target utilisation). These are properties of the software, not of a
+ * deployment: how long a new replica takes to serve, how far one step may go, what one replica
+ * can carry when nothing better has been measured. docs/adr/0006-autoscaler-decisions.md explains them.
+ */
+import type { Component } from '../spec.js';
+
+export interface ComponentTuning {
+  /** Seconds from "scale up" to a replica serving: the horizon the forecast must cover. */
+  startupSeconds: number;
+  /** Largest step up: max(pods, ratio × current) more replicas per decision. */
+  maxStepUpPods: number;
+  maxStepUpRatio: number;
+  /** Largest step down per decision, as a fraction of current (at least one replica). */
+  maxStepDownRatio: number;
+  /**
+   * Scale-down waits at least this long, even when the spec's window is shorter: a Postgres replica
+   * or a Redis reshard that takes minutes to come back must not be released on a dip.
+   */
+  minScaleDownWindowSeconds: number;
+}
+
+export const COMPONENT_TUNING: Record<Component, ComponentTuning> = {
+  api: { startupSeconds: 40, maxStepUpPods: 8, maxStepUpRatio: 2, maxStepDownRatio: 0.25, minScaleDownWindowSeconds: 0 },
+  'worker-uploads': {
+    startupSeconds: 20,
+    maxStepUpPods: 8,
+    maxStepUpRatio: 2,
+    maxStepDownRatio: 0.25,
+    minScaleDownWindowSeconds: 0,
+  },
+  'worker-reports': {
+    startupSeconds: 20,
+    maxStepUpPods: 8,
+    maxStepUpRatio: 2,
+    maxStepDownRatio: 0.25,
+    minScaleDownWindowSeconds: 0,
+  },
+  // A replica is a pg_basebackup clone plus WAL catch-up; one or two at a time.
+  'postgres-replicas': {
+    startupSeconds: 300,
+    maxStepUpPods: 2,
+    maxStepUpRatio: 0,
+    maxStepDownRatio: 0,
+    minScaleDownWindowSeconds: 600,
+  },
+  // Adding a shard moves slots; reshard one shard at a time.
+  'redis-shards': {
+    startupSeconds: 300,
+    maxStepUpPods: 1,
+    maxStepUpRatio: 0,
+    maxStepDownRatio: 0,
+    minScaleDownWindowSeconds: 3600,
+  },
+};
+
+/** Policy constants shared by every component. */
+export const POLICY = {
+  /** Share of requests allowed over the SLA: the SLA is a p95. */
+  slaExceedFraction: 0.05,
+  /** Plan for this much more load than measured or forecast: estimation error and arrivals the trend missed. */
+  surgeAllowance: 0.1,
+  /** Size so the p95 lands at this fraction of the SLA, not on it. */
+  latencyTargetRatio: 0.9,
+  /** Never plan a queueing component above this utilisation, whatever the wait budget allows. */
+  maxUtilization: 0.9,
+  /** How far a 1-minute rate() lags the load it measures: forecasts look this much further ahead. */
+  signalLagSeconds: 30,
+  /** Signals older than this many intervals are stale and treated as missing. */
+  staleAfterIntervals: 4,
+  /** Scale down only when the stabilised need is this far below current (fraction, at least one replica). */
+  scaleDownDeadband: 0.1,
+  /** Utilisation under which observed latency is taken as the base latency of a class. */
+  baseLatencyUtilization: 0.5,
+  /** Weight of a new observation in smoothed estimates. */
+  smoothing: 0.2,
+  /** Samples kept for the short-term trend, and the span they cover. */
+  trendWindowSeconds: 180,
+  /** The trend needs samples spanning at least this long. */
+  trendMinSpanSeconds: 45,
+  /** Seasonal memory: bucket width and how far back (a week and a day). */
+  seasonalBucketSeconds: 300,
+  seasonalSpanSeconds: 8 * 86_400,
+  /** How far forecasts may scale yesterday's level to today's. */
+  seasonalLevelRange: [0.5, 2] as const,
+  /** Replication lag that counts as replicas falling behind, seconds. */
+  maxReplicaLagSeconds: 10,
+  /** Read queries one replica core serves per second when no CPU signal is available. */
+  fallbackReadQpsPerCore: 400,
+  /** Commands per second one Redis shard (single-threaded) serves at full load. */
+  redisOpsPerShard: 80_000,
+} as const;

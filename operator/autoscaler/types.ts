@@ -1,0 +1,136 @@
+/**
+ * What the autoscaler reads and what it remembers between runs. Signals come from Prometheus
+ * (operator/signals) in production and from the queueing model in the simulator; both produce
+ * this shape, so the policy cannot tell them apart. Every value is optional: a query that returned
+ * nothing is `undefined`, never zero, because zero load and unknown load must scale differently.
+ */
+import type { SlaClass } from '../../core/sla.js';
+import type { Component, ScalingDecisionRecord, WorkerQueue } from '../spec.js';
+
+export interface ApiSignals {
+  /** Requests per second per SLA class (routes outside every SLA excluded). */
+  requestRate?: Partial<Record<SlaClass, number>>;
+  /** p95 latency per SLA class over the query window, seconds. */
+  p95LatencySeconds?: Partial<Record<SlaClass, number>>;
+  /** 5xx responses / all responses. */
+  errorRatio?: number;
+  /** CPU the API pods use together, in cores (rate of process_cpu_seconds_total). */
+  cpuCores?: number;
+  /** Resident memory of the largest API pod, bytes. */
+  maxMemoryBytes?: number;
+  /** API processes Prometheus currently scrapes. */
+  readyPods?: number;
+}
+
+export interface QueueSignals {
+  /** Jobs in BullMQ's `wait` list. */
+  waiting?: number;
+  /** Jobs with a priority, kept in BullMQ's `prioritized` set rather than `wait`. */
+  prioritized?: number;
+  /** Jobs scheduled for later (delays, retry backoff). */
+  delayed?: number;
+  active?: number;
+  /** Jobs added per second. */
+  arrivalRate?: number;
+  /** Jobs finished per second. */
+  completionRate?: number;
+  /** Age of the oldest job still waiting, seconds. */
+  oldestWaitingAgeSeconds?: number;
+  /** Mean job duration over the window, seconds. */
+  meanJobDurationSeconds?: number;
+  /** p95 job duration over the window, seconds. */
+  p95JobDurationSeconds?: number;
+  readyPods?: number;
+}
+
+export interface PostgresSignals {
+  /** Queries per second served by the read replicas together. */
+  readQps?: number;
+  /** CPU the read replicas use together, in cores. */
+  replicaCpuCores?: number;
+  /** Worst replication lag among the replicas, seconds. */
+  maxReplicaLagSeconds?: number;
+  /** Connections in use / pool maximum over all pools. */
+  connectionUseRatio?: number;
+  readyReplicas?: number;
+}
+
+export interface RedisSignals {
+  /** Memory used by the fullest shard primary, bytes. */
+  maxShardMemoryBytes?: number;
+  /** Memory used by all shard primaries together, bytes. */
+  totalMemoryBytes?: number;
+  /** maxmemory of one shard, bytes. */
+  shardMaxMemoryBytes?: number;
+  /** Commands per second over all shards. */
+  opsPerSecond?: number;
+  readyShards?: number;
+}
+
+/** One reading of every signal, taken at `observedAt` (epoch ms). */
+export interface PlatformSignals {
+  observedAt: number;
+  api?: ApiSignals;
+  queues?: Partial<Record<WorkerQueue, QueueSignals>>;
+  postgres?: PostgresSignals;
+  redis?: RedisSignals;
+}
+
+/** Mean load seen in fixed time buckets, kept for a week and a day to forecast daily and weekly patterns. */
+export interface SeasonalMemory {
+  bucketMs: number;
+  /** Ring indexed by bucket number modulo its length; `ids` says which bucket a slot holds. */
+  ids: number[];
+  means: number[];
+  /** The bucket being filled: id, running sum and count. */
+  openId: number;
+  openSum: number;
+  openCount: number;
+}
+
+export interface LoadSample {
+  at: number;
+  load: number;
+}
+
+/** What the autoscaler remembers about one component. */
+export interface ComponentMemory {
+  replicas: number;
+  lastScaleUpAt?: number;
+  lastScaleDownAt?: number;
+  /** Recommendations inside the scale-down window (the highest one bounds a scale-down). */
+  recommendations: { at: number; replicas: number }[];
+  /** Recent load samples for the short-term trend. */
+  recent: LoadSample[];
+  seasonal?: SeasonalMemory;
+}
+
+/** State the caller persists between runs; bounded in size. */
+export interface AutoscalerState {
+  version: 1;
+  components: Partial<Record<Component, ComponentMemory>>;
+  /** Latency per SLA class seen at low utilisation: the part of p95 that adding pods cannot remove. */
+  baseLatencySeconds: Partial<Record<SlaClass, number>>;
+  /** CPU seconds per API request, smoothed. */
+  apiCpuSecondsPerRequest?: number;
+  /** Mean job duration per queue, smoothed. */
+  jobDurationSeconds: Partial<Record<WorkerQueue, number>>;
+  /** Replica CPU seconds per read query, smoothed. */
+  postgresCpuSecondsPerQuery?: number;
+}
+
+export interface AutoscalerResult {
+  replicas: Partial<Record<Component, number>>;
+  decisions: ScalingDecisionRecord[];
+  state: AutoscalerState;
+}
+
+/** What sizing found a component needs, before stabilisation. */
+export interface Need {
+  /** Undefined when the signals were missing or stale: the component then holds (or only grows). */
+  replicas?: number;
+  /** Set when a signal shows the SLA is being missed right now, so scaling up must not wait. */
+  urgent?: boolean;
+  reason: string;
+  signals: Record<string, number>;
+}

@@ -1,0 +1,164 @@
+/**
+ * Runs one trace under one policy and measures what the issue asks for: SLA-violation minutes
+ * per SLA class (a minute violates a class when more than 5 % of its requests or jobs in that
+ * minute exceed the target, i.e. its p95 is over the SLA), replica-hours and cost per component,
+ * scaling actions, and how long the SLA takes to hold again after each load step.
+ */
+import { SLA_CLASS_NAMES } from '../core/sla.js';
+import { QUEUE_SLA_CLASS } from '../operator/autoscaler/sizing.js';
+import { hourlyRate, replicaShapes } from '../operator/cost/prices.js';
+import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type ReplicaChange } from '../operator/spec.js';
+import { PlatformModel, STEP_SECONDS, type StepOutcome } from './model.js';
+import { createPolicy, type PolicyName } from './policies.js';
+import type { Trace } from './traces.js';
+
+/** The policy settles on the trace's opening load for this long before measuring starts. */
+const WARM_UP_SECONDS = 600;
+/** How far after a step a violation still counts as that step's. */
+const RECOVERY_HORIZON_SECONDS = 3600;
+const SLA_EXCEED = 0.05;
+
+/** SLA classes of HTTP requests, plus one per worker queue (enqueue to done). */
+export type SlaKey = string;
+export const SLA_KEYS: readonly SlaKey[] = [...SLA_CLASS_NAMES, ...WORKER_QUEUES.map((q) => `queue:${q}`)];
+
+export interface SeriesPoint {
+  /** Minutes since the trace started. */
+  minute: number;
+  requestsPerSecond: number;
+  replicas: Record<Component, number>;
+  violated: boolean;
+}
+
+export interface RunResult {
+  trace: string;
+  policy: PolicyName;
+  durationMinutes: number;
+  violationMinutes: Record<SlaKey, number>;
+  totalViolationMinutes: number;
+  replicaHours: Record<Component, number>;
+  totalReplicaHours: number;
+  cost: Record<Component, number>;
+  totalCost: number;
+  currency: string;
+  scalingActions: Record<Component, number>;
+  /** Seconds from each load step to the end of the last violated minute within the hour after it; 0 when none. */
+  recoverySeconds: number[];
+  maxRecoverySeconds: number;
+  history: ReplicaChange[];
+  series: SeriesPoint[];
+}
+
+interface MinuteTally {
+  count: Record<SlaKey, number>;
+  exceeded: Record<SlaKey, number>;
+  stuck: Record<SlaKey, boolean>;
+}
+
+function emptyTally(): MinuteTally {
+  const zero = (): Record<SlaKey, number> => Object.fromEntries(SLA_KEYS.map((k) => [k, 0]));
+  return { count: zero(), exceeded: zero(), stuck: Object.fromEntries(SLA_KEYS.map((k) => [k, false])) };
+}
+
+function addOutcome(tally: MinuteTally, outcome: StepOutcome, spec: PassPlatformSpec): void {
+  for (const c of SLA_CLASS_NAMES) {
+    tally.count[c] = (tally.count[c] ?? 0) + outcome.requests[c].count;
+    tally.exceeded[c] = (tally.exceeded[c] ?? 0) + outcome.requests[c].exceeded;
+  }
+  for (const q of WORKER_QUEUES) {
+    const key = `queue:${q}`;
+    const o = outcome.queues[q];
+    tally.count[key] = (tally.count[key] ?? 0) + o.started;
+    tally.exceeded[key] = (tally.exceeded[key] ?? 0) + o.exceeded;
+    // A job stuck in the queue misses its SLA before it ever starts.
+    const target = spec.sla[QUEUE_SLA_CLASS[q]];
+    if (o.oldestWaitingAgeSeconds + o.durationP95Seconds > target) tally.stuck[key] = true;
+  }
+}
+
+function violatedKeys(tally: MinuteTally): SlaKey[] {
+  return SLA_KEYS.filter((k) => tally.stuck[k] || ((tally.count[k] ?? 0) > 0 && (tally.exceeded[k] ?? 0) / (tally.count[k] ?? 1) > SLA_EXCEED));
+}
+
+function perComponent(value: (c: Component) => number): Record<Component, number> {
+  return Object.fromEntries(COMPONENTS.map((c) => [c, value(c)])) as Record<Component, number>;
+}
+
+export function runTrace(trace: Trace, policyName: PolicyName, spec: PassPlatformSpec, seed: number): RunResult {
+  const start = trace.startAt;
+  const model = new PlatformModel(spec, seed, start - WARM_UP_SECONDS * 1000);
+  const policy = createPolicy(policyName, spec, model);
+  const shapes = replicaShapes(spec);
+  const hourly = perComponent((c) => {
+    const shape = shapes[c];
+    return shape ? hourlyRate(shape, spec.cost).toNumber() : 0;
+  });
+  const replicaHours = perComponent(() => 0);
+  const violationMinutes: Record<SlaKey, number> = Object.fromEntries(SLA_KEYS.map((k) => [k, 0]));
+  const violatedMinutes: boolean[] = [];
+  const history: ReplicaChange[] = [];
+  const series: SeriesPoint[] = [];
+  const lastCount = perComponent(() => -1);
+  let tally = emptyTally();
+  let minuteRequests = 0;
+
+  const stepsPerMinute = 60 / STEP_SECONDS;
+  for (let t = -WARM_UP_SECONDS; t < trace.durationSeconds; t += STEP_SECONDS) {
+    const now = start + t * 1000;
+    const batches = trace.batches.filter((b) => b.atSeconds >= t && b.atSeconds < t + STEP_SECONDS);
+    const outcome = model.step(now, trace.load(Math.max(0, t)), batches);
+    const decided = policy.decide(model, now);
+    if (decided) model.setReplicas(decided, now);
+    if (t < 0) continue;
+
+    for (const c of COMPONENTS) {
+      const size = model.fleets[c].size;
+      replicaHours[c] += (size * STEP_SECONDS) / 3600;
+      if (size !== lastCount[c]) {
+        history.push({ component: c, at: now, replicas: size });
+        lastCount[c] = size;
+      }
+    }
+    addOutcome(tally, outcome, spec);
+    minuteRequests += SLA_CLASS_NAMES.reduce((s, c) => s + outcome.requests[c].count, 0);
+    if ((t / STEP_SECONDS + 1) % stepsPerMinute === 0) {
+      const violated = violatedKeys(tally);
+      for (const k of violated) violationMinutes[k] = (violationMinutes[k] ?? 0) + 1;
+      violatedMinutes.push(violated.length > 0);
+      series.push({
+        minute: violatedMinutes.length - 1,
+        requestsPerSecond: minuteRequests / 60,
+        replicas: perComponent((c) => model.fleets[c].size),
+        violated: violated.length > 0,
+      });
+      tally = emptyTally();
+      minuteRequests = 0;
+    }
+  }
+
+  const recoverySeconds = trace.steps.map((step, i) => {
+    const horizon = Math.min(step + RECOVERY_HORIZON_SECONDS, trace.steps[i + 1] ?? Infinity, trace.durationSeconds);
+    let last = -1;
+    for (let m = Math.floor(step / 60); m < Math.ceil(horizon / 60); m++) if (violatedMinutes[m]) last = m;
+    return last < 0 ? 0 : Math.max(0, (last + 1) * 60 - step);
+  });
+  const cost = perComponent((c) => replicaHours[c] * hourly[c]);
+  const actions = perComponent((c) => history.filter((h) => h.component === c).length - 1);
+  return {
+    trace: trace.name,
+    policy: policyName,
+    durationMinutes: violatedMinutes.length,
+    violationMinutes,
+    totalViolationMinutes: Object.values(violationMinutes).reduce((a, b) => a + b, 0),
+    replicaHours,
+    totalReplicaHours: Object.values(replicaHours).reduce((a, b) => a + b, 0),
+    cost,
+    totalCost: Object.values(cost).reduce((a, b) => a + b, 0),
+    currency: spec.cost.currency,
+    scalingActions: actions,
+    recoverySeconds,
+    maxRecoverySeconds: Math.max(0, ...recoverySeconds),
+    history,
+    series,
+  };
+}
