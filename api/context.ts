@@ -3,6 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
+import type { ObjectStorage } from '../core/object-storage.js';
+import type { JobQueues } from '../core/queues.js';
 import type { RedisClient } from '../core/redis.js';
 import type { TwoLevelCache } from './cache/two-level-cache.js';
 import type { PassServices } from './passes/services.js';
@@ -40,6 +42,10 @@ export interface AppDeps {
   rateLimits: RateLimits;
   readYourWrites: ReadYourWrites;
   registry: Registry;
+  /** Producer side of the worker queues (uploads, reports). */
+  queues: JobQueues;
+  /** Where uploaded files and generated reports are kept. */
+  storage: ObjectStorage;
   /** Pass signing, gate verification, revocations and the access-log writer. */
   passes: PassServices;
   /** Whether the process is draining (readiness then answers 503). */

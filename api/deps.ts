@@ -5,6 +5,8 @@ import type { Config } from '../core/config.js';
 import { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import { createRegistry } from '../core/metrics.js';
+import { FileSystemStorage } from '../core/object-storage.js';
+import { JobQueues } from '../core/queues.js';
 import { closeRedis, createRedis } from '../core/redis.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
@@ -57,6 +59,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     registry,
   });
   const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);
+  const queues = new JobQueues(config, 'api-queues');
   const passes = await startPassServices({ config, logger, db, redis, subscriber, registry });
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
 
@@ -70,13 +73,15 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     rateLimits,
     readYourWrites,
     registry,
+    queues,
+    storage: new FileSystemStorage(config.STORAGE_DIR),
     passes,
     draining: { value: false },
     async close() {
       // Buffered access logs are written before the pools they need are closed.
       await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
       // Each resource closes on its own so one failure does not leave the others open.
-      await Promise.allSettled([db.close(), closeRedis(redis), closeRedis(subscriber)]);
+      await Promise.allSettled([db.close(), closeRedis(redis), closeRedis(subscriber), queues.close()]);
     },
   };
 }

@@ -64,6 +64,29 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
   STORAGE_DIR: z.string().default('.data/storage'),
+  /** Which queues this workers process consumes: `uploads`, `reports` or both. */
+  WORKER_QUEUES: z
+    .string()
+    .default('uploads,reports')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['uploads', 'reports'])).min(1)),
+  UPLOAD_WORKER_CONCURRENCY: positiveInt(4),
+  REPORT_WORKER_CONCURRENCY: positiveInt(2),
+  /** Port of the workers' /metrics and /health endpoint (0 picks a free one). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** A job whose worker stops renewing its lock for this long is taken back as stalled. */
+  WORKER_LOCK_DURATION_MS: positiveInt(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
+  JOB_ATTEMPTS: positiveInt(5),
+  /** First retry delay; each further retry doubles it. */
+  JOB_BACKOFF_MS: positiveInt(2_000),
+  /** Test-only (honoured when NODE_ENV=test): the processors pause this long mid-job. */
+  WORKER_TEST_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  UPLOAD_MAX_BYTES: positiveInt(5 * 1024 * 1024),
+  CHUNKED_UPLOAD_MAX_BYTES: positiveInt(100 * 1024 * 1024),
+  UPLOAD_PART_SIZE_BYTES: positiveInt(5 * 1024 * 1024),
+  /** Identical report requests within one window of this length share one report. */
+  REPORT_DEDUPE_WINDOW_SECONDS: positiveInt(300),
 
   /** How often each API process re-reads recent pass revocations from Postgres (covers missed pub/sub messages). */
   PASS_REVOCATION_SYNC_MS: positiveInt(5_000),

@@ -1,7 +1,9 @@
 import { authRoutes } from '../auth/routes.js';
 import type { AppDeps } from '../context.js';
 import type { AnyRoute } from '../route.js';
+import { reportRoutes } from '../reports/routes.js';
 import { studentRoutes } from '../students/routes.js';
+import { uploadRoutes } from '../uploads/routes.js';
 import { accessLogRoutes } from '../access-logs/routes.js';
 import { analyticsRoutes } from '../analytics/routes.js';
 import { applicationRoutes } from '../applications/routes.js';
@@ -10,5 +12,5 @@ import { opsRoutes } from './ops.js';
 
 /** Every route of the API; each module contributes its own declarations. */
 export function allRoutes(deps: AppDeps): AnyRoute[] {
-  return [...opsRoutes(deps), ...authRoutes(deps), ...studentRoutes(deps), ...passRoutes(deps), ...applicationRoutes(deps), ...accessLogRoutes(deps), ...analyticsRoutes(deps)];
+  return [...opsRoutes(deps), ...authRoutes(deps), ...studentRoutes(deps), ...uploadRoutes(deps), ...reportRoutes(deps), ...passRoutes(deps), ...applicationRoutes(deps), ...accessLogRoutes(deps), ...analyticsRoutes(deps)];
 }

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { AppContext, AppDeps, AuthUser } from '../context.js';
+import { badRequest, conflict, forbidden, notFound, payloadTooLarge, unprocessable, unsupportedMediaType } from '../errors.js';
+import { defineRoute, type AnyRoute } from '../route.js';
+import { receiveMultipartFile, receiveRawBody } from './receive.js';
+import { findUpload, insertUpload, markQueued, receivedParts, toDto, uploadKeys, upsertPart, type UploadRow } from './repository.js';
+import { ChunkedUploadInit, CompleteUpload, PartParams, UploadIdParams, declaredChecksum, safeFilename } from './schemas.js';
+
+const UPLOADERS = ['admin', 'staff', 'student'] as const;
+
+/** Only the owner may change an upload; staff and admins may also read anyone's. */
+function loadFor(user: AuthUser | undefined, row: UploadRow | undefined, intent: 'read' | 'write'): UploadRow {
+  if (!row || !user) throw notFound('Upload');
+  if (row.owner_id === user.id) return row;
+  if (intent === 'read' && (user.role === 'staff' || user.role === 'admin')) return row;
+  throw forbidden('This upload belongs to someone else.');
+}
+
+/** Bytes the given part must hold: every part is `part_size` except the last, which holds the rest. */
+function expectedPartSize(row: UploadRow, partNumber: number): number {
+  const partSize = row.part_size ?? 0;
+  const count = row.part_count ?? 0;
+  return partNumber < count ? partSize : row.declared_size - partSize * (count - 1);
+}
+
+export function uploadRoutes(deps: AppDeps): AnyRoute[] {
+  const { db, storage, queues, config } = deps;
+
+  /** Enqueues processing; a repeat is harmless (one job id per upload), so clients may retry. */
+  async function enqueue(row: UploadRow): Promise<void> {
+    await queues.enqueueUpload(row.id);
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/uploads',
+      summary: 'Upload one file (multipart field "file", up to 5 MB); processed asynchronously',
+      tag: 'uploads',
+      access: UPLOADERS,
+      sla: 'uploads',
+      responses: { 202: 'Accepted for processing', 413: 'Larger than the single-upload limit', 415: 'Not multipart/form-data' },
+      async handler(ctx: AppContext, { user }) {
+        if (!ctx.is('multipart/form-data')) throw unsupportedMediaType('multipart/form-data');
+        const id = randomUUID();
+        const key = uploadKeys(id).original;
+        const file = await receiveMultipartFile(ctx.req, storage, key, config.UPLOAD_MAX_BYTES);
+        const checksum = declaredChecksum(file.fields.checksum, ctx.get('x-checksum-sha256') || undefined);
+        if (checksum instanceof Error) {
+          await storage.delete(key);
+          throw badRequest(checksum.message);
+        }
+        const row = await insertUpload(db.primary, {
+          id,
+          owner_id: user!.id,
+          kind: 'single',
+          filename: safeFilename(file.filename),
+          declared_type: file.mimeType || null,
+          declared_size: file.size,
+          declared_sha256: checksum,
+          received_sha256: file.sha256,
+          status: 'queued',
+          object_key: key,
+        });
+        await enqueue(row);
+        ctx.set('Location', `/uploads/${id}`);
+        return { status: 202, data: toDto(row) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/uploads/chunked',
+      summary: 'Start a chunked, resumable upload (up to 100 MB): returns the part size and count',
+      tag: 'uploads',
+      access: UPLOADERS,
+      sla: 'uploads',
+      body: ChunkedUploadInit,
+      responses: { 201: 'Created; send the parts, then complete', 413: 'Larger than the chunked-upload limit' },
+      async handler(ctx, { body, user }) {
+        if (body.size > config.CHUNKED_UPLOAD_MAX_BYTES) throw payloadTooLarge(config.CHUNKED_UPLOAD_MAX_BYTES);
+        const id = randomUUID();
+        const partSize = config.UPLOAD_PART_SIZE_BYTES;
+        const row = await insertUpload(db.primary, {
+          id,
+          owner_id: user!.id,
+          kind: 'chunked',
+          filename: body.filename,
+          declared_type: body.contentType ?? null,
+          declared_size: body.size,
+          declared_sha256: body.checksum,
+          part_size: partSize,
+          part_count: Math.ceil(body.size / partSize),
+          status: 'receiving',
+          object_key: uploadKeys(id).original,
+        });
+        ctx.set('Location', `/uploads/${id}`);
+        return { status: 201, data: toDto(row, []) };
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/uploads/:id/parts/:partNumber',
+      summary: 'Send one part (application/octet-stream); sending a part again replaces it',
+      tag: 'uploads',
+      access: UPLOADERS,
+      sla: 'uploads',
+      params: PartParams,
+      responses: {
+        200: 'Part stored',
+        409: 'The upload is no longer receiving parts',
+        413: 'Part larger than its expected size',
+        415: 'Not application/octet-stream',
+        422: 'Part number out of range or part shorter than expected',
+      },
+      async handler(ctx: AppContext, { params, user }) {
+        if (!ctx.is('application/octet-stream')) throw unsupportedMediaType('application/octet-stream');
+        const row = loadFor(user, await findUpload(db.primary, params.id), 'write');
+        if (row.kind !== 'chunked') throw conflict('This upload was not started as a chunked upload.', 'NOT_CHUNKED');
+        if (row.status !== 'receiving') throw conflict('This upload is complete and takes no more parts.', 'UPLOAD_NOT_RECEIVING');
+        if (params.partNumber > (row.part_count ?? 0)) {
+          throw unprocessable(`This upload has ${row.part_count} parts.`, 'PART_OUT_OF_RANGE', { partCount: row.part_count });
+        }
+        const expected = expectedPartSize(row, params.partNumber);
+        const key = uploadKeys(row.id).part(params.partNumber);
+        const part = await receiveRawBody(ctx.req, storage, key, expected);
+        if (part.size !== expected) {
+          await storage.delete(key);
+          throw unprocessable(`Part ${params.partNumber} must hold ${expected} bytes; it held ${part.size}.`, 'PART_SIZE_MISMATCH', {
+            expected,
+            received: part.size,
+          });
+        }
+        await upsertPart(db.primary, { upload_id: row.id, part_number: params.partNumber, size: part.size, sha256: part.sha256 });
+        return { data: { partNumber: params.partNumber, size: part.size, sha256: part.sha256 } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/uploads/:id/complete',
+      summary: 'Finish a chunked upload once every part is stored; processing starts (safe to repeat)',
+      tag: 'uploads',
+      access: UPLOADERS,
+      sla: 'uploads',
+      params: UploadIdParams,
+      body: CompleteUpload,
+      responses: { 202: 'Accepted for processing', 422: 'Parts are missing (listed in details.missingParts)' },
+      async handler(_ctx, { params, user }) {
+        const row = loadFor(user, await findUpload(db.primary, params.id), 'write');
+        if (row.kind !== 'chunked') throw conflict('This upload was not started as a chunked upload.', 'NOT_CHUNKED');
+        if (row.status === 'receiving') {
+          const have = new Set((await receivedParts(db.primary, row.id)).map((p) => p.part_number));
+          const missingParts = Array.from({ length: row.part_count ?? 0 }, (_, i) => i + 1).filter((n) => !have.has(n));
+          if (missingParts.length > 0) {
+            throw unprocessable(`${missingParts.length} of ${row.part_count} parts are missing.`, 'UPLOAD_INCOMPLETE', { missingParts });
+          }
+          await markQueued(db.primary, row.id);
+        }
+        const current = (await findUpload(db.primary, row.id))!;
+        if (current.status === 'queued') await enqueue(current);
+        return { status: 202, data: toDto(current) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/uploads/:id',
+      summary: 'An upload and its processing status (students see only their own)',
+      tag: 'uploads',
+      access: ['admin', 'staff', 'student'],
+      sla: 'uploads',
+      params: UploadIdParams,
+      async handler(_ctx, { params, user }) {
+        const row = loadFor(user, await findUpload(db.primary, params.id), 'read');
+        const parts = row.status === 'receiving' ? (await receivedParts(db.primary, row.id)).map((p) => p.part_number) : undefined;
+        return { data: toDto(row, parts) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/uploads/:id/thumbnail',
+      summary: 'The WebP thumbnail of an image upload once it is ready',
+      tag: 'uploads',
+      access: ['admin', 'staff', 'student'],
+      sla: 'uploads',
+      params: UploadIdParams,
+      responses: { 200: 'image/webp', 404: 'No such upload or no thumbnail' },
+      async handler(ctx, { params, user }) {
+        const row = loadFor(user, await findUpload(db.primary, params.id), 'read');
+        if (row.status !== 'ready' || !row.thumbnail_key) throw notFound('Thumbnail');
+        ctx.type = 'image/webp';
+        ctx.set('Cache-Control', 'private, max-age=3600');
+        ctx.body = storage.read(row.thumbnail_key);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,119 @@
+/**
+ * Object storage for uploaded files and generated reports: a small interface shaped like the S3
+ * operations we use (put a stream, read, stat, delete, compose parts), and a filesystem
+ * implementation for a volume. Bytes never go through Redis.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface StoredObject {
+  size: number;
+  sha256: string;
+}
+
+export interface PutOptions {
+  /** Refuse (and store nothing) once the body passes this many bytes. */
+  maxBytes?: number;
+}
+
+export interface ObjectStorage {
+  /** Writes the whole body under `key`, atomically: readers see the old object or the new one. */
+  put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<StoredObject>;
+  read(key: string): Readable;
+  stat(key: string): Promise<{ size: number } | undefined>;
+  delete(key: string): Promise<void>;
+  /** Deletes every object whose key starts with `prefix/`. */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Concatenates `sources` into `key` (like an S3 multipart completion) and returns its digest. */
+  compose(key: string, sources: string[]): Promise<StoredObject>;
+}
+
+/** Thrown by `put` when the body is larger than `maxBytes`. */
+export class ObjectTooLargeError extends Error {
+  override name = 'ObjectTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`object exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** Counts and hashes the bytes passing through, failing once a limit is crossed. */
+class DigestingCounter extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+  constructor(private readonly maxBytes = Infinity) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) return callback(new ObjectTooLargeError(this.maxBytes));
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+}
+
+const VALID_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+
+export class FileSystemStorage implements ObjectStorage {
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async put(key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<StoredObject> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    // Written beside the target and renamed into place, so a crash or a retry never leaves half an object.
+    const temp = `${path}.${randomUUID()}.tmp`;
+    const counter = new DigestingCounter(options.maxBytes);
+    try {
+      const source = Buffer.isBuffer(body) ? [body] : body;
+      await pipeline(source, counter, createWriteStream(temp));
+      await rename(temp, path);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    return { size: counter.size, sha256: counter.hash.digest('hex') };
+  }
+
+  read(key: string): Readable {
+    return createReadStream(this.pathOf(key));
+  }
+
+  async stat(key: string): Promise<{ size: number } | undefined> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { size: info.size } : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    await rm(this.pathOf(prefix), { recursive: true, force: true });
+  }
+
+  async compose(key: string, sources: string[]): Promise<StoredObject> {
+    const readAll = async function* (storage: FileSystemStorage) {
+      for (const source of sources) yield* storage.read(source);
+    };
+    return this.put(key, Readable.from(readAll(this)));
+  }
+
+  private pathOf(key: string): string {
+    if (!VALID_KEY.test(key) || key.split('/').includes('..')) throw new Error(`invalid object key: ${key}`);
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep)) throw new Error(`invalid object key: ${key}`);
+    return path;
+  }
+}

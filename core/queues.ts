@@ -1,0 +1,97 @@
+/**
+ * The BullMQ queues the API enqueues on and the workers consume: their names, key prefix, job
+ * payloads, retry policy and deterministic job ids. Both sides import this module, so producer
+ * and consumer cannot disagree on any of it.
+ */
+import { context, propagation } from '@opentelemetry/api';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Config } from './config.js';
+import { closeRedis, createRedis, type RedisClient } from './redis.js';
+
+export const QUEUE_NAMES = ['uploads', 'reports'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/**
+ * BullMQ's key prefix. The braces make the whole prefix a Redis Cluster hash tag, so every key of
+ * a queue lands in one slot (its Lua scripts touch several keys at once and would fail otherwise).
+ */
+export function bullPrefix(redisKeyPrefix: string): string {
+  return `{${redisKeyPrefix}bull}`;
+}
+
+/** W3C trace context of the request that enqueued a job (`traceparent`, `tracestate`). */
+export type TraceCarrier = Record<string, string>;
+
+export interface UploadJobData {
+  uploadId: string;
+  trace: TraceCarrier;
+}
+
+export interface ReportJobData {
+  reportId: string;
+  trace: TraceCarrier;
+}
+
+export interface JobDataByQueue {
+  uploads: UploadJobData;
+  reports: ReportJobData;
+}
+
+/** One job per upload and per report row: adding the same id twice is a no-op in BullMQ. */
+export const jobIdFor = (queue: QueueName, rowId: string): string => `${queue}-${rowId}`;
+
+/** The trace context of the caller, to travel in job data to the job span. */
+export function currentTraceCarrier(): TraceCarrier {
+  const carrier: TraceCarrier = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+/**
+ * Retries back off exponentially; completed jobs are trimmed, failed ones are kept with their
+ * error and stack for inspection (the database row carries the user-facing reason).
+ */
+export function jobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>): JobsOptions {
+  return {
+    attempts: config.JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.JOB_BACKOFF_MS },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: false,
+  };
+}
+
+export type QueueConfig = Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_KEY_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
+
+/** The connection BullMQ uses; `null` retries because its blocking commands must never time out. */
+export function createQueueConnection(config: QueueConfig, connectionName: string, maxRetriesPerRequest: number | null = null): RedisClient {
+  return createRedis({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectionName, maxRetriesPerRequest });
+}
+
+/** The producer side: the API adds jobs through this, once per process. */
+export class JobQueues {
+  readonly uploads: Queue<UploadJobData>;
+  readonly reports: Queue<ReportJobData>;
+  private readonly connection: RedisClient;
+
+  constructor(config: QueueConfig, connectionName = 'queues') {
+    // Enqueueing sits on a request path: fail after a couple of retries rather than hang.
+    this.connection = createQueueConnection(config, connectionName, 2);
+    this.connection.on('error', () => undefined);
+    const common = { connection: this.connection, prefix: bullPrefix(config.REDIS_KEY_PREFIX), defaultJobOptions: jobOptions(config) };
+    this.uploads = new Queue<UploadJobData>('uploads', common);
+    this.reports = new Queue<ReportJobData>('reports', common);
+  }
+
+  async enqueueUpload(uploadId: string): Promise<void> {
+    await this.uploads.add('process-upload', { uploadId, trace: currentTraceCarrier() }, { jobId: jobIdFor('uploads', uploadId) });
+  }
+
+  async enqueueReport(reportId: string): Promise<void> {
+    await this.reports.add('build-report', { reportId, trace: currentTraceCarrier() }, { jobId: jobIdFor('reports', reportId) });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.uploads.close(), this.reports.close()]);
+    await closeRedis(this.connection);
+  }
+}

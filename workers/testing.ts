@@ -1,0 +1,76 @@
+/**
+ * Test support for the workers: run them in this process or as a real child process
+ * (`node --import tsx workers/main.ts`) with a test environment's configuration, sample files of
+ * each allowed type, and a poll helper for asynchronous outcomes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { startWorkers, type RunningWorkers } from './main.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function startTestWorkers(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<RunningWorkers> {
+  return startWorkers({ ...env, WORKER_METRICS_PORT: '0', ...overrides });
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  metricsUrl: string;
+  /** Resolves with the exit code (or the signal that ended it). */
+  exited: Promise<number | NodeJS.Signals | null>;
+}
+
+/** Starts `workers/main.ts` as a child process and resolves once it logs that it is ready. */
+export async function spawnWorkerProcess(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', ...overrides },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const metricsUrl = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        if (!line.includes('"workers ready"')) continue;
+        resolve((JSON.parse(line) as { metricsUrl: string }).metricsUrl);
+      }
+      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
+    });
+    void exited.then((how) => reject(new Error(`worker process exited (${String(how)}) before it was ready: ${stderr}`)));
+  });
+  return { child, metricsUrl, exited };
+}
+
+/** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+export const sampleImage = (format: 'png' | 'jpeg' | 'webp', width = 640, height = 480): Promise<Buffer> =>
+  sharp({ create: { width, height, channels: 3, background: { r: 40, g: 120, b: 200 } } })
+    .toFormat(format)
+    .toBuffer();
+
+/** A minimal valid PDF; with `size`, padded by a comment line to exactly that many bytes. */
+export function samplePdf(size = 0): Buffer {
+  const head = '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n';
+  const tail = 'trailer<</Root 1 0 R>>\n%%EOF\n';
+  const padding = size - head.length - tail.length;
+  const comment = padding >= 2 ? `%${'x'.repeat(padding - 2)}\n` : '';
+  return Buffer.from(head + comment + tail);
+}

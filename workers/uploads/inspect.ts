@@ -1,0 +1,105 @@
+/**
+ * Judges a stored upload by its bytes, never by its name or declared type: the real type from
+ * magic bytes (file-type), the size, the SHA-256 digest, and for images a thumbnail (sharp),
+ * which also proves the image decodes.
+ */
+import { createHash } from 'node:crypto';
+import { fileTypeFromBuffer } from 'file-type';
+import sharp from 'sharp';
+import type { ObjectStorage } from '../../core/object-storage.js';
+
+export const ALLOWED_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'application/pdf']);
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+/** file-type needs at most this many leading bytes for the formats we allow. */
+const SNIFF_BYTES = 4100;
+export const THUMBNAIL_EDGE_PX = 320;
+
+export type RejectionReason =
+  | 'missing_object'
+  | 'size_mismatch'
+  | 'too_large'
+  | 'checksum_mismatch'
+  | 'unsupported_type'
+  | 'type_mismatch'
+  | 'corrupt_image';
+
+export interface Expectations {
+  declaredSize: number;
+  maxBytes: number;
+  /** Digests the bytes must match: the client's, and the one the API computed while receiving. */
+  sha256: (string | null)[];
+  declaredType: string | null;
+}
+
+export type Verdict =
+  | { ok: true; type: string; size: number; sha256: string; image?: { width: number; height: number }; thumbnail?: Buffer }
+  | { ok: false; reason: RejectionReason; detail: string; type?: string; size?: number; sha256?: string };
+
+/** Reads the object once: its size, digest and leading bytes. */
+async function digest(storage: ObjectStorage, key: string): Promise<{ size: number; sha256: string; head: Buffer }> {
+  const hash = createHash('sha256');
+  const headChunks: Buffer[] = [];
+  let headLength = 0;
+  let size = 0;
+  for await (const chunk of storage.read(key) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    if (headLength < SNIFF_BYTES) {
+      headChunks.push(chunk.subarray(0, SNIFF_BYTES - headLength));
+      headLength += Math.min(chunk.length, SNIFF_BYTES - headLength);
+    }
+  }
+  return { size, sha256: hash.digest('hex'), head: Buffer.concat(headChunks) };
+}
+
+/** Generic declarations ("I don't know") are not held against the file. */
+const isSpecificType = (type: string | null): type is string => !!type && ALLOWED_TYPES.has(type.toLowerCase());
+
+export async function inspectUpload(storage: ObjectStorage, key: string, expect: Expectations): Promise<Verdict> {
+  if (!(await storage.stat(key))) return { ok: false, reason: 'missing_object', detail: 'the stored bytes are gone' };
+  const { size, sha256, head } = await digest(storage, key);
+  const facts = { size, sha256 };
+  if (size > expect.maxBytes) return { ok: false, reason: 'too_large', detail: `${size} bytes is over ${expect.maxBytes}`, ...facts };
+  if (size !== expect.declaredSize) {
+    return { ok: false, reason: 'size_mismatch', detail: `declared ${expect.declaredSize} bytes, stored ${size}`, ...facts };
+  }
+  if (expect.sha256.some((want) => want && want !== sha256)) {
+    return { ok: false, reason: 'checksum_mismatch', detail: 'the SHA-256 digest of the bytes differs from the declared one', ...facts };
+  }
+  const detected = (await fileTypeFromBuffer(head))?.mime;
+  if (!detected || !ALLOWED_TYPES.has(detected)) {
+    return { ok: false, reason: 'unsupported_type', detail: `content is ${detected ?? 'not a recognised type'}`, ...facts, ...(detected ? { type: detected } : {}) };
+  }
+  if (isSpecificType(expect.declaredType) && expect.declaredType.toLowerCase() !== detected) {
+    return { ok: false, reason: 'type_mismatch', detail: `declared ${expect.declaredType}, content is ${detected}`, type: detected, ...facts };
+  }
+  if (!IMAGE_TYPES.has(detected)) return { ok: true, type: detected, ...facts };
+  try {
+    const { data, info } = await thumbnailOf(await readAll(storage, key));
+    return { ok: true, type: detected, ...facts, image: { width: info.width, height: info.height }, thumbnail: data };
+  } catch (err) {
+    return { ok: false, reason: 'corrupt_image', detail: `the image does not decode: ${(err as Error).message}`, type: detected, ...facts };
+  }
+}
+
+/**
+ * A WebP thumbnail no larger than THUMBNAIL_EDGE_PX on either side, upright per EXIF. Decoding
+ * the whole image for it is also the proof that the image is not truncated or corrupt.
+ */
+async function thumbnailOf(image: Buffer): Promise<{ data: Buffer; info: { width: number; height: number } }> {
+  const source = sharp(image, { failOn: 'truncated' });
+  const { width = 0, height = 0, orientation } = await source.metadata();
+  const upright = orientation && orientation >= 5 ? { width: height, height: width } : { width, height };
+  const data = await source
+    .rotate()
+    .resize(THUMBNAIL_EDGE_PX, THUMBNAIL_EDGE_PX, { fit: 'inside', withoutEnlargement: true })
+    .webp({ quality: 80 })
+    .toBuffer();
+  return { data, info: upright };
+}
+
+async function readAll(storage: ObjectStorage, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of storage.read(key) as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

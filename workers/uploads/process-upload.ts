@@ -1,0 +1,94 @@
+/**
+ * The `uploads` job: assemble a chunked upload's parts, judge the bytes, store the thumbnail, and
+ * move the upload from `queued` to `ready` or `rejected`. Every step may run again after a crash
+ * or retry: storage writes overwrite the same keys, and the status change is guarded on `queued`
+ * in the same transaction as its audit entry, so the effect happens exactly once.
+ */
+import type { Knex } from 'knex';
+import { audit } from '../../api/audit.js';
+import { findUpload, receivedParts, uploadKeys, type UploadRow } from '../../api/uploads/repository.js';
+import type { UploadJobData } from '../../core/queues.js';
+import type { WorkerDeps } from '../deps.js';
+import { inspectUpload, type Verdict } from './inspect.js';
+
+export type UploadOutcome = { uploadId: string; status: 'ready' | 'rejected'; reason?: string } | { uploadId: string; skipped: string };
+
+/**
+ * Concatenates the parts into the original. Parts are deleted only after the upload is decided,
+ * so a retried job (status still `queued`) always finds them and simply composes again.
+ */
+async function assembleParts(deps: WorkerDeps, row: UploadRow): Promise<void> {
+  const keys = uploadKeys(row.id);
+  const parts = await receivedParts(deps.db.primary, row.id);
+  await deps.storage.compose(
+    keys.original,
+    parts.map((p) => keys.part(p.part_number)),
+  );
+}
+
+/** Removes what is no longer needed once the upload is decided; repeatable. */
+async function cleanUp(deps: WorkerDeps, row: UploadRow): Promise<void> {
+  const keys = uploadKeys(row.id);
+  await deps.storage.deletePrefix(keys.partsPrefix);
+  // Rejected bytes are not kept: they may be hostile, and nobody can use them.
+  if (row.status === 'rejected') await deps.storage.delete(keys.original);
+}
+
+async function decide(trx: Knex.Transaction, row: UploadRow, verdict: Verdict, thumbnailKey: string | null): Promise<boolean> {
+  const common = { size: verdict.size ?? null, sha256: verdict.sha256 ?? null, detected_type: verdict.ok ? verdict.type : (verdict.type ?? null) };
+  const changes = verdict.ok
+    ? { ...common, status: 'ready', reason: null, width: verdict.image?.width ?? null, height: verdict.image?.height ?? null, thumbnail_key: thumbnailKey }
+    : { ...common, status: 'rejected', reason: verdict.reason };
+  const updated = await trx('uploads')
+    .where({ id: row.id, status: 'queued' })
+    .update({ ...changes, processed_at: trx.fn.now(), updated_at: trx.fn.now() });
+  if (updated === 0) return false;
+  await audit(trx, {
+    actorId: null,
+    eventType: verdict.ok ? 'upload.ready' : 'upload.rejected',
+    entityType: 'upload',
+    entityId: row.id,
+    details: verdict.ok ? { type: verdict.type, size: verdict.size } : { reason: verdict.reason, detail: verdict.detail },
+  });
+  return true;
+}
+
+export async function processUpload(deps: WorkerDeps, data: UploadJobData): Promise<UploadOutcome> {
+  const { db, storage, config } = deps;
+  const row = await findUpload(db.primary, data.uploadId);
+  if (!row) return { uploadId: data.uploadId, skipped: 'no such upload' };
+  if (row.status === 'ready' || row.status === 'rejected') {
+    await cleanUp(deps, row);
+    return { uploadId: row.id, skipped: `already ${row.status}` };
+  }
+  if (row.status !== 'queued') return { uploadId: row.id, skipped: `upload is ${row.status}` };
+  await db.primary('uploads').where({ id: row.id }).increment('attempts', 1);
+
+  const keys = uploadKeys(row.id);
+  if (row.kind === 'chunked') await assembleParts(deps, row);
+  await deps.pauseMidJob();
+  const verdict = await inspectUpload(storage, keys.original, {
+    declaredSize: row.declared_size,
+    maxBytes: row.kind === 'single' ? config.UPLOAD_MAX_BYTES : config.CHUNKED_UPLOAD_MAX_BYTES,
+    sha256: [row.declared_sha256, row.received_sha256],
+    declaredType: row.declared_type,
+  });
+  const thumbnail = verdict.ok && verdict.thumbnail ? await storage.put(keys.thumbnail, verdict.thumbnail).then(() => keys.thumbnail) : null;
+
+  await db.primary.transaction((trx) => decide(trx, row, verdict, thumbnail));
+  const decided = (await findUpload(db.primary, row.id))!;
+  await cleanUp(deps, decided);
+  return decided.status === 'rejected'
+    ? { uploadId: row.id, status: 'rejected', reason: decided.reason ?? 'unknown' }
+    : { uploadId: row.id, status: 'ready' };
+}
+
+/** After the last attempt failed: the upload cannot be judged, so it is rejected with that reason. */
+export async function rejectAfterFailure(deps: WorkerDeps, data: UploadJobData, error: string): Promise<void> {
+  await deps.db.primary.transaction(async (trx) => {
+    const updated = await trx('uploads')
+      .where({ id: data.uploadId, status: 'queued' })
+      .update({ status: 'rejected', reason: 'processing_failed', processed_at: trx.fn.now(), updated_at: trx.fn.now() });
+    if (updated) await audit(trx, { actorId: null, eventType: 'upload.rejected', entityType: 'upload', entityId: data.uploadId, details: { reason: 'processing_failed', error } });
+  });
+}
