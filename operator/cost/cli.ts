@@ -1,7 +1,7 @@
 /**
  * npm run cost-report -- --platform NS/NAME [--month YYYY-MM | --from ISO --to ISO]
  *                        [--format json|csv|csv-hourly|html] [--kubeconfig FILE]
- *                        [--requests N --active-users N] [--out FILE]
+ *                        [--requests N --active-users N] [--now ISO] [--out FILE]
  * npm run cost-report -- --history FILE [--spec FILE] [period, format and usage as above]
  *
  * The first form reads the platform and its durable history from the cluster. The second prices a
@@ -19,7 +19,7 @@ import { appendChanges, emptyHistory, replicaChangesSchema } from './history-doc
 import type { CostReportInput } from './report.js';
 import { InvalidReportRequest, kubernetesCostSource, parseFormat, parsePeriod, parseUsage, renderReport, reportFromData, type PlatformCostData } from './service.js';
 
-const USAGE = 'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--out FILE]';
+const USAGE = 'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     requests: { type: 'string' },
     'active-users': { type: 'string' },
     out: { type: 'string' },
+    now: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -73,7 +74,8 @@ async function fromCluster(platform: string): Promise<CliInput> {
   else kubeConfig.loadFromDefault();
   const data = await kubernetesCostSource(kubeConfig).load({ namespace, name });
   if (!data) throw new InvalidReportRequest(`PassPlatform ${platform} not found`);
-  const now = Date.now();
+  const now = values.now === undefined ? Date.now() : Date.parse(values.now);
+  if (Number.isNaN(now)) throw new InvalidReportRequest(`--now must be an ISO time, got "${values.now}"`);
   return { data, now, platform, period: parsePeriod({ month: values.month, from: values.from, to: values.to }, now) };
 }
 

@@ -26,10 +26,11 @@ export function appendChanges(doc: HistoryDocument, changes: readonly ReplicaCha
   const components = { ...doc.components };
   for (const change of [...changes].sort((a, b) => a.at - b.at)) {
     const entries = [...(components[change.component] ?? [])];
-    // A change inside an hour already compacted cannot be placed exactly: it starts when that hour ends.
-    const last = entries.at(-1);
-    const compactedUntil = last && isHourEntry(last) ? last[0] + HOUR_MS : Number.NEGATIVE_INFINITY;
-    const at = Math.max(change.at, compactedUntil);
+    // Hours already compacted are closed: a change inside one is either recorded already (a retried
+    // write) or too late to place; the next observed count repairs the latter.
+    const lastHour = entries.findLast(isHourEntry);
+    if (lastHour && change.at < lastHour[0] + HOUR_MS) continue;
+    const at = change.at;
     if (replicasAt(entries, at) === change.replicas && entries.length > 0) continue;
     const index = entries.findIndex((entry) => entry[0] > at);
     const sameTime = entries.findIndex((entry) => entry[0] === at && !isHourEntry(entry));
