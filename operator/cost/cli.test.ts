@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { ReplicaChange } from '../spec.js';
+import { at, TEST_PRICES, TEST_SIZING } from './fixtures.js';
+
+const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'operator/cost/cli.ts', ...args], { encoding: 'utf8' });
+
+describe('cost-report CLI over a simulator history file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cost-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // A week from Monday Nov 2: api 6 replicas 08:00–18:00 UTC, 2 otherwise; the rest constant.
+  const start = at('2026-11-02T00:00:00Z');
+  const changes: ReplicaChange[] = [
+    { component: 'worker-uploads', at: start, replicas: 1 },
+    { component: 'postgres-replicas', at: start, replicas: 1 },
+    { component: 'redis-shards', at: start, replicas: 3 },
+  ];
+  for (let day = 0; day < 7; day++) {
+    changes.push({ component: 'api', at: start + day * 86_400_000, replicas: 2 });
+    changes.push({ component: 'api', at: start + day * 86_400_000 + 8 * 3_600_000, replicas: 6 });
+    changes.push({ component: 'api', at: start + day * 86_400_000 + 18 * 3_600_000, replicas: 2 });
+  }
+  const historyPath = join(dir, 'week.json');
+  const specPath = join(dir, 'platform.json');
+  writeFileSync(historyPath, JSON.stringify({ changes, start, end: start + 7 * 86_400_000 }));
+  writeFileSync(specPath, JSON.stringify({ apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', spec: { ...TEST_SIZING, cost: TEST_PRICES } }));
+
+  it('prices the run with the manifest prices over the run’s own span', async () => {
+    const { stdout } = await run(['--history', historyPath, '--spec', specPath, '--format', 'csv']);
+    const rows = stdout.trimEnd().split('\r\n');
+    // api: 7 × (10 h × 6 + 14 h × 2) = 616 replica-hours × 0.025 = 15.4; fixed 6 × 168 h × 0.025 = 25.2
+    assert.equal(rows[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,616,6,3.666667,15.4,25.2,9.8,USD');
+    // + uploads 8.4 + Postgres 2 × 168 h × 0.501 + Redis 3 × 168 h × 0.2002
+    assert.equal(rows.at(-1), '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,total,true,1624,,,293.0368,302.8368,9.8,USD');
+  });
+
+  it('writes the HTML page to a file', async () => {
+    const out = join(dir, 'week.html');
+    await run(['--history', historyPath, '--spec', specPath, '--format', 'html', '--out', out]);
+    assert.match(readFileSync(out, 'utf8'), /<svg [^]*<svg [^]*<svg /);
+  });
+
+  it('rejects a bad month with the usage and exit code 2', async () => {
+    await assert.rejects(run(['--history', historyPath, '--month', '2026-13']), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 2);
+      assert.match(error.stderr, /month must be YYYY-MM/);
+      return true;
+    });
+  });
+});
