@@ -123,7 +123,7 @@ export function gateRushTrace(): Trace {
       const rush = ramp(t, rushStart, 5 * MINUTE) - ramp(t, rushStart + 30 * MINUTE, 15 * MINUTE);
       return {
         requests: scaledMix(wake, {
-          pass_generation: 15 + 135 * rush,
+          pass_generation: TYPICAL_MIX.pass_generation * wake + 15 + 135 * rush,
           auth: TYPICAL_MIX.auth * wake * (1 + 3 * rush),
           student_queries: TYPICAL_MIX.student_queries * wake * (1 + rush),
         }),
@@ -136,13 +136,13 @@ export function gateRushTrace(): Trace {
 
 /**
  * Month end: at midnight the scheduler enqueues 600 monthly reports with a batch priority, and
- * staff request reports and open analytics ten times as often as usual for an hour.
+ * for an hour staff request reports ten times and open analytics five times as often as in the evening.
  */
 export function monthEndTrace(): Trace {
   const midnight = 2 * HOUR;
   return {
     name: 'month-end',
-    description: 'month-end burst: 600 batch reports at midnight, interactive reports and analytics 10x',
+    description: 'month-end burst: 600 batch reports at midnight, interactive reports 10x, analytics 5x',
     startAt: Date.UTC(2025, 2, 31, 22, 0),
     durationSeconds: 4 * HOUR,
     steps: [midnight],
@@ -151,10 +151,10 @@ export function monthEndTrace(): Trace {
       const evening = 0.3;
       return {
         requests: scaledMix(evening, {
-          analytics: TYPICAL_MIX.analytics * (evening + 10 * burst),
-          reports: TYPICAL_MIX.reports * (evening + 10 * burst),
+          analytics: TYPICAL_MIX.analytics * (evening + 4 * burst),
+          reports: TYPICAL_MIX.reports * (evening + 3 * burst),
         }),
-        jobs: jobs(evening, { reports: TYPICAL_JOBS.reports * (evening + 10 * burst) }),
+        jobs: jobs(evening, { reports: TYPICAL_JOBS.reports * (evening + 3 * burst) }),
       };
     },
     batches: [{ atSeconds: midnight, queue: 'reports', count: 600, prioritized: true }],

@@ -97,12 +97,12 @@ export const REDIS_MODEL = { opsPerShard: 80_000, opsPerJob: 10, baseMemoryBytes
 
 /** Daytime request mix on a normal weekday, req/s per class: the "typical" load traces scale. */
 export const TYPICAL_MIX: Record<SlaClass, number> = {
-  auth: 10,
-  student_queries: 120,
-  pass_generation: 40,
-  uploads: 1,
-  analytics: 8,
-  reports: 2,
+  auth: 30,
+  student_queries: 360,
+  pass_generation: 120,
+  uploads: 3,
+  analytics: 24,
+  reports: 6,
 };
 
 /** Mean CPU seconds per request of the typical mix. */
@@ -111,7 +111,7 @@ export const TYPICAL_CPU_PER_REQUEST =
   Object.values(TYPICAL_MIX).reduce((s, rate) => s + rate, 0);
 
 /** Job arrivals per second on a normal weekday. */
-export const TYPICAL_JOBS: Record<WorkerQueue, number> = { uploads: 1, reports: 0.1 };
+export const TYPICAL_JOBS: Record<WorkerQueue, number> = { uploads: 3, reports: 0.3 };
 
 /**
  * The PassPlatform the simulator runs: the CRD defaults, with room to grow for the seed's peak

@@ -137,15 +137,17 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   signals.jobDurationSeconds = duration;
   const durationP95 = q.p95JobDurationSeconds ?? duration * 2;
   const target = spec.sla[QUEUE_SLA_CLASS[queue]];
-  // When jobs alone take the whole SLA, waiting one job's time is the least a queue can promise.
-  const waitBudget = Math.max(target * POLICY.latencyTargetRatio - durationP95, duration);
+  // When jobs alone take the whole SLA the bottleneck is downstream (usually the replicas): more
+  // workers would only add load there, so size for throughput and let that component scale.
+  const slack = target * POLICY.latencyTargetRatio - durationP95;
+  const waitBudget = slack > 0 ? slack : Infinity;
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
   const { concurrency, maxReplicas } = spec.workers[queue];
   const limit = maxReplicas * 4 * concurrency;
   const steadySlots = minServers(arrival, 1 / duration, waitBudget, { maxUtilization: POLICY.maxUtilization, limit });
-  const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + waitBudget;
+  const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + (slack > 0 ? slack : 0);
   const drainSlots = Math.ceil(((arrival + backlog / drainSeconds) * duration) / POLICY.maxUtilization);
   const replicas = Math.ceil(Math.max(steadySlots, drainSlots) / concurrency);
   const age = q.oldestWaitingAgeSeconds ?? 0;
@@ -155,7 +157,7 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
     urgent,
     reason:
       `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
-      `oldest ${fmt(age)} s; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
+      `oldest ${fmt(age)} s${slack > 0 ? '' : `, p95 job ${fmt(durationP95)} s leaves no wait budget`}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
     signals,
   };
 }
