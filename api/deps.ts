@@ -55,6 +55,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     keyPrefix: config.REDIS_KEY_PREFIX,
     perMinute: config.RATE_LIMIT_PER_MINUTE,
     authPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
     loginFailuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
     registry,
   });

@@ -52,6 +52,8 @@ const EnvSchema = z.object({
 
   RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(30),
+  /** Length of the rate-limit window; the limits above are per window (named per minute at the default). */
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
   /** Failed logins per account per 15 minutes before it is locked out temporarily. */
   LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
   /** Proxies trusted for X-Forwarded-For (behind the Kubernetes Service / ingress). */
@@ -64,6 +66,19 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
   STORAGE_DIR: z.string().default('.data/storage'),
+
+  /** How often each API process re-reads recent pass revocations from Postgres (covers missed pub/sub messages). */
+  PASS_REVOCATION_SYNC_MS: positiveInt(5_000),
+  /** Access logs are written in batches: at most this long after a verification, or once this many are buffered. */
+  ACCESS_LOG_FLUSH_MS: positiveInt(250),
+  ACCESS_LOG_BATCH_SIZE: positiveInt(500),
+  /** Past this many unwritten access logs, verifications wait for a flush (back-pressure, never loss). */
+  ACCESS_LOG_MAX_BUFFERED: positiveInt(20_000),
+  /** Monthly access-log partitions kept ready beyond the current month. */
+  ACCESS_LOG_PARTITIONS_AHEAD: positiveInt(3),
+  /** How long the last gate direction of a pass is remembered (anti-passback). */
+  ANTI_PASSBACK_WINDOW_SECONDS: positiveInt(12 * 3600),
+
   /** Which queues this workers process consumes: `uploads`, `reports` or both. */
   WORKER_QUEUES: z
     .string()
@@ -87,18 +102,6 @@ const EnvSchema = z.object({
   UPLOAD_PART_SIZE_BYTES: positiveInt(5 * 1024 * 1024),
   /** Identical report requests within one window of this length share one report. */
   REPORT_DEDUPE_WINDOW_SECONDS: positiveInt(300),
-
-  /** How often each API process re-reads recent pass revocations from Postgres (covers missed pub/sub messages). */
-  PASS_REVOCATION_SYNC_MS: positiveInt(5_000),
-  /** Access logs are written in batches: at most this long after a verification, or once this many are buffered. */
-  ACCESS_LOG_FLUSH_MS: positiveInt(250),
-  ACCESS_LOG_BATCH_SIZE: positiveInt(500),
-  /** Past this many unwritten access logs, verifications wait for a flush (back-pressure, never loss). */
-  ACCESS_LOG_MAX_BUFFERED: positiveInt(20_000),
-  /** Monthly access-log partitions kept ready beyond the current month. */
-  ACCESS_LOG_PARTITIONS_AHEAD: positiveInt(3),
-  /** How long the last gate direction of a pass is remembered (anti-passback). */
-  ANTI_PASSBACK_WINDOW_SECONDS: positiveInt(12 * 3600),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -37,6 +37,11 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
 
 /** Closes a client, falling back to disconnect when QUIT cannot be sent. */
 export async function closeRedis(client: RedisClient): Promise<void> {
+  // QUIT waits in the offline queue while disconnected, which would hang shutdown forever.
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
   try {
     await client.quit();
   } catch {

@@ -10,6 +10,7 @@ import { createLogger } from '../core/logger.js';
 import { buildApp } from '../api/app.js';
 import { hashPassword } from '../api/auth/passwords.js';
 import type { Role } from '../api/context.js';
+import type { AnyRoute } from '../api/route.js';
 import { createDeps, type ApiResources } from '../api/deps.js';
 import { serve } from '../api/server.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -20,6 +21,7 @@ export const TEST_PASSWORD = 'Correct-Horse-Battery-9';
 export interface TestApi {
   url: string;
   deps: ApiResources;
+  routes: AnyRoute[];
   stop(): Promise<void>;
 }
 
@@ -60,8 +62,9 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
   async function start(overrides: Record<string, string> = {}): Promise<TestApi> {
     const config: Config = loadConfig({ ...env, ...overrides });
     const deps = await createDeps(config, createLogger('api-test', config.LOG_LEVEL), new Registry());
-    const running = await serve(buildApp(deps), deps, { port: 0, host: '127.0.0.1', graceMs: config.SHUTDOWN_GRACE_MS });
-    const api = { url: running.url, deps, stop: running.stop };
+    const built = buildApp(deps);
+    const running = await serve(built, deps, { port: 0, host: '127.0.0.1', graceMs: config.SHUTDOWN_GRACE_MS });
+    const api = { url: running.url, deps, routes: built.routes, stop: running.stop };
     apis.push(api);
     first ??= deps;
     return api;

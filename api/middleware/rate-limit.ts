@@ -16,6 +16,7 @@ export interface RateLimitOptions {
   keyPrefix: string;
   perMinute: number;
   authPerMinute: number;
+  windowSeconds: number;
   loginFailuresPerAccount: number;
   registry: Registry;
 }
@@ -39,8 +40,8 @@ export class RateLimits {
 
   constructor(options: RateLimitOptions) {
     const p = `${options.keyPrefix}rl`;
-    this.general = limiter(options.redis, `${p}:client`, options.perMinute, 60);
-    this.auth = limiter(options.redis, `${p}:auth`, options.authPerMinute, 60);
+    this.general = limiter(options.redis, `${p}:client`, options.perMinute, options.windowSeconds);
+    this.auth = limiter(options.redis, `${p}:auth`, options.authPerMinute, options.windowSeconds);
     // Too many failed logins lock the account for 15 minutes whatever the client address.
     this.loginFailures = limiter(options.redis, `${p}:login-fail`, options.loginFailuresPerAccount, 15 * 60, 15 * 60);
     this.rejected = new Counter({

@@ -5,7 +5,7 @@ export const STUDENT_STATUSES = ['active', 'suspended', 'graduated', 'withdrawn'
 
 const name = z.string().trim().min(1).max(100);
 
-export const StudentCreate = z
+const StudentFields = z
   .object({
     studentId: z.string().trim().regex(/^[A-Z]{2,4}\d{4}\d{2,8}$/, 'studentId looks like CS2023001234: a programme code, the intake year, a number'),
     firstName: name,
@@ -13,13 +13,16 @@ export const StudentCreate = z
     email: z.email().max(254),
     programme: z.string().trim().min(2).max(80),
     yearOfStudy: z.number().int().min(1).max(10),
-    status: z.enum(STUDENT_STATUSES).default('active'),
+    status: z.enum(STUDENT_STATUSES),
     phone: z.string().trim().regex(/^\+?[0-9 ()-]{6,20}$/).nullable().optional(),
     dateOfBirth: z.iso.date().nullable().optional(),
   })
   .strict();
 
-export const StudentPatch = StudentCreate.partial()
+export const StudentCreate = StudentFields.extend({ status: z.enum(STUDENT_STATUSES).default('active') }).strict();
+
+// Built from the fields without defaults: a default here would silently overwrite on every PATCH.
+export const StudentPatch = StudentFields.partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'at least one field must be given');
 

@@ -23,6 +23,8 @@ export interface TestApiServer {
   /** A kubeconfig (YAML) whose current context points at this server. */
   kubeconfig(): string;
   writeKubeconfig(path: string): void;
+  /** Ends every open watch stream, as an API server restart or a load balancer timeout does. */
+  dropWatches(): void;
   close(): Promise<void>;
 }
 
@@ -210,6 +212,9 @@ export async function startTestApiServer(options: { port?: number; host?: string
     resources,
     kubeconfig,
     writeKubeconfig: (path) => writeFileSync(path, kubeconfig()),
+    dropWatches: () => {
+      for (const res of watches) res.end();
+    },
     close: async () => {
       for (const res of watches) res.end();
       server.closeAllConnections();

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TEST_PASSWORD, call, createTestEnvironment, type TestEnvironment } from '../../testing/api.js';
+
+const login = (url: string, email: string, password = TEST_PASSWORD) => call(url, 'POST', '/auth/login', { body: { email, password } });
+
+describe('rate limits', () => {
+  let env: TestEnvironment;
+  before(async () => {
+    env = await createTestEnvironment('ratelimit');
+  });
+  after(() => env.teardown());
+
+  it('limits /auth per client with 429 and Retry-After, shared by every API process, then resets', async () => {
+    const overrides = { AUTH_RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_WINDOW_SECONDS: '2' };
+    const [a, b] = [await env.start(overrides), await env.start(overrides)];
+    const user = await env.createUser('staff');
+    assert.equal((await login(a.url, user.email)).status, 200);
+    assert.equal((await login(b.url, user.email)).status, 200);
+    assert.equal((await login(a.url, user.email)).status, 200);
+    const limited = await login(b.url, user.email);
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, 'RATE_LIMITED');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    // Other routes use the general limit, not the auth one.
+    assert.equal((await call(a.url, 'GET', '/health')).status, 200);
+    await new Promise((r) => setTimeout(r, 2_100));
+    assert.equal((await login(a.url, user.email)).status, 200, 'the window has passed');
+    const metrics = await call(b.url, 'GET', '/metrics');
+    assert.match(metrics.body, /passplatform_rate_limited_total\{scope="auth"[^}]*\} 1/);
+  });
+
+  it('locks an account after repeated failed logins, whatever the password', async () => {
+    const api = await env.start({ LOGIN_FAILURES_PER_ACCOUNT: '2' });
+    const user = await env.createUser('staff');
+    assert.equal((await login(api.url, user.email, 'wrong-1')).status, 401);
+    assert.equal((await login(api.url, user.email, 'wrong-2')).status, 401);
+    assert.equal((await login(api.url, user.email, 'wrong-3')).status, 401);
+    const locked = await login(api.url, user.email);
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers.get('retry-after')) > 60);
+    const other = await env.createUser('staff');
+    assert.equal((await login(api.url, other.email)).status, 200, 'other accounts are unaffected');
+  });
+
+  it('keeps serving (limits in memory, cache bypassed) when Redis is unreachable', async () => {
+    const api = await env.start({ REDIS_URL: 'redis://127.0.0.1:1', AUTH_RATE_LIMIT_PER_MINUTE: '2' });
+    const user = await env.createUser('staff');
+    const token = (await login(api.url, user.email)).body.data.token;
+    const students = await call(api.url, 'GET', '/students?limit=1', { token });
+    assert.equal(students.status, 200);
+    const search = await call(api.url, 'GET', '/students/search?q=john', { token });
+    assert.equal(search.status, 200);
+    assert.equal((await login(api.url, user.email)).status, 200);
+    assert.equal((await login(api.url, user.email)).status, 429, 'the in-memory fallback still limits');
+    const ready = await call(api.url, 'GET', '/ready');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.body.error.details.redis, 'down');
+  });
+});
