@@ -1,0 +1,62 @@
+/**
+ * Alert annotations: a one-line summary, a description carrying the live value, and the runbook
+ * link. Values are formatted with Prometheus' own template functions so a page reads "9.75s" or
+ * "12.5%", never a raw float.
+ */
+import type { AlertingRule } from './rule-types.js';
+import type { Severity } from '../core/sla.js';
+
+export type ValueFormat = 'percent' | 'duration' | 'number' | 'money';
+
+/** The Go template that renders `$value` in each format. */
+export const VALUE_TEMPLATES: Record<ValueFormat, string> = {
+  percent: '{{ $value | humanizePercentage }}',
+  duration: '{{ $value | humanizeDuration }}',
+  number: '{{ $value | humanize }}',
+  money: '{{ printf "%.2f" $value }}',
+};
+
+/** Where runbooks are published; `<base>/<AlertName>.md` is each alert's runbook. */
+export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/passplatform/passplatform/blob/main/alerts/runbooks';
+
+export interface AlertDefinition {
+  name: string;
+  expr: string;
+  /** How long the condition must hold before the alert fires (Prometheus duration). */
+  for: string;
+  severity: Severity;
+  team: string;
+  /** Extra static labels (e.g. `slo`). */
+  labels?: Record<string, string>;
+  summary: string;
+  /** Builds the description around the rendered value template. */
+  description: (value: string) => string;
+  valueFormat: ValueFormat;
+}
+
+/** The rule Prometheus evaluates for one alert definition. */
+export function toAlertingRule(def: AlertDefinition, runbookBaseUrl: string): AlertingRule {
+  return {
+    alert: def.name,
+    expr: def.expr,
+    for: def.for,
+    labels: { severity: def.severity, team: def.team, ...def.labels },
+    annotations: {
+      summary: def.summary,
+      description: def.description(VALUE_TEMPLATES[def.valueFormat]),
+      runbook_url: `${runbookBaseUrl.replace(/\/$/, '')}/${def.name}.md`,
+    },
+  };
+}
+
+/** A threshold written for people: `0.2` seconds reads `200ms`, `5` reads `5s`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${Number((seconds * 1000).toPrecision(6))}ms`;
+  if (seconds < 120) return `${Number(seconds.toPrecision(6))}s`;
+  return `${Number((seconds / 60).toPrecision(6))}m`;
+}
+
+/** A ratio written for people: `0.05` reads `5%`. */
+export function formatPercent(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(6))}%`;
+}

@@ -1,0 +1,76 @@
+/**
+ * What every rule builder reads: the platform's thresholds and SLA targets (from its spec, or the
+ * catalog's defaults) and where its series live.
+ */
+import type { AlertThresholdSpec, SlaSpec } from '../operator/spec.js';
+import { DEFAULT_AUTOSCALING } from '../operator/spec.js';
+import { DEFAULT_RUNBOOK_BASE_URL } from './annotations.js';
+import type { Matchers } from './promql.js';
+
+/** Queue alert limits. The SLA catalog has none for queues, so these are ours, overridable per platform. */
+export interface QueueAlertSpec {
+  /** Waiting jobs above which a still-growing backlog alerts. */
+  backlogJobs: number;
+  /** Age of the oldest waiting job that warns, and that pages. */
+  oldestWaitingWarningSeconds: number;
+  oldestWaitingCriticalSeconds: number;
+}
+
+/**
+ * A backlog of 1,000 is twenty rounds of the seed's 50 concurrent uploads; a user waiting five
+ * minutes for an upload to be processed notices, fifteen minutes means the workers are not draining.
+ */
+export const DEFAULT_QUEUE_ALERTS: QueueAlertSpec = {
+  backlogJobs: 1000,
+  oldestWaitingWarningSeconds: 300,
+  oldestWaitingCriticalSeconds: 900,
+};
+
+/**
+ * Below this request rate a p95, a hit ratio or a week-over-week comparison is noise (a handful of
+ * requests), so the degradation alerts stay quiet.
+ */
+export const MIN_REQUESTS_PER_SECOND_FOR_DEGRADATION = 1;
+
+/** The autoscaler counts as stuck when it has missed this many of its runs. */
+export const AUTOSCALER_MISSED_RUNS = 10;
+
+export interface RuleBuildOptions {
+  /** Selects the platform's API and worker series, e.g. `{ namespace: 'campus' }`. */
+  workloadMatchers?: Matchers;
+  /** Selects the operator's series about this platform, e.g. `{ platform: 'main', platform_namespace: 'campus' }`. */
+  platformMatchers?: Matchers;
+  /** The platform's autoscaling interval (spec.autoscaling.intervalSeconds). */
+  autoscalingIntervalSeconds?: number;
+  /** Whether the platform autoscales; without it there is no autoscaler to go stale. */
+  autoscalingEnabled?: boolean;
+  queues?: Partial<QueueAlertSpec>;
+  runbookBaseUrl?: string;
+}
+
+export interface RuleContext {
+  alerts: AlertThresholdSpec;
+  sla: SlaSpec;
+  workload: Matchers;
+  platform: Matchers;
+  autoscalingIntervalSeconds: number;
+  autoscalingEnabled: boolean;
+  queues: QueueAlertSpec;
+  runbookBaseUrl: string;
+}
+
+/** Labels every workload aggregation keeps: one platform per namespace. */
+export const SCOPE_LABELS = ['namespace'] as const;
+
+export function ruleContext(alerts: AlertThresholdSpec, sla: SlaSpec, options: RuleBuildOptions = {}): RuleContext {
+  return {
+    alerts,
+    sla,
+    workload: options.workloadMatchers ?? {},
+    platform: options.platformMatchers ?? {},
+    autoscalingIntervalSeconds: options.autoscalingIntervalSeconds ?? DEFAULT_AUTOSCALING.intervalSeconds,
+    autoscalingEnabled: options.autoscalingEnabled ?? DEFAULT_AUTOSCALING.enabled,
+    queues: { ...DEFAULT_QUEUE_ALERTS, ...options.queues },
+    runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+  };
+}
