@@ -1,0 +1,141 @@
+/**
+ * `npm run seed -- --students 100000 [--users 10000] [--passes N] [--access-logs N]`
+ * Demo and load-test data at scale, generated inside Postgres (INSERT … SELECT generate_series)
+ * so a hundred thousand students take seconds. Idempotent: rows that exist are kept.
+ *
+ * Accounts: user0…user{N-1}@university.edu (role staff, the seed k6 tests log in with them), and
+ * admin@, staff@, security@, student@university.edu — all with password TestPassword123!. The
+ * load-test accounts share one Argon2 hash (one salt): hashing 10,000 passwords one by one would
+ * take minutes and protect nothing in demo data. Refused when NODE_ENV=production without --force.
+ */
+import { parseArgs } from 'node:util';
+import { fakerEN as faker } from '@faker-js/faker';
+import type { Knex } from 'knex';
+import { hashPassword } from '../api/auth/passwords.js';
+import { createKnex } from '../core/db.js';
+import { migrateLatest } from '../core/migrate.js';
+
+export const SEED_PASSWORD = 'TestPassword123!';
+
+const PROGRAMMES: [code: string, name: string][] = [
+  ['CS', 'computer-science'],
+  ['EN', 'engineering'],
+  ['ME', 'medicine'],
+  ['LW', 'law'],
+  ['BU', 'business'],
+  ['AR', 'architecture'],
+  ['PH', 'physics'],
+  ['MA', 'mathematics'],
+  ['HI', 'history'],
+  ['BI', 'biology'],
+];
+
+/** Realistic name pools; John and Smith are included so the seed's k6 search terms always hit. */
+function namePools(): { first: string[]; last: string[] } {
+  faker.seed(20261122);
+  const first = new Set(['John', 'Mary', 'James', 'Aisha', 'Wei', 'Priya']);
+  const last = new Set(['Smith', 'Johnson', 'Garcia', 'Nguyen', 'Okafor', 'Kowalski']);
+  while (first.size < 400) first.add(faker.person.firstName().replace(/'/g, ''));
+  while (last.size < 600) last.add(faker.person.lastName().replace(/'/g, ''));
+  return { first: [...first], last: [...last] };
+}
+
+export async function seedStudents(knex: Knex, count: number, log: (m: string) => void = () => undefined): Promise<void> {
+  const { first, last } = namePools();
+  const codes = PROGRAMMES.map(([c]) => c);
+  const names = PROGRAMMES.map(([, n]) => n);
+  const batch = 50_000;
+  for (let start = 0; start < count; start += batch) {
+    const end = Math.min(count, start + batch) - 1;
+    // Spread deterministic but varied values over the row number g; 80 % of students are active.
+    await knex.raw(
+      `insert into students (student_id, first_name, last_name, email, programme, year_of_study, status, created_at)
+       select (?::text[])[1 + g % ?] || (2019 + (g / 7) % 6)::text || lpad(g::text, 6, '0'),
+              f.name, l.name,
+              lower(f.name || '.' || l.name || '.' || g || '@university.edu'),
+              (?::text[])[1 + g % ?],
+              1 + (g / 3) % 5,
+              case when g % 10 < 8 then 'active' when g % 10 = 8 then 'graduated' else 'suspended' end,
+              now() - ((g % 20000) * interval '37 minutes')
+         from generate_series(?::int, ?::int) g
+         cross join lateral (select (?::text[])[1 + (g::bigint * 7919) % ?] as name) f
+         cross join lateral (select (?::text[])[1 + (g::bigint * 104729) % ?] as name) l
+       on conflict do nothing`,
+      [codes, codes.length, names, names.length, start, end, first, first.length, last, last.length],
+    );
+    log(`students: ${end + 1}/${count}`);
+  }
+  await knex.raw('analyze students');
+}
+
+export async function seedUsers(knex: Knex, loadTestUsers: number, log: (m: string) => void = () => undefined): Promise<void> {
+  const hash = await hashPassword(SEED_PASSWORD);
+  await knex.raw(
+    `insert into users (email, password_hash, role, display_name)
+     select 'user' || g || '@university.edu', ?, 'staff', 'Load test user ' || g from generate_series(0, ?::int - 1) g
+     on conflict do nothing`,
+    [hash, loadTestUsers],
+  );
+  const student = await knex('students').whereNull('deleted_at').orderBy('created_at', 'desc').first('id');
+  const demo = [
+    { email: 'admin@university.edu', role: 'admin', display_name: 'Demo admin', student_ref: null },
+    { email: 'staff@university.edu', role: 'staff', display_name: 'Demo staff', student_ref: null },
+    { email: 'security@university.edu', role: 'security', display_name: 'Demo gate security', student_ref: null },
+    { email: 'student@university.edu', role: 'student', display_name: 'Demo student', student_ref: student?.id ?? null },
+  ];
+  for (const account of demo) {
+    await knex.raw('insert into users (email, password_hash, role, display_name, student_ref) values (?, ?, ?, ?, ?) on conflict do nothing', [
+      account.email,
+      hash,
+      account.role,
+      account.display_name,
+      account.student_ref,
+    ]);
+  }
+  log(`users: ${loadTestUsers} load-test accounts + ${demo.length} demo accounts (password ${SEED_PASSWORD})`);
+}
+
+/** Optional generators contributed by other modules (passes, access logs), loaded when present. */
+async function seedOptional(knex: Knex, passes: number, accessLogs: number, log: (m: string) => void): Promise<void> {
+  if (!passes && !accessLogs) return;
+  const mod = (await import('./seed-passes.js')) as {
+    seedPasses(k: Knex, o: { count: number }): Promise<void>;
+    seedAccessLogs(k: Knex, o: { count: number }): Promise<void>;
+  };
+  if (passes) await mod.seedPasses(knex, { count: passes });
+  if (passes) log(`passes: ${passes}`);
+  if (accessLogs) await mod.seedAccessLogs(knex, { count: accessLogs });
+  if (accessLogs) log(`access logs: ${accessLogs}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      students: { type: 'string', default: '1000' },
+      users: { type: 'string', default: '10000' },
+      passes: { type: 'string', default: '0' },
+      'access-logs': { type: 'string', default: '0' },
+      force: { type: 'boolean', default: false },
+    },
+  });
+  if (process.env.NODE_ENV === 'production' && !values.force) throw new Error('refusing to seed demo accounts in production (use --force)');
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set');
+  const knex = createKnex(url, 4, 0);
+  const log = (m: string) => console.log(m);
+  try {
+    await migrateLatest(knex);
+    await seedStudents(knex, Number(values.students), log);
+    await seedUsers(knex, Number(values.users), log);
+    await seedOptional(knex, Number(values.passes), Number(values['access-logs']), log);
+  } finally {
+    await knex.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: Error) => {
+    console.error(`seed failed: ${err.message}`);
+    process.exit(1);
+  });
+}
