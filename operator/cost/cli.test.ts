@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { ReplicaChange } from '../spec.js';
 import { at, TEST_PRICES, TEST_SIZING } from './fixtures.js';
 
-const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'operator/cost/cli.ts', ...args], { encoding: 'utf8' });
+const costReport = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'operator/cost/cli.ts', ...args], { encoding: 'utf8' });
 
 describe('cost-report CLI over a simulator history file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cost-cli-'));
@@ -32,7 +32,7 @@ describe('cost-report CLI over a simulator history file', () => {
   writeFileSync(specPath, JSON.stringify({ apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', spec: { ...TEST_SIZING, cost: TEST_PRICES } }));
 
   it('prices the run with the manifest prices over the run’s own span', async () => {
-    const { stdout } = await run(['--history', historyPath, '--spec', specPath, '--format', 'csv']);
+    const { stdout } = await costReport(['--history', historyPath, '--spec', specPath, '--format', 'csv']);
     const rows = stdout.trimEnd().split('\r\n');
     // api: 7 × (10 h × 6 + 14 h × 2) = 616 replica-hours × 0.025 = 15.4; fixed 6 × 168 h × 0.025 = 25.2
     assert.equal(rows[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,616,6,3.666667,15.4,25.2,9.8,USD');
@@ -42,12 +42,26 @@ describe('cost-report CLI over a simulator history file', () => {
 
   it('writes the HTML page to a file', async () => {
     const out = join(dir, 'week.html');
-    await run(['--history', historyPath, '--spec', specPath, '--format', 'html', '--out', out]);
+    await costReport(['--history', historyPath, '--spec', specPath, '--format', 'html', '--out', out]);
     assert.match(readFileSync(out, 'utf8'), /<svg [^]*<svg [^]*<svg /);
   });
 
+  it('reads the simulator’s own file, one run chosen by trace and policy, over the run’s duration', async () => {
+    const simulationPath = join(dir, 'simulation.json');
+    const run = (policy: string, apiReplicas: number) => ({
+      policy,
+      durationMinutes: 7 * 24 * 60,
+      history: [...changes.filter((change) => change.component !== 'api'), { component: 'api', at: start, replicas: apiReplicas }],
+    });
+    writeFileSync(simulationPath, JSON.stringify({ seed: 1, traces: [{ trace: 'week', runs: [run('hpa', 4), run('ours', 3)] }] }));
+    const { stdout } = await costReport(['--history', simulationPath, '--trace', 'week', '--policy', 'ours', '--spec', specPath, '--format', 'csv']);
+    // 3 api replicas × 168 h × 0.025 = 12.6
+    assert.equal(stdout.split('\r\n')[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,504,3,3,12.6,12.6,0,USD');
+    await assert.rejects(costReport(['--history', simulationPath]), /week\/hpa, week\/ours/);
+  });
+
   it('rejects a bad month with the usage and exit code 2', async () => {
-    await assert.rejects(run(['--history', historyPath, '--month', '2026-13']), (error: { code: number; stderr: string }) => {
+    await assert.rejects(costReport(['--history', historyPath, '--month', '2026-13']), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 2);
       assert.match(error.stderr, /month must be YYYY-MM/);
       return true;

@@ -2,12 +2,13 @@
  * npm run cost-report -- --platform NS/NAME [--month YYYY-MM | --from ISO --to ISO]
  *                        [--format json|csv|csv-hourly|html] [--kubeconfig FILE]
  *                        [--requests N --active-users N] [--now ISO] [--out FILE]
- * npm run cost-report -- --history FILE [--spec FILE] [period, format and usage as above]
+ * npm run cost-report -- --history FILE [--spec FILE] [--trace T --policy P] [period, format and usage as above]
  *
  * The first form reads the platform and its durable history from the cluster. The second prices a
  * replica history file, as the simulator writes one (a ReplicaChange[] array, or an object with
- * `changes` and optionally `decisions`, `start` and `end` in epoch ms), with the sizing and prices
- * of a PassPlatform manifest (or the defaults).
+ * `changes` and optionally `decisions`, `start` and `end` in epoch ms, or the simulator's own
+ * `--history` output, one run chosen by --trace and --policy), with the sizing and prices of a
+ * PassPlatform manifest (or the defaults).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ import { appendChanges, emptyHistory, replicaChangesSchema } from './history-doc
 import type { CostReportInput } from './report.js';
 import { InvalidReportRequest, kubernetesCostSource, parseFormat, parsePeriod, parseUsage, renderReport, reportFromData, type PlatformCostData } from './service.js';
 
-const USAGE = 'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
+const USAGE = 'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE] [--trace T --policy P]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     'active-users': { type: 'string' },
     out: { type: 'string' },
     now: { type: 'string' },
+    trace: { type: 'string' },
+    policy: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -43,6 +46,28 @@ const historyFileSchema = z.union([
   replicaChangesSchema,
   z.object({ changes: replicaChangesSchema, decisions: z.array(z.any()).optional(), start: z.number().optional(), end: z.number().optional() }),
 ]);
+
+/** What `npm run simulate -- --history FILE` writes: every trace's runs, one per policy. */
+const simulationFileSchema = z.object({
+  traces: z.array(
+    z.object({
+      trace: z.string(),
+      runs: z.array(z.object({ policy: z.string(), durationMinutes: z.number(), history: replicaChangesSchema })),
+    }),
+  ),
+});
+
+/** One run of a simulation file, chosen by --trace and --policy, as a history with its span. */
+function simulationRun(file: z.infer<typeof simulationFileSchema>): z.infer<typeof historyFileSchema> {
+  const runs = file.traces.flatMap((trace) => trace.runs.map((run) => ({ trace: trace.trace, ...run })));
+  const chosen = runs.filter((run) => (!values.trace || run.trace === values.trace) && (!values.policy || run.policy === values.policy));
+  const run = chosen[0];
+  if (!run || chosen.length > 1) {
+    throw new InvalidReportRequest(`choose one run with --trace and --policy; the file holds ${runs.map((r) => `${r.trace}/${r.policy}`).join(', ')}`);
+  }
+  const start = Math.min(...run.history.map((change) => change.at));
+  return { changes: run.history, start, end: start + run.durationMinutes * 60_000 };
+}
 
 async function main(): Promise<void> {
   if (values.help || (!values.platform && !values.history)) {
@@ -81,7 +106,9 @@ async function fromCluster(platform: string): Promise<CliInput> {
 
 /** A finished run: everything in the file is in the past, so nothing is projected past its end. */
 function fromHistoryFile(path: string): CliInput {
-  const file = historyFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  const content: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  const simulation = simulationFileSchema.safeParse(content);
+  const file = simulation.success ? simulationRun(simulation.data) : historyFileSchema.parse(content);
   const changes = Array.isArray(file) ? file : file.changes;
   if (changes.length === 0) throw new InvalidReportRequest(`${path} holds no replica changes`);
   const times = changes.map((change) => change.at);
@@ -95,7 +122,7 @@ function fromHistoryFile(path: string): CliInput {
     data: { sizing: spec, prices: spec.cost, decisions, history: appendChanges(emptyHistory(), changes) },
     period,
     now: Number.MAX_SAFE_INTEGER,
-    platform: path,
+    platform: [path, values.trace, values.policy].filter(Boolean).join(' '),
   };
 }
 
