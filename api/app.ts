@@ -17,6 +17,7 @@ import { mountRoutes, type AnyRoute } from './route.js';
 import { allRoutes } from './routes/index.js';
 
 const JSON_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const PROBE_PATHS = new Set(['/health', '/ready', '/metrics']);
 
 export interface BuiltApp {
   app: Koa<AppState, AppContext>;
@@ -51,7 +52,7 @@ export function buildApp(deps: AppDeps, extraRoutes: AnyRoute[] = []): BuiltApp 
   app.use(httpMetrics(deps.registry));
   app.use(errorHandler(deps.logger));
   app.use(compress({ threshold: 1024 }));
-  app.use(deps.rateLimits.middleware('general'));
+  app.use(deps.rateLimits.middleware('general', PROBE_PATHS));
   app.use(jsonBodyGuard(deps.config.BODY_LIMIT_BYTES));
   app.use(
     bodyParser({

@@ -52,10 +52,14 @@ export class RateLimits {
     });
   }
 
-  /** Middleware consuming one point of `which` per request, keyed by client address. */
-  middleware(which: 'general' | 'auth') {
+  /**
+   * Middleware consuming one point of `which` per request, keyed by client address. Probes and
+   * scrapes (`exempt` paths) are never limited: a throttled kubelet would restart healthy pods.
+   */
+  middleware(which: 'general' | 'auth', exempt: ReadonlySet<string> = new Set()) {
     const target = this[which];
     return async (ctx: AppContext, next: Next) => {
+      if (exempt.has(ctx.path)) return next();
       await this.consume(target, which, ctx.ip);
       return next();
     };

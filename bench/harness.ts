@@ -1,0 +1,88 @@
+/**
+ * Shared pieces of `npm run bench`: an autocannon run reduced to the figures we report, and the
+ * row format every benchmark returns — each figure beside a ceiling measured in the same run,
+ * because these machines are shared and only ratios survive the noise.
+ */
+import autocannon from 'autocannon';
+
+export interface BenchRow {
+  name: string;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  ceilingName: string;
+  ceilingRps: number;
+  /** Extra figures (e.g. MB/s) a benchmark wants shown. */
+  notes?: string;
+}
+
+export interface BenchContext {
+  apiUrl: string;
+  ceilingUrl: string;
+  databaseUrl: string;
+  tokens: Record<'admin' | 'staff' | 'security' | 'student', string>;
+  durationSeconds: number;
+  connections: number;
+  log(message: string): void;
+}
+
+export interface Measured {
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  total: number;
+}
+
+export type LoadOptions = Omit<autocannon.Options, 'url'> & { url: string };
+
+/** Exact percentile of a sorted list (nearest-rank). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
+
+/**
+ * Runs autocannon and returns throughput and latency percentiles (ms); non-2xx count as errors.
+ * autocannon's summary has no p95, so every response time is recorded and ranked here.
+ */
+export async function measure(options: LoadOptions): Promise<Measured> {
+  const times: number[] = [];
+  const instance = autocannon({ ...options });
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
+  const result = await instance;
+  times.sort((a, b) => a - b);
+  return {
+    rps: result.requests.average,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    errors: result.errors + result.non2xx + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+export function row(name: string, m: Measured, ceilingName: string, ceiling: Measured, notes?: string): BenchRow {
+  return { name, rps: m.rps, p50: m.p50, p95: m.p95, p99: m.p99, errors: m.errors, ceilingName, ceilingRps: ceiling.rps, ...(notes ? { notes } : {}) };
+}
+
+export function formatTable(rows: BenchRow[]): string {
+  const header = ['benchmark', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'ceiling', 'ceiling req/s', 'ratio'];
+  const lines = rows.map((r) => [
+    r.name,
+    r.rps.toFixed(0),
+    r.p50.toFixed(1),
+    r.p95.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.errors),
+    r.ceilingName,
+    r.ceilingRps.toFixed(0),
+    r.ceilingRps ? `${((r.rps / r.ceilingRps) * 100).toFixed(0)} %` : '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
+}

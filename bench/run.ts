@@ -1,0 +1,237 @@
+/**
+ * `npm run bench`: load-tests the real API (a separate process, real Postgres and Redis) with
+ * autocannon and reports throughput and p50/p95/p99 beside ceilings measured in the same run.
+ *
+ * Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
+ * pp_bench is created and seeded once), REDIS_URL (default redis://127.0.0.1:6379),
+ * BENCH_STUDENTS (default 100000), BENCH_DURATION (seconds per run, default 8),
+ * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated group names to run).
+ * Results: printed, and written to .bench/results.json and .bench/results.md.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import { SEED_PASSWORD, seedStudents, seedUsers } from '../scripts/seed.js';
+import { formatTable, measure, row, type BenchContext, type BenchRow } from './harness.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 100_000);
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const SEARCH_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
+
+const log = (m: string) => console.log(`[bench] ${m}`);
+
+function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function prepareDatabase(): Promise<string> {
+  const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 1, max: 1 } });
+  const exists = await admin.raw("select 1 from pg_database where datname = 'pp_bench'");
+  if (exists.rows.length === 0) await admin.raw('create database pp_bench');
+  await admin.destroy();
+  const url = databaseUrl('pp_bench');
+  const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 1, max: 4 } });
+  try {
+    const { migrateLatest } = await import('../core/migrate.js');
+    await migrateLatest(knex);
+    const [{ count }] = (await knex('students').count('* as count')) as [{ count: number }];
+    if (Number(count) < STUDENTS) {
+      log(`seeding ${STUDENTS} students (have ${count})`);
+      await seedStudents(knex, STUDENTS, log);
+    }
+    await seedUsers(knex, 10_000);
+  } finally {
+    await knex.destroy();
+  }
+  return url;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function startApi(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `pp:bench:${randomBytes(3).toString('hex')}:`,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      PASS_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      PASS_SIGNING_KEY_ID: 'bench',
+      RATE_LIMIT_PER_MINUTE: '1000000000',
+      AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
+      LOGIN_FAILURES_PER_ACCOUNT: '1000000',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/health`);
+  return { url, child };
+}
+
+async function startCeiling(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(join(HERE, 'ceiling-server.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, DATABASE_URL: dbUrl },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function loginToken(apiUrl: string, email: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: SEED_PASSWORD }),
+  });
+  const body = (await res.json()) as { data: { token: string } };
+  return body.data.token;
+}
+
+const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+
+/** The API core: framework overhead, login, search and student reads. */
+async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<BenchRow[]> {
+  const base = { duration: ctx.durationSeconds, connections: ctx.connections };
+  const auth = { authorization: `Bearer ${ctx.tokens.staff}` };
+  const rows: BenchRow[] = [];
+
+  ctx.log('framework: GET /health vs bare Koa');
+  const ceilingJson = await measure({ ...base, url: `${ctx.ceilingUrl}/json` });
+  rows.push(row('GET /health (full middleware)', await measure({ ...base, url: `${ctx.apiUrl}/health` }), 'bare Koa JSON', ceilingJson));
+
+  ctx.log('login vs Argon2 verify alone');
+  const loginBody = () => JSON.stringify({ email: `user${Math.floor(Math.random() * 10_000)}@university.edu`, password: SEED_PASSWORD });
+  const login = await measure({
+    ...base,
+    url: ctx.apiUrl,
+    requests: [{ method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: loginBody() }) }],
+  });
+  rows.push(row('POST /auth/login', login, 'Argon2id verify only', await measure({ ...base, url: `${ctx.ceilingUrl}/argon2` })));
+
+  ctx.log('search (k6 terms) vs raw pg full-text query');
+  const search = await measure({
+    ...base,
+    url: ctx.apiUrl,
+    headers: auth,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/students/search?q=${pick(SEARCH_TERMS)}&limit=20` }) }],
+  });
+  const rawSearch = await measure({
+    ...base,
+    url: ctx.ceilingUrl,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/pg/search?q=${pick(SEARCH_TERMS).toLowerCase()}` }) }],
+  });
+  rows.push(row('GET /students/search (cached)', search, 'raw pg FTS query', rawSearch));
+
+  ctx.log('student by id vs raw pg primary-key query');
+  const byId = await measure({
+    ...base,
+    url: ctx.apiUrl,
+    headers: auth,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/students/${pick(studentIds)}` }) }],
+  });
+  const rawById = await measure({
+    ...base,
+    url: ctx.ceilingUrl,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/pg/student/${pick(studentIds)}` }) }],
+  });
+  rows.push(row('GET /students/:id', byId, 'raw pg by primary key', rawById));
+  return rows;
+}
+
+type BenchModule = Record<string, (ctx: BenchContext) => Promise<BenchRow[]>>;
+
+/** Benchmarks contributed by other modules (passes, uploads, reports), run when present. */
+async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise<BenchRow[]>][]> {
+  const groups: [string, (ctx: BenchContext) => Promise<BenchRow[]>][] = [];
+  for (const [file, fn] of [
+    ['passes', 'benchPasses'],
+    ['uploads', 'benchUploads'],
+    ['reports', 'benchReports'],
+  ] as const) {
+    if (!existsSync(join(HERE, `${file}.ts`))) continue;
+    const mod = (await import(`./${file}.js`)) as BenchModule;
+    const run = mod[fn];
+    if (run) groups.push([file, run]);
+  }
+  return groups;
+}
+
+async function main(): Promise<void> {
+  const dbUrl = await prepareDatabase();
+  const api = await startApi(dbUrl);
+  const ceiling = await startCeiling(dbUrl);
+  const children = [api.child, ceiling.child];
+  try {
+    const tokens = {
+      admin: await loginToken(api.url, 'admin@university.edu'),
+      staff: await loginToken(api.url, 'staff@university.edu'),
+      security: await loginToken(api.url, 'security@university.edu'),
+      student: await loginToken(api.url, 'student@university.edu'),
+    };
+    const knex = knexFactory({ client: 'pg', connection: dbUrl, pool: { min: 1, max: 1 } });
+    const studentIds = (await knex('students').whereNull('deleted_at').limit(2000).pluck('id')) as string[];
+    await knex.destroy();
+    const ctx: BenchContext = { apiUrl: api.url, ceilingUrl: ceiling.url, databaseUrl: dbUrl, tokens, durationSeconds: DURATION, connections: CONNECTIONS, log };
+    const groups: [string, (c: BenchContext) => Promise<BenchRow[]>][] = [['core', (c) => benchCore(c, studentIds)], ...(await optionalGroups())];
+    const rows: BenchRow[] = [];
+    for (const [name, run] of groups) {
+      if (ONLY.length && !ONLY.includes(name)) continue;
+      log(`group ${name}`);
+      rows.push(...(await run(ctx)));
+    }
+    const table = formatTable(rows);
+    console.log(`\n${table}\n`);
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    const meta = { date: new Date().toISOString(), students: STUDENTS, durationSeconds: DURATION, connections: CONNECTIONS, cpus: (await import('node:os')).cpus().length };
+    writeFileSync(join(ROOT, '.bench/results.json'), JSON.stringify({ meta, rows }, null, 2));
+    writeFileSync(join(ROOT, '.bench/results.md'), `${JSON.stringify(meta)}\n\n${table}\n`);
+    for (const r of rows.filter((x) => x.notes)) console.log(`${r.name}: ${r.notes}`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench failed: ${err.message}`);
+  process.exit(1);
+});
