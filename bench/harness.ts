@@ -3,6 +3,7 @@
  * row format every benchmark returns — each figure beside a ceiling measured in the same run,
  * because these machines are shared and only ratios survive the noise.
  */
+import type { EventEmitter } from 'node:events';
 import autocannon from 'autocannon';
 
 export interface BenchRow {
@@ -51,7 +52,8 @@ export function percentile(sorted: number[], p: number): number {
  */
 export async function measure(options: LoadOptions): Promise<Measured> {
   const times: number[] = [];
-  const instance = autocannon({ ...options });
+  // The returned tracker is both an EventEmitter and a promise of the result (its typings say only the latter).
+  const instance = autocannon({ ...options }) as unknown as EventEmitter & PromiseLike<autocannon.Result>;
   instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
   const result = await instance;
   times.sort((a, b) => a - b);

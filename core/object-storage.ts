@@ -55,6 +55,9 @@ class DigestingCounter extends Transform {
   }
 }
 
+/** Larger writes mean fewer round trips to libuv's thread pool per object. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
 const VALID_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
 export class FileSystemStorage implements ObjectStorage {
@@ -72,7 +75,7 @@ export class FileSystemStorage implements ObjectStorage {
     const counter = new DigestingCounter(options.maxBytes);
     try {
       const source = Buffer.isBuffer(body) ? [body] : body;
-      await pipeline(source, counter, createWriteStream(temp));
+      await pipeline(source, counter, createWriteStream(temp, { highWaterMark: WRITE_BUFFER_BYTES }));
       await rename(temp, path);
     } catch (err) {
       await rm(temp, { force: true });

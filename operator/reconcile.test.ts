@@ -130,7 +130,7 @@ describe('reconcile', () => {
     keyCalls = 0;
     const first = run();
     assert.equal(keyCalls, 1);
-    const secret = byName(first.children, 'Secret', 'campus-keys') as unknown as { data: Record<string, string> };
+    const secret = byName(first.children, 'Secret', 'campus-keys') as unknown as KubernetesObject & { data: Record<string, string> };
     const existing = { ...secret, data: { ...secret.data, JWT_SECRET: 'a2VwdA==' } };
     const second = run({ observed: { children: [existing] } });
     assert.equal(keyCalls, 1, 'no new keys when all exist');

@@ -69,6 +69,8 @@ export const POLICY = {
   signalLagSeconds: 30,
   /** Signals older than this many intervals are stale and treated as missing. */
   staleAfterIntervals: 4,
+  /** A need this many times current scales up on one reading; smaller ones wait for a second. */
+  unconfirmedScaleUpRatio: 1.5,
   /** Scale down only when the stabilised need is this far below current (fraction, at least one replica). */
   scaleDownDeadband: 0.1,
   /** Utilisation under which observed latency is taken as the base latency of a class. */

@@ -201,7 +201,8 @@ export async function startTestApiServer(options: { port?: number; host?: string
     dump({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'passplatform-test', cluster: { server: url } }],
+      // client-node refuses plain HTTP unless TLS verification is explicitly off.
+      clusters: [{ name: 'passplatform-test', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'tester', user: { token: 'test' } }],
       contexts: [{ name: 'passplatform-test', context: { cluster: 'passplatform-test', user: 'tester', namespace: 'default' } }],
       'current-context': 'passplatform-test',
