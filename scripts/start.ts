@@ -2,7 +2,7 @@
  * `npm start`: the whole platform in one process tree for a laptop or a demo — local Postgres and
  * Redis when none is configured, migrations, then the API. Stops everything on SIGINT/SIGTERM.
  */
-import { startApi } from '../api/main.js';
+import { startApi } from '../api/run.js';
 import { createKnex } from '../core/db.js';
 import { migrateLatest } from '../core/migrate.js';
 import { ensureLocalServices } from './local-services.js';
