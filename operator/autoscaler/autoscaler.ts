@@ -62,7 +62,7 @@ function planner(memory: ComponentMemory, predictive: boolean, now: number, hori
   return (measured: number): Plan => {
     if (!predictive) return { load: measured, basis: 'measured' };
     let plan: Plan = { load: measured, basis: 'measured' };
-    const trend = trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000);
+    const trend = trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000, POLICY.trendMinFit);
     if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };
     const seasonal = seasonalForecast(memory.seasonal, now, seasonalHorizonMs, measured, POLICY.seasonalLevelRange);
     if (seasonal !== undefined && seasonal > plan.load) plan = { load: seasonal, basis: 'seasonal' };

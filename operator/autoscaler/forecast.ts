@@ -19,9 +19,10 @@ export function appendSample(samples: readonly LoadSample[], sample: LoadSample,
 
 /**
  * Load expected `horizonMs` from the last sample if the current linear trend holds; undefined
- * without enough samples or when load is not rising.
+ * without enough samples, when load is not rising, or when a line explains too little of the
+ * variation (R² under `minFit`: one odd reading is not a ramp).
  */
-export function trendForecast(samples: readonly LoadSample[], horizonMs: number, minSpanMs: number): number | undefined {
+export function trendForecast(samples: readonly LoadSample[], horizonMs: number, minSpanMs: number, minFit: number): number | undefined {
   if (samples.length < 4) return undefined;
   const first = samples[0];
   const last = samples[samples.length - 1];
@@ -37,13 +38,15 @@ export function trendForecast(samples: readonly LoadSample[], horizonMs: number,
   const meanL = sumL / n;
   let cov = 0;
   let varT = 0;
+  let varL = 0;
   for (const s of samples) {
     const dt = s.at - last.at - meanT;
     cov += dt * (s.load - meanL);
     varT += dt * dt;
+    varL += (s.load - meanL) ** 2;
   }
   const slopePerMs = varT > 0 ? cov / varT : 0;
-  if (slopePerMs <= 0) return undefined;
+  if (slopePerMs <= 0 || varL === 0 || (cov * cov) / (varT * varL) < minFit) return undefined;
   const nowOnLine = meanL - slopePerMs * meanT;
   return nowOnLine + slopePerMs * horizonMs;
 }

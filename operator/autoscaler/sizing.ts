@@ -93,13 +93,17 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   }
   const limit = spec.api.maxReplicas * 4;
   let replicas: number;
+  let minimum: number;
   let why: string;
   if (tightest) {
-    replicas = minServers(arrival, serviceRate, tightest.budget, { maxUtilization: POLICY.maxUtilization, limit });
+    const options = { maxUtilization: POLICY.maxUtilization, limit };
+    replicas = minServers(arrival, serviceRate, tightest.budget, options);
+    minimum = minServers(plan.load, serviceRate, tightest.budget, options);
     const wait = waitQuantile(replicas, arrival, serviceRate);
     why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
   } else {
     replicas = Math.ceil((arrival * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
+    minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
     why = `no class has a wait budget left → ${replicas} pods at ${fmt(spec.autoscaling.targetUtilization)} utilisation`;
   }
   const utilisation = api.cpuCores !== undefined ? api.cpuCores / (Math.max(1, api.readyPods ?? current) * podCores) : undefined;
@@ -107,10 +111,12 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   if (missed.length && utilisation !== undefined && utilisation >= spec.autoscaling.targetUtilization && allReady && replicas <= current) {
     // The model says the fleet is big enough but the SLA is missed on busy pods: trust the measurement.
     replicas = current + Math.max(1, Math.ceil(current * spec.alerts.latencyIncreaseRatio));
+    minimum = replicas;
     why += `; SLA missed at ${fmt(utilisation * 100)} % CPU → ${replicas} pods`;
   }
   return {
     replicas,
+    minimum,
     urgent: missed.length > 0,
     reason: `api: ${fmt(rate)} req/s${planText(plan)}, ${fmt(cpuPerRequest * 1000)} ms CPU/request; ${why}${missed.length ? `; ${missed.join(', ')}` : ''}`,
     signals,
@@ -146,14 +152,20 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
   const { concurrency, maxReplicas } = spec.workers[queue];
   const limit = maxReplicas * 4 * concurrency;
-  const steadySlots = minServers(arrival, 1 / duration, waitBudget, { maxUtilization: POLICY.maxUtilization, limit });
   const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + (slack > 0 ? slack : 0);
-  const drainSlots = Math.ceil(((arrival + backlog / drainSeconds) * duration) / POLICY.maxUtilization);
+  const slotsFor = (rate: number): { steady: number; drain: number } => ({
+    steady: minServers(rate, 1 / duration, waitBudget, { maxUtilization: POLICY.maxUtilization, limit }),
+    drain: Math.ceil(((rate + backlog / drainSeconds) * duration) / POLICY.maxUtilization),
+  });
+  const { steady: steadySlots, drain: drainSlots } = slotsFor(arrival);
+  const bare = slotsFor(plan.load);
   const replicas = Math.ceil(Math.max(steadySlots, drainSlots) / concurrency);
+  const minimum = Math.ceil(Math.max(bare.steady, bare.drain) / concurrency);
   const age = q.oldestWaitingAgeSeconds ?? 0;
   const urgent = age + durationP95 > target;
   return {
     replicas,
+    minimum,
     urgent,
     reason:
       `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
@@ -174,16 +186,19 @@ export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const signals: Record<string, number> = { loadCores: load };
   if (pg.readQps !== undefined) signals.readQps = pg.readQps;
   const plan = input.plan(load);
-  let replicas = Math.ceil(plan.load / (replicaCores * spec.autoscaling.targetUtilization));
+  const perReplica = replicaCores * spec.autoscaling.targetUtilization;
+  let replicas = Math.ceil(plan.load / perReplica);
+  let minimum = Math.ceil(plan.load / (1 + POLICY.surgeAllowance) / perReplica);
   let why = `${fmt(load)} cores of reads${planText(plan)} at ${fmt(spec.autoscaling.targetUtilization * 100)} % of ${fmt(replicaCores)} cores → ${replicas}`;
   const lag = pg.maxReplicaLagSeconds;
   const lagging = lag !== undefined && lag > POLICY.maxReplicaLagSeconds;
   if (lag !== undefined) signals.maxReplicaLagSeconds = lag;
   if (lagging && (pg.readyReplicas ?? current) >= current && replicas <= current) {
     replicas = current + 1;
+    minimum = replicas;
     why += `; lag ${fmt(lag)} s > ${POLICY.maxReplicaLagSeconds} s → ${replicas}`;
   }
-  return { replicas, urgent: lagging, reason: `postgres-replicas: ${why}`, signals };
+  return { replicas, minimum, urgent: lagging, reason: `postgres-replicas: ${why}`, signals };
 }
 
 /** Redis shards: memory and commands per shard at the target utilisation. */
@@ -201,21 +216,25 @@ export function sizeRedis(input: SizingInput<RedisSignals>): Need {
   const signals: Record<string, number> = {};
   const parts: string[] = [];
   let replicas = 0;
+  let minimum = 0;
   if (memory !== undefined && shardMax) {
     const byMemory = Math.ceil(memory / (shardMax * target));
     replicas = Math.max(replicas, byMemory);
+    minimum = Math.max(minimum, Math.ceil(memory / (1 + POLICY.surgeAllowance) / (shardMax * target)));
     signals.totalMemoryBytes = memory;
     signals.shardMaxMemoryBytes = shardMax;
     parts.push(`${fmt(memory / 2 ** 20)} MiB over ${fmt(shardMax / 2 ** 20)} MiB shards → ${byMemory}`);
   }
   if (ops !== undefined) {
-    const byOps = Math.ceil(input.plan(ops).load / (POLICY.redisOpsPerShard * target));
+    const planned = input.plan(ops).load;
+    const byOps = Math.ceil(planned / (POLICY.redisOpsPerShard * target));
     replicas = Math.max(replicas, byOps);
+    minimum = Math.max(minimum, Math.ceil(planned / (1 + POLICY.surgeAllowance) / (POLICY.redisOpsPerShard * target)));
     signals.opsPerSecond = ops;
     parts.push(`${fmt(ops)} ops/s → ${byOps}`);
   }
   const fullest = redis.maxShardMemoryBytes !== undefined && shardMax ? redis.maxShardMemoryBytes / shardMax : undefined;
   const urgent = fullest !== undefined && fullest > spec.alerts.warningMemoryRatio;
   if (fullest !== undefined) signals.fullestShardRatio = fullest;
-  return { replicas, urgent, reason: `redis-shards: ${parts.join('; ')}`, signals };
+  return { replicas, minimum, urgent, reason: `redis-shards: ${parts.join('; ')}`, signals };
 }

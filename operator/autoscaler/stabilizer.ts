@@ -1,6 +1,6 @@
 /**
- * Turns a component's raw need into the replica count to set: up as soon as two readings agree
- * (at once when the SLA is missed or the jump is large; within a per-step limit), down only to the highest need of the whole stabilisation window and only past a
+ * Turns a component's raw need into the replica count to set: up at once when current is below
+ * the bare need (or the SLA is missed), to the need with headroom, within a per-step limit; down only to the highest need of the whole stabilisation window and only past a
  * deadband, never outside the spec's min/max, and never down when the need is unknown or the
  * SLA is being missed right now.
  */
@@ -40,11 +40,9 @@ export function stabilize(
   const recommendations = [...recent, { at: now, replicas: desired }];
   let replicas = current;
   let note: string | undefined;
-  const previous = recent.at(-1)?.replicas ?? current;
-  // A single reading above capacity is noise until the next one agrees, unless the SLA is being
-  // missed or the jump is large; a real ramp is also caught earlier by the trend forecast.
-  const confirmed = need.urgent || previous > current || desired >= Math.ceil(current * POLICY.unconfirmedScaleUpRatio);
-  if (desired > current && confirmed) {
+  // Inside the band between the bare need and the need with headroom, noise does not scale up.
+  const triggered = need.urgent || clampToRange(need.minimum ?? need.replicas, range) > current;
+  if (desired > current && triggered) {
     const step = Math.max(tuning.maxStepUpPods, Math.ceil(current * tuning.maxStepUpRatio));
     replicas = Math.min(desired, current + step);
     if (replicas < desired) note = `step limited to +${step}`;

@@ -59,7 +59,10 @@ export const COMPONENT_TUNING: Record<Component, ComponentTuning> = {
 export const POLICY = {
   /** Share of requests allowed over the SLA: the SLA is a p95. */
   slaExceedFraction: 0.05,
-  /** Plan for this much more load than measured or forecast: estimation error and arrivals the trend missed. */
+  /**
+   * Plan for this much more load than measured or forecast: estimation error and arrivals the trend
+   * missed. It is also the hysteresis band: scaling up starts only when the bare need exceeds current.
+   */
   surgeAllowance: 0.1,
   /** Size so the p95 lands at this fraction of the SLA, not on it. */
   latencyTargetRatio: 0.9,
@@ -69,8 +72,6 @@ export const POLICY = {
   signalLagSeconds: 30,
   /** Signals older than this many intervals are stale and treated as missing. */
   staleAfterIntervals: 4,
-  /** A need this many times current scales up on one reading; smaller ones wait for a second. */
-  unconfirmedScaleUpRatio: 1.5,
   /** Scale down only when the stabilised need is this far below current (fraction, at least one replica). */
   scaleDownDeadband: 0.1,
   /** Utilisation under which observed latency is taken as the base latency of a class. */
@@ -79,8 +80,9 @@ export const POLICY = {
   smoothing: 0.2,
   /** Samples kept for the short-term trend, and the span they cover. */
   trendWindowSeconds: 180,
-  /** The trend needs samples spanning at least this long. */
+  /** The trend needs samples spanning at least this long, and a fit at least this good (R²), to count. */
   trendMinSpanSeconds: 45,
+  trendMinFit: 0.6,
   /** Seasonal memory: bucket width and how far back (a week and a day). */
   seasonalBucketSeconds: 300,
   seasonalSpanSeconds: 8 * 86_400,

@@ -129,6 +129,11 @@ export interface AutoscalerResult {
 export interface Need {
   /** Undefined when the signals were missing or stale: the component then holds (or only grows). */
   replicas?: number;
+  /**
+   * Replicas needed without the surge allowance. Scaling up starts only when current falls below
+   * this (the band between it and `replicas` absorbs noise), and then goes to `replicas`.
+   */
+  minimum?: number;
   /** Set when a signal shows the SLA is being missed right now, so scaling up must not wait. */
   urgent?: boolean;
   reason: string;
