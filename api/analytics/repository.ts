@@ -106,14 +106,14 @@ export async function activePasses(db: Knex, now: Date): Promise<ActivePasses> {
     `select pass_type,
             count(*) filter (where valid_from <= ?) as active,
             count(*) filter (where valid_from > ?) as scheduled,
-            count(*) filter (where valid_from <= ? and valid_until < ? + interval '7 days') as expiring
+            count(*) filter (where valid_from <= ? and valid_until < ?::timestamptz + interval '7 days') as expiring
        from passes
       where status = 'active' and valid_until > ?
       group by pass_type`,
     [now, now, now, now, now],
   );
   const revoked = await db.raw<{ rows: { count: number }[] }>(
-    `select count(*)::bigint as count from passes where status = 'revoked' and revoked_at >= ? - interval '30 days'`,
+    `select count(*)::bigint as count from passes where status = 'revoked' and revoked_at >= ?::timestamptz - interval '30 days'`,
     [now],
   );
   const active: Record<string, number> = { standard: 0, temporary: 0 };

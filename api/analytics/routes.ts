@@ -59,10 +59,13 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       access: STAFF,
       sla: 'analytics',
       async handler() {
-        // Keyed by minute: within one the answer is shared, across minutes it moves with the clock.
-        const minute = Math.floor(Date.now() / 60_000) * 60_000;
-        const figures = await cache.getOrLoad(NS, `active-passes:${minute}`, () => db.read((r) => activePasses(r, new Date(minute))), TTL_SECONDS);
-        return { data: { at: new Date(minute).toISOString(), ...figures } };
+        // Keyed by minute: within one the answer (and its `at`) is shared, across minutes it moves with the clock.
+        const minute = Math.floor(Date.now() / 60_000);
+        const figures = await cache.getOrLoad(NS, `active-passes:${minute}`, async () => {
+          const at = new Date();
+          return { at: at.toISOString(), ...(await db.read((r) => activePasses(r, at))) };
+        }, TTL_SECONDS);
+        return { data: figures };
       },
     }),
   ];
