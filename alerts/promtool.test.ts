@@ -67,6 +67,18 @@ describe('generated rule files', () => {
   });
 });
 
+describe('runbooks', () => {
+  it('hold only valid PromQL in their query blocks', async () => {
+    const exprs = filesIn('alerts/runbooks', '.md').flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? '').trim().split('\n')),
+    );
+    assert.ok(exprs.length > 26);
+    const file = join(scratch, 'runbook-queries.rules.yml');
+    writeFileSync(file, toYaml({ groups: [{ name: 'runbook-queries', rules: exprs.map((expr, i) => ({ record: `runbook:query_${i}`, expr })) }] }));
+    await promtool('check', 'rules', '--lint=none', file);
+  });
+});
+
 describe('promtool unit tests', { concurrency: 2 }, () => {
   it('every alert has a scenario where it fires and one where it stays quiet', () => {
     const alerts = ruleFiles
