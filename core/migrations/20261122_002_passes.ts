@@ -6,8 +6,9 @@ import type { Knex } from 'knex';
  * - `applications.attachment_ids` holds upload ids without a foreign key: uploads live in another
  *   migration and are processed asynchronously, so the API checks the ids exist when it accepts an
  *   application, and the application keeps the list even if an upload is later purged.
- * - The processing-queue index keeps the seed's name and predicate; its columns follow the queue's
- *   order (status, priority first, oldest first) so the queue is read straight off the index.
+ * - The processing-queue index keeps the seed's name and partial predicate (only open applications,
+ *   so it stays small however many are decided); its columns follow the queue's order (status,
+ *   highest priority, oldest first).
  * - `access_logs` is partitioned by month. Partitions are created ahead by the API
  *   (`ensureAccessLogPartitions`); the DEFAULT partition catches anything outside them, so no
  *   verification is ever refused for want of a partition.
