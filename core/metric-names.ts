@@ -33,6 +33,12 @@ export const METRIC = {
   queueOldestWaitingAge: 'passplatform_queue_oldest_waiting_age_seconds',
   jobDuration: 'passplatform_job_duration_seconds',
   jobsProcessed: 'passplatform_jobs_total',
+  // Redis (oliver006/redis_exporter names), read by the autoscaler for shard sizing
+  redisMemoryUsed: 'redis_memory_used_bytes',
+  redisMemoryMax: 'redis_memory_max_bytes',
+  redisCommandsProcessed: 'redis_commands_processed_total',
+  // One series per scraped process: counts the pods Prometheus sees
+  processStartTime: 'process_start_time_seconds',
   // Operator
   reconcileTotal: 'passplatform_operator_reconcile_total',
   reconcileDuration: 'passplatform_operator_reconcile_duration_seconds',

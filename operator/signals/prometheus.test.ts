@@ -1,0 +1,168 @@
+/**
+ * Against a real Prometheus (the Debian `prometheus` binary, started here) scraping a real HTTP
+ * process that exports the API's metric names through prom-client: the PromQL returns the signals,
+ * and the autoscaler's decision for the API grows when the load does.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createHttpDurationHistogram, createRegistry } from '../../core/metrics.js';
+import { autoscale } from '../autoscaler/autoscaler.js';
+import type { AutoscalerState } from '../autoscaler/types.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { collectSignals } from './collect.js';
+import { PrometheusClient, PrometheusQueryError } from './prometheus-client.js';
+import { apiQueries, type SignalScope } from './queries.js';
+
+const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+const scope: SignalScope = { matchers: '', window: '10s' };
+// Small pods, so the load one test process can generate spans several of them.
+const spec: PassPlatformSpec = {
+  ...DEFAULT_SPEC,
+  image: 'passplatform/app:test',
+  version: 'test',
+  api: { minReplicas: 1, maxReplicas: 50, resources: { cpu: '100m', memory: '128Mi' } },
+};
+
+/** A target exporting the API's histogram: each request burns `?ms` of CPU, like a login hashing a password. */
+function startTarget(): Promise<Server> {
+  const registry = createRegistry('api');
+  const histogram = createHttpDurationHistogram(registry);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://target');
+    if (url.pathname === '/metrics') {
+      void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const burnMs = Number(url.searchParams.get('ms') ?? '1');
+    while (Number(process.hrtime.bigint() - started) / 1e6 < burnMs) {
+      // Busy work stands in for CPU-bound request handling.
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    histogram.observe({ http_request_method: 'POST', http_route: '/auth/login', http_response_status_code: '200', sla_class: 'auth' }, seconds);
+    res.writeHead(200).end('ok');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, attempts = 120): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Sends requests at roughly `perSecond` until stopped. */
+function load(port: number, perSecond: number, burnMs: number): { stop: () => Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = Date.now();
+      await Promise.all(Array.from({ length: Math.ceil(perSecond / 10) }, () => fetch(`http://127.0.0.1:${port}/work?ms=${burnMs}`).then((r) => r.text())));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - started))));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+describe('signals from a real Prometheus', () => {
+  let target: Server;
+  let targetPort: number;
+  let prometheus: ChildProcess;
+  let dataDir: string;
+  let client: PrometheusClient;
+
+  before(async () => {
+    target = await startTarget();
+    targetPort = (target.address() as AddressInfo).port;
+    dataDir = mkdtempSync(join(tmpdir(), 'passplatform-prometheus-'));
+    const config = join(dataDir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: api', '    static_configs:', `      - targets: ['127.0.0.1:${targetPort}']`, ''].join('\n'),
+    );
+    const port = await freePort();
+    prometheus = spawn(PROMETHEUS_BIN, [`--config.file=${config}`, `--storage.tsdb.path=${join(dataDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    client = new PrometheusClient(`http://127.0.0.1:${port}`, 5_000);
+    await waitFor('Prometheus to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/-/ready`)).ok ? true : undefined));
+  });
+
+  after(async () => {
+    prometheus?.kill('SIGTERM');
+    await new Promise<void>((resolve) => (prometheus?.exitCode !== null ? resolve() : prometheus.once('exit', () => resolve())));
+    await new Promise<void>((resolve) => target?.close(() => resolve()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('reports a bad query with its PromQL and Prometheus’ error type', async () => {
+    await assert.rejects(client.query('sum(rate(http_server_request_duration_seconds_count[1m]'), (error: unknown) => {
+      assert.ok(error instanceof PrometheusQueryError);
+      assert.equal(error.errorType, 'bad_data');
+      assert.match(error.query, /http_server_request_duration_seconds_count/);
+      return true;
+    });
+  });
+
+  it('reports an unreachable Prometheus as a query error, not a crash', async () => {
+    const nobody = new PrometheusClient(`http://127.0.0.1:${await freePort()}`, 1_000);
+    await assert.rejects(nobody.query('up'), PrometheusQueryError);
+  });
+
+  it('answers range queries over the scraped series', async () => {
+    const end = new Date();
+    const series = await waitFor('a scraped up series', async () => {
+      const result = await client.queryRange('up', new Date(end.getTime() - 30_000), new Date(), 1);
+      return result.length ? result : undefined;
+    });
+    assert.equal(series[0]?.labels.job, 'api');
+  });
+
+  it('reads the API signals through PromQL, and the API decision grows with the load', async () => {
+    let state: AutoscalerState | undefined;
+    const decide = async (atLeastRate: number): Promise<number> => {
+      const collected = await waitFor(`request rate ≥ ${atLeastRate}/s`, async () => {
+        const c = await collectSignals(client, spec, scope, new Date());
+        const rate = c.signals.api?.requestRate?.auth;
+        return rate !== undefined && rate >= atLeastRate && c.signals.api?.cpuCores !== undefined ? c : undefined;
+      });
+      assert.ok((collected.signals.api?.p95LatencySeconds?.auth ?? 0) > 0);
+      const now = Date.now();
+      const result = autoscale(spec, state, { ...collected.signals, observedAt: now }, now);
+      state = result.state;
+      return result.replicas.api ?? 0;
+    };
+
+    const light = load(targetPort, 20, 1);
+    const quiet = await decide(10);
+    await light.stop();
+
+    const heavy = load(targetPort, 200, 4);
+    const busy = await decide(100);
+    await heavy.stop();
+
+    assert.ok(busy > quiet, `API replicas under heavy load (${busy}) above light load (${quiet})`);
+    const rates = await client.query(apiQueries(scope).requestRateByClass);
+    assert.deepEqual(rates.map((s) => s.labels.sla_class), ['auth']);
+  });
+});
