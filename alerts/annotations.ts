@@ -34,6 +34,23 @@ export interface AlertDefinition {
   valueFormat: ValueFormat;
 }
 
+/** One severity level of an alert that exists at several thresholds. */
+export interface ThresholdLevel {
+  name: string;
+  severity: Severity;
+  threshold: number;
+  team: string;
+  for: string;
+}
+
+/** The alert definitions of each level, sharing everything but what `build` reads from the level. */
+export function alertsPerLevel(
+  levels: readonly ThresholdLevel[],
+  build: (level: ThresholdLevel) => Pick<AlertDefinition, 'expr' | 'summary' | 'description' | 'valueFormat'>,
+): AlertDefinition[] {
+  return levels.map((level) => ({ name: level.name, severity: level.severity, team: level.team, for: level.for, ...build(level) }));
+}
+
 /** The rule Prometheus evaluates for one alert definition. */
 export function toAlertingRule(def: AlertDefinition, runbookBaseUrl: string): AlertingRule {
   return {

@@ -4,7 +4,7 @@
  */
 import { METRIC } from '../core/metric-names.js';
 import { ALERT_THRESHOLDS } from '../core/sla.js';
-import { formatPercent, formatSeconds, toAlertingRule, type AlertDefinition } from './annotations.js';
+import { alertsPerLevel, formatPercent, formatSeconds, toAlertingRule, type AlertDefinition, type ThresholdLevel } from './annotations.js';
 import { SCOPE_LABELS, type RuleContext } from './context.js';
 import { maxBy, num, rate, sel, sumBy } from './promql.js';
 import type { RuleGroup } from './rule-types.js';
@@ -21,16 +21,12 @@ export function queueRuleGroup(ctx: RuleContext): RuleGroup {
 
 function waitingAgeAlerts(ctx: RuleContext): AlertDefinition[] {
   const age = maxBy(BY_QUEUE, sel(METRIC.queueOldestWaitingAge, ctx.workload));
-  const levels = [
-    { name: 'QueueJobsWaitingTooLong', severity: 'warning', threshold: ctx.queues.oldestWaitingWarningSeconds },
-    { name: 'QueueJobsStalled', severity: 'critical', threshold: ctx.queues.oldestWaitingCriticalSeconds },
-  ] as const;
-  return levels.map((level) => ({
-    name: level.name,
+  const levels: ThresholdLevel[] = [
+    { name: 'QueueJobsWaitingTooLong', severity: 'warning', threshold: ctx.queues.oldestWaitingWarningSeconds, team: SCALING_TEAM, for: '5m' },
+    { name: 'QueueJobsStalled', severity: 'critical', threshold: ctx.queues.oldestWaitingCriticalSeconds, team: SCALING_TEAM, for: '5m' },
+  ];
+  return alertsPerLevel(levels, (level) => ({
     expr: `${age} > ${num(level.threshold)}`,
-    for: '5m',
-    severity: level.severity,
-    team: SCALING_TEAM,
     summary: `The oldest {{ $labels.queue }} job has waited over ${formatSeconds(level.threshold)}`,
     description: (value) =>
       `In {{ $labels.namespace }}, the oldest waiting job of the {{ $labels.queue }} queue has waited ${value} ` +
@@ -59,16 +55,12 @@ function backlogAlert(ctx: RuleContext): AlertDefinition {
 function failureAlerts(ctx: RuleContext): AlertDefinition[] {
   const failed = sumBy(BY_QUEUE, rate(sel(METRIC.jobsProcessed, ctx.workload, 'result="failed"'), '15m'));
   const finished = sumBy(BY_QUEUE, rate(sel(METRIC.jobsProcessed, ctx.workload, 'result=~"completed|failed"'), '15m'));
-  const levels = [
+  const levels: ThresholdLevel[] = [
     { name: 'JobFailureRateCritical', severity: 'critical', threshold: ctx.alerts.criticalErrorRatio, team: ALERT_THRESHOLDS.critical.errorRatio.team, for: '5m' },
     { name: 'JobFailureRateWarning', severity: 'warning', threshold: ctx.alerts.warningErrorRatio, team: ALERT_THRESHOLDS.warning.errorRatio.team, for: '15m' },
-  ] as const;
-  return levels.map((level) => ({
-    name: level.name,
+  ];
+  return alertsPerLevel(levels, (level) => ({
     expr: `${failed}\n/\n${finished}\n> ${num(level.threshold)}`,
-    for: level.for,
-    severity: level.severity,
-    team: level.team,
     summary: `More than ${formatPercent(level.threshold)} of {{ $labels.queue }} jobs fail after their retries`,
     description: (value) =>
       `In {{ $labels.namespace }}, ${value} of {{ $labels.queue }} jobs finished over 15 minutes failed after all retries ` +

@@ -5,13 +5,26 @@
  */
 import { METRIC } from '../core/metric-names.js';
 import { ALERT_THRESHOLDS } from '../core/sla.js';
-import { formatPercent, formatSeconds, toAlertingRule, type AlertDefinition } from './annotations.js';
+import { alertsPerLevel, formatPercent, formatSeconds, toAlertingRule, type AlertDefinition, type ThresholdLevel } from './annotations.js';
 import type { RuleContext } from './context.js';
 import { num, rate, sel, sumWithout } from './promql.js';
 import { RECORD } from './recording-rules.js';
 import type { RuleGroup } from './rule-types.js';
 
 const { critical, warning } = ALERT_THRESHOLDS;
+
+/** Thresholds the seed sets at both a critical and a warning level. */
+type PairedThreshold = 'latencyP95Seconds' | 'errorRatio' | 'dbConnectionsRatio' | 'memoryRatio';
+type Capitalised = Capitalize<PairedThreshold>;
+
+/** `<base>Critical` (pages, after 5 minutes) and `<base>Warning` (notifies, after 10) for one seed threshold. */
+function seedLevels(ctx: RuleContext, key: PairedThreshold, base: string): ThresholdLevel[] {
+  const field = `${key.charAt(0).toUpperCase()}${key.slice(1)}` as Capitalised;
+  return [
+    { name: `${base}Critical`, severity: 'critical', threshold: ctx.alerts[`critical${field}`], team: critical[key].team, for: '5m' },
+    { name: `${base}Warning`, severity: 'warning', threshold: ctx.alerts[`warning${field}`], team: warning[key].team, for: '10m' },
+  ];
+}
 
 export function thresholdRuleGroup(ctx: RuleContext): RuleGroup {
   const definitions = [
@@ -26,16 +39,8 @@ export function thresholdRuleGroup(ctx: RuleContext): RuleGroup {
 }
 
 function latencyAlerts(ctx: RuleContext): AlertDefinition[] {
-  const levels = [
-    { name: 'ApiLatencyP95Critical', severity: 'critical', threshold: ctx.alerts.criticalLatencyP95Seconds, team: critical.latencyP95Seconds.team, for: '5m' },
-    { name: 'ApiLatencyP95Warning', severity: 'warning', threshold: ctx.alerts.warningLatencyP95Seconds, team: warning.latencyP95Seconds.team, for: '10m' },
-  ] as const;
-  return levels.map((level) => ({
-    name: level.name,
+  return alertsPerLevel(seedLevels(ctx, 'latencyP95Seconds', 'ApiLatencyP95'), (level) => ({
     expr: `${RECORD.p95} > ${num(level.threshold)}`,
-    for: level.for,
-    severity: level.severity,
-    team: level.team,
     summary: `p95 latency of {{ $labels.sla_class }} requests is above ${formatSeconds(level.threshold)}`,
     description: (value) =>
       `In {{ $labels.namespace }}, the 95th percentile of {{ $labels.sla_class }} request duration over 5 minutes is ${value} ` +
@@ -45,16 +50,8 @@ function latencyAlerts(ctx: RuleContext): AlertDefinition[] {
 }
 
 function errorRateAlerts(ctx: RuleContext): AlertDefinition[] {
-  const levels = [
-    { name: 'ApiErrorRateCritical', severity: 'critical', threshold: ctx.alerts.criticalErrorRatio, team: critical.errorRatio.team, for: '5m' },
-    { name: 'ApiErrorRateWarning', severity: 'warning', threshold: ctx.alerts.warningErrorRatio, team: warning.errorRatio.team, for: '10m' },
-  ] as const;
-  return levels.map((level) => ({
-    name: level.name,
+  return alertsPerLevel(seedLevels(ctx, 'errorRatio', 'ApiErrorRate'), (level) => ({
     expr: `${RECORD.errorRatio('5m')} > ${num(level.threshold)}`,
-    for: level.for,
-    severity: level.severity,
-    team: level.team,
     summary: `More than ${formatPercent(level.threshold)} of API requests fail`,
     description: (value) =>
       `In {{ $labels.namespace }}, ${value} of API requests over 5 minutes were answered with a 5xx ` +
@@ -64,18 +61,10 @@ function errorRateAlerts(ctx: RuleContext): AlertDefinition[] {
 }
 
 function databaseConnectionAlerts(ctx: RuleContext): AlertDefinition[] {
-  const levels = [
-    { name: 'DatabaseConnectionsCritical', severity: 'critical', threshold: ctx.alerts.criticalDbConnectionsRatio, team: critical.dbConnectionsRatio.team, for: '5m' },
-    { name: 'DatabaseConnectionsWarning', severity: 'warning', threshold: ctx.alerts.warningDbConnectionsRatio, team: warning.dbConnectionsRatio.team, for: '10m' },
-  ] as const;
   const used = sumWithout(['state'], sel(METRIC.dbPoolConnections, ctx.workload, 'state="used"'));
   const max = sel(METRIC.dbPoolMax, ctx.workload);
-  return levels.map((level) => ({
-    name: level.name,
+  return alertsPerLevel(seedLevels(ctx, 'dbConnectionsRatio', 'DatabaseConnections'), (level) => ({
     expr: `${used}\n/\n${max}\n> ${num(level.threshold)}`,
-    for: level.for,
-    severity: level.severity,
-    team: level.team,
     summary: `Database pool {{ $labels.pool }} of {{ $labels.pod }} is over ${formatPercent(level.threshold)} in use`,
     description: (value) =>
       `{{ $labels.pod }} in {{ $labels.namespace }} uses ${value} of its {{ $labels.pool }} connection pool ` +
@@ -85,17 +74,9 @@ function databaseConnectionAlerts(ctx: RuleContext): AlertDefinition[] {
 }
 
 function memoryAlerts(ctx: RuleContext): AlertDefinition[] {
-  const levels = [
-    { name: 'MemoryUsageCritical', severity: 'critical', threshold: ctx.alerts.criticalMemoryRatio, team: critical.memoryRatio.team, for: '5m' },
-    { name: 'MemoryUsageWarning', severity: 'warning', threshold: ctx.alerts.warningMemoryRatio, team: warning.memoryRatio.team, for: '10m' },
-  ] as const;
   const ratio = `${sel(METRIC.processResidentMemory, ctx.workload)}\n/\n${sel(METRIC.processMemoryLimit, ctx.workload)}`;
-  return levels.map((level) => ({
-    name: level.name,
+  return alertsPerLevel(seedLevels(ctx, 'memoryRatio', 'MemoryUsage'), (level) => ({
     expr: `${ratio}\n> ${num(level.threshold)}`,
-    for: level.for,
-    severity: level.severity,
-    team: level.team,
     summary: `{{ $labels.pod }} uses over ${formatPercent(level.threshold)} of its memory limit`,
     description: (value) =>
       `{{ $labels.component }} pod {{ $labels.pod }} in {{ $labels.namespace }} holds ${value} of its memory limit ` +
