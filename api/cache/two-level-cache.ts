@@ -40,6 +40,7 @@ export class TwoLevelCache {
     this.channel = `${options.keyPrefix}cache:invalidate`;
     this.requests = new Counter({
       name: METRIC.cacheRequests,
+      // One increment per look-up: a hit at the level that answered, a miss once (at the last level asked).
       help: 'Cache look-ups by cache namespace, level and result.',
       labelNames: ['cache', 'level', 'result'] as const,
       registers: [options.registry],
@@ -67,7 +68,6 @@ export class TwoLevelCache {
       this.requests.inc({ cache: ns, level: 'local', result: 'hit' });
       return hit.value as T;
     }
-    this.requests.inc({ cache: ns, level: 'local', result: 'miss' });
     const remote = await this.options.redis.get(fullKey).catch(() => undefined);
     if (typeof remote === 'string') {
       this.requests.inc({ cache: ns, level: 'redis', result: 'hit' });
