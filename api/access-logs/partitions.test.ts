@@ -64,7 +64,7 @@ describe('access log partitions', () => {
     assert.deepEqual(await partitionOf(knex, '2032-03-05T10:00:00Z'), ['access_logs_y2032m03']);
     assert.deepEqual(await partitionOf(knex, '2032-03-31T23:59:59Z'), ['access_logs_y2032m03']);
     assert.deepEqual(await partitionOf(knex, '2032-04-01T00:00:00Z'), ['access_logs_default']);
-    const [{ n }] = await knex('access_logs').where('occurred_at', '>=', '2031-12-01').count('* as n');
+    const [{ n }] = (await knex('access_logs').where('occurred_at', '>=', '2031-12-01').count('* as n')) as [{ n: string }];
     assert.equal(Number(n), 5);
   });
 

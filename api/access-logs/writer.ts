@@ -78,13 +78,13 @@ export class AccessLogWriter {
 
   constructor(private readonly options: AccessLogWriterOptions) {
     if (options.registry) {
-      const self = this;
+      const buffered = () => this.buffered;
       new Gauge({
         name: METRIC.accessLogBuffer,
         help: 'Access log entries buffered in this process, not yet written.',
         registers: [options.registry],
         collect() {
-          this.set(self.buffered);
+          this.set(buffered());
         },
       });
     }

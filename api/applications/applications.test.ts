@@ -144,7 +144,7 @@ describe('pass applications', () => {
     // With seq scans priced out, the plan shows the queue is found through its partial index.
     const plan = await env.knex.transaction(async (trx) => {
       await trx.raw('set local enable_seqscan = off');
-      return trx.raw(`explain select * from applications where status in ('submitted', 'under_review') order by status, priority desc, submitted_at, id limit 20`);
+      return trx.raw<{ rows: Record<string, string>[] }>(`explain select * from applications where status in ('submitted', 'under_review') order by status, priority desc, submitted_at, id limit 20`);
     });
     const planText = plan.rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
     assert.match(planText, /Index Scan (using|on) idx_applications_processing_queue/);

@@ -239,8 +239,8 @@ describe('passes and gate verification', () => {
   it('reports verifications per hour and day per gate from the rollup, and active passes', async () => {
     await a.deps.passes.accessLogs.flush();
     await b.deps.passes.accessLogs.flush();
-    const raw = await env.knex('access_logs').select('gate').count('* as n').groupBy('gate');
-    const expected = Object.fromEntries(raw.map((r: { gate: string; n: number | string }) => [r.gate, Number(r.n)]));
+    const raw = (await env.knex('access_logs').select('gate').count('* as n').groupBy('gate')) as { gate: string; n: string }[];
+    const expected = Object.fromEntries(raw.map((r) => [r.gate, Number(r.n)]));
     for (const granularity of ['hour', 'day']) {
       const res = await call(a.url, 'GET', `/analytics/verifications?granularity=${granularity}&from=${iso(-48 * HOUR)}&to=${iso(2 * HOUR)}`, { token: staff });
       assert.equal(res.status, 200);
@@ -256,7 +256,7 @@ describe('passes and gate verification', () => {
     assert.equal(tooWide.status, 400);
     const active = await call(a.url, 'GET', '/analytics/passes/active', { token: staff });
     assert.equal(active.status, 200);
-    const [{ n }] = await env.knex('passes').where({ status: 'active' }).where('valid_until', '>', new Date()).where('valid_from', '<=', new Date()).count('* as n');
+    const [{ n }] = (await env.knex('passes').where({ status: 'active' }).where('valid_until', '>', new Date()).where('valid_from', '<=', new Date()).count('* as n')) as [{ n: string }];
     assert.equal(active.body.data.active.standard + active.body.data.active.temporary, Number(n));
     assert.ok(active.body.data.revokedLast30Days >= 2);
   });
