@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 /** Creates (and closes) the process-wide dependencies of the API from configuration. */
 import { once } from 'node:events';
 import type { Registry } from 'prom-client';
@@ -6,6 +7,7 @@ import { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import { createRegistry } from '../core/metrics.js';
 import { FileSystemStorage } from '../core/object-storage.js';
+import { registerVolumeMetrics } from '../core/process-metrics.js';
 import { JobQueues } from '../core/queues.js';
 import { closeRedis, createRedis } from '../core/redis.js';
 import { TokenService } from './auth/tokens.js';
@@ -61,6 +63,8 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   });
   const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);
   const queues = new JobQueues(config, 'api-queues');
+  await mkdir(config.STORAGE_DIR, { recursive: true });
+  registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
   const passes = await startPassServices({ config, logger, db, redis, subscriber, registry });
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
 

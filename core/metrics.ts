@@ -1,5 +1,6 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC } from './metric-names.js';
+import { registerProcessLimits } from './process-metrics.js';
 import { LATENCY_BUCKETS_SECONDS } from './sla.js';
 
 /**
@@ -10,6 +11,7 @@ export function createRegistry(component: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ component });
   collectDefaultMetrics({ register: registry });
+  registerProcessLimits(registry);
   return registry;
 }
 

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { Registry } from 'prom-client';
 import { loadConfig, type Config } from '../core/config.js';
+import { createRegistry } from '../core/metrics.js';
 import { createLogger } from '../core/logger.js';
 import { buildApp } from '../api/app.js';
 import { hashPassword } from '../api/auth/passwords.js';
@@ -61,7 +61,7 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
 
   async function start(overrides: Record<string, string> = {}): Promise<TestApi> {
     const config: Config = loadConfig({ ...env, ...overrides });
-    const deps = await createDeps(config, createLogger('api-test', config.LOG_LEVEL), new Registry());
+    const deps = await createDeps(config, createLogger('api-test', config.LOG_LEVEL), createRegistry('api'));
     const built = buildApp(deps);
     const running = await serve(built, deps, { port: 0, host: '127.0.0.1', graceMs: config.SHUTDOWN_GRACE_MS });
     const api = { url: running.url, deps, routes: built.routes, stop: running.stop };
