@@ -75,6 +75,9 @@ describe('authorization on every route', () => {
     const metrics = await call(api.url, 'GET', '/metrics');
     assert.match(metrics.body, /http_server_request_duration_seconds_bucket\{[^}]*le="0.2"/);
     assert.match(metrics.body, /sla_class="auth"/);
+    assert.match(metrics.body, /db_client_operation_duration_seconds_count\{[^}]*pool="primary"/);
+    assert.match(metrics.body, /passplatform_process_memory_limit_bytes\{[^}]*\} \d+/);
+    assert.match(metrics.body, /passplatform_volume_free_bytes\{[^}]*volume="uploads"/);
     const unknown = await call(api.url, 'GET', '/nope');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'NOT_FOUND');

@@ -5,9 +5,10 @@
  */
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
+import { DB_QUERY_TARGETS, LATENCY_BUCKETS_SECONDS } from './sla.js';
 
 // BIGINT counts become numbers (they stay far below 2^53); numeric stays a string (money-safe).
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -147,6 +148,7 @@ export class Database {
 
   private registerMetrics(registry: Registry): void {
     const pools = [{ name: 'primary', knex: this.primary }, ...this.replicas.map((r) => ({ name: r.name, knex: r.knex }))];
+    timeQueries(registry, pools);
     new Gauge({
       name: METRIC.dbPoolConnections,
       help: 'Database pool connections by state.',
@@ -207,4 +209,40 @@ async function measureLagSeconds(knex: Knex): Promise<number> {
       else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0)
     end as lag`);
   return Number(result.rows[0]?.lag ?? 0);
+}
+
+interface QueryEvent {
+  __knexQueryUid?: string;
+  method?: string;
+}
+
+/**
+ * Query duration per pool and operation (OpenTelemetry's `db.client.operation.duration`), from
+ * knex's query events. Read QPS per replica, which the autoscaler sizes replicas on, is its rate;
+ * the buckets include the seed's DB targets (50 ms simple, 200 ms joins).
+ */
+function timeQueries(registry: Registry, pools: { name: string; knex: Knex }[]): void {
+  const histogram = new Histogram({
+    name: METRIC.dbClientOperationDuration,
+    help: 'Duration of database operations, by pool and operation.',
+    labelNames: ['pool', 'db_operation_name', 'outcome'] as const,
+    buckets: [...new Set([...LATENCY_BUCKETS_SECONDS, ...Object.values(DB_QUERY_TARGETS)])].sort((a, b) => a - b),
+    registers: [registry],
+  });
+  for (const { name, knex } of pools) {
+    const started = new Map<string, bigint>();
+    const finish = (outcome: string) => (_response: unknown, query: QueryEvent) => {
+      const uid = query.__knexQueryUid;
+      const start = uid ? started.get(uid) : undefined;
+      if (!uid || start === undefined) return;
+      started.delete(uid);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      histogram.observe({ pool: name, db_operation_name: query.method ?? 'raw', outcome }, seconds);
+    };
+    knex.on('query', (query: QueryEvent) => {
+      if (query.__knexQueryUid) started.set(query.__knexQueryUid, process.hrtime.bigint());
+    });
+    knex.on('query-response', finish('ok'));
+    knex.on('query-error', finish('error'));
+  }
 }
