@@ -53,6 +53,11 @@ let loaderRegistered = false;
 export function startTelemetry(serviceName: string, options: TelemetryOptions = {}): Telemetry {
   if (running) return running.telemetry;
   const enabled = process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true';
+  // With no collector configured, the SDK's default OTLP exporter would retry a localhost
+  // endpoint forever and log failures; spans are still created (and carried into jobs).
+  if (!process.env.OTEL_TRACES_EXPORTER && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT && !process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+    process.env.OTEL_TRACES_EXPORTER = 'none';
+  }
   if (enabled && !loaderRegistered) {
     // ESM imports reach instrumentation only through this loader hook (CommonJS ones through require hooks).
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: INSTRUMENTED_MODULES } });
