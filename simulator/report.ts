@@ -49,6 +49,12 @@ function actions(run: Summary): number {
   return Object.values(run.scalingActions).reduce((a, b) => a + b, 0);
 }
 
+function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
 /** A Markdown table: readable in a terminal and pasted as is into docs/simulation/README.md. */
 export function toTable(report: SimulationReport): string {
   const header = [
@@ -75,7 +81,24 @@ export function toTable(report: SimulationReport): string {
       `${run.maxRecoverySeconds} s`,
     ]),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return markdownTable(header, rows);
+}
+
+/**
+ * Several seeds at a glance, as Markdown: per trace, SLA-violation minutes and cost as
+ * "ours / HPA / KEDA" for each seed.
+ */
+export function toSeedsTable(reports: readonly SimulationReport[]): string {
+  const header = ['trace', 'measure (ours / hpa / keda)', ...reports.map((r) => `seed ${r.seed}`)];
+  const traces = reports[0]?.traces.map((t) => t.trace) ?? [];
+  const cell = (report: SimulationReport, trace: string, value: (run: Summary) => string): string => {
+    const runs = report.traces.find((t) => t.trace === trace)?.runs ?? [];
+    const byPolicy = (['ours', 'hpa', 'keda'] as const).map((p) => runs.find((r) => r.policy === p));
+    return byPolicy.map((run) => (run ? value(run) : '—')).join(' / ');
+  };
+  const rows = traces.flatMap((trace) => [
+    [trace, 'SLA-violation min', ...reports.map((r) => cell(r, trace, (run) => String(run.totalViolationMinutes)))],
+    [trace, 'cost', ...reports.map((r) => cell(r, trace, (run) => round(run.totalCost, 2)))],
+  ]);
+  return markdownTable(header, rows);
 }
