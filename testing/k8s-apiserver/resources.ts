@@ -58,6 +58,9 @@ export class Resources {
   create(type: ResourceType, namespace: string | undefined, body: KObject): KObject {
     const object = structuredClone(body);
     object.metadata = { ...(object.metadata ?? {}) } as KObject['metadata'];
+    // Typed clients may leave apiVersion and kind out; the URL already names them.
+    object.apiVersion ??= groupVersion(type);
+    object.kind ??= type.kind;
     if (!object.metadata.name && object.metadata.generateName) {
       object.metadata.name = `${object.metadata.generateName}${randomUUID().slice(0, 5)}`;
     }

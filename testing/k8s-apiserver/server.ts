@@ -156,6 +156,8 @@ export async function startTestApiServer(options: { port?: number; host?: string
     if (query.get('watch') === 'true' || query.get('watch') === '1') {
       const rv = query.get('resourceVersion');
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      // Clients wait for the headers before they read events, so send them before the first event.
+      res.flushHeaders();
       const line = (body: unknown) => res.write(`${JSON.stringify(body)}\n`);
       let stop = () => {};
       try {

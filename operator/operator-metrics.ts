@@ -1,0 +1,36 @@
+/** The operator's own Prometheus metrics, named in core/metric-names.ts. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { METRIC } from '../core/metric-names.js';
+import { createRegistry } from '../core/metrics.js';
+import type { Component } from './spec.js';
+
+export class OperatorMetrics {
+  readonly registry: Registry;
+  readonly reconciles: Counter<'result'>;
+  readonly reconcileDuration: Histogram<'result'>;
+  readonly isLeader: Gauge;
+  readonly desiredReplicas: Gauge<'namespace' | 'platform' | 'component'>;
+
+  constructor(registry: Registry = createRegistry('operator')) {
+    this.registry = registry;
+    this.reconciles = new Counter({ name: METRIC.reconcileTotal, help: 'PassPlatform reconciles, by result.', labelNames: ['result'], registers: [registry] });
+    this.reconcileDuration = new Histogram({
+      name: METRIC.reconcileDuration,
+      help: 'Time one PassPlatform reconcile took, including its API calls.',
+      labelNames: ['result'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.isLeader = new Gauge({ name: METRIC.operatorIsLeader, help: '1 while this operator replica holds the leader Lease.', registers: [registry] });
+    this.desiredReplicas = new Gauge({
+      name: METRIC.desiredReplicas,
+      help: 'Replicas the operator set for a platform component.',
+      labelNames: ['namespace', 'platform', 'component'],
+      registers: [registry],
+    });
+  }
+
+  setReplicas(namespace: string, platform: string, replicas: Partial<Record<Component, number>>) {
+    for (const [component, value] of Object.entries(replicas)) this.desiredReplicas.set({ namespace, platform, component }, value);
+  }
+}
