@@ -118,7 +118,6 @@ function celErrors(schema: StructuralSchema, value: unknown, field: string): Fie
     try {
       passed = evaluate(rule, { self: value });
     } catch (error) {
-      passed = false;
       errors.push({ field, message: `Invalid value: "object": rule ${rule} could not be evaluated: ${(error as Error).message}` });
       continue;
     }

@@ -1,0 +1,139 @@
+/**
+ * The operator's install manifests: its CRD, a ServiceAccount with least-privilege RBAC (read and
+ * write only the kinds it manages, Events, and its own Lease), the Deployment, and a Service for
+ * its metrics. The same chart, built with Helm template expressions as values, is the Helm chart.
+ */
+import { ApiObject, App, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-33';
+import { CHILD_KINDS, groupOf } from '../operator/kube/child-kinds.js';
+import { API_GROUP, PLURAL } from '../operator/spec.js';
+import { PassPlatformCrd } from './passplatform-crd.js';
+
+export interface InstallValues {
+  namespace: string;
+  image: { repository: string; tag: string; pullPolicy: string };
+  resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
+  /** Namespace the operator watches; empty for all. */
+  watchNamespace: string;
+  /** Default Prometheus the autoscaler queries when a platform names none. */
+  prometheusUrl: string;
+  replicas: number | string;
+  logLevel: string;
+}
+
+export const DEFAULT_INSTALL_VALUES: InstallValues = {
+  namespace: 'pass-system',
+  image: { repository: 'ghcr.io/passplatform/passplatform', tag: '0.1.0', pullPolicy: 'IfNotPresent' },
+  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
+  watchNamespace: '',
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+  replicas: 2,
+  logLevel: 'info',
+};
+
+export const OPERATOR_NAME = 'pass-operator';
+const METRICS_PORT = 8080;
+
+/** RBAC rules: exactly the verbs the controller, the finalizer and the leader election use. */
+export function operatorRules(): k8s.PolicyRule[] {
+  const byGroup = new Map<string, string[]>();
+  for (const kind of CHILD_KINDS) byGroup.set(groupOf(kind.apiVersion), [...(byGroup.get(groupOf(kind.apiVersion)) ?? []), kind.plural]);
+  return [
+    { apiGroups: [API_GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+    { apiGroups: [API_GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'patch', 'update'] },
+    ...[...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] })),
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  ];
+}
+
+export class OperatorInstall extends Chart {
+  constructor(app: App, values: InstallValues = DEFAULT_INSTALL_VALUES) {
+    super(app, 'pass-operator', { disableResourceNameHashes: true });
+    const namespace = values.namespace;
+    const labels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'passplatform' };
+    new PassPlatformCrd(this, 'crd');
+    new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: OPERATOR_NAME, namespace, labels } });
+    new k8s.KubeClusterRole(this, 'role', { metadata: { name: OPERATOR_NAME, labels }, rules: operatorRules() });
+    new k8s.KubeClusterRoleBinding(this, 'binding', {
+      metadata: { name: OPERATOR_NAME, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+    });
+    // Leader election touches one Lease in the operator's own namespace only.
+    new k8s.KubeRole(this, 'leader-role', {
+      metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace, labels },
+      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'leader-binding', {
+      metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${OPERATOR_NAME}-leader-election` },
+      subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+    });
+    const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: OPERATOR_NAME, namespace, labels },
+      spec: {
+        replicas: values.replicas as number,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: OPERATOR_NAME,
+            securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: 'operator',
+                image: `${values.image.repository}:${values.image.tag}`,
+                imagePullPolicy: values.image.pullPolicy,
+                command: ['npm', 'run', 'operator'],
+                env: [
+                  { name: 'WATCH_NAMESPACE', value: values.watchNamespace },
+                  { name: 'PROMETHEUS_URL', value: values.prometheusUrl },
+                  { name: 'LOG_LEVEL', value: values.logLevel },
+                  { name: 'METRICS_PORT', value: String(METRICS_PORT) },
+                  { name: 'POD_NAMESPACE', ...fieldRef('metadata.namespace') },
+                  { name: 'POD_NAME', ...fieldRef('metadata.name') },
+                ],
+                ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString(values.resources.requests.cpu), memory: k8s.Quantity.fromString(values.resources.requests.memory) },
+                  limits: { memory: k8s.Quantity.fromString(values.resources.limits.memory) },
+                },
+                livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10 },
+                readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 5 },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    new k8s.KubeService(this, 'metrics', {
+      metadata: { name: `${OPERATOR_NAME}-metrics`, namespace, labels },
+      spec: { selector: labels, ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: k8s.IntOrString.fromString('metrics') }] },
+    });
+  }
+}
+
+/** The install objects for the given values. */
+export function installObjects(values: InstallValues = DEFAULT_INSTALL_VALUES): Record<string, unknown>[] {
+  return new OperatorInstall(new App(), values).toJson() as Record<string, unknown>[];
+}
+
+/** A ServiceMonitor for the operator's metrics (needs the Prometheus Operator's CRDs, so it is separate). */
+export class OperatorServiceMonitor extends Chart {
+  constructor(app: App, values: Pick<InstallValues, 'namespace'> = DEFAULT_INSTALL_VALUES) {
+    super(app, 'pass-operator-monitor', { disableResourceNameHashes: true });
+    const labels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'passplatform' };
+    new ApiObject(this, 'service-monitor', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: OPERATOR_NAME, namespace: values.namespace, labels },
+      spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+    });
+  }
+}
+
+export function serviceMonitorObjects(values: Pick<InstallValues, 'namespace'> = DEFAULT_INSTALL_VALUES): Record<string, unknown>[] {
+  return new OperatorServiceMonitor(new App(), values).toJson() as Record<string, unknown>[];
+}
