@@ -2,7 +2,7 @@
  * The Helm chart's files, generated from the same constructs as the install manifests: the
  * constructs are built with Helm template expressions in place of the configurable values, so a
  * template is the synthesized YAML with `{{ .Values.… }}` where a value goes. Only plain value
- * substitution and one whole-file `if` are used (see docs/adr/0004-helm-chart-templates.md).
+ * substitution and one whole-file `if` are used (see docs/adr/0012-helm-chart-templates.md).
  */
 import { dump } from 'js-yaml';
 import { PASSPLATFORM_CRD_NAME } from './passplatform-crd.js';
