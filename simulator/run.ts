@@ -86,7 +86,11 @@ function perComponent(value: (c: Component) => number): Record<Component, number
 
 export function runTrace(trace: Trace, policyName: PolicyName, spec: PassPlatformSpec, seed: number): RunResult {
   const start = trace.startAt;
-  const model = new PlatformModel(spec, seed, start - WARM_UP_SECONDS * 1000);
+  // History runs like the warm-up (policies act, nothing is measured): the days a deployment has
+  // already seen, from which ours learns the daily and weekly pattern.
+  const past = trace.historySeconds ?? 0;
+  const lead = WARM_UP_SECONDS + past;
+  const model = new PlatformModel(spec, seed, start - lead * 1000);
   const policy = createPolicy(policyName, spec, model);
   const shapes = replicaShapes(spec);
   const hourly = perComponent((c) => {
@@ -103,10 +107,10 @@ export function runTrace(trace: Trace, policyName: PolicyName, spec: PassPlatfor
   let minuteRequests = 0;
 
   const stepsPerMinute = 60 / STEP_SECONDS;
-  for (let t = -WARM_UP_SECONDS; t < trace.durationSeconds; t += STEP_SECONDS) {
+  for (let t = -lead; t < trace.durationSeconds; t += STEP_SECONDS) {
     const now = start + t * 1000;
     const batches = trace.batches.filter((b) => b.atSeconds >= t && b.atSeconds < t + STEP_SECONDS);
-    const outcome = model.step(now, trace.load(Math.max(0, t)), batches);
+    const outcome = model.step(now, trace.load(Math.max(-past, t)), batches);
     const decided = policy.decide(model, now);
     if (decided) model.setReplicas(decided, now);
     if (t < 0) continue;

@@ -27,6 +27,12 @@ export interface Trace {
   /** Wall-clock start (epoch ms): time of day and weekday matter to seasonal forecasts. */
   startAt: number;
   durationSeconds: number;
+  /**
+   * Load before `startAt` that the platform has already lived through (`load` takes negative
+   * seconds down to minus this): every policy runs it, nothing is measured. A deployment always has
+   * a past; without one a forecast from yesterday or last week could never act.
+   */
+  historySeconds?: number;
   /** Moments the load steps up; the report measures how long the SLA takes to recover after each. */
   steps: number[];
   load(seconds: number): LoadPoint;
@@ -35,6 +41,7 @@ export interface Trace {
 
 const MINUTE = 60;
 const HOUR = 3600;
+const DAY = 24 * HOUR;
 
 /** Piecewise-linear k6 stages: [duration seconds, target] from a start value. */
 export function stages(seconds: number, plan: readonly (readonly [number, number])[], start = 0): number {
@@ -56,6 +63,16 @@ function scaledMix(scale: number, overrides: Partial<Record<SlaClass, number>> =
 
 function jobs(scale: number, overrides: Partial<Record<WorkerQueue, number>> = {}): Record<WorkerQueue, number> {
   return { uploads: overrides.uploads ?? TYPICAL_JOBS.uploads * scale, reports: overrides.reports ?? TYPICAL_JOBS.reports * scale };
+}
+
+/** Linear interpolation between (x, y) points sorted by x; the last y beyond them. */
+function piecewise(x: number, points: readonly (readonly [number, number])[]): number {
+  for (let i = 1; i < points.length; i++) {
+    const [x1, y1] = points[i] as readonly [number, number];
+    const [x0, y0] = points[i - 1] as readonly [number, number];
+    if (x <= x1) return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+  }
+  return points[points.length - 1]?.[1] ?? 0;
 }
 
 /** Smooth step from 0 to 1 over [start, start + duration]. */
@@ -106,24 +123,41 @@ export function k6RampTrace(): Trace {
   };
 }
 
+/** Share of the typical load over a school day at the gates: night, waking from 05:00, the day's peak at noon. */
+function gateDayShape(hour: number): number {
+  return piecewise(hour, [[0, 0.1], [5, 0.1], [6.5, 0.5], [8.5, 1], [12, 1.2], [17, 0.8], [22, 0.2], [24, 0.1]]);
+}
+
 /**
  * A morning at the gates: from 07:45 verifications go from 15/s to 150/s within five minutes,
  * students open the app and log in; the rush lasts half an hour and ebbs over fifteen minutes.
+ * The platform has run the day before (history, not measured): the same school day at a level
+ * 10 % higher or lower and a rush a few minutes earlier or later, drawn from the seed, so a
+ * forecast from yesterday sees the rush coming but not its exact size or minute.
  */
-export function gateRushTrace(): Trace {
+export function gateRushTrace(seed = 1): Trace {
   const rushStart = 75 * MINUTE;
+  const random = new Random(seed ^ 0x6a7e);
+  const yesterdayLevel = 1 + 0.1 * random.normal();
+  const yesterdayRush = rushStart - DAY + Math.round(random.between(-5, 5)) * MINUTE;
+  const opening = 6.5;
   return {
     name: 'gate-rush',
-    description: 'morning gate rush: pass verifications 10x in 5 minutes',
+    description: 'morning gate rush: pass verifications 10x in 5 minutes (after a day of history)',
     startAt: Date.UTC(2025, 2, 4, 6, 30),
     durationSeconds: 2 * HOUR,
+    historySeconds: DAY,
     steps: [rushStart],
     load: (t) => {
-      const wake = 0.5 + 0.5 * ramp(t, 0, 2 * HOUR);
-      const rush = ramp(t, rushStart, 5 * MINUTE) - ramp(t, rushStart + 30 * MINUTE, 15 * MINUTE);
+      const today = t >= 0;
+      const level = today ? 1 : yesterdayLevel;
+      const start = today ? rushStart : yesterdayRush;
+      const hour = (((opening + t / HOUR) % 24) + 24) % 24;
+      const wake = level * gateDayShape(hour);
+      const rush = ramp(t, start, 5 * MINUTE) - ramp(t, start + 30 * MINUTE, 15 * MINUTE);
       return {
         requests: scaledMix(wake, {
-          pass_generation: TYPICAL_MIX.pass_generation * wake + 15 + 135 * rush,
+          pass_generation: TYPICAL_MIX.pass_generation * wake + level * (15 + 135 * rush),
           auth: TYPICAL_MIX.auth * wake * (1 + 3 * rush),
           student_queries: TYPICAL_MIX.student_queries * wake * (1 + rush),
         }),
@@ -186,16 +220,10 @@ export function uploadDeadlineTrace(): Trace {
 
 /** Share of the typical load at an hour of a weekday: night, the 07:30 gate rush, lectures, lunch, evening. */
 function weekdayShape(hour: number): number {
-  const points: [number, number][] = [
+  return piecewise(hour, [
     [0, 0.06], [5, 0.04], [6.5, 0.2], [7.5, 0.9], [8, 1.6], [8.5, 1], [10, 1], [12, 1.35], [13, 1.2],
     [15, 1], [17, 0.8], [19, 0.45], [22, 0.2], [24, 0.06],
-  ];
-  for (let i = 1; i < points.length; i++) {
-    const [h1, v1] = points[i] as [number, number];
-    const [h0, v0] = points[i - 1] as [number, number];
-    if (hour <= h1) return v0 + ((v1 - v0) * (hour - h0)) / (h1 - h0);
-  }
-  return 0.06;
+  ]);
 }
 
 /**
@@ -229,5 +257,5 @@ export function weekTrace(seed: number): Trace {
 }
 
 export function allTraces(seed: number): Trace[] {
-  return [k6RampTrace(), gateRushTrace(), monthEndTrace(), uploadDeadlineTrace(), weekTrace(seed)];
+  return [k6RampTrace(), gateRushTrace(seed), monthEndTrace(), uploadDeadlineTrace(), weekTrace(seed)];
 }

@@ -40,12 +40,18 @@ function workerQueue(component: Component): WorkerQueue | undefined {
 }
 
 /** The one number per component that forecasts follow. */
-function loadOf(component: Component, signals: PlatformSignals | undefined): number | undefined {
+function loadOf(component: Component, signals: PlatformSignals | undefined, state: AutoscalerState): number | undefined {
   if (!signals) return undefined;
   const queue = workerQueue(component);
   if (queue) return signals.queues?.[queue]?.arrivalRate;
   if (component === 'api') return totalRate(signals.api?.requestRate);
-  if (component === 'postgres-replicas') return signals.postgres?.replicaCpuCores ?? signals.postgres?.readQps;
+  if (component === 'postgres-replicas') {
+    // Demand (read QPS × learned CPU per query), not CPU used: a saturated replica's CPU is capped at
+    // its cores and jumps when a new replica comes up, which a trend would read as growth.
+    const pg = signals.postgres;
+    const perQuery = state.postgresCpuSecondsPerQuery;
+    return pg?.readQps !== undefined && perQuery !== undefined ? pg.readQps * perQuery : pg?.replicaCpuCores ?? pg?.readQps;
+  }
   return signals.redis?.opsPerSecond;
 }
 
@@ -57,15 +63,22 @@ function size(component: Component, input: SizingInput<unknown>, signals: Platfo
   return sizeRedis({ ...input, signals: signals?.redis });
 }
 
-/** Planner over a component's remembered load: the measured value, or a higher trend or seasonal forecast. */
+/**
+ * Planner over a component's remembered load: the measured value, or a higher forecast. When the
+ * same time yesterday or last week ran at about today's level, that day's curve is the better
+ * guide (it knows where a ramp tops out); a short-term trend, extrapolated over a long start-up,
+ * overshoots every peak. The trend counts when there is no such day, or today departs from it.
+ */
 function planner(memory: ComponentMemory, predictive: boolean, now: number, horizonMs: number, seasonalHorizonMs: number): Planner {
   return (measured: number): Plan => {
     if (!predictive) return { load: measured, basis: 'measured' };
-    let plan: Plan = { load: measured, basis: 'measured' };
-    const trend = trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000, POLICY.trendMinFit);
-    if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };
     const seasonal = seasonalForecast(memory.seasonal, now, seasonalHorizonMs, measured, POLICY.seasonalLevelRange);
-    if (seasonal !== undefined && seasonal > plan.load) plan = { load: seasonal, basis: 'seasonal' };
+    const [low, high] = POLICY.seasonalTrustedLevel;
+    const repeating = seasonal !== undefined && seasonal.level >= low && seasonal.level <= high;
+    let plan: Plan = { load: measured, basis: 'measured' };
+    const trend = repeating ? undefined : trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000, POLICY.trendMinFit);
+    if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };
+    if (seasonal !== undefined && seasonal.load > plan.load) plan = { load: seasonal.load, basis: 'seasonal' };
     return plan;
   };
 }
@@ -88,7 +101,7 @@ export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | un
       recommendations: [],
       recent: [],
     };
-    const load = loadOf(component, fresh);
+    const load = loadOf(component, fresh, state);
     if (load !== undefined) {
       memory = {
         ...memory,

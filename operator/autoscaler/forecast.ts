@@ -77,6 +77,16 @@ function bucketMean(memory: SeasonalMemory, id: number): number | undefined {
   return memory.ids[slot] === id ? memory.means[slot] : undefined;
 }
 
+export interface SeasonalForecast {
+  /** The highest load expected over the horizon. */
+  load: number;
+  /**
+   * How today's load compares with the day it was forecast from (unclamped; 1 = the same level):
+   * near 1 the pattern repeats and the forecast can be trusted over a short-term trend.
+   */
+  level: number;
+}
+
 /**
  * The highest load seen between `now - lag` and `now - lag + horizon` (a day and a week back),
  * times how today's level compares with that day's at `now - lag`. Undefined without history.
@@ -87,9 +97,9 @@ export function seasonalForecast(
   horizonMs: number,
   currentLoad: number,
   levelRange: readonly [number, number],
-): number | undefined {
+): SeasonalForecast | undefined {
   if (!memory) return undefined;
-  let best: number | undefined;
+  let best: SeasonalForecast | undefined;
   for (const lag of SEASONAL_LAGS_MS) {
     const thenId = Math.floor((now - lag) / memory.bucketMs);
     const then = bucketMean(memory, thenId);
@@ -97,9 +107,9 @@ export function seasonalForecast(
     const lastId = Math.floor((now - lag + horizonMs) / memory.bucketMs);
     let ahead = then;
     for (let id = thenId + 1; id <= lastId; id++) ahead = Math.max(ahead, bucketMean(memory, id) ?? 0);
-    const level = then > 0 ? Math.min(levelRange[1], Math.max(levelRange[0], currentLoad / then)) : 1;
-    const forecast = ahead * level;
-    best = best === undefined ? forecast : Math.max(best, forecast);
+    const level = then > 0 ? currentLoad / then : 1;
+    const load = ahead * Math.min(levelRange[1], Math.max(levelRange[0], level));
+    if (!best || load > best.load) best = { load, level };
   }
   return best;
 }

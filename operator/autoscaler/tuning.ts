@@ -88,6 +88,8 @@ export const POLICY = {
   seasonalSpanSeconds: 8 * 86_400,
   /** How far forecasts may scale yesterday's level to today's. */
   seasonalLevelRange: [0.5, 2] as const,
+  /** Today within this ratio of the same time yesterday or last week: the pattern repeats, follow it rather than the trend. */
+  seasonalTrustedLevel: [0.8, 1.25] as const,
   /** Replication lag that counts as replicas falling behind, seconds. */
   maxReplicaLagSeconds: 10,
   /** Read queries one replica core serves per second when no CPU signal is available. */
