@@ -44,6 +44,8 @@ export const METRIC = {
   reconcileDuration: 'passplatform_operator_reconcile_duration_seconds',
   operatorIsLeader: 'passplatform_operator_is_leader',
   desiredReplicas: 'passplatform_operator_desired_replicas',
+  /** What the reconcile applied (the autoscaler's wish clamped to the spec, or what runs now). */
+  appliedReplicas: 'passplatform_operator_replicas',
   scalingDecisions: 'passplatform_operator_scaling_decisions_total',
   autoscalerLastRun: 'passplatform_operator_autoscaler_last_run_timestamp_seconds',
   costSpendRate: 'passplatform_cost_spend_rate_per_hour',

@@ -22,7 +22,7 @@ import { EventRecorder } from './kube/events.js';
 import { ResilientInformer } from './kube/informers.js';
 import type { OperatorMetrics } from './operator-metrics.js';
 import { reconcile, type ScalingInput } from './reconcile.js';
-import { API_GROUP, API_VERSION, KIND, PLURAL, type PassPlatform } from './spec.js';
+import { API_GROUP, API_VERSION, KIND, PLURAL, type Component, type PassPlatform } from './spec.js';
 import { WorkQueue } from './workqueue.js';
 
 export const FINALIZER = 'passplatform.io/finalizer';
@@ -42,6 +42,8 @@ export interface ControllerOptions {
   slaViolations?: (platform: PassPlatform) => SlaClass[] | undefined;
   /** Runs in the finalizer, before the children go (e.g. closing the cost history). */
   onPlatformDeleted?: (platform: PassPlatform) => Promise<void>;
+  /** Runs after every child was applied, with the replicas applied (e.g. recording the cost history). */
+  onApplied?: (platform: PassPlatform, replicas: Partial<Record<Component, number>>) => Promise<void>;
   metrics?: OperatorMetrics;
   log?: Logger;
   resyncMs?: number;
@@ -113,6 +115,11 @@ export class PlatformController {
     return this.started;
   }
 
+  /** The PassPlatforms in the watch cache. */
+  listPlatforms(): readonly PassPlatform[] {
+    return this.platforms.list();
+  }
+
   enqueue(namespace: string, name: string): void {
     this.queue.add(keyOf(namespace, name));
   }
@@ -177,7 +184,10 @@ export class PlatformController {
         }
       }
       if (failures.length === 0) for (const stray of strayChildren(observed, result.children)) await deleteObject(this.objects, stray);
-      if (result.status.replicas) this.options.metrics?.setReplicas(platform.metadata.namespace, platform.metadata.name, result.status.replicas);
+      if (result.status.replicas) {
+        this.options.metrics?.setReplicas(platform.metadata.namespace, platform.metadata.name, result.status.replicas);
+        if (failures.length === 0) await this.options.onApplied?.(platform, result.status.replicas);
+      }
     }
     for (const event of result.events) await this.recordEvent(platform, event.type, event.reason, event.message);
     if (failures.length) await this.recordEvent(platform, 'Warning', 'ApplyFailed', failures.join('; '));

@@ -1,6 +1,11 @@
-/** `/metrics`, `/healthz` (the process runs) and `/readyz` (informers synced, or standing by as a follower). */
-import { createServer, type Server } from 'node:http';
+/**
+ * The operator's HTTP server: `/metrics`, `/healthz` (the process runs), `/readyz` (informers
+ * synced, or standing by as a follower), and any extra routers (the cost reports under `/cost`).
+ */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
 import type { Registry } from 'prom-client';
 
 export interface HealthServer {
@@ -8,32 +13,33 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(registry: Registry, ready: () => boolean, port: number): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
-      registry
-        .metrics()
-        .then((body) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(body);
-        })
-        .catch(() => {
-          res.writeHead(500);
-          res.end();
-        });
-      return;
-    }
-    if (path === '/healthz') return void res.end('ok');
-    if (path === '/readyz') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503);
-      return void res.end(ok ? 'ok' : 'not ready');
-    }
-    res.writeHead(404);
-    res.end();
+export interface HealthServerOptions {
+  registry: Registry;
+  ready: () => boolean;
+  port: number;
+  host?: string;
+  routers?: Router[];
+}
+
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const app = new Koa();
+  const probes = new Router();
+  probes.get('/metrics', async (ctx) => {
+    ctx.type = options.registry.contentType;
+    ctx.body = await options.registry.metrics();
   });
-  await new Promise<void>((resolve) => server.listen(port, resolve));
+  probes.get('/healthz', (ctx) => {
+    ctx.body = 'ok';
+  });
+  probes.get('/readyz', (ctx) => {
+    const ok = options.ready();
+    ctx.status = ok ? 200 : 503;
+    ctx.body = ok ? 'ok' : 'not ready';
+  });
+  for (const router of [probes, ...(options.routers ?? [])]) app.use(router.routes()).use(router.allowedMethods());
+  const server: Server = await new Promise((resolve) => {
+    const listening = options.host ? app.listen(options.port, options.host, () => resolve(listening)) : app.listen(options.port, () => resolve(listening));
+  });
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

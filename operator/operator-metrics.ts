@@ -9,7 +9,7 @@ export class OperatorMetrics {
   readonly reconciles: Counter<'result'>;
   readonly reconcileDuration: Histogram<'result'>;
   readonly isLeader: Gauge;
-  readonly desiredReplicas: Gauge<'namespace' | 'platform' | 'component'>;
+  readonly appliedReplicas: Gauge<'platform' | 'platform_namespace' | 'component'>;
 
   constructor(registry: Registry = createRegistry('operator')) {
     this.registry = registry;
@@ -22,15 +22,16 @@ export class OperatorMetrics {
       registers: [registry],
     });
     this.isLeader = new Gauge({ name: METRIC.operatorIsLeader, help: '1 while this operator replica holds the leader Lease.', registers: [registry] });
-    this.desiredReplicas = new Gauge({
-      name: METRIC.desiredReplicas,
-      help: 'Replicas the operator set for a platform component.',
-      labelNames: ['namespace', 'platform', 'component'],
+    // The autoscaler's wish is its own series (AutoscalerMetrics); this one is what was applied.
+    this.appliedReplicas = new Gauge({
+      name: METRIC.appliedReplicas,
+      help: 'Replicas the operator applied for a platform component.',
+      labelNames: ['platform', 'platform_namespace', 'component'],
       registers: [registry],
     });
   }
 
   setReplicas(namespace: string, platform: string, replicas: Partial<Record<Component, number>>) {
-    for (const [component, value] of Object.entries(replicas)) this.desiredReplicas.set({ namespace, platform, component }, value);
+    for (const [component, value] of Object.entries(replicas)) this.appliedReplicas.set({ platform, platform_namespace: namespace, component }, value);
   }
 }

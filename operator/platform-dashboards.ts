@@ -41,7 +41,7 @@ export const buildPlatformDashboards: DashboardBuilder = ({ name, namespace, spe
     {
       title: 'Replicas by component',
       unit: 'short',
-      targets: [{ expr: `${METRIC.desiredReplicas}{platform="${name}",namespace="${namespace}"}`, legendFormat: '{{component}}' }],
+      targets: [{ expr: `${METRIC.appliedReplicas}{platform="${name}",platform_namespace="${namespace}"}`, legendFormat: '{{component}}' }],
     },
   ];
   const dashboard = {

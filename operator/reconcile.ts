@@ -21,6 +21,8 @@ import { childConditions, invalidSpecConditions, phaseOf, setConditions, type Co
 export interface ScalingInput {
   replicas: Partial<Record<Component, number>>;
   decisions: ScalingDecisionRecord[];
+  /** Set when the last run could not read (some of) its signals: which queries failed, and how. */
+  signalsUnavailable?: string;
 }
 
 export interface ReconcileInput {
@@ -98,7 +100,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const find = (child: KubernetesObject) =>
     observed.find((o) => o.kind === child.kind && o.metadata?.name === child.metadata?.name);
   const readiness = children.map((child) => childReadiness(child, find(child)));
-  const conditions = childConditions(readiness);
+  const conditions = [...childConditions(readiness), ...scalingConditions(spec, previous, input.scaling)];
   const decisions = mergeDecisions(previous.decisions, input.scaling?.decisions ?? []);
   const status = statusWith(conditions, {
     replicas,
@@ -107,6 +109,24 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   });
 
   return { children: deleting ? null : children, status, events: eventsFor(previous, status, children.filter((c) => !find(c)), decisions) };
+}
+
+/**
+ * `ScalingActive` while autoscaling is on: False naming the failing queries when the autoscaler
+ * could not read its signals (it then holds). Without a fresh run (an operator just started) the
+ * previous condition stands.
+ */
+function scalingConditions(spec: PassPlatformSpec, previous: PassPlatformStatus, scaling: ScalingInput | undefined): ConditionInput[] {
+  if (!spec.autoscaling.enabled) return [];
+  if (!scaling) {
+    const before = previous.conditions?.find((c) => c.type === 'ScalingActive');
+    return before ? [{ type: before.type, status: before.status, reason: before.reason, message: before.message }] : [];
+  }
+  return [
+    scaling.signalsUnavailable
+      ? { type: 'ScalingActive', status: 'False', reason: 'SignalsUnavailable', message: scaling.signalsUnavailable }
+      : { type: 'ScalingActive', status: 'True', reason: 'ReadingSignals', message: `reading signals from ${spec.autoscaling.prometheusUrl}` },
+  ];
 }
 
 function ownedBy(child: KubernetesObject, platform: PassPlatform): KubernetesObject {
@@ -141,6 +161,10 @@ function eventsFor(
   const ready = condition(next, 'Ready');
   if (ready?.status === 'True' && condition(previous, 'Ready')?.status !== 'True') {
     events.push({ type: 'Normal', reason: 'Ready', message: ready.message });
+  }
+  const scaling = condition(next, 'ScalingActive');
+  if (scaling?.status === 'False' && condition(previous, 'ScalingActive')?.message !== scaling.message) {
+    events.push({ type: 'Warning', reason: scaling.reason, message: scaling.message });
   }
   const degraded = condition(next, 'Degraded');
   if (degraded?.status === 'True' && condition(previous, 'Degraded')?.message !== degraded.message) {

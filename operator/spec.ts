@@ -136,7 +136,8 @@ export interface PassPlatformSpec {
   cost: PriceSpec;
 }
 
-export type ConditionType = 'Ready' | 'Progressing' | 'Degraded';
+/** `ScalingActive` (as on an HPA): False while the autoscaler cannot read its signals and holds. */
+export type ConditionType = 'Ready' | 'Progressing' | 'Degraded' | 'ScalingActive';
 
 export interface Condition {
   type: ConditionType;

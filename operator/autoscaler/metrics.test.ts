@@ -16,10 +16,10 @@ describe('AutoscalerMetrics', () => {
       observedAt: now,
       api: { requestRate: { student_queries: 400 }, p95LatencySeconds: { student_queries: 0.15 }, cpuCores: 4, readyPods: 2 },
     };
-    const result = metrics.run('campus', spec, undefined, signals, now);
+    const result = metrics.run({ namespace: 'north', name: 'campus' }, spec, undefined, signals, now);
     const text = await registry.metrics();
-    assert.match(text, new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",component="api"\\} ${result.replicas.api}`));
-    assert.match(text, new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",component="api",direction="up"\\} 1`));
-    assert.match(text, new RegExp(`${METRIC.autoscalerLastRun}\\{platform="campus"\\} ${now / 1000}`));
+    assert.match(text, new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",platform_namespace="north",component="api"\\} ${result.replicas.api}`));
+    assert.match(text, new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",platform_namespace="north",component="api",direction="up"\\} 1`));
+    assert.match(text, new RegExp(`${METRIC.autoscalerLastRun}\\{platform="campus",platform_namespace="north"\\} ${now / 1000}`));
   });
 });

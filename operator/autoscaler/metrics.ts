@@ -8,45 +8,52 @@ import type { PassPlatformSpec } from '../spec.js';
 import { autoscale } from './autoscaler.js';
 import type { AutoscalerResult, AutoscalerState, PlatformSignals } from './types.js';
 
+/** Labels the per-platform series the way the alerts select them (alerts/context.ts `platformMatchers`). */
+export interface PlatformLabels {
+  namespace: string;
+  name: string;
+}
+
 export class AutoscalerMetrics {
-  private readonly desired: Gauge<'platform' | 'component'>;
-  private readonly decisions: Counter<'platform' | 'component' | 'direction'>;
-  private readonly lastRun: Gauge<'platform'>;
+  private readonly desired: Gauge<'platform' | 'platform_namespace' | 'component'>;
+  private readonly decisions: Counter<'platform' | 'platform_namespace' | 'component' | 'direction'>;
+  private readonly lastRun: Gauge<'platform' | 'platform_namespace'>;
 
   constructor(registry: Registry) {
     this.desired = new Gauge({
       name: METRIC.desiredReplicas,
       help: 'Replicas the autoscaler wants per component.',
-      labelNames: ['platform', 'component'] as const,
+      labelNames: ['platform', 'platform_namespace', 'component'] as const,
       registers: [registry],
     });
     this.decisions = new Counter({
       name: METRIC.scalingDecisions,
       help: 'Replica changes the autoscaler decided, by direction.',
-      labelNames: ['platform', 'component', 'direction'] as const,
+      labelNames: ['platform', 'platform_namespace', 'component', 'direction'] as const,
       registers: [registry],
     });
     this.lastRun = new Gauge({
       name: METRIC.autoscalerLastRun,
       help: 'Unix time of the last autoscaler run, seconds.',
-      labelNames: ['platform'] as const,
+      labelNames: ['platform', 'platform_namespace'] as const,
       registers: [registry],
     });
   }
 
-  record(platform: string, result: AutoscalerResult, now: number): void {
+  record(ref: PlatformLabels, result: AutoscalerResult, now: number): void {
+    const platform = { platform: ref.name, platform_namespace: ref.namespace };
     for (const [component, replicas] of Object.entries(result.replicas)) {
-      this.desired.set({ platform, component }, replicas);
+      this.desired.set({ ...platform, component }, replicas);
     }
     for (const decision of result.decisions) {
       const direction = decision.to > decision.from ? 'up' : 'down';
-      this.decisions.inc({ platform, component: decision.component, direction });
+      this.decisions.inc({ ...platform, component: decision.component, direction });
     }
-    this.lastRun.set({ platform }, now / 1000);
+    this.lastRun.set(platform, now / 1000);
   }
 
   /** Runs the policy and records what it decided. */
-  run(platform: string, spec: PassPlatformSpec, state: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
+  run(platform: PlatformLabels, spec: PassPlatformSpec, state: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
     const result = autoscale(spec, state, signals, now);
     this.record(platform, result, now);
     return result;

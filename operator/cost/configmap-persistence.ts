@@ -3,9 +3,10 @@
  * when the platform goes. Writes are guarded by resourceVersion: a stale write gets 409 from the
  * API server and becomes a HistoryConflictError the store retries from a fresh read.
  */
-import { ApiException, type CoreV1Api, type V1ConfigMap, type V1OwnerReference } from '@kubernetes/client-node';
-import { decodeHistory, emptyHistory, encodeHistory, type HistoryDocument } from './history-document.js';
-import { HistoryConflictError, type HistoryPersistence, type StoredHistory } from './history-store.js';
+import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
+import { configMapDocument, DocumentConflictError } from '../kube/configmap-document.js';
+import { decodeHistory, emptyHistory, encodeHistory } from './history-document.js';
+import { HistoryConflictError, type HistoryPersistence } from './history-store.js';
 
 export const HISTORY_KEY = 'history.json';
 export const COST_HISTORY_LABEL = 'passplatform.io/cost-history';
@@ -23,42 +24,24 @@ export interface ConfigMapPersistenceOptions {
 }
 
 export function configMapPersistence(options: ConfigMapPersistenceOptions): HistoryPersistence {
-  const { api, namespace } = options;
-  const name = costHistoryConfigMapName(options.platformName);
-
+  const document = configMapDocument({
+    api: options.api,
+    namespace: options.namespace,
+    name: costHistoryConfigMapName(options.platformName),
+    key: HISTORY_KEY,
+    labels: { [COST_HISTORY_LABEL]: options.platformName },
+    owner: options.owner,
+  });
   return {
-    async load(): Promise<StoredHistory> {
-      try {
-        const configMap = await api.readNamespacedConfigMap({ name, namespace });
-        const text = configMap.data?.[HISTORY_KEY];
-        return { doc: text ? decodeHistory(text) : emptyHistory(), version: configMap.metadata?.resourceVersion };
-      } catch (error) {
-        if (error instanceof ApiException && error.code === 404) return { doc: emptyHistory(), version: undefined };
-        throw error;
-      }
+    async load() {
+      const { text, version } = await document.read();
+      return { doc: text ? decodeHistory(text) : emptyHistory(), version };
     },
-
-    async save(doc: HistoryDocument, version: string | undefined): Promise<string> {
-      const body: V1ConfigMap = {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: {
-          name,
-          namespace,
-          labels: { [COST_HISTORY_LABEL]: options.platformName },
-          ...(options.owner ? { ownerReferences: [options.owner] } : {}),
-          ...(version ? { resourceVersion: version } : {}),
-        },
-        data: { [HISTORY_KEY]: encodeHistory(doc) },
-      };
+    async save(doc, version) {
       try {
-        const saved = version
-          ? await api.replaceNamespacedConfigMap({ name, namespace, body })
-          : await api.createNamespacedConfigMap({ namespace, body });
-        return saved.metadata?.resourceVersion ?? '';
+        return await document.write(encodeHistory(doc), version);
       } catch (error) {
-        // 409: someone else wrote (or created) it since we read it.
-        if (error instanceof ApiException && error.code === 409) throw new HistoryConflictError();
+        if (error instanceof DocumentConflictError) throw new HistoryConflictError();
         throw error;
       }
     },

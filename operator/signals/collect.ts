@@ -12,6 +12,8 @@ import { apiQueries, postgresQueries, queueQueries, redisQueries, type SignalSco
 export interface CollectedSignals {
   signals: PlatformSignals;
   errors: PrometheusQueryError[];
+  /** Queries sent; `errors.length === queried` means nothing at all was read. */
+  queried: number;
 }
 
 function finite(value: number | undefined): number | undefined {
@@ -30,7 +32,9 @@ function byLabel(samples: Sample[], label: string): Record<string, number> {
 
 export async function collectSignals(client: PrometheusClient, spec: PassPlatformSpec, scope: SignalScope, now: Date): Promise<CollectedSignals> {
   const errors: PrometheusQueryError[] = [];
+  let queried = 0;
   const run = async (promql: string): Promise<Sample[]> => {
+    queried++;
     try {
       return await client.query(promql, now);
     } catch (error) {
@@ -104,6 +108,7 @@ export async function collectSignals(client: PrometheusClient, spec: PassPlatfor
   const nodesPerShard = 1 + (spec.redis.managed?.replicasPerShard ?? 0);
   return {
     errors,
+    queried,
     signals: {
       observedAt: now.getTime(),
       api: Object.keys(requestRate).length ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods } : { cpuCores, readyPods },
