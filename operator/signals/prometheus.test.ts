@@ -4,14 +4,12 @@
  * and the autoscaler's decision for the API grows when the load does.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHttpDurationHistogram, createRegistry } from '../../core/metrics.js';
+import { steadyLoad } from '../../testing/load.js';
+import { freePort, startPrometheus, waitFor, type TestPrometheus } from '../../testing/prometheus.js';
 import { autoscale } from '../autoscaler/autoscaler.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
 import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
@@ -19,7 +17,6 @@ import { collectSignals } from './collect.js';
 import { PrometheusClient, PrometheusQueryError } from './prometheus-client.js';
 import { apiQueries, type SignalScope } from './queries.js';
 
-const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const scope: SignalScope = { matchers: '', window: '10s' };
 // Small pods, so the load one test process can generate spans several of them.
 const spec: PassPlatformSpec = {
@@ -51,68 +48,27 @@ function startTarget(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, attempts = 120): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
-/** Sends requests at roughly `perSecond` until stopped. */
-function load(port: number, perSecond: number, burnMs: number): { stop: () => Promise<void> } {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = Date.now();
-      await Promise.all(Array.from({ length: Math.ceil(perSecond / 10) }, () => fetch(`http://127.0.0.1:${port}/work?ms=${burnMs}`).then((r) => r.text())));
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - started))));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
+/** Requests at about `perSecond`, each burning `burnMs` of CPU in the target. */
+function load(port: number, perSecond: number, burnMs: number) {
+  return steadyLoad(() => fetch(`http://127.0.0.1:${port}/work?ms=${burnMs}`).then((r) => r.text()), perSecond);
 }
 
 describe('signals from a real Prometheus', () => {
   let target: Server;
   let targetPort: number;
-  let prometheus: ChildProcess;
-  let dataDir: string;
+  let prometheus: TestPrometheus;
   let client: PrometheusClient;
 
   before(async () => {
     target = await startTarget();
     targetPort = (target.address() as AddressInfo).port;
-    dataDir = mkdtempSync(join(tmpdir(), 'passplatform-prometheus-'));
-    const config = join(dataDir, 'prometheus.yml');
-    writeFileSync(
-      config,
-      ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: api', '    static_configs:', `      - targets: ['127.0.0.1:${targetPort}']`, ''].join('\n'),
-    );
-    const port = await freePort();
-    prometheus = spawn(PROMETHEUS_BIN, [`--config.file=${config}`, `--storage.tsdb.path=${join(dataDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-    client = new PrometheusClient(`http://127.0.0.1:${port}`, 5_000);
-    await waitFor('Prometheus to be ready', async () => ((await fetch(`http://127.0.0.1:${port}/-/ready`)).ok ? true : undefined));
+    prometheus = await startPrometheus([{ job: 'api', address: `127.0.0.1:${targetPort}` }]);
+    client = new PrometheusClient(prometheus.url, 5_000);
   });
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
-    await new Promise<void>((resolve) => (prometheus?.exitCode !== null ? resolve() : prometheus.once('exit', () => resolve())));
+    await prometheus?.stop();
     await new Promise<void>((resolve) => target?.close(() => resolve()));
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('reports a bad query with its PromQL and Prometheus’ error type', async () => {

@@ -1,0 +1,74 @@
+/**
+ * A real Prometheus for tests (the Debian `prometheus` binary, or PROMETHEUS_BIN): started on a
+ * free port with a temporary config and data directory, scraping the given targets every second,
+ * and removed with its data on `stop()`. Each target can carry static labels, which is how a test
+ * gives a process the labels a Kubernetes scrape would add (e.g. `namespace`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dump } from 'js-yaml';
+
+export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+
+export interface ScrapeTarget {
+  job: string;
+  /** host:port serving /metrics. */
+  address: string;
+  labels?: Record<string, string>;
+}
+
+export interface TestPrometheus {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Polls `probe` every 500 ms until it returns a value; the attempts only stop a broken test from hanging. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, attempts = 120): Promise<T> {
+  for (let i = 0; i < attempts; i++) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = '1s'): Promise<TestPrometheus> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'passplatform-prometheus-'));
+  const config = join(dataDir, 'prometheus.yml');
+  writeFileSync(
+    config,
+    dump({
+      global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
+      scrape_configs: targets.map((t) => ({ job_name: t.job, static_configs: [{ targets: [t.address], ...(t.labels ? { labels: t.labels } : {}) }] })),
+    }),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(PROMETHEUS_BIN, [`--config.file=${config}`, `--storage.tsdb.path=${join(dataDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('Prometheus to be ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, stop };
+}
