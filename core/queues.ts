@@ -3,10 +3,10 @@
  * payloads, retry policy and deterministic job ids. Both sides import this module, so producer
  * and consumer cannot disagree on any of it.
  */
-import { context, propagation } from '@opentelemetry/api';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from './config.js';
 import { closeRedis, createRedis, type RedisClient } from './redis.js';
+import { traceEnqueue, type TraceCarrier } from './telemetry.js';
 
 export const QUEUE_NAMES = ['uploads', 'reports'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
@@ -19,11 +19,9 @@ export function bullPrefix(redisKeyPrefix: string): string {
   return `{${redisKeyPrefix}bull}`;
 }
 
-/** W3C trace context of the request that enqueued a job (`traceparent`, `tracestate`). */
-export type TraceCarrier = Record<string, string>;
-
 export interface UploadJobData {
   uploadId: string;
+  /** W3C trace context of the enqueuing request (`traceparent`, `tracestate`). */
   trace: TraceCarrier;
 }
 
@@ -39,13 +37,6 @@ export interface JobDataByQueue {
 
 /** One job per upload and per report row: adding the same id twice is a no-op in BullMQ. */
 export const jobIdFor = (queue: QueueName, rowId: string): string => `${queue}-${rowId}`;
-
-/** The trace context of the caller, to travel in job data to the job span. */
-export function currentTraceCarrier(): TraceCarrier {
-  const carrier: TraceCarrier = {};
-  propagation.inject(context.active(), carrier);
-  return carrier;
-}
 
 /**
  * Retries back off exponentially; completed jobs are trimmed, failed ones are kept with their
@@ -83,11 +74,11 @@ export class JobQueues {
   }
 
   async enqueueUpload(uploadId: string): Promise<void> {
-    await this.uploads.add('process-upload', { uploadId, trace: currentTraceCarrier() }, { jobId: jobIdFor('uploads', uploadId) });
+    await traceEnqueue('uploads', 'process-upload', (trace) => this.uploads.add('process-upload', { uploadId, trace }, { jobId: jobIdFor('uploads', uploadId) }));
   }
 
   async enqueueReport(reportId: string): Promise<void> {
-    await this.reports.add('build-report', { reportId, trace: currentTraceCarrier() }, { jobId: jobIdFor('reports', reportId) });
+    await traceEnqueue('reports', 'build-report', (trace) => this.reports.add('build-report', { reportId, trace }, { jobId: jobIdFor('reports', reportId) }));
   }
 
   async close(): Promise<void> {

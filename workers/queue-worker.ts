@@ -3,15 +3,13 @@
  * queue needs: the job span continuing the enqueuing request's trace, duration and outcome
  * metrics, stalled-job recovery settings, and a hook for the final failure of a job.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { bullPrefix, type JobDataByQueue, type QueueName } from '../core/queues.js';
 import type { RedisClient } from '../core/redis.js';
+import { traceJob } from '../core/telemetry.js';
 import type { JobMetrics } from './metrics.js';
-
-const tracer = trace.getTracer('passplatform-workers');
 
 export interface QueueWorkerOptions<Q extends QueueName> {
   queue: Q;
@@ -34,38 +32,19 @@ export function createQueueWorker<Q extends QueueName>(options: QueueWorkerOptio
   const { queue, config, logger, metrics } = options;
 
   async function run(job: Job<JobDataByQueue[Q]>): Promise<unknown> {
-    const parent = propagation.extract(ROOT_CONTEXT, job.data.trace ?? {});
-    return tracer.startActiveSpan(
-      `${queue} process`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'bullmq',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': queue,
-          'messaging.message.id': job.id ?? '',
-          'passplatform.job.attempt': job.attemptsMade + 1,
-        },
-      },
-      parent,
-      async (span) => {
-        const started = performance.now();
-        try {
-          const result = await options.process(job);
-          metrics.observe(queue, 'completed', (performance.now() - started) / 1000);
-          return result;
-        } catch (err) {
-          const error = err as Error;
-          span.recordException(error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-          const final = isFinalFailure(error, job.attemptsMade + 1, job.opts.attempts);
-          metrics.observe(queue, final ? 'failed' : 'retrying', (performance.now() - started) / 1000);
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    const span = { queue, jobName: job.name, attempt: job.attemptsMade + 1, ...(job.id ? { jobId: job.id } : {}) };
+    return traceJob(span, job.data.trace, async () => {
+      const started = performance.now();
+      try {
+        const result = await options.process(job);
+        metrics.observe(queue, 'completed', (performance.now() - started) / 1000);
+        return result;
+      } catch (err) {
+        const final = isFinalFailure(err as Error, job.attemptsMade + 1, job.opts.attempts);
+        metrics.observe(queue, final ? 'failed' : 'retrying', (performance.now() - started) / 1000);
+        throw err;
+      }
+    });
   }
 
   const worker = new Worker<JobDataByQueue[Q]>(queue, run, {

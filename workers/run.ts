@@ -1,8 +1,8 @@
 /**
- * Workers process: configuration → dependencies → one BullMQ worker per configured queue
- * (WORKER_QUEUES), a metrics endpoint, and the stranded-job repair loop. On SIGTERM/SIGINT it
- * stops taking jobs and waits for the ones in flight (up to SHUTDOWN_GRACE_MS; a job still
- * running then is taken back by another worker once its lock expires).
+ * The workers: configuration → dependencies → one BullMQ worker per configured queue
+ * (WORKER_QUEUES), a metrics endpoint, and the stranded-job repair loop. `stop()` (SIGTERM/SIGINT
+ * in main.ts) stops taking jobs and waits for the ones in flight (up to SHUTDOWN_GRACE_MS; a job
+ * still running then is taken back by another worker once its lock expires).
  */
 import { Queue, type Worker } from 'bullmq';
 import { loadConfig } from '../core/config.js';
@@ -97,29 +97,4 @@ export async function startWorkers(env: NodeJS.ProcessEnv = process.env): Promis
   }
 
   return { metricsUrl: metricsServer.url, logger, stop: () => (stopping ??= stop()) };
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  startWorkers()
-    .then(({ stop, logger }) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          logger.info({ signal }, 'draining');
-          stop().then(
-            () => {
-              logger.info('workers stopped');
-              process.exit(0);
-            },
-            (err: unknown) => {
-              logger.error({ err }, 'shutdown failed');
-              process.exit(1);
-            },
-          );
-        });
-      }
-    })
-    .catch((err: Error) => {
-      console.error(err.name === 'ConfigError' ? err.message : err);
-      process.exit(1);
-    });
 }

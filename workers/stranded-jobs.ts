@@ -5,7 +5,8 @@
  * alone), or record the final failure that a crash kept from being written.
  */
 import type { Queue } from 'bullmq';
-import { currentTraceCarrier, jobIdFor, type ReportJobData, type UploadJobData } from '../core/queues.js';
+import { injectTraceContext } from '../core/telemetry.js';
+import { jobIdFor, type ReportJobData, type UploadJobData } from '../core/queues.js';
 import type { WorkerDeps } from './deps.js';
 import { failReport } from './reports/process-report.js';
 import { rejectAfterFailure } from './uploads/process-upload.js';
@@ -43,14 +44,14 @@ export async function repairStrandedJobs(deps: WorkerDeps, queues: StrandedQueue
   if (queues.uploads) {
     const rows = (await deps.db.primary('uploads').where({ status: 'queued' }).andWhere('updated_at', '<', cutoff).select('id').limit(500)) as { id: string }[];
     for (const { id } of rows) {
-      const data = { uploadId: id, trace: currentTraceCarrier() };
+      const data = { uploadId: id, trace: injectTraceContext() };
       tally[await repair(queues.uploads, 'process-upload', id, data, (error) => rejectAfterFailure(deps, data, error))] += 1;
     }
   }
   if (queues.reports) {
     const rows = (await deps.db.primary('reports').whereIn('status', ['queued', 'running']).andWhere('created_at', '<', cutoff).select('id').limit(500)) as { id: string }[];
     for (const { id } of rows) {
-      const data = { reportId: id, trace: currentTraceCarrier() };
+      const data = { reportId: id, trace: injectTraceContext() };
       tally[await repair(queues.reports, 'build-report', id, data, (error) => failReport(deps, data, error))] += 1;
     }
   }

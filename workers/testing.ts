@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { startWorkers, type RunningWorkers } from './main.js';
+import { startWorkers, type RunningWorkers } from './run.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

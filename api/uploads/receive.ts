@@ -45,8 +45,9 @@ export async function receiveMultipartFile(req: IncomingMessage, storage: Object
       stored = storage
         .put(key, stream, { maxBytes: limitBytes })
         .then((object) => ({ ...object, filename: info.filename || 'upload', mimeType: info.mimeType, fields }));
-      // Settled below; without this a rejection seen only after 'close' would count as unhandled.
-      stored.catch(() => undefined);
+      // A failed store destroys the file stream, after which busboy would wait forever for it to
+      // drain: stop waiting for the form and answer now (Node discards the unread rest of the body).
+      stored.catch(reject);
     });
     parser.on('error', (err: Error) => reject(badRequest(`The multipart body is malformed: ${err.message}`)));
     parser.on('close', () => resolve());
@@ -56,8 +57,8 @@ export async function receiveMultipartFile(req: IncomingMessage, storage: Object
     await finished;
   } catch (err) {
     req.unpipe(parser);
-    if (stored) await stored.catch(() => undefined);
     await storage.delete(key);
+    if (err instanceof ObjectTooLargeError) throw payloadTooLarge(limitBytes);
     throw err;
   }
   if (!stored) throw badRequest('The form has no file field named "file".');

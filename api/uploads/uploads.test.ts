@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import type { RunningWorkers } from '../../workers/main.js';
+import type { RunningWorkers } from '../../workers/run.js';
 import { eventually, samplePdf, sampleImage, sha256, startTestWorkers } from '../../workers/testing.js';
 
 const PART_SIZE = 256 * 1024;

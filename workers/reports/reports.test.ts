@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import type { RunningWorkers } from '../main.js';
+import type { RunningWorkers } from '../run.js';
 import { eventually, startTestWorkers } from '../testing.js';
 
 // Tests read arbitrary response shapes.
