@@ -22,17 +22,7 @@ export interface ApiResources extends AppDeps {
 }
 
 export async function createDeps(config: Config, logger: Logger, registry: Registry = createRegistry('api')): Promise<ApiResources> {
-  const db = new Database({
-    primaryUrl: config.DATABASE_URL,
-    replicaUrls: config.DATABASE_REPLICA_URLS,
-    poolMax: config.DATABASE_POOL_MAX,
-    maxReplicaLagMs: config.REPLICA_MAX_LAG_MS,
-    replicaCheckIntervalMs: config.REPLICA_CHECK_INTERVAL_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    logger,
-    registry,
-  });
-  db.startReplicaMonitor();
+  const db = Database.fromConfig(config, logger, registry);
   const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, failFast: true };
   const redis = createRedis({ ...redisOptions, connectionName: 'api' });
   const subscriber = createRedis({ ...redisOptions, connectionName: 'api-sub', failFast: false, maxRetriesPerRequest: null });

@@ -6,6 +6,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
 import { DB_QUERY_TARGETS, LATENCY_BUCKETS_SECONDS } from './sla.js';
@@ -67,6 +68,22 @@ export function createKnex(url: string, poolMax: number, statementTimeoutMs: num
 }
 
 export class Database {
+  /** The pools a process's configuration describes, with the replica monitor running. */
+  static fromConfig(config: Config, logger: Logger, registry?: Registry): Database {
+    const db = new Database({
+      primaryUrl: config.DATABASE_URL,
+      replicaUrls: config.DATABASE_REPLICA_URLS,
+      poolMax: config.DATABASE_POOL_MAX,
+      maxReplicaLagMs: config.REPLICA_MAX_LAG_MS,
+      replicaCheckIntervalMs: config.REPLICA_CHECK_INTERVAL_MS,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      logger,
+      ...(registry ? { registry } : {}),
+    });
+    db.startReplicaMonitor();
+    return db;
+  }
+
   readonly primary: Knex;
   private readonly replicas: Replica[];
   private next = 0;

@@ -17,17 +17,7 @@ export interface WorkerDeps {
 }
 
 export function createWorkerDeps(config: Config, logger: Logger, registry: Registry): WorkerDeps & { close(): Promise<void> } {
-  const db = new Database({
-    primaryUrl: config.DATABASE_URL,
-    replicaUrls: config.DATABASE_REPLICA_URLS,
-    poolMax: config.DATABASE_POOL_MAX,
-    maxReplicaLagMs: config.REPLICA_MAX_LAG_MS,
-    replicaCheckIntervalMs: config.REPLICA_CHECK_INTERVAL_MS,
-    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-    logger,
-    registry,
-  });
-  db.startReplicaMonitor();
+  const db = Database.fromConfig(config, logger, registry);
   const delayMs = config.NODE_ENV === 'test' ? config.WORKER_TEST_DELAY_MS : 0;
   return {
     config,

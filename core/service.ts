@@ -1,0 +1,38 @@
+/**
+ * The shared tail of every process entry point: start the service, and on SIGTERM/SIGINT stop it
+ * gracefully, flush traces, and exit 0 (or 1 if stopping failed). A bad configuration prints its
+ * message, not a stack trace.
+ */
+import type { Logger } from './logger.js';
+import { shutdownTelemetry } from './telemetry.js';
+
+export interface StartedService {
+  stop(): Promise<void>;
+  logger: Logger;
+}
+
+export async function runUntilSignalled(start: () => Promise<StartedService>, stoppedMessage = 'stopped'): Promise<void> {
+  try {
+    const { stop, logger } = await start();
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, 'draining');
+        stop()
+          .then(() => shutdownTelemetry())
+          .then(
+            () => {
+              logger.info(stoppedMessage);
+              process.exit(0);
+            },
+            (err: unknown) => {
+              logger.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+      });
+    }
+  } catch (err) {
+    console.error((err as Error).name === 'ConfigError' ? (err as Error).message : err);
+    process.exit(1);
+  }
+}
