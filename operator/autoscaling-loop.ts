@@ -203,8 +203,10 @@ export class AutoscalingLoop {
 }
 
 function describeFailures(url: string, errors: PrometheusQueryError[], queried: number): string {
-  const first = errors[0];
-  const shown = errors.slice(0, 3).map((e) => e.query);
+  // Sorted: queries fail in whatever order they were answered, and the message must not change with it.
+  const sorted = [...errors].sort((a, b) => a.query.localeCompare(b.query));
+  const first = sorted[0];
+  const shown = sorted.slice(0, 3).map((e) => e.query);
   const more = errors.length > shown.length ? ` and ${errors.length - shown.length} more` : '';
   return `${errors.length} of ${queried} Prometheus queries to ${url} failed (${first?.message ?? 'unknown error'}): ${shown.join('; ')}${more}`;
 }
