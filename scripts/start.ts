@@ -1,11 +1,17 @@
 /**
  * `npm start`: the whole platform in one process tree for a laptop or a demo — local Postgres and
- * Redis when none is configured, migrations, then the API. Stops everything on SIGINT/SIGTERM.
+ * Redis when none is configured, migrations, then the API and the workers (both queues). Stops
+ * everything on SIGINT/SIGTERM, the API first so no new jobs arrive while the workers drain.
  */
-import { startApi } from '../api/run.js';
-import { createKnex } from '../core/db.js';
-import { migrateLatest } from '../core/migrate.js';
-import { ensureLocalServices } from './local-services.js';
+import { startTelemetry } from '../core/telemetry.js';
+
+// Tracing first: instrumentation patches koa, pg and ioredis as they load.
+startTelemetry('passplatform');
+const { startApi } = await import('../api/run.js');
+const { startWorkers } = await import('../workers/run.js');
+const { createKnex } = await import('../core/db.js');
+const { migrateLatest } = await import('../core/migrate.js');
+const { ensureLocalServices } = await import('./local-services.js');
 
 async function main(): Promise<void> {
   const services = await ensureLocalServices(process.env);
@@ -17,8 +23,10 @@ async function main(): Promise<void> {
     await knex.destroy();
   }
   const api = await startApi(env);
+  const workers = await startWorkers(env);
   const stopAll = async () => {
     await api.stop().catch((err: unknown) => api.logger.error({ err }, 'api stop failed'));
+    await workers.stop().catch((err: unknown) => api.logger.error({ err }, 'workers stop failed'));
     await services.stop();
   };
   api.logger.info({ url: api.url, embedded: Object.keys(services.env).filter((k) => k.endsWith('_URL')) }, 'platform started');
