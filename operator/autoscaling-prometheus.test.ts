@@ -1,0 +1,103 @@
+/**
+ * Issue 6's integration test: a real Prometheus (started here, scraping every second) scrapes a
+ * real API process (testing/api.ts) while this test sends it logins; the operator — controller and
+ * autoscaling loop — runs against the test Kubernetes API server with a PassPlatform whose
+ * prometheusUrl is that Prometheus. Under load the API Deployment's replicas go up, and the
+ * decision in status says which signal moved it.
+ *
+ * The signals' PromQL selects the API's series by `component="api"` (the API's registry adds it
+ * to every series) and the platform by `namespace="<its namespace>"`, which a Kubernetes scrape
+ * adds; here the scrape config adds it as a static label on the target.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { AppsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { createTestEnvironment, TEST_PASSWORD, type TestApi, type TestEnvironment } from '../testing/api.js';
+import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
+import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
+import { steadyLoad, type RunningLoad } from '../testing/load.js';
+import { startPrometheus, waitFor, type TestPrometheus } from '../testing/prometheus.js';
+import { platformManifest } from './fixtures.js';
+import { PassOperator } from './operator.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
+
+const NAMESPACE = 'campus-live';
+
+describe('autoscaling from a real Prometheus scraping a real API under load', () => {
+  let kube: TestApiServer;
+  let env: TestEnvironment;
+  let api: TestApi;
+  let prometheus: TestPrometheus;
+  let operator: PassOperator | undefined;
+  let load: RunningLoad | undefined;
+
+  before(async () => {
+    kube = await startTestApiServer();
+    installPlatformCrds(kube.resources);
+    env = await createTestEnvironment('operator-autoscaling');
+    api = await env.start();
+    prometheus = await startPrometheus([{ job: 'api', address: new URL(api.url).host, labels: { namespace: NAMESPACE } }]);
+  });
+
+  after(async () => {
+    await load?.stop();
+    await operator?.stop();
+    await prometheus?.stop();
+    await env?.teardown();
+    await kube?.close();
+  });
+
+  it('raises the API Deployment’s replicas when logins rise, and says why', async (t) => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(kube.kubeconfig());
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const getPlatform = () => custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: 'campus' }) as Promise<PassPlatform>;
+    const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
+
+    const user = await env.createUser('student');
+    const login = () =>
+      fetch(`${api.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: TEST_PASSWORD }) }).then((r) => r.text());
+
+    // Quiet: about one login a second. The 10 s window is four-plus of the 1 s scrapes.
+    load = steadyLoad(login, 1);
+    operator = new PassOperator({ kubeConfig, signalWindow: '10s', resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
+    await operator.start();
+    await custom.createNamespacedCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      body: platformManifest('campus', NAMESPACE, {
+        api: { minReplicas: 1, maxReplicas: 20, resources: { cpu: '100m', memory: '128Mi' } },
+        autoscaling: { prometheusUrl: prometheus.url, intervalSeconds: 5 },
+      }),
+    });
+    // The quiet size: once the loop has read a request rate and the reconcile has applied its wish.
+    const quiet = await waitFor('a run that saw the quiet load', async () => {
+      const platform = await getPlatform();
+      const active = platform.status?.conditions?.find((c) => c.type === 'ScalingActive');
+      const ran = active?.status === 'True' && operator?.autoscaling.slaViolations(platform) !== undefined;
+      const replicas = await apiReplicas();
+      return ran && replicas !== undefined && platform.status?.replicas?.api === replicas ? replicas : undefined;
+    });
+    await load.stop();
+
+    // Busy: a login costs tens of ms of CPU (Argon2id), so 20 a second needs more than 100m pods.
+    load = steadyLoad(login, 20);
+    const busy = await waitFor(`API replicas above ${quiet}`, async () => {
+      const replicas = await apiReplicas();
+      return replicas !== undefined && replicas > quiet ? replicas : undefined;
+    }, 80);
+    await load.stop();
+    load = undefined;
+
+    const decision = (await getPlatform()).status?.decisions?.findLast((d) => d.component === 'api' && d.to > d.from);
+    assert.ok(decision, 'a scale-up decision for the API is in status');
+    assert.ok(busy > quiet);
+    assert.match(decision.reason, /api: [\d.]+ req\/s/);
+    assert.ok((decision.signals.requestRate ?? 0) > 1, `the decision used the measured request rate (${decision.signals.requestRate})`);
+    assert.ok(decision.signals.cpuCores !== undefined, 'and the measured CPU');
+    t.diagnostic(`API replicas ${quiet} → ${busy}: ${decision.reason}`);
+  });
+});
