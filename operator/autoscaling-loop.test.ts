@@ -37,6 +37,7 @@ interface ApiLoad {
 const QUIET: ApiLoad = { authRate: 5, authP95: 0.03, cpuCores: 0.025, pods: 1 };
 // 200 logins/s at 5 ms CPU each on 100m pods, and auth's p95 over its 200 ms SLA.
 const BUSY: ApiLoad = { authRate: 200, authP95: 0.25, cpuCores: 1, pods: 1 };
+const REQUESTS_THIS_MONTH = 1_234_567;
 
 /** Answers /api/v1/query like Prometheus would for the API's series under `load`; `down` drops every connection. */
 class CannedPrometheus {
@@ -69,6 +70,7 @@ class CannedPrometheus {
   private answer(query: string) {
     const t = Date.now() / 1000;
     const sample = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [t, String(value)] });
+    if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api"}[`)) return [sample(REQUESTS_THIS_MONTH)];
     switch (query) {
       case queries.requestRateByClass:
         return [sample(this.load.authRate, { sla_class: 'auth' })];
@@ -241,7 +243,14 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       try {
         const response = await fetch(`http://127.0.0.1:${http.port}/cost/${NAMESPACE}/campus?format=json`);
         assert.equal(response.status, 200);
-        const report = ((await response.json()) as { data: { lines: { line: string; peakReplicas: number }[]; spend: { monthlyBudget: number } } }).data;
+        const report = (
+          (await response.json()) as {
+            data: { lines: { line: string; peakReplicas: number }[]; spend: { monthlyBudget: number }; unitCosts: { requests?: number; activeUsers?: number; per1000Requests: number | null } };
+          }
+        ).data;
+        assert.equal(report.unitCosts.requests, REQUESTS_THIS_MONTH, 'requests read from Prometheus');
+        assert.ok(report.unitCosts.per1000Requests !== null);
+        assert.equal(report.unitCosts.activeUsers, undefined, 'active users are not made up');
         assert.equal(report.lines.find((l) => l.line === 'api')?.peakReplicas, afterRestart);
         assert.equal(report.spend.monthlyBudget, 500);
         assert.equal((await fetch(`http://127.0.0.1:${http.port}/readyz`)).status, 200);

@@ -9,6 +9,7 @@ import { AutoscalerMetrics } from './autoscaler/metrics.js';
 import { AutoscalingLoop } from './autoscaling-loop.js';
 import { PlatformController, type Logger } from './controller.js';
 import { CostTracker } from './cost-tracking.js';
+import { prometheusRequestUsage } from './cost-usage.js';
 import { costReportRouter } from './cost/http.js';
 import { CostMetrics } from './cost/metrics.js';
 import { kubernetesCostSource } from './cost/service.js';
@@ -85,8 +86,9 @@ export class PassOperator {
     await this.controller.stop();
   }
 
-  /** HTTP routes beside /metrics: the cost reports, read from the cluster (so followers serve them too). */
+  /** HTTP routes beside /metrics: the cost reports, read from the cluster and Prometheus (so followers serve them too). */
   routers(): Router[] {
-    return [costReportRouter({ source: kubernetesCostSource(this.options.kubeConfig) })];
+    const { kubeConfig, clock } = this.options;
+    return [costReportRouter({ source: kubernetesCostSource(kubeConfig), usage: prometheusRequestUsage(kubeConfig, clock), ...(clock ? { clock } : {}) })];
   }
 }

@@ -19,8 +19,8 @@ export interface CostReportInput {
   period: { month: string } | TimeRange;
   /** Nothing after `now` is counted; a month still running gets a projection. */
   now: number;
-  /** The API's own counters for the period. */
-  usage?: { requests: number; activeUsers: number };
+  /** The API's own counters for the period (active users only when someone counted them). */
+  usage?: { requests: number; activeUsers?: number };
   decisions?: readonly ScalingDecisionRecord[];
   /** "namespace/name", shown in the report. */
   platform?: string;
@@ -222,7 +222,7 @@ function unitCosts(totalMicros: bigint, usage: CostReportInput['usage']): CostRe
   };
   const total = new Fraction(totalMicros);
   return {
-    ...(usage ? { requests: usage.requests, activeUsers: usage.activeUsers } : {}),
+    ...(usage ? { requests: usage.requests, ...(usage.activeUsers !== undefined ? { activeUsers: usage.activeUsers } : {}) } : {}),
     per1000Requests: usage?.requests ? money(total.mul(1000n).div(BigInt(usage.requests)).round()) : null,
     perActiveUser: usage?.activeUsers ? money(total.div(BigInt(usage.activeUsers)).round()) : null,
     reference,

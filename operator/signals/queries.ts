@@ -38,6 +38,11 @@ export function apiQueries(scope: SignalScope) {
   };
 }
 
+/** API requests served over the `seconds` before the query's evaluation time (for cost per 1,000 requests). */
+export function apiRequestsOver(scope: SignalScope, seconds: number): string {
+  return `sum(increase(${HTTP}_count${select(scope, API)}[${Math.max(1, Math.round(seconds))}s]))`;
+}
+
 export function queueQueries(scope: SignalScope) {
   const w = scope.window;
   const jobs = METRIC.queueJobs;
