@@ -229,22 +229,34 @@ function weekdayShape(hour: number): number {
 /**
  * A week from Monday 00:00: weekday curve (gate rush at 08:00, lunch peak), quieter weekend, each
  * day 10 % louder or quieter than the last at random (seeded), with slow drift within the day.
+ * The week before runs first as history (its own random levels, not measured): Monday morning is
+ * then forecast from last Monday, as it would be in a running deployment, not only from its trend.
+ * `length` shortens it (tests): the first `days` of the week after the last `historyDays` of the one before.
  */
-export function weekTrace(seed: number): Trace {
+export function weekTrace(seed: number, length: { days: number; historyDays: number } = { days: 7, historyDays: 7 }): Trace {
+  const week = 7 * DAY;
   const random = new Random(seed ^ 0x5eed);
   const dayLevels = Array.from({ length: 7 }, () => 1 + 0.1 * random.normal());
   const drift = Array.from({ length: 7 * 48 }, () => 1 + 0.05 * random.normal());
+  // Drawn from a generator of its own, so the measured week is the same with or without a past.
+  const past = new Random(seed ^ 0x1a57);
+  const pastDayLevels = Array.from({ length: 7 }, () => 1 + 0.1 * past.normal());
+  const pastDrift = Array.from({ length: 7 * 48 }, () => 1 + 0.05 * past.normal());
   return {
     name: 'week',
-    description: 'a week with daily seasonality (weekday peaks at 08:00 and noon, quiet weekend)',
+    description: 'a week with daily seasonality (weekday peaks at 08:00 and noon, quiet weekend), after a week of history',
     startAt: Date.UTC(2025, 2, 3, 0, 0),
-    durationSeconds: 7 * 24 * HOUR,
-    steps: Array.from({ length: 5 }, (_, day) => day * 24 * HOUR + 7.5 * HOUR),
+    durationSeconds: length.days * DAY,
+    historySeconds: length.historyDays * DAY,
+    steps: Array.from({ length: Math.min(5, length.days) }, (_, day) => day * DAY + 7.5 * HOUR),
     load: (t) => {
-      const day = Math.floor(t / (24 * HOUR));
-      const hour = (t % (24 * HOUR)) / HOUR;
+      const sinceMonday = t < 0 ? t + week : t;
+      const day = Math.floor(sinceMonday / DAY);
+      const hour = (sinceMonday % DAY) / HOUR;
       const weekend = day >= 5 ? 0.3 : 1;
-      const level = (dayLevels[day] ?? 1) * (drift[Math.floor(t / (30 * MINUTE))] ?? 1);
+      const levels = t < 0 ? pastDayLevels : dayLevels;
+      const drifts = t < 0 ? pastDrift : drift;
+      const level = (levels[day] ?? 1) * (drifts[Math.floor(sinceMonday / (30 * MINUTE))] ?? 1);
       const scale = weekdayShape(hour) * weekend * level;
       const gate = hour >= 7.5 && hour < 8.5 ? 1 - Math.abs(hour - 8) * 2 : 0;
       return {

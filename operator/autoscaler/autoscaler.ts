@@ -114,7 +114,7 @@ export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | un
       };
     }
     const horizonMs = (tuning.startupSeconds + interval + POLICY.signalLagSeconds) * 1000;
-    const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalBucketSeconds * 1000));
+    const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalMinHorizonSeconds * 1000));
     const need = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds }, fresh);
     const before = memory.replicas;
     const result = stabilize(memory, need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);

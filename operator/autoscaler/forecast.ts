@@ -77,6 +77,16 @@ function bucketMean(memory: SeasonalMemory, id: number): number | undefined {
   return memory.ids[slot] === id ? memory.means[slot] : undefined;
 }
 
+/** The remembered load at `at`, interpolated linearly between the centres of its neighbouring buckets. */
+function valueAt(memory: SeasonalMemory, at: number): number | undefined {
+  const position = at / memory.bucketMs - 0.5;
+  const left = Math.floor(position);
+  const a = bucketMean(memory, left);
+  const b = bucketMean(memory, left + 1);
+  if (a === undefined || b === undefined) return a ?? b;
+  return a + (b - a) * (position - left);
+}
+
 export interface SeasonalForecast {
   /** The highest load expected over the horizon. */
   load: number;
@@ -88,8 +98,10 @@ export interface SeasonalForecast {
 }
 
 /**
- * The highest load seen between `now - lag` and `now - lag + horizon` (a day and a week back),
- * times how today's level compares with that day's at `now - lag`. Undefined without history.
+ * The highest load seen between `now - lag` and `now - lag + horizon` (a day and a week back;
+ * buckets are interpolated, so a short horizon does not reach a whole bucket ahead),
+ * times how today's level compares with that day's at `now - lag`; a day whose level is outside
+ * `levelRange` is skipped. Undefined without a usable day.
  */
 export function seasonalForecast(
   memory: SeasonalMemory | undefined,
@@ -101,14 +113,18 @@ export function seasonalForecast(
   if (!memory) return undefined;
   let best: SeasonalForecast | undefined;
   for (const lag of SEASONAL_LAGS_MS) {
-    const thenId = Math.floor((now - lag) / memory.bucketMs);
-    const then = bucketMean(memory, thenId);
+    const then = valueAt(memory, now - lag);
     if (then === undefined) continue;
-    const lastId = Math.floor((now - lag + horizonMs) / memory.bucketMs);
-    let ahead = then;
-    for (let id = thenId + 1; id <= lastId; id++) ahead = Math.max(ahead, bucketMean(memory, id) ?? 0);
+    // The curve between bucket centres is linear, so its highest point over the horizon is at an
+    // end or at a centre in between.
+    let ahead = Math.max(then, valueAt(memory, now - lag + horizonMs) ?? then);
+    for (let id = Math.ceil((now - lag) / memory.bucketMs - 0.5); (id + 0.5) * memory.bucketMs < now - lag + horizonMs; id++) {
+      ahead = Math.max(ahead, bucketMean(memory, id) ?? 0);
+    }
     const level = then > 0 ? currentLoad / then : 1;
-    const load = ahead * Math.min(levelRange[1], Math.max(levelRange[0], level));
+    // A day at a very different level (a Saturday after a Friday) says nothing about today's shape.
+    if (level < levelRange[0] || level > levelRange[1]) continue;
+    const load = ahead * level;
     if (!best || load > best.load) best = { load, level };
   }
   return best;

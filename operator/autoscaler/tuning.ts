@@ -86,7 +86,12 @@ export const POLICY = {
   /** Seasonal memory: bucket width and how far back (a week and a day). */
   seasonalBucketSeconds: 300,
   seasonalSpanSeconds: 8 * 86_400,
-  /** How far forecasts may scale yesterday's level to today's. */
+  /**
+   * Seasonal forecasts look at least this far ahead, even for pods that start in seconds: a daily
+   * event (a gate rush) comes a few minutes earlier or later than yesterday.
+   */
+  seasonalMinHorizonSeconds: 180,
+  /** How far forecasts may scale yesterday's level to today's; a day further off is not used. */
   seasonalLevelRange: [0.5, 2] as const,
   /** Today within this ratio of the same time yesterday or last week: the pattern repeats, follow it rather than the trend. */
   seasonalTrustedLevel: [0.8, 1.25] as const,
