@@ -12,13 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { METRIC } from '../core/metric-names.js';
+import { eventually } from '../testing/eventually.js';
 import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
 import type { AutoscalerState } from './autoscaler/types.js';
 import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './autoscaler-state-store.js';
 import { costHistoryConfigMapName, HISTORY_KEY } from './cost/configmap-persistence.js';
 import { decodeHistory } from './cost/history-document.js';
-import { platformManifest } from './fixtures.js';
+import { smallAutoscaledPlatform } from './fixtures.js';
 import { startHealthServer } from './health-server.js';
 import { PassOperator } from './operator.js';
 import { apiQueries, DEFAULT_SCOPE } from './signals/queries.js';
@@ -97,16 +98,6 @@ let core: CoreV1Api;
 let prometheus: CannedPrometheus;
 let prometheusUrl: string;
 
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const getPlatform = () => custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: 'campus' }) as Promise<PassPlatform>;
 const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
 const readState = async () => {
@@ -156,12 +147,8 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
         version: API_VERSION,
         namespace: NAMESPACE,
         plural: PLURAL,
-        body: platformManifest('campus', NAMESPACE, {
-          api: { minReplicas: 1, maxReplicas: 20, resources: { cpu: '100m', memory: '128Mi' } },
-          // Runs are driven by the test (runNow); the timer's first run happens at start.
-          autoscaling: { prometheusUrl, intervalSeconds: 3600 },
-          cost: { monthlyBudget: 500 },
-        }),
+        // Runs are driven by the test (runNow); the timer's first run happens at start.
+        body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl, intervalSeconds: 3600 }, { cost: { monthlyBudget: 500 } }),
       });
       await eventually(async () => (await apiReplicas()) !== undefined, 'API Deployment created');
 

@@ -17,7 +17,7 @@ import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { steadyLoad, type RunningLoad } from '../testing/load.js';
 import { startPrometheus, waitFor, type TestPrometheus } from '../testing/prometheus.js';
-import { platformManifest } from './fixtures.js';
+import { smallAutoscaledPlatform } from './fixtures.js';
 import { PassOperator } from './operator.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
 
@@ -68,10 +68,7 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
       version: API_VERSION,
       namespace: NAMESPACE,
       plural: PLURAL,
-      body: platformManifest('campus', NAMESPACE, {
-        api: { minReplicas: 1, maxReplicas: 20, resources: { cpu: '100m', memory: '128Mi' } },
-        autoscaling: { prometheusUrl: prometheus.url, intervalSeconds: 5 },
-      }),
+      body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl: prometheus.url, intervalSeconds: 5 }),
     });
     // The quiet size: once the loop has read a request rate and the reconcile has applied its wish.
     const quiet = await waitFor('a run that saw the quiet load', async () => {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { eventually } from '../testing/eventually.js';
 import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { FINALIZER, PlatformController } from './controller.js';
@@ -22,17 +23,6 @@ let custom: CustomObjectsApi;
 let objects: KubernetesObjectApi;
 let apps: AppsV1Api;
 let core: CoreV1Api;
-
-/** Polls until `check` returns a value; the deadline only stops a broken test from hanging. */
-async function eventually<T>(check: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** The children of platforms in `namespace`: objects with an owner. */
 async function children(namespace: string): Promise<KubernetesObject[]> {

@@ -49,3 +49,8 @@ export function asReady(children: KubernetesObject[]): KubernetesObject[] {
     return status ? { ...c, status } : c;
   });
 }
+
+/** Small pods (100m), so the load one test process makes spans several of them; autoscaling from `prometheusUrl`. */
+export function smallAutoscaledPlatform(name: string, namespace: string, autoscaling: { prometheusUrl: string; intervalSeconds: number }, extra: Record<string, unknown> = {}) {
+  return platformManifest(name, namespace, { api: { minReplicas: 1, maxReplicas: 20, resources: { cpu: '100m', memory: '128Mi' } }, autoscaling, ...extra });
+}
