@@ -6,7 +6,7 @@
  */
 import type Router from '@koa/router';
 import type { Next } from 'koa';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { SlaLabel } from '../core/sla.js';
 import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
 import { forbidden, validationFailed } from './errors.js';
