@@ -13,19 +13,28 @@ before(async () => {
   kc.loadFromString(server.kubeconfig());
   coordination = kc.makeApiClient(CoordinationV1Api);
 });
-after(() => server.close());
+const electors: LeaderElector[] = [];
+// Electors keep timers running; stop them even when an assertion failed, or the file never exits.
+after(async () => {
+  await Promise.all(electors.map((e) => e.stop()));
+  await server.close();
+});
 
 function candidate(identity: string, leaders: Set<string>) {
-  return new LeaderElector({
+  const elector = new LeaderElector({
     coordination,
     namespace: 'pass-system',
     name: 'pass-operator',
     identity,
-    leaseDurationSeconds: 1,
+    // Long enough that a starved event loop on a busy CI machine does not lose the Lease; the
+    // hand-over below is by release, so the test does not wait for expiry.
+    leaseDurationSeconds: 5,
     retryPeriodMs: 20,
     onStartedLeading: () => leaders.add(identity),
     onStoppedLeading: () => leaders.delete(identity),
   });
+  electors.push(elector);
+  return elector;
 }
 
 async function until(check: () => boolean) {
@@ -33,7 +42,7 @@ async function until(check: () => boolean) {
 }
 
 describe('LeaderElector', () => {
-  it('elects exactly one of two operators, and the other takes over when the leader steps down', async () => {
+  it('elects exactly one of two operators, and the other takes over when the leader steps down', { timeout: 60_000 }, async () => {
     const leaders = new Set<string>();
     const a = candidate('operator-a', leaders);
     const b = candidate('operator-b', leaders);

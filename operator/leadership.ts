@@ -24,6 +24,7 @@ export interface LeaderElectionOptions {
 export class LeaderElector {
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> = Promise.resolve();
   private running = false;
   private observedVersion: string | undefined;
   private observedAt = 0;
@@ -37,13 +38,16 @@ export class LeaderElector {
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.tick();
+    this.inflight = this.tick();
   }
 
   /** Stops campaigning; a leader hands the Lease back so a successor need not wait for it to expire. */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    // A tick already under way could otherwise re-acquire the Lease after we released it, and
+    // hold it against every successor for a whole lease duration.
+    await this.inflight;
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -62,12 +66,23 @@ export class LeaderElector {
 
   private async tick() {
     try {
-      this.setLeading(await this.tryAcquireOrRenew());
+      // A renewal that has not answered within the renew deadline counts as lost: a leader must
+      // step down before its Lease can expire, or a hung request would leave two leaders.
+      this.setLeading(await withDeadline(this.tryAcquireOrRenew(), this.renewDeadlineMs()));
     } catch (error) {
       this.options.onError?.(error);
       this.setLeading(false);
     }
-    if (this.running) this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodMs ?? 2000);
+    if (this.running) {
+      this.timer = setTimeout(() => {
+        this.inflight = this.tick();
+      }, this.options.retryPeriodMs ?? 2000);
+    }
+  }
+
+  /** Two thirds of the lease duration, as client-go's default RenewDeadline (10 s of 15 s). */
+  private renewDeadlineMs(): number {
+    return ((this.options.leaseDurationSeconds ?? 15) * 1000 * 2) / 3;
   }
 
   private setLeading(leading: boolean) {
@@ -130,5 +145,23 @@ export class LeaderElector {
       if (isConflict(error)) return false;
       throw error;
     }
+  }
+}
+
+class RenewDeadlineExceeded extends Error {
+  override name = 'RenewDeadlineExceeded';
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RenewDeadlineExceeded(`lease renewal took longer than ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
