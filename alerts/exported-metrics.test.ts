@@ -87,7 +87,7 @@ describe('metrics read by alerts and dashboards', () => {
     const operatorPage = await eventually(async () => {
       const page = await fetch(operatorUrl).then((r) => (r.ok ? r.text() : undefined), () => undefined);
       return page && /passplatform_operator_reconcile_total\{/.test(page) ? page : undefined;
-    }, 30_000, 'the operator to reconcile');
+    }, 'the operator to reconcile', 30_000);
 
     const exported = new Set([
       ...families(await scrape(`${api.url}/metrics`)),

@@ -9,7 +9,8 @@ import { ensureAccessLogPartitions } from '../api/access-logs/partitions.js';
 import { normaliseReportRequest, reportRequestHash, type ReportType } from '../core/report-request.js';
 import { SLA_CLASSES } from '../core/sla.js';
 import { createTestEnvironment } from '../testing/api.js';
-import { eventually, startTestWorkers } from '../workers/testing.js';
+import { eventually } from '../testing/eventually.js';
+import { startTestWorkers } from '../workers/testing.js';
 import { percentile, type BenchContext, type BenchRow } from './harness.js';
 
 const YEAR = { from: '2025-01-01', to: '2025-12-31' };
@@ -91,7 +92,7 @@ export async function benchReports(ctx?: Pick<BenchContext, 'log'>, options: { a
           const report = (await env.knex('reports').where({ id: row.id }).first('status', 'error')) as { status: string; error: string | null };
           if (report.status === 'failed') throw new Error(`report failed: ${report.error}`);
           return report.status === 'completed' ? true : undefined;
-        }, 300_000);
+        }, 'the report to finish', 300_000);
         times.push(performance.now() - t0);
       }
       const sorted = [...times].sort((a, b) => a - b);

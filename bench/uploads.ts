@@ -8,7 +8,8 @@
 import { rm } from 'node:fs/promises';
 import { THROUGHPUT_TARGETS } from '../core/sla.js';
 import { createTestEnvironment } from '../testing/api.js';
-import { eventually, samplePdf, sampleImage, startTestWorkers } from '../workers/testing.js';
+import { eventually } from '../testing/eventually.js';
+import { samplePdf, sampleImage, startTestWorkers } from '../workers/testing.js';
 import { percentile, type BenchContext, type BenchRow } from './harness.js';
 
 const MB = 1024 * 1024;
@@ -70,7 +71,7 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
             const row = (await env.knex('uploads').where({ id: body.data.id }).first('status', 'reason')) as { status: string; reason: string | null };
             if (row.status === 'rejected') throw new Error(`upload rejected: ${row.reason}`);
             return row.status === 'ready' ? true : undefined;
-          }, 300_000);
+          }, 'the upload to settle', 300_000);
           endToEnd.push(performance.now() - t0);
         }),
       );

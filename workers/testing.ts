@@ -48,17 +48,6 @@ export async function spawnWorkerProcess(env: Record<string, string>, overrides:
   return { child, metricsUrl, exited };
 }
 
-/** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 export const sampleImage = (format: 'png' | 'jpeg' | 'webp', width = 640, height = 480): Promise<Buffer> =>

@@ -14,7 +14,8 @@ const exporter = new InMemorySpanExporter();
 const processor = new SimpleSpanProcessor({ exporter });
 const telemetry = startTelemetry('trace-test', { spanProcessors: [processor] });
 const { call, createTestEnvironment } = await import('../testing/api.js');
-const { startTestWorkers, eventually } = await import('./testing.js');
+const { startTestWorkers } = await import('./testing.js');
+const { eventually } = await import('../testing/eventually.js');
 
 type Env = Awaited<ReturnType<typeof createTestEnvironment>>;
 
@@ -45,12 +46,12 @@ describe('tracing from the API into the worker', () => {
     await eventually(async () => {
       const res = await call(api.url, 'GET', `/reports/${id}`, { token: staff });
       return res.body.data.status === 'completed' ? true : undefined;
-    }, 30_000, 'the report to complete');
+    }, 'the report to complete', 30_000);
 
     const consumer = await eventually(async () => {
       await processor.forceFlush();
       return exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER && s.name.includes('reports'));
-    }, 10_000, 'the job span');
+    }, 'the job span', 10_000);
     const spans = exporter.getFinishedSpans();
     const traceId = consumer.spanContext().traceId;
     const server = spans.find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);

@@ -17,7 +17,8 @@ import { bullPrefix, createQueueConnection, jobIdFor, type UploadJobData } from 
 import { closeRedis, type RedisClient } from '../core/redis.js';
 import { createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
 import { oldestWaitingAgeSeconds } from './metrics.js';
-import { eventually, samplePdf, spawnWorkerProcess, type WorkerProcess } from './testing.js';
+import { eventually } from '../testing/eventually.js';
+import { samplePdf, spawnWorkerProcess, type WorkerProcess } from './testing.js';
 
 describe('worker processes', () => {
   let env: TestEnvironment;
@@ -58,8 +59,8 @@ describe('worker processes', () => {
   }
 
   const row = async (id: string) => (await env.knex('uploads').where({ id }).first()) as { status: string; attempts: number };
-  const midJob = (id: string, attempts: number) => eventually(async () => ((await row(id)).attempts === attempts ? true : undefined), 20_000, 'the job to start');
-  const ready = (id: string) => eventually(async () => ((await row(id)).status === 'ready' ? true : undefined), 30_000, 'the upload to be ready');
+  const midJob = (id: string, attempts: number) => eventually(async () => ((await row(id)).attempts === attempts ? true : undefined), 'the job to start');
+  const ready = (id: string) => eventually(async () => ((await row(id)).status === 'ready' ? true : undefined), 'the upload to be ready', 30_000);
   const effects = async (id: string) => (await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id })).map((a) => a.event_type);
 
   it('a worker SIGKILLed mid-job loses nothing: another takes the job over and applies it once', async () => {
@@ -80,7 +81,7 @@ describe('worker processes', () => {
 
     // A redelivery of the same work (at-least-once) finds the upload decided and changes nothing.
     const again = await queue.add('process-upload', { uploadId: id, trace: {} }, { jobId: `redelivery-${id}` });
-    const result = await eventually(async () => ((await again.getState()) === 'completed' ? (await queue.getJob(again.id!))!.returnvalue : undefined));
+    const result = await eventually(async () => ((await again.getState()) === 'completed' ? (await queue.getJob(again.id!))!.returnvalue : undefined), 'the redelivered job to complete');
     assert.deepEqual(result, { uploadId: id, skipped: 'already ready' });
     assert.deepEqual(await effects(id), ['upload.ready']);
 

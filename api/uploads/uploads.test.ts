@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import type { RunningWorkers } from '../../workers/run.js';
-import { eventually, samplePdf, sampleImage, sha256, startTestWorkers } from '../../workers/testing.js';
+import { eventually } from '../../testing/eventually.js';
+import { samplePdf, sampleImage, sha256, startTestWorkers } from '../../workers/testing.js';
 
 const PART_SIZE = 256 * 1024;
 const SINGLE_LIMIT = 5 * 1024 * 1024;
@@ -53,7 +54,7 @@ describe('uploads', () => {
     return eventually(async () => {
       const res = await call(api.url, 'GET', `/uploads/${id}`, { token });
       return res.body.data.status === 'ready' || res.body.data.status === 'rejected' ? res.body.data : undefined;
-    }, 20_000, `upload ${id} to settle`);
+    }, `upload ${id} to settle`);
   }
 
   it('accepts a PNG, checks it by content and makes a WebP thumbnail', async () => {

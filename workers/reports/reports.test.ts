@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import type { RunningWorkers } from '../run.js';
-import { eventually, startTestWorkers } from '../testing.js';
+import { eventually } from '../../testing/eventually.js';
+import { startTestWorkers } from '../testing.js';
 
 // Tests read arbitrary response shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,7 +48,7 @@ describe('reports', () => {
       const res = await call(api.url, 'GET', `/reports/${created.body.data.id}`, { token: staff });
       if (res.body.data.status === 'failed') throw new Error(res.body.data.error);
       return res.body.data.status === 'completed' ? res.body.data : undefined;
-    }, 20_000, 'report to complete');
+    }, 'report to complete');
     const csv = await fetch(`${api.url}${report.links.csv}`, { headers: { authorization: `Bearer ${staff}` } });
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
