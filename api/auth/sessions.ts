@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { audit } from '../audit.js';
 import type { AuthUser, Role } from '../context.js';
-import { AppError, unauthorized } from '../errors.js';
+import type { AppError} from '../errors.js';
+import { unauthorized } from '../errors.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
 
 export interface UserRow {
