@@ -111,7 +111,8 @@ describe('uploads', () => {
       const done = await settled(res.body.data.id);
       assert.equal(done.status, 'rejected');
       assert.equal(done.reason, reason);
-      assert.equal(await api.deps.storage.stat(`uploads/${done.id}/original`), undefined, 'rejected bytes are deleted');
+      // The worker deletes the bytes right after committing the decision, so poll for it.
+      await eventually(async () => (await api.deps.storage.stat(`uploads/${done.id}/original`)) === undefined, `rejected bytes of ${reason} deleted`);
     }
   });
 
