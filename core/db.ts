@@ -58,8 +58,20 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '');
 }
 
-export function createKnex(url: string, poolMax: number, statementTimeoutMs: number): Knex {
+export function createKnex(url: string, poolMax: number, statementTimeoutMs: number, logger?: Logger): Knex {
   return knexFactory({
+    // knex prints its own warnings (e.g. every failed connection attempt) to the console; they
+    // belong in the structured log, where a failing replica is already reported once.
+    ...(logger
+      ? {
+          log: {
+            warn: (message: unknown) => logger.debug({ knex: String(message) }, 'knex warning'),
+            error: (message: unknown) => logger.warn({ knex: String(message) }, 'knex error'),
+            deprecate: (method: string, alternative: string) => logger.debug({ method, alternative }, 'knex deprecation'),
+            debug: () => undefined,
+          },
+        }
+      : {}),
     client: 'pg',
     connection: { connectionString: url, statement_timeout: statementTimeoutMs, application_name: 'passplatform' },
     pool: { min: 0, max: poolMax, acquireTimeoutMillis: 5_000, createTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 },
@@ -90,10 +102,10 @@ export class Database {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DatabaseOptions) {
-    this.primary = createKnex(options.primaryUrl, options.poolMax, options.statementTimeoutMs);
+    this.primary = createKnex(options.primaryUrl, options.poolMax, options.statementTimeoutMs, options.logger);
     this.replicas = options.replicaUrls.map((url, i) => ({
       name: `replica-${i}`,
-      knex: createKnex(url, options.poolMax, options.statementTimeoutMs),
+      knex: createKnex(url, options.poolMax, options.statementTimeoutMs, options.logger),
       healthy: true,
       lagSeconds: 0,
     }));
