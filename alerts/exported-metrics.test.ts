@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,17 +17,8 @@ import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { startTestWorkers } from '../workers/testing.js';
 import { metricFamily, referencedMetrics } from './referenced-metrics.js';
+import { freePort } from '../core/ports.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Metric families a /metrics page declares (`# TYPE name kind`). */
 function families(page: string): Set<string> {

@@ -5,6 +5,8 @@
  * cannot answer, reads go to the primary, which is always correct.
  */
 import type { Next } from 'koa';
+import type { Knex } from 'knex';
+import type { Database } from '../core/db.js';
 import type { RedisClient } from '../core/redis.js';
 import type { AppContext } from './context.js';
 
@@ -35,6 +37,11 @@ export class ReadYourWrites {
     } catch {
       return true;
     }
+  }
+
+  /** Runs a read on a replica, or on the primary when this caller has just written. */
+  async read<T>(db: Database, userId: string | undefined, query: (db: Knex) => Promise<T>): Promise<T> {
+    return db.read(query, { fresh: await this.mustReadPrimary(userId) });
   }
 
   /** Marks the caller after every successful write request. */

@@ -16,7 +16,8 @@ import { createTestEnvironment, TEST_PASSWORD, type TestApi, type TestEnvironmen
 import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { steadyLoad, type RunningLoad } from '../testing/load.js';
-import { startPrometheus, waitFor, type TestPrometheus } from '../testing/prometheus.js';
+import { eventually } from '../testing/eventually.js';
+import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
 import { smallAutoscaledPlatform } from './fixtures.js';
 import { PassOperator } from './operator.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
@@ -71,21 +72,21 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
       body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl: prometheus.url, intervalSeconds: 5 }),
     });
     // The quiet size: once the loop has read a request rate and the reconcile has applied its wish.
-    const quiet = await waitFor('a run that saw the quiet load', async () => {
+    const quiet = await eventually(async () => {
       const platform = await getPlatform();
       const active = platform.status?.conditions?.find((c) => c.type === 'ScalingActive');
       const ran = active?.status === 'True' && operator?.autoscaling.slaViolations(platform) !== undefined;
       const replicas = await apiReplicas();
       return ran && replicas !== undefined && platform.status?.replicas?.api === replicas ? replicas : undefined;
-    });
+    }, 'a run that saw the quiet load', 60_000);
     await load.stop();
 
     // Busy: a login costs tens of ms of CPU (Argon2id), so 20 a second needs more than 100m pods.
     load = steadyLoad(login, 20);
-    const busy = await waitFor(`API replicas above ${quiet}`, async () => {
+    const busy = await eventually(async () => {
       const replicas = await apiReplicas();
       return replicas !== undefined && replicas > quiet ? replicas : undefined;
-    }, 80);
+    }, `API replicas above ${quiet}`, 40_000);
     await load.stop();
     load = undefined;
 

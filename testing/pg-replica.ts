@@ -6,9 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../core/ports.js';
 
 export interface ReplicatedPostgres {
   primaryUrl(database: string): string;
@@ -23,16 +23,6 @@ export function postgresBinDir(): string | undefined {
   return candidates.find((dir) => dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_basebackup')));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   const bin = postgresBinDir();

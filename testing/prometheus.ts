@@ -6,10 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
+import { freePort } from '../core/ports.js';
+import { eventually } from './eventually.js';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 
@@ -23,24 +24,6 @@ export interface ScrapeTarget {
 export interface TestPrometheus {
   url: string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/** Polls `probe` every 500 ms until it returns a value; the attempts only stop a broken test from hanging. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, attempts = 120): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = '1s'): Promise<TestPrometheus> {
@@ -65,7 +48,7 @@ export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = 
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitFor('Prometheus to be ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined));
+    await eventually(async () => (await fetch(`${url}/-/ready`)).ok, 'Prometheus to be ready', 60_000);
   } catch (error) {
     await stop();
     throw error;

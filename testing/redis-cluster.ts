@@ -5,9 +5,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../core/ports.js';
 
 export interface RedisCluster {
   /** host:port seeds, as REDIS_CLUSTER_NODES takes them. */
@@ -15,16 +15,6 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function cli(args: string[]): string {
   const result = spawnSync('redis-cli', args, { encoding: 'utf8', timeout: 20_000 });

@@ -67,8 +67,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
   }
 
   async function readable(id: string, user: AuthUser | undefined): Promise<ApplicationDto> {
-    const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
-    const found = await db.read((reader) => findApplication(reader, id), { fresh });
+    const found = await deps.readYourWrites.read(db, user?.id, (reader) => findApplication(reader, id));
     if (!found) throw notFound('Application');
     if (user?.role === 'student' && user.studentRef !== found.studentId) throw forbidden('Students may read only their own applications.');
     return found;
@@ -106,8 +105,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       sla: 'pass_generation',
       query: QueueQuery,
       async handler(_ctx, { query, user }) {
-        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
-        const { items, nextCursor } = await db.read((reader) => listQueue(reader, query), { fresh });
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listQueue(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),
@@ -125,8 +123,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
           if (query.studentId && query.studentId !== own) throw forbidden('Students may read only their own applications.');
           query = { ...query, studentId: own };
         }
-        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
-        const { items, nextCursor } = await db.read((reader) => listApplications(reader, query), { fresh });
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listApplications(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),

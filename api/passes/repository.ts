@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { unprocessable } from '../errors.js';
-import { decodeCursor } from '../pagination.js';
+import { decodeCursor, page } from '../pagination.js';
 import type { PassType } from './schemas.js';
 import type { PassSigner } from './signing.js';
 
@@ -150,7 +150,7 @@ export async function revokePass(db: Knex | Knex.Transaction, id: string, by: st
 export async function listPasses(
   db: Knex,
   query: { limit: number; cursor?: string | undefined; studentId?: string | undefined; status?: string | undefined },
-): Promise<{ rows: PassDto[]; cursors: string[][] }> {
+): Promise<{ items: PassDto[]; nextCursor: string | null }> {
   const q = db('passes')
     .select([...COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
@@ -163,6 +163,6 @@ export async function listPasses(
     const [ts, id] = decodeCursor(query.cursor);
     q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [String(ts), String(id)]);
   }
-  const rows = (await q) as (PassRow & { cursor_ts: string })[];
-  return { rows: rows.map(toDto), cursors: rows.map((r) => [r.cursor_ts, r.id]) };
+  const { items, nextCursor } = page((await q) as (PassRow & { cursor_ts: string })[], query.limit, (r) => [r.cursor_ts, r.id]);
+  return { items: items.map(toDto), nextCursor };
 }

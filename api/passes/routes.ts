@@ -1,7 +1,6 @@
 import type { AppDeps, AuthUser } from '../context.js';
 import { audit } from '../audit.js';
 import { conflict, forbidden, notFound } from '../errors.js';
-import { page } from '../pagination.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { chooseFormat, renderQr } from './qr.js';
 import { findPass, issuePass, listPasses, revokePass, type PassDto } from './repository.js';
@@ -15,8 +14,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
   const { db } = deps;
 
   async function loadPass(id: string, user: AuthUser | undefined): Promise<PassDto> {
-    const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
-    const pass = await db.read((reader) => findPass(reader, id), { fresh });
+    const pass = await deps.readYourWrites.read(db, user?.id, (reader) => findPass(reader, id));
     if (!pass) throw notFound('Pass');
     assertMayRead(user, pass);
     return pass;
@@ -84,10 +82,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           if (!user.studentRef) return { data: [], pagination: { nextCursor: null } };
           query = { ...query, studentId: user.studentRef };
         }
-        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
-        const { rows, cursors } = await db.read((reader) => listPasses(reader, query), { fresh });
-        const byId = new Map(rows.map((r, i) => [r.id, cursors[i] ?? []]));
-        const { items, nextCursor } = page(rows, query.limit, (r) => byId.get(r.id) ?? []);
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listPasses(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),

@@ -1,6 +1,6 @@
 /** SQL for students: rows in, plain DTOs out (ISO strings, so cached and fresh values look the same). */
 import type { Knex } from 'knex';
-import { decodeCursor } from '../pagination.js';
+import { decodeCursor, page } from '../pagination.js';
 import type { StudentCreateInput, StudentListInput, StudentPatchInput } from './schemas.js';
 
 export interface StudentDto {
@@ -115,7 +115,7 @@ export async function softDeleteStudent(db: Knex | Knex.Transaction, id: string)
 }
 
 /** Newest first, keyset-paginated on (created_at, id); the cursor keeps microseconds exactly. */
-export async function listStudents(db: Knex, query: StudentListInput): Promise<{ rows: StudentDto[]; cursors: string[][] }> {
+export async function listStudents(db: Knex, query: StudentListInput): Promise<{ items: StudentDto[]; nextCursor: string | null }> {
   const q = db('students')
     .select([...COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
     .whereNull('deleted_at')
@@ -128,8 +128,8 @@ export async function listStudents(db: Knex, query: StudentListInput): Promise<{
     const [ts, id] = decodeCursor(query.cursor);
     q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [String(ts), String(id)]);
   }
-  const rows = (await q) as unknown as StudentRow[];
-  return { rows: rows.map(toDto), cursors: rows.map((r) => [r.cursor_ts ?? '', r.id]) };
+  const { items, nextCursor } = page((await q) as unknown as StudentRow[], query.limit, (r) => [r.cursor_ts ?? '', r.id]);
+  return { items: items.map(toDto), nextCursor };
 }
 
 /**

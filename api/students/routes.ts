@@ -1,7 +1,6 @@
 import type { AppDeps } from '../context.js';
 import { audit } from '../audit.js';
 import { conflict, forbidden, notFound } from '../errors.js';
-import { page } from '../pagination.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import {
   findStudent,
@@ -61,10 +60,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       sla: 'student_queries',
       query: StudentListQuery,
       async handler(_ctx, { query, user }) {
-        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
-        const { rows, cursors } = await db.read((reader) => listStudents(reader, query), { fresh });
-        const byId = new Map(rows.map((r, i) => [r.id, cursors[i] ?? []]));
-        const { items, nextCursor } = page(rows, query.limit, (r) => byId.get(r.id) ?? []);
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listStudents(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHttpDurationHistogram, createRegistry } from '../../core/metrics.js';
 import { steadyLoad } from '../../testing/load.js';
-import { freePort, startPrometheus, waitFor, type TestPrometheus } from '../../testing/prometheus.js';
+import { freePort } from '../../core/ports.js';
+import { eventually } from '../../testing/eventually.js';
+import { startPrometheus, type TestPrometheus } from '../../testing/prometheus.js';
 import { autoscale } from '../autoscaler/autoscaler.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
 import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
@@ -87,21 +89,21 @@ describe('signals from a real Prometheus', () => {
 
   it('answers range queries over the scraped series', async () => {
     const end = new Date();
-    const series = await waitFor('a scraped up series', async () => {
+    const series = await eventually(async () => {
       const result = await client.queryRange('up', new Date(end.getTime() - 30_000), new Date(), 1);
       return result.length ? result : undefined;
-    });
+    }, 'a scraped up series', 60_000);
     assert.equal(series[0]?.labels.job, 'api');
   });
 
   it('reads the API signals through PromQL, and the API decision grows with the load', async () => {
     let state: AutoscalerState | undefined;
     const decide = async (atLeastRate: number): Promise<number> => {
-      const collected = await waitFor(`request rate ≥ ${atLeastRate}/s`, async () => {
+      const collected = await eventually(async () => {
         const c = await collectSignals(client, spec, scope, new Date());
         const rate = c.signals.api?.requestRate?.auth;
         return rate !== undefined && rate >= atLeastRate && c.signals.api?.cpuCores !== undefined ? c : undefined;
-      });
+      }, `request rate ≥ ${atLeastRate}/s`, 60_000);
       assert.ok((collected.signals.api?.p95LatencySeconds?.auth ?? 0) > 0);
       const now = Date.now();
       const result = autoscale(spec, state, { ...collected.signals, observedAt: now }, now);
