@@ -3,7 +3,7 @@
  * every default is read from there (and so from the SLA catalog), and every cross-field rule is a
  * CEL validation with a message a platform team can act on.
  */
-import { SLA_CLASSES, SLA_CLASS_NAMES } from '../core/sla.js';
+import { AVAILABILITY_TARGETS, SLA_CLASSES, SLA_CLASS_NAMES } from '../core/sla.js';
 import {
   COMPONENTS,
   DEFAULT_ALERTS,
@@ -102,6 +102,20 @@ const databaseSchema = object(
         storage: quantity('Volume size of each Postgres instance.', DEFAULT_MANAGED_DATABASE.storage),
         resources: resources(DEFAULT_MANAGED_DATABASE.resources),
         postgresVersion: integer('Postgres major version.', { minimum: 13, maximum: 17, default: DEFAULT_MANAGED_DATABASE.postgresVersion }),
+        backup: object(
+          {
+            destinationPath: string('Object-store URL for WAL and base backups, e.g. s3://backups/campus.', { minLength: 1, pattern: '^(s3|gs|https?)://.+' }),
+            credentialsSecretName: string('Secret with keys ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store.', { minLength: 1 }),
+            endpointURL: string('S3-compatible endpoint when not AWS.', { pattern: '^https?://.+' }),
+            retentionPolicy: string('How long backups are kept, e.g. 30d.', { pattern: '^[1-9][0-9]*[dwm]$', default: '30d' }),
+            schedule: string('Six-field cron (seconds first) of the base backups.', { minLength: 11, default: '0 0 2 * * *' }),
+            archiveTimeoutSeconds: integer(
+              'Longest wait before a WAL segment is archived; bounds data loss with the primary (the SLA RPO is 15 minutes).',
+              { minimum: 60, maximum: AVAILABILITY_TARGETS.rpoSeconds, default: 300 },
+            ),
+          },
+          { required: ['destinationPath', 'credentialsSecretName'] },
+        ),
       },
       { default: {} },
     ),

@@ -57,6 +57,27 @@ describe('reconcile', () => {
     }
   });
 
+  it('archives WAL within the archive timeout and schedules base backups when backup is set', () => {
+    const platform = platformFixture();
+    platform.spec.database.managed = {
+      ...DEFAULT_MANAGED_DATABASE,
+      backup: { destinationPath: 's3://backups/campus', credentialsSecretName: 'campus-s3', retentionPolicy: '30d', schedule: '0 0 2 * * *', archiveTimeoutSeconds: 300 },
+    };
+    const { children } = run({ platform });
+    const cluster = byName(children, 'Cluster', 'campus-db');
+    const spec = cluster?.spec as { postgresql: { parameters: Record<string, string> }; backup: { retentionPolicy: string; barmanObjectStore: { destinationPath: string; s3Credentials: unknown } } };
+    assert.equal(spec.postgresql.parameters.archive_timeout, '300s');
+    assert.equal(spec.backup.retentionPolicy, '30d');
+    assert.equal(spec.backup.barmanObjectStore.destinationPath, 's3://backups/campus');
+    assert.deepEqual(spec.backup.barmanObjectStore.s3Credentials, {
+      accessKeyId: { name: 'campus-s3', key: 'ACCESS_KEY_ID' },
+      secretAccessKey: { name: 'campus-s3', key: 'ACCESS_SECRET_KEY' },
+    });
+    const scheduled = byName(children, 'ScheduledBackup', 'campus-db-base');
+    assert.deepEqual(scheduled?.spec, { schedule: '0 0 2 * * *', cluster: { name: 'campus-db' }, backupOwnerReference: 'self', immediate: true });
+    assert.equal(byName(run().children, 'ScheduledBackup', 'campus-db-base'), undefined, 'no backups unless configured');
+  });
+
   it('starts at the spec minimums and sizes Postgres and Redis from them', () => {
     const { children, status } = run();
     assert.equal(byName(children, 'Deployment', 'campus-api')?.spec.replicas, DEFAULT_API.minReplicas);

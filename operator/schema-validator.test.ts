@@ -25,6 +25,11 @@ describe('PassPlatform schema', () => {
     ['external without its secret', { database: { mode: 'external' } }, 'spec.database: Invalid value: "object": database.external is required when database.mode is external'],
     ['warning above critical', { alerts: { warningErrorRatio: 0.2 } }, 'spec.alerts: Invalid value: "object": warningErrorRatio must not exceed criticalErrorRatio'],
     ['missing image', { image: undefined }, 'spec.image: Required value'],
+    [
+      'a WAL archive timeout past the RPO',
+      { database: { managed: { backup: { destinationPath: 's3://b/c', credentialsSecretName: 's3', archiveTimeoutSeconds: 3600 } } } },
+      'spec.database.managed.backup.archiveTimeoutSeconds: Invalid value: 3600: spec.database.managed.backup.archiveTimeoutSeconds in body should be less than or equal to 900',
+    ],
   ];
   for (const [what, spec, message] of rejects) {
     it(`rejects ${what} with a clear message`, () => {

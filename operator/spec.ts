@@ -46,6 +46,23 @@ export interface ManagedDatabaseSpec {
   resources: Resources;
   /** Postgres major version of the CloudNativePG image. */
   postgresVersion: number;
+  /** Continuous WAL archiving and scheduled base backups to object storage (the SLA's RPO). */
+  backup?: DatabaseBackupSpec;
+}
+
+export interface DatabaseBackupSpec {
+  /** Object-store URL the WAL and base backups go to, e.g. `s3://backups/campus`. */
+  destinationPath: string;
+  /** Secret with keys `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` for the object store. */
+  credentialsSecretName: string;
+  /** S3-compatible endpoint, when not AWS. */
+  endpointURL?: string;
+  /** How long backups are kept, e.g. `30d`. */
+  retentionPolicy: string;
+  /** Six-field cron (seconds first) of the base backups. */
+  schedule: string;
+  /** Longest time a WAL segment may wait before it is archived; bounds the data lost with the primary. */
+  archiveTimeoutSeconds: number;
 }
 
 export interface ExternalDatabaseSpec {

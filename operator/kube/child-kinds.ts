@@ -17,6 +17,7 @@ export const CHILD_KINDS: WatchedKind[] = [
   { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
   { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', plural: 'clusters' },
+  { apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', plural: 'scheduledbackups' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },
 ];

@@ -33,6 +33,7 @@ function openCrd(group: string, kind: string, plural: string, status: boolean): 
 
 export const THIRD_PARTY_CRDS: KObject[] = [
   openCrd('postgresql.cnpg.io', 'Cluster', 'clusters', true),
+  openCrd('postgresql.cnpg.io', 'ScheduledBackup', 'scheduledbackups', true),
   openCrd('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors', false),
   openCrd('monitoring.coreos.com', 'PrometheusRule', 'prometheusrules', false),
 ];
