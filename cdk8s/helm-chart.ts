@@ -2,7 +2,8 @@
  * The Helm chart's files, generated from the same constructs as the install manifests: the
  * constructs are built with Helm template expressions in place of the configurable values, so a
  * template is the synthesized YAML with `{{ .Values.… }}` where a value goes. Only plain value
- * substitution and one whole-file `if` are used (see docs/adr/0012-helm-chart-templates.md).
+ * substitution, one whole-file `if` and raw strings (for Prometheus' own `{{ … }}`) are used
+ * (see docs/adr/0012-helm-chart-templates.md).
  */
 import { dump } from 'js-yaml';
 import { PASSPLATFORM_CRD_NAME } from './passplatform-crd.js';
@@ -28,8 +29,18 @@ const NUMERIC_EXPRESSIONS = ['{{ .Values.replicas }}'];
 
 export const toYamlDocuments = (objects: unknown[]) => objects.map((o) => dump(o, { lineWidth: -1, noRefs: true })).join('---\n');
 
+const HELM_EXPRESSIONS = new Set(JSON.stringify(TEMPLATE_VALUES).match(/\{\{[^}]*\}\}/g) ?? []);
+
+/**
+ * Any other `{{ … }}` in the objects is text for someone else (Prometheus alert templates such as
+ * `{{ $value }}`): Helm would try to evaluate it, so it is emitted as a Go raw string, {{`…`}}.
+ */
+function escapeForeignTemplates(text: string): string {
+  return text.replace(/\{\{[^}]*\}\}/g, (expression) => (HELM_EXPRESSIONS.has(expression) ? expression : `{{\`${expression}\`}}`));
+}
+
 function template(objects: unknown[]): string {
-  let text = toYamlDocuments(objects);
+  let text = escapeForeignTemplates(toYamlDocuments(objects));
   for (const expression of NUMERIC_EXPRESSIONS) text = text.replaceAll(`'${expression}'`, expression);
   return text;
 }

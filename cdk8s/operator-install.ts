@@ -8,6 +8,7 @@ import { k8s } from 'cdk8s-plus-33';
 import { CHILD_KINDS, groupOf } from '../operator/kube/child-kinds.js';
 import { API_GROUP, PLURAL } from '../operator/spec.js';
 import { PassPlatformCrd } from './passplatform-crd.js';
+import { buildOperatorRuleGroups } from '../alerts/rules.js';
 
 export interface InstallValues {
   namespace: string;
@@ -120,7 +121,11 @@ export function installObjects(values: InstallValues = DEFAULT_INSTALL_VALUES): 
   return new OperatorInstall(new App(), values).toJson() as Record<string, unknown>[];
 }
 
-/** A ServiceMonitor for the operator's metrics (needs the Prometheus Operator's CRDs, so it is separate). */
+/**
+ * The operator's own monitoring: a ServiceMonitor for its metrics and a PrometheusRule with its
+ * health alerts (no leader, reconcile errors) from `alerts/`. Both need the Prometheus Operator's
+ * CRDs, so they are separate from the install and switched on by `serviceMonitor.enabled`.
+ */
 export class OperatorServiceMonitor extends Chart {
   constructor(app: App, values: Pick<InstallValues, 'namespace'> = DEFAULT_INSTALL_VALUES) {
     super(app, 'pass-operator-monitor', { disableResourceNameHashes: true });
@@ -130,6 +135,12 @@ export class OperatorServiceMonitor extends Chart {
       kind: 'ServiceMonitor',
       metadata: { name: OPERATOR_NAME, namespace: values.namespace, labels },
       spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+    });
+    new ApiObject(this, 'rules', {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: { name: OPERATOR_NAME, namespace: values.namespace, labels },
+      spec: { groups: buildOperatorRuleGroups() },
     });
   }
 }

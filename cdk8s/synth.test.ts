@@ -42,14 +42,17 @@ function validateAgainstKubernetesSchema(object: Record<string, unknown>) {
 
 /**
  * Renders our chart templates the way Helm would for the subset they use: `{{ .Values.a.b }}`,
- * `{{ .Release.Namespace }}` and a whole-file `{{- if .Values.x }} … {{- end }}`. Anything else
+ * `{{ .Release.Namespace }}`, raw strings {{`…`}} and a whole-file `{{- if .Values.x }} … {{- end }}`. Anything else
  * is an error, so a template that outgrows the subset fails here rather than rendering wrongly.
  */
 function renderTemplate(text: string, values: Record<string, unknown>, namespace: string): string {
   const lookup = (path: string) => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], values);
   const guarded = /^((?:#.*\n)*)\{\{- if \.Values\.([\w.]+) \}\}\n([\s\S]*)\{\{- end \}\}\n$/.exec(text);
   const body = guarded ? (lookup(guarded[2] as string) ? (guarded[3] as string) : '') : text;
-  return body.replace(/\{\{(.*?)\}\}/g, (_m, expression: string) => {
+  // Raw strings ({{`…`}}) are literal text: set them aside so nothing inside them is evaluated.
+  const raws: string[] = [];
+  const shielded = body.replace(/\{\{`([^`]*)`\}\}/g, (_m, raw: string) => `\u0000${raws.push(raw) - 1}\u0000`);
+  const rendered = shielded.replace(/\{\{(.*?)\}\}/g, (_m, expression: string) => {
     const e = expression.trim();
     if (e === '.Release.Namespace') return namespace;
     const value = /^\.Values\.([\w.]+)$/.exec(e);
@@ -58,6 +61,7 @@ function renderTemplate(text: string, values: Record<string, unknown>, namespace
     if (resolved === undefined) throw new Error(`missing value ${value[1]}`);
     return String(resolved);
   });
+  return rendered.replace(/\u0000(\d+)\u0000/g, (_m, index: string) => raws[Number(index)] ?? '');
 }
 
 const docs = (text: string) => loadAll(text).filter(Boolean) as Record<string, unknown>[];
