@@ -51,7 +51,7 @@ function renderTemplate(text: string, values: Record<string, unknown>, namespace
   const body = guarded ? (lookup(guarded[2] as string) ? (guarded[3] as string) : '') : text;
   // Raw strings ({{`…`}}) are literal text: set them aside so nothing inside them is evaluated.
   const raws: string[] = [];
-  const shielded = body.replace(/\{\{`([^`]*)`\}\}/g, (_m, raw: string) => `\u0000${raws.push(raw) - 1}\u0000`);
+  const shielded = body.replace(/\{\{`([^`]*)`\}\}/g, (_m, raw: string) => `@@raw${raws.push(raw) - 1}@@`);
   const rendered = shielded.replace(/\{\{(.*?)\}\}/g, (_m, expression: string) => {
     const e = expression.trim();
     if (e === '.Release.Namespace') return namespace;
@@ -61,7 +61,7 @@ function renderTemplate(text: string, values: Record<string, unknown>, namespace
     if (resolved === undefined) throw new Error(`missing value ${value[1]}`);
     return String(resolved);
   });
-  return rendered.replace(/\u0000(\d+)\u0000/g, (_m, index: string) => raws[Number(index)] ?? '');
+  return rendered.replace(/@@raw(\d+)@@/g, (_m, index: string) => raws[Number(index)] ?? '');
 }
 
 const docs = (text: string) => loadAll(text).filter(Boolean) as Record<string, unknown>[];
