@@ -10,9 +10,19 @@ set -eu
 PER=$((REPLICAS_PER_SHARD + 1))
 WANTED=$((SHARDS * PER))
 cli() { redis-cli --no-auth-warning -a "$REDIS_PASSWORD" "$@"; }
-host() { echo "$STATEFULSET-$1.$SERVICE"; }
+# NODE_ADDRESS_FORMAT (printf, one %d) overrides the pod DNS names; the tests run the script against local servers.
+host() { if [ -n "\${NODE_ADDRESS_FORMAT:-}" ]; then printf "$NODE_ADDRESS_FORMAT" "$1"; else echo "$STATEFULSET-$1.$SERVICE"; fi; }
 node_id() { cli -h "$(host "$1")" cluster myid; }
 in_cluster() { cli -h "$(host 0)" cluster nodes | grep -q "^$1 "; }
+# Waits (up to a minute) until every node agrees on the slot layout: gossip lags each change.
+settle() {
+  n=0
+  until cli --cluster check "$FIRST" >/dev/null 2>&1; do
+    n=$((n + 1))
+    if [ "$n" -ge 30 ]; then return 1; fi
+    sleep 2
+  done
+}
 
 for i in $(seq 0 $((WANTED - 1))); do
   until cli -h "$(host "$i")" ping 2>/dev/null | grep -q PONG; do sleep 2; done
@@ -34,6 +44,8 @@ for s in $(seq 0 $(((TOTAL / PER) - 1))); do
   p=$((s * PER))
   PRIMARY_ID=$(node_id "$p")
   if ! in_cluster "$PRIMARY_ID"; then cli --cluster add-node "$(host "$p"):6379" "$FIRST"; fi
+  # The first node learns of a new primary by gossip; its replicas can only be attached after that.
+  until in_cluster "$PRIMARY_ID"; do sleep 1; done
   r=1
   while [ "$r" -le "$REPLICAS_PER_SHARD" ]; do
     REPLICA_ID=$(node_id $((p + r)))
@@ -43,7 +55,7 @@ for s in $(seq 0 $(((TOTAL / PER) - 1))); do
     r=$((r + 1))
   done
 done
-cli --cluster check "$FIRST" >/dev/null || sleep 5
+settle
 
 WEIGHTS=""
 if [ "$TOTAL" -gt "$WANTED" ]; then
@@ -56,10 +68,12 @@ else
   cli --cluster rebalance "$FIRST" --cluster-use-empty-masters --cluster-yes
 fi
 
+settle
 i=$((TOTAL - 1))
 while [ "$i" -ge "$WANTED" ]; do
   cli --cluster del-node "$FIRST" "$(node_id "$i")"
   i=$((i - 1))
 done
+settle
 cli --cluster check "$FIRST"
 `;

@@ -55,10 +55,13 @@ export class RedisCluster extends Construct {
                 image: REDIS_IMAGE,
                 command: ['sh', '-c'],
                 args: [
+                  // Announcing the pod IP lets a restarted pod (new IP, same node id in nodes.conf)
+                  // rejoin: peers learn the new address from its gossip.
                   'exec redis-server --port 6379 --cluster-enabled yes --cluster-config-file /data/nodes.conf ' +
-                    '--cluster-node-timeout 5000 --appendonly yes --requirepass "$REDIS_PASSWORD" --masterauth "$REDIS_PASSWORD"',
+                    '--cluster-announce-ip "$POD_IP" --cluster-node-timeout 5000 --appendonly yes ' +
+                    '--requirepass "$REDIS_PASSWORD" --masterauth "$REDIS_PASSWORD"',
                 ],
-                env: [password],
+                env: [password, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
                 ports: [{ name: 'redis', containerPort: 6379 }, { name: 'bus', containerPort: 16379 }],
                 resources: resourceRequirements(managed.resources),
                 readinessProbe: { exec: { command: ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] }, periodSeconds: 5 },
