@@ -73,15 +73,17 @@ export function row(name: string, m: Measured, ceilingName: string, ceiling: Mea
 
 export function formatTable(rows: BenchRow[]): string {
   const header = ['benchmark', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'ceiling', 'ceiling req/s', 'ratio'];
+  // Slow rows (reports, uploads) run at a few per second or less: keep their digits.
+  const rate = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(0));
   const lines = rows.map((r) => [
     r.name,
-    r.rps.toFixed(0),
+    rate(r.rps),
     r.p50.toFixed(1),
     r.p95.toFixed(1),
     r.p99.toFixed(1),
     String(r.errors),
     r.ceilingName,
-    r.ceilingRps.toFixed(0),
+    rate(r.ceilingRps),
     r.ceilingRps ? `${((r.rps / r.ceilingRps) * 100).toFixed(0)} %` : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
