@@ -1,7 +1,7 @@
 /**
  * Builds the Koa application from its dependencies, so tests can start as many instances as they
  * like against the same Postgres and Redis. The order of the middleware is the contract:
- * request id → metrics → error envelope → compression → rate limit → body → routes.
+ * request id → security headers → metrics → error envelope → compression → rate limit → body → routes.
  */
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
@@ -12,6 +12,7 @@ import { payloadTooLarge, unsupportedMediaType } from './errors.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requestContext } from './middleware/request-context.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { buildOpenApi } from './openapi.js';
 import { mountRoutes, type AnyRoute } from './route.js';
 import { allRoutes } from './routes/index.js';
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps, extraRoutes: AnyRoute[] = []): BuiltApp 
   });
 
   app.use(requestContext());
+  app.use(securityHeaders());
   app.use(httpMetrics(deps.registry));
   app.use(errorHandler(deps.logger));
   app.use(compress({ threshold: 1024 }));

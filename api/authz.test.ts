@@ -78,6 +78,12 @@ describe('authorization on every route', () => {
     assert.match(metrics.body, /db_client_operation_duration_seconds_count\{[^}]*pool="primary"/);
     assert.match(metrics.body, /passplatform_process_memory_limit_bytes\{[^}]*\} \d+/);
     assert.match(metrics.body, /passplatform_volume_free_bytes\{[^}]*volume="uploads"/);
+    assert.equal(health.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(health.headers.get('x-frame-options'), 'DENY');
+    const me = await call(api.url, 'GET', '/auth/me', { token: tokens.staff });
+    assert.equal(me.headers.get('cache-control'), 'private, no-store', 'authenticated answers are not cached by shared caches');
+    const big = await fetch(`${api.url}/openapi.json`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(big.headers.get('content-encoding'), 'gzip', 'large responses are compressed');
     const unknown = await call(api.url, 'GET', '/nope');
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'NOT_FOUND');
