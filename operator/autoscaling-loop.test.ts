@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { METRIC } from '../core/metric-names.js';
 import { eventually } from '../testing/eventually.js';
-import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
-import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
+import { startTestCluster } from '../testing/k8s-apiserver/cluster.js';
+import type { TestApiServer } from '../testing/k8s-apiserver/server.js';
 import type { AutoscalerState } from './autoscaler/types.js';
 import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './autoscaler-state-store.js';
 import { costHistoryConfigMapName, HISTORY_KEY } from './cost/configmap-persistence.js';
@@ -122,13 +122,7 @@ async function runAutoscaler(operator: PassOperator) {
 }
 
 before(async () => {
-  server = await startTestApiServer();
-  installPlatformCrds(server.resources);
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(server.kubeconfig());
-  custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  apps = kubeConfig.makeApiClient(AppsV1Api);
-  core = kubeConfig.makeApiClient(CoreV1Api);
+  ({ server, kubeConfig, custom, apps, core } = await startTestCluster());
   prometheus = new CannedPrometheus();
   prometheusUrl = await prometheus.start();
 });

@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
 import { eventually } from '../testing/eventually.js';
-import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
-import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
+import { startTestCluster } from '../testing/k8s-apiserver/cluster.js';
+import type { TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { FINALIZER, PlatformController } from './controller.js';
 import { platformManifest, readyStatus } from './fixtures.js';
 import { CHILD_KINDS } from './kube/child-kinds.js';
@@ -60,14 +61,7 @@ function startController() {
 }
 
 before(async () => {
-  server = await startTestApiServer();
-  installPlatformCrds(server.resources);
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(server.kubeconfig());
-  custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  apps = kubeConfig.makeApiClient(AppsV1Api);
-  core = kubeConfig.makeApiClient(CoreV1Api);
+  ({ server, kubeConfig, custom, objects, apps, core } = await startTestCluster());
 });
 
 after(async () => {
