@@ -90,7 +90,12 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
     await load.stop();
     load = undefined;
 
-    const decision = (await getPlatform()).status?.decisions?.findLast((d) => d.component === 'api' && d.to > d.from);
+    // The reconcile applies the children first and writes status after, so the decision may land a moment later.
+    const decision = await eventually(
+      async () => (await getPlatform()).status?.decisions?.findLast((d) => d.component === 'api' && d.to > d.from),
+      'a scale-up decision for the API in status',
+      10_000,
+    ).catch(() => undefined);
     assert.ok(decision, 'a scale-up decision for the API is in status');
     assert.ok(busy > quiet);
     assert.match(decision.reason, /api: [\d.]+ req\/s/);
