@@ -3,14 +3,11 @@
  * (`node --import tsx workers/main.ts`) with a test environment's configuration, sample files of
  * each allowed type, and a poll helper for asynchronous outcomes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { spawnServiceProcess } from '../testing/service-process.js';
 import { startWorkers, type RunningWorkers } from './run.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function startTestWorkers(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<RunningWorkers> {
   return startWorkers({ ...env, WORKER_METRICS_PORT: '0', ...overrides });
@@ -25,27 +22,9 @@ export interface WorkerProcess {
 
 /** Starts `workers/main.ts` as a child process and resolves once it logs that it is ready. */
 export async function spawnWorkerProcess(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', ...overrides },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const metricsUrl = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      for (const line of buffered.split('\n')) {
-        if (!line.includes('"workers ready"')) continue;
-        resolve((JSON.parse(line) as { metricsUrl: string }).metricsUrl);
-      }
-      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-    });
-    void exited.then((how) => reject(new Error(`worker process exited (${String(how)}) before it was ready: ${stderr}`)));
-  });
-  return { child, metricsUrl, exited };
+  const processEnv = { ...process.env, ...env, WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info', ...overrides };
+  const { child, ready, exited } = await spawnServiceProcess('workers/main.ts', processEnv, 'workers ready');
+  return { child, metricsUrl: ready.metricsUrl as string, exited };
 }
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

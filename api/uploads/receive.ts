@@ -2,11 +2,16 @@
  * Streams request bodies into object storage without buffering them: a multipart form with one
  * file (busboy), or a raw `application/octet-stream` body (chunked upload parts). Limits are
  * enforced while the bytes flow, so an oversized body is refused after at most limit + 1 bytes.
+ *
+ * Every stream involved gets an error listener before it can emit: an `error` event nobody
+ * listens to is thrown by Node and ends the whole process, so a truncated form sent by any
+ * logged-in user would otherwise take the API (and the workers beside it) down. A body that ends
+ * early, or whose sender goes away, is a 400 and leaves no bytes behind.
  */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { ObjectTooLargeError, type ObjectStorage, type StoredObject } from '../../core/object-storage.js';
-import { badRequest, payloadTooLarge } from '../errors.js';
+import { AppError, badRequest, payloadTooLarge } from '../errors.js';
 
 /** Room for multipart boundaries and the small text fields beside the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
@@ -21,6 +26,26 @@ export interface ReceivedFile extends StoredObject {
 export function refuseDeclaredOversize(req: IncomingMessage, limitBytes: number, overhead = 0): void {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes + overhead) throw payloadTooLarge(limitBytes);
+}
+
+const incompleteBody = () => new AppError(400, 'BODY_INCOMPLETE', 'The request body ended before it was complete.');
+const malformedForm = (err: Error) => badRequest(`The multipart body is malformed: ${err.message}`);
+
+/** Maps a failure while receiving to the answer the client gets; unknown errors pass through. */
+function asClientError(err: unknown, limitBytes: number, req: IncomingMessage): unknown {
+  if (err instanceof AppError) return err;
+  if (err instanceof ObjectTooLargeError) return payloadTooLarge(limitBytes);
+  // The sender went away or the body stopped short: their fault, never a 5xx of ours.
+  if (req.destroyed || !req.complete || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return incompleteBody();
+  return err;
+}
+
+/** Rejects once the request is aborted (the client closed the connection mid-body). */
+function whenAborted(req: IncomingMessage): Promise<never> {
+  return new Promise((_, reject) => {
+    req.once('aborted', () => reject(incompleteBody()));
+    req.once('error', () => reject(incompleteBody()));
+  });
 }
 
 /** Reads a multipart form holding exactly one file (field `file`) and stores the file under `key`. */
@@ -38,6 +63,9 @@ export async function receiveMultipartFile(req: IncomingMessage, storage: Object
   const finished = new Promise<void>((resolve, reject) => {
     parser.on('field', (name, value) => (fields[name] = value));
     parser.on('file', (name, stream, info) => {
+      // First, before anything can await: busboy destroys the file stream with an error when the
+      // form ends early, and that error must never be an unhandled one.
+      stream.on('error', (err: Error) => reject(err instanceof ObjectTooLargeError ? err : malformedForm(err)));
       if (name !== 'file' || stored) {
         stream.resume();
         return;
@@ -49,35 +77,35 @@ export async function receiveMultipartFile(req: IncomingMessage, storage: Object
       // drain: stop waiting for the form and answer now (Node discards the unread rest of the body).
       stored.catch(reject);
     });
-    parser.on('error', (err: Error) => reject(badRequest(`The multipart body is malformed: ${err.message}`)));
+    parser.on('error', (err: Error) => reject(malformedForm(err)));
     parser.on('close', () => resolve());
   });
   req.pipe(parser);
   try {
-    await finished;
-  } catch (err) {
-    req.unpipe(parser);
-    await storage.delete(key);
-    if (err instanceof ObjectTooLargeError) throw payloadTooLarge(limitBytes);
-    throw err;
-  }
-  if (!stored) throw badRequest('The form has no file field named "file".');
-  try {
+    await Promise.race([finished, whenAborted(req)]);
+    if (!stored) throw badRequest('The form has no file field named "file".');
     return await stored;
   } catch (err) {
+    req.unpipe(parser);
+    // Ends a file stream still being written, so the store below settles (and removes its
+    // temporary file) before the key is deleted: nothing of a refused upload stays behind.
+    parser.destroy();
+    await stored?.catch(() => undefined);
     await storage.delete(key);
-    if (err instanceof ObjectTooLargeError) throw payloadTooLarge(limitBytes);
-    throw err;
+    throw asClientError(err, limitBytes, req);
   }
 }
 
 /** Stores a raw request body under `key`, refusing it past `limitBytes`. */
 export async function receiveRawBody(req: IncomingMessage, storage: ObjectStorage, key: string, limitBytes: number): Promise<StoredObject> {
   refuseDeclaredOversize(req, limitBytes);
+  // Listened to from the start: the store below only attaches its own listeners after an await.
+  const aborted = whenAborted(req);
+  aborted.catch(() => undefined);
   try {
     return await storage.put(key, req, { maxBytes: limitBytes });
   } catch (err) {
-    if (err instanceof ObjectTooLargeError) throw payloadTooLarge(limitBytes);
-    throw err;
+    // `put` writes beside the key and renames only on success; the key may hold an older part.
+    throw asClientError(err, limitBytes, req);
   }
 }

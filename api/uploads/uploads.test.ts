@@ -187,7 +187,8 @@ describe('uploads', () => {
       assert.equal(done.size, file.length);
       assert.equal(done.sha256, sha256(file));
       assert.equal(done.detectedType, 'application/pdf');
-      assert.equal(await api.deps.storage.stat(`uploads/${id}/parts/00001`), undefined, 'parts are removed once assembled');
+      // The worker removes the parts just after it records the decision.
+      await eventually(async () => (await api.deps.storage.stat(`uploads/${id}/parts/00001`)) === undefined, 'parts to be removed once assembled');
       const events = await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id });
       assert.equal(events.length, 1);
       assert.equal((await putPart(id, 1, parts[0]!)).status, 409);
