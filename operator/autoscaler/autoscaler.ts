@@ -7,10 +7,10 @@
 import { COMPONENTS, type Component, type PassPlatformSpec, type ReplicaRange, type ScalingDecisionRecord, type WorkerQueue } from '../spec.js';
 import { learnEstimates } from './estimates.js';
 import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
-import { sizeApi, sizePostgres, sizeRedis, sizeWorker, totalRate, type Plan, type Planner, type SizingInput } from './sizing.js';
+import { postgresLoadCores, sizeApi, sizePostgres, sizeRedis, sizeWorker, totalRate, type Plan, type Planner, type SizingInput } from './sizing.js';
 import { clampToRange, stabilize } from './stabilizer.js';
 import { COMPONENT_TUNING, POLICY } from './tuning.js';
-import type { AutoscalerResult, AutoscalerState, ComponentMemory, Need, PlatformSignals } from './types.js';
+import type { AutoscalerResult, AutoscalerState, ComponentMemory, Need, PlatformSignals, SignalSource } from './types.js';
 
 /** A fresh state; pass the replica counts running now so the first decisions start from them. */
 export function initialAutoscalerState(running: Partial<Record<Component, number>> = {}): AutoscalerState {
@@ -45,13 +45,7 @@ function loadOf(component: Component, signals: PlatformSignals | undefined, stat
   const queue = workerQueue(component);
   if (queue) return signals.queues?.[queue]?.arrivalRate;
   if (component === 'api') return totalRate(signals.api?.requestRate);
-  if (component === 'postgres-replicas') {
-    // Demand (read QPS × learned CPU per query), not CPU used: a saturated replica's CPU is capped at
-    // its cores and jumps when a new replica comes up, which a trend would read as growth.
-    const pg = signals.postgres;
-    const perQuery = state.postgresCpuSecondsPerQuery;
-    return pg?.readQps !== undefined && perQuery !== undefined ? pg.readQps * perQuery : pg?.replicaCpuCores ?? pg?.readQps;
-  }
+  if (component === 'postgres-replicas') return postgresLoadCores(signals.postgres, state);
   return signals.redis?.opsPerSecond;
 }
 
@@ -83,10 +77,23 @@ function planner(memory: ComponentMemory, predictive: boolean, now: number, hori
   };
 }
 
+/**
+ * The signals young enough to act on: none when even the newest sample is older than `maxAgeMs`,
+ * and without each source (API, queues, Postgres, Redis) whose own newest sample is.
+ */
+export function freshSignals(signals: PlatformSignals, now: number, maxAgeMs: number): PlatformSignals | undefined {
+  if (now - signals.observedAt > maxAgeMs) return undefined;
+  const fresh: PlatformSignals = { ...signals };
+  for (const [source, at] of Object.entries(signals.sampledAt ?? {}) as [SignalSource, number][]) {
+    if (now - at > maxAgeMs) delete fresh[source];
+  }
+  return fresh;
+}
+
 export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
   const state = previous ?? initialAutoscalerState();
   const interval = spec.autoscaling.intervalSeconds;
-  const fresh = now - signals.observedAt <= POLICY.staleAfterIntervals * interval * 1000 ? signals : undefined;
+  const fresh = freshSignals(signals, now, POLICY.staleAfterIntervals * interval * 1000);
   const replicas: Partial<Record<Component, number>> = {};
   const decisions: ScalingDecisionRecord[] = [];
   const components: AutoscalerState['components'] = {};

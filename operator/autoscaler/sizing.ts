@@ -174,15 +174,30 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   };
 }
 
-/** Read replicas: replica CPU (or read QPS) at the target utilisation, plus one when lag shows they fall behind. */
+/**
+ * The read replicas' load in cores, the one unit both sizing and the forecasts' memory use: read
+ * queries/s × the CPU per query learned from the replicas' own CPU (demand, which keeps rising when
+ * a saturated replica's CPU is capped at its cores), else the replicas' CPU itself. Without any CPU
+ * reading there is no load in cores: queries/s alone say nothing about how many replicas they need.
+ */
+export function postgresLoadCores(pg: PostgresSignals | undefined, state: AutoscalerState): number | undefined {
+  if (!pg) return undefined;
+  const perQuery = state.postgresCpuSecondsPerQuery;
+  if (pg.readQps !== undefined && perQuery !== undefined) return Math.max(pg.readQps * perQuery, pg.replicaCpuCores ?? 0);
+  return pg.replicaCpuCores;
+}
+
+/** Read replicas: their load in cores at the target utilisation, plus one when lag shows they fall behind. */
 export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const { spec, state, signals: pg, current } = input;
   const managed = spec.database.managed;
   if (!managed) return { reason: 'postgres-replicas: database is external', signals: {} };
   const replicaCores = cores(managed.resources.cpu);
-  const perQuery = state.postgresCpuSecondsPerQuery ?? 1 / POLICY.fallbackReadQpsPerCore;
-  const load = pg?.replicaCpuCores ?? (pg?.readQps !== undefined ? pg.readQps * perQuery : undefined);
-  if (!pg || load === undefined) return { reason: 'postgres-replicas: replica load missing or stale; holding', signals: {} };
+  const load = postgresLoadCores(pg, state);
+  if (!pg || load === undefined) {
+    const qps = pg?.readQps !== undefined ? `${fmt(pg.readQps)} read q/s but ` : '';
+    return { reason: `postgres-replicas: ${qps}no replica CPU reading (missing or stale); holding`, signals: {} };
+  }
   const signals: Record<string, number> = { loadCores: load };
   if (pg.readQps !== undefined) signals.readQps = pg.readQps;
   const plan = input.plan(load);

@@ -67,9 +67,16 @@ export interface RedisSignals {
   readyShards?: number;
 }
 
-/** One reading of every signal, taken at `observedAt` (epoch ms). */
+export type SignalSource = 'api' | 'queues' | 'postgres' | 'redis';
+
+/** One reading of every signal; `observedAt` (epoch ms) is when its newest sample was scraped. */
 export interface PlatformSignals {
   observedAt: number;
+  /**
+   * When each source's newest sample was scraped (epoch ms). A source whose exporter stopped
+   * being scraped goes stale on its own: its components hold while the others keep scaling.
+   */
+  sampledAt?: Partial<Record<SignalSource, number>>;
   api?: ApiSignals;
   queues?: Partial<Record<WorkerQueue, QueueSignals>>;
   postgres?: PostgresSignals;
