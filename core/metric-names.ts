@@ -33,10 +33,23 @@ export const METRIC = {
   queueOldestWaitingAge: 'passplatform_queue_oldest_waiting_age_seconds',
   jobDuration: 'passplatform_job_duration_seconds',
   jobsProcessed: 'passplatform_jobs_total',
-  // Redis (oliver006/redis_exporter names), read by the autoscaler for shard sizing
+  // Redis (oliver006/redis_exporter names, from the exporter beside each Redis node), read by the
+  // autoscaler for shard sizing; `redis_instance_info{role}` tells primaries from replicas.
   redisMemoryUsed: 'redis_memory_used_bytes',
   redisMemoryMax: 'redis_memory_max_bytes',
   redisCommandsProcessed: 'redis_commands_processed_total',
+  redisInstanceInfo: 'redis_instance_info',
+  // PostgreSQL instances (CloudNativePG's exporter: `cnpg_<query>_<column>` from its default-monitoring
+  // queries, one series set per instance pod, scraped through the PodMonitor CloudNativePG creates)
+  cnpgReplicationLag: 'cnpg_pg_replication_lag',
+  cnpgInRecovery: 'cnpg_pg_replication_in_recovery',
+  cnpgWalReceiverUp: 'cnpg_pg_replication_is_wal_receiver_up',
+  cnpgBackends: 'cnpg_backends_total',
+  cnpgSetting: 'cnpg_pg_settings_setting',
+  cnpgXactCommit: 'cnpg_pg_stat_database_xact_commit',
+  cnpgXactRollback: 'cnpg_pg_stat_database_xact_rollback',
+  // Containers (the kubelet's cAdvisor endpoint): CPU of any pod, whatever runs in it
+  containerCpuUsage: 'container_cpu_usage_seconds_total',
   // One series per scraped process: counts the pods Prometheus sees
   processStartTime: 'process_start_time_seconds',
   // Operator

@@ -22,11 +22,11 @@ import { decodeHistory } from './cost/history-document.js';
 import { smallAutoscaledPlatform } from './fixtures.js';
 import { startHealthServer } from './health-server.js';
 import { PassOperator } from './operator.js';
-import { apiQueries, DEFAULT_SCOPE } from './signals/queries.js';
+import { apiQueries, DEFAULT_WINDOW } from './signals/queries.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
 
 const NAMESPACE = 'loop';
-const scope = { matchers: `namespace="${NAMESPACE}"`, window: DEFAULT_SCOPE.window };
+const scope = { matchers: `namespace="${NAMESPACE}"`, window: DEFAULT_WINDOW, platform: 'campus' };
 const queries = apiQueries(scope);
 
 interface ApiLoad {
@@ -83,6 +83,8 @@ class CannedPrometheus {
         return [sample(this.load.pods)];
       case queries.errorRatio:
         return [sample(0)];
+      case queries.sampledAt:
+        return [sample(t)];
       default:
         // Workers, Postgres and Redis export nothing here: their components hold.
         return [];

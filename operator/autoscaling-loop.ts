@@ -22,7 +22,7 @@ import { DocumentConflictError, platformOwnerReference } from './kube/configmap-
 import { DECISIONS_KEPT, type ScalingInput } from './reconcile.js';
 import { collectSignals } from './signals/collect.js';
 import { PrometheusClient, type PrometheusQueryError } from './signals/prometheus-client.js';
-import { DEFAULT_SCOPE, type SignalScope } from './signals/queries.js';
+import { DEFAULT_WINDOW, type SignalScope } from './signals/queries.js';
 import type { PassPlatform, PassPlatformSpec } from './spec.js';
 
 export interface AutoscalingLoopOptions {
@@ -152,7 +152,7 @@ export class AutoscalingLoop {
     const previous = entry.stored.state ?? initialAutoscalerState(platform.status?.replicas ?? {});
 
     const client = new PrometheusClient(spec.autoscaling.prometheusUrl, this.options.prometheusTimeoutMs);
-    const collected = await collectSignals(client, spec, this.scopeFor(platform), new Date(now));
+    const collected = await collectSignals(client, this.scopeFor(platform), new Date(now));
     const failing = collected.errors.length ? describeFailures(spec.autoscaling.prometheusUrl, collected.errors, collected.queried) : undefined;
     if (collected.errors.length === collected.queried) {
       // Nothing was read: hold every component where it is.
@@ -198,7 +198,11 @@ export class AutoscalingLoop {
 
   /** One platform per namespace: its pods' series carry the namespace Prometheus scraped them in. */
   private scopeFor(platform: PassPlatform): SignalScope {
-    return { matchers: `namespace="${platform.metadata.namespace}"`, window: this.options.signalWindow ?? DEFAULT_SCOPE.window };
+    return {
+      matchers: `namespace="${platform.metadata.namespace}"`,
+      window: this.options.signalWindow ?? DEFAULT_WINDOW,
+      platform: platform.metadata.name,
+    };
   }
 }
 

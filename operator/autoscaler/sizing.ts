@@ -175,16 +175,16 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
 }
 
 /**
- * The read replicas' load in cores, the one unit both sizing and the forecasts' memory use: read
- * queries/s × the CPU per query learned from the replicas' own CPU (demand, which keeps rising when
- * a saturated replica's CPU is capped at its cores), else the replicas' CPU itself. Without any CPU
- * reading there is no load in cores: queries/s alone say nothing about how many replicas they need.
+ * The read replicas' demand in cores, the unit both sizing and the forecasts' memory use: read
+ * queries/s × the CPU per query learned from the replicas' own CPU (demand keeps rising when a
+ * saturated replica's CPU is capped at its cores, so a trend over it does not read a new replica's
+ * arrival as growth), else their CPU itself. Without any CPU reading there is no load in cores:
+ * queries/s alone say nothing about how many replicas they need.
  */
 export function postgresLoadCores(pg: PostgresSignals | undefined, state: AutoscalerState): number | undefined {
   if (!pg) return undefined;
   const perQuery = state.postgresCpuSecondsPerQuery;
-  if (pg.readQps !== undefined && perQuery !== undefined) return Math.max(pg.readQps * perQuery, pg.replicaCpuCores ?? 0);
-  return pg.replicaCpuCores;
+  return pg.readQps !== undefined && perQuery !== undefined ? pg.readQps * perQuery : pg.replicaCpuCores;
 }
 
 /** Read replicas: their load in cores at the target utilisation, plus one when lag shows they fall behind. */
@@ -193,7 +193,8 @@ export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const managed = spec.database.managed;
   if (!managed) return { reason: 'postgres-replicas: database is external', signals: {} };
   const replicaCores = cores(managed.resources.cpu);
-  const load = postgresLoadCores(pg, state);
+  // Sized on the CPU the replicas use now; the planner's forecasts follow their demand (same unit).
+  const load = pg?.replicaCpuCores ?? postgresLoadCores(pg, state);
   if (!pg || load === undefined) {
     const qps = pg?.readQps !== undefined ? `${fmt(pg.readQps)} read q/s but ` : '';
     return { reason: `postgres-replicas: ${qps}no replica CPU reading (missing or stale); holding`, signals: {} };

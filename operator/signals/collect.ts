@@ -5,7 +5,7 @@
  */
 import type { SlaClass } from '../../core/sla.js';
 import type { PlatformSignals, QueueSignals } from '../autoscaler/types.js';
-import { WORKER_QUEUES, type PassPlatformSpec, type WorkerQueue } from '../spec.js';
+import { WORKER_QUEUES, type WorkerQueue } from '../spec.js';
 import { PrometheusQueryError, type PrometheusClient, type Sample } from './prometheus-client.js';
 import { apiQueries, postgresQueries, queueQueries, redisQueries, type SignalScope } from './queries.js';
 
@@ -30,7 +30,7 @@ function byLabel(samples: Sample[], label: string): Record<string, number> {
   return out;
 }
 
-export async function collectSignals(client: PrometheusClient, spec: PassPlatformSpec, scope: SignalScope, now: Date): Promise<CollectedSignals> {
+export async function collectSignals(client: PrometheusClient, scope: SignalScope, now: Date): Promise<CollectedSignals> {
   const errors: PrometheusQueryError[] = [];
   let queried = 0;
   const run = async (promql: string): Promise<Sample[]> => {
@@ -48,36 +48,45 @@ export async function collectSignals(client: PrometheusClient, spec: PassPlatfor
   const queues = queueQueries(scope);
   const pg = postgresQueries(scope);
   const redis = redisQueries(scope);
+  const epochMs = async (promql: string): Promise<number | undefined> => {
+    const seconds = await scalar(promql);
+    return seconds !== undefined ? seconds * 1000 : undefined;
+  };
 
-  const [rates, p95s, errorRatio, cpuCores, maxMemoryBytes, readyPods] = await Promise.all([
+  const [rates, p95s, errorRatio, cpuCores, maxMemoryBytes, readyPods, apiSampledAt] = await Promise.all([
     run(api.requestRateByClass),
     run(api.p95ByClass),
     scalar(api.errorRatio),
     scalar(api.cpuCores),
     scalar(api.maxMemoryBytes),
     scalar(api.readyPods),
+    epochMs(api.sampledAt),
   ]);
-  const [jobsByState, oldest, completion, arrival, meanDuration, p95Duration, workerPods] = await Promise.all([
+  const [jobsByState, oldest, completion, arrival, meanDuration, p95Duration, queuesSampledAt, ...workerPods] = await Promise.all([
     run(queues.jobsByState),
     run(queues.oldestWaitingAge),
     run(queues.completionRate),
     run(queues.arrivalRate),
     run(queues.meanJobDuration),
     run(queues.p95JobDuration),
-    scalar(queues.readyPods),
+    epochMs(queues.sampledAt),
+    ...WORKER_QUEUES.map((queue) => scalar(queues.readyPods(queue))),
   ]);
-  const [readQps, lag, connections, healthyReplicas] = await Promise.all([
+  const [readQps, replicaCpuCores, lag, connections, healthyReplicas, postgresSampledAt] = await Promise.all([
     scalar(pg.readQps),
+    scalar(pg.replicaCpuCores),
     scalar(pg.maxReplicaLag),
     scalar(pg.connectionUseRatio),
     scalar(pg.healthyReplicas),
+    epochMs(pg.sampledAt),
   ]);
-  const [maxShardMemory, totalMemory, shardMaxMemory, ops, redisNodes] = await Promise.all([
+  const [maxShardMemory, totalMemory, shardMaxMemory, ops, shards, redisSampledAt] = await Promise.all([
     scalar(redis.maxShardMemory),
     scalar(redis.totalMemory),
     scalar(redis.shardMaxMemory),
     scalar(redis.opsPerSecond),
-    scalar(redis.nodes),
+    scalar(redis.shards),
+    epochMs(redis.sampledAt),
   ]);
 
   const requestRate = byLabel(rates, 'sla_class') as Partial<Record<SlaClass, number>>;
@@ -101,25 +110,31 @@ export async function collectSignals(client: PrometheusClient, spec: PassPlatfor
       oldestWaitingAgeSeconds: oldestByQueue[queue],
       meanJobDurationSeconds: meanByQueue[queue],
       p95JobDurationSeconds: p95ByQueue[queue],
-      readyPods: workerPods,
+      readyPods: workerPods[WORKER_QUEUES.indexOf(queue)],
     };
   }
-  // Every Redis node exports its own memory; a shard is a primary plus its replicas.
-  const nodesPerShard = 1 + (spec.redis.managed?.replicasPerShard ?? 0);
+  const sampledAt: NonNullable<PlatformSignals['sampledAt']> = {};
+  if (apiSampledAt !== undefined) sampledAt.api = apiSampledAt;
+  if (queuesSampledAt !== undefined) sampledAt.queues = queuesSampledAt;
+  if (postgresSampledAt !== undefined) sampledAt.postgres = postgresSampledAt;
+  if (redisSampledAt !== undefined) sampledAt.redis = redisSampledAt;
   return {
     errors,
     queried,
     signals: {
-      observedAt: now.getTime(),
+      // The newest sample, not the query time: when Prometheus stopped scraping, the signals age.
+      observedAt: Math.max(0, ...Object.values(sampledAt)),
+      sampledAt,
       api: Object.keys(requestRate).length ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods } : { cpuCores, readyPods },
       queues: queueSignals,
-      postgres: { readQps, maxReplicaLagSeconds: lag, connectionUseRatio: connections, readyReplicas: healthyReplicas },
+      postgres: { readQps, replicaCpuCores, maxReplicaLagSeconds: lag, connectionUseRatio: connections, readyReplicas: healthyReplicas },
+      // Memory and commands of the shard primaries only (a replica repeats its primary's).
       redis: {
         maxShardMemoryBytes: maxShardMemory,
-        totalMemoryBytes: totalMemory !== undefined ? totalMemory / nodesPerShard : undefined,
+        totalMemoryBytes: totalMemory,
         shardMaxMemoryBytes: shardMaxMemory || undefined,
-        opsPerSecond: ops !== undefined ? ops / nodesPerShard : undefined,
-        readyShards: redisNodes !== undefined ? Math.floor(redisNodes / nodesPerShard) : undefined,
+        opsPerSecond: ops,
+        readyShards: shards,
       },
     },
   };

@@ -1,7 +1,8 @@
 /**
  * Against a real Prometheus (the Debian `prometheus` binary, started here) scraping a real HTTP
- * process that exports the API's metric names through prom-client: the PromQL returns the signals,
- * and the autoscaler's decision for the API grows when the load does.
+ * process that exports the API's metric names through prom-client, and its own CPU as the kubelet's
+ * cAdvisor publishes a container's: the PromQL returns the signals, and the autoscaler's decision
+ * for the API grows when the load does.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -11,6 +12,7 @@ import { createHttpDurationHistogram, createRegistry } from '../../core/metrics.
 import { steadyLoad } from '../../testing/load.js';
 import { freePort } from '../../core/ports.js';
 import { eventually } from '../../testing/eventually.js';
+import { line } from '../../testing/exposition-target.js';
 import { startPrometheus, type TestPrometheus } from '../../testing/prometheus.js';
 import { autoscale } from '../autoscaler/autoscaler.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
@@ -19,7 +21,8 @@ import { collectSignals } from './collect.js';
 import { PrometheusClient, PrometheusQueryError } from './prometheus-client.js';
 import { apiQueries, type SignalScope } from './queries.js';
 
-const scope: SignalScope = { matchers: '', window: '10s' };
+const scope: SignalScope = { matchers: '', window: '10s', platform: 'campus' };
+const POD = 'campus-api-7d9f8b6c5-x2k9q';
 // Small pods, so the load one test process can generate spans several of them.
 const spec: PassPlatformSpec = {
   ...DEFAULT_SPEC,
@@ -35,7 +38,10 @@ function startTarget(): Promise<Server> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://target');
     if (url.pathname === '/metrics') {
-      void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
+      // This process's CPU, as cAdvisor reports the container it would run in.
+      const { user, system } = process.cpuUsage();
+      const cpu = line('container_cpu_usage_seconds_total', { container: 'app', cpu: 'total', namespace: 'campus', pod: POD }, (user + system) / 1e6, Date.now());
+      void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(`${body}\n${cpu}\n`));
       return;
     }
     const started = process.hrtime.bigint();
@@ -100,7 +106,7 @@ describe('signals from a real Prometheus', () => {
     let state: AutoscalerState | undefined;
     const decide = async (atLeastRate: number): Promise<number> => {
       const collected = await eventually(async () => {
-        const c = await collectSignals(client, spec, scope, new Date());
+        const c = await collectSignals(client, scope, new Date());
         const rate = c.signals.api?.requestRate?.auth;
         return rate !== undefined && rate >= atLeastRate && c.signals.api?.cpuCores !== undefined ? c : undefined;
       }, `request rate ≥ ${atLeastRate}/s`, 60_000);
@@ -111,12 +117,14 @@ describe('signals from a real Prometheus', () => {
       return result.replicas.api ?? 0;
     };
 
-    const light = load(targetPort, 20, 1);
-    const quiet = await decide(10);
+    // Rates a busy machine reaches: the heavy load's 10 ms of CPU per request already fills a
+    // 100m pod at 10 requests/s, where the light load needs a twentieth of one.
+    const light = load(targetPort, 5, 1);
+    const quiet = await decide(2);
     await light.stop();
 
-    const heavy = load(targetPort, 200, 4);
-    const busy = await decide(100);
+    const heavy = load(targetPort, 40, 10);
+    const busy = await decide(10);
     await heavy.stop();
 
     assert.ok(busy > quiet, `API replicas under heavy load (${busy}) above light load (${quiet})`);
