@@ -5,6 +5,7 @@ import type { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import type { ObjectStorage } from '../core/object-storage.js';
 import type { JobQueues } from '../core/queues.js';
+import type { DependencyBreaker } from '../core/breaker.js';
 import type { RedisClient } from '../core/redis.js';
 import type { TwoLevelCache } from './cache/two-level-cache.js';
 import type { PassServices } from './passes/services.js';
@@ -37,6 +38,8 @@ export interface AppDeps {
   logger: Logger;
   db: Database;
   redis: RedisClient;
+  /** Open while Redis is unreachable or hung; every command of `redis` passes through it. */
+  redisBreaker: DependencyBreaker;
   cache: TwoLevelCache;
   tokens: TokenService;
   rateLimits: RateLimits;

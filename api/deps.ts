@@ -9,7 +9,8 @@ import { createRegistry } from '../core/metrics.js';
 import { FileSystemStorage } from '../core/object-storage.js';
 import { registerVolumeMetrics } from '../core/process-metrics.js';
 import { JobQueues } from '../core/queues.js';
-import { closeRedis, createRedis } from '../core/redis.js';
+import { exportDependencyAvailability } from '../core/breaker.js';
+import { REDIS_DEADLINES, closeRedis, createRedis, createRedisBreaker, guardWithBreaker, probeRedis } from '../core/redis.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
 import { startPassServices } from './passes/services.js';
@@ -24,7 +25,12 @@ export interface ApiResources extends AppDeps {
 export async function createDeps(config: Config, logger: Logger, registry: Registry = createRegistry('api')): Promise<ApiResources> {
   const db = Database.fromConfig(config, logger, registry);
   const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, failFast: true };
-  const redis = createRedis({ ...redisOptions, connectionName: 'api' });
+  // Every request/response call to Redis has a deadline and passes one breaker, so a hung Redis
+  // costs one deadline, not one per request; the subscriber only waits for messages.
+  const redisBreaker = createRedisBreaker(logger);
+  const stopRedisProbe = probeRedis(redisBreaker, { ...redisOptions, connectionName: 'api' });
+  const redis = guardWithBreaker(createRedis({ ...redisOptions, connectionName: 'api', commandTimeoutMs: REDIS_DEADLINES.commandMs }), redisBreaker);
+  exportDependencyAvailability(registry, [db.breaker, redisBreaker]);
   const subscriber = createRedis({ ...redisOptions, connectionName: 'api-sub', failFast: false, maxRetriesPerRequest: null });
   // Without an error listener ioredis would crash the process when Redis goes away; we degrade instead.
   for (const client of [redis, subscriber]) client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
@@ -37,6 +43,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     defaultTtlSeconds: config.CACHE_TTL_SECONDS,
     registry,
     logger,
+    redisBreaker,
   });
   // Subscribing waits for Redis; when it refuses connections the API starts anyway (degraded) and
   // the subscription completes whenever Redis comes back.
@@ -52,10 +59,10 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     registry,
   });
   const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);
-  const queues = new JobQueues(config, 'api-queues');
+  const queues = new JobQueues(config, 'api-queues', redisBreaker);
   await mkdir(config.STORAGE_DIR, { recursive: true });
   registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
-  const passes = await startPassServices({ config, logger, db, redis, subscriber, registry });
+  const passes = await startPassServices({ config, logger, db, redis, redisBreaker, subscriber, registry });
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
 
   return {
@@ -63,6 +70,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     logger,
     db,
     redis,
+    redisBreaker,
     cache,
     tokens,
     rateLimits,
@@ -76,6 +84,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
       // Buffered access logs are written before the pools they need are closed.
       await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
       // Each resource closes on its own so one failure does not leave the others open.
+      stopRedisProbe();
       await Promise.allSettled([db.close(), closeRedis(redis), closeRedis(subscriber), queues.close()]);
     },
   };

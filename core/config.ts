@@ -89,9 +89,15 @@ const EnvSchema = z.object({
   REPORT_WORKER_CONCURRENCY: positiveInt(2),
   /** Port of the workers' /metrics and /health endpoint (0 picks a free one). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** A job whose worker stops renewing its lock for this long is taken back as stalled. */
-  WORKER_LOCK_DURATION_MS: positiveInt(30_000),
-  WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
+  /**
+   * A job whose worker stops renewing its lock for this long is taken back as stalled; workers
+   * look for such jobs every WORKER_STALLED_INTERVAL_MS. A killed worker's jobs thus run again
+   * within lock + interval (15 s by default, was ~70 s with BullMQ's 30 s + 30 s). The lock is
+   * renewed every half lock duration, so a job's event loop must not block for 5 s at a stretch
+   * (image work runs on libuv threads; a false stall only runs an idempotent job twice).
+   */
+  WORKER_LOCK_DURATION_MS: positiveInt(10_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt(5_000),
   JOB_ATTEMPTS: positiveInt(5),
   /** First retry delay; each further retry doubles it. */
   JOB_BACKOFF_MS: positiveInt(2_000),

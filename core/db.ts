@@ -6,6 +6,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import { DependencyBreaker, DependencyUnavailableError, withDeadline } from './breaker.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
@@ -26,6 +27,22 @@ export interface DatabaseOptions {
   logger: Logger;
   registry?: Registry;
 }
+
+/** Deadlines on every Postgres call besides the statement timeout (which the server enforces). */
+export const DB_DEADLINES = {
+  /** Opening a connection (TCP + startup); a hung server accepts TCP but never answers. */
+  connectMs: 2_000,
+  /** Waiting for a pooled connection. */
+  acquireMs: 5_000,
+  /**
+   * Client-side bound past the statement timeout: a hung server cannot cancel its statements,
+   * so the client gives up this long after the server should have.
+   */
+  queryGraceMs: 2_000,
+  /** The probe query, and the replica lag check. */
+  probeMs: 1_000,
+  probeIntervalMs: 500,
+} as const;
 
 interface Replica {
   name: string;
@@ -55,7 +72,8 @@ export function isConnectionError(err: unknown): boolean {
   if (e.code && CONNECTION_ERROR_CODES.has(e.code)) return true;
   if (e.name === 'KnexTimeoutError') return true;
   if (Array.isArray(e.errors) && e.errors.some(isConnectionError)) return true;
-  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '');
+  if (e.name === 'DeadlineExceededError' || e.name === 'DependencyUnavailableError') return true;
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Query read timeout/i.test(e.message ?? '');
 }
 
 export function createKnex(url: string, poolMax: number, statementTimeoutMs: number, logger?: Logger): Knex {
@@ -73,10 +91,59 @@ export function createKnex(url: string, poolMax: number, statementTimeoutMs: num
         }
       : {}),
     client: 'pg',
-    connection: { connectionString: url, statement_timeout: statementTimeoutMs, application_name: 'passplatform' },
-    pool: { min: 0, max: poolMax, acquireTimeoutMillis: 5_000, createTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 },
-    acquireConnectionTimeout: 5_000,
+    connection: {
+      connectionString: url,
+      statement_timeout: statementTimeoutMs,
+      ...(statementTimeoutMs > 0 ? { query_timeout: statementTimeoutMs + DB_DEADLINES.queryGraceMs } : {}),
+      connectionTimeoutMillis: DB_DEADLINES.connectMs,
+      keepAlive: true,
+      application_name: 'passplatform',
+    },
+    pool: { min: 0, max: poolMax, acquireTimeoutMillis: DB_DEADLINES.acquireMs, createTimeoutMillis: DB_DEADLINES.connectMs + 1_000, idleTimeoutMillis: 30_000 },
+    acquireConnectionTimeout: DB_DEADLINES.acquireMs,
   });
+}
+
+/** The breaker of one process's primary: two consecutive failures open it, a trial after a second. */
+export function createPostgresBreaker(logger?: Logger): DependencyBreaker {
+  return new DependencyBreaker('postgres', { isOutage: isConnectionError, failuresToOpen: 2, halfOpenAfterMs: 1_000, ...(logger ? { logger } : {}) });
+}
+
+/**
+ * Puts a pool behind `breaker`: taking a connection is refused at once while the breaker is not
+ * closed, and the outcome of every query (transactions included, which report to the pool's
+ * client) is counted. Failures to connect are counted where they happen, on acquire.
+ */
+export function guardPool(knex: Knex, breaker: DependencyBreaker): void {
+  const client = knex.client as { acquireConnection(): Promise<unknown> };
+  const acquire = client.acquireConnection.bind(client);
+  client.acquireConnection = async () => {
+    if (!breaker.isAvailable) throw new DependencyUnavailableError('postgres');
+    try {
+      return await acquire();
+    } catch (err) {
+      breaker.recordFailure(err);
+      throw err;
+    }
+  };
+  knex.on('query-error', (err: unknown) => {
+    if (isConnectionError(err)) breaker.recordFailure(err);
+    else breaker.recordSuccess();
+  });
+  knex.on('query-response', () => breaker.recordSuccess());
+}
+
+/** Probes `url` with `select 1` on a fresh connection each time, outside the pool the breaker guards. */
+async function probePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DB_DEADLINES.probeMs, query_timeout: DB_DEADLINES.probeMs, application_name: 'passplatform-probe' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    // end() waits for the server; a hung one must not keep the probe (or the process) waiting.
+    void withDeadline(client.end(), DB_DEADLINES.probeMs, 'postgres probe close').catch(() => undefined);
+  }
 }
 
 export class Database {
@@ -93,16 +160,21 @@ export class Database {
       ...(registry ? { registry } : {}),
     });
     db.startReplicaMonitor();
+    db.startProbe();
     return db;
   }
 
   readonly primary: Knex;
+  /** Open while the primary is unreachable or hung: queries then fail at once (503) instead of waiting. */
+  readonly breaker: DependencyBreaker;
   private readonly replicas: Replica[];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DatabaseOptions) {
     this.primary = createKnex(options.primaryUrl, options.poolMax, options.statementTimeoutMs, options.logger);
+    this.breaker = createPostgresBreaker(options.logger);
+    guardPool(this.primary, this.breaker);
     this.replicas = options.replicaUrls.map((url, i) => ({
       name: `replica-${i}`,
       knex: createKnex(url, options.poolMax, options.statementTimeoutMs, options.logger),
@@ -118,6 +190,11 @@ export class Database {
     void this.checkReplicas();
     this.timer = setInterval(() => void this.checkReplicas(), this.options.replicaCheckIntervalMs);
     this.timer.unref();
+  }
+
+  /** Probes the primary so that a hung or stopped server opens the breaker without traffic, and its return closes it. */
+  startProbe(): void {
+    this.breaker.startProbe(() => probePostgres(this.options.primaryUrl), DB_DEADLINES.probeIntervalMs, DB_DEADLINES.probeMs);
   }
 
   /** Runs a read on a replica when one is usable, else on the primary; replica failures fall back. */
@@ -143,7 +220,8 @@ export class Database {
     await Promise.all(
       this.replicas.map(async (replica) => {
         try {
-          const lag = await measureLagSeconds(replica.knex);
+          // A hung replica must leave the rotation, not stall the check (and the reads behind it).
+          const lag = await withDeadline(measureLagSeconds(replica.knex), DB_DEADLINES.probeMs, `${replica.name} lag check`);
           replica.lagSeconds = lag;
           replica.healthy = lag * 1000 <= this.options.maxReplicaLagMs;
         } catch {
@@ -159,6 +237,7 @@ export class Database {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.breaker.stopProbe();
     const results = await Promise.allSettled([this.primary.destroy(), ...this.replicas.map((r) => r.knex.destroy())]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) this.options.logger.warn({ err: String(failed.reason) }, 'closing a database pool failed');

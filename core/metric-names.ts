@@ -17,6 +17,8 @@ export const METRIC = {
   dbReplicaHealthy: 'passplatform_db_replica_healthy',
   passVerifications: 'passplatform_pass_verifications_total',
   accessLogBuffer: 'passplatform_access_log_buffer_size',
+  /** 1 while a dependency's circuit breaker lets calls through (label `dependency`: postgres, redis). */
+  dependencyAvailable: 'passplatform_dependency_available',
   // Every process (prom-client default metrics, plus the limits they are judged against)
   processResidentMemory: 'process_resident_memory_bytes',
   processCpuSeconds: 'process_cpu_seconds_total',

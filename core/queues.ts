@@ -5,7 +5,8 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from './config.js';
-import { closeRedis, createRedis, type RedisClient } from './redis.js';
+import type { DependencyBreaker } from './breaker.js';
+import { REDIS_DEADLINES, closeRedis, createRedis, guardWithBreaker, type RedisClient } from './redis.js';
 import { traceEnqueue, type TraceCarrier } from './telemetry.js';
 
 export const QUEUE_NAMES = ['uploads', 'reports'] as const;
@@ -64,9 +65,10 @@ export class JobQueues {
   readonly reports: Queue<ReportJobData>;
   private readonly connection: RedisClient;
 
-  constructor(config: QueueConfig, connectionName = 'queues') {
-    // Enqueueing sits on a request path: fail after a couple of retries rather than hang.
-    this.connection = createQueueConnection(config, connectionName, 2);
+  constructor(config: QueueConfig, connectionName = 'queues', breaker?: DependencyBreaker) {
+    // Enqueueing sits on a request path: fail fast (deadline, breaker) rather than hang.
+    const connection = createRedis({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectionName, maxRetriesPerRequest: 2, commandTimeoutMs: REDIS_DEADLINES.commandMs });
+    this.connection = breaker ? guardWithBreaker(connection, breaker) : connection;
     this.connection.on('error', () => undefined);
     const common = { connection: this.connection, prefix: bullPrefix(config.REDIS_KEY_PREFIX), defaultJobOptions: jobOptions(config) };
     this.uploads = new Queue<UploadJobData>('uploads', common);

@@ -3,9 +3,19 @@
  * prefixed by hand rather than with ioredis' `keyPrefix`, because BullMQ refuses that option and
  * pub/sub channels ignore it; one prefix per deployment (and per test file) keeps data apart.
  */
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type Command } from 'ioredis';
+import { DependencyBreaker, DependencyUnavailableError } from './breaker.js';
+import type { Logger } from './logger.js';
 
 export type RedisClient = Redis | Cluster;
+
+/** Deadlines of request/response Redis calls: every command is O(1) or close, so a slow answer means a hung server. */
+export const REDIS_DEADLINES = {
+  /** A reply later than this is an error (ioredis `commandTimeout`); the caller degrades. */
+  commandMs: 500,
+  /** TCP connect to a server that does not accept (ioredis `connectTimeout`). */
+  connectMs: 2_000,
+} as const;
 
 export interface RedisConnectionOptions {
   url?: string | undefined;
@@ -15,6 +25,8 @@ export interface RedisConnectionOptions {
   /** Fail commands at once while disconnected instead of queueing them (cache and rate-limit paths). */
   failFast?: boolean;
   connectionName?: string;
+  /** Reject any command not answered within this many ms (never on blocking connections). */
+  commandTimeoutMs?: number;
 }
 
 export function createRedis(options: RedisConnectionOptions): RedisClient {
@@ -23,6 +35,8 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
     enableOfflineQueue: !options.failFast,
     connectionName: options.connectionName,
     lazyConnect: false,
+    connectTimeout: REDIS_DEADLINES.connectMs,
+    ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
     retryStrategy: (times: number) => Math.min(times * 200, 2_000),
   };
   if (options.clusterNodes && options.clusterNodes.length > 0) {
@@ -33,6 +47,51 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
     return new Cluster(nodes, { redisOptions: common, enableOfflineQueue: common.enableOfflineQueue });
   }
   return new Redis(options.url ?? 'redis://127.0.0.1:6379', common);
+}
+
+/**
+ * Whether a Redis error says the server is unreachable or hung. A ReplyError is Redis answering
+ * (e.g. WRONGTYPE): the server works, the request was wrong.
+ */
+export function isRedisOutage(err: unknown): boolean {
+  return err instanceof Error && err.name !== 'ReplyError' && !(err instanceof DependencyUnavailableError);
+}
+
+/** The breaker for one process's Redis: three consecutive failures open it, a trial after a second. */
+export function createRedisBreaker(logger?: Logger): DependencyBreaker {
+  return new DependencyBreaker('redis', { isOutage: isRedisOutage, failuresToOpen: 3, halfOpenAfterMs: 1_000, ...(logger ? { logger } : {}) });
+}
+
+/**
+ * Routes every command of `client` through `breaker`: the outcome of each is counted, and while
+ * the breaker is open a command is refused at once instead of waiting for its deadline. Hooking
+ * `sendCommand` (the one method every command, script and pipeline goes through) covers the
+ * libraries that hold the client too — the rate limiter, BullMQ's producer — not just our calls.
+ */
+export function guardWithBreaker<C extends RedisClient>(client: C, breaker: DependencyBreaker): C {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => Promise<unknown>;
+  const guarded = (command: Command, ...rest: unknown[]): Promise<unknown> => {
+    breaker.execute(() => send(command, ...rest)).catch((err: unknown) => {
+      if (err instanceof DependencyUnavailableError) command.reject(err);
+    });
+    return command.promise;
+  };
+  (client as unknown as { sendCommand: typeof guarded }).sendCommand = guarded;
+  return client;
+}
+
+/**
+ * Probes Redis with PING on a connection of its own (unguarded, so the probe can be the breaker's
+ * half-open trial) and returns a function that stops it.
+ */
+export function probeRedis(breaker: DependencyBreaker, options: RedisConnectionOptions, intervalMs = 500): () => void {
+  const probe = createRedis({ ...options, failFast: true, connectionName: `${options.connectionName ?? 'redis'}-probe`, commandTimeoutMs: REDIS_DEADLINES.commandMs });
+  probe.on('error', () => undefined);
+  breaker.startProbe(() => probe.ping(), intervalMs, REDIS_DEADLINES.commandMs);
+  return () => {
+    breaker.stopProbe();
+    probe.disconnect();
+  };
 }
 
 /** Closes a client, falling back to disconnect when QUIT cannot be sent. */

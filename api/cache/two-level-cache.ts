@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
+import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
 import { METRIC } from '../../core/metric-names.js';
 import type { RedisClient } from '../../core/redis.js';
@@ -20,6 +21,8 @@ export interface TwoLevelCacheOptions {
   defaultTtlSeconds: number;
   registry: Registry;
   logger: Logger;
+  /** Redis's breaker: when it closes again after a hang, invalidations may have been missed. */
+  redisBreaker?: DependencyBreaker;
 }
 
 type InvalidationMessage = { ns: string; key: string; origin: string } | { ns: string; gen: number; origin: string };
@@ -53,10 +56,14 @@ export class TwoLevelCache {
     sub.on('message', (channel: string, raw: string) => {
       if (channel === this.channel) this.applyInvalidation(raw);
     });
-    sub.on('ready', () => {
+    const forgetLocal = () => {
       this.local.clear();
       this.generations.clear();
-    });
+    };
+    sub.on('ready', forgetLocal);
+    // A hung Redis keeps the subscriber's socket open (no reconnect, no 'ready'), yet messages
+    // published meanwhile never arrived: forget the local level when Redis answers again.
+    this.options.redisBreaker?.onAvailabilityChange((available) => available && forgetLocal());
     await sub.subscribe(this.channel);
   }
 
@@ -108,7 +115,9 @@ export class TwoLevelCache {
   private async generation(ns: string): Promise<number> {
     const known = this.generations.get(ns);
     if (known !== undefined) return known;
-    const stored = await this.options.redis.get(this.genKey(ns)).catch(() => null);
+    const stored = await this.options.redis.get(this.genKey(ns)).catch(() => undefined);
+    // Without Redis the generation is unknown: use the oldest one for this read, but do not remember it.
+    if (stored === undefined) return 0;
     const gen = Number(stored ?? 0);
     this.generations.set(ns, Math.max(gen, this.generations.get(ns) ?? 0));
     return this.generations.get(ns) ?? gen;

@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
+import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClient } from '../../core/redis.js';
 
@@ -21,6 +22,8 @@ export interface RevocationOptions {
   keyPrefix: string;
   syncIntervalMs: number;
   logger: Logger;
+  /** Redis's breaker: a hang keeps the subscriber's socket (no 'ready'), so its end triggers a re-read too. */
+  redisBreaker?: DependencyBreaker;
 }
 
 /** Redis keys of one pass; the hash tag keeps them in one cluster slot for the gate-check script. */
@@ -43,6 +46,7 @@ export class RevocationRegistry extends EventEmitter {
     if (passId && until) this.remember(passId, Number(until));
   };
   private readonly onReady = () => void this.sync().catch(() => undefined);
+  private stopWatchingBreaker: (() => void) | undefined;
 
   constructor(private readonly options: RevocationOptions) {
     super();
@@ -52,6 +56,7 @@ export class RevocationRegistry extends EventEmitter {
   async start(): Promise<void> {
     this.options.subscriber.on('message', this.onMessage);
     this.options.subscriber.on('ready', this.onReady);
+    this.stopWatchingBreaker = this.options.redisBreaker?.onAvailabilityChange((available) => available && this.onReady());
     // Not awaited: with Redis down the subscription waits for it, while the API serves from Postgres.
     this.options.subscriber.subscribe(this.channel).catch((err: Error) => this.options.logger.warn({ err: err.message }, 'revocation channel unavailable'));
     // Without Postgres at start the API still comes up; until the first read succeeds the
@@ -65,6 +70,7 @@ export class RevocationRegistry extends EventEmitter {
     if (this.timer) clearInterval(this.timer);
     this.options.subscriber.off('message', this.onMessage);
     this.options.subscriber.off('ready', this.onReady);
+    this.stopWatchingBreaker?.();
   }
 
   /** Whether the local set has been loaded from Postgres at least once (only then is a miss meaningful). */

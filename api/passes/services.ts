@@ -4,6 +4,7 @@
  * closed with the process's other dependencies (api/deps.ts); `close()` flushes access logs.
  */
 import type { Registry } from 'prom-client';
+import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Config } from '../../core/config.js';
 import type { Database } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
@@ -32,11 +33,12 @@ export interface PassServiceDeps {
   logger: Logger;
   db: Database;
   redis: RedisClient;
+  redisBreaker?: DependencyBreaker;
   subscriber: RedisClient;
   registry: Registry;
 }
 
-export async function startPassServices({ config, logger, db, redis, subscriber, registry }: PassServiceDeps): Promise<PassServices> {
+export async function startPassServices({ config, logger, db, redis, redisBreaker, subscriber, registry }: PassServiceDeps): Promise<PassServices> {
   const signer = PassSigner.fromConfig(config, logger);
   const revocations = new RevocationRegistry({
     knex: db.primary,
@@ -45,6 +47,7 @@ export async function startPassServices({ config, logger, db, redis, subscriber,
     keyPrefix: config.REDIS_KEY_PREFIX,
     syncIntervalMs: config.PASS_REVOCATION_SYNC_MS,
     logger,
+    ...(redisBreaker ? { redisBreaker } : {}),
   });
   const accessLogs = new AccessLogWriter({
     knex: db.primary,
