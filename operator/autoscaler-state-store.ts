@@ -1,10 +1,12 @@
 /**
  * The autoscaler's memory of one platform (recent samples, scale-down window, a week of seasonal
- * load means: ~100 kB, too large for status) in a ConfigMap `<name>-autoscaler-state` owned by
- * the PassPlatform. Writes are guarded by resourceVersion, so after a leader change the new
- * leader continues from what the old one last stored and a stale leader's write is refused.
+ * load means: too large for status) in a ConfigMap `<name>-autoscaler-state` owned by the
+ * PassPlatform, encoded by autoscaler/state-codec.ts (under 32 KiB). Writes are guarded by
+ * resourceVersion, so after a leader change the new leader continues from what the old one last
+ * stored and a stale leader's write is refused.
  */
 import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
+import { decodeState, encodeState, STATE_SIZE_LIMIT_BYTES } from './autoscaler/state-codec.js';
 import type { AutoscalerState } from './autoscaler/types.js';
 import { configMapDocument, type ConfigMapDocument } from './kube/configmap-document.js';
 
@@ -42,16 +44,10 @@ export class AutoscalerStateStore {
 
   /** Stores over `version`; throws DocumentConflictError when someone else wrote since. */
   save(state: AutoscalerState, version: string | undefined): Promise<string> {
-    return this.document.write(JSON.stringify(state), version);
-  }
-}
-
-function decodeState(text: string): AutoscalerState | undefined {
-  try {
-    const parsed = JSON.parse(text) as Partial<AutoscalerState>;
-    // A state written by another format version is dropped: the policy relearns it within a window.
-    return parsed.version === 1 && typeof parsed.components === 'object' ? (parsed as AutoscalerState) : undefined;
-  } catch {
-    return undefined;
+    const text = encodeState(state);
+    const bytes = Buffer.byteLength(text);
+    // Bounded by construction (five components, fixed rings); a breach is a bug, not something to store.
+    if (bytes > STATE_SIZE_LIMIT_BYTES) throw new Error(`autoscaler state is ${bytes} bytes, over its ${STATE_SIZE_LIMIT_BYTES}-byte bound; not stored`);
+    return this.document.write(text, version);
   }
 }

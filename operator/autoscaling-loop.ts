@@ -15,6 +15,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { SLA_CLASS_NAMES, type SlaClass } from '../core/sla.js';
 import { autoscale, initialAutoscalerState } from './autoscaler/autoscaler.js';
 import type { AutoscalerMetrics } from './autoscaler/metrics.js';
+import { durableKey } from './autoscaler/state-codec.js';
 import type { AutoscalerState, PlatformSignals } from './autoscaler/types.js';
 import { AutoscalerStateStore, type StoredAutoscalerState } from './autoscaler-state-store.js';
 import type { Logger } from './controller.js';
@@ -168,8 +169,16 @@ export class AutoscalingLoop {
     this.update(platform, entry, { replicas: result.replicas, decisions, signalsUnavailable: failing }, slaViolations(spec, collected.signals));
   }
 
-  /** Stores the state over the version last seen; false (and a reload next run) when someone else wrote since. */
+  /**
+   * Stores the state over the version last seen when something durable changed (state-codec.ts);
+   * false (and a reload next run) when someone else wrote since.
+   */
   private async store(platform: PassPlatform, entry: PlatformEntry, state: AutoscalerState): Promise<boolean> {
+    const stored = entry.stored;
+    if (stored?.state && stored.version !== undefined && durableKey(stored.state) === durableKey(state)) {
+      entry.stored = { state, version: stored.version };
+      return true;
+    }
     try {
       const version = await entry.store.save(state, entry.stored?.version);
       entry.stored = { state, version };

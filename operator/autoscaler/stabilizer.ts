@@ -7,7 +7,7 @@
 import type { ReplicaRange } from '../spec.js';
 import type { ComponentTuning } from './tuning.js';
 import { POLICY } from './tuning.js';
-import type { ComponentMemory, Need } from './types.js';
+import type { ComponentMemory, Need, Recommendation } from './types.js';
 
 export interface Stabilized {
   replicas: number;
@@ -18,6 +18,17 @@ export interface Stabilized {
 
 export function clampToRange(replicas: number, range: ReplicaRange): number {
   return Math.min(range.maxReplicas, Math.max(range.minReplicas, replicas));
+}
+
+/**
+ * Appends a recommendation and drops those it dominates (earlier and no higher): they leave the
+ * window before it does and can never be its highest again. What is left descends in replicas,
+ * so the list stays as short as the number of distinct levels, not the window's length.
+ */
+export function keepWindowMaxima(recommendations: readonly Recommendation[], latest: Recommendation): Recommendation[] {
+  const kept = recommendations.filter((r) => r.replicas > latest.replicas);
+  kept.push(latest);
+  return kept;
 }
 
 export function stabilize(
@@ -37,7 +48,7 @@ export function stabilize(
     return { replicas, memory: { ...memory, replicas, recommendations: recent } };
   }
   const desired = clampToRange(need.replicas, range);
-  const recommendations = [...recent, { at: now, replicas: desired }];
+  const recommendations = keepWindowMaxima(recent, { at: now, replicas: desired });
   let replicas = current;
   let note: string | undefined;
   // Inside the band between the bare need and the need with headroom, noise does not scale up.

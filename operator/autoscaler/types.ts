@@ -100,13 +100,18 @@ export interface LoadSample {
   load: number;
 }
 
+export interface Recommendation {
+  at: number;
+  replicas: number;
+}
+
 /** What the autoscaler remembers about one component. */
 export interface ComponentMemory {
   replicas: number;
   lastScaleUpAt?: number;
   lastScaleDownAt?: number;
-  /** Recommendations inside the scale-down window (the highest one bounds a scale-down). */
-  recommendations: { at: number; replicas: number }[];
+  /** Recommendations inside the scale-down window that may still be its highest (which bounds a scale-down). */
+  recommendations: Recommendation[];
   /** Recent load samples for the short-term trend. */
   recent: LoadSample[];
   seasonal?: SeasonalMemory;
