@@ -33,7 +33,7 @@ describe('authorization on every route', () => {
       assert.ok(route.sla, `${route.method} ${route.path} has no SLA class`);
     }
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`);
-    assert.deepEqual(publicRoutes.sort(), ['get /health', 'get /metrics', 'get /ready', 'post /auth/login', 'post /auth/refresh'].sort());
+    assert.deepEqual(publicRoutes.sort(), ['get /asyncapi.json', 'get /health', 'get /metrics', 'get /ready', 'post /auth/login', 'post /auth/refresh'].sort());
   });
 
   it('answers 401 without a token and 403 to every role not allowed', async () => {

@@ -12,6 +12,7 @@ import type { PassServices } from './passes/services.js';
 import type { RateLimits } from './middleware/rate-limit.js';
 import type { ReadYourWrites } from './read-your-writes.js';
 import type { TokenService } from './auth/tokens.js';
+import type { RealtimeServices } from './realtime/realtime.js';
 
 export const ROLES = ['admin', 'staff', 'security', 'student'] as const;
 export type Role = (typeof ROLES)[number];
@@ -51,6 +52,8 @@ export interface AppDeps {
   storage: ObjectStorage;
   /** Pass signing, gate verification, revocations and the access-log writer. */
   passes: PassServices;
+  /** Live notifications and feeds (WebSocket/SSE): publish after a state change commits. */
+  realtime: RealtimeServices;
   /** Whether the process is draining (readiness then answers 503). */
   draining: { value: boolean };
 }

@@ -17,6 +17,7 @@ import { startPassServices } from './passes/services.js';
 import type { AppDeps } from './context.js';
 import { RateLimits } from './middleware/rate-limit.js';
 import { ReadYourWrites } from './read-your-writes.js';
+import { createRealtime } from './realtime/realtime.js';
 
 export interface ApiResources extends AppDeps {
   close(): Promise<void>;
@@ -64,6 +65,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
   const passes = await startPassServices({ config, logger, db, redis, redisBreaker, subscriber, registry });
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+  const realtime = await createRealtime({ config, logger, redis, registry, knex: db.primary, tokens });
 
   return {
     config,
@@ -79,10 +81,12 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     queues,
     storage: new FileSystemStorage(config.STORAGE_DIR),
     passes,
+    realtime,
     draining: { value: false },
     async close() {
       // Buffered access logs are written before the pools they need are closed.
       await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
+      await realtime.close().catch((err: Error) => logger.error({ err: err.message }, 'closing real-time services failed'));
       // Each resource closes on its own so one failure does not leave the others open.
       stopRedisProbe();
       await Promise.allSettled([db.close(), closeRedis(redis), closeRedis(subscriber), queues.close()]);

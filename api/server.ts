@@ -27,6 +27,7 @@ export async function serve({ app }: BuiltApp, deps: ApiResources, options: Serv
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
+  deps.realtime.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -38,6 +39,8 @@ export async function serve({ app }: BuiltApp, deps: ApiResources, options: Serv
   async function stop(): Promise<void> {
     deps.draining.value = true;
     if (options.drainDelayMs) await new Promise((r) => setTimeout(r, options.drainDelayMs));
+    // Long-lived sockets are not requests server.close() would wait for: they are told to go first.
+    await deps.realtime.drain();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const grace = setTimeout(() => server.closeAllConnections(), options.graceMs);

@@ -67,6 +67,21 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
   STORAGE_DIR: z.string().default('.data/storage'),
 
+  /** Real-time feeds (WebSocket /realtime/ws and SSE /realtime/events): sockets one API process accepts. */
+  REALTIME_MAX_CONNECTIONS: positiveInt(20_000),
+  REALTIME_MAX_CONNECTIONS_PER_USER: positiveInt(20),
+  /** A socket whose unsent bytes pass this is cut off as a slow consumer (it resumes on reconnect). */
+  REALTIME_MAX_BUFFERED_BYTES: positiveInt(1024 * 1024),
+  /** Pings (WebSocket) or comments (SSE) this often; a WebSocket silent for two of them is dead. */
+  REALTIME_HEARTBEAT_MS: positiveInt(30_000),
+  /** How long a WebSocket may take to send its `auth` message when it brought no token. */
+  REALTIME_AUTH_TIMEOUT_MS: positiveInt(5_000),
+  /** Messages kept per user (and per feed) for resuming after a reconnect, and how long a user's are kept. */
+  REALTIME_HISTORY_LENGTH: positiveInt(100),
+  REALTIME_HISTORY_TTL_SECONDS: positiveInt(7 * 24 * 3600),
+  /** On SIGTERM, sockets are closed with 1001 spread over this long, so clients do not reconnect all at once. */
+  REALTIME_DRAIN_SPREAD_MS: z.coerce.number().int().min(0).default(5_000),
+
   /** How often each API process re-reads recent pass revocations from Postgres (covers missed pub/sub messages). */
   PASS_REVOCATION_SYNC_MS: positiveInt(5_000),
   /** Access logs are written in batches: at most this long after a verification, or once this many are buffered. */

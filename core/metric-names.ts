@@ -19,6 +19,15 @@ export const METRIC = {
   accessLogBuffer: 'passplatform_access_log_buffer_size',
   /** 1 while a dependency's circuit breaker lets calls through (label `dependency`: postgres, redis). */
   dependencyAvailable: 'passplatform_dependency_available',
+  /** Open real-time connections (label `transport`: ws, sse); the autoscaler sizes API pods on them. */
+  realtimeConnections: 'passplatform_realtime_connections',
+  /** The most real-time connections one API process accepts (REALTIME_MAX_CONNECTIONS). */
+  realtimeMaxConnections: 'passplatform_realtime_max_connections',
+  realtimeMessagesDelivered: 'passplatform_realtime_messages_delivered_total',
+  realtimeDisconnects: 'passplatform_realtime_disconnects_total',
+  realtimePublishFailures: 'passplatform_realtime_publish_failures_total',
+  /** Publish (in any process) to arrival at this pod's dispatcher. */
+  realtimeDeliveryLag: 'passplatform_realtime_delivery_lag_seconds',
   // Every process (prom-client default metrics, plus the limits they are judged against)
   processResidentMemory: 'process_resident_memory_bytes',
   processCpuSeconds: 'process_cpu_seconds_total',

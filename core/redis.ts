@@ -27,6 +27,8 @@ export interface RedisConnectionOptions {
   connectionName?: string;
   /** Reject any command not answered within this many ms (never on blocking connections). */
   commandTimeoutMs?: number;
+  /** A subscriber of sharded channels (SSUBSCRIBE): on a cluster, one connection per shard. */
+  shardedSubscriber?: boolean;
 }
 
 export function createRedis(options: RedisConnectionOptions): RedisClient {
@@ -44,7 +46,7 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
       const [host, port] = seed.split(':');
       return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
     });
-    return new Cluster(nodes, { redisOptions: common, enableOfflineQueue: common.enableOfflineQueue });
+    return new Cluster(nodes, { redisOptions: common, enableOfflineQueue: common.enableOfflineQueue, shardedSubscribers: options.shardedSubscriber === true });
   }
   return new Redis(options.url ?? 'redis://127.0.0.1:6379', common);
 }

@@ -2,9 +2,10 @@ import type { Knex } from 'knex';
 import type { AppContext, AppDeps, AuthUser } from '../context.js';
 import { audit } from '../audit.js';
 import { conflict, forbidden, notFound, unprocessable } from '../errors.js';
-import { issuePass } from '../passes/repository.js';
+import { issuePass, type PassDto } from '../passes/repository.js';
 import { validityIssue, type PassType } from '../passes/schemas.js';
 import { defineRoute, type AnyRoute } from '../route.js';
+import { announceApplication } from '../realtime/announcements.js';
 import {
   findApplication,
   insertApplication,
@@ -92,6 +93,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
           await audit(trx, { actorId: user?.id ?? null, eventType: 'application.submitted', entityType: 'application', entityId: created.id, details: { passType: created.passType }, requestId: ctx.state.requestId });
           return created;
         });
+        announceApplication(deps.realtime, application);
         ctx.set('Location', `/applications/${application.id}`);
         return { status: 201, data: application };
       },
@@ -165,6 +167,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       body: ApproveBody,
       responses: { 200: 'Approved; the pass id is on the application', 404: 'No such application', 409: 'Illegal transition', 422: 'Invalid validity or inactive student' },
       async handler(ctx, { params, body, user }) {
+        let issued: PassDto | undefined;
         const data = await act(ctx, params.id, user, 'approve', async (trx, row) => {
           const validFrom = body.validFrom ? new Date(body.validFrom) : row.requested_valid_from;
           const validUntil = body.validUntil ? new Date(body.validUntil) : row.requested_valid_until;
@@ -180,8 +183,10 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
             issuedBy: user?.id ?? null,
           });
           await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.issued', entityType: 'pass', entityId: pass.id, details: { applicationId: row.id }, requestId: ctx.state.requestId });
+          issued = pass;
           return { pass_id: pass.id, reviewer_id: user?.id ?? null, decided_at: trx.fn.now(), decision_reason: body.reason ?? null };
         }, { reason: body.reason ?? null });
+        announceApplication(deps.realtime, data, issued);
         return { data };
       },
     }),
@@ -197,6 +202,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: 'Rejected', 404: 'No such application', 409: 'Illegal transition' },
       async handler(ctx, { params, body, user }) {
         const data = await act(ctx, params.id, user, 'reject', async () => ({ reviewer_id: user?.id ?? null, decided_at: db.primary.fn.now(), decision_reason: body.reason }), { reason: body.reason });
+        announceApplication(deps.realtime, data);
         return { data };
       },
     }),

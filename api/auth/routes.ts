@@ -74,6 +74,7 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 204: 'Logged out' },
       async handler(ctx, { user }) {
         if (user) await revokeSession(deps.db.primary, user.id, user.sessionId);
+        if (user) deps.realtime.sessionRevoked(user.sessionId);
         ctx.status = 204;
       },
     }),

@@ -2,6 +2,7 @@ import type { AppDeps, AuthUser } from '../context.js';
 import { audit } from '../audit.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
+import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
 import { chooseFormat, renderQr } from './qr.js';
 import { findPass, issuePass, listPasses, revokePass, type PassDto } from './repository.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from './schemas.js';
@@ -38,6 +39,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           verifiedBy: user?.id ?? null,
           requestId: ctx.state.requestId,
         });
+        deps.realtime.verified(result);
         ctx.set('Cache-Control', 'no-store');
         return { data: result };
       },
@@ -64,6 +66,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.issued', entityType: 'pass', entityId: issued.id, details: { passType: issued.passType, studentId: issued.studentId }, requestId: ctx.state.requestId });
           return issued;
         });
+        announcePassIssued(deps.realtime, pass);
         ctx.set('Location', `/passes/${pass.id}`);
         return { status: 201, data: pass };
       },
@@ -139,6 +142,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           throw notFound('Pass');
         }
         await deps.passes.revocations.announce(revoked.id, new Date(revoked.validUntil));
+        announcePassRevoked(deps.realtime, revoked, body.reason);
         return { data: revoked };
       },
     }),

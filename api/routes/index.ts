@@ -9,8 +9,9 @@ import { analyticsRoutes } from '../analytics/routes.js';
 import { applicationRoutes } from '../applications/routes.js';
 import { passRoutes } from '../passes/routes.js';
 import { opsRoutes } from './ops.js';
+import { realtimeRoutes } from '../realtime/routes.js';
 
 /** Every route of the API; each module contributes its own declarations. */
 export function allRoutes(deps: AppDeps): AnyRoute[] {
-  return [...opsRoutes(deps), ...authRoutes(deps), ...studentRoutes(deps), ...uploadRoutes(deps), ...reportRoutes(deps), ...passRoutes(deps), ...applicationRoutes(deps), ...accessLogRoutes(deps), ...analyticsRoutes(deps)];
+  return [...opsRoutes(deps), ...authRoutes(deps), ...studentRoutes(deps), ...uploadRoutes(deps), ...reportRoutes(deps), ...passRoutes(deps), ...applicationRoutes(deps), ...accessLogRoutes(deps), ...analyticsRoutes(deps), ...realtimeRoutes(deps)];
 }

@@ -43,12 +43,14 @@ export async function processReport(deps: WorkerDeps, data: ReportJobData, onPro
   await Promise.all([storage.put(keys.csv, Buffer.from(toCsv(table))), storage.put(keys.html, Buffer.from(toHtml(table, request, new Date())))]);
   await progress(90);
 
-  await db.primary.transaction(async (trx) => {
+  const completed = await db.primary.transaction(async (trx) => {
     const updated = await trx('reports')
       .where({ id: row.id, status: 'running' })
       .update({ status: 'completed', progress: 100, row_count: table.rows.length, csv_key: keys.csv, html_key: keys.html, error: null, completed_at: trx.fn.now() });
     if (updated) await audit(trx, { actorId: row.requested_by, eventType: 'report.completed', entityType: 'report', entityId: row.id, details: { rows: table.rows.length } });
+    return updated > 0;
   });
+  if (completed) deps.notify.user(row.requested_by, 'report.ready', { reportId: row.id, type: row.type });
   await onProgress(100);
   return { reportId: row.id, rows: table.rows.length };
 }

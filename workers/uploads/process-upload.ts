@@ -53,6 +53,12 @@ async function decide(trx: Knex.Transaction, row: UploadRow, verdict: Verdict, t
   return true;
 }
 
+/** Tells the uploader, on whichever API pod they are connected, that the upload was decided. */
+function announceUpload(deps: WorkerDeps, row: UploadRow): void {
+  if (row.status === 'ready') deps.notify.user(row.owner_id, 'upload.ready', { uploadId: row.id });
+  else deps.notify.user(row.owner_id, 'upload.rejected', { uploadId: row.id, reason: row.reason ?? 'unknown' });
+}
+
 export async function processUpload(deps: WorkerDeps, data: UploadJobData): Promise<UploadOutcome> {
   const { db, storage, config } = deps;
   const row = await findUpload(db.primary, data.uploadId);
@@ -75,8 +81,9 @@ export async function processUpload(deps: WorkerDeps, data: UploadJobData): Prom
   });
   const thumbnail = verdict.ok && verdict.thumbnail ? await storage.put(keys.thumbnail, verdict.thumbnail).then(() => keys.thumbnail) : null;
 
-  await db.primary.transaction((trx) => decide(trx, row, verdict, thumbnail));
+  const decidedNow = await db.primary.transaction((trx) => decide(trx, row, verdict, thumbnail));
   const decided = (await findUpload(db.primary, row.id))!;
+  if (decidedNow) announceUpload(deps, decided);
   await cleanUp(deps, decided);
   return decided.status === 'rejected'
     ? { uploadId: row.id, status: 'rejected', reason: decided.reason ?? 'unknown' }
@@ -85,10 +92,13 @@ export async function processUpload(deps: WorkerDeps, data: UploadJobData): Prom
 
 /** After the last attempt failed: the upload cannot be judged, so it is rejected with that reason. */
 export async function rejectAfterFailure(deps: WorkerDeps, data: UploadJobData, error: string): Promise<void> {
-  await deps.db.primary.transaction(async (trx) => {
+  const rejected = await deps.db.primary.transaction(async (trx) => {
     const updated = await trx('uploads')
       .where({ id: data.uploadId, status: 'queued' })
       .update({ status: 'rejected', reason: 'processing_failed', processed_at: trx.fn.now(), updated_at: trx.fn.now() });
     if (updated) await audit(trx, { actorId: null, eventType: 'upload.rejected', entityType: 'upload', entityId: data.uploadId, details: { reason: 'processing_failed', error } });
+    return updated > 0;
   });
+  const row = rejected ? await findUpload(deps.db.primary, data.uploadId) : undefined;
+  if (row) announceUpload(deps, row);
 }

