@@ -5,7 +5,7 @@
  * resume delivers what was missed exactly once; a slow consumer is cut off alone; SIGTERM drains.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../core/logger.js';
 import { RealtimePublisher } from '../../core/realtime/publisher.js';
@@ -14,7 +14,8 @@ import { call, createTestEnvironment, type TestEnvironment } from '../../testing
 import { eventually } from '../../testing/eventually.js';
 import { CHANNELS, CHANNEL_NAMES } from './channels.js';
 import { CLOSE } from './close-codes.js';
-import { TestSocket, spawnApiProcess, type ApiProcess } from './testing.js';
+import { spawnApiProcess, type ApiProcess } from '../../testing/api-process.js';
+import { TestSocket, wsUrlOf } from './testing.js';
 
 describe('real-time notifications and feeds', () => {
   let env: TestEnvironment;
@@ -75,8 +76,8 @@ describe('real-time notifications and feeds', () => {
   it('a pass issued through one pod reaches the student connected to the other, and only that student', async () => {
     const student = await newStudent();
     const bystander = await newStudent();
-    const mine = await socket(podB.wsUrl, student.token, { via: 'subprotocol' });
-    const theirs = await socket(podB.wsUrl, bystander.token, { via: 'message' });
+    const mine = await socket(wsUrlOf(podB), student.token, { via: 'subprotocol' });
+    const theirs = await socket(wsUrlOf(podB), bystander.token, { via: 'message' });
     await Promise.all([mine.welcomed(), theirs.welcomed()]);
     assert.equal(mine.ws.protocol, 'passplatform.v1', 'the server selects our protocol, never echoes the bearer one');
 
@@ -93,7 +94,7 @@ describe('real-time notifications and feeds', () => {
   it('the gate feed carries each verdict to security on another pod, without personal data', async () => {
     const student = await newStudent();
     const pass = await issuePass(podA, student.studentId);
-    const desk = await socket(podB.wsUrl, security, { channels: 'gates' });
+    const desk = await socket(wsUrlOf(podB), security, { channels: 'gates' });
     await desk.welcomed();
     const verify = await call(podA.url, 'POST', '/passes/verify', { token: security, body: { code: pass.code, gate: 'main-gate', direction: 'entry' } });
     assert.equal(verify.status, 200);
@@ -104,7 +105,7 @@ describe('real-time notifications and feeds', () => {
   });
 
   it('analytics totals reach staff dashboards', async () => {
-    const dashboard = await socket(podA.wsUrl, staff, { channels: 'analytics' });
+    const dashboard = await socket(wsUrlOf(podA), staff, { channels: 'analytics' });
     await dashboard.welcomed();
     const student = await newStudent();
     const pass = await issuePass(podB, student.studentId);
@@ -116,21 +117,62 @@ describe('real-time notifications and feeds', () => {
   it('authorises each channel as its REST route: a forbidden channel closes with 4403, anonymous with 4401', async () => {
     const student = await newStudent();
     for (const [channel, expected] of [['gates', CLOSE.FORBIDDEN.code], ['analytics', CLOSE.FORBIDDEN.code], ['nonsense', CLOSE.BAD_MESSAGE.code]] as const) {
-      const refused = await socket(podA.wsUrl, student.token, { channels: channel });
+      const refused = await socket(wsUrlOf(podA), student.token, { channels: channel });
       assert.equal((await refused.closed).code, expected, channel);
     }
-    const staffOnGates = await socket(podA.wsUrl, staff, { channels: 'gates' });
+    const staffOnGates = await socket(wsUrlOf(podA), staff, { channels: 'gates' });
     assert.equal((await staffOnGates.closed).code, CLOSE.FORBIDDEN.code, 'staff may not verify passes, so may not watch the gates');
 
-    const anonymous = await socket(podA.wsUrl, undefined, { via: 'none' });
+    const anonymous = await socket(wsUrlOf(podA), undefined, { via: 'none' });
     assert.equal((await anonymous.closed).code, CLOSE.UNAUTHORIZED.code, 'no auth message before the deadline');
-    const forged = await socket(podA.wsUrl, `${staff.slice(0, -4)}AAAA`);
+    const forged = await socket(wsUrlOf(podA), `${staff.slice(0, -4)}AAAA`);
     assert.equal((await forged.closed).code, CLOSE.UNAUTHORIZED.code);
 
     const sse = await fetch(`${podA.url}/realtime/events?channels=gates`, { headers: { authorization: `Bearer ${student.token}` } });
     assert.equal(sse.status, 403);
     assert.equal(((await sse.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
     assert.equal((await fetch(`${podA.url}/realtime/events`)).status, 401);
+  });
+
+  it('resume after a reconnect delivers what was missed, once, in order, also across pods and over SSE', async () => {
+    const student = await newStudent();
+    const first = await socket(wsUrlOf(podA), student.token);
+    await first.welcomed();
+    await publisher.notifyUsers([student.userId], 'upload.ready', { uploadId: randomUUID() });
+    await first.waitFor((m) => m.event === 'upload.ready', 'the first notification');
+    const cursor = first.cursor();
+    first.close();
+    await first.closed;
+
+    const missed = Array.from({ length: 5 }, () => randomUUID());
+    for (const uploadId of missed) await publisher.notifyUsers([student.userId], 'upload.ready', { uploadId });
+    const resumed = await socket(wsUrlOf(podB), student.token, { resume: cursor });
+    await resumed.welcomed();
+    // One more while connected: it must come once, after the replayed ones.
+    const live = randomUUID();
+    await publisher.notifyUsers([student.userId], 'upload.ready', { uploadId: live });
+    await resumed.waitFor((m) => m.data?.uploadId === live, 'the live notification');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(resumed.events().map((m) => m.data.uploadId), [...missed, live]);
+    assert.equal(resumed.messages.filter((m) => m.type === 'gap').length, 0);
+
+    // The same resume over SSE, with Last-Event-ID as a browser's EventSource sends it.
+    const controller = new AbortController();
+    const sse = await fetch(`${podA.url}/realtime/events`, { headers: { authorization: `Bearer ${student.token}`, 'last-event-id': cursor }, signal: controller.signal });
+    assert.equal(sse.status, 200);
+    assert.match(sse.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    await eventually(async () => {
+      const { value } = await reader.read();
+      text += value ?? '';
+      return text.includes(live);
+    }, 'the SSE replay');
+    controller.abort();
+    const ids = [...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]);
+    const uploads = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { event?: string; data?: { uploadId?: string } }).filter((m) => m.event === 'upload.ready');
+    assert.deepEqual(uploads.map((m) => m.data?.uploadId), [...missed, live]);
+    assert.match(ids.at(-1)!, /^notifications:\d+-\d+$/, 'each event id is the resume cursor');
   });
 
   it('declares for each channel the same roles as the REST route serving the same facts', async () => {

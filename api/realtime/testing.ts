@@ -1,11 +1,10 @@
 /**
  * Test support for the real-time endpoints: a WebSocket client (the `ws` package, as a Node client
- * would use it) that records every message and how the socket closed, an SSE reader over fetch,
- * and a real API process to connect to.
+ * would use it) that records every message and how the socket closed, and the WebSocket URL of a
+ * real API process.
  */
 import { WebSocket } from 'ws';
 import { eventually } from '../../testing/eventually.js';
-import { spawnServiceProcess, type ServiceProcess } from '../../testing/service-process.js';
 import { SUBPROTOCOL } from './ws-endpoint.js';
 
 // Messages are whatever JSON the server sends; tests assert on their fields.
@@ -18,16 +17,8 @@ export interface Closed {
   at: number;
 }
 
-export interface ApiProcess extends ServiceProcess {
-  url: string;
-  wsUrl: string;
-}
-
-export async function spawnApiProcess(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<ApiProcess> {
-  const service = await spawnServiceProcess('api/main.ts', { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info', ...overrides }, 'api listening');
-  const url = service.ready.url as string;
-  return { ...service, url, wsUrl: url.replace(/^http/, 'ws') };
-}
+/** The WebSocket base URL of an API process. */
+export const wsUrlOf = (api: { url: string }): string => api.url.replace(/^http/, 'ws');
 
 export type AuthVia = 'header' | 'subprotocol' | 'message' | 'none';
 
