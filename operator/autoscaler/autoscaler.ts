@@ -58,21 +58,28 @@ function size(component: Component, input: SizingInput<unknown>, signals: Platfo
 }
 
 /**
- * Planner over a component's remembered load: the measured value, or a higher forecast. When the
- * same time yesterday or last week ran at about today's level, that day's curve is the better
- * guide (it knows where a ramp tops out); a short-term trend, extrapolated over a long start-up,
- * overshoots every peak. The trend counts when there is no such day, or today departs from it.
+ * Planner over a component's remembered load: the measured value, or a higher forecast. When a
+ * rise from this time of day recurred on comparable days, that curve is the better guide (it knows
+ * where a ramp tops out); a short-term trend, extrapolated over a long start-up, overshoots every
+ * peak. The trend counts when no pattern recurs, or today departs from it.
  */
 function planner(memory: ComponentMemory, predictive: boolean, now: number, horizonMs: number, seasonalHorizonMs: number): Planner {
   return (measured: number): Plan => {
     if (!predictive) return { load: measured, basis: 'measured' };
-    const seasonal = seasonalForecast(memory.seasonal, now, seasonalHorizonMs, measured, POLICY.seasonalLevelRange);
+    const seasonal = seasonalForecast(memory.seasonal, now, seasonalHorizonMs, measured, {
+      levelRange: POLICY.seasonalLevelRange,
+      minDays: POLICY.seasonalMinDays,
+      maxGrowth: POLICY.seasonalMaxGrowth,
+    });
     const [low, high] = POLICY.seasonalTrustedLevel;
     const repeating = seasonal !== undefined && seasonal.level >= low && seasonal.level <= high;
     let plan: Plan = { load: measured, basis: 'measured' };
     const trend = repeating ? undefined : trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000, POLICY.trendMinFit);
     if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };
-    if (seasonal !== undefined && seasonal.load > plan.load) plan = { load: seasonal.load, basis: 'seasonal' };
+    if (seasonal !== undefined && seasonal.load > plan.load) {
+      const rise = `+${Math.round((seasonal.growth - 1) * 100)} %${seasonal.capped ? ` (capped at ×${POLICY.seasonalMaxGrowth})` : ''}`;
+      plan = { load: seasonal.load, basis: 'seasonal', note: `seasonal: a rise of ${rise} recurred on ${seasonal.days} of ${seasonal.comparable} comparable days` };
+    }
     return plan;
   };
 }

@@ -2,13 +2,13 @@
  * The predictive part: load a component will see once a replica started now is serving.
  * Two views, both only ever used to scale *up* ahead of time:
  * - the short-term trend (least-squares slope over the last few minutes), for ramps;
- * - seasonality: what happened at the same time yesterday and a week ago, scaled to today's level.
+ * - seasonality: a rise that followed this time of day on at least two of the last seven days at
+ *   today's level, capped.
  * Both work on one number per component ("load": requests/s, jobs/s, cores), updated immutably.
  */
 import type { LoadSample, SeasonalMemory } from './types.js';
 
 const DAY_MS = 86_400_000;
-const SEASONAL_LAGS_MS = [DAY_MS, 7 * DAY_MS];
 
 /** Keeps the samples of the last `windowMs`, plus the new one. */
 export function appendSample(samples: readonly LoadSample[], sample: LoadSample, windowMs: number): LoadSample[] {
@@ -88,44 +88,76 @@ function valueAt(memory: SeasonalMemory, at: number): number | undefined {
 }
 
 export interface SeasonalForecast {
-  /** The highest load expected over the horizon. */
+  /** The load to plan for: today's load × a rise that recurred. */
   load: number;
-  /**
-   * How today's load compares with the day it was forecast from (unclamped; 1 = the same level):
-   * near 1 the pattern repeats and the forecast can be trusted over a short-term trend.
-   */
+  /** The rise over the horizon (1 = flat) that at least `minDays` comparable days showed, after the cap. */
+  growth: number;
+  /** Comparable days that rose at least that much, and comparable days seen. */
+  days: number;
+  comparable: number;
+  /** Whether the cap cut the rise. */
+  capped: boolean;
+  /** How today compares with the day the rise was taken from (1 = the same level). */
   level: number;
 }
 
+export interface SeasonalOptions {
+  /** A past day counts when today's load is within this ratio of its load at the same time. */
+  levelRange: readonly [number, number];
+  /** A rise is planned for only when at least this many comparable days showed it. */
+  minDays: number;
+  /** The largest rise planned for from memory. */
+  maxGrowth: number;
+}
+
+const PAST_DAYS = [1, 2, 3, 4, 5, 6, 7];
+
+/** The highest remembered load between `from` and `from + horizonMs`. */
+function highestAhead(memory: SeasonalMemory, from: number, horizonMs: number, then: number): number {
+  // The curve between bucket centres is linear, so its highest point over the horizon is at an
+  // end or at a centre in between.
+  let ahead = Math.max(then, valueAt(memory, from + horizonMs) ?? then);
+  for (let id = Math.ceil(from / memory.bucketMs - 0.5); (id + 0.5) * memory.bucketMs < from + horizonMs; id++) {
+    ahead = Math.max(ahead, bucketMean(memory, id) ?? 0);
+  }
+  return ahead;
+}
+
 /**
- * The highest load seen between `now - lag` and `now - lag + horizon` (a day and a week back;
- * buckets are interpolated, so a short horizon does not reach a whole bucket ahead),
- * times how today's level compares with that day's at `now - lag`; a day whose level is outside
- * `levelRange` is skipped. Undefined without a usable day.
+ * Pre-scaling only for what recurs. For each of the last seven days at today's level (within
+ * `levelRange` of today's load at this time: a holiday is not compared with a working day, nor a
+ * Saturday with a Friday), the rise from this time to the highest load over the horizon. The rise
+ * planned for is the one at least `minDays` of those days showed (the `minDays`-th largest), capped
+ * at `maxGrowth`: a one-off flash crowd yesterday is not replayed today. Undefined without enough
+ * comparable days or when no rise recurs.
  */
 export function seasonalForecast(
   memory: SeasonalMemory | undefined,
   now: number,
   horizonMs: number,
   currentLoad: number,
-  levelRange: readonly [number, number],
+  options: SeasonalOptions,
 ): SeasonalForecast | undefined {
-  if (!memory) return undefined;
-  let best: SeasonalForecast | undefined;
-  for (const lag of SEASONAL_LAGS_MS) {
-    const then = valueAt(memory, now - lag);
-    if (then === undefined) continue;
-    // The curve between bucket centres is linear, so its highest point over the horizon is at an
-    // end or at a centre in between.
-    let ahead = Math.max(then, valueAt(memory, now - lag + horizonMs) ?? then);
-    for (let id = Math.ceil((now - lag) / memory.bucketMs - 0.5); (id + 0.5) * memory.bucketMs < now - lag + horizonMs; id++) {
-      ahead = Math.max(ahead, bucketMean(memory, id) ?? 0);
-    }
-    const level = then > 0 ? currentLoad / then : 1;
-    // A day at a very different level (a Saturday after a Friday) says nothing about today's shape.
-    if (level < levelRange[0] || level > levelRange[1]) continue;
-    const load = ahead * level;
-    if (!best || load > best.load) best = { load, level };
+  if (!memory || currentLoad <= 0) return undefined;
+  const rises: { growth: number; level: number }[] = [];
+  for (const days of PAST_DAYS) {
+    const from = now - days * DAY_MS;
+    const then = valueAt(memory, from);
+    if (then === undefined || then <= 0) continue;
+    const level = currentLoad / then;
+    if (level < options.levelRange[0] || level > options.levelRange[1]) continue;
+    rises.push({ growth: highestAhead(memory, from, horizonMs, then) / then, level });
   }
-  return best;
+  rises.sort((a, b) => b.growth - a.growth);
+  const recurring = rises[options.minDays - 1];
+  if (!recurring || recurring.growth <= 1) return undefined;
+  const growth = Math.min(recurring.growth, options.maxGrowth);
+  return {
+    load: currentLoad * growth,
+    growth,
+    days: rises.filter((r) => r.growth >= recurring.growth).length,
+    comparable: rises.length,
+    capped: growth < recurring.growth,
+    level: recurring.level,
+  };
 }

@@ -18,6 +18,8 @@ export const QUEUE_SLA_CLASS: Record<WorkerQueue, SlaClass> = { uploads: 'upload
 export interface Plan {
   load: number;
   basis: 'measured' | 'trend' | 'seasonal';
+  /** What the forecast rests on, for the decision's reason. */
+  note?: string;
 }
 export type Planner = (measured: number) => Plan;
 
@@ -42,7 +44,7 @@ export function fmt(value: number): string {
 }
 
 function planText(plan: Plan): string {
-  return plan.basis === 'measured' ? '' : ` (planning for ${fmt(plan.load)} from ${plan.basis})`;
+  return plan.basis === 'measured' ? '' : ` (planning for ${fmt(plan.load)} from ${plan.note ?? plan.basis})`;
 }
 
 export function totalRate(rates: Partial<Record<SlaClass, number>> | undefined): number | undefined {

@@ -91,9 +91,16 @@ export const POLICY = {
    * event (a gate rush) comes a few minutes earlier or later than yesterday.
    */
   seasonalMinHorizonSeconds: 180,
-  /** How far forecasts may scale yesterday's level to today's; a day further off is not used. */
-  seasonalLevelRange: [0.5, 2] as const,
-  /** Today within this ratio of the same time yesterday or last week: the pattern repeats, follow it rather than the trend. */
+  /**
+   * A past day is comparable when today's load is within this ratio of that day's at the same time:
+   * a holiday morning at a third of a working day's is compared with weekends, not weekdays.
+   */
+  seasonalLevelRange: [0.67, 1.5] as const,
+  /** Pre-scale for a rise only when at least this many comparable days showed it: a one-off is not a pattern. */
+  seasonalMinDays: 2,
+  /** The largest rise planned for from memory (× today's load); the reactive path covers the rest. */
+  seasonalMaxGrowth: 3,
+  /** Comparable days within this ratio of today: the pattern repeats, follow it rather than the trend. */
   seasonalTrustedLevel: [0.8, 1.25] as const,
   /** Replication lag that counts as replicas falling behind, seconds. */
   maxReplicaLagSeconds: 10,
