@@ -2,7 +2,8 @@
  * Redis hung (SIGSTOP on a redis-server of this test's own): the breaker opens, readiness says
  * so at once, routes that do not need Redis keep answering (the rate limiter and the cache fall
  * back instead of waiting), gate verification falls back to Postgres, revocation answers; and
- * when Redis resumes, readiness comes back and verification uses Redis again.
+ * when Redis resumes, readiness comes back and verification uses Redis again, whose memory from
+ * before the hang no longer overrules the access log.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -83,7 +84,17 @@ describe('a hung Redis', () => {
     }
 
     await eventually(async () => (await call(api.url, 'GET', '/ready')).status === 200, 'readiness to return with Redis', 10_000);
+    // Back on Redis, whose memory ('entry', from before the hang) is older than the access log
+    // ('exit', decided without it): the log wins, the entry is valid, a replay of it is not.
     const entry = await verify(pass.code, 'entry');
-    assert.equal(entry.body.data.degraded, false);
+    assert.deepEqual([entry.body.data.valid, entry.body.data.degraded], [true, false]);
+    const again = await verify(pass.code, 'entry');
+    assert.deepEqual([again.body.data.valid, again.body.data.reason], [false, 'anti_passback']);
+    await api.deps.passes.accessLogs.flush();
+    const rows = await env.knex('access_logs').where({ pass_id: pass.id, outcome: 'valid' }).orderBy('occurred_at');
+    assert.deepEqual(
+      rows.map((r: { direction: string }) => r.direction),
+      ['entry', 'exit', 'entry'],
+    );
   });
 });

@@ -14,7 +14,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
 
-export type DependencyName = 'postgres' | 'redis';
+export type DependencyName = 'postgres' | 'redis' | 'access-log-spill';
 
 /** Thrown instead of calling a dependency whose breaker is open; the API answers 503. */
 export class DependencyUnavailableError extends Error {

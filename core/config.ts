@@ -87,8 +87,12 @@ const EnvSchema = z.object({
   /** Access logs are written in batches: at most this long after a verification, or once this many are buffered. */
   ACCESS_LOG_FLUSH_MS: positiveInt(250),
   ACCESS_LOG_BATCH_SIZE: positiveInt(500),
-  /** Past this many unwritten access logs, verifications wait for a flush (back-pressure, never loss). */
-  ACCESS_LOG_MAX_BUFFERED: positiveInt(20_000),
+  /**
+   * Local journal of access logs (fsynced before a verification is answered, replayed into
+   * Postgres at start and whenever Postgres is back). One API process per directory; in a pod, an
+   * emptyDir or volume that survives container restarts.
+   */
+  ACCESS_LOG_SPILL_DIR: z.string().default('.data/access-log-spill'),
   /** Monthly access-log partitions kept ready beyond the current month. */
   ACCESS_LOG_PARTITIONS_AHEAD: positiveInt(3),
   /** How long the last gate direction of a pass is remembered (anti-passback). */

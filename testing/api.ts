@@ -15,6 +15,7 @@ import { createDeps, type ApiResources } from '../api/deps.js';
 import { serve } from '../api/server.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 import { TEST_REDIS_URL, testRedisPrefix } from './redis.js';
+import { tempSpillDir } from './spill.js';
 
 export const TEST_PASSWORD = 'Correct-Horse-Battery-9';
 
@@ -60,7 +61,8 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
   let first: ApiResources | undefined;
 
   async function start(overrides: Record<string, string> = {}): Promise<TestApi> {
-    const config: Config = loadConfig({ ...env, ...overrides });
+    // One spill directory per API instance, as one per pod: instances never replay each other's.
+    const config: Config = loadConfig({ ACCESS_LOG_SPILL_DIR: tempSpillDir(), ...env, ...overrides });
     const deps = await createDeps(config, createLogger('api-test', config.LOG_LEVEL), createRegistry('api'));
     const built = buildApp(deps);
     const running = await serve(built, deps, { port: 0, host: '127.0.0.1', graceMs: config.SHUTDOWN_GRACE_MS });

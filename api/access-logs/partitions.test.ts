@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { tempSpillDir } from '../../testing/spill.js';
 import { after, before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { createKnex } from '../../core/db.js';
@@ -75,7 +76,7 @@ describe('access log partitions', () => {
 
   it('flushes batches into the rollup exactly once per row, and holds a failed batch for the next flush', async () => {
     const logger = createLogger('test', 'silent');
-    const writer = new AccessLogWriter({ knex, logger, flushIntervalMs: 3_600_000, batchSize: 2, maxBuffered: 100 });
+    const writer = new AccessLogWriter({ knex, logger, flushIntervalMs: 3_600_000, batchSize: 2, spillDir: tempSpillDir() });
     for (let i = 0; i < 5; i++) await writer.append(entry(`2033-06-20T08:0${i}:00Z`, { gate: 'rollup-gate', outcome: i === 4 ? 'revoked' : 'valid' }));
     await writer.flush();
     assert.equal(writer.buffered, 0);
@@ -83,7 +84,7 @@ describe('access log partitions', () => {
     assert.deepEqual(rollup.map((r: { outcome: string; count: number }) => [r.outcome, r.count]), [['revoked', 1], ['valid', 4]]);
 
     const broken = createKnex('postgres://postgres@127.0.0.1:1/none', 1, 1_000);
-    const stranded = new AccessLogWriter({ knex: broken, logger, flushIntervalMs: 3_600_000, batchSize: 10, maxBuffered: 100 });
+    const stranded = new AccessLogWriter({ knex: broken, logger, flushIntervalMs: 3_600_000, batchSize: 10, spillDir: tempSpillDir() });
     await stranded.append(entry('2033-06-20T09:00:00Z'));
     await assert.rejects(stranded.flush());
     assert.equal(stranded.buffered, 1, 'kept for a retry');

@@ -1,18 +1,23 @@
 /**
- * Appends access logs in batches so a verification never waits on an INSERT. Each batch goes in
- * with one statement that also bumps the hourly rollup, so the rollup can never disagree with the
- * rows. A failed batch stays buffered and is retried; when the buffer is full, callers wait for a
- * flush instead of dropping entries; `close()` flushes what is left (and, if the database is gone,
- * writes the entries to the log so they are still recoverable).
+ * Access logs: each entry is first made durable in the local spill (api/access-logs/spill.ts),
+ * then moved to Postgres in batches, so a verification never waits on an INSERT and an answered
+ * one is never lost — not to a crash, not to a Postgres outage, not to a shutdown while Postgres
+ * is down (the spill is replayed at the next start). Each batch goes in with one statement that
+ * also bumps the hourly rollup, counting only rows actually inserted, so a replayed entry (its
+ * id already present) changes neither the rows nor the rollup.
  */
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import { METRIC } from '../../core/metric-names.js';
+import { AccessLogSpill } from './spill.js';
 
 export type Direction = 'entry' | 'exit';
 
 export interface AccessLogEntry {
+  /** Identifies the entry across replays of the spill (generated when absent). */
+  entryId?: string;
   occurredAt: Date;
   passId: string | null;
   studentId: string | null;
@@ -30,18 +35,19 @@ export interface AccessLogWriterOptions {
   registry?: Registry;
   flushIntervalMs: number;
   batchSize: number;
-  /** Past this many buffered entries, `append` waits for a flush (back-pressure, never loss). */
-  maxBuffered: number;
+  /** Directory of the local spill; one process per directory (a pod's emptyDir or volume). */
+  spillDir: string;
 }
 
 const INSERT_WITH_ROLLUP = `
   with rows as (
     select * from jsonb_to_recordset(?::jsonb) as r(
-      occurred_at timestamptz, pass_id uuid, student_id uuid, gate text, direction text,
+      entry_id uuid, occurred_at timestamptz, pass_id uuid, student_id uuid, gate text, direction text,
       outcome text, verified_by uuid, request_id text)
   ), inserted as (
-    insert into access_logs (occurred_at, pass_id, student_id, gate, direction, outcome, verified_by, request_id)
-    select occurred_at, pass_id, student_id, gate, direction, outcome, verified_by, request_id from rows
+    insert into access_logs (entry_id, occurred_at, pass_id, student_id, gate, direction, outcome, verified_by, request_id)
+    select entry_id, occurred_at, pass_id, student_id, gate, direction, outcome, verified_by, request_id from rows
+    on conflict (occurred_at, entry_id) do nothing
     returning occurred_at, gate, direction, outcome
   )
   insert into access_log_hourly (bucket, gate, direction, outcome, count)
@@ -51,8 +57,11 @@ const INSERT_WITH_ROLLUP = `
   order by 1, 2, 3, 4
   on conflict (bucket, gate, direction, outcome) do update set count = access_log_hourly.count + excluded.count`;
 
+export type AccessLogRecord = ReturnType<typeof toRecord>;
+
 function toRecord(e: AccessLogEntry) {
   return {
+    entry_id: e.entryId ?? randomUUID(),
     occurred_at: e.occurredAt.toISOString(),
     pass_id: e.passId,
     student_id: e.studentId,
@@ -64,24 +73,29 @@ function toRecord(e: AccessLogEntry) {
   };
 }
 
-/** Inserts entries and their rollup counts at once (also used directly when batching is off). */
+/** Inserts entries and their rollup counts at once, skipping entries already present (by id). */
 export async function insertAccessLogs(knex: Knex, entries: AccessLogEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await knex.raw(INSERT_WITH_ROLLUP, [JSON.stringify(entries.map(toRecord))]);
+  await insertRecords(knex, entries.map(toRecord));
+}
+
+async function insertRecords(knex: Knex, records: AccessLogRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await knex.raw(INSERT_WITH_ROLLUP, [JSON.stringify(records)]);
 }
 
 export class AccessLogWriter {
-  private buffer: AccessLogEntry[] = [];
+  private readonly spill: AccessLogSpill;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private started: Promise<void> | undefined;
 
   constructor(private readonly options: AccessLogWriterOptions) {
+    this.spill = new AccessLogSpill(options.spillDir, options.logger);
     if (options.registry) {
       const buffered = () => this.buffered;
       new Gauge({
         name: METRIC.accessLogBuffer,
-        help: 'Access log entries buffered in this process, not yet written.',
+        help: 'Access log entries journaled by this process (durable on local disk), not yet in Postgres.',
         registers: [options.registry],
         collect() {
           this.set(buffered());
@@ -90,41 +104,53 @@ export class AccessLogWriter {
     }
   }
 
+  /** Entries durable in the spill but not yet confirmed in Postgres. */
   get buffered(): number {
-    return this.buffer.length;
+    return this.spill.entries;
   }
 
-  start(): void {
+  /**
+   * Opens the spill (taking over what a previous run left), starts the periodic flush, and tries
+   * one flush at once so a previous run's entries reach Postgres first. Postgres being down does
+   * not stop the start: the entries wait on disk.
+   */
+  async start(): Promise<void> {
+    this.started ??= this.spill.open();
+    await this.started;
     this.timer ??= setInterval(() => void this.flush().catch(() => undefined), this.options.flushIntervalMs);
     this.timer.unref();
+    await this.flush().catch((err: Error) => this.options.logger.warn({ err: err.message, pending: this.buffered }, 'access log spill not replayed yet; Postgres unavailable'));
   }
 
+  /** Records an entry durably (local fsync); it reaches Postgres with the next flush. */
   async append(entry: AccessLogEntry): Promise<void> {
-    if (this.closed) {
-      await insertAccessLogs(this.options.knex, [entry]);
-      return;
-    }
-    this.buffer.push(entry);
-    if (this.buffer.length >= this.options.maxBuffered) await this.flush();
-    else if (this.buffer.length >= this.options.batchSize) void this.flush().catch(() => undefined);
+    this.started ??= this.spill.open();
+    await this.started;
+    await this.spill.append([JSON.stringify(toRecord(entry))]);
+    if (this.buffered >= this.options.batchSize) void this.flush().catch(() => undefined);
   }
 
-  /** Writes everything buffered so far; one flush at a time, later callers wait for theirs. */
+  /**
+   * Moves everything journaled so far into Postgres, oldest first; throws if Postgres cannot take
+   * it (the entries stay on disk for the next flush). One flush at a time; later callers wait for
+   * theirs, so when this resolves every entry appended before the call is in the table.
+   */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    this.started ??= this.spill.open();
+    await this.started;
     this.flushing = (async () => {
-      let written = 0;
       try {
-        for (; written < batch.length; written += this.options.batchSize) {
-          await insertAccessLogs(this.options.knex, batch.slice(written, written + this.options.batchSize));
+        // Two passes: the first may only take segments left from before (the one being appended
+        // to stays open while older ones wait), the second then takes that one too.
+        for (let pass = 0; pass < 2; pass++) {
+          for (const segment of await this.spill.seal()) {
+            for await (const batch of this.spill.read<AccessLogRecord>(segment, this.options.batchSize)) await insertRecords(this.options.knex, batch);
+            await this.spill.remove(segment);
+          }
         }
       } catch (err) {
-        // Keep the unwritten rest, ahead of anything buffered meanwhile; the next flush retries it.
-        this.buffer = batch.slice(written).concat(this.buffer);
-        this.options.logger.warn({ err: (err as Error).message, buffered: this.buffer.length }, 'access log flush failed; will retry');
+        this.options.logger.warn({ err: (err as Error).message, pending: this.buffered }, 'access log flush failed; entries stay in the spill');
         throw err;
       } finally {
         this.flushing = undefined;
@@ -133,18 +159,14 @@ export class AccessLogWriter {
     await this.flushing;
   }
 
-  /** Stops the timer and writes what is left; entries that still cannot be written go to the log. */
+  /** Stops the timer and writes what is left; what cannot be written stays in the spill for the next start. */
   async close(): Promise<void> {
-    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     try {
       await this.flush();
     } catch {
-      this.options.logger.error(
-        { unwritten: this.buffer.map(toRecord) },
-        'access logs could not be written at shutdown; recorded here for recovery',
-      );
-      this.buffer = [];
+      this.options.logger.error({ pending: this.buffered, dir: this.options.spillDir }, 'access logs could not be written at shutdown; they stay in the spill and are replayed at the next start');
     }
+    await this.spill.close();
   }
 }

@@ -55,7 +55,7 @@ export async function startPassServices({ config, logger, db, redis, redisBreake
     registry,
     flushIntervalMs: config.ACCESS_LOG_FLUSH_MS,
     batchSize: config.ACCESS_LOG_BATCH_SIZE,
-    maxBuffered: config.ACCESS_LOG_MAX_BUFFERED,
+    spillDir: config.ACCESS_LOG_SPILL_DIR,
   });
   const verifier = new PassVerifier({
     signer,
@@ -67,6 +67,7 @@ export async function startPassServices({ config, logger, db, redis, redisBreake
     antiPassbackSeconds: config.ANTI_PASSBACK_WINDOW_SECONDS,
     logger,
     registry,
+    ...(redisBreaker ? { redisBreaker } : {}),
   });
   const ensurePartitions = (now = new Date()) => ensurePartitionsAhead(db.primary, now, config.ACCESS_LOG_PARTITIONS_AHEAD);
   const upkeep = () =>
@@ -78,7 +79,7 @@ export async function startPassServices({ config, logger, db, redis, redisBreake
 
   await upkeep();
   await revocations.start();
-  accessLogs.start();
+  await accessLogs.start();
   const timer = setInterval(() => void upkeep(), PARTITION_CHECK_MS);
   timer.unref();
 
@@ -91,6 +92,7 @@ export async function startPassServices({ config, logger, db, redis, redisBreake
     async close() {
       clearInterval(timer);
       revocations.close();
+      verifier.close();
       await accessLogs.close();
     },
   };

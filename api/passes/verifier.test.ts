@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { tempSpillDir } from '../../testing/spill.js';
 import { after, describe, it } from 'node:test';
 import { createKnex } from '../../core/db.js';
 import { createLogger } from '../../core/logger.js';
@@ -20,7 +21,7 @@ describe('verdicts that need no database', () => {
   const subscriber = createRedis({ url: 'redis://127.0.0.1:1', failFast: true });
   for (const client of [redis, subscriber]) client.on('error', () => undefined);
   const signer = new PassSigner(generateKeyPairSync('ed25519').privateKey, 'k1');
-  const accessLogs = new AccessLogWriter({ knex, logger, flushIntervalMs: 3_600_000, batchSize: 1_000, maxBuffered: 1_000 });
+  const accessLogs = new AccessLogWriter({ knex, logger, flushIntervalMs: 3_600_000, batchSize: 1_000, spillDir: tempSpillDir() });
   const revocations = new RevocationRegistry({ knex, redis, subscriber, keyPrefix: 't:', syncIntervalMs: 3_600_000, logger });
   const verifier = new PassVerifier({ signer, revocations, redis, knex, accessLogs, keyPrefix: 't:', antiPassbackSeconds: 60, logger });
   after(async () => {

@@ -1,8 +1,9 @@
 /**
  * Gate verification. Order matters: the signature and the claims it covers (validity window,
  * gates) are checked in memory first, so forged, altered, expired and not-yet-valid codes cost no
- * I/O. Then revocation and anti-passback, in one atomic Redis script; when Redis cannot answer,
- * Postgres answers instead (never a blind "valid").
+ * I/O. Then revocation and anti-passback, in one atomic Redis script (anti-passback.ts, which
+ * also keeps Redis's memory from contradicting the access log after a disruption); when Redis
+ * cannot answer, Postgres answers instead (never a blind "valid").
  *
  * Anti-passback is how replays are refused: a pass that was let in must be let out before it can
  * be let in again (and the other way round). A copy of a code presented twice for entry gets
@@ -13,9 +14,11 @@ import type { Knex } from 'knex';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import { METRIC } from '../../core/metric-names.js';
+import type { DependencyBreaker } from '../../core/breaker.js';
 import type { RedisClient } from '../../core/redis.js';
 import { insertAccessLogs, type AccessLogEntry, type AccessLogWriter, type Direction } from '../access-logs/writer.js';
-import { passKeys, type RevocationRegistry } from './revocations.js';
+import { AntiPassbackStore } from './anti-passback.js';
+import type { RevocationRegistry } from './revocations.js';
 import type { PassClaims, PassSigner } from './signing.js';
 
 export const INVALID_REASONS = [
@@ -72,24 +75,22 @@ export interface PassVerifierOptions {
   antiPassbackSeconds: number;
   logger: Logger;
   registry?: Registry;
-}
-
-// KEYS: revoked flag, last direction. ARGV: direction, memory in seconds.
-const GATE_CHECK_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'revoked' end
-if redis.call('GET', KEYS[2]) == ARGV[1] then return 'anti_passback' end
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-return 'ok'`;
-
-interface GateCheckClient {
-  passGateCheck(revokedKey: string, directionKey: string, direction: string, ttlSeconds: number): Promise<string>;
+  redisBreaker?: DependencyBreaker;
 }
 
 export class PassVerifier {
   private readonly verifications: Counter<'outcome'> | undefined;
+  private readonly gateState: AntiPassbackStore;
 
   constructor(private readonly options: PassVerifierOptions) {
-    options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
+    this.gateState = new AntiPassbackStore({
+      redis: options.redis,
+      knex: options.knex,
+      keyPrefix: options.keyPrefix,
+      windowSeconds: options.antiPassbackSeconds,
+      logger: options.logger,
+      ...(options.redisBreaker ? { redisBreaker: options.redisBreaker } : {}),
+    });
     this.verifications = options.registry
       ? new Counter({ name: METRIC.passVerifications, help: 'Pass verifications at the gates, by outcome.', labelNames: ['outcome'] as const, registers: [options.registry] })
       : undefined;
@@ -103,7 +104,7 @@ export class PassVerifier {
     if (claims && !reason) {
       if (this.options.revocations.has(claims.passId)) reason = 'revoked';
       else {
-        const answer = this.options.revocations.loaded ? await this.askRedis(claims.passId, request.direction) : 'unavailable';
+        const answer = this.options.revocations.loaded ? await this.askRedis(claims.passId, request.direction, now) : 'unavailable';
         if (answer === 'unavailable') {
           degraded = true;
           reason = await this.askPostgres(claims.passId, request.direction, now);
@@ -144,14 +145,14 @@ export class PassVerifier {
     };
   }
 
-  /** Revocation flag and anti-passback in one round trip. */
-  private async askRedis(passId: string, direction: Direction): Promise<'revoked' | 'anti_passback' | 'ok' | 'unavailable'> {
-    const keys = passKeys(this.options.keyPrefix, passId);
+  close(): void {
+    this.gateState.close();
+  }
+
+  /** Revocation flag and anti-passback from Redis, or 'unavailable' when Redis cannot answer. */
+  private async askRedis(passId: string, direction: Direction, now: Date): Promise<'revoked' | 'anti_passback' | 'ok' | 'unavailable'> {
     try {
-      const client = this.options.redis as unknown as GateCheckClient;
-      const answer = await client.passGateCheck(keys.revoked, keys.lastDirection, direction, this.options.antiPassbackSeconds);
-      if (answer === 'revoked' || answer === 'anti_passback' || answer === 'ok') return answer;
-      throw new Error(`unexpected gate check answer ${answer}`);
+      return await this.gateState.check(passId, direction, now);
     } catch (err) {
       this.options.logger.debug({ err: (err as Error).message }, 'gate check fell back to Postgres');
       return 'unavailable';
@@ -163,7 +164,8 @@ export class PassVerifier {
     const pass = (await this.options.knex('passes').select('status').where({ id: passId }).first()) as { status: string } | undefined;
     if (!pass) return 'unknown_pass';
     if (pass.status === 'revoked') return 'revoked';
-    // Entries this process buffered before Redis went away must be visible to the query below.
+    // Entries this process journaled (before Redis went away, or before a restart) must be in
+    // the table before the query below trusts it; if they cannot be written, nothing is decided.
     await this.options.accessLogs.flush();
     const last = (await this.options.knex('access_logs')
       .select('direction')

@@ -1,0 +1,174 @@
+/**
+ * The access log's local journal: every entry is appended to a file and fsynced before the
+ * verification that produced it is answered, so an answered passage survives any crash of this
+ * process and any outage of Postgres. The writer moves entries to Postgres segment by segment and
+ * deletes a segment only once all of it is in; a segment found at start (a previous run that
+ * stopped before writing it) is replayed the same way. Replays may repeat rows already inserted;
+ * each entry carries an id that the insert deduplicates on.
+ *
+ * Appends are group-committed: everything appended while one write+fdatasync runs goes into the
+ * next one, so a burst of verifications costs a few syncs, not one each. One process per directory.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DependencyUnavailableError } from '../../core/breaker.js';
+import type { Logger } from '../../core/logger.js';
+
+const SEGMENT = /^segment-\d{16}-\d{6}\.jsonl$/;
+
+interface Segment {
+  path: string;
+  /** Entries in the file (complete lines). */
+  entries: number;
+  handle?: FileHandle;
+}
+
+interface PendingWrite {
+  lines: string[];
+  done: Promise<void>;
+}
+
+export class AccessLogSpill {
+  private current: Segment | undefined;
+  private readonly sealed: Segment[] = [];
+  private pendingWrite: PendingWrite | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private sequence = 0;
+  private entryCount = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Creates the directory and takes over the segments a previous run left behind. */
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const leftovers = (await readdir(this.dir)).filter((name) => SEGMENT.test(name)).sort();
+    for (const name of leftovers) {
+      const segment = { path: join(this.dir, name), entries: 0 };
+      for await (const line of this.lines(segment.path)) if (line) segment.entries += 1;
+      this.sealed.push(segment);
+      this.entryCount += segment.entries;
+    }
+    if (leftovers.length > 0) this.logger.warn({ segments: leftovers.length, entries: this.entryCount, dir: this.dir }, 'access log spill from a previous run found; replaying it');
+  }
+
+  /** Entries on disk that have not been deleted after reaching Postgres. */
+  get entries(): number {
+    return this.entryCount;
+  }
+
+  /** Appends JSON lines durably: resolves once they are written and fdatasynced. */
+  append(lines: string[]): Promise<void> {
+    let batch = this.pendingWrite;
+    if (!batch) {
+      const next: PendingWrite = { lines: [], done: Promise.resolve() };
+      next.done = this.serially(async () => {
+        // Appends arriving from now on join the following write.
+        if (this.pendingWrite === next) this.pendingWrite = undefined;
+        await this.write(next.lines);
+      });
+      this.pendingWrite = batch = next;
+    }
+    batch.lines.push(...lines);
+    return batch.done;
+  }
+
+  /**
+   * Closes the segment being appended to, so it can be moved to Postgres, and returns every closed
+   * segment, oldest first. While an older closed segment is still waiting (Postgres is down), the
+   * current one stays open, so an outage grows one file rather than making thousands.
+   */
+  seal(): Promise<readonly string[]> {
+    return this.serially(async () => {
+      const current = this.current;
+      if (current && this.sealed.length === 0) {
+        this.current = undefined;
+        await current.handle?.close();
+        delete current.handle;
+        this.sealed.push(current);
+      }
+      return this.sealed.map((s) => s.path);
+    });
+  }
+
+  /** Reads a closed segment in batches of parsed entries (a torn last line, never acknowledged, is skipped). */
+  async *read<T>(path: string, batchSize: number): AsyncGenerator<T[]> {
+    let batch: T[] = [];
+    for await (const line of this.lines(path)) {
+      if (!line) continue;
+      try {
+        batch.push(JSON.parse(line) as T);
+      } catch {
+        this.logger.error({ path }, 'unreadable line in the access log spill skipped (a write torn by a crash is never acknowledged)');
+        continue;
+      }
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  /** Deletes a closed segment once every entry of it is in Postgres. */
+  async remove(path: string): Promise<void> {
+    await this.serially(async () => {
+      const index = this.sealed.findIndex((s) => s.path === path);
+      if (index < 0) return;
+      const [segment] = this.sealed.splice(index, 1);
+      this.entryCount -= segment?.entries ?? 0;
+      await rm(path, { force: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.serially(async () => {
+      await this.current?.handle?.close();
+      if (this.current) delete this.current.handle;
+    });
+  }
+
+  private async write(lines: string[]): Promise<void> {
+    try {
+      const segment = await this.currentSegment();
+      await segment.handle!.write(lines.map((line) => `${line}\n`).join(''));
+      await segment.handle!.datasync();
+      segment.entries += lines.length;
+      this.entryCount += lines.length;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, dir: this.dir }, 'access log spill cannot be written');
+      // Nothing may be answered as verified without its record: the caller answers 503.
+      throw new DependencyUnavailableError('access-log-spill');
+    }
+  }
+
+  private async currentSegment(): Promise<Segment> {
+    if (this.current?.handle) return this.current;
+    const name = `segment-${String(Date.now()).padStart(16, '0')}-${String(this.sequence++ % 1_000_000).padStart(6, '0')}.jsonl`;
+    const segment: Segment = { path: join(this.dir, name), entries: 0, handle: await open(join(this.dir, name), 'a') };
+    // The new file's directory entry must be durable too, or a crash could lose the whole file.
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    this.current = segment;
+    return segment;
+  }
+
+  private lines(path: string): AsyncIterable<string> {
+    return createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  }
+
+  /** Runs file operations one at a time, in call order. */
+  private serially<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(op);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}

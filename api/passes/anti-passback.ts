@@ -1,0 +1,212 @@
+/**
+ * Revocation and anti-passback through Redis, kept from contradicting the access log.
+ *
+ * Redis remembers, per pass, the last direction let through, stamped with the **epoch** it was
+ * written in and the time of that passage (`<epoch>|<direction>|<ms>`). The epoch changes whenever
+ * Redis may hold less or older than Postgres: Redis restarted (its run id changed, or a cluster
+ * connection came back), or it was unreachable or hung while gates were answered from Postgres.
+ * A value from the current epoch is trusted as is. A value from an older epoch — and, for one
+ * window after a change, a missing value — is checked against the access log: the newer of the
+ * two passages (the one Redis remembers, the last valid row in Postgres) decides, and the answer is
+ * written back in the current epoch, atomically, unless another process got there first.
+ *
+ * Any number of processes may start a new epoch; each change only costs one Postgres read per pass.
+ */
+import { Cluster } from 'ioredis';
+import type { Knex } from 'knex';
+import type { DependencyBreaker } from '../../core/breaker.js';
+import type { Logger } from '../../core/logger.js';
+import type { RedisClient } from '../../core/redis.js';
+import type { Direction } from '../access-logs/writer.js';
+import { passKeys } from './revocations.js';
+
+export type GateAnswer = 'revoked' | 'anti_passback' | 'ok';
+
+// KEYS: revoked flag, last direction. ARGV: direction, memory (s), epoch, epoch is fresh (1/0),
+// now (ms), seed direction ('' when not seeding), seed time (ms).
+// Returns the answer, or 'check' with what Redis holds when Postgres must be consulted first.
+const GATE_CHECK_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'revoked'} end
+local stored = redis.call('GET', KEYS[2])
+local last = nil
+if stored then
+  local epoch, direction = string.match(stored, '^([^|]*)|([^|]*)|')
+  if epoch == ARGV[3] then last = direction end
+end
+if last == nil then
+  if ARGV[6] ~= '' then
+    last = ARGV[6]
+  elseif stored or ARGV[4] == '1' then
+    return {'check', stored or ''}
+  end
+end
+if last == ARGV[1] then return {'anti_passback'} end
+redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[5], 'EX', ARGV[2])
+return {'ok'}`;
+
+// KEYS: epoch. ARGV: now (ms). Moves the epoch forward to now, or by one if now is not later.
+const NEW_EPOCH_SCRIPT = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local nextEpoch = math.max(current + 1, tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], nextEpoch)
+return nextEpoch`;
+
+interface AntiPassbackCommands {
+  passGateCheck(revokedKey: string, directionKey: string, ...args: (string | number)[]): Promise<string[]>;
+  passNewEpoch(epochKey: string, nowMs: number): Promise<number>;
+}
+
+export interface AntiPassbackOptions {
+  redis: RedisClient;
+  knex: Knex;
+  keyPrefix: string;
+  windowSeconds: number;
+  logger: Logger;
+  /** Redis's breaker: after it closes again, gates must not trust what Redis held before. */
+  redisBreaker?: DependencyBreaker;
+  /** How often the epoch is re-read, to pick up changes made by other processes. */
+  refreshMs?: number;
+}
+
+/** A passage remembered by Redis or found in the access log. */
+interface Passage {
+  direction: Direction;
+  atMs: number;
+}
+
+function parseStored(stored: string | undefined): Passage | undefined {
+  const [, direction, at] = (stored ?? '').split('|');
+  if ((direction === 'entry' || direction === 'exit') && Number.isFinite(Number(at))) return { direction, atMs: Number(at) };
+  return undefined;
+}
+
+export class AntiPassbackStore {
+  private epoch: number | undefined;
+  /** Set when Redis may have lost or missed state; the next check starts a new epoch first. */
+  private mustRenewEpoch = false;
+  private syncing: Promise<number> | undefined;
+  private knownRunId: string | undefined;
+  private readonly epochKey: string;
+  private readonly runIdKey: string;
+  private readonly timer: NodeJS.Timeout;
+  private readonly commands: AntiPassbackCommands;
+  private readonly detach: () => void;
+
+  constructor(private readonly options: AntiPassbackOptions) {
+    this.epochKey = `${options.keyPrefix}apb:epoch`;
+    this.runIdKey = `${options.keyPrefix}apb:redis-run-id`;
+    options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
+    options.redis.defineCommand('passNewEpoch', { numberOfKeys: 1, lua: NEW_EPOCH_SCRIPT });
+    this.commands = options.redis as unknown as AntiPassbackCommands;
+    const renew = () => {
+      this.mustRenewEpoch = true;
+      this.epoch = undefined;
+    };
+    // A connection that comes back may be to a restarted server; a breaker that closes again
+    // follows a stretch in which gates were answered without Redis.
+    const onReady = () => {
+      if (this.epoch === undefined) return;
+      // A cluster has no single run id to compare: any reconnect renews the epoch.
+      if (options.redis instanceof Cluster) renew();
+      this.knownRunId = undefined;
+      void this.sync().catch(() => undefined);
+    };
+    options.redis.on('ready', onReady);
+    const stopWatching = options.redisBreaker?.onAvailabilityChange((available) => available && renew());
+    this.detach = () => {
+      options.redis.off('ready', onReady);
+      stopWatching?.();
+    };
+    this.timer = setInterval(() => void this.sync().catch(() => undefined), options.refreshMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.detach();
+  }
+
+  /** Revocation and anti-passback in one round trip (two after an epoch change); throws when Redis cannot answer. */
+  async check(passId: string, direction: Direction, now: Date): Promise<GateAnswer> {
+    const epoch = await this.currentEpoch();
+    const keys = passKeys(this.options.keyPrefix, passId);
+    const fresh = now.getTime() - epoch < this.options.windowSeconds * 1000 ? '1' : '0';
+    const ask = (seed?: Passage) =>
+      this.commands.passGateCheck(keys.revoked, keys.lastDirection, direction, this.options.windowSeconds, epoch, fresh, now.getTime(), seed?.direction ?? '', seed?.atMs ?? 0);
+    const [answer, stored] = await ask();
+    if (answer !== 'check') return this.answer(answer);
+    const seed = await this.lastPassage(passId, parseStored(stored), now);
+    const [seeded] = await ask(seed ?? { direction: direction === 'entry' ? 'exit' : 'entry', atMs: 0 });
+    return this.answer(seeded);
+  }
+
+  private answer(answer: string | undefined): GateAnswer {
+    if (answer === 'revoked' || answer === 'anti_passback' || answer === 'ok') return answer;
+    throw new Error(`unexpected gate check answer ${answer}`);
+  }
+
+  /**
+   * The newer of what Redis remembers and the access log's last valid passage in the window. If
+   * Postgres cannot be read, Redis's memory is all there is (logged: the check was skipped).
+   */
+  private async lastPassage(passId: string, remembered: Passage | undefined, now: Date): Promise<Passage | undefined> {
+    let logged: Passage | undefined;
+    try {
+      const row = (await this.options.knex('access_logs')
+        .select('direction', 'occurred_at')
+        .where({ pass_id: passId, outcome: 'valid' })
+        .where('occurred_at', '>', new Date(now.getTime() - this.options.windowSeconds * 1000))
+        .orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .first()) as { direction: Direction; occurred_at: Date } | undefined;
+      logged = row ? { direction: row.direction, atMs: row.occurred_at.getTime() } : undefined;
+    } catch (err) {
+      this.options.logger.warn({ err: (err as Error).message, passId }, 'anti-passback state from before a Redis disruption could not be checked against Postgres; Redis decides');
+      return remembered;
+    }
+    if (!remembered) return logged;
+    if (!logged) return remembered;
+    return logged.atMs > remembered.atMs ? logged : remembered;
+  }
+
+  private async currentEpoch(): Promise<number> {
+    if (this.epoch !== undefined && !this.mustRenewEpoch) return this.epoch;
+    return this.sync();
+  }
+
+  /**
+   * Reads the epoch; starts a new one when this process saw a disruption, when Redis's run id is
+   * not the one recorded with the epoch (it restarted, perhaps from an older append-only file),
+   * or when there is none yet (an empty Redis).
+   */
+  private sync(): Promise<number> {
+    this.syncing ??= (async () => {
+      try {
+        const runId = await this.redisRunId();
+        const [stored, storedRunId] = await Promise.all([this.options.redis.get(this.epochKey), this.options.redis.get(this.runIdKey)]);
+        const restarted = runId !== undefined && storedRunId !== runId;
+        if (this.mustRenewEpoch || stored === null || restarted) {
+          const epoch = Number(await this.commands.passNewEpoch(this.epochKey, Date.now()));
+          if (runId !== undefined) await this.options.redis.set(this.runIdKey, runId);
+          this.options.logger.info({ epoch, restarted, disrupted: this.mustRenewEpoch }, 'anti-passback epoch renewed: Redis state from before is checked against the access log');
+          this.mustRenewEpoch = false;
+          this.epoch = epoch;
+        } else {
+          this.epoch = Number(stored);
+        }
+        return this.epoch;
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  /** The server's run id (changes on every restart); undefined for a cluster, whose nodes each have one. */
+  private async redisRunId(): Promise<string | undefined> {
+    if (this.options.redis instanceof Cluster) return undefined;
+    if (this.knownRunId) return this.knownRunId;
+    const info = await this.options.redis.info('server');
+    this.knownRunId = /run_id:(\w+)/.exec(info)?.[1];
+    return this.knownRunId;
+  }
+}
