@@ -5,10 +5,11 @@
  * to run as root).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { appendFileSync, rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../core/ports.js';
+import { postgresBinDir, postgresTools } from './postgres-server.js';
 
 export interface ReplicatedPostgres {
   primaryUrl(database: string): string;
@@ -16,25 +17,12 @@ export interface ReplicatedPostgres {
   stop(): void;
 }
 
-/** The directory of the server binaries (initdb, pg_ctl, pg_basebackup), if installed. */
-export function postgresBinDir(): string | undefined {
-  const fromConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-  const candidates = [fromConfig.status === 0 ? fromConfig.stdout.trim() : '', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : [])];
-  return candidates.find((dir) => dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_basebackup')));
-}
-
-
 export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
-  const bin = postgresBinDir();
-  if (!bin) throw new Error('PostgreSQL server binaries (initdb, pg_basebackup) not found');
+  const tools = postgresTools();
+  const bin = postgresBinDir()!;
   const asRoot = userInfo().uid === 0;
-  const run = (cmd: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
-    const result = spawnSync(file, argv, { encoding: 'utf8', timeout: 60_000 });
-    if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr || result.stdout}`);
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'pp-pg-replica-'));
-  if (asRoot) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
+  const run = tools.run;
+  const dir = tools.scratchDir('pp-pg-replica-');
   const primaryDir = join(dir, 'primary');
   const standbyDir = join(dir, 'standby');
   const [primaryPort, standbyPort] = [await freePort(), await freePort()];
@@ -46,8 +34,7 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   try {
     run('initdb', ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     appendFileSync(primaryDir + '/pg_hba.conf', 'host replication all 127.0.0.1/32 trust\n');
-    const common = `listen_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n`;
-    appendFileSync(primaryDir + '/postgresql.conf', `${common}port = ${primaryPort}\nwal_level = replica\nmax_wal_senders = 4\n`);
+    appendFileSync(primaryDir + '/postgresql.conf', `${tools.baseConfig(dir, primaryPort)}wal_level = replica\nmax_wal_senders = 4\n`);
     run('pg_ctl', ['-D', primaryDir, '-l', join(dir, 'primary.log'), '-w', 'start']);
     started.push(primaryDir);
     run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standbyDir, '-R', '-X', 'stream', '--no-sync']);
