@@ -11,6 +11,7 @@ import type { TwoLevelCache } from './cache/two-level-cache.js';
 import type { PassServices } from './passes/services.js';
 import type { RateLimits } from './middleware/rate-limit.js';
 import type { ReadYourWrites } from './read-your-writes.js';
+import type { SessionRevocations } from './auth/session-revocations.js';
 import type { TokenService } from './auth/tokens.js';
 import type { RealtimeServices } from './realtime/realtime.js';
 
@@ -43,6 +44,8 @@ export interface AppDeps {
   redisBreaker: DependencyBreaker;
   cache: TwoLevelCache;
   tokens: TokenService;
+  /** Revoked login sessions, checked on every authenticated request. */
+  sessions: SessionRevocations;
   rateLimits: RateLimits;
   readYourWrites: ReadYourWrites;
   registry: Registry;

@@ -11,6 +11,7 @@ import { registerVolumeMetrics } from '../core/process-metrics.js';
 import { JobQueues } from '../core/queues.js';
 import { exportDependencyAvailability } from '../core/breaker.js';
 import { REDIS_DEADLINES, closeRedis, createRedis, createRedisBreaker, guardWithBreaker, probeRedis } from '../core/redis.js';
+import { SessionRevocations } from './auth/session-revocations.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
 import { startPassServices } from './passes/services.js';
@@ -64,6 +65,17 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   await mkdir(config.STORAGE_DIR, { recursive: true });
   registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
   const passes = await startPassServices({ config, logger, db, redis, redisBreaker, subscriber, registry });
+  const sessions = new SessionRevocations({
+    knex: db.primary,
+    redis,
+    subscriber,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    syncIntervalMs: config.SESSION_REVOCATION_SYNC_MS,
+    logger,
+    redisBreaker,
+  });
+  await sessions.start();
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
   const realtime = await createRealtime({ config, logger, redis, registry, knex: db.primary, tokens });
 
@@ -75,6 +87,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     redisBreaker,
     cache,
     tokens,
+    sessions,
     rateLimits,
     readYourWrites,
     registry,
@@ -84,6 +97,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     realtime,
     draining: { value: false },
     async close() {
+      sessions.close();
       // Buffered access logs are written before the pools they need are closed.
       await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
       await realtime.close().catch((err: Error) => logger.error({ err: err.message }, 'closing real-time services failed'));

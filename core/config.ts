@@ -84,6 +84,8 @@ const EnvSchema = z.object({
 
   /** How often each API process re-reads recent pass revocations from Postgres (covers missed pub/sub messages). */
   PASS_REVOCATION_SYNC_MS: positiveInt(5_000),
+  /** How often each API process re-reads recently revoked login sessions from Postgres (covers missed pub/sub messages). */
+  SESSION_REVOCATION_SYNC_MS: positiveInt(5_000),
   /** Access logs are written in batches: at most this long after a verification, or once this many are buffered. */
   ACCESS_LOG_FLUSH_MS: positiveInt(250),
   ACCESS_LOG_BATCH_SIZE: positiveInt(500),

@@ -1,6 +1,7 @@
 /** Reads of the access log; a time range lets Postgres skip whole monthly partitions. */
 import type { Knex } from 'knex';
 import { decodeCursor, page } from '../pagination.js';
+import { hideDeletedStudents } from '../students/visibility.js';
 import type { AccessLogQueryInput } from './schemas.js';
 
 export interface AccessLogDto {
@@ -43,6 +44,7 @@ export async function listAccessLogs(db: Knex, query: AccessLogQueryInput): Prom
     ])
     .orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(query.limit + 1);
+  hideDeletedStudents(q, 'access_logs.student_id');
   if (query.passId) q.where('pass_id', query.passId);
   if (query.studentId) q.where('student_id', query.studentId);
   if (query.gate) q.where('gate', query.gate);

@@ -1,6 +1,7 @@
 /** SQL for pass applications: rows in, DTOs out; the queue reads idx_applications_processing_queue in order. */
 import type { Knex } from 'knex';
 import { decodeCursor, page } from '../pagination.js';
+import { hideDeletedStudents } from '../students/visibility.js';
 import { allowedActions, type ApplicationStatus } from './state-machine.js';
 import type { ApplicationCreateInput, ApplicationListInput, QueueInput } from './schemas.js';
 
@@ -126,7 +127,7 @@ export async function insertApplication(
 }
 
 export async function findApplication(db: Knex, id: string): Promise<ApplicationDto | undefined> {
-  const row = (await db('applications').select(COLUMNS).where({ id }).first()) as ApplicationRow | undefined;
+  const row = (await hideDeletedStudents(db('applications').select(COLUMNS).where({ id }), 'applications.student_id').first()) as ApplicationRow | undefined;
   return row ? toDto(row) : undefined;
 }
 
@@ -158,6 +159,7 @@ export async function listQueue(db: Knex, query: QueueInput): Promise<{ items: A
       { column: 'id', order: 'asc' },
     ])
     .limit(query.limit + 1);
+  hideDeletedStudents(q, 'applications.student_id');
   if (query.cursor) {
     const [status, priority, ts, id] = decodeCursor(query.cursor);
     q.whereRaw(
@@ -175,6 +177,7 @@ export async function listApplications(db: Knex, query: ApplicationListInput): P
     .select([...COLUMNS, db.raw(CURSOR_TS)])
     .orderBy([{ column: 'submitted_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(query.limit + 1);
+  hideDeletedStudents(q, 'applications.student_id');
   if (query.status) q.where('status', query.status);
   if (query.studentId) q.where('student_id', query.studentId);
   if (query.cursor) {

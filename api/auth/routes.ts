@@ -3,7 +3,7 @@ import type { AppDeps } from '../context.js';
 import { unauthorized } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { authUserOf, findUserByEmail, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
+import { authUserOf, findUserByEmail, findUserById, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
 
 const LoginBody = z.object({
   email: z.email().max(254),
@@ -37,7 +37,7 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       async handler(ctx, { body }) {
         await deps.rateLimits.assertAccountNotLocked(body.email);
         const user = await findUserByEmail(deps.db.primary, body.email);
-        const valid = user && !user.disabled_at ? await verifyPassword(user.password_hash, body.password) : (await verifyAgainstDummy(body.password), false);
+        const valid = user && !user.barred ? await verifyPassword(user.password_hash, body.password) : (await verifyAgainstDummy(body.password), false);
         if (!user || !valid) {
           await deps.rateLimits.recordLoginFailure(body.email);
           throw unauthorized('The e-mail or password is wrong.', 'INVALID_CREDENTIALS');
@@ -59,7 +59,7 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       body: RefreshBody,
       responses: { 200: 'New token pair', 401: 'Invalid, expired, revoked or reused refresh token' },
       async handler(ctx, { body }) {
-        const rotated = await rotateRefreshToken(deps.db.primary, body.refreshToken, deps.config.REFRESH_TOKEN_TTL_SECONDS, ctx.state.requestId);
+        const rotated = await rotateRefreshToken(deps.db.primary, body.refreshToken, deps.config.REFRESH_TOKEN_TTL_SECONDS, ctx.state.requestId, deps.sessions);
         ctx.set('Cache-Control', 'no-store');
         return { data: await tokenPair(deps, rotated.user, rotated.sessionId, rotated.refreshToken) };
       },
@@ -67,13 +67,13 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/auth/logout',
-      summary: 'End the current session: its refresh tokens stop working',
+      summary: 'End the current session: its refresh tokens and access tokens stop working',
       tag: 'auth',
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'auth',
       responses: { 204: 'Logged out' },
       async handler(ctx, { user }) {
-        if (user) await revokeSession(deps.db.primary, user.id, user.sessionId);
+        if (user) await deps.sessions.announce([user.sessionId, ...(await revokeSession(deps.db.primary, user.id, user.sessionId))]);
         if (user) deps.realtime.sessionRevoked(user.sessionId);
         ctx.status = 204;
       },
@@ -86,8 +86,8 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'auth',
       async handler(_ctx, { user }) {
-        const row = user ? await deps.db.primary<UserRow>('users').where({ id: user.id }).first() : undefined;
-        if (!row) throw unauthorized();
+        const row = user ? await findUserById(deps.db.primary, user.id) : undefined;
+        if (!row || row.barred) throw unauthorized('The account is disabled.', 'ACCOUNT_DISABLED');
         return { data: publicUser(row) };
       },
     }),

@@ -7,8 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { audit } from '../audit.js';
 import type { AuthUser, Role } from '../context.js';
-import type { AppError} from '../errors.js';
+import type { AppError } from '../errors.js';
 import { unauthorized } from '../errors.js';
+import type { SessionRevocations } from './session-revocations.js';
+import { BARRED_STUDENT_STATUSES } from '../students/schemas.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
 
 export interface UserRow {
@@ -19,6 +21,8 @@ export interface UserRow {
   display_name: string;
   student_ref: string | null;
   disabled_at: Date | null;
+  /** Whether the account may not hold a session (disabled, or its student deleted, suspended or withdrawn). */
+  barred: boolean;
 }
 
 interface RefreshRow {
@@ -30,8 +34,28 @@ interface RefreshRow {
   revoked_at: Date | null;
 }
 
-export function findUserByEmail(db: Knex, email: string): Promise<UserRow | undefined> {
-  return db<UserRow>('users').whereRaw('lower(email) = lower(?)', [email]).first();
+/**
+ * The account for an e-mail address, with whether it may hold a session at all: a disabled account
+ * may not, nor may a student account whose student is deleted, suspended or withdrawn.
+ */
+export async function findUserByEmail(db: Knex, email: string): Promise<UserRow | undefined> {
+  return withStanding(db).whereRaw('lower(users.email) = lower(?)', [email]).first();
+}
+
+/** The account with the given id, with its standing (see findUserByEmail). */
+export async function findUserById(db: Knex | Knex.Transaction, id: string): Promise<UserRow | undefined> {
+  return withStanding(db).where('users.id', id).first();
+}
+
+function withStanding(db: Knex | Knex.Transaction) {
+  return db<UserRow>('users')
+    .leftJoin('students', 'students.id', 'users.student_ref')
+    .select('users.*')
+    .select(
+      db.raw('(users.disabled_at is not null or students.deleted_at is not null or coalesce(students.status in (?, ?), false)) as barred', [
+        ...BARRED_STUDENT_STATUSES,
+      ]),
+    );
 }
 
 export function authUserOf(user: UserRow, sessionId: string): AuthUser {
@@ -62,8 +86,9 @@ export async function rotateRefreshToken(
   presented: string,
   ttlSeconds: number,
   requestId: string,
+  revocations: SessionRevocations,
 ): Promise<{ user: UserRow; sessionId: string; refreshToken: string }> {
-  const outcome = await db.transaction(async (trx) => {
+  const outcome = await db.transaction(async (trx): Promise<{ error: AppError; revoked?: string } | { user: UserRow; sessionId: string; refreshToken: string }> => {
     const row = (await trx('refresh_tokens').where({ token_hash: hashRefreshToken(presented) }).forUpdate().first()) as RefreshRow | undefined;
     if (!row) return { error: unauthorized('The refresh token is not valid.', 'INVALID_REFRESH_TOKEN') };
     if (row.revoked_at) return { error: unauthorized('This session has been revoked; log in again.', 'SESSION_REVOKED') };
@@ -76,21 +101,38 @@ export async function rotateRefreshToken(
         entityId: row.family_id,
         requestId,
       });
-      return { error: unauthorized('This refresh token was already used; the session is revoked.', 'REFRESH_TOKEN_REUSED') };
+      return { error: unauthorized('This refresh token was already used; the session is revoked.', 'REFRESH_TOKEN_REUSED'), revoked: row.family_id };
     }
     if (row.expires_at.getTime() <= Date.now()) return { error: unauthorized('The refresh token has expired.', 'REFRESH_TOKEN_EXPIRED') };
-    const user = await trx<UserRow>('users').where({ id: row.user_id }).first();
-    if (!user || user.disabled_at) return { error: unauthorized('The account is disabled.', 'ACCOUNT_DISABLED') };
+    const user = await findUserById(trx, row.user_id);
+    if (!user || user.barred) return { error: unauthorized('The account is disabled.', 'ACCOUNT_DISABLED') };
     await trx('refresh_tokens').where({ id: row.id }).update({ used_at: trx.fn.now() });
     const refreshToken = await insertRefreshToken(trx, user.id, row.family_id, ttlSeconds);
     return { user, sessionId: row.family_id, refreshToken };
   });
   // The revocation above must commit even though the caller is refused, hence the error is thrown here.
-  if ('error' in outcome) throw outcome.error as AppError;
+  if ('error' in outcome) {
+    if (outcome.revoked) await revocations.announce([outcome.revoked]);
+    throw outcome.error;
+  }
   return outcome;
 }
 
-/** Ends a session: every token of the family is revoked. */
-export async function revokeSession(db: Knex, userId: string, sessionId: string): Promise<void> {
-  await db('refresh_tokens').where({ family_id: sessionId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+/** Ends a session: every token of the family is revoked. Returns the session ids revoked. */
+export async function revokeSession(db: Knex, userId: string, sessionId: string): Promise<string[]> {
+  return revokedFamilies(db('refresh_tokens').where({ family_id: sessionId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() }, ['family_id']));
+}
+
+/** Ends every session of the accounts belonging to a student; returns the session ids revoked. */
+export async function revokeStudentSessions(trx: Knex.Transaction, studentId: string): Promise<string[]> {
+  return revokedFamilies(
+    trx('refresh_tokens')
+      .whereIn('user_id', trx('users').select('id').where('student_ref', studentId))
+      .whereNull('revoked_at')
+      .update({ revoked_at: trx.fn.now() }, ['family_id']),
+  );
+}
+
+async function revokedFamilies(update: Promise<{ family_id: string }[]>): Promise<string[]> {
+  return [...new Set((await update).map((r) => r.family_id))];
 }

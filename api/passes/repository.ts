@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { unprocessable } from '../errors.js';
+import { hideDeletedStudents } from '../students/visibility.js';
 import { decodeCursor, page } from '../pagination.js';
 import type { PassType } from './schemas.js';
 import type { PassSigner } from './signing.js';
@@ -133,7 +134,7 @@ export async function issuePass(db: Knex | Knex.Transaction, signer: PassSigner,
 }
 
 export async function findPass(db: Knex, id: string): Promise<PassDto | undefined> {
-  const row = (await db('passes').select(COLUMNS).where({ id }).first()) as PassRow | undefined;
+  const row = (await hideDeletedStudents(db('passes').select(COLUMNS).where({ id }), 'passes.student_id').first()) as PassRow | undefined;
   return row ? toDto(row) : undefined;
 }
 
@@ -146,6 +147,22 @@ export async function revokePass(db: Knex | Knex.Transaction, id: string, by: st
   return row ? toDto(row as PassRow) : undefined;
 }
 
+/** Revokes every active pass of a student; returns what each gate must learn (id, valid until). */
+export async function revokeStudentPasses(
+  trx: Knex.Transaction,
+  studentId: string,
+  by: string | null,
+  reason: string,
+): Promise<{ id: string; validUntil: Date }[]> {
+  const rows = (await trx('passes')
+    .where({ student_id: studentId, status: 'active' })
+    .update({ status: 'revoked', revoked_at: trx.fn.now(), revoked_by: by, revoke_reason: reason, updated_at: trx.fn.now() }, ['id', 'valid_until'])) as {
+    id: string;
+    valid_until: Date;
+  }[];
+  return rows.map((r) => ({ id: r.id, validUntil: r.valid_until }));
+}
+
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listPasses(
   db: Knex,
@@ -155,6 +172,7 @@ export async function listPasses(
     .select([...COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(query.limit + 1);
+  hideDeletedStudents(q, 'passes.student_id');
   if (query.studentId) q.where('student_id', query.studentId);
   if (query.status === 'revoked') q.where('status', 'revoked');
   if (query.status === 'active') q.where('status', 'active').where('valid_until', '>', db.fn.now());

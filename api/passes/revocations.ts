@@ -13,6 +13,7 @@ import type { Knex } from 'knex';
 import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClient } from '../../core/redis.js';
+import { PostgresSyncedFeed } from '../postgres-synced-feed.js';
 
 export interface RevocationOptions {
   knex: Knex;
@@ -38,39 +39,34 @@ export class RevocationRegistry extends EventEmitter {
   /** Revoked pass id → when the pass would have expired (ms); expired ones are pruned on sync. */
   private readonly revoked = new Map<string, number>();
   private readonly channel: string;
+  private readonly feed: PostgresSyncedFeed;
   private syncedUpTo: Date | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onMessage = (channel: string, message: string) => {
-    if (channel !== this.channel) return;
-    const [passId, until] = message.split(' ');
-    if (passId && until) this.remember(passId, Number(until));
-  };
-  private readonly onReady = () => void this.sync().catch(() => undefined);
-  private stopWatchingBreaker: (() => void) | undefined;
 
   constructor(private readonly options: RevocationOptions) {
     super();
     this.channel = `${options.keyPrefix}passes:revoked`;
+    this.feed = new PostgresSyncedFeed({
+      subscriber: options.subscriber,
+      channel: this.channel,
+      syncIntervalMs: options.syncIntervalMs,
+      logger: options.logger,
+      what: 'pass revocations',
+      onMessage: (message) => {
+        const [passId, until] = message.split(' ');
+        if (passId && until) this.remember(passId, Number(until));
+      },
+      sync: () => this.sync(),
+      redisBreaker: options.redisBreaker,
+    });
   }
 
-  async start(): Promise<void> {
-    this.options.subscriber.on('message', this.onMessage);
-    this.options.subscriber.on('ready', this.onReady);
-    this.stopWatchingBreaker = this.options.redisBreaker?.onAvailabilityChange((available) => available && this.onReady());
-    // Not awaited: with Redis down the subscription waits for it, while the API serves from Postgres.
-    this.options.subscriber.subscribe(this.channel).catch((err: Error) => this.options.logger.warn({ err: err.message }, 'revocation channel unavailable'));
-    // Without Postgres at start the API still comes up; until the first read succeeds the
-    // verifier asks Postgres itself (see `loaded`).
-    await this.sync().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'revocations not loaded yet'));
-    this.timer = setInterval(() => void this.sync().catch(() => undefined), this.options.syncIntervalMs);
-    this.timer.unref();
+  /** Until the first Postgres read succeeds, the verifier asks Postgres itself (see `loaded`). */
+  start(): Promise<void> {
+    return this.feed.start();
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.options.subscriber.off('message', this.onMessage);
-    this.options.subscriber.off('ready', this.onReady);
-    this.stopWatchingBreaker?.();
+    this.feed.close();
   }
 
   /** Whether the local set has been loaded from Postgres at least once (only then is a miss meaningful). */

@@ -11,6 +11,7 @@ import {
   toPrefixQuery,
   updateStudent,
 } from './repository.js';
+import { announceEndedAccess, endAccessFor } from './standing.js';
 import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from './schemas.js';
 
 /** Cache namespaces: one entry per student, and search results (retired wholesale on any write). */
@@ -110,7 +111,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'patch',
       path: '/students/:id',
-      summary: 'Update a student',
+      summary: 'Update a student; leaving `active` revokes their passes, suspension or withdrawal also their sessions',
       tag: 'students',
       access: ['admin', 'staff'],
       sla: 'student_queries',
@@ -119,14 +120,16 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: 'Updated', 404: 'No such student', 409: 'Duplicate student id or e-mail' },
       async handler(ctx, { params, body, user }) {
         try {
-          const student = await db.primary.transaction(async (trx) => {
+          const { student, ended } = await db.primary.transaction(async (trx) => {
             const updated = await updateStudent(trx, params.id, body);
-            if (updated) {
-              await audit(trx, { actorId: user?.id ?? null, eventType: 'student.updated', entityType: 'student', entityId: params.id, details: { fields: Object.keys(body) }, requestId: ctx.state.requestId });
-            }
-            return updated;
+            if (!updated) return { student: undefined, ended: undefined };
+            const ended = body.status ? await endAccessFor(trx, params.id, body.status, user?.id ?? null) : undefined;
+            const details = { fields: Object.keys(body), ...(ended ? { passesRevoked: ended.passes.length, sessionsRevoked: ended.sessionIds.length } : {}) };
+            await audit(trx, { actorId: user?.id ?? null, eventType: 'student.updated', entityType: 'student', entityId: params.id, details, requestId: ctx.state.requestId });
+            return { student: updated, ended };
           });
           if (!student) throw notFound('Student');
+          if (ended) await announceEndedAccess(deps, ended);
           await invalidate(params.id);
           return { data: student };
         } catch (err) {
@@ -138,19 +141,22 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'delete',
       path: '/students/:id',
-      summary: 'Soft-delete a student (kept for the audit trail, hidden everywhere)',
+      summary: 'Soft-delete a student (kept for the audit trail, hidden everywhere); revokes their passes and sessions',
       tag: 'students',
       access: ['admin'],
       sla: 'student_queries',
       params: StudentIdParams,
       responses: { 204: 'Deleted', 404: 'No such student' },
       async handler(ctx, { params, user }) {
-        const deleted = await db.primary.transaction(async (trx) => {
-          const done = await softDeleteStudent(trx, params.id);
-          if (done) await audit(trx, { actorId: user?.id ?? null, eventType: 'student.deleted', entityType: 'student', entityId: params.id, requestId: ctx.state.requestId });
-          return done;
+        const ended = await db.primary.transaction(async (trx) => {
+          if (!(await softDeleteStudent(trx, params.id))) return undefined;
+          const revoked = await endAccessFor(trx, params.id, 'deleted', user?.id ?? null);
+          const details = { passesRevoked: revoked.passes.length, sessionsRevoked: revoked.sessionIds.length };
+          await audit(trx, { actorId: user?.id ?? null, eventType: 'student.deleted', entityType: 'student', entityId: params.id, details, requestId: ctx.state.requestId });
+          return revoked;
         });
-        if (!deleted) throw notFound('Student');
+        if (!ended) throw notFound('Student');
+        await announceEndedAccess(deps, ended);
         await invalidate(params.id);
         ctx.status = 204;
       },

@@ -3,6 +3,9 @@ import { PageQuery } from '../pagination.js';
 
 export const STUDENT_STATUSES = ['active', 'suspended', 'graduated', 'withdrawn'] as const;
 
+/** Statuses whose holder may neither enter nor log in (api/students/standing.ts). */
+export const BARRED_STUDENT_STATUSES = ['suspended', 'withdrawn'] as const;
+
 const name = z.string().trim().min(1).max(100);
 
 const StudentFields = z
