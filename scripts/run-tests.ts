@@ -3,8 +3,10 @@
  * `npm test` runs every `*.test.ts`; `npm test -- api operator/autoscaler` runs those under the given paths.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ControlPlane } from '../testing/control-plane/control-plane.js';
+import { SHARED_CONTROL_PLANE_ENV } from '../testing/control-plane/for-tests.js';
 
 const ROOTS = ['core', 'api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'scripts', 'testing', 'simulator'];
 const SKIP = new Set(['node_modules', '.data', 'dist', '.git']);
@@ -33,10 +35,23 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// One real Kubernetes control plane for every test file that uses it (each works in namespaces of
+// its own): starting one per file would cost the 2-core machine far more than the tests themselves.
+const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
+let controlPlane: ControlPlane | undefined;
+if (!env[SHARED_CONTROL_PLANE_ENV] && files.some((f) => readFileSync(f, 'utf8').includes('startTestControlPlane('))) {
+  const started = Date.now();
+  controlPlane = await ControlPlane.start();
+  env[SHARED_CONTROL_PLANE_ENV] = controlPlane.dir;
+  console.log(`control plane for the tests up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${controlPlane.server}`);
+}
+
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files.map((f) => relative('.', f))],
-  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
+  { stdio: 'inherit', env },
 );
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', (code, signal) => {
+  void (controlPlane?.stop() ?? Promise.resolve()).finally(() => process.exit(code ?? (signal ? 1 : 0)));
+});
