@@ -117,7 +117,8 @@ export class RealtimeHub {
   async drain(spreadMs: number): Promise<void> {
     this.draining = true;
     const connections = [...this.all];
-    const rounds = Math.max(1, Math.floor(spreadMs / 100));
+    // Rounds at least 100 ms apart, and never more rounds than connections.
+    const rounds = Math.max(1, Math.min(connections.length, Math.floor(spreadMs / 100)));
     const perRound = Math.ceil(connections.length / rounds);
     for (let start = 0; start < connections.length; start += perRound) {
       for (const connection of connections.slice(start, start + perRound)) connection.end(CLOSE.GOING_AWAY);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../core/logger.js';
 import { RealtimePublisher } from '../../core/realtime/publisher.js';
 import { closeRedis, createRedis, type RedisClient } from '../../core/redis.js';
-import { call, createTestEnvironment, type TestEnvironment } from '../../testing/api.js';
+import { TEST_PASSWORD, call, createTestEnvironment, type TestEnvironment } from '../../testing/api.js';
 import { eventually } from '../../testing/eventually.js';
 import { CHANNELS, CHANNEL_NAMES } from './channels.js';
 import { CLOSE } from './close-codes.js';
@@ -173,6 +173,91 @@ describe('real-time notifications and feeds', () => {
     const uploads = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { event?: string; data?: { uploadId?: string } }).filter((m) => m.event === 'upload.ready');
     assert.deepEqual(uploads.map((m) => m.data?.uploadId), [...missed, live]);
     assert.match(ids.at(-1)!, /^notifications:\d+-\d+$/, 'each event id is the resume cursor');
+  });
+
+  it('closes the socket when the access token expires, unless a fresh token was sent in time', async () => {
+    const shortLived = await pod({ ACCESS_TOKEN_TTL_SECONDS: '3' });
+    const user = await env.createUser('staff');
+    const loginThere = async () => (await call(shortLived.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } })).body.data.token as string;
+
+    const lapsing = await socket(wsUrlOf(shortLived), await loginThere());
+    const lapsingExpiry = Date.parse((await lapsing.welcomed()).expiresAt as string);
+    const renewed = await socket(wsUrlOf(shortLived), await loginThere());
+    const firstExpiry = Date.parse((await renewed.welcomed()).expiresAt as string);
+    // A token issued a second later expires a second later.
+    await new Promise((r) => setTimeout(r, 1_100));
+    renewed.send({ type: 'auth', token: await loginThere() });
+    const secondExpiry = Date.parse((await renewed.waitFor((m) => m.type === 'authenticated', 'the renewal')).expiresAt as string);
+    assert.ok(secondExpiry > firstExpiry);
+
+    const lapsed = await lapsing.closed;
+    assert.equal(lapsed.code, CLOSE.TOKEN_EXPIRED.code);
+    assert.match(lapsed.reason, /^TOKEN_EXPIRED/);
+    assert.ok(lapsed.at >= lapsingExpiry, 'never before the token expired');
+    const later = await renewed.closed;
+    assert.equal(later.code, CLOSE.TOKEN_EXPIRED.code);
+    assert.ok(later.at >= secondExpiry, 'the renewed socket outlived its first token');
+
+    const other = await env.createUser('staff');
+    const stranger = (await env.login(other.email)).token;
+    const hijack = await socket(wsUrlOf(shortLived), await loginThere());
+    await hijack.welcomed();
+    hijack.send({ type: 'auth', token: stranger });
+    assert.equal((await hijack.closed).code, CLOSE.UNAUTHORIZED.code, "a socket cannot be carried over to another user's token");
+    shortLived.child.kill('SIGTERM');
+    assert.equal(await shortLived.exited, 0);
+  });
+
+  it("a logout on one pod closes the session's sockets on the other, and its token cannot reconnect", async () => {
+    const student = await newStudent();
+    const phone = await socket(wsUrlOf(podB), student.token);
+    const laptop = await socket(wsUrlOf(podA), student.token, { channels: 'notifications' });
+    await Promise.all([phone.welcomed(), laptop.welcomed()]);
+    assert.equal((await call(podA.url, 'POST', '/auth/logout', { token: student.token })).status, 204);
+    for (const closed of await Promise.all([phone.closed, laptop.closed])) {
+      assert.equal(closed.code, CLOSE.SESSION_REVOKED.code);
+    }
+    const again = await socket(wsUrlOf(podB), student.token);
+    assert.equal((await again.closed).code, CLOSE.SESSION_REVOKED.code, 'the access token has not expired, but its session has ended');
+    const sse = await fetch(`${podB.url}/realtime/events`, { headers: { authorization: `Bearer ${student.token}` } });
+    assert.equal(sse.status, 401);
+  });
+
+  it('cuts off a consumer that stops reading, and the others receive everything', async () => {
+    const tight = await pod({ REALTIME_MAX_BUFFERED_BYTES: '65536' });
+    const slow = await socket(wsUrlOf(tight), security, { channels: 'gates' });
+    const fast = await socket(wsUrlOf(tight), security, { channels: 'gates' });
+    await Promise.all([slow.welcomed(), fast.welcomed()]);
+    slow.ws.pause();
+    const count = 1_500;
+    const padding = 'x'.repeat(8_000);
+    const verdict = (i: number) => ({ gate: `g${i}-${padding}`, direction: 'entry' as const, valid: true, reason: null, passId: null, passType: null, checkedAt: new Date().toISOString(), degraded: false });
+    // Sent in ordered batches: each batch is pipelined on one connection, so ids follow i.
+    for (let i = 0; i < count; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => publisher.gateVerdict(verdict(i + k))));
+    await fast.waitFor((m) => m.data?.gate?.startsWith(`g${count - 1}-`), 'the last message at the fast consumer', 120_000);
+    assert.deepEqual(fast.events('gate.verdict').map((m) => Number((m.data.gate as string).split('-')[0]!.slice(1))), Array.from({ length: count }, (_, i) => i));
+    const metrics = await eventually(async () => {
+      const text = (await call(tight.url, 'GET', '/metrics')).body as string;
+      return /passplatform_realtime_disconnects_total\{reason="SLOW_CONSUMER"[^}]*\} 1/.test(text) ? text : undefined;
+    }, 'the slow consumer to be cut off');
+    assert.match(metrics, /passplatform_realtime_connections\{transport="ws"[^}]*\} 1\b/, 'only the slow socket was closed');
+    slow.ws.resume();
+    assert.ok([CLOSE.SLOW_CONSUMER.code, 1006].includes((await slow.closed).code));
+    assert.ok(slow.events().length < count, 'the slow consumer did not get everything buffered for it');
+  });
+
+  it('SIGTERM closes every socket with 1001 "going away", spread out, and the process exits cleanly', async () => {
+    const doomed = await pod({ REALTIME_DRAIN_SPREAD_MS: '2000' });
+    const clients = await Promise.all(Array.from({ length: 10 }, () => socket(wsUrlOf(doomed), staff)));
+    await Promise.all(clients.map((c) => c.welcomed()));
+    doomed.child.kill('SIGTERM');
+    const closes = await Promise.all(clients.map((c) => c.closed));
+    assert.deepEqual(closes.map((c) => c.code), Array(10).fill(1001));
+    assert.match(closes[0]!.reason, /^GOING_AWAY/);
+    const times = closes.map((c) => c.at).sort((a, b) => a - b);
+    // Ten sockets over 2 s: one every 200 ms, so the last goes at least 1.8 s after the first.
+    assert.ok(times.at(-1)! - times[0]! >= 1_500, 'the closes are spread over the drain window, not all at once');
+    assert.equal(await doomed.exited, 0);
   });
 
   it('declares for each channel the same roles as the REST route serving the same facts', async () => {
