@@ -23,10 +23,19 @@ export interface ServeOptions {
 }
 
 export async function serve({ app }: BuiltApp, deps: ApiResources, options: ServeOptions): Promise<RunningServer> {
-  const server = createServer(app.callback());
+  const { HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS } = deps.config;
+  const server = createServer(
+    {
+      // A client trickling its headers holds a connection (and a file descriptor) until these
+      // expire; Node only looks for expired ones every `connectionsCheckingInterval` (30 s by default).
+      headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: Math.max(HTTP_REQUEST_TIMEOUT_MS, HTTP_HEADERS_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(1_000, HTTP_HEADERS_TIMEOUT_MS),
+    },
+    app.callback(),
+  );
+  // Longer than the load balancers' idle timeout, so they never reuse a connection we just closed.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 120_000;
   deps.realtime.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

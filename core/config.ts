@@ -65,6 +65,10 @@ const EnvSchema = z.object({
 
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
+  /** A request whose headers have not all arrived after this long is answered 408 and its connection closed. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  /** A request whose body has not all arrived after this long is answered 408 (a 100 MB chunked upload sends 5 MB parts). */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
   STORAGE_DIR: z.string().default('.data/storage'),
 
   /** Real-time feeds (WebSocket /realtime/ws and SSE /realtime/events): sockets one API process accepts. */

@@ -45,7 +45,8 @@ export class TokenService {
   /** Verifies signature, issuer and expiry; throws a 401 AppError otherwise. */
   async verifyAccess(token: string): Promise<AuthUser> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: this.options.issuer, algorithms: ['HS256'] });
+      // A token without `exp` would never expire, so its presence is required, not merely checked when there.
+      const { payload } = await jwtVerify(token, this.key, { issuer: this.options.issuer, algorithms: ['HS256'], requiredClaims: ['exp', 'iat', 'sub'] });
       const claims = ClaimsSchema.parse(payload);
       return { id: claims.sub, role: claims.role, studentRef: claims.sref, sessionId: claims.sid };
     } catch (err) {

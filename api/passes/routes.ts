@@ -7,6 +7,16 @@ import { chooseFormat, renderQr } from './qr.js';
 import { findPass, issuePass, listPasses, revokePass, type PassDto } from './repository.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from './schemas.js';
 
+/** Roles that print or show passes (the QR route's); only they see a pass's signed code. */
+const PRINTERS = ['admin', 'staff', 'student'] as const;
+
+/** A pass as the caller may see it: gate staff verify codes, they never need to hold one. */
+function visibleTo(user: AuthUser | undefined, pass: PassDto): PassDto | Omit<PassDto, 'code'> {
+  if (user && (PRINTERS as readonly string[]).includes(user.role)) return pass;
+  const { code: _code, ...withoutCode } = pass;
+  return withoutCode;
+}
+
 function assertMayRead(user: AuthUser | undefined, pass: PassDto): void {
   if (user?.role === 'student' && user.studentRef !== pass.studentId) throw forbidden('Students may read only their own passes.');
 }
@@ -92,13 +102,13 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/passes/:id',
-      summary: 'One pass with its signed code (students may read only their own)',
+      summary: 'One pass; its signed code only for roles that print passes (students may read only their own)',
       tag: 'passes',
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'pass_generation',
       params: PassIdParams,
       async handler(_ctx, { params, user }) {
-        return { data: await loadPass(params.id, user) };
+        return { data: visibleTo(user, await loadPass(params.id, user)) };
       },
     }),
     defineRoute({
@@ -106,7 +116,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       path: '/passes/:id/qr',
       summary: 'The pass as a QR code image: PNG or SVG (?format=, else the Accept header)',
       tag: 'passes',
-      access: ['admin', 'staff', 'student'],
+      access: PRINTERS,
       sla: 'pass_generation',
       params: PassIdParams,
       query: QrQuery,

@@ -13,6 +13,12 @@ const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 /** file-type needs at most this many leading bytes for the formats we allow. */
 const SNIFF_BYTES = 4100;
 export const THUMBNAIL_EDGE_PX = 320;
+/**
+ * Largest image decoded, in pixels (25 MP: a 12 MP phone photo twice over). A small compressed
+ * file can declare an enormous canvas — a 1 MB interlaced 16000×16000 PNG took 30 s and 1.25 GB to
+ * decode — so the size is read from the header first and the decoder is bounded as well.
+ */
+export const MAX_IMAGE_PIXELS = 25_000_000;
 
 export type RejectionReason =
   | 'missing_object'
@@ -21,7 +27,8 @@ export type RejectionReason =
   | 'checksum_mismatch'
   | 'unsupported_type'
   | 'type_mismatch'
-  | 'corrupt_image';
+  | 'corrupt_image'
+  | 'image_too_large';
 
 export interface Expectations {
   declaredSize: number;
@@ -74,8 +81,14 @@ export async function inspectUpload(storage: ObjectStorage, key: string, expect:
     return { ok: false, reason: 'type_mismatch', detail: `declared ${expect.declaredType}, content is ${detected}`, type: detected, ...facts };
   }
   if (!IMAGE_TYPES.has(detected)) return { ok: true, type: detected, ...facts };
+  const image = await readAll(storage, key);
+  const canvas = await canvasOf(image);
+  if (canvas && canvas.width * canvas.height > MAX_IMAGE_PIXELS) {
+    const detail = `${canvas.width}×${canvas.height} is over ${MAX_IMAGE_PIXELS} pixels`;
+    return { ok: false, reason: 'image_too_large', detail, type: detected, ...facts };
+  }
   try {
-    const { data, info } = await thumbnailOf(await readAll(storage, key));
+    const { data, info } = await thumbnailOf(image);
     return { ok: true, type: detected, ...facts, image: { width: info.width, height: info.height }, thumbnail: data };
   } catch (err) {
     return { ok: false, reason: 'corrupt_image', detail: `the image does not decode: ${(err as Error).message}`, type: detected, ...facts };
@@ -87,7 +100,7 @@ export async function inspectUpload(storage: ObjectStorage, key: string, expect:
  * the whole image for it is also the proof that the image is not truncated or corrupt.
  */
 async function thumbnailOf(image: Buffer): Promise<{ data: Buffer; info: { width: number; height: number } }> {
-  const source = sharp(image, { failOn: 'truncated' });
+  const source = sharp(image, { failOn: 'truncated', limitInputPixels: MAX_IMAGE_PIXELS });
   const { width = 0, height = 0, orientation } = await source.metadata();
   const upright = orientation && orientation >= 5 ? { width: height, height: width } : { width, height };
   const data = await source
@@ -96,6 +109,16 @@ async function thumbnailOf(image: Buffer): Promise<{ data: Buffer; info: { width
     .webp({ quality: 80 })
     .toBuffer();
   return { data, info: upright };
+}
+
+/** The canvas the header declares, read without decoding any pixels; undefined when unreadable. */
+async function canvasOf(image: Buffer): Promise<{ width: number; height: number } | undefined> {
+  try {
+    const { width, height } = await sharp(image).metadata();
+    return width && height ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readAll(storage: ObjectStorage, key: string): Promise<Buffer> {
