@@ -10,7 +10,7 @@ import { FileSystemStorage } from '../core/object-storage.js';
 import { registerVolumeMetrics } from '../core/process-metrics.js';
 import { JobQueues } from '../core/queues.js';
 import { exportDependencyAvailability } from '../core/breaker.js';
-import { REDIS_DEADLINES, closeRedis, createRedis, createRedisBreaker, guardWithBreaker, probeRedis } from '../core/redis.js';
+import { REDIS_DEADLINES, closeRedis, createRedis, createRedisBreaker, guardWithBreaker, probeRedis, redisConnection } from '../core/redis.js';
 import { SessionRevocations } from './auth/session-revocations.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
@@ -26,7 +26,7 @@ export interface ApiResources extends AppDeps {
 
 export async function createDeps(config: Config, logger: Logger, registry: Registry = createRegistry('api')): Promise<ApiResources> {
   const db = Database.fromConfig(config, logger, registry);
-  const redisOptions = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, failFast: true };
+  const redisOptions = { ...redisConnection(config), failFast: true };
   // Every request/response call to Redis has a deadline and passes one breaker, so a hung Redis
   // costs one deadline, not one per request; the subscriber only waits for messages.
   const redisBreaker = createRedisBreaker(logger);

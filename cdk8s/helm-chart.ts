@@ -21,7 +21,6 @@ const TEMPLATE_VALUES: InstallValues = {
     limits: { memory: '{{ .Values.resources.limits.memory }}' },
   },
   watchNamespace: '{{ .Values.watchNamespace }}',
-  prometheusUrl: '{{ .Values.prometheusUrl }}',
   replicas: '{{ .Values.replicas }}',
   logLevel: '{{ .Values.logLevel }}',
 };

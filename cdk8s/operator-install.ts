@@ -7,6 +7,8 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { CHILD_KINDS, groupOf } from '../operator/kube/child-kinds.js';
 import { API_GROUP, PLURAL } from '../operator/spec.js';
+import type { OperatorVariable } from '../operator/config.js';
+import { imageCommand } from './image-commands.js';
 import { PassPlatformCrd } from './passplatform-crd.js';
 import { buildOperatorRuleGroups } from '../alerts/rules.js';
 
@@ -16,8 +18,6 @@ export interface InstallValues {
   resources: { requests: { cpu: string; memory: string }; limits: { memory: string } };
   /** Namespace the operator watches; empty for all. */
   watchNamespace: string;
-  /** Default Prometheus the autoscaler queries when a platform names none. */
-  prometheusUrl: string;
   replicas: number | string;
   logLevel: string;
 }
@@ -27,7 +27,6 @@ export const DEFAULT_INSTALL_VALUES: InstallValues = {
   image: { repository: 'ghcr.io/passplatform/passplatform', tag: '0.1.0', pullPolicy: 'IfNotPresent' },
   resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
   watchNamespace: '',
-  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
   replicas: 2,
   logLevel: 'info',
 };
@@ -71,6 +70,8 @@ export class OperatorInstall extends Chart {
       subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
     });
     const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+    // Typed against the operator's configuration, so the install cannot set a variable it does not read.
+    const operatorEnv = (name: OperatorVariable, source: Omit<k8s.EnvVar, 'name'>): k8s.EnvVar => ({ name, ...source });
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: OPERATOR_NAME, namespace, labels },
       spec: {
@@ -86,25 +87,28 @@ export class OperatorInstall extends Chart {
                 name: 'operator',
                 image: `${values.image.repository}:${values.image.tag}`,
                 imagePullPolicy: values.image.pullPolicy,
-                command: ['npm', 'run', 'operator'],
+                command: imageCommand('operator'),
                 env: [
-                  { name: 'WATCH_NAMESPACE', value: values.watchNamespace },
-                  { name: 'PROMETHEUS_URL', value: values.prometheusUrl },
-                  { name: 'LOG_LEVEL', value: values.logLevel },
-                  { name: 'METRICS_PORT', value: String(METRICS_PORT) },
-                  { name: 'POD_NAMESPACE', ...fieldRef('metadata.namespace') },
-                  { name: 'POD_NAME', ...fieldRef('metadata.name') },
+                  operatorEnv('WATCH_NAMESPACE', { value: values.watchNamespace }),
+                  operatorEnv('LOG_LEVEL', { value: values.logLevel }),
+                  operatorEnv('METRICS_PORT', { value: String(METRICS_PORT) }),
+                  operatorEnv('POD_NAMESPACE', fieldRef('metadata.namespace')),
+                  operatorEnv('POD_NAME', fieldRef('metadata.name')),
                 ],
                 ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString(values.resources.requests.cpu), memory: k8s.Quantity.fromString(values.resources.requests.memory) },
                   limits: { memory: k8s.Quantity.fromString(values.resources.limits.memory) },
                 },
+                startupProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 2, failureThreshold: 30 },
                 livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10 },
                 readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 5 },
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                // The root filesystem is read-only; /tmp is the only place anything may write.
+                volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
               },
             ],
+            volumes: [{ name: 'tmp', emptyDir: {} }],
           },
         },
       },

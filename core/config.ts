@@ -24,6 +24,12 @@ const EnvSchema = z.object({
 
   DATABASE_URL: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }),
   DATABASE_REPLICA_URLS: csv,
+  /**
+   * Credentials for any database URL above that carries none (CloudNativePG's `-app` Secret gives
+   * them separately, and the `-ro` Service's URL is built without them).
+   */
+  DATABASE_USER: z.string().min(1).optional(),
+  DATABASE_PASSWORD: z.string().min(1).optional(),
   DATABASE_POOL_MAX: positiveInt(20),
   /** Reads by a caller who wrote within this window go to the primary (read-your-writes). */
   READ_YOUR_WRITES_MS: positiveInt(5_000),
@@ -37,6 +43,8 @@ const EnvSchema = z.object({
   REDIS_CLUSTER_NODES: csv,
   /** Prefix of every key this deployment writes; tests use one per file. */
   REDIS_KEY_PREFIX: z.string().default('pp:'),
+  /** Password for Redis (AUTH), unless REDIS_URL carries one. */
+  REDIS_PASSWORD: z.string().min(1).optional(),
 
   /** HMAC secret for access tokens (HS256), at least 32 bytes. */
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters'),
@@ -137,16 +145,43 @@ const EnvSchema = z.object({
 
 export type Config = z.infer<typeof EnvSchema>;
 
+/**
+ * The names of every variable the processes read. The pods the operator renders are typed against
+ * this, so a variable the operator sets and no process reads does not compile.
+ */
+export type ConfigVariable = keyof z.input<typeof EnvSchema>;
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as ConfigVariable[];
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 /** Parses configuration from an environment map (process.env by default). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = EnvSchema.safeParse(env);
+  return withDatabaseCredentials(parseEnvironment(EnvSchema, env));
+}
+
+/** Validates an environment against a schema; every bad variable is named in one ConfigError. */
+export function parseEnvironment<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv): z.output<Schema> {
+  const result = schema.safeParse(env);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;
+}
+
+/** Puts DATABASE_USER / DATABASE_PASSWORD into the database URLs that name no user. */
+function withDatabaseCredentials(config: Config): Config {
+  const { DATABASE_USER: user, DATABASE_PASSWORD: password } = config;
+  if (!user) return config;
+  const complete = (raw: string): string => {
+    const url = new URL(raw);
+    if (url.username) return raw;
+    // The URL setters percent-encode, so a password with any characters survives the round trip.
+    url.username = user;
+    if (password) url.password = password;
+    return url.toString();
+  };
+  return { ...config, DATABASE_URL: complete(config.DATABASE_URL), DATABASE_REPLICA_URLS: config.DATABASE_REPLICA_URLS.map(complete) };
 }

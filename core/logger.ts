@@ -19,8 +19,12 @@ export const REDACTED_PATHS = [
   'config.DATABASE_URL',
   'config.DATABASE_REPLICA_URLS',
   'config.REDIS_URL',
+  'config.REDIS_PASSWORD',
+  'config.DATABASE_PASSWORD',
   'JWT_SECRET',
   'PASS_SIGNING_KEY',
+  'REDIS_PASSWORD',
+  'DATABASE_PASSWORD',
   'stringData',
   'data.privateKey',
 ];

@@ -6,7 +6,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from './config.js';
 import type { DependencyBreaker } from './breaker.js';
-import { REDIS_DEADLINES, closeRedis, createRedis, guardWithBreaker, type RedisClient } from './redis.js';
+import { REDIS_DEADLINES, closeRedis, createRedis, guardWithBreaker, redisConnection, type RedisClient } from './redis.js';
 import { traceEnqueue, type TraceCarrier } from './telemetry.js';
 
 export const QUEUE_NAMES = ['uploads', 'reports'] as const;
@@ -52,11 +52,11 @@ export function jobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS
   };
 }
 
-export type QueueConfig = Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_KEY_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
+export type QueueConfig = Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_PASSWORD' | 'REDIS_KEY_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
 
 /** The connection BullMQ uses; `null` retries because its blocking commands must never time out. */
 export function createQueueConnection(config: QueueConfig, connectionName: string, maxRetriesPerRequest: number | null = null): RedisClient {
-  return createRedis({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectionName, maxRetriesPerRequest });
+  return createRedis({ ...redisConnection(config), connectionName, maxRetriesPerRequest });
 }
 
 /** The producer side: the API adds jobs through this, once per process. */
@@ -67,7 +67,7 @@ export class JobQueues {
 
   constructor(config: QueueConfig, connectionName = 'queues', breaker?: DependencyBreaker) {
     // Enqueueing sits on a request path: fail fast (deadline, breaker) rather than hang.
-    const connection = createRedis({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectionName, maxRetriesPerRequest: 2, commandTimeoutMs: REDIS_DEADLINES.commandMs });
+    const connection = createRedis({ ...redisConnection(config), connectionName, maxRetriesPerRequest: 2, commandTimeoutMs: REDIS_DEADLINES.commandMs });
     this.connection = breaker ? guardWithBreaker(connection, breaker) : connection;
     this.connection.on('error', () => undefined);
     const common = { connection: this.connection, prefix: bullPrefix(config.REDIS_KEY_PREFIX), defaultJobOptions: jobOptions(config) };

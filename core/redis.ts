@@ -29,6 +29,13 @@ export interface RedisConnectionOptions {
   commandTimeoutMs?: number;
   /** A subscriber of sharded channels (SSUBSCRIBE): on a cluster, one connection per shard. */
   shardedSubscriber?: boolean;
+  /** AUTH password; a password in `url` takes precedence. */
+  password?: string | undefined;
+}
+
+/** Where and how to connect, as configuration gives it. */
+export function redisConnection(config: { REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES: string[]; REDIS_PASSWORD?: string | undefined }) {
+  return { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, password: config.REDIS_PASSWORD };
 }
 
 export function createRedis(options: RedisConnectionOptions): RedisClient {
@@ -36,6 +43,7 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 2 : options.maxRetriesPerRequest,
     enableOfflineQueue: !options.failFast,
     connectionName: options.connectionName,
+    ...(options.password ? { password: options.password } : {}),
     lazyConnect: false,
     connectTimeout: REDIS_DEADLINES.connectMs,
     ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { DEFAULT_API, DEFAULT_MANAGED_DATABASE, DEFAULT_MANAGED_REDIS, DEFAULT_SLA } from './spec.js';
+import { DEFAULT_API, DEFAULT_MANAGED_DATABASE, DEFAULT_MANAGED_REDIS, DEFAULT_SLA, DEFAULT_WORKERS } from './spec.js';
 import { asReady, platformFixture } from './fixtures.js';
 import type { PlatformKeys } from './keys.js';
 import { reconcile, type ReconcileInput } from './reconcile.js';
@@ -214,6 +214,8 @@ describe('reconcile', () => {
         spec: { template: { metadata: { annotations: Record<string, string> } } };
       }).spec.template.metadata.annotations['passplatform.io/settings-hash'];
     assert.equal(hash({}), hash({}));
-    assert.notEqual(hash({}), hash({ sla: { ...DEFAULT_SLA, auth: 0.15 } }));
+    assert.notEqual(hash({}), hash({ workers: { ...DEFAULT_WORKERS, uploads: { ...DEFAULT_WORKERS.uploads, concurrency: 9 } } }));
+    // The SLA targets reach the alert rules, not the processes: changing them restarts no pod.
+    assert.equal(hash({}), hash({ sla: { ...DEFAULT_SLA, auth: 0.15 } }));
   });
 });

@@ -7,7 +7,7 @@ import { METRIC } from '../core/metric-names.js';
 import { FileSystemStorage, type ObjectStorage } from '../core/object-storage.js';
 import { Notifier } from '../core/realtime/notifier.js';
 import { RealtimePublisher } from '../core/realtime/publisher.js';
-import { closeRedis, createRedis } from '../core/redis.js';
+import { closeRedis, createRedis, redisConnection } from '../core/redis.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -25,7 +25,7 @@ export interface WorkerDeps {
 export function createWorkerDeps(config: Config, logger: Logger, registry: Registry): WorkerDeps & { close(): Promise<void> } {
   const db = Database.fromConfig(config, logger, registry);
   const delayMs = config.NODE_ENV === 'test' ? config.WORKER_TEST_DELAY_MS : 0;
-  const redis = createRedis({ url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, connectionName: 'workers-realtime', failFast: true });
+  const redis = createRedis({ ...redisConnection(config), connectionName: 'workers-realtime', failFast: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'realtime redis connection error'));
   const failures = new Counter({ name: METRIC.realtimePublishFailures, help: 'Real-time messages that could not be published (the state change itself stands).', labelNames: ['feed'] as const, registers: [registry] });
   const publisher = new RealtimePublisher({

@@ -1,4 +1,7 @@
-/** A small HTTP server for Prometheus to scrape (`/metrics`) and for liveness probes (`/health`). */
+/**
+ * A small HTTP server for Prometheus to scrape (`/metrics`), for liveness probes (`/health`: the
+ * process serves) and for readiness probes (`/ready`: it can take jobs and is not draining).
+ */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -9,7 +12,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(registry: Registry, port: number, host: string, logger: Logger): Promise<MetricsServer> {
+export async function startMetricsServer(registry: Registry, port: number, host: string, logger: Logger, ready: () => boolean = () => true): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
@@ -29,6 +32,12 @@ export async function startMetricsServer(registry: Registry, port: number, host:
     if (req.method === 'GET' && path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"status":"ok"}');
+      return;
+    }
+    if (req.method === 'GET' && path === '/ready') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(ok ? '{"status":"ready"}' : '{"status":"not ready"}');
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

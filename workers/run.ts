@@ -78,10 +78,12 @@ export async function startWorkers(env: NodeJS.ProcessEnv = process.env): Promis
   }, REPAIR_INTERVAL_MS);
   repairTimer.unref();
 
-  const metricsServer = await startMetricsServer(registry, config.WORKER_METRICS_PORT, config.HOST, logger);
+  let stopping: Promise<void> | undefined;
+  // Ready while every worker takes jobs over a live connection; a draining process is not.
+  const ready = () => stopping === undefined && connection.status === 'ready' && workers.every((w) => w.isRunning());
+  const metricsServer = await startMetricsServer(registry, config.WORKER_METRICS_PORT, config.HOST, logger, ready);
   logger.info({ queues: config.WORKER_QUEUES, metricsUrl: metricsServer.url }, 'workers ready');
 
-  let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     clearInterval(repairTimer);
     // close() stops fetching and resolves once the jobs in flight have finished.

@@ -11,7 +11,7 @@ import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { Notifier } from '../../core/realtime/notifier.js';
 import { RealtimePublisher } from '../../core/realtime/publisher.js';
-import { closeRedis, createRedis, type RedisClient } from '../../core/redis.js';
+import { closeRedis, createRedis, redisConnection, type RedisClient } from '../../core/redis.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { VerificationResult } from '../passes/verifier.js';
 import { AnalyticsCounters } from './analytics-counters.js';
@@ -55,8 +55,7 @@ export interface RealtimeInputs {
 
 export async function createRealtime({ config, logger, redis, registry, knex, tokens }: RealtimeInputs): Promise<RealtimeServices> {
   const subscriber = createRedis({
-    url: config.REDIS_URL,
-    clusterNodes: config.REDIS_CLUSTER_NODES,
+    ...redisConnection(config),
     connectionName: 'api-realtime',
     maxRetriesPerRequest: null,
     shardedSubscriber: true,

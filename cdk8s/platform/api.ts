@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
-import { appPodTemplate } from './app-pod.js';
+import { imageCommand } from '../image-commands.js';
+import { appPodTemplate, appProbes } from './app-pod.js';
+import { envValue } from './env.js';
 import { METRICS_LABEL, childLabels, selectorLabels } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
@@ -22,14 +24,13 @@ export class ApiWorkload extends Construct {
         selector: { matchLabels: selector },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
         template: appPodTemplate(props, labels, {
-          command: ['npm', 'run', 'api'],
+          command: imageCommand('api'),
           resources: props.spec.api.resources,
           ports: [{ name: 'http', containerPort: API_PORT }],
-          env: [{ name: 'PORT', value: String(API_PORT) }],
-          probes: {
-            readinessProbe: { httpGet: { path: '/ready', port: http }, periodSeconds: 5, failureThreshold: 3 },
-            livenessProbe: { httpGet: { path: '/health', port: http }, periodSeconds: 10, failureThreshold: 6 },
-          },
+          // Clients reach the pods through an ingress or load balancer that sets X-Forwarded-For.
+          env: [envValue('PORT', String(API_PORT)), envValue('TRUST_PROXY', 'true')],
+          // /health: the process serves; /ready: Postgres and Redis answer and it is not draining.
+          probes: appProbes('http', '/health', '/ready'),
         }),
       },
     });

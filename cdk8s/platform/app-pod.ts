@@ -1,6 +1,8 @@
 import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../../operator/spec.js';
 import { settingsHash } from './config.js';
+import { imageCommand } from '../image-commands.js';
+import { envFromSecret, type AppEnvVar } from './env.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
 
@@ -19,30 +21,24 @@ export function resourceRequirements(resources: Resources): k8s.ResourceRequirem
   };
 }
 
-/** Database and Redis connection settings, from whichever secrets the chosen modes provide. */
-function connectionEnv(props: PlatformChildrenProps): k8s.EnvVar[] {
+/** Database and Redis credentials, from whichever Secrets the chosen modes provide. */
+function connectionEnv(props: PlatformChildrenProps): AppEnvVar[] {
   const names = childNames(props.name);
-  const fromSecret = (name: string, secret: string, key: string, optional = false): k8s.EnvVar => ({
-    name,
-    valueFrom: { secretKeyRef: { name: secret, key, optional } },
-  });
-  const env: k8s.EnvVar[] = [];
+  const env: AppEnvVar[] = [];
   const { database, redis } = props.spec;
   if (database.mode === 'managed') {
-    env.push(
-      fromSecret('DATABASE_USER', names.databaseAppSecret, 'username'),
-      fromSecret('DATABASE_PASSWORD', names.databaseAppSecret, 'password'),
-      fromSecret('DATABASE_URL', names.databaseAppSecret, 'uri'),
-      // Kubernetes expands $(VAR) from variables defined earlier in the list.
-      { name: 'DATABASE_REPLICA_URLS', value: 'postgresql://$(DATABASE_USER):$(DATABASE_PASSWORD)@$(DATABASE_REPLICA_HOST):5432/app' },
-    );
+    // CloudNativePG's `-app` Secret: `uri` reaches the primary; the replicas' URL (in the
+    // ConfigMap) carries no credentials, so the processes add these to it.
+    const secret = names.databaseAppSecret;
+    env.push(envFromSecret('DATABASE_URL', secret, 'uri'), envFromSecret('DATABASE_USER', secret, 'username'), envFromSecret('DATABASE_PASSWORD', secret, 'password'));
   } else if (database.external) {
-    env.push(fromSecret('DATABASE_URL', database.external.primarySecretName, 'uri'));
-    if (database.external.replicasSecretName) env.push(fromSecret('DATABASE_REPLICA_URLS', database.external.replicasSecretName, 'uris', true));
+    env.push(envFromSecret('DATABASE_URL', database.external.primarySecretName, 'uri'));
+    if (database.external.replicasSecretName) env.push(envFromSecret('DATABASE_REPLICA_URLS', database.external.replicasSecretName, 'uris', true));
   }
-  if (redis.mode === 'managed') env.push(fromSecret('REDIS_PASSWORD', names.keys, 'REDIS_PASSWORD'));
+  if (redis.mode === 'managed') env.push(envFromSecret('REDIS_PASSWORD', names.keys, 'REDIS_PASSWORD'));
   else if (redis.external) {
-    env.push(fromSecret('REDIS_URL', redis.external.secretName, 'url', true), fromSecret('REDIS_CLUSTER_NODES', redis.external.secretName, 'nodes', true));
+    const secret = redis.external.secretName;
+    env.push(envFromSecret('REDIS_URL', secret, 'url', true), envFromSecret('REDIS_CLUSTER_NODES', secret, 'nodes', true), envFromSecret('REDIS_PASSWORD', secret, 'password', true));
   }
   return env;
 }
@@ -51,8 +47,22 @@ export interface AppContainerOptions {
   command: string[];
   resources: Resources;
   ports: k8s.ContainerPort[];
-  probes?: Pick<k8s.Container, 'readinessProbe' | 'livenessProbe'>;
-  env?: k8s.EnvVar[];
+  probes: Pick<k8s.Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'>;
+  env?: AppEnvVar[];
+}
+
+/**
+ * The probes of a process that serves `livePath` once it has started and `readyPath` while it can
+ * do its work: startup gives a slow start (migrations waited for, pools opened) two minutes before
+ * liveness may restart it; readiness takes a pod out of rotation without restarting it.
+ */
+export function appProbes(port: string, livePath: string, readyPath: string): AppContainerOptions['probes'] {
+  const named = k8s.IntOrString.fromString(port);
+  return {
+    startupProbe: { httpGet: { path: livePath, port: named }, periodSeconds: 2, failureThreshold: 60 },
+    livenessProbe: { httpGet: { path: livePath, port: named }, periodSeconds: 10, failureThreshold: 6 },
+    readinessProbe: { httpGet: { path: readyPath, port: named }, periodSeconds: 5, failureThreshold: 3 },
+  };
 }
 
 /** The pod template of an API or worker Deployment. */
@@ -62,29 +72,46 @@ export function appPodTemplate(
   options: AppContainerOptions,
 ): k8s.PodTemplateSpec {
   const names = childNames(props.name);
+  const image = `${props.spec.image}:${props.spec.version}`;
+  const envFrom = [{ configMapRef: { name: names.config } }];
+  const env = [
+    ...connectionEnv(props),
+    envFromSecret('JWT_SECRET', names.keys, 'JWT_SECRET'),
+    // The public half stays in the Secret for gates and other deployments' PASS_VERIFY_KEYS.
+    envFromSecret('PASS_SIGNING_KEY', names.keys, 'PASS_SIGNING_PRIVATE_KEY'),
+  ];
+  const tmp = [{ name: 'tmp', mountPath: '/tmp' }];
   return {
     metadata: { labels, annotations: { 'passplatform.io/settings-hash': settingsHash(props) } },
     spec: {
       securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
       automountServiceAccountToken: false,
       terminationGracePeriodSeconds: 60,
+      // A new version's schema is in place before its process starts. Every pod of a rollout runs
+      // this; the advisory lock queues them, and all but the first find nothing to do.
+      initContainers: [
+        {
+          name: 'migrate',
+          image,
+          command: imageCommand('migrate'),
+          envFrom,
+          env,
+          resources: resourceRequirements(options.resources),
+          securityContext: CONTAINER_SECURITY,
+          volumeMounts: tmp,
+        },
+      ],
       containers: [
         {
           name: 'app',
-          image: `${props.spec.image}:${props.spec.version}`,
+          image,
           command: options.command,
           ports: options.ports,
-          envFrom: [{ configMapRef: { name: names.config } }],
-          env: [
-            ...connectionEnv(props),
-            { name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: names.keys, key: 'JWT_SECRET' } } },
-            { name: 'PASS_SIGNING_PRIVATE_KEY', valueFrom: { secretKeyRef: { name: names.keys, key: 'PASS_SIGNING_PRIVATE_KEY' } } },
-            { name: 'PASS_SIGNING_PUBLIC_KEY', valueFrom: { secretKeyRef: { name: names.keys, key: 'PASS_SIGNING_PUBLIC_KEY' } } },
-            ...(options.env ?? []),
-          ],
+          envFrom,
+          env: [...env, ...(options.env ?? [])],
           resources: resourceRequirements(options.resources),
           securityContext: CONTAINER_SECURITY,
-          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          volumeMounts: tmp,
           ...options.probes,
         },
       ],

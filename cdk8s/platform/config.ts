@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
+import type { AppSettings } from './env.js';
 import { childLabels } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
@@ -9,21 +10,28 @@ import type { PlatformChildrenProps } from './props.js';
 export const KEY_NAMES = ['JWT_SECRET', 'PASS_SIGNING_PRIVATE_KEY', 'PASS_SIGNING_PUBLIC_KEY', 'REDIS_PASSWORD'] as const;
 export type KeyName = (typeof KEY_NAMES)[number];
 
+/**
+ * The pass-signing key id: a fingerprint of the public key, so every process of a platform agrees
+ * on it, and a new key pair gets a new id (tokens name the key that verifies them).
+ */
+export function passSigningKeyId(keys: Record<string, string>): string {
+  const publicKey = Buffer.from(keys.PASS_SIGNING_PUBLIC_KEY ?? '', 'base64');
+  return `ed25519-${createHash('sha256').update(publicKey).digest('base64url').slice(0, 16)}`;
+}
+
 /** Non-secret settings of the API and workers, as environment variables. */
-export function platformSettings(props: PlatformChildrenProps): Record<string, string> {
+export function platformSettings(props: PlatformChildrenProps): AppSettings {
   const names = childNames(props.name);
   const svc = (service: string) => `${service}.${props.namespace}.svc`;
   const { spec } = props;
   return {
     NODE_ENV: 'production',
-    PLATFORM_NAME: props.name,
-    DATABASE_MODE: spec.database.mode,
-    REDIS_MODE: spec.redis.mode,
     ...(spec.redis.mode === 'managed' ? { REDIS_CLUSTER_NODES: `${svc(names.redis)}:6379` } : {}),
-    ...(spec.database.mode === 'managed' ? { DATABASE_PRIMARY_HOST: svc(names.databaseRw), DATABASE_REPLICA_HOST: svc(names.databaseRo) } : {}),
-    SLA_TARGETS_SECONDS: JSON.stringify(spec.sla),
-    WORKER_UPLOADS_CONCURRENCY: String(spec.workers.uploads.concurrency),
-    WORKER_REPORTS_CONCURRENCY: String(spec.workers.reports.concurrency),
+    // CloudNativePG's `-ro` Service balances over the replicas; `app` is the database its initdb creates.
+    ...(spec.database.mode === 'managed' ? { DATABASE_REPLICA_URLS: `postgresql://${svc(names.databaseRo)}:5432/app` } : {}),
+    PASS_SIGNING_KEY_ID: passSigningKeyId(props.keys),
+    UPLOAD_WORKER_CONCURRENCY: String(spec.workers.uploads.concurrency),
+    REPORT_WORKER_CONCURRENCY: String(spec.workers.reports.concurrency),
   };
 }
 

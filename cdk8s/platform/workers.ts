@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
 import { WORKER_QUEUES, type Component, type WorkerQueue } from '../../operator/spec.js';
-import { appPodTemplate } from './app-pod.js';
+import { imageCommand } from '../image-commands.js';
+import { appPodTemplate, appProbes } from './app-pod.js';
+import { envValue } from './env.js';
 import { METRICS_LABEL, childLabels, selectorLabels } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
@@ -26,13 +28,12 @@ export class Workers extends Construct {
           replicas: props.replicas[component],
           selector: { matchLabels: selectorLabels(props.name, component) },
           template: appPodTemplate(props, labels, {
-            command: ['npm', 'run', 'workers'],
+            command: imageCommand('workers'),
             resources: props.spec.workers[queue].resources,
             ports: [{ name: 'metrics', containerPort: WORKER_METRICS_PORT }],
-            env: [
-              { name: 'WORKER_QUEUES', value: queue },
-              { name: 'METRICS_PORT', value: String(WORKER_METRICS_PORT) },
-            ],
+            // /health: the process serves; /ready: its queues' Redis connection is up and it is not draining.
+            probes: appProbes('metrics', '/health', '/ready'),
+            env: [envValue('WORKER_QUEUES', queue), envValue('WORKER_METRICS_PORT', String(WORKER_METRICS_PORT))],
           }),
         },
       });
