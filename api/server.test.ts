@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_PASSWORD, call, createTestEnvironment, type TestEnvironment } from '../testing/api.js';
+import { eventually } from '../testing/eventually.js';
 
 describe('graceful shutdown', () => {
   let env: TestEnvironment;
@@ -16,11 +17,14 @@ describe('graceful shutdown', () => {
     const inFlight = Array.from({ length: 12 }, () => call(api.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } }));
     // Wait until every request has reached the app, so none is still connecting when the listener closes.
     const active = api.deps.registry.getSingleMetric('http_server_active_requests');
-    for (let i = 0; i < 200; i++) {
-      const value = (await active?.get())?.values[0]?.value ?? 0;
-      if (value >= 12) break;
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    // (Counted as in flight or already answered, so a fast machine that finishes some first does not stall the wait.)
+    const duration = api.deps.registry.getSingleMetric('http_server_request_duration_seconds');
+    const reached = async () => {
+      const inFlightNow = ((await active?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+      const answered = ((await duration?.get())?.values ?? []).filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count')).reduce((sum, v) => sum + v.value, 0);
+      return inFlightNow + answered >= 12;
+    };
+    await eventually(reached, 'all 12 logins inside the app', 60_000);
     const stopping = api.stop();
     assert.equal(api.deps.draining.value, true);
     const results = await Promise.all(inFlight);

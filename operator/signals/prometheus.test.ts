@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createHttpDurationHistogram, createRegistry } from '../../core/metrics.js';
-import { steadyLoad } from '../../testing/load.js';
+import { steadyLoad, type RunningLoad } from '../../testing/load.js';
 import { freePort } from '../../core/ports.js';
 import { eventually } from '../../testing/eventually.js';
 import { line } from '../../testing/exposition-target.js';
@@ -21,7 +21,8 @@ import { collectSignals } from './collect.js';
 import { PrometheusClient, PrometheusQueryError } from './prometheus-client.js';
 import { apiQueries, type SignalScope } from './queries.js';
 
-const scope: SignalScope = { matchers: '', window: '10s', platform: 'campus' };
+const WINDOW_MS = 10_000;
+const scope: SignalScope = { matchers: '', window: `${WINDOW_MS / 1000}s`, platform: 'campus' };
 const POD = 'campus-api-7d9f8b6c5-x2k9q';
 // Small pods, so the load one test process can generate spans several of them.
 const spec: PassPlatformSpec = {
@@ -104,12 +105,17 @@ describe('signals from a real Prometheus', () => {
 
   it('reads the API signals through PromQL, and the API decision grows with the load', async () => {
     let state: AutoscalerState | undefined;
-    const decide = async (atLeastRate: number): Promise<number> => {
+    // Decides once Prometheus' rate reflects `running`: the load has run for a window plus two
+    // scrapes, and the rate read is at least half of what the load itself completed over the window.
+    // Never an absolute rate: a busy machine completes fewer requests than were asked for.
+    const decide = async (running: RunningLoad): Promise<number> => {
       const collected = await eventually(async () => {
+        if (running.runningMs < WINDOW_MS + 2_000) return undefined;
         const c = await collectSignals(client, scope, new Date());
         const rate = c.signals.api?.requestRate?.auth;
-        return rate !== undefined && rate >= atLeastRate && c.signals.api?.cpuCores !== undefined ? c : undefined;
-      }, `request rate ≥ ${atLeastRate}/s`, 60_000);
+        const completed = running.recentRate(WINDOW_MS);
+        return rate !== undefined && completed > 0 && rate >= completed / 2 && c.signals.api?.cpuCores !== undefined ? c : undefined;
+      }, 'a request rate in Prometheus of at least half the rate the load completed', 120_000);
       assert.ok((collected.signals.api?.p95LatencySeconds?.auth ?? 0) > 0);
       const now = Date.now();
       const result = autoscale(spec, state, { ...collected.signals, observedAt: now }, now);
@@ -120,11 +126,11 @@ describe('signals from a real Prometheus', () => {
     // Rates a busy machine reaches: the heavy load's 10 ms of CPU per request already fills a
     // 100m pod at 10 requests/s, where the light load needs a twentieth of one.
     const light = load(targetPort, 5, 1);
-    const quiet = await decide(2);
+    const quiet = await decide(light);
     await light.stop();
 
     const heavy = load(targetPort, 40, 10);
-    const busy = await decide(10);
+    const busy = await decide(heavy);
     await heavy.stop();
 
     assert.ok(busy > quiet, `API replicas under heavy load (${busy}) above light load (${quiet})`);
