@@ -48,14 +48,33 @@ export function toAppError(err: unknown): AppError {
   return new AppError(500, 'INTERNAL', 'Something went wrong on our side.');
 }
 
+/**
+ * The router leaves a 404 (no route), 405 (path known, method not: it sets `Allow`) or 501 (method
+ * unknown to the router) without a body; they get the envelope like every other failure. `Allow`
+ * stays on the response, and its methods go into `details` for clients that only read the body.
+ */
+function unansweredRouteError(ctx: AppContext): AppError | undefined {
+  if (ctx.body !== undefined && ctx.body !== null) return undefined;
+  const where = `${ctx.method} ${ctx.path}`;
+  if (ctx.status === 404) return new AppError(404, 'NOT_FOUND', `No route for ${where}.`);
+  const allow = String(ctx.response.get('Allow') ?? '');
+  const allowed = allow ? allow.split(/,\s*/) : [];
+  if (ctx.status === 405) {
+    return new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}.`, { allow: allowed });
+  }
+  if (ctx.status === 501) {
+    return new AppError(501, 'NOT_IMPLEMENTED', `The method ${ctx.method} is not supported.`, { allow: allowed });
+  }
+  return undefined;
+}
+
 /** First in the chain: one place turns every failure into the error envelope. */
 export function errorHandler(logger: Logger) {
   return async (ctx: AppContext, next: Next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'NOT_FOUND', `No route for ${ctx.method} ${ctx.path}.`);
-      }
+      const unanswered = unansweredRouteError(ctx);
+      if (unanswered) throw unanswered;
     } catch (err) {
       const appError = toAppError(err);
       if (appError.status >= 500) {
