@@ -9,11 +9,11 @@
  * take minutes and protect nothing in demo data. Refused when NODE_ENV=production without --force.
  */
 import { parseArgs } from 'node:util';
-import { fakerEN as faker } from '@faker-js/faker';
 import type { Knex } from 'knex';
 import { hashPassword } from '../api/auth/passwords.js';
 import { createKnex } from '../core/db.js';
 import { migrateLatest } from '../core/migrate.js';
+import { HEAD_SHARE_PERCENT, namePools, type NamePool } from './seed-names.js';
 
 export const SEED_PASSWORD = 'TestPassword123!';
 
@@ -30,38 +30,70 @@ const PROGRAMMES: [code: string, name: string][] = [
   ['BI', 'biology'],
 ];
 
-/** Realistic name pools; John and Smith are included so the seed's k6 search terms always hit. */
-function namePools(): { first: string[]; last: string[] } {
-  faker.seed(20261122);
-  const first = new Set(['John', 'Mary', 'James', 'Aisha', 'Wei', 'Priya']);
-  const last = new Set(['Smith', 'Johnson', 'Garcia', 'Nguyen', 'Okafor', 'Kowalski']);
-  while (first.size < 400) first.add(faker.person.firstName().replace(/'/g, ''));
-  while (last.size < 600) last.add(faker.person.lastName().replace(/'/g, ''));
-  return { first: [...first], last: [...last] };
+/** A non-negative pseudo-random bigint for row g and stream `salt`, the same on every run. */
+const HASH = (salt: number) => `(hashint8extended(g::bigint, ${salt}) & 9223372036854775807)`;
+
+/**
+ * A name pool as a table (position, display, ascii): the common head first, then the tail. Rows
+ * join it by position, which stays fast where indexing a large array parameter per row does not.
+ */
+function poolTable(name: string): string {
+  return `${name} as (
+    select (n - 1)::int as position, display, ascii
+      from unnest(cast(:${name}Display as text[]), cast(:${name}Ascii as text[])) with ordinality as p(display, ascii, n)
+  )`;
 }
 
+function poolBindings(name: string, head: NamePool, tail: NamePool): Record<string, unknown> {
+  return {
+    [`${name}Display`]: [...head.display, ...tail.display],
+    [`${name}Ascii`]: [...head.ascii, ...tail.ascii],
+    [`${name}Head`]: head.display.length,
+    [`${name}Tail`]: tail.display.length,
+  };
+}
+
+/** Position in a pool: from the head for HEAD_SHARE_PERCENT of rows, else from the tail. */
+const pick = (name: string, coin: number, choice: number) =>
+  `case when ${HASH(coin)} % 100 < :head then ${HASH(choice)} % :${name}Head else :${name}Head + ${HASH(choice)} % :${name}Tail end`;
+
 export async function seedStudents(knex: Knex, count: number, log: (m: string) => void = () => undefined): Promise<void> {
-  const { first, last } = namePools();
+  const names = namePools();
   const codes = PROGRAMMES.map(([c]) => c);
-  const names = PROGRAMMES.map(([, n]) => n);
+  const programmes = PROGRAMMES.map(([, n]) => n);
   const batch = 50_000;
   for (let start = 0; start < count; start += batch) {
     const end = Math.min(count, start + batch) - 1;
-    // Spread deterministic but varied values over the row number g; 80 % of students are active.
+    // Values spread over the row number g; 80 % of students are active. First and last names are
+    // drawn with independent hashes of g, so full names do not repeat in a short cycle.
     await knex.raw(
-      `insert into students (student_id, first_name, last_name, email, programme, year_of_study, status, created_at)
-       select (?::text[])[1 + g % ?] || (2019 + (g / 7) % 6)::text || lpad(g::text, 6, '0'),
-              f.name, l.name,
-              lower(f.name || '.' || l.name || '.' || g || '@university.edu'),
-              (?::text[])[1 + g % ?],
+      `with ${poolTable('firstNames')}, ${poolTable('lastNames')},
+       rows as (
+         select g, ${pick('firstNames', 1, 2)} as first_position, ${pick('lastNames', 3, 4)} as last_position
+           from generate_series(cast(:start as int), cast(:end as int)) g
+       )
+       insert into students (student_id, first_name, last_name, email, programme, year_of_study, status, created_at)
+       select (cast(:codes as text[]))[1 + g % :codeCount] || (2019 + (g / 7) % 6)::text || lpad(g::text, 6, '0'),
+              f.display, l.display,
+              f.ascii || '.' || l.ascii || '.' || g || '@university.edu',
+              (cast(:programmes as text[]))[1 + g % :codeCount],
               1 + (g / 3) % 5,
               case when g % 10 < 8 then 'active' when g % 10 = 8 then 'graduated' else 'suspended' end,
               now() - ((g % 20000) * interval '37 minutes')
-         from generate_series(?::int, ?::int) g
-         cross join lateral (select (?::text[])[1 + (g::bigint * 7919) % ?] as name) f
-         cross join lateral (select (?::text[])[1 + (g::bigint * 104729) % ?] as name) l
+         from rows
+         join firstNames f on f.position = rows.first_position
+         join lastNames l on l.position = rows.last_position
        on conflict do nothing`,
-      [codes, codes.length, names, names.length, start, end, first, first.length, last, last.length],
+      {
+        codes,
+        programmes,
+        codeCount: codes.length,
+        start,
+        end,
+        head: HEAD_SHARE_PERCENT,
+        ...poolBindings('firstNames', names.commonFirst, names.first),
+        ...poolBindings('lastNames', names.commonLast, names.last),
+      },
     );
     log(`students: ${end + 1}/${count}`);
   }

@@ -18,7 +18,7 @@ export interface StudentDto {
   updatedAt: string;
 }
 
-const COLUMNS = [
+export const STUDENT_COLUMNS = [
   'id',
   'student_id',
   'first_name',
@@ -33,7 +33,7 @@ const COLUMNS = [
   'updated_at',
 ];
 
-interface StudentRow {
+export interface StudentRow {
   id: string;
   student_id: string;
   first_name: string;
@@ -91,12 +91,12 @@ function toRow(input: Partial<StudentCreateInput>): Record<string, unknown> {
 }
 
 export async function findStudent(db: Knex, id: string): Promise<StudentDto | undefined> {
-  const row = (await db('students').select(COLUMNS).where({ id }).whereNull('deleted_at').first()) as StudentRow | undefined;
+  const row = (await db('students').select(STUDENT_COLUMNS).where({ id }).whereNull('deleted_at').first()) as StudentRow | undefined;
   return row ? toDto(row) : undefined;
 }
 
 export async function insertStudent(db: Knex | Knex.Transaction, input: StudentCreateInput): Promise<StudentDto> {
-  const [row] = await db('students').insert(toRow(input)).returning(COLUMNS);
+  const [row] = await db('students').insert(toRow(input)).returning(STUDENT_COLUMNS);
   return toDto(row as StudentRow);
 }
 
@@ -105,7 +105,7 @@ export async function updateStudent(db: Knex | Knex.Transaction, id: string, pat
     .where({ id })
     .whereNull('deleted_at')
     .update({ ...toRow(patch), updated_at: db.fn.now() })
-    .returning(COLUMNS);
+    .returning(STUDENT_COLUMNS);
   return row ? toDto(row as StudentRow) : undefined;
 }
 
@@ -117,7 +117,7 @@ export async function softDeleteStudent(db: Knex | Knex.Transaction, id: string)
 /** Newest first, keyset-paginated on (created_at, id); the cursor keeps microseconds exactly. */
 export async function listStudents(db: Knex, query: StudentListInput): Promise<{ items: StudentDto[]; nextCursor: string | null }> {
   const q = db('students')
-    .select([...COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
+    .select([...STUDENT_COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
     .whereNull('deleted_at')
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(query.limit + 1);
@@ -130,32 +130,4 @@ export async function listStudents(db: Knex, query: StudentListInput): Promise<{
   }
   const { items, nextCursor } = page((await q) as unknown as StudentRow[], query.limit, (r) => [r.cursor_ts ?? '', r.id]);
   return { items: items.map(toDto), nextCursor };
-}
-
-/**
- * Turns free text into a prefix tsquery: every term must match the start of a word
- * (`john smi` → `john:* & smi:*`). Only letters and digits survive, so no tsquery syntax can
- * be injected. Returns undefined when nothing searchable is left.
- */
-export function toPrefixQuery(text: string): string | undefined {
-  const terms = text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((t) => t.length > 0)
-    .slice(0, 8)
-    .map((t) => t.slice(0, 64));
-  return terms.length ? terms.map((t) => `${t}:*`).join(' & ') : undefined;
-}
-
-/** Ranked full-text search: name matches outrank id/e-mail matches, which outrank programme/status. */
-export async function searchStudents(db: Knex, tsquery: string, limit: number): Promise<(StudentDto & { rank: number })[]> {
-  const result = await db.raw<{ rows: (StudentRow & { rank: number })[] }>(
-    `select ${COLUMNS.join(', ')}, ts_rank(search_vector, q) as rank
-       from students, to_tsquery('simple', ?) q
-      where deleted_at is null and search_vector @@ q
-      order by rank desc, last_name, first_name, id
-      limit ?`,
-    [tsquery, limit],
-  );
-  return result.rows.map((row) => ({ ...toDto(row), rank: Number(row.rank) }));
 }

@@ -6,11 +6,10 @@ import {
   findStudent,
   insertStudent,
   listStudents,
-  searchStudents,
   softDeleteStudent,
-  toPrefixQuery,
   updateStudent,
 } from './repository.js';
+import { parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
 import { announceEndedAccess, endAccessFor } from './standing.js';
 import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from './schemas.js';
 
@@ -38,16 +37,16 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/students/search',
-      summary: 'Ranked prefix full-text search over names, student id, e-mail, programme and status',
+      summary: 'Search students: exact student id first, then whole-word name matches, then prefixes (names, id, e-mail, programme, status)',
       tag: 'students',
       access: ['admin', 'staff', 'security'],
       sla: 'student_queries',
       query: StudentSearchQuery,
       async handler(_ctx, { query }) {
-        const tsquery = toPrefixQuery(query.q);
-        if (!tsquery) return { data: { query: query.q, results: [] } };
-        const results = await cache.getOrLoad(SEARCH, `${query.limit}:${tsquery}`, () =>
-          db.read((reader) => searchStudents(reader, tsquery, query.limit)),
+        const search = parseStudentSearch(query.q);
+        if (!search) return { data: { query: query.q, results: [] } };
+        const results = await cache.getOrLoad(SEARCH, searchCacheKey(search, query.limit), () =>
+          db.read((reader) => searchStudents(reader, search, query.limit)),
         );
         return { data: { query: query.q, results } };
       },
