@@ -11,7 +11,8 @@ describe('graceful shutdown', () => {
   after(() => env.teardown());
 
   it('finishes in-flight requests, turns readiness off, then refuses new connections', async () => {
-    const api = await env.start();
+    // A generous grace: past it the server cuts connections, and twelve logins on a busy machine can take seconds.
+    const api = await env.start({ SHUTDOWN_GRACE_MS: '60000' });
     const user = await env.createUser('staff');
     // Logins take tens of milliseconds (Argon2), so these are still in flight when stop() begins.
     const inFlight = Array.from({ length: 12 }, () => call(api.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } }));

@@ -22,6 +22,9 @@ export interface ServeOptions {
   graceMs: number;
 }
 
+/** How often a draining server closes the connections that have become idle. */
+const IDLE_SWEEP_MS = 50;
+
 export async function serve({ app }: BuiltApp, deps: ApiResources, options: ServeOptions): Promise<RunningServer> {
   const { HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS } = deps.config;
   const server = createServer(
@@ -52,8 +55,12 @@ export async function serve({ app }: BuiltApp, deps: ApiResources, options: Serv
     await deps.realtime.drain();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // A keep-alive connection turns idle when its last request is answered; close it then, or the
+    // drain lasts until the grace limit whenever a client keeps its connections open.
+    const closeIdle = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
     const grace = setTimeout(() => server.closeAllConnections(), options.graceMs);
     await closed;
+    clearInterval(closeIdle);
     clearTimeout(grace);
     await deps.close();
   }
