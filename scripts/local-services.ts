@@ -16,9 +16,10 @@ const DATA_DIR = resolve(process.env.PASSPLATFORM_DATA_DIR ?? '.data');
 
 export interface LocalServices {
   env: Record<string, string>;
+  /** Where embedded services keep their data; undefined when nothing is embedded. */
+  dataDir?: string;
   stop(): Promise<void>;
 }
-
 
 async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
   const databaseDir = join(DATA_DIR, 'postgres');
@@ -110,6 +111,7 @@ export async function ensureLocalServices(env: NodeJS.ProcessEnv): Promise<Local
   if (!env.STORAGE_DIR) out.STORAGE_DIR = join(DATA_DIR, 'storage');
   return {
     env: out,
+    dataDir: stops.length ? DATA_DIR : undefined,
     async stop() {
       for (const stop of stops.reverse()) await stop().catch(() => undefined);
     },
