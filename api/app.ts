@@ -13,6 +13,7 @@ import { errorHandler } from './middleware/error-handler.js';
 import { httpMetrics } from './middleware/http-metrics.js';
 import { requestContext } from './middleware/request-context.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { mountApiDocs } from './docs.js';
 import { buildOpenApi } from './openapi.js';
 import { mountRoutes, type AnyRoute } from './route.js';
 import { allRoutes } from './routes/index.js';
@@ -48,6 +49,7 @@ export function buildApp(deps: AppDeps, extraRoutes: AnyRoute[] = []): BuiltApp 
     ctx.state.route = '/openapi.json';
     ctx.body = openApi;
   });
+  mountApiDocs(router);
 
   app.use(requestContext());
   app.use(securityHeaders());

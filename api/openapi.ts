@@ -3,9 +3,10 @@
  * so it cannot drift from what the API validates.
  */
 import { z } from 'zod';
+import { ERROR_EXAMPLES, errorExampleComponents, errorExampleName, requestExample } from './openapi-examples.js';
 import type { AnyRoute } from './route.js';
 
-const ErrorEnvelope = {
+const ErrorEnvelopeSchema = {
   type: 'object',
   required: ['error'],
   properties: {
@@ -16,6 +17,22 @@ const ErrorEnvelope = {
     },
   },
 };
+
+const ErrorEnvelope = { $ref: '#/components/schemas/ErrorEnvelope' };
+
+/** An error response: the envelope, with the example for its status when there is one. */
+function errorResponse(status: number, description: string) {
+  const example = ERROR_EXAMPLES[status] ? { examples: { [ERROR_EXAMPLES[status].code]: { $ref: `#/components/examples/${errorExampleName(status)}` } } } : {};
+  return { description, content: { 'application/json': { schema: ErrorEnvelope, ...example } } };
+}
+
+const API_DESCRIPTION = [
+  'Student passes, applications, gate verification, access logs, uploads and reports.',
+  '',
+  'Log in with `POST /auth/login` and send `Authorization: Bearer <data.token>`; every route lists the roles that may call it (`x-roles`).',
+  'Success is `{"data": …}` (lists add `"pagination": {"nextCursor": …}`). Every failure is `{"error": {"code", "message", "details"}}`',
+  'with its status: 400 invalid input, 401, 403, 404, 405 (with `Allow`), 409, 413, 415, 422, 429 and 503 (both with `Retry-After`).',
+].join('\n');
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
@@ -35,18 +52,25 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
+function requestBody(route: AnyRoute & { body: z.ZodType }) {
+  const schema = jsonSchema(route.body);
+  return { required: true, content: { 'application/json': { schema, example: requestExample(route, schema) } } };
+}
+
 export function buildOpenApi(routes: AnyRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(route.responses ?? { 200: 'OK' })) {
-      responses[status] = Number(status) >= 400 ? { description, content: { 'application/json': { schema: ErrorEnvelope } } } : { description };
+      responses[status] = Number(status) >= 400 ? errorResponse(Number(status), description) : { description };
     }
-    responses['400'] ??= { description: 'Invalid input', content: { 'application/json': { schema: ErrorEnvelope } } };
+    responses['400'] ??= errorResponse(400, 'Invalid input');
     if (route.access !== 'public') {
-      responses['401'] ??= { description: 'Not authenticated', content: { 'application/json': { schema: ErrorEnvelope } } };
-      responses['403'] ??= { description: `Only ${route.access.join(', ')} may call this`, content: { 'application/json': { schema: ErrorEnvelope } } };
+      responses['401'] ??= errorResponse(401, 'Not authenticated');
+      responses['403'] ??= errorResponse(403, `Only ${route.access.join(', ')} may call this`);
     }
+    responses['429'] ??= errorResponse(429, 'Rate limited; retry after Retry-After seconds');
+    responses['503'] ??= errorResponse(503, 'A dependency is unavailable; retry after Retry-After seconds');
     (paths[toOpenApiPath(route.path)] ??= {})[route.method] = {
       summary: route.summary,
       tags: [route.tag],
@@ -54,14 +78,19 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       'x-sla-class': route.sla,
       security: route.access === 'public' ? [] : [{ bearer: [] }],
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } } : {}),
+      ...(route.body ? { requestBody: requestBody({ ...route, body: route.body }) } : {}),
       responses,
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'PassPlatform API', version },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    info: { title: 'PassPlatform API', version, description: API_DESCRIPTION },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { ErrorEnvelope: ErrorEnvelopeSchema },
+      examples: errorExampleComponents(),
+    },
     paths,
   };
 }
