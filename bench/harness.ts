@@ -23,6 +23,9 @@ export interface BenchContext {
   apiUrl: string;
   ceilingUrl: string;
   databaseUrl: string;
+  /** The API process's Redis and key prefix (the real-time bench publishes into its feeds). */
+  redisUrl: string;
+  redisKeyPrefix: string;
   tokens: Record<'admin' | 'staff' | 'security' | 'student', string>;
   durationSeconds: number;
   connections: number;

@@ -26,6 +26,7 @@ const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 100_000);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const REDIS_KEY_PREFIX = `pp:bench:${randomBytes(3).toString('hex')}:`;
 const SEARCH_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
 
 const log = (m: string) => console.log(`[bench] ${m}`);
@@ -82,7 +83,9 @@ async function startApi(dbUrl: string): Promise<{ url: string; child: ChildProce
       HOST: '127.0.0.1',
       DATABASE_URL: dbUrl,
       REDIS_URL,
-      REDIS_KEY_PREFIX: `pp:bench:${randomBytes(3).toString('hex')}:`,
+      REDIS_KEY_PREFIX: REDIS_KEY_PREFIX,
+      // Every bench socket is the one security account's.
+      REALTIME_MAX_CONNECTIONS_PER_USER: '1000000',
       JWT_SECRET: randomBytes(32).toString('hex'),
       PASS_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       PASS_SIGNING_KEY_ID: 'bench',
@@ -177,6 +180,7 @@ async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise
     ['passes', 'benchPasses'],
     ['uploads', 'benchUploads'],
     ['reports', 'benchReports'],
+    ['realtime', 'benchRealtime'],
   ] as const) {
     if (!existsSync(join(HERE, `${file}.ts`))) continue;
     const mod = (await import(`./${file}.js`)) as BenchModule;
@@ -201,7 +205,7 @@ async function main(): Promise<void> {
     const knex = knexFactory({ client: 'pg', connection: dbUrl, pool: { min: 1, max: 1 } });
     const studentIds = (await knex('students').whereNull('deleted_at').limit(2000).pluck('id')) as string[];
     await knex.destroy();
-    const ctx: BenchContext = { apiUrl: api.url, ceilingUrl: ceiling.url, databaseUrl: dbUrl, tokens, durationSeconds: DURATION, connections: CONNECTIONS, log };
+    const ctx: BenchContext = { apiUrl: api.url, ceilingUrl: ceiling.url, databaseUrl: dbUrl, redisUrl: REDIS_URL, redisKeyPrefix: REDIS_KEY_PREFIX, tokens, durationSeconds: DURATION, connections: CONNECTIONS, log };
     const groups: [string, (c: BenchContext) => Promise<BenchRow[]>][] = [['core', (c) => benchCore(c, studentIds)], ...(await optionalGroups())];
     const rows: BenchRow[] = [];
     for (const [name, run] of groups) {

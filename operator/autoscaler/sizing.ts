@@ -7,6 +7,7 @@
 import { parseQuantity } from '../cost/quantity.js';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
 import type { PassPlatformSpec, WorkerQueue } from '../spec.js';
+import { podsForConnections } from './connections.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
@@ -108,6 +109,14 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
     why = `no class has a wait budget left → ${replicas} pods at ${fmt(spec.autoscaling.targetUtilization)} utilisation`;
   }
+  const sockets = podsForConnections(api);
+  if (sockets && sockets.pods > replicas) {
+    // Requests may need fewer pods than the open sockets do: the sockets win.
+    replicas = sockets.pods;
+    minimum = Math.max(minimum, sockets.pods);
+    why += `; ${sockets.reason}`;
+  }
+  if (api.realtimeConnections !== undefined) signals.realtimeConnections = api.realtimeConnections;
   const utilisation = api.cpuCores !== undefined ? api.cpuCores / (Math.max(1, api.readyPods ?? current) * podCores) : undefined;
   const allReady = (api.readyPods ?? current) >= current;
   if (missed.length && utilisation !== undefined && utilisation >= spec.autoscaling.targetUtilization && allReady && replicas <= current) {

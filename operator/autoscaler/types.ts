@@ -20,6 +20,10 @@ export interface ApiSignals {
   maxMemoryBytes?: number;
   /** API processes Prometheus currently scrapes. */
   readyPods?: number;
+  /** Open real-time (WebSocket + SSE) connections over all API pods. */
+  realtimeConnections?: number;
+  /** The most connections one API pod accepts (REALTIME_MAX_CONNECTIONS, bounded by its memory and file descriptors). */
+  realtimeMaxConnectionsPerPod?: number;
 }
 
 export interface QueueSignals {

@@ -53,7 +53,7 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
     return seconds !== undefined ? seconds * 1000 : undefined;
   };
 
-  const [rates, p95s, errorRatio, cpuCores, maxMemoryBytes, readyPods, apiSampledAt] = await Promise.all([
+  const [rates, p95s, errorRatio, cpuCores, maxMemoryBytes, readyPods, apiSampledAt, realtimeConnections, realtimeMaxConnectionsPerPod] = await Promise.all([
     run(api.requestRateByClass),
     run(api.p95ByClass),
     scalar(api.errorRatio),
@@ -61,7 +61,10 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
     scalar(api.maxMemoryBytes),
     scalar(api.readyPods),
     epochMs(api.sampledAt),
+    scalar(api.realtimeConnections),
+    scalar(api.realtimeMaxConnectionsPerPod),
   ]);
+  const sockets = { realtimeConnections, realtimeMaxConnectionsPerPod };
   const [jobsByState, oldest, completion, arrival, meanDuration, p95Duration, queuesSampledAt, ...workerPods] = await Promise.all([
     run(queues.jobsByState),
     run(queues.oldestWaitingAge),
@@ -125,7 +128,7 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
       // The newest sample, not the query time: when Prometheus stopped scraping, the signals age.
       observedAt: Math.max(0, ...Object.values(sampledAt)),
       sampledAt,
-      api: Object.keys(requestRate).length ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods } : { cpuCores, readyPods },
+      api: Object.keys(requestRate).length ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods, ...sockets } : { cpuCores, readyPods, ...sockets },
       queues: queueSignals,
       postgres: { readQps, replicaCpuCores, maxReplicaLagSeconds: lag, connectionUseRatio: connections, readyReplicas: healthyReplicas },
       // Memory and commands of the shard primaries only (a replica repeats its primary's).

@@ -64,6 +64,8 @@ export function apiQueries(scope: SignalScope) {
     cpuCores: `sum(${containerCpu(scope, pods, 'app')})`,
     maxMemoryBytes: `max(${METRIC.processResidentMemory}${select(scope, API)})`,
     readyPods: `count(${METRIC.processStartTime}${select(scope, API)})`,
+    realtimeConnections: `sum(${METRIC.realtimeConnections}${select(scope, API)})`,
+    realtimeMaxConnectionsPerPod: `min(${METRIC.realtimeMaxConnections}${select(scope, API)})`,
     /** When the newest API sample was scraped (epoch seconds). */
     sampledAt: `max(timestamp(${METRIC.processStartTime}${select(scope, API)}))`,
   };
