@@ -11,6 +11,7 @@ import type { SlaLabel } from '../core/sla.js';
 import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
 import { forbidden, validationFailed } from './errors.js';
 import { authenticate } from './middleware/authenticate.js';
+import { jsonBody } from './middleware/json-body.js';
 
 export type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
@@ -88,6 +89,8 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
       ...(route.access === 'public' ? [] : [authenticate(deps)]),
       authorize(route.access),
       ...(route.before ?? []),
+      // Bodies are read only by routes that take one, and only once the caller is known.
+      ...(route.body ? [jsonBody(deps.config.BODY_LIMIT_BYTES, deps.config.BODY_MAX_DEPTH)] : []),
       async (ctx: AppContext) => {
         const input = {
           params: parse(route.params, ctx.params, 'params'),

@@ -71,7 +71,10 @@ const EnvSchema = z.object({
   CACHE_LOCAL_MAX_ENTRIES: positiveInt(5_000),
   CACHE_LOCAL_TTL_MS: positiveInt(30_000),
 
-  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  /** JSON bodies: the largest request of ours (a student record, an application) is a few KiB. */
+  BODY_LIMIT_BYTES: positiveInt(64 * 1024),
+  /** Deepest nesting of arrays and objects accepted in a JSON body. */
+  BODY_MAX_DEPTH: positiveInt(16),
   SHUTDOWN_GRACE_MS: positiveInt(15_000),
   /** A request whose headers have not all arrived after this long is answered 408 and its connection closed. */
   HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
