@@ -49,7 +49,8 @@ export function buildAsyncApi(version: string): Record<string, unknown> {
       description: `${spec.summary}. Readable by: ${spec.roles.join(', ')} (as ${spec.sameAccessAs.method.toUpperCase()} ${spec.sameAccessAs.path}); others are closed with 4403 (WebSocket) or refused with 403 (SSE).`,
       messages: refs,
     };
-    operations[`receive_${name}`] = { action: 'receive', channel: { $ref: `#/channels/${name}` }, messages: Object.values(refs) };
+    // An operation names the channel's own messages, not the components they point to.
+    operations[`receive_${name}`] = { action: 'receive', channel: { $ref: `#/channels/${name}` }, messages: Object.keys(refs).map((key) => ({ $ref: `#/channels/${name}/messages/${key}` })) };
   }
   const closeCodes = Object.values(CLOSE)
     .map((c) => `${c.code} ${c.name}: ${c.message}`)
