@@ -34,6 +34,9 @@ describe('reconcile', () => {
       'Deployment/campus-worker-uploads',
       'Job/campus-redis-cluster-s3r1',
       'PodDisruptionBudget/campus-api',
+      'PodMonitor/campus-redis',
+      'Pooler/campus-db-pooler-ro',
+      'Pooler/campus-db-pooler-rw',
       'PrometheusRule/campus',
       'Secret/campus-keys',
       'Service/campus-api',
@@ -54,6 +57,24 @@ describe('reconcile', () => {
         blockOwnerDeletion: true,
       });
       assert.equal(child.metadata?.labels?.['app.kubernetes.io/managed-by'], 'pass-operator');
+    }
+  });
+
+  it('puts PgBouncer Poolers in transaction mode in front of the database, and points the app pods at them', () => {
+    const { children } = run();
+    const config = byName(children, 'ConfigMap', 'campus-config') as unknown as { data: Record<string, string> };
+    assert.equal(config.data.DATABASE_REPLICA_URLS, 'postgresql://campus-db-pooler-ro.default.svc:5432/app');
+    for (const type of ['rw', 'ro']) {
+      const pooler = byName(children, 'Pooler', `campus-db-pooler-${type}`);
+      assert.equal(pooler?.spec.type, type);
+      assert.deepEqual(pooler?.spec.cluster, { name: 'campus-db' });
+      assert.equal((pooler?.spec.pgbouncer as { poolMode: string }).poolMode, 'transaction');
+      assert.ok(Number(pooler?.spec.instances) >= 2);
+    }
+    for (const deployment of ['campus-api', 'campus-worker-uploads']) {
+      const pod = byName(children, 'Deployment', deployment) as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+      const env = pod.spec.template.spec.containers[0]?.env ?? [];
+      assert.equal(env.find((e) => e.name === 'DATABASE_URL')?.value, 'postgresql://campus-db-pooler-rw:5432/app');
     }
   });
 

@@ -2,7 +2,8 @@ import { k8s } from 'cdk8s-plus-33';
 import type { Resources } from '../../operator/spec.js';
 import { settingsHash } from './config.js';
 import { imageCommand } from '../image-commands.js';
-import { envFromSecret, type AppEnvVar } from './env.js';
+import { APP_POOL_SIZE } from './connection-limits.js';
+import { envFromSecret, envValue, type AppEnvVar } from './env.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
 
@@ -27,10 +28,16 @@ function connectionEnv(props: PlatformChildrenProps): AppEnvVar[] {
   const env: AppEnvVar[] = [];
   const { database, redis } = props.spec;
   if (database.mode === 'managed') {
-    // CloudNativePG's `-app` Secret: `uri` reaches the primary; the replicas' URL (in the
-    // ConfigMap) carries no credentials, so the processes add these to it.
+    // Through the PgBouncer Poolers (transaction mode), never to Postgres directly: the connection
+    // budget (operator/autoscaler/connection-budget.ts) holds only for connections that go through
+    // them. The URLs carry no credentials: the processes add CloudNativePG's `-app` user to them.
     const secret = names.databaseAppSecret;
-    env.push(envFromSecret('DATABASE_URL', secret, 'uri'), envFromSecret('DATABASE_USER', secret, 'username'), envFromSecret('DATABASE_PASSWORD', secret, 'password'));
+    env.push(
+      envValue('DATABASE_URL', `postgresql://${names.databasePooler('rw')}:5432/app`),
+      envFromSecret('DATABASE_USER', secret, 'username'),
+      envFromSecret('DATABASE_PASSWORD', secret, 'password'),
+      envValue('DATABASE_POOL_MAX', String(APP_POOL_SIZE)),
+    );
   } else if (database.external) {
     env.push(envFromSecret('DATABASE_URL', database.external.primarySecretName, 'uri'));
     if (database.external.replicasSecretName) env.push(envFromSecret('DATABASE_REPLICA_URLS', database.external.replicasSecretName, 'uris', true));

@@ -28,7 +28,7 @@ export function platformSettings(props: PlatformChildrenProps): AppSettings {
     NODE_ENV: 'production',
     ...(spec.redis.mode === 'managed' ? { REDIS_CLUSTER_NODES: `${svc(names.redis)}:6379` } : {}),
     // CloudNativePG's `-ro` Service balances over the replicas; `app` is the database its initdb creates.
-    ...(spec.database.mode === 'managed' ? { DATABASE_REPLICA_URLS: `postgresql://${svc(names.databaseRo)}:5432/app` } : {}),
+    ...(spec.database.mode === 'managed' ? { DATABASE_REPLICA_URLS: `postgresql://${svc(names.databasePooler('ro'))}:5432/app` } : {}),
     PASS_SIGNING_KEY_ID: passSigningKeyId(props.keys),
     UPLOAD_WORKER_CONCURRENCY: String(spec.workers.uploads.concurrency),
     REPORT_WORKER_CONCURRENCY: String(spec.workers.reports.concurrency),

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { DatabaseBackupSpec, ManagedDatabaseSpec } from '../../operator/spec.js';
 import { resourceRequirements } from './app-pod.js';
+import { POSTGRES_MAX_CONNECTIONS } from './connection-limits.js';
 import { childLabels } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
@@ -37,7 +38,7 @@ export class PostgresCluster extends Construct {
   constructor(scope: Construct, id: string, props: PlatformChildrenProps, managed: ManagedDatabaseSpec) {
     super(scope, id);
     const backup = managed.backup;
-    const parameters: Record<string, string> = { max_connections: '200', shared_buffers: '256MB' };
+    const parameters: Record<string, string> = { max_connections: String(POSTGRES_MAX_CONNECTIONS), shared_buffers: '256MB' };
     if (backup) parameters.archive_timeout = `${backup.archiveTimeoutSeconds}s`;
     const name = childNames(props.name).database;
     if (backup) {

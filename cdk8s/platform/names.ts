@@ -11,6 +11,8 @@ export function childNames(platform: string) {
     databaseAppSecret: `${platform}-db-app`,
     databaseRw: `${platform}-db-rw`,
     databaseRo: `${platform}-db-ro`,
+    /** CloudNativePG Poolers (PgBouncer) and their Services: the app's way to the primary and to the replicas. */
+    databasePooler: (type: 'rw' | 'ro') => `${platform}-db-pooler-${type}`,
     redis: `${platform}-redis`,
     redisHeadless: `${platform}-redis-headless`,
     redisScripts: `${platform}-redis-scripts`,

@@ -4,6 +4,7 @@ import { ApiWorkload } from './api.js';
 import { PlatformConfig } from './config.js';
 import { PostgresCluster } from './database.js';
 import { PlatformMonitoring } from './monitoring.js';
+import { DatabasePoolers } from './pooler.js';
 import type { PlatformChildrenProps } from './props.js';
 import { RedisCluster } from './redis.js';
 import { Workers } from './workers.js';
@@ -16,7 +17,10 @@ export class PlatformChart extends Chart {
     new ApiWorkload(this, 'api', props);
     new Workers(this, 'workers', props);
     const { database, redis } = props.spec;
-    if (database.mode === 'managed' && database.managed) new PostgresCluster(this, 'postgres', props, database.managed);
+    if (database.mode === 'managed' && database.managed) {
+      new PostgresCluster(this, 'postgres', props, database.managed);
+      new DatabasePoolers(this, 'poolers', props);
+    }
     if (redis.mode === 'managed' && redis.managed) new RedisCluster(this, 'redis', props, redis.managed);
     new PlatformMonitoring(this, 'monitoring', props);
   }

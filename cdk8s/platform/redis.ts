@@ -1,13 +1,18 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
 import type { ManagedRedisSpec } from '../../operator/spec.js';
 import { resourceRequirements } from './app-pod.js';
 import { SHARDS_ANNOTATION, childLabels, selectorLabels } from './labels.js';
+import { MONITORING_API_VERSION } from './monitoring.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
 import { REDIS_CLUSTER_SCRIPT } from './redis-cluster-script.js';
 
 export const REDIS_IMAGE = 'redis:7.2';
+/** oliver006/redis_exporter beside every node; its metric names are those core/metric-names.ts lists. */
+export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.67.0';
+export const REDIS_EXPORTER_PORT = 9121;
 
 /**
  * A Redis Cluster: a StatefulSet of `shards × (1 + replicasPerShard)` nodes (pod i belongs to shard
@@ -67,6 +72,18 @@ export class RedisCluster extends Construct {
                 readinessProbe: { exec: { command: ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] }, periodSeconds: 5 },
                 volumeMounts: [{ name: 'data', mountPath: '/data' }],
               },
+              {
+                // The node's own figures (memory, commands, role) for the autoscaler and the alerts.
+                name: 'redis-exporter',
+                image: REDIS_EXPORTER_IMAGE,
+                env: [password, { name: 'REDIS_ADDR', value: 'redis://127.0.0.1:6379' }],
+                ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT }],
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+                  limits: { memory: k8s.Quantity.fromString('64Mi') },
+                },
+                securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              },
             ],
           },
         },
@@ -77,6 +94,12 @@ export class RedisCluster extends Construct {
           },
         ],
       },
+    });
+    new ApiObject(this, 'pod-monitor', {
+      apiVersion: MONITORING_API_VERSION,
+      kind: 'PodMonitor',
+      metadata: { name: names.redis, labels },
+      spec: { selector: { matchLabels: selector }, podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '15s' }] },
     });
     new k8s.KubeJob(this, 'cluster', {
       metadata: { name: names.redisClusterJob(shards, managed.replicasPerShard), labels },

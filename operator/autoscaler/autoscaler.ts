@@ -5,6 +5,7 @@
  * (sizing.ts), stabilise (stabilizer.ts), and explain every change in a decision record.
  */
 import { COMPONENTS, type Component, type PassPlatformSpec, type ReplicaRange, type ScalingDecisionRecord, type WorkerQueue } from '../spec.js';
+import { budgetRefusal, maxApiPods } from './connection-budget.js';
 import { learnEstimates } from './estimates.js';
 import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
 import { postgresLoadCores, sizeApi, sizePostgres, sizeRedis, sizeWorker, totalRate, type Plan, type Planner, type SizingInput } from './sizing.js';
@@ -84,6 +85,22 @@ function planner(memory: ComponentMemory, predictive: boolean, now: number, hori
   };
 }
 
+/** The worker pods running now, whose connections the API's budget must leave room for; undefined without managed poolers. */
+function budgetedWorkerPods(spec: PassPlatformSpec, state: AutoscalerState): number | undefined {
+  if (spec.database.mode !== 'managed') return undefined;
+  return (state.components['worker-uploads']?.replicas ?? spec.workers.uploads.minReplicas) + (state.components['worker-reports']?.replicas ?? spec.workers.reports.minReplicas);
+}
+
+/** The API's need cut to what the connection budget carries beside `workerPods`, saying so in its reason. */
+function withinBudget(need: Need, workerPods: number): { need: Need; refused: boolean } {
+  const most = maxApiPods(workerPods);
+  if (need.replicas === undefined || need.replicas <= most) return { need, refused: false };
+  return {
+    refused: true,
+    need: { ...need, replicas: most, minimum: Math.min(need.minimum ?? most, most), reason: `${need.reason}; refused: ${budgetRefusal(need.replicas, workerPods)}` },
+  };
+}
+
 /**
  * The signals young enough to act on: none when even the newest sample is older than `maxAgeMs`,
  * and without each source (API, queues, Postgres, Redis) whose own newest sample is.
@@ -129,14 +146,17 @@ export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | un
     }
     const horizonMs = (tuning.startupSeconds + interval + POLICY.signalLagSeconds) * 1000;
     const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalMinHorizonSeconds * 1000));
-    const need = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds }, fresh);
+    const sized = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds }, fresh);
+    const workerPods = component === 'api' ? budgetedWorkerPods(spec, state) : undefined;
+    const need = workerPods !== undefined ? withinBudget(sized, workerPods) : { need: sized, refused: false };
     const before = memory.replicas;
-    const result = stabilize(memory, need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);
-    components[component] = result.memory;
+    const result = stabilize(memory, need.need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);
+    components[component] = { ...result.memory, budgetRefused: need.refused || undefined };
     replicas[component] = result.replicas;
-    if (result.replicas !== before) {
-      const reason = !fresh ? 'signals missing or stale; back inside spec bounds' : result.note ? `${need.reason}; ${result.note}` : need.reason;
-      decisions.push({ component, from: before, to: result.replicas, reason, signals: need.signals, time: new Date(now).toISOString() });
+    const reason = !fresh ? 'signals missing or stale; back inside spec bounds' : result.note ? `${need.need.reason}; ${result.note}` : need.need.reason;
+    // A refusal is reported when it starts, not on every run it lasts.
+    if (result.replicas !== before || (need.refused && !memory.budgetRefused)) {
+      decisions.push({ component, from: before, to: result.replicas, reason, signals: need.need.signals, time: new Date(now).toISOString() });
     }
   }
   const learned = learnEstimates(state, fresh, spec, state.components.api?.replicas ?? spec.api.minReplicas);

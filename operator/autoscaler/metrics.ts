@@ -46,6 +46,8 @@ export class AutoscalerMetrics {
       this.desired.set({ ...platform, component }, replicas);
     }
     for (const decision of result.decisions) {
+      // A refusal that holds the count is a decision without a direction.
+      if (decision.to === decision.from) continue;
       const direction = decision.to > decision.from ? 'up' : 'down';
       this.decisions.inc({ ...platform, component: decision.component, direction });
     }

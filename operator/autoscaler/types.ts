@@ -116,6 +116,8 @@ export interface ComponentMemory {
   lastScaleDownAt?: number;
   /** Recommendations inside the scale-down window that may still be its highest (which bounds a scale-down). */
   recommendations: Recommendation[];
+  /** Set while the connection budget refuses the size this component needs (the refusal is reported once). */
+  budgetRefused?: boolean;
   /** Recent load samples for the short-term trend. */
   recent: LoadSample[];
   seasonal?: SeasonalMemory;

@@ -18,7 +18,9 @@ export const CHILD_KINDS: WatchedKind[] = [
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets' },
   { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', plural: 'clusters' },
   { apiVersion: 'postgresql.cnpg.io/v1', kind: 'ScheduledBackup', plural: 'scheduledbackups' },
+  { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Pooler', plural: 'poolers' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors' },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', plural: 'podmonitors' },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },
 ];
 
