@@ -7,7 +7,10 @@
  *
  * The signals' PromQL selects the API's series by `component="api"` (the API's registry adds it
  * to every series) and the platform by `namespace="<its namespace>"`, which a Kubernetes scrape
- * adds; here the scrape config adds it as a static label on the target.
+ * adds; here the scrape config adds it as a static label on the target. The API's CPU comes from
+ * the kubelet's cAdvisor in a cluster; here a target serves `container_cpu_usage_seconds_total`
+ * shaped as cAdvisor publishes it, with this process's CPU (the API runs in it, beside the load
+ * and the operator, so it reads high — which only makes scaling up easier to see, not possible).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +20,7 @@ import { installPlatformCrds } from '../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { steadyLoad, type RunningLoad } from '../testing/load.js';
 import { eventually } from '../testing/eventually.js';
+import { line, startExpositionTarget, type ExpositionTarget } from '../testing/exposition-target.js';
 import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
 import { smallAutoscaledPlatform } from './fixtures.js';
 import { PassOperator } from './operator.js';
@@ -34,6 +38,7 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
   let env: TestEnvironment;
   let api: TestApi;
   let prometheus: TestPrometheus;
+  let kubelet: ExpositionTarget | undefined;
   let operator: PassOperator | undefined;
   let load: RunningLoad | undefined;
 
@@ -42,13 +47,23 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
     installPlatformCrds(kube.resources);
     env = await createTestEnvironment('operator-autoscaling');
     api = await env.start();
-    prometheus = await startPrometheus([{ job: 'api', address: new URL(api.url).host, labels: { namespace: NAMESPACE } }]);
+    kubelet = await startExpositionTarget(() => {
+      const { user, system } = process.cpuUsage();
+      const labels = { container: 'app', cpu: 'total', namespace: NAMESPACE, pod: 'campus-api-7d9f8b6c5-x2k9q' };
+      return line('container_cpu_usage_seconds_total', labels, (user + system) / 1e6, Date.now());
+    });
+    prometheus = await startPrometheus([
+      { job: 'api', address: new URL(api.url).host, labels: { namespace: NAMESPACE } },
+      // cAdvisor's series carry their own namespace and pod (the kubelet is scraped with honor_labels).
+      { job: 'kubelet', address: kubelet.address },
+    ]);
   });
 
   after(async () => {
     await load?.stop();
     await operator?.stop();
     await prometheus?.stop();
+    await kubelet?.close();
     await env?.teardown();
     await kube?.close();
   });
