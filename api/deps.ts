@@ -77,7 +77,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   });
   await sessions.start();
   const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
-  const realtime = await createRealtime({ config, logger, redis, registry, knex: db.primary, tokens });
+  const realtime = await createRealtime({ config, logger, redis, registry, knex: db.primary, tokens, sessions });
 
   return {
     config,

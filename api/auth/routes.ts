@@ -74,7 +74,6 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 204: 'Logged out' },
       async handler(ctx, { user }) {
         if (user) await deps.sessions.announce([user.sessionId, ...(await revokeSession(deps.db.primary, user.id, user.sessionId))]);
-        if (user) deps.realtime.sessionRevoked(user.sessionId);
         ctx.status = 204;
       },
     }),

@@ -7,8 +7,7 @@
  */
 import type { Logger } from '../../core/logger.js';
 import type { RealtimePayload } from '../../core/realtime/events.js';
-import { FEEDS, USER_BUCKETS, bucketChannel, controlChannel, feedStream, type FeedName } from '../../core/realtime/keys.js';
-import type { SessionRevoked } from '../../core/realtime/publisher.js';
+import { FEEDS, USER_BUCKETS, bucketChannel, feedStream, type FeedName } from '../../core/realtime/keys.js';
 import type { RedisClient } from '../../core/redis.js';
 import { CHANNELS, type ChannelName } from './channels.js';
 import { CLOSE, type CloseReason } from './close-codes.js';
@@ -29,7 +28,7 @@ export interface HubOptions {
   metrics: RealtimeMetrics;
 }
 
-type Source = { kind: 'user' } | { kind: 'feed'; feed: FeedName } | { kind: 'control' };
+type Source = { kind: 'user' } | { kind: 'feed'; feed: FeedName };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -57,7 +56,6 @@ export class RealtimeHub {
   constructor(private readonly options: HubOptions) {
     for (let bucket = 0; bucket < USER_BUCKETS; bucket++) this.sources.set(bucketChannel(options.keyPrefix, bucket), { kind: 'user' });
     for (const feed of FEEDS) this.sources.set(feedStream(options.keyPrefix, feed).channel, { kind: 'feed', feed });
-    this.sources.set(controlChannel(options.keyPrefix), { kind: 'control' });
   }
 
   /** Subscribes to every channel (one SSUBSCRIBE each: on a cluster they live on different shards). */
@@ -105,7 +103,7 @@ export class RealtimeHub {
     this.index(this.bySession, connection.user.sessionId, connection);
   }
 
-  /** Closes every connection of a session (on this pod; every pod hears the same message). */
+  /** Closes every connection of a session (every API process learns of each revocation: api/auth/session-revocations.ts). */
   revokeSession(sessionId: string): void {
     for (const connection of [...(this.bySession.get(sessionId) ?? [])]) connection.end(CLOSE.SESSION_REVOKED);
   }
@@ -149,7 +147,6 @@ export class RealtimeHub {
     const source = this.sources.get(channel);
     if (!source) return;
     try {
-      if (source.kind === 'control') return this.onControl(raw);
       const space = raw.indexOf(' ');
       const name: ChannelName = source.kind === 'user' ? 'notifications' : source.feed;
       const { message, payload } = toLiveMessage(name, raw.slice(0, space), raw.slice(space + 1));
@@ -159,11 +156,6 @@ export class RealtimeHub {
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message, channel }, 'unreadable real-time message ignored');
     }
-  }
-
-  private onControl(raw: string): void {
-    const message = JSON.parse(raw) as Partial<SessionRevoked>;
-    if (message.type === 'session.revoked' && typeof message.sessionId === 'string') this.revokeSession(message.sessionId);
   }
 
   private beat(): void {

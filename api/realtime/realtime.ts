@@ -12,6 +12,7 @@ import type { Logger } from '../../core/logger.js';
 import { Notifier } from '../../core/realtime/notifier.js';
 import { RealtimePublisher } from '../../core/realtime/publisher.js';
 import { closeRedis, createRedis, redisConnection, type RedisClient } from '../../core/redis.js';
+import type { SessionRevocations } from '../auth/session-revocations.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { VerificationResult } from '../passes/verifier.js';
 import { AnalyticsCounters } from './analytics-counters.js';
@@ -35,8 +36,6 @@ export interface RealtimeServices {
   authenticate: RealtimeAuthenticator;
   /** After a gate verification: its verdict on the gate feed, and a tick on today's totals. */
   verified(result: VerificationResult): void;
-  /** After a logout or other revocation: every pod closes the session's sockets. */
-  sessionRevoked(sessionId: string): void;
   /** Serves the WebSocket endpoint on the API's HTTP server. */
   attach(server: Server): void;
   /** SIGTERM: close every socket with "going away", spread out, and wait for them to go. */
@@ -51,9 +50,10 @@ export interface RealtimeInputs {
   registry: Registry;
   knex: Knex;
   tokens: TokenService;
+  sessions: SessionRevocations;
 }
 
-export async function createRealtime({ config, logger, redis, registry, knex, tokens }: RealtimeInputs): Promise<RealtimeServices> {
+export async function createRealtime({ config, logger, redis, registry, knex, tokens, sessions }: RealtimeInputs): Promise<RealtimeServices> {
   const subscriber = createRedis({
     ...redisConnection(config),
     connectionName: 'api-realtime',
@@ -91,7 +91,10 @@ export async function createRealtime({ config, logger, redis, registry, knex, to
   const counters = new AnalyticsCounters(publisher);
   counters.start();
   const limits: ConnectionLimits = { maxBufferedBytes: config.REALTIME_MAX_BUFFERED_BYTES, maxPending: MAX_PENDING_DURING_REPLAY };
-  const authenticate = realtimeAuthenticator(tokens, knex);
+  const authenticate = realtimeAuthenticator(tokens, sessions);
+  // Logout, refresh-token reuse, suspension or deletion, in any process: the session's sockets close.
+  const onRevoked = (sessionId: string) => hub.revokeSession(sessionId);
+  sessions.on('revoked', onRevoked);
   const websocket = new WebSocketEndpoint({ hub, authenticate, limits, authTimeoutMs: config.REALTIME_AUTH_TIMEOUT_MS, logger });
 
   return {
@@ -117,9 +120,6 @@ export async function createRealtime({ config, logger, redis, registry, knex, to
         }),
       );
     },
-    sessionRevoked(sessionId) {
-      notify.track(publisher.sessionRevoked(sessionId));
-    },
     attach(server) {
       websocket.attach(server);
     },
@@ -128,6 +128,7 @@ export async function createRealtime({ config, logger, redis, registry, knex, to
       await websocket.close(CLOSE_WAIT_MS);
     },
     async close() {
+      sessions.off('revoked', onRevoked);
       // Each step on its own, so one failure does not leave the rest open.
       await hub.close().catch((err: Error) => logger.warn({ err: err.message }, 'closing real-time connections failed'));
       await counters.close().catch((err: Error) => logger.warn({ err: err.message }, 'flushing analytics counters failed'));

@@ -43,16 +43,10 @@ export function analyticsCountersKey(prefix: string, day: string): string {
   return `${feedStream(prefix, 'analytics').channel}:counters:${day}`;
 }
 
-/** Control messages between pods (session revoked): not a history, only a channel. */
-export function controlChannel(prefix: string): string {
-  return `${prefix}rt:{control}`;
-}
-
 /** Every channel an API pod subscribes to. */
 export function allChannels(prefix: string): string[] {
   return [
     ...Array.from({ length: USER_BUCKETS }, (_, bucket) => bucketChannel(prefix, bucket)),
     ...FEEDS.map((feed) => feedStream(prefix, feed).channel),
-    controlChannel(prefix),
   ];
 }

@@ -10,7 +10,7 @@
 import type { Counter } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import { analyticsCountersKey, controlChannel, feedStream, userStream, type StreamRef } from './keys.js';
+import { analyticsCountersKey, feedStream, userStream, type StreamRef } from './keys.js';
 import type { GateVerdict, NotificationData, NotificationEventName, RealtimePayload } from './events.js';
 
 // KEYS: history stream. ARGV: max length, ttl ms (0: none), channel, payload.
@@ -49,12 +49,6 @@ export interface PublisherOptions {
   failures?: Counter<'feed'>;
 }
 
-/** Control message telling every pod to close the sockets of a session. */
-export interface SessionRevoked {
-  type: 'session.revoked';
-  sessionId: string;
-}
-
 export class RealtimePublisher {
   private readonly scripts: RealtimeScripts;
 
@@ -85,12 +79,6 @@ export class RealtimePublisher {
     const ref = feedStream(this.options.keyPrefix, 'analytics');
     const pairs = [...increments].flatMap(([field, by]) => [field, by]);
     await this.guard('analytics', () => this.scripts.rtCountAndAnnounce(analyticsCountersKey(this.options.keyPrefix, day), ref.stream, 100, ref.channel, Date.now(), day, ...pairs));
-  }
-
-  /** Tells every pod to close the sockets of a session that was revoked. */
-  async sessionRevoked(sessionId: string): Promise<void> {
-    const message: SessionRevoked = { type: 'session.revoked', sessionId };
-    await this.guard('control', () => this.options.redis.spublish(controlChannel(this.options.keyPrefix), JSON.stringify(message)));
   }
 
   private append(feed: string, ref: StreamRef, payload: RealtimePayload, maxLength: number, ttlMs: number): Promise<void> {
