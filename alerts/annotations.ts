@@ -3,8 +3,9 @@
  * link. Values are formatted with Prometheus' own template functions so a page reads "9.75s" or
  * "12.5%", never a raw float.
  */
-import type { AlertingRule } from './rule-types.js';
 import type { Severity } from '../core/sla.js';
+import { durationSeconds } from './duration.js';
+import type { AlertingRule } from './rule-types.js';
 
 export type ValueFormat = 'percent' | 'duration' | 'number' | 'money';
 
@@ -51,12 +52,23 @@ export function alertsPerLevel(
   return levels.map((level) => ({ name: level.name, severity: level.severity, team: level.team, for: level.for, ...build(level) }));
 }
 
+/** How alert definitions become rules: where runbooks live, and (tests only) a cap on `for:`. */
+export interface AlertRendering {
+  runbookBaseUrl: string;
+  maxFor?: string;
+}
+
+export function alertRendering(options: { runbookBaseUrl?: string; maxFor?: string }): AlertRendering {
+  return { runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL, ...(options.maxFor ? { maxFor: options.maxFor } : {}) };
+}
+
 /** The rule Prometheus evaluates for one alert definition. */
-export function toAlertingRule(def: AlertDefinition, runbookBaseUrl: string): AlertingRule {
+export function toAlertingRule(def: AlertDefinition, { runbookBaseUrl, maxFor }: AlertRendering): AlertingRule {
+  const holdFor = maxFor && durationSeconds(def.for) > durationSeconds(maxFor) ? maxFor : def.for;
   return {
     alert: def.name,
     expr: def.expr,
-    for: def.for,
+    for: holdFor,
     labels: { severity: def.severity, team: def.team, ...def.labels },
     annotations: {
       summary: def.summary,

@@ -4,7 +4,7 @@
  */
 import type { AlertThresholdSpec, SlaSpec } from '../operator/spec.js';
 import { DEFAULT_AUTOSCALING } from '../operator/spec.js';
-import { DEFAULT_RUNBOOK_BASE_URL } from './annotations.js';
+import { alertRendering, type AlertRendering } from './annotations.js';
 import type { Matchers } from './promql.js';
 
 /** Queue alert limits. The SLA catalog has none for queues, so these are ours, overridable per platform. */
@@ -32,6 +32,15 @@ export const DEFAULT_QUEUE_ALERTS: QueueAlertSpec = {
  */
 export const MIN_REQUESTS_PER_SECOND_FOR_DEGRADATION = 1;
 
+/**
+ * Below this request rate (30 requests in the 5-minute window) the seed's latency and error
+ * thresholds stay quiet: one 503 among five requests a minute is not an outage worth a page.
+ */
+export const MIN_REQUESTS_PER_SECOND_FOR_THRESHOLDS = 0.1;
+
+/** Fewer finished jobs than this in the failure window (15 minutes) are too few for a failure ratio. */
+export const MIN_FINISHED_JOBS_FOR_FAILURE_RATIO = 10;
+
 /** The autoscaler counts as stuck when it has missed this many of its runs. */
 export const AUTOSCALER_MISSED_RUNS = 10;
 
@@ -46,6 +55,11 @@ export interface RuleBuildOptions {
   autoscalingEnabled?: boolean;
   queues?: Partial<QueueAlertSpec>;
   runbookBaseUrl?: string;
+  /**
+   * Caps every alert's `for:` (a Prometheus duration). Only for tests that drive alerts on a real
+   * Prometheus within minutes; a deployed platform keeps each rule's own hold time.
+   */
+  maxFor?: string;
 }
 
 export interface RuleContext {
@@ -56,7 +70,7 @@ export interface RuleContext {
   autoscalingIntervalSeconds: number;
   autoscalingEnabled: boolean;
   queues: QueueAlertSpec;
-  runbookBaseUrl: string;
+  rendering: AlertRendering;
 }
 
 /** Labels every workload aggregation keeps: one platform per namespace. */
@@ -71,6 +85,6 @@ export function ruleContext(alerts: AlertThresholdSpec, sla: SlaSpec, options: R
     autoscalingIntervalSeconds: options.autoscalingIntervalSeconds ?? DEFAULT_AUTOSCALING.intervalSeconds,
     autoscalingEnabled: options.autoscalingEnabled ?? DEFAULT_AUTOSCALING.enabled,
     queues: { ...DEFAULT_QUEUE_ALERTS, ...options.queues },
-    runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+    rendering: alertRendering(options),
   };
 }

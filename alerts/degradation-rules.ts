@@ -3,11 +3,12 @@
  * trigger), throughput falling against the same time last week, and a cache hit rate too low.
  * Each stays quiet below a minimum request rate, where a percentile or a ratio is noise.
  */
+import { CACHE_RESULT } from '../core/metric-labels.js';
 import { METRIC } from '../core/metric-names.js';
 import { ALERT_THRESHOLDS } from '../core/sla.js';
 import { formatPercent, toAlertingRule, type AlertDefinition } from './annotations.js';
 import { MIN_REQUESTS_PER_SECOND_FOR_DEGRADATION as MIN_RPS, SCOPE_LABELS, type RuleContext } from './context.js';
-import { num, rate, sel, sumBy } from './promql.js';
+import { labelIs, labelsOf, num, rate, sel, sumBy } from './promql.js';
 import { RECORD, USER_TRAFFIC } from './recording-rules.js';
 import type { RuleGroup } from './rule-types.js';
 
@@ -20,7 +21,7 @@ const THROUGHPUT_WINDOW = '30m';
 
 export function degradationRuleGroup(ctx: RuleContext): RuleGroup {
   const definitions = [latencyIncreaseAlert(ctx), throughputDropAlert(ctx), cacheHitRateAlert(ctx)];
-  return { name: 'passplatform-degradation', rules: definitions.map((d) => toAlertingRule(d, ctx.runbookBaseUrl)) };
+  return { name: 'passplatform-degradation', rules: definitions.map((d) => toAlertingRule(d, ctx.rendering)) };
 }
 
 function latencyIncreaseAlert(ctx: RuleContext): AlertDefinition {
@@ -64,9 +65,9 @@ function throughputDropAlert(ctx: RuleContext): AlertDefinition {
 
 function cacheHitRateAlert(ctx: RuleContext): AlertDefinition {
   const minimum = ctx.alerts.cacheHitRatioMin;
-  const byCache = [...SCOPE_LABELS, 'cache'];
+  const byCache = [...SCOPE_LABELS, ...labelsOf('cacheRequests', 'cache')];
   const lookups = sumBy(byCache, rate(sel(METRIC.cacheRequests, ctx.workload), '15m'));
-  const hits = sumBy(byCache, rate(sel(METRIC.cacheRequests, ctx.workload, 'result="hit"'), '15m'));
+  const hits = sumBy(byCache, rate(sel(METRIC.cacheRequests, ctx.workload, labelIs('cacheRequests', 'result', CACHE_RESULT.hit)), '15m'));
   return {
     name: 'CacheHitRateLow',
     expr: `(${hits} or ${lookups} * 0)\n/\n${lookups}\n< ${num(minimum)}\nand\n${lookups} > ${num(MIN_RPS)}`,

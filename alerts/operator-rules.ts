@@ -4,9 +4,10 @@
  * reconciles and no replica holding the leader Lease.
  */
 import { METRIC } from '../core/metric-names.js';
-import { toAlertingRule, type AlertDefinition } from './annotations.js';
+import { RECONCILE_RESULT } from '../core/metric-labels.js';
+import { toAlertingRule, type AlertDefinition, type AlertRendering } from './annotations.js';
 import { AUTOSCALER_MISSED_RUNS, type RuleContext } from './context.js';
-import { num, sel } from './promql.js';
+import { labelIs, num, sel } from './promql.js';
 import { SCALING_TEAM } from './queue-rules.js';
 import type { RuleGroup } from './rule-types.js';
 
@@ -15,12 +16,12 @@ const ACROSS_REPLICAS = 'max without (instance, pod)';
 
 export function autoscalingRuleGroup(ctx: RuleContext): RuleGroup {
   const definitions = [...(ctx.autoscalingEnabled ? [autoscalerStuckAlert(ctx)] : []), budgetAlert(ctx)];
-  return { name: 'passplatform-autoscaling', rules: definitions.map((d) => toAlertingRule(d, ctx.runbookBaseUrl)) };
+  return { name: 'passplatform-autoscaling', rules: definitions.map((d) => toAlertingRule(d, ctx.rendering)) };
 }
 
-export function operatorRuleGroup(runbookBaseUrl: string): RuleGroup {
-  const definitions = [reconcileErrorsAlert(), noLeaderAlert()];
-  return { name: 'passplatform-operator', rules: definitions.map((d) => toAlertingRule(d, runbookBaseUrl)) };
+export function operatorRuleGroup(rendering: AlertRendering): RuleGroup {
+  const definitions = [reconcileErrorsAlert(), noLeaderAlert(), operatorAbsentAlert()];
+  return { name: 'passplatform-operator', rules: definitions.map((d) => toAlertingRule(d, rendering)) };
 }
 
 function autoscalerStuckAlert(ctx: RuleContext): AlertDefinition {
@@ -56,9 +57,10 @@ function budgetAlert(ctx: RuleContext): AlertDefinition {
 }
 
 function reconcileErrorsAlert(): AlertDefinition {
+  const errors = sel(METRIC.reconcileTotal, {}, labelIs('reconcileTotal', 'result', RECONCILE_RESULT.error));
   return {
     name: 'OperatorReconcileErrors',
-    expr: `sum without (instance, pod, result) (increase(${sel(METRIC.reconcileTotal, {}, 'result="error"')}[15m])) > 0`,
+    expr: `sum by (platform, platform_namespace) (increase(${errors}[15m])) > 0`,
     // Conflicts requeue without counting as errors, so errors through a whole quarter hour are real.
     for: '15m',
     severity: 'warning',
@@ -70,17 +72,35 @@ function reconcileErrorsAlert(): AlertDefinition {
   };
 }
 
+/** Operator replicas are scraped, but none holds the Lease: leader election is stuck. */
 function noLeaderAlert(): AlertDefinition {
   return {
     name: 'OperatorNoLeader',
-    // `or vector(0)`: no series at all (every replica down) counts as no leader too.
-    expr: `(sum(${METRIC.operatorIsLeader}) or vector(0)) < 1`,
+    expr: `sum(${METRIC.operatorIsLeader}) < 1`,
     for: '5m',
     severity: 'critical',
     team: SCALING_TEAM,
-    summary: 'No PassPlatform operator replica holds the leader Lease',
+    summary: 'Operator replicas run but none holds the leader Lease',
     description: (value) =>
-      `${value} operator replicas are leader: nothing reconciles, autoscales or records costs until one takes the Lease.`,
+      `${value} of the running operator replicas are leader: nothing reconciles, autoscales or records costs until one takes the Lease.`,
+    valueFormat: 'number',
+  };
+}
+
+/**
+ * No operator replica is scraped at all (crashed, scaled to zero, or its ServiceMonitor lost):
+ * an absence check, which `OperatorNoLeader` cannot be since it needs a replica to report.
+ */
+function operatorAbsentAlert(): AlertDefinition {
+  return {
+    name: 'OperatorAbsent',
+    expr: `absent(${METRIC.operatorIsLeader})`,
+    for: '5m',
+    severity: 'critical',
+    team: SCALING_TEAM,
+    summary: 'No PassPlatform operator replica is being scraped',
+    description: (value) =>
+      `Prometheus has no series from any operator replica (absent() = ${value}): nothing reconciles, autoscales or records costs.`,
     valueFormat: 'number',
   };
 }

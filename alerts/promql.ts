@@ -2,6 +2,7 @@
  * Small PromQL building blocks shared by the alert rules and the dashboards, so every selector,
  * number and bucket matcher is written the same way everywhere.
  */
+import type { LabelOf, MetricKey } from '../core/metric-labels.js';
 
 /** Equality label matchers; values are written verbatim (no regex). */
 export type Matchers = Readonly<Record<string, string>>;
@@ -22,6 +23,24 @@ export function num(value: number): string {
 export function sel(metric: string, matchers: Matchers = {}, ...extra: MatcherText[]): string {
   const parts = [...Object.entries(matchers).map(([k, v]) => `${k}=${JSON.stringify(v)}`), ...extra];
   return parts.length ? `${metric}{${parts.join(',')}}` : metric;
+}
+
+/**
+ * `label="value"` on a label the metric is declared with in core/metric-labels.ts, so a rule or
+ * panel reading a label its exporter does not write fails to compile.
+ */
+export function labelIs<M extends MetricKey>(_metric: M, label: LabelOf<M>, value: string): MatcherText {
+  return `${label}=${JSON.stringify(value)}`;
+}
+
+/** `label=~"a|b"` on a declared label of the metric (values are literal, regex-escaped). */
+export function labelIn<M extends MetricKey>(_metric: M, label: LabelOf<M>, values: readonly string[]): MatcherText {
+  return `${label}=~${JSON.stringify(values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))}`;
+}
+
+/** Declared labels of a metric, for `by (…)` groupings: a typo or a label it lacks fails to compile. */
+export function labelsOf<M extends MetricKey>(_metric: M, ...labels: LabelOf<M>[]): string[] {
+  return labels;
 }
 
 /** `sum by (a, b) (expr)`. */

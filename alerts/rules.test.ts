@@ -57,7 +57,7 @@ describe('alert rules', () => {
       DEFAULT_SLA,
       { workloadMatchers: { namespace: 'campus' }, platformMatchers: { platform: 'main' }, autoscalingIntervalSeconds: 60 },
     );
-    assert.match(alert(groups, 'ApiLatencyP95Critical').expr, / > 3$/);
+    assert.match(alert(groups, 'ApiLatencyP95Critical').expr, / > 3\n/);
     assert.match(alert(groups, 'CpuUsageHigh').expr, /> 0\.75$/);
     assert.match(alert(groups, 'CacheHitRateLow').expr, /< 0\.9\n/);
     assert.match(alert(groups, 'AutoscalerStuck').expr, /> 600$/);

@@ -4,7 +4,8 @@
  * checked-in files under `alerts/prometheus/` are the same call on the catalog's defaults.
  */
 import type { AlertThresholdSpec, SlaSpec } from '../operator/spec.js';
-import { DEFAULT_RUNBOOK_BASE_URL } from './annotations.js';
+import { alertRendering } from './annotations.js';
+import { availabilityRuleGroup } from './availability-rules.js';
 import { ruleContext, type RuleBuildOptions } from './context.js';
 import { degradationRuleGroup } from './degradation-rules.js';
 import { autoscalingRuleGroup, operatorRuleGroup } from './operator-rules.js';
@@ -22,6 +23,7 @@ export function buildRuleGroups(alerts: AlertThresholdSpec, sla: SlaSpec, option
   const ctx = ruleContext(alerts, sla, options);
   return [
     recordingRuleGroup(ctx),
+    availabilityRuleGroup(ctx),
     thresholdRuleGroup(ctx),
     degradationRuleGroup(ctx),
     sloRuleGroup(ctx),
@@ -31,6 +33,6 @@ export function buildRuleGroups(alerts: AlertThresholdSpec, sla: SlaSpec, option
 }
 
 /** Rules about the operator itself, installed once beside it rather than per platform. */
-export function buildOperatorRuleGroups(options: Pick<RuleBuildOptions, 'runbookBaseUrl'> = {}): RuleGroup[] {
-  return [operatorRuleGroup(options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL)];
+export function buildOperatorRuleGroups(options: Pick<RuleBuildOptions, 'runbookBaseUrl' | 'maxFor'> = {}): RuleGroup[] {
+  return [operatorRuleGroup(alertRendering(options))];
 }

@@ -22,7 +22,7 @@ const SPEEDS: { speed: Speed; severity: 'critical' | 'warning'; for: string }[] 
 
 export function sloRuleGroup(ctx: RuleContext): RuleGroup {
   const definitions = SPEEDS.flatMap((s) => [availabilityBurnAlert(s), latencyBurnAlert(s)]);
-  return { name: 'passplatform-slo', rules: definitions.map((d) => toAlertingRule(d, ctx.runbookBaseUrl)) };
+  return { name: 'passplatform-slo', rules: definitions.map((d) => toAlertingRule(d, ctx.rendering)) };
 }
 
 /** `(long / budget > f and short / budget > f) or …` over the window pairs of one severity. */

@@ -123,6 +123,11 @@ const EnvSchema = z.object({
     .pipe(z.array(z.enum(['uploads', 'reports'])).min(1)),
   UPLOAD_WORKER_CONCURRENCY: positiveInt(4),
   REPORT_WORKER_CONCURRENCY: positiveInt(2),
+  /**
+   * The container's CPU request in millicores, set by the pod through the downward API; exported
+   * as passplatform_process_cpu_request_cores, what the CPU alert divides by (pods have no CPU limit).
+   */
+  CPU_REQUEST_MILLICORES: z.coerce.number().int().min(1).optional(),
   /** Port of the workers' /metrics and /health endpoint (0 picks a free one). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /**

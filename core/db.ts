@@ -10,6 +10,7 @@ import { DependencyBreaker, DependencyUnavailableError, withDeadline } from './b
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
+import { labelNamesOf } from './metric-labels.js';
 import { DB_QUERY_TARGETS, LATENCY_BUCKETS_SECONDS } from './sla.js';
 
 // BIGINT counts become numbers (they stay far below 2^53); numeric stays a string (money-safe).
@@ -260,7 +261,7 @@ export class Database {
     new Gauge({
       name: METRIC.dbPoolConnections,
       help: 'Database pool connections by state.',
-      labelNames: ['pool', 'state'] as const,
+      labelNames: labelNamesOf('dbPoolConnections'),
       registers: [registry],
       collect() {
         for (const { name, knex } of pools) {
@@ -276,7 +277,7 @@ export class Database {
     new Gauge({
       name: METRIC.dbPoolMax,
       help: 'Maximum connections of each database pool.',
-      labelNames: ['pool'] as const,
+      labelNames: labelNamesOf('dbPoolMax'),
       registers: [registry],
       collect() {
         for (const { name } of pools) this.set({ pool: name }, poolMax);
@@ -286,7 +287,7 @@ export class Database {
     new Gauge({
       name: METRIC.dbReplicaLag,
       help: 'Replication lag of each read replica, seconds.',
-      labelNames: ['replica'] as const,
+      labelNames: labelNamesOf('dbReplicaLag'),
       registers: [registry],
       collect() {
         for (const r of replicas) this.set({ replica: r.name }, r.lagSeconds);
@@ -295,7 +296,7 @@ export class Database {
     new Gauge({
       name: METRIC.dbReplicaHealthy,
       help: '1 when a read replica is in rotation, 0 when skipped.',
-      labelNames: ['replica'] as const,
+      labelNames: labelNamesOf('dbReplicaHealthy'),
       registers: [registry],
       collect() {
         for (const r of replicas) this.set({ replica: r.name }, r.healthy ? 1 : 0);
@@ -333,7 +334,7 @@ function timeQueries(registry: Registry, pools: { name: string; knex: Knex }[]):
   const histogram = new Histogram({
     name: METRIC.dbClientOperationDuration,
     help: 'Duration of database operations, by pool and operation.',
-    labelNames: ['pool', 'db_operation_name', 'outcome'] as const,
+    labelNames: labelNamesOf('dbClientOperationDuration'),
     buckets: [...new Set([...LATENCY_BUCKETS_SECONDS, ...Object.values(DB_QUERY_TARGETS)])].sort((a, b) => a - b),
     registers: [registry],
   });

@@ -36,6 +36,8 @@ export const METRIC = {
   processMemoryLimit: 'passplatform_process_memory_limit_bytes',
   /** The container's CPU limit in cores (cgroup cpu.max); not exported when there is none. */
   processCpuLimit: 'passplatform_process_cpu_limit_cores',
+  /** The container's CPU request in cores (downward API `CPU_REQUEST_MILLICORES`); not exported when unset. */
+  processCpuRequest: 'passplatform_process_cpu_request_cores',
   /** Free and total bytes of a data volume (label `volume`, e.g. `uploads`). */
   volumeFreeBytes: 'passplatform_volume_free_bytes',
   volumeSizeBytes: 'passplatform_volume_size_bytes',
@@ -61,6 +63,12 @@ export const METRIC = {
   cnpgXactRollback: 'cnpg_pg_stat_database_xact_rollback',
   // Containers (the kubelet's cAdvisor endpoint): CPU of any pod, whatever runs in it
   containerCpuUsage: 'container_cpu_usage_seconds_total',
+  // The kubelet's volume stats (the disk alert covers every PersistentVolumeClaim)
+  /** kubelet volume stats: free and total bytes of every mounted PersistentVolumeClaim. */
+  kubeletVolumeAvailable: 'kubelet_volume_stats_available_bytes',
+  kubeletVolumeCapacity: 'kubelet_volume_stats_capacity_bytes',
+  /** Prometheus' own per-target series: 1 when the last scrape succeeded. */
+  up: 'up',
   // One series per scraped process: counts the pods Prometheus sees
   processStartTime: 'process_start_time_seconds',
   // Operator

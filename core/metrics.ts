@@ -1,5 +1,6 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRIC } from './metric-names.js';
+import { labelNamesOf, type LabelOf } from './metric-labels.js';
 import { registerProcessLimits } from './process-metrics.js';
 import { LATENCY_BUCKETS_SECONDS } from './sla.js';
 
@@ -20,10 +21,10 @@ export function createHttpDurationHistogram(registry: Registry): Histogram<HttpL
   return new Histogram({
     name: METRIC.httpServerDuration,
     help: 'Duration of HTTP server requests, by route and SLA class.',
-    labelNames: ['http_request_method', 'http_route', 'http_response_status_code', 'sla_class'] as const,
+    labelNames: labelNamesOf('httpServerDuration'),
     buckets: [...LATENCY_BUCKETS_SECONDS],
     registers: [registry],
   });
 }
 
-export type HttpLabel = 'http_request_method' | 'http_route' | 'http_response_status_code' | 'sla_class';
+export type HttpLabel = LabelOf<'httpServerDuration'>;

@@ -1,13 +1,14 @@
 /**
  * The limits a process is judged against, exported beside prom-client's usage metrics so alerts
- * can divide one by the other: the container's memory and CPU limits read from the cgroup (v2 or
- * v1), or the machine's when the container has none — then the machine is the limit.
+ * can divide one by the other: the container's memory limit read from the cgroup (v2 or v1, the
+ * machine's total when there is none), its CPU limit when it has one and its CPU request.
  */
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { availableParallelism, totalmem } from 'node:os';
+import { totalmem } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import { METRIC } from './metric-names.js';
+import { labelNamesOf } from './metric-labels.js';
 
 function read(path: string): string | undefined {
   try {
@@ -28,18 +29,26 @@ export function memoryLimitBytes(): number {
   return machine;
 }
 
-/** CPU limit in cores: cgroup v2 `cpu.max`, v1 CFS quota/period, else the available CPUs. */
-export function cpuLimitCores(): number {
-  const machine = availableParallelism();
+/** CPU limit in cores from the cgroup (v2 `cpu.max`, v1 CFS quota/period); undefined when the container has none. */
+export function cpuLimitCores(): number | undefined {
   const v2 = read('/sys/fs/cgroup/cpu.max');
   if (v2) {
     const [quota, period] = v2.split(/\s+/);
-    if (quota && quota !== 'max' && Number(period) > 0) return Math.min(Number(quota) / Number(period), machine);
-    return machine;
+    return quota && quota !== 'max' && Number(period) > 0 ? Number(quota) / Number(period) : undefined;
   }
   const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us') ?? -1);
   const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us') ?? 0);
-  return quota > 0 && period > 0 ? Math.min(quota / period, machine) : machine;
+  return quota > 0 && period > 0 ? quota / period : undefined;
+}
+
+/**
+ * CPU request in cores, from `CPU_REQUEST_MILLICORES` (the pod sets it through the downward API,
+ * `resourceFieldRef: requests.cpu`, divisor 1m); undefined when unset. Pods run without a CPU limit
+ * (throttling hurts latency), so the request is what CPU use is judged against.
+ */
+export function cpuRequestCores(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const millicores = Number(env.CPU_REQUEST_MILLICORES);
+  return env.CPU_REQUEST_MILLICORES && Number.isFinite(millicores) && millicores > 0 ? millicores / 1000 : undefined;
 }
 
 export function registerProcessLimits(registry: Registry): void {
@@ -53,10 +62,20 @@ export function registerProcessLimits(registry: Registry): void {
   });
   new Gauge({
     name: METRIC.processCpuLimit,
-    help: 'CPU cores this process may use: its container limit, or the machine CPUs when unlimited.',
+    help: 'CPU cores this process may use: its container limit (absent when it has none).',
     registers: [registry],
     collect() {
-      this.set(cpuLimitCores());
+      const limit = cpuLimitCores();
+      if (limit !== undefined) this.set(limit);
+    },
+  });
+  new Gauge({
+    name: METRIC.processCpuRequest,
+    help: 'CPU cores requested for this container (absent when the pod does not say).',
+    registers: [registry],
+    collect() {
+      const request = cpuRequestCores();
+      if (request !== undefined) this.set(request);
     },
   });
 }
@@ -70,7 +89,7 @@ export function registerVolumeMetrics(registry: Registry, volume: string, path: 
   new Gauge({
     name: METRIC.volumeFreeBytes,
     help: 'Free bytes of a data volume available to this process.',
-    labelNames: ['volume'] as const,
+    labelNames: labelNamesOf('volumeFreeBytes'),
     registers: [registry],
     async collect() {
       const s = await sample().catch(() => undefined);
@@ -80,7 +99,7 @@ export function registerVolumeMetrics(registry: Registry, volume: string, path: 
   new Gauge({
     name: METRIC.volumeSizeBytes,
     help: 'Total bytes of a data volume.',
-    labelNames: ['volume'] as const,
+    labelNames: labelNamesOf('volumeSizeBytes'),
     registers: [registry],
     async collect() {
       const s = await sample().catch(() => undefined);

@@ -3,6 +3,7 @@
  * queue; each key is reconciled by the pure `reconcile`, whose children are server-side applied
  * and whose status and Events are written back. Deletion runs the finalizer.
  */
+import { RECONCILE_RESULT } from '../core/metric-labels.js';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -147,14 +148,12 @@ export class PlatformController {
       this.queue.forget(key);
       return;
     }
-    const timer = this.options.metrics?.reconcileDuration.startTimer();
+    const finished = this.options.metrics?.startReconcile(namespace, name);
     try {
       await this.reconcilePlatform(platform);
-      timer?.({ result: 'success' });
-      this.options.metrics?.reconciles.inc({ result: 'success' });
+      finished?.(RECONCILE_RESULT.success);
     } catch (error) {
-      timer?.({ result: 'error' });
-      this.options.metrics?.reconciles.inc({ result: 'error' });
+      finished?.(RECONCILE_RESULT.error);
       throw error;
     }
   }

@@ -26,13 +26,21 @@ export interface TestPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = '1s'): Promise<TestPrometheus> {
+/** Rule groups (the shape of a rule file's `groups`) Prometheus loads and evaluates. */
+export interface PrometheusOptions {
+  ruleGroups?: unknown[];
+}
+
+export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = '1s', options: PrometheusOptions = {}): Promise<TestPrometheus> {
   const dataDir = mkdtempSync(join(tmpdir(), 'passplatform-prometheus-'));
   const config = join(dataDir, 'prometheus.yml');
+  const ruleFile = join(dataDir, 'rules.yml');
+  if (options.ruleGroups) writeFileSync(ruleFile, dump({ groups: options.ruleGroups }, { noRefs: true, lineWidth: -1 }));
   writeFileSync(
     config,
     dump({
       global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
+      ...(options.ruleGroups ? { rule_files: [ruleFile] } : {}),
       scrape_configs: targets.map((t) => ({ job_name: t.job, static_configs: [{ targets: [t.address], ...(t.labels ? { labels: t.labels } : {}) }] })),
     }),
   );

@@ -7,11 +7,12 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRIC } from '../core/metric-names.js';
+import { labelNamesOf, type JobOutcome } from '../core/metric-labels.js';
 import { LATENCY_BUCKETS_SECONDS } from '../core/sla.js';
 
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
-export type JobOutcome = 'completed' | 'failed' | 'retrying';
+export type { JobOutcome } from '../core/metric-labels.js';
 
 export interface JobMetrics {
   observe(queue: string, outcome: JobOutcome, seconds: number): void;
@@ -28,7 +29,7 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): JobMe
   new Gauge({
     name: METRIC.queueJobs,
     help: 'Jobs in each queue by state.',
-    labelNames: ['queue', 'state'] as const,
+    labelNames: labelNamesOf('queueJobs'),
     registers: [registry],
     async collect() {
       for (const queue of queues) {
@@ -40,7 +41,7 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): JobMe
   new Gauge({
     name: METRIC.queueOldestWaitingAge,
     help: 'Age of the oldest job waiting in each queue, seconds.',
-    labelNames: ['queue'] as const,
+    labelNames: labelNamesOf('queueOldestWaitingAge'),
     registers: [registry],
     async collect() {
       for (const queue of queues) this.set({ queue: queue.name }, await oldestWaitingAgeSeconds(queue));
@@ -49,14 +50,14 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): JobMe
   const duration = new Histogram({
     name: METRIC.jobDuration,
     help: 'Time a worker spent on a job attempt, seconds.',
-    labelNames: ['queue', 'outcome'] as const,
+    labelNames: labelNamesOf('jobDuration'),
     buckets: [...LATENCY_BUCKETS_SECONDS],
     registers: [registry],
   });
   const processed = new Counter({
     name: METRIC.jobsProcessed,
     help: 'Job attempts finished, by outcome (retrying: failed, another attempt follows).',
-    labelNames: ['queue', 'outcome'] as const,
+    labelNames: labelNamesOf('jobsProcessed'),
     registers: [registry],
   });
   return {

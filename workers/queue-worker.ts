@@ -4,6 +4,7 @@
  * metrics, stalled-job recovery settings, and a hook for the final failure of a job.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { JOB_OUTCOME } from '../core/metric-labels.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { bullPrefix, type JobDataByQueue, type QueueName } from '../core/queues.js';
@@ -41,7 +42,7 @@ export function createQueueWorker<Q extends QueueName>(options: QueueWorkerOptio
         return result;
       } catch (err) {
         const final = isFinalFailure(err as Error, job.attemptsMade + 1, job.opts.attempts);
-        metrics.observe(queue, final ? 'failed' : 'retrying', (performance.now() - started) / 1000);
+        metrics.observe(queue, final ? JOB_OUTCOME.failed : JOB_OUTCOME.retrying, (performance.now() - started) / 1000);
         throw err;
       }
     });

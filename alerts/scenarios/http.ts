@@ -22,6 +22,13 @@ export function thresholdHttpScenarios(ctx: RuleContext): AlertScenario[] {
       },
       {
         alert,
+        name: `p95 in (${threshold}s, ${over}s] on two requests a minute stays quiet (below the minimum traffic)`,
+        inputSeries: httpHistogram(AUTH, [{ perStep: 2, steps: 30, bucket: over }]),
+        evalTime: '30m',
+        fires: [],
+      },
+      {
+        alert,
         name: `p95 in (${below}s, ${threshold}s] stays quiet`,
         inputSeries: httpHistogram(AUTH, [{ perStep: 600, steps: 30, bucket: threshold }]),
         evalTime: '30m',
@@ -41,6 +48,13 @@ export function thresholdHttpScenarios(ctx: RuleContext): AlertScenario[] {
       alert,
       name: `${threshold / 2} of requests failing stays quiet`,
       inputSeries: httpRequestsWithErrors('student_queries', 1000, threshold / 2, 30),
+      evalTime: '30m',
+      fires: [],
+    },
+    {
+      alert,
+      name: 'one request a minute, one in five failing, stays quiet (below the minimum traffic)',
+      inputSeries: httpRequestsWithErrors('student_queries', 1, 0.2, 30),
       evalTime: '30m',
       fires: [],
     },

@@ -1,5 +1,6 @@
 /** Every promtool scenario, built against the thresholds of the rules under test. */
 import type { RuleContext } from '../context.js';
+import { availabilityScenarios } from './availability.js';
 import { degradationHttpScenarios, sloScenarios, thresholdHttpScenarios } from './http.js';
 import { autoscalingScenarios, operatorScenarios } from './operator.js';
 import { resourceScenarios } from './resources.js';
@@ -10,6 +11,7 @@ export type { AlertScenario } from './series.js';
 
 export function allScenarios(ctx: RuleContext): AlertScenario[] {
   return [
+    ...availabilityScenarios(),
     ...thresholdHttpScenarios(ctx),
     ...resourceScenarios(ctx),
     ...degradationHttpScenarios(ctx),

@@ -44,16 +44,19 @@ export function operatorScenarios(): AlertScenario[] {
   const leader = (values: number[]) =>
     values.map((v, i) => ({ series: series(METRIC.operatorIsLeader, { ...OPERATOR_POD, pod: `passplatform-operator-${i}` }), values: gauge(v, 20) }));
   return [
-    { alert: 'OperatorReconcileErrors', name: 'a reconcile failing every minute fires', inputSeries: reconciles(1), evalTime: '40m', fires: [{ labels: { ...PLATFORM, namespace: OPERATOR_POD.namespace }, value: 15 }] },
+    { alert: 'OperatorReconcileErrors', name: 'a reconcile failing every minute fires', inputSeries: reconciles(1), evalTime: '40m', fires: [{ labels: PLATFORM, value: 15 }] },
     { alert: 'OperatorReconcileErrors', name: 'reconciles without errors stay quiet', inputSeries: reconciles(0), evalTime: '40m', fires: [] },
     { alert: 'OperatorNoLeader', name: 'replicas none of which leads fire', inputSeries: leader([0, 0]), evalTime: '20m', fires: [{ labels: {}, value: 0 }] },
-    {
-      alert: 'OperatorNoLeader',
-      name: 'no operator series at all fires',
-      inputSeries: [{ series: series(METRIC.reconcileTotal, { ...PLATFORM, result: 'success' }), values: gauge(1, 20) }],
-      evalTime: '20m',
-      fires: [{ labels: {}, value: 0 }],
-    },
+    { alert: 'OperatorNoLeader', name: 'no operator scraped at all stays quiet (OperatorAbsent says so)', inputSeries: [], evalTime: '20m', fires: [] },
     { alert: 'OperatorNoLeader', name: 'one leading replica stays quiet', inputSeries: leader([1, 0]), evalTime: '20m', fires: [] },
+    { alert: 'OperatorAbsent', name: 'no operator replica scraped fires', inputSeries: [], evalTime: '20m', fires: [{ labels: {}, value: 1 }] },
+    {
+      alert: 'OperatorAbsent',
+      name: 'replicas that stopped reporting ten minutes ago fire',
+      inputSeries: [{ series: series(METRIC.operatorIsLeader, OPERATOR_POD), values: `1+0x5 stale` }],
+      evalTime: '20m',
+      fires: [{ labels: {}, value: 1 }],
+    },
+    { alert: 'OperatorAbsent', name: 'replicas without a leader are not absent', inputSeries: leader([0, 0]), evalTime: '20m', fires: [] },
   ];
 }

@@ -32,14 +32,19 @@ export function queueScenarios(ctx: RuleContext): AlertScenario[] {
   const waiting = { ...QUEUE, state: 'waiting' };
   const growthPerMinute = q.backlogJobs / 20;
   const jobs = (failedShare: number): InputSeries[] => [
-    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', result: 'completed' }), values: counter({ perStep: 100 * (1 - failedShare), steps: 30 }) },
-    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', result: 'failed' }), values: counter({ perStep: 100 * failedShare, steps: 30 }) },
+    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', outcome: 'completed' }), values: counter({ perStep: 100 * (1 - failedShare), steps: 30 }) },
+    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', outcome: 'failed' }), values: counter({ perStep: 100 * failedShare, steps: 30 }) },
     // Attempts that will be retried are not failures.
-    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', result: 'retried' }), values: counter({ perStep: 50, steps: 30 }) },
+    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', outcome: 'retrying' }), values: counter({ perStep: 50, steps: 30 }) },
+  ];
+  const fewJobs: InputSeries[] = [
+    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', outcome: 'completed' }), values: `0+0x20 1+0x5 2+0x5` },
+    { series: series(METRIC.jobsProcessed, { ...QUEUE, pod: WORKERS[0] ?? '', outcome: 'failed' }), values: `0+0x25 1+0x5` },
   ];
   const failures = (alert: string, threshold: number): AlertScenario[] => [
     { alert, name: `${threshold * 2} of jobs failing fires`, inputSeries: jobs(threshold * 2), evalTime: '30m', fires: [{ labels: QUEUE, value: threshold * 2 }] },
     { alert, name: `${threshold / 2} of jobs failing stays quiet`, inputSeries: jobs(threshold / 2), evalTime: '30m', fires: [] },
+    { alert, name: 'one job of three failing stays quiet (too few jobs to judge)', inputSeries: fewJobs, evalTime: '30m', fires: [] },
   ];
   return [
     ...age('QueueJobsWaitingTooLong', q.oldestWaitingWarningSeconds),

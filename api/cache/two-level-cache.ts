@@ -5,6 +5,7 @@
  * Redis failures never fail a read: the loader runs and the value is served uncached.
  */
 import { LRUCache } from 'lru-cache';
+import { labelNamesOf } from '../../core/metric-labels.js';
 import { Counter, type Registry } from 'prom-client';
 import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
@@ -45,7 +46,7 @@ export class TwoLevelCache {
       name: METRIC.cacheRequests,
       // One increment per look-up: a hit at the level that answered, a miss once (at the last level asked).
       help: 'Cache look-ups by cache namespace, level and result.',
-      labelNames: ['cache', 'level', 'result'] as const,
+      labelNames: labelNamesOf('cacheRequests'),
       registers: [options.registry],
     });
   }

@@ -4,6 +4,7 @@
  * unreachable each limiter falls back to an in-process one rather than failing requests.
  */
 import type { Next } from 'koa';
+import { labelNamesOf } from '../../core/metric-labels.js';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { METRIC } from '../../core/metric-names.js';
@@ -47,7 +48,7 @@ export class RateLimits {
     this.rejected = new Counter({
       name: METRIC.rateLimited,
       help: 'Requests refused by a rate limit, by scope.',
-      labelNames: ['scope'] as const,
+      labelNames: labelNamesOf('rateLimited'),
       registers: [options.registry],
     });
   }

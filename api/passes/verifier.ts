@@ -11,6 +11,7 @@
  * left without scanning is not locked out for ever.
  */
 import type { Knex } from 'knex';
+import { labelNamesOf } from '../../core/metric-labels.js';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import { METRIC } from '../../core/metric-names.js';
@@ -92,7 +93,7 @@ export class PassVerifier {
       ...(options.redisBreaker ? { redisBreaker: options.redisBreaker } : {}),
     });
     this.verifications = options.registry
-      ? new Counter({ name: METRIC.passVerifications, help: 'Pass verifications at the gates, by outcome.', labelNames: ['outcome'] as const, registers: [options.registry] })
+      ? new Counter({ name: METRIC.passVerifications, help: 'Pass verifications at the gates, by outcome.', labelNames: labelNamesOf('passVerifications'), registers: [options.registry] })
       : undefined;
   }
 

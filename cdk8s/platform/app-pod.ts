@@ -86,6 +86,8 @@ export function appPodTemplate(
     envFromSecret('JWT_SECRET', names.keys, 'JWT_SECRET'),
     // The public half stays in the Secret for gates and other deployments' PASS_VERIFY_KEYS.
     envFromSecret('PASS_SIGNING_KEY', names.keys, 'PASS_SIGNING_PRIVATE_KEY'),
+    // The CPU alert divides by the request (pods have no CPU limit): core/process-metrics.ts.
+    cpuRequestEnv(),
   ];
   const tmp = [{ name: 'tmp', mountPath: '/tmp' }];
   return {
@@ -125,4 +127,9 @@ export function appPodTemplate(
       volumes: [{ name: 'tmp', emptyDir: {} }],
     },
   };
+}
+
+/** The container's own CPU request, in millicores, through the downward API. */
+function cpuRequestEnv(): AppEnvVar {
+  return { name: 'CPU_REQUEST_MILLICORES', valueFrom: { resourceFieldRef: { containerName: 'app', resource: 'requests.cpu', divisor: k8s.Quantity.fromString('1m') } } };
 }

@@ -1,6 +1,7 @@
 /** Database and cache: pools, query latency, replicas, cache hit rate. */
 import { METRIC } from '../../core/metric-names.js';
-import { rate, sel, sumBy } from '../../alerts/promql.js';
+import { labelIs, rate, sel, sumBy } from '../../alerts/promql.js';
+import { CACHE_RESULT, POOL_STATE } from '../../core/metric-labels.js';
 import { SLA_QUANTILE } from '../../alerts/recording-rules.js';
 import { DB_QUERY_TARGETS } from '../../core/sla.js';
 import type { AlertThresholdSpec } from '../../operator/spec.js';
@@ -9,7 +10,7 @@ import { NAMESPACE_VARIABLE, RATE, TAGS, WORKLOAD } from './common.js';
 
 export function dataDashboard(alerts: AlertThresholdSpec): DashboardSpec {
   const lookups = rate(sel(METRIC.cacheRequests, WORKLOAD), RATE);
-  const hits = rate(sel(METRIC.cacheRequests, WORKLOAD, 'result="hit"'), RATE);
+  const hits = rate(sel(METRIC.cacheRequests, WORKLOAD, labelIs('cacheRequests', 'result', CACHE_RESULT.hit)), RATE);
   return {
     uid: 'passplatform-data',
     title: 'PassPlatform / Database and cache',
@@ -22,7 +23,7 @@ export function dataDashboard(alerts: AlertThresholdSpec): DashboardSpec {
         panels: [
           timeseries('Pool connections by state', 'short', [{ expr: sumBy(['pool', 'state'], sel(METRIC.dbPoolConnections, WORKLOAD)), legend: '{{pool}} {{state}}' }], { stack: true }),
           timeseries('Pool in use', 'percentunit', [
-            { expr: `${sumBy(['pool'], sel(METRIC.dbPoolConnections, WORKLOAD, 'state="used"'))} / ${sumBy(['pool'], sel(METRIC.dbPoolMax, WORKLOAD))}`, legend: '{{pool}}' },
+            { expr: `${sumBy(['pool'], sel(METRIC.dbPoolConnections, WORKLOAD, labelIs('dbPoolConnections', 'state', POOL_STATE.used)))} / ${sumBy(['pool'], sel(METRIC.dbPoolMax, WORKLOAD))}`, legend: '{{pool}}' },
           ], { thresholds: [{ value: alerts.warningDbConnectionsRatio, color: 'orange' }, { value: alerts.criticalDbConnectionsRatio, color: 'red' }], max: 1 }),
           timeseries('Query duration p95', 's', [
             { expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['le'], rate(sel(`${METRIC.dbClientOperationDuration}_bucket`, WORKLOAD), RATE))})`, legend: 'p95' },

@@ -1,7 +1,8 @@
 /** Platform overview: each SLA class against its target, traffic, errors and saturation at a glance. */
 import { METRIC } from '../../core/metric-names.js';
 import { SLA_CLASS_NAMES } from '../../core/sla.js';
-import { num, rate, sel, sumBy } from '../../alerts/promql.js';
+import { labelIs, labelsOf, num, rate, sel, sumBy } from '../../alerts/promql.js';
+import { POOL_STATE } from '../../core/metric-labels.js';
 import { RECORD } from '../../alerts/recording-rules.js';
 import type { AlertThresholdSpec, SlaSpec } from '../../operator/spec.js';
 import { stat, timeseries, type DashboardSpec } from '../builder.js';
@@ -45,13 +46,18 @@ export function overviewDashboard(sla: SlaSpec, alerts: AlertThresholdSpec): Das
             ],
             min: 0,
           }),
-          stat('Availability (30 days)', 'percentunit', [{ expr: `1 - avg_over_time(${sel(RECORD.errorRatio('1h'), WORKLOAD)}[30d])` }]),
+          // Weighted by traffic: every 5-minute rate sample counts by its requests, so a quiet hour with one error weighs little.
+          stat('Availability (30 days, traffic-weighted)', 'percentunit', [
+            { expr: `1 - sum_over_time(${sel(RECORD.errorRate('5m'), WORKLOAD)}[30d]) / sum_over_time(${sel(RECORD.requestRate('5m'), WORKLOAD)}[30d])` },
+          ]),
         ],
       },
       {
         title: 'Saturation',
         panels: [
-          timeseries('CPU of its limit', 'percentunit', [{ expr: `${rate(sel(METRIC.processCpuSeconds, WORKLOAD), RATE)} / ${sel(METRIC.processCpuLimit, WORKLOAD)}`, legend: '{{pod}}' }], {
+          timeseries('CPU of its limit (or request)', 'percentunit', [
+            { expr: `${rate(sel(METRIC.processCpuSeconds, WORKLOAD), RATE)} / (${sel(METRIC.processCpuLimit, WORKLOAD)} or ${sel(METRIC.processCpuRequest, WORKLOAD)})`, legend: '{{pod}}' },
+          ], {
             thresholds: [{ value: alerts.warningCpuRatio, color: 'orange' }],
           }),
           timeseries('Memory of its limit', 'percentunit', [{ expr: `${sel(METRIC.processResidentMemory, WORKLOAD)} / ${sel(METRIC.processMemoryLimit, WORKLOAD)}`, legend: '{{pod}}' }], {
@@ -61,7 +67,7 @@ export function overviewDashboard(sla: SlaSpec, alerts: AlertThresholdSpec): Das
             ],
           }),
           timeseries('Database pool in use', 'percentunit', [
-            { expr: `sum without (state) (${sel(METRIC.dbPoolConnections, WORKLOAD, 'state="used"')}) / ${sel(METRIC.dbPoolMax, WORKLOAD)}`, legend: '{{pod}} {{pool}}' },
+            { expr: `sum without (state) (${sel(METRIC.dbPoolConnections, WORKLOAD, labelIs('dbPoolConnections', 'state', POOL_STATE.used))}) / ${sel(METRIC.dbPoolMax, WORKLOAD)}`, legend: '{{pod}} {{pool}}' },
           ], { thresholds: [{ value: alerts.warningDbConnectionsRatio, color: 'orange' }, { value: alerts.criticalDbConnectionsRatio, color: 'red' }] }),
           timeseries('Oldest waiting job', 's', [{ expr: `max by (queue) (${sel(METRIC.queueOldestWaitingAge, WORKLOAD)})`, legend: '{{queue}}' }]),
         ],
@@ -69,7 +75,11 @@ export function overviewDashboard(sla: SlaSpec, alerts: AlertThresholdSpec): Das
       {
         title: 'Gate verifications',
         height: 6,
-        panels: [timeseries('Pass verifications per second', 'ops', [{ expr: sumBy(['result'], rate(sel(METRIC.passVerifications, WORKLOAD), RATE)), legend: '{{result}}' }], { stack: true })],
+        panels: [
+          timeseries('Pass verifications per second', 'ops', [
+            { expr: sumBy(labelsOf('passVerifications', 'outcome'), rate(sel(METRIC.passVerifications, WORKLOAD), RATE)), legend: '{{outcome}}' },
+          ], { stack: true }),
+        ],
       },
     ],
   };

@@ -1,6 +1,7 @@
 /** Workers and queues: depth by state, waiting age, job duration and outcomes per queue. */
 import { METRIC } from '../../core/metric-names.js';
-import { maxBy, rate, sel, sumBy } from '../../alerts/promql.js';
+import { labelIn, labelIs, labelsOf, maxBy, rate, sel, sumBy } from '../../alerts/promql.js';
+import { JOB_OUTCOME } from '../../core/metric-labels.js';
 import { SLA_QUANTILE } from '../../alerts/recording-rules.js';
 import type { QueueAlertSpec } from '../../alerts/context.js';
 import type { AlertThresholdSpec } from '../../operator/spec.js';
@@ -8,8 +9,8 @@ import { timeseries, type DashboardSpec } from '../builder.js';
 import { NAMESPACE_VARIABLE, RATE, TAGS, WORKLOAD } from './common.js';
 
 export function workersDashboard(alerts: AlertThresholdSpec, queues: QueueAlertSpec): DashboardSpec {
-  const finished = sel(METRIC.jobsProcessed, WORKLOAD, 'result=~"completed|failed"');
-  const failed = sel(METRIC.jobsProcessed, WORKLOAD, 'result="failed"');
+  const finished = sel(METRIC.jobsProcessed, WORKLOAD, labelIn('jobsProcessed', 'outcome', [JOB_OUTCOME.completed, JOB_OUTCOME.failed]));
+  const failed = sel(METRIC.jobsProcessed, WORKLOAD, labelIs('jobsProcessed', 'outcome', JOB_OUTCOME.failed));
   return {
     uid: 'passplatform-workers',
     title: 'PassPlatform / Workers and queues',
@@ -32,7 +33,7 @@ export function workersDashboard(alerts: AlertThresholdSpec, queues: QueueAlertS
       {
         title: 'Processing',
         panels: [
-          timeseries('Jobs finished per second', 'ops', [{ expr: sumBy(['queue', 'result'], rate(sel(METRIC.jobsProcessed, WORKLOAD), RATE)), legend: '{{queue}} {{result}}' }]),
+          timeseries('Jobs finished per second', 'ops', [{ expr: sumBy(labelsOf('jobsProcessed', 'queue', 'outcome'), rate(sel(METRIC.jobsProcessed, WORKLOAD), RATE)), legend: '{{queue}} {{outcome}}' }]),
           timeseries('Job duration p95', 's', [
             { expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['queue', 'le'], rate(sel(`${METRIC.jobDuration}_bucket`, WORKLOAD), RATE))})`, legend: '{{queue}}' },
           ]),

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { METRIC } from '../../core/metric-names.js';
+import { labelNamesOf } from '../../core/metric-labels.js';
 import type { PassPlatformSpec } from '../spec.js';
 import { autoscale } from './autoscaler.js';
 import type { AutoscalerResult, AutoscalerState, PlatformSignals } from './types.js';
@@ -23,19 +24,19 @@ export class AutoscalerMetrics {
     this.desired = new Gauge({
       name: METRIC.desiredReplicas,
       help: 'Replicas the autoscaler wants per component.',
-      labelNames: ['platform', 'platform_namespace', 'component'] as const,
+      labelNames: labelNamesOf('desiredReplicas'),
       registers: [registry],
     });
     this.decisions = new Counter({
       name: METRIC.scalingDecisions,
       help: 'Replica changes the autoscaler decided, by direction.',
-      labelNames: ['platform', 'platform_namespace', 'component', 'direction'] as const,
+      labelNames: labelNamesOf('scalingDecisions'),
       registers: [registry],
     });
     this.lastRun = new Gauge({
       name: METRIC.autoscalerLastRun,
       help: 'Unix time of the last autoscaler run, seconds.',
-      labelNames: ['platform', 'platform_namespace'] as const,
+      labelNames: labelNamesOf('autoscalerLastRun'),
       registers: [registry],
     });
   }

@@ -1,0 +1,88 @@
+/**
+ * The platform's processes started as pods start them — `api/main.ts`, `workers/main.ts` and
+ * `operator/main.ts`, each its own Node process with its environment — on a test environment's
+ * database and Redis prefix, for tests that scrape them with a real Prometheus. Every process is
+ * stopped (and only those) by `stop()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from 'js-yaml';
+import { freePort } from '../core/ports.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../workers/testing.js';
+import { eventually } from './eventually.js';
+import { startTestCluster, type TestCluster } from './k8s-apiserver/cluster.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface RunningProcess {
+  child: ChildProcess;
+  /** host:port serving /metrics. */
+  metricsAddress: string;
+}
+
+async function startNodeProcess(entry: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${code ?? signal}): ${stderr}`))));
+  exited.catch(() => undefined);
+  await Promise.race([eventually(async () => (await fetch(ready).catch(() => undefined))?.ok, `${entry} to answer ${ready}`, 90_000), exited]);
+  return child;
+}
+
+/** `api/main.ts` on its own port. */
+export async function spawnApiProcess(env: Record<string, string>): Promise<RunningProcess & { url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startNodeProcess('api/main.ts', { ...env, PORT: String(port), HOST: '127.0.0.1' }, `${url}/health`);
+  return { child, url, metricsAddress: `127.0.0.1:${port}` };
+}
+
+/** `workers/main.ts` serving the given queues. */
+export async function spawnWorkers(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<WorkerProcess & { metricsAddress: string }> {
+  const worker = await spawnWorkerProcess(env, { LOG_LEVEL: 'warn', ...overrides });
+  return { ...worker, metricsAddress: new URL(worker.metricsUrl).host };
+}
+
+/** `operator/main.ts` against a test Kubernetes API server, managing `examples/small.yaml` in `namespace`. */
+export async function spawnOperator(namespace: string): Promise<RunningProcess & { cluster: TestCluster; stop(): Promise<void> }> {
+  const cluster = await startTestCluster();
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'pp-kube-')), 'config');
+  cluster.server.writeKubeconfig(kubeconfig);
+  const port = await freePort();
+  const manifest = load(readFileSync(join(ROOT, 'examples/small.yaml'), 'utf8')) as { metadata: Record<string, unknown> };
+  manifest.metadata.namespace = namespace;
+  await cluster.objects.create(manifest as never);
+  const child = await startNodeProcess(
+    'operator/main.ts',
+    { KUBECONFIG: kubeconfig, METRICS_PORT: String(port), POD_NAMESPACE: namespace, LOG_LEVEL: 'warn' },
+    `http://127.0.0.1:${port}/healthz`,
+  );
+  return {
+    child,
+    cluster,
+    metricsAddress: `127.0.0.1:${port}`,
+    async stop() {
+      await stopProcess(child);
+      await cluster.server.close();
+    },
+  };
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGCONT');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
