@@ -19,6 +19,8 @@ import { buildDashboards } from '../grafana/dashboards.js';
 import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
 import { call, createTestEnvironment, type TestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
+import { freePort } from '../core/ports.js';
+import { sampleImage } from '../workers/testing.js';
 import { spawnApiProcess, spawnOperator, spawnWorkers, stopProcess } from '../testing/platform-processes.js';
 import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
 import { parsePromql, type VectorSelector } from './promql-selectors.js';
@@ -26,7 +28,7 @@ import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';
 import { isAlertingRule, type RuleGroup } from './rule-types.js';
 
 const NAMESPACE = 'labels-e2e';
-const PLATFORM = 'small';
+const PLATFORM = 'campus';
 
 /** Metrics of exporters the platform relies on but that cannot run in this test, by metric name. */
 const EXTERNAL: ReadonlyMap<string, readonly string[]> = new Map(
@@ -73,6 +75,27 @@ function promtoolInputSeries(): VectorSelector[] {
     .flatMap((s) => parsePromql(s.series).selectors);
 }
 
+/**
+ * A standard traffic scenario: logins (some refused by the auth rate limit), searches, reads, a
+ * gate verification, readiness probes as the kubelet sends them, and an upload the worker processes.
+ */
+async function driveStandardTraffic(url: string, env: TestEnvironment): Promise<void> {
+  const staff = await env.tokenFor('staff');
+  const security = await env.tokenFor('security');
+  const student = await env.tokenFor('student');
+  for (let i = 0; i < 5; i++) {
+    await call(url, 'GET', `/students/search?q=${['john', 'CS2023', 'engineering', 'active', 'john'][i]}`, { token: staff });
+    await call(url, 'GET', '/students?limit=5', { token: staff });
+    await call(url, 'POST', '/passes/verify', { token: security, body: { code: 'k1.AAAA.BBBB', gate: 'north', direction: 'entry' } });
+    await call(url, 'GET', '/ready');
+  }
+  for (let i = 0; i < 7; i++) await call(url, 'POST', '/auth/login', { body: { email: 'nobody@university.edu', password: 'wrong-password-1' } });
+  const form = new FormData();
+  form.append('file', new Blob([await sampleImage('png')], { type: 'image/png' }), 'photo.png');
+  const res = await fetch(`${url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${student}` }, body: form });
+  assert.equal(res.status, 202, await res.text());
+}
+
 describe('labels read by alerts, dashboards and promtool tests, against real scrapes', () => {
   let env: TestEnvironment;
   let prometheus: TestPrometheus | undefined;
@@ -80,31 +103,35 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
 
   before(async () => {
     env = await createTestEnvironment('exported-labels');
-    const processEnv = { ...env.env, LOG_LEVEL: 'warn', CPU_REQUEST_MILLICORES: '500' };
+    const processEnv = {
+      ...env.env,
+      LOG_LEVEL: 'warn',
+      CPU_REQUEST_MILLICORES: '500',
+      // The primary stands in as a read replica, so the replica series are exported.
+      DATABASE_REPLICA_URLS: env.database.url,
+      AUTH_RATE_LIMIT_PER_MINUTE: '5',
+      WORKER_QUEUES: 'uploads,reports',
+    };
     const api = await spawnApiProcess(processEnv);
     stops.push(() => stopProcess(api.child));
     const workers = await spawnWorkers(processEnv);
     stops.push(() => stopProcess(workers.child));
-    const operator = await spawnOperator(NAMESPACE);
-    stops.push(() => operator.stop());
+    const operatorPort = await freePort();
     prometheus = await startPrometheus(
       [
-        { job: 'api', address: api.metricsAddress, labels: { namespace: NAMESPACE, pod: 'small-api-0' } },
-        { job: 'workers', address: workers.metricsAddress, labels: { namespace: NAMESPACE, pod: 'small-worker-uploads-0' } },
-        { job: 'pass-operator', address: operator.metricsAddress, labels: { namespace: 'passplatform-system', pod: 'pass-operator-0' } },
+        { job: 'api', address: api.metricsAddress, labels: { namespace: NAMESPACE, pod: 'campus-api-0' } },
+        { job: 'workers', address: workers.metricsAddress, labels: { namespace: NAMESPACE, pod: 'campus-worker-uploads-0' } },
+        { job: 'pass-operator', address: `127.0.0.1:${operatorPort}`, labels: { namespace: 'passplatform-system', pod: 'pass-operator-0' } },
       ],
       '1s',
       { ruleGroups: ruleGroups() },
     );
-    // A standard traffic scenario: logins, searches, reads, a gate verification, probes and an upload.
-    const staff = await env.tokenFor('staff');
-    const security = await env.tokenFor('security');
-    for (let i = 0; i < 5; i++) {
-      await call(api.url, 'GET', '/students/search?q=john', { token: staff });
-      await call(api.url, 'GET', '/students?limit=5', { token: staff });
-      await call(api.url, 'POST', '/passes/verify', { token: security, body: { code: 'k1.AAAA.BBBB', gate: 'north', direction: 'entry' } });
-      await call(api.url, 'GET', '/ready');
-    }
+    const operator = await spawnOperator(NAMESPACE, {
+      metricsPort: operatorPort,
+      spec: { autoscaling: { enabled: true, prometheusUrl: prometheus.url, intervalSeconds: 5 }, cost: { monthlyBudget: 1000 } },
+    });
+    stops.push(() => operator.stop());
+    await driveStandardTraffic(api.url, env);
   });
 
   after(async () => {
@@ -125,7 +152,10 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
     const recorded = new Set(groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : []))));
     const staticLabels = new Map(groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [[r.record, Object.keys(r.labels ?? {})] as const] : []))));
     // The operator's per-platform series appear once it leads and has reconciled; recorded ones after an evaluation.
-    await eventually(async () => (await labelsOf(METRIC.reconcileTotal)) && (await labelsOf('passplatform:http_requests:rate5m')), 'the operator and the recording rules to report', 120_000);
+    // The operator's per-platform series appear once it leads and has reconciled (cost gauges within a minute
+    // after), the autoscaler's once it has run, recorded ones after an evaluation, job series after the upload.
+    const awaited = [METRIC.reconcileTotal, METRIC.costMonthProjection, METRIC.autoscalerLastRun, METRIC.jobsProcessed, 'passplatform:http_requests:rate5m'];
+    for (const metric of awaited) await eventually(() => labelsOf(metric), `${metric} to be scraped`, 180_000);
 
     const known = new Map<string, Set<string> | undefined>();
     const labels = async (metric: string) => {

@@ -47,18 +47,38 @@ export async function spawnApiProcess(env: Record<string, string>): Promise<Runn
 
 /** `workers/main.ts` serving the given queues. */
 export async function spawnWorkers(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<WorkerProcess & { metricsAddress: string }> {
-  const worker = await spawnWorkerProcess(env, { LOG_LEVEL: 'warn', ...overrides });
+  // Its readiness is read from its info-level "workers ready" log line.
+  const worker = await spawnWorkerProcess(env, { ...overrides, LOG_LEVEL: 'info' });
   return { ...worker, metricsAddress: new URL(worker.metricsUrl).host };
 }
 
+export interface OperatorOptions {
+  /** Port of its metrics server (allocate it first when a Prometheus must know it before it starts). */
+  metricsPort?: number;
+  /** Merged into `examples/small.yaml`'s spec, e.g. `{ autoscaling: { prometheusUrl } }`. */
+  spec?: Record<string, unknown>;
+}
+
+/** The PassPlatform `spawnOperator` creates: `examples/small.yaml`. */
+export function examplePlatform(): { metadata: Record<string, unknown> & { name: string }; spec: Record<string, unknown> } {
+  return load(readFileSync(join(ROOT, 'examples/small.yaml'), 'utf8')) as ReturnType<typeof examplePlatform>;
+}
+
 /** `operator/main.ts` against a test Kubernetes API server, managing `examples/small.yaml` in `namespace`. */
-export async function spawnOperator(namespace: string): Promise<RunningProcess & { cluster: TestCluster; stop(): Promise<void> }> {
+export async function spawnOperator(
+  namespace: string,
+  options: OperatorOptions = {},
+): Promise<RunningProcess & { cluster: TestCluster; name: string; stop(): Promise<void> }> {
   const cluster = await startTestCluster();
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'pp-kube-')), 'config');
   cluster.server.writeKubeconfig(kubeconfig);
-  const port = await freePort();
-  const manifest = load(readFileSync(join(ROOT, 'examples/small.yaml'), 'utf8')) as { metadata: Record<string, unknown> };
+  const port = options.metricsPort ?? (await freePort());
+  const manifest = examplePlatform();
   manifest.metadata.namespace = namespace;
+  for (const [key, value] of Object.entries(options.spec ?? {})) {
+    const current = manifest.spec[key];
+    manifest.spec[key] = typeof current === 'object' && current !== null && typeof value === 'object' ? { ...current, ...value } : value;
+  }
   await cluster.objects.create(manifest as never);
   const child = await startNodeProcess(
     'operator/main.ts',
@@ -68,6 +88,7 @@ export async function spawnOperator(namespace: string): Promise<RunningProcess &
   return {
     child,
     cluster,
+    name: String(manifest.metadata.name),
     metricsAddress: `127.0.0.1:${port}`,
     async stop() {
       await stopProcess(child);
