@@ -21,7 +21,7 @@ import { call, createTestEnvironment, type TestEnvironment } from '../testing/ap
 import { eventually } from '../testing/eventually.js';
 import { freePort } from '../core/ports.js';
 import { sampleImage } from '../workers/testing.js';
-import { spawnApiProcess, spawnOperator, spawnWorkers, stopProcess } from '../testing/platform-processes.js';
+import { spawnApi, spawnOperator, spawnWorkers, stopProcess } from '../testing/platform-processes.js';
 import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
 import { parsePromql, type VectorSelector } from './promql-selectors.js';
 import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';
@@ -112,8 +112,8 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
       AUTH_RATE_LIMIT_PER_MINUTE: '5',
       WORKER_QUEUES: 'uploads,reports',
     };
-    const api = await spawnApiProcess(processEnv);
-    stops.push(() => stopProcess(api.child));
+    const api = await spawnApi(processEnv);
+    stops.push(() => api.stop());
     const workers = await spawnWorkers(processEnv);
     stops.push(() => stopProcess(workers.child));
     const operatorPort = await freePort();

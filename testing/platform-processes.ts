@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { freePort } from '../core/ports.js';
 import { spawnWorkerProcess, type WorkerProcess } from '../workers/testing.js';
+import { spawnApiProcess, type ApiProcess } from './api-process.js';
 import { eventually } from './eventually.js';
 import { startTestCluster, type TestCluster } from './k8s-apiserver/cluster.js';
 
@@ -23,6 +24,7 @@ export interface RunningProcess {
   metricsAddress: string;
 }
 
+/** Starts an entry point and resolves once `ready` answers 200 (the operator logs nothing on readiness). */
 async function startNodeProcess(entry: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
     cwd: ROOT,
@@ -37,12 +39,10 @@ async function startNodeProcess(entry: string, env: Record<string, string>, read
   return child;
 }
 
-/** `api/main.ts` on its own port. */
-export async function spawnApiProcess(env: Record<string, string>): Promise<RunningProcess & { url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = await startNodeProcess('api/main.ts', { ...env, PORT: String(port), HOST: '127.0.0.1' }, `${url}/health`);
-  return { child, url, metricsAddress: `127.0.0.1:${port}` };
+/** `api/main.ts` (testing/api-process.ts), with the address Prometheus scrapes. */
+export async function spawnApi(env: Record<string, string>): Promise<ApiProcess & { metricsAddress: string }> {
+  const api = await spawnApiProcess(env, { LOG_LEVEL: 'info' });
+  return { ...api, metricsAddress: new URL(api.url).host };
 }
 
 /** `workers/main.ts` serving the given queues. */
