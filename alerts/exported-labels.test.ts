@@ -1,5 +1,5 @@
 /**
- * Every series an alert rule, a recording rule, a dashboard panel or a promtool test reads is
+ * Every series an alert rule, a recording rule, a dashboard panel, a runbook or a promtool test reads is
  * checked against what a real Prometheus scraped from the platform's real processes — the API,
  * the workers and the operator, each started as its own process as a pod starts it — with the
  * generated rules loaded: the metric exists, every label a matcher selects on exists on it, and
@@ -62,7 +62,25 @@ function readers(groups: RuleGroup[]): Reader[] {
       }
     }
   }
-  return out;
+  return [...out, ...runbookQueries()];
+}
+
+/** The PromQL blocks of every runbook, placeholders filled as an on-call engineer would. */
+function runbookQueries(): Reader[] {
+  const dir = 'alerts/runbooks';
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .flatMap((f) =>
+      [...readFileSync(`${dir}/${f}`, 'utf8').matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) =>
+        (m[1] ?? '')
+          .trim()
+          .split('\n')
+          .map((line) => ({
+            expr: line.replaceAll('<ns>', NAMESPACE).replaceAll('<name>', PLATFORM).replaceAll('<class>', 'auth').replaceAll('<queue>', 'uploads'),
+            by: `runbook ${f}`,
+          })),
+      ),
+    );
 }
 
 /** promtool unit-test input series, as selectors. */

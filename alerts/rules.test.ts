@@ -33,13 +33,17 @@ describe('alert rules', () => {
     }
   });
 
-  it('have a runbook for every alert that says how to confirm, what to do and what the autoscaler does', () => {
+  it('have a runbook for every alert that says how to confirm, what to do, what the autoscaler does, where to look and whom to call', () => {
     for (const a of alertsOf(defaults)) {
       const path = join(root, 'alerts', 'runbooks', `${a.alert}.md`);
       assert.ok(existsSync(path), `missing runbook ${path}`);
       const text = readFileSync(path, 'utf8');
       for (const heading of ['## Meaning', '## Confirm', '## Act', '## Autoscaler']) assert.ok(text.includes(heading), `${a.alert} runbook lacks ${heading}`);
       assert.match(text, /```promql\n/, `${a.alert} runbook has no query`);
+      // What an on-call engineer needs at 3 a.m.: commands to run, the dashboard, whom to call.
+      assert.match(text, /```sh\n[^`]*kubectl /, `${a.alert} runbook has no kubectl command`);
+      assert.match(text, /\/d\/passplatform-[a-z]+/, `${a.alert} runbook links no dashboard`);
+      assert.match(text, /## Dashboard and escalation\n[\s\S]*escalate/i, `${a.alert} runbook has no escalation path`);
     }
   });
 
