@@ -3,6 +3,7 @@
  * every default is read from there (and so from the SLA catalog), and every cross-field rule is a
  * CEL validation with a message a platform team can act on.
  */
+import { DEFAULT_RUNBOOK_BASE_URL } from '../alerts/annotations.js';
 import { AVAILABILITY_TARGETS, SLA_CLASSES, SLA_CLASS_NAMES } from '../core/sla.js';
 import {
   COMPONENTS,
@@ -249,6 +250,21 @@ const costSchema = object(
   { default: {} },
 );
 
+const monitoringSchema = object(
+  {
+    runbookBaseUrl: string('Base URL of the runbooks; each alert links <base>/<AlertName>.md.', {
+      pattern: '^https?://',
+      default: DEFAULT_RUNBOOK_BASE_URL,
+    }),
+    ruleLabels: {
+      type: 'object',
+      description: "Extra labels on the platform's PrometheusRule, e.g. the release label a kube-prometheus ruleSelector matches.",
+      additionalProperties: { type: 'string' },
+    },
+  },
+  { default: {} },
+);
+
 export const specSchema: StructuralSchema = object(
   {
     image: string('Container image of the API and workers, without tag.', { minLength: 1 }),
@@ -261,6 +277,7 @@ export const specSchema: StructuralSchema = object(
     alerts: alertsSchema,
     autoscaling: autoscalingSchema,
     cost: costSchema,
+    monitoring: monitoringSchema,
   },
   { required: ['image', 'version'] },
 );

@@ -15,4 +15,5 @@ export const buildPlatformRuleGroups: RuleGroupBuilder = ({ name, namespace, spe
     platformMatchers: { platform: name, platform_namespace: namespace },
     autoscalingIntervalSeconds: spec.autoscaling.intervalSeconds,
     autoscalingEnabled: spec.autoscaling.enabled,
+    ...(spec.monitoring?.runbookBaseUrl ? { runbookBaseUrl: spec.monitoring.runbookBaseUrl } : {}),
   }).map((group) => ({ ...group, name: `${name}.${group.name}` }));

@@ -140,6 +140,14 @@ export interface PriceSpec {
   monthlyBudget?: number;
 }
 
+/** Where alerts send on-call engineers, and how the platform's PrometheusRule is found. */
+export interface MonitoringSpec {
+  /** Base URL of the runbooks; each alert links `<base>/<AlertName>.md`. */
+  runbookBaseUrl?: string;
+  /** Extra labels on the PrometheusRule, e.g. the `release` a kube-prometheus `ruleSelector` matches. */
+  ruleLabels?: Record<string, string>;
+}
+
 export interface PassPlatformSpec {
   image: string;
   version: string;
@@ -151,6 +159,7 @@ export interface PassPlatformSpec {
   alerts: AlertThresholdSpec;
   autoscaling: AutoscalingSpec;
   cost: PriceSpec;
+  monitoring?: MonitoringSpec;
 }
 
 /** `ScalingActive` (as on an HPA): False while the autoscaler cannot read its signals and holds. */

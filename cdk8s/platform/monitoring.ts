@@ -28,7 +28,8 @@ export class PlatformMonitoring extends Construct {
     new ApiObject(this, 'rules', {
       apiVersion: MONITORING_API_VERSION,
       kind: 'PrometheusRule',
-      metadata: { name: names.rules, labels },
+      // spec.monitoring.ruleLabels lets a kube-prometheus ruleSelector (e.g. release=…) pick the rules up; ours win on conflict.
+      metadata: { name: names.rules, labels: { ...props.spec.monitoring?.ruleLabels, ...labels } },
       spec: { groups: props.ruleGroups },
     });
     new k8s.KubeConfigMap(this, 'dashboards', {

@@ -45,6 +45,8 @@ export class AutoscalerMetrics {
     const platform = { platform: ref.name, platform_namespace: ref.namespace };
     for (const [component, replicas] of Object.entries(result.replicas)) {
       this.desired.set({ ...platform, component }, replicas);
+      // Present at 0 from the first run, so increase() counts the first decision and panels have a series.
+      for (const direction of ['up', 'down']) this.decisions.inc({ ...platform, component, direction }, 0);
     }
     for (const decision of result.decisions) {
       // A refusal that holds the count is a decision without a direction.
