@@ -35,7 +35,7 @@ async function startNodeProcess(entry: string, env: Record<string, string>, read
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${code ?? signal}): ${stderr}`))));
   exited.catch(() => undefined);
-  await Promise.race([eventually(async () => (await fetch(ready).catch(() => undefined))?.ok, `${entry} to answer ${ready}`, 90_000), exited]);
+  await Promise.race([eventually(async () => (await fetch(ready).catch(() => undefined))?.ok, `${entry} to answer ${ready}`, 300_000), exited]);
   return child;
 }
 
