@@ -58,6 +58,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     authPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
     windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
     loginFailuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+    loginFailuresPerAddress: config.LOGIN_FAILURES_PER_ADDRESS,
     registry,
   });
   const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);

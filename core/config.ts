@@ -59,11 +59,14 @@ const EnvSchema = z.object({
   PASS_VERIFY_KEYS: z.string().optional(),
 
   RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
+  /** Token refreshes per client per window (logins are limited by their failures instead). */
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(30),
   /** Length of the rate-limit window; the limits above are per window (named per minute at the default). */
   RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
-  /** Failed logins per account per 15 minutes before it is locked out temporarily. */
+  /** Consecutive failed logins for one account from one address before that pair waits 15 minutes. */
   LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
+  /** Failed logins from one address (any accounts) per hour before that address waits an hour. */
+  LOGIN_FAILURES_PER_ADDRESS: positiveInt(200),
   /** Proxies trusted for X-Forwarded-For (behind the Kubernetes Service / ingress). */
   TRUST_PROXY: bool,
 

@@ -31,18 +31,17 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'auth',
       access: 'public',
       sla: 'auth',
-      before: [authLimit],
       body: LoginBody,
       responses: { 200: 'Token pair and user', 401: 'Wrong credentials', 429: 'Too many attempts' },
       async handler(ctx, { body }) {
-        await deps.rateLimits.assertAccountNotLocked(body.email);
+        await deps.rateLimits.assertLoginAllowed(body.email, ctx.ip);
         const user = await findUserByEmail(deps.db.primary, body.email);
         const valid = user && !user.barred ? await verifyPassword(user.password_hash, body.password) : (await verifyAgainstDummy(body.password), false);
         if (!user || !valid) {
-          await deps.rateLimits.recordLoginFailure(body.email);
+          await deps.rateLimits.recordLoginFailure(body.email, ctx.ip);
           throw unauthorized('The e-mail or password is wrong.', 'INVALID_CREDENTIALS');
         }
-        await deps.rateLimits.clearLoginFailures(body.email);
+        await deps.rateLimits.clearLoginFailures(body.email, ctx.ip);
         const session = await startSession(deps.db.primary, user, deps.config.REFRESH_TOKEN_TTL_SECONDS);
         ctx.set('Cache-Control', 'no-store');
         return { data: await tokenPair(deps, user, session.sessionId, session.refreshToken) };

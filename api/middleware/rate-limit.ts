@@ -1,6 +1,10 @@
 /**
  * Redis-backed rate limits (rate-limiter-flexible), shared by every API process: a general limit
- * per client, a stricter one on /auth, and a per-account limit on failed logins. When Redis is
+ * per client, a stricter one on token refresh, and limits on failed logins only, after
+ * rate-limiter-flexible's login-protection recipe: consecutive failures per account *and* address
+ * (so an outsider cannot lock anyone else out: their failures count against their own address),
+ * and failures per address (so one address cannot try many accounts). Successful logins are never
+ * counted, so a campus behind one NAT address is not throttled by its own students. When Redis is
  * unreachable each limiter falls back to an in-process one rather than failing requests.
  */
 import type { Next } from 'koa';
@@ -19,6 +23,7 @@ export interface RateLimitOptions {
   authPerMinute: number;
   windowSeconds: number;
   loginFailuresPerAccount: number;
+  loginFailuresPerAddress: number;
   registry: Registry;
 }
 
@@ -33,18 +38,25 @@ function limiter(redis: RedisClient, keyPrefix: string, points: number, duration
   });
 }
 
+const LOGIN_LOCK_SECONDS = 15 * 60;
+
+const accountAtAddress = (email: string, address: string) => `${email.toLowerCase()}_${address}`;
+
 export class RateLimits {
   readonly general: RateLimiterRedis;
   readonly auth: RateLimiterRedis;
-  readonly loginFailures: RateLimiterRedis;
+  readonly loginFailuresByAccountAndAddress: RateLimiterRedis;
+  readonly loginFailuresByAddress: RateLimiterRedis;
   private readonly rejected: Counter<'scope'>;
 
   constructor(options: RateLimitOptions) {
     const p = `${options.keyPrefix}rl`;
     this.general = limiter(options.redis, `${p}:client`, options.perMinute, options.windowSeconds);
     this.auth = limiter(options.redis, `${p}:auth`, options.authPerMinute, options.windowSeconds);
-    // Too many failed logins lock the account for 15 minutes whatever the client address.
-    this.loginFailures = limiter(options.redis, `${p}:login-fail`, options.loginFailuresPerAccount, 15 * 60, 15 * 60);
+    // Consecutive failures for one account from one address: that pair waits 15 minutes.
+    this.loginFailuresByAccountAndAddress = limiter(options.redis, `${p}:login-fail`, options.loginFailuresPerAccount, LOGIN_LOCK_SECONDS, LOGIN_LOCK_SECONDS);
+    // Failures from one address over an hour, whichever accounts: that address waits an hour.
+    this.loginFailuresByAddress = limiter(options.redis, `${p}:login-fail-addr`, options.loginFailuresPerAddress, 3600, 3600);
     this.rejected = new Counter({
       name: METRIC.rateLimited,
       help: 'Requests refused by a rate limit, by scope.',
@@ -66,25 +78,35 @@ export class RateLimits {
     };
   }
 
-  /** Throws 429 when the account is locked after repeated failed logins. */
-  async assertAccountNotLocked(email: string): Promise<void> {
-    const res = await this.loginFailures.get(email.toLowerCase());
-    if (res && res.consumedPoints > this.loginFailuresPoints()) {
-      this.rejected.inc({ scope: 'account' });
-      throw tooManyRequests(res.msBeforeNext / 1000);
+  /**
+   * Throws 429 when this address has used up its failed logins, for this account or overall.
+   * Checked before the password is, so a locked-out attempt costs no password hash.
+   */
+  async assertLoginAllowed(email: string, address: string): Promise<void> {
+    const checks = [
+      [this.loginFailuresByAccountAndAddress, accountAtAddress(email, address), 'login_account'],
+      [this.loginFailuresByAddress, address, 'login_address'],
+    ] as const;
+    for (const [target, key, scope] of checks) {
+      const res = await target.get(key);
+      // Locked once the allowance is spent: after exactly `points` failures, not one more.
+      if (res && res.consumedPoints >= target.points) {
+        this.rejected.inc({ scope });
+        throw tooManyRequests(res.msBeforeNext / 1000);
+      }
     }
   }
 
-  async recordLoginFailure(email: string): Promise<void> {
-    await this.loginFailures.penalty(email.toLowerCase(), 1).catch(() => undefined);
+  async recordLoginFailure(email: string, address: string): Promise<void> {
+    await Promise.all([
+      this.loginFailuresByAccountAndAddress.penalty(accountAtAddress(email, address), 1).catch(() => undefined),
+      this.loginFailuresByAddress.penalty(address, 1).catch(() => undefined),
+    ]);
   }
 
-  async clearLoginFailures(email: string): Promise<void> {
-    await this.loginFailures.delete(email.toLowerCase()).catch(() => undefined);
-  }
-
-  private loginFailuresPoints(): number {
-    return this.loginFailures.points;
+  /** A success resets the consecutive failures of this account at this address. */
+  async clearLoginFailures(email: string, address: string): Promise<void> {
+    await this.loginFailuresByAccountAndAddress.delete(accountAtAddress(email, address)).catch(() => undefined);
   }
 
   private async consume(target: RateLimiterAbstract, scope: string, key: string): Promise<void> {
