@@ -3,7 +3,7 @@ import type { Resources } from '../../operator/spec.js';
 import { settingsHash } from './config.js';
 import { imageCommand } from '../image-commands.js';
 import { APP_POOL_SIZE } from './connection-limits.js';
-import { envFromSecret, envValue, type AppEnvVar } from './env.js';
+import { STORAGE_MOUNT_PATH, envFromSecret, envValue, type AppEnvVar } from './env.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
 
@@ -90,6 +90,9 @@ export function appPodTemplate(
     cpuRequestEnv(),
   ];
   const tmp = [{ name: 'tmp', mountPath: '/tmp' }];
+  // The root filesystem is read-only: uploads and reports go to a volume (per pod until shared
+  // object storage exists; see README "Container image").
+  const storage = { name: 'storage', mountPath: STORAGE_MOUNT_PATH };
   return {
     metadata: { labels, annotations: { 'passplatform.io/settings-hash': settingsHash(props) } },
     spec: {
@@ -120,11 +123,14 @@ export function appPodTemplate(
           env: [...env, ...(options.env ?? [])],
           resources: resourceRequirements(options.resources),
           securityContext: CONTAINER_SECURITY,
-          volumeMounts: tmp,
+          volumeMounts: [...tmp, storage],
           ...options.probes,
         },
       ],
-      volumes: [{ name: 'tmp', emptyDir: {} }],
+      volumes: [
+        { name: 'tmp', emptyDir: {} },
+        { name: 'storage', emptyDir: {} },
+      ],
     },
   };
 }

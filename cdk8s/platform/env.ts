@@ -20,3 +20,6 @@ export function envValue(name: ConfigVariable, value: string): AppEnvVar {
 export function envFromSecret(name: ConfigVariable, secret: string, key: string, optional = false): AppEnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key, optional } } };
 }
+
+/** Where the API and worker containers keep uploads and reports (their STORAGE_DIR volume). */
+export const STORAGE_MOUNT_PATH = '/var/lib/passplatform/storage';
