@@ -41,6 +41,9 @@ export function operatorRules(): k8s.PolicyRule[] {
   return [
     { apiGroups: [API_GROUP], resources: [PLURAL], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
     { apiGroups: [API_GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'patch', 'update'] },
+    // Children carry an owner reference with blockOwnerDeletion; where the
+    // OwnerReferencesPermissionEnforcement admission plugin runs, setting it needs this.
+    { apiGroups: [API_GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
     ...[...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] })),
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   ];
@@ -51,6 +54,9 @@ export class OperatorInstall extends Chart {
     super(app, 'pass-operator', { disableResourceNameHashes: true });
     const namespace = values.namespace;
     const labels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'passplatform' };
+    // `kubectl apply -f` of the manifests must work on a fresh cluster; the Helm chart leaves the
+    // Namespace out (`helm install --create-namespace` makes it, and a release must not own it).
+    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: namespace, labels } });
     new PassPlatformCrd(this, 'crd');
     new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: OPERATOR_NAME, namespace, labels } });
     new k8s.KubeClusterRole(this, 'role', { metadata: { name: OPERATOR_NAME, labels }, rules: operatorRules() });

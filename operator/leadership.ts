@@ -5,7 +5,7 @@
  * matter) or when the holder released it. Every write is guarded by resourceVersion, so two
  * candidates cannot both win: the loser gets 409 Conflict.
  */
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from './kube/errors.js';
 
 export interface LeaderElectionOptions {
@@ -106,7 +106,9 @@ export class LeaderElector {
     const duration = this.options.leaseDurationSeconds ?? 15;
     const now = (this.options.now ?? (() => new Date()))();
     const lease = await this.read();
-    const spec = { holderIdentity: identity, leaseDurationSeconds: duration, renewTime: now };
+    // A Lease's times are MicroTime: kube-apiserver accepts only RFC 3339 with six fractional
+    // digits, which V1MicroTime serialises (a plain Date gives three and is refused with 400).
+    const spec = { holderIdentity: identity, leaseDurationSeconds: duration, renewTime: new V1MicroTime(now.getTime()) };
     if (!lease) {
       try {
         await coordination.createNamespacedLease({

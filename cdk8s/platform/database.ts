@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { DatabaseBackupSpec, ManagedDatabaseSpec } from '../../operator/spec.js';
-import { resourceRequirements } from './app-pod.js';
 import { POSTGRES_MAX_CONNECTIONS } from './connection-limits.js';
 import { childLabels } from './labels.js';
 import { childNames } from './names.js';
@@ -58,7 +57,9 @@ export class PostgresCluster extends Construct {
         imageName: `ghcr.io/cloudnative-pg/postgresql:${managed.postgresVersion}`,
         primaryUpdateStrategy: 'unsupervised',
         storage: { size: managed.storage },
-        resources: resourceRequirements(managed.resources),
+        // Plain strings: this is a plain ApiObject, which would serialise a cdk8s Quantity as
+        // {value: "16Gi"}, an object CloudNativePG's CRD refuses.
+        resources: { requests: { cpu: managed.resources.cpu, memory: managed.resources.memory }, limits: { memory: managed.resources.memory } },
         bootstrap: { initdb: { database: 'app', owner: 'app' } },
         postgresql: { parameters },
         ...(backup ? { backup: { barmanObjectStore: barmanObjectStore(backup), retentionPolicy: backup.retentionPolicy } } : {}),

@@ -10,9 +10,17 @@ export function selectorLabels(platform: string, component: string): Record<stri
 }
 
 export function childLabels(platform: string, component: string, version: string): Record<string, string> {
+  return { ...unversionedLabels(platform, component), 'app.kubernetes.io/version': version };
+}
+
+/**
+ * Labels without the platform's version, for pod templates that must not change when the app's
+ * version does: a Job's template is immutable (a changed label is refused with 422), and the
+ * Redis nodes run Redis, not the app, so an app upgrade must not roll them.
+ */
+export function unversionedLabels(platform: string, component: string): Record<string, string> {
   return {
     ...selectorLabels(platform, component),
-    'app.kubernetes.io/version': version,
     'app.kubernetes.io/part-of': 'passplatform',
     'app.kubernetes.io/managed-by': MANAGED_BY,
     [PLATFORM_LABEL]: platform,

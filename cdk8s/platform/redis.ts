@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
 import type { ManagedRedisSpec } from '../../operator/spec.js';
 import { resourceRequirements } from './app-pod.js';
-import { SHARDS_ANNOTATION, childLabels, selectorLabels } from './labels.js';
+import { SHARDS_ANNOTATION, childLabels, selectorLabels, unversionedLabels } from './labels.js';
 import { MONITORING_API_VERSION } from './monitoring.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
@@ -51,7 +51,7 @@ export class RedisCluster extends Construct {
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: selector },
         template: {
-          metadata: { labels },
+          metadata: { labels: unversionedLabels(props.name, 'redis') },
           spec: {
             securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 },
             containers: [
@@ -87,6 +87,10 @@ export class RedisCluster extends Construct {
             ],
           },
         },
+        // A node's data goes with it: when the platform is deleted, and when a shard is removed
+        // (its slots were moved off first, and a node re-grown later must start clean rather
+        // than rejoin with a stale nodes.conf). A restarted pod keeps its claim. (ADR 0011)
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' },
         volumeClaimTemplates: [
           {
             metadata: { name: 'data' },
@@ -107,7 +111,7 @@ export class RedisCluster extends Construct {
         backoffLimit: 10,
         activeDeadlineSeconds: 3600,
         template: {
-          metadata: { labels: childLabels(props.name, 'redis-cluster-job', props.spec.version) },
+          metadata: { labels: unversionedLabels(props.name, 'redis-cluster-job') },
           spec: {
             restartPolicy: 'OnFailure',
             securityContext: { runAsNonRoot: true, runAsUser: 999 },
