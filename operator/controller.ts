@@ -15,10 +15,11 @@ import {
 } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { MANAGED_SELECTOR } from '../cdk8s/platform/labels.js';
+import { childNames } from '../cdk8s/platform/names.js';
 import type { SlaClass } from '../core/sla.js';
 import { applyObject, deleteObject, strayChildren } from './kube/apply.js';
 import { CHILD_KINDS } from './kube/child-kinds.js';
-import { isNotFound } from './kube/errors.js';
+import { isConflict, isNotFound } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
 import { ResilientInformer } from './kube/informers.js';
 import type { OperatorMetrics } from './operator-metrics.js';
@@ -59,6 +60,7 @@ const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
 export class PlatformController {
   private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
   private readonly events: EventRecorder;
   private readonly platforms: ResilientInformer<PassPlatform & KubernetesObject>;
   private readonly children: ResilientInformer<KubernetesObject>[];
@@ -70,7 +72,8 @@ export class PlatformController {
     const { kubeConfig, namespace } = options;
     this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.events = new EventRecorder(kubeConfig.makeApiClient(CoreV1Api), options.now);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.events = new EventRecorder(this.core, options.now);
     this.queue = new WorkQueue((key) => this.reconcileKey(key), {
       concurrency: options.concurrency ?? 2,
       onError: (key, error, retryInMs) => options.log?.warn({ key, err: error, retryInMs }, 'reconcile failed; will retry'),
@@ -93,11 +96,11 @@ export class PlatformController {
     );
   }
 
-  /** Starts watching; resolves once the PassPlatform cache is filled and every platform is queued. */
+  /** Starts watching; resolves once every cache is filled and every platform is queued. */
   async start(): Promise<void> {
     this.started = true;
     await Promise.all([this.platforms, ...this.children].map((i) => i.start().catch((err: unknown) => this.options.log?.warn({ kind: i.kind.kind, err }, 'informer start failed'))));
-    await this.platforms.synced();
+    await this.allSynced();
     for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
     this.resync = setInterval(() => {
       for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
@@ -141,7 +144,16 @@ export class PlatformController {
     );
   }
 
+  /**
+   * Every cache filled. A reconcile on a cache that has not listed the children yet would take
+   * them for missing: new keys for every pass and token, replicas back to the minimum.
+   */
+  private allSynced(): Promise<unknown> {
+    return Promise.all([this.platforms, ...this.children].map((i) => i.synced()));
+  }
+
   private async reconcileKey(key: string): Promise<void> {
+    await this.allSynced();
     const [namespace, name] = key.split('/') as [string, string];
     const platform = this.platforms.get(name, namespace);
     if (!platform) {
@@ -165,7 +177,7 @@ export class PlatformController {
       await this.patchPlatform(platform, { metadata: { finalizers: [...(platform.metadata.finalizers ?? []), FINALIZER], resourceVersion: platform.metadata.resourceVersion } });
       return;
     }
-    const observed = this.ownedChildren(platform);
+    const observed = await this.withKeysSecret(platform, this.ownedChildren(platform));
     const result = reconcile({
       platform,
       observed: { children: observed },
@@ -199,26 +211,47 @@ export class PlatformController {
     if (failures.length) throw new Error(`could not apply ${failures.length} children: ${failures.join('; ')}`);
   }
 
+  /**
+   * The keys Secret as the API server has it, when the cache lacks it: keys are generated only
+   * when the server says there are none, never because a cache missed an object.
+   */
+  private async withKeysSecret(platform: PassPlatform, observed: KubernetesObject[]): Promise<KubernetesObject[]> {
+    const name = childNames(platform.metadata.name).keys;
+    if (observed.some((c) => c.kind === 'Secret' && c.metadata?.name === name)) return observed;
+    try {
+      const secret = await this.core.readNamespacedSecret({ name, namespace: platform.metadata.namespace });
+      return [...observed, { ...secret, apiVersion: 'v1', kind: 'Secret' }];
+    } catch (error) {
+      if (isNotFound(error)) return observed;
+      throw error;
+    }
+  }
+
   private async finalize(platform: PassPlatform): Promise<void> {
     if (!platform.metadata.finalizers?.includes(FINALIZER)) return;
     await this.options.onPlatformDeleted?.(platform);
     // Workloads go before the data stores they use.
     const order = (c: KubernetesObject) => (['Deployment', 'Job'].includes(c.kind ?? '') ? 0 : ['Cluster', 'StatefulSet'].includes(c.kind ?? '') ? 2 : 1);
     for (const child of this.ownedChildren(platform).sort((a, b) => order(a) - order(b))) await deleteObject(this.objects, child);
-    await this.recordEvent(platform, 'Normal', 'Finalized', 'children deleted; releasing the PassPlatform');
-    await this.patchPlatform(platform, {
+    // Guarded by resourceVersion: a second pass over a stale copy (the cache has not seen the
+    // release yet) gets a conflict or not-found, and records nothing.
+    const released = await this.patchPlatform(platform, {
       metadata: { finalizers: platform.metadata.finalizers.filter((f) => f !== FINALIZER), resourceVersion: platform.metadata.resourceVersion },
     });
+    if (released) await this.recordEvent(platform, 'Normal', 'Finalized', 'children deleted; released the PassPlatform');
   }
 
-  private async patchPlatform(platform: PassPlatform, body: object) {
+  /** Merge-patches the platform; false when it is gone or changed since it was read. */
+  private async patchPlatform(platform: PassPlatform, body: object): Promise<boolean> {
     try {
       await this.custom.patchNamespacedCustomObject(
         { group: API_GROUP, version: API_VERSION, namespace: platform.metadata.namespace, plural: PLURAL, name: platform.metadata.name, body },
         MERGE,
       );
+      return true;
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (isNotFound(error) || isConflict(error)) return false;
+      throw error;
     }
   }
 

@@ -1,6 +1,9 @@
 /**
  * Informers (list + watch + cache) that keep going: client-node's informer relists by itself after
  * 410 Gone but stops for good on any other error, so this restarts it with backoff.
+ *
+ * `synced()` resolves only once a list has filled the cache: client-node emits `connect` before it
+ * lists, so `connect` cannot tell (a reconcile run then would see no children and rebuild them).
  */
 import { makeInformer, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { collectionPath, type WatchedKind } from './child-kinds.js';
@@ -26,26 +29,35 @@ export class ResilientInformer<T extends KubernetesObject> {
     options: { namespace?: string; labelSelector?: string; maxBackoffMs?: number } = {},
   ) {
     this.resetConnected();
-    const list = () => objects.list<T>(kind.apiVersion, kind.kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector);
+    const list = () =>
+      objects.list<T>(kind.apiVersion, kind.kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector).then((result) => {
+        // client-node fills its cache synchronously right after this promise settles; the next
+        // macrotask sees the cache filled.
+        setImmediate(() => {
+          this.failures = 0;
+          this.markConnected();
+        });
+        return result;
+      });
     this.informer = makeInformer<T>(kubeConfig, collectionPath(kind, options.namespace), list, options.labelSelector);
     this.informer.on('add', (o) => handlers.onChange(o, 'add'));
     this.informer.on('update', (o) => handlers.onChange(o, 'update'));
     this.informer.on('delete', (o) => handlers.onChange(o, 'delete'));
-    this.informer.on('connect', () => {
-      this.failures = 0;
-      this.markConnected();
-    });
     this.informer.on('error', (error) => {
       if (this.stopped) return;
       const delay = Math.min(options.maxBackoffMs ?? 30_000, 200 * 2 ** this.failures++);
       handlers.onError?.(error, delay);
       this.resetConnected();
-      this.timer = setTimeout(() => void this.informer.start().catch(() => undefined), delay);
+      this.timer = setTimeout(() => void this.listAndWatch().catch(() => undefined), delay);
     });
   }
 
   async start(): Promise<void> {
     this.stopped = false;
+    await this.listAndWatch();
+  }
+
+  private async listAndWatch() {
     await this.informer.start();
   }
 
