@@ -74,13 +74,22 @@ export function createRedisBreaker(logger?: Logger): DependencyBreaker {
 
 /**
  * Routes every command of `client` through `breaker`: the outcome of each is counted, and while
- * the breaker is open a command is refused at once instead of waiting for its deadline. Hooking
+ * the breaker is not closed a command is refused at once instead of waiting for its deadline. Hooking
  * `sendCommand` (the one method every command, script and pipeline goes through) covers the
  * libraries that hold the client too — the rate limiter, BullMQ's producer — not just our calls.
  */
 export function guardWithBreaker<C extends RedisClient>(client: C, breaker: DependencyBreaker): C {
   const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => Promise<unknown>;
   const guarded = (command: Command, ...rest: unknown[]): Promise<unknown> => {
+    // While (re)connecting, ioredis sends its own handshake commands and refuses ours at once
+    // (no offline queue): let it, or an open breaker would keep the connection from ever coming back.
+    if (client.status !== 'ready') return send(command, ...rest);
+    // Only the probe is ever the half-open trial: a request must not wait out a deadline to find
+    // out whether Redis is back.
+    if (!breaker.isAvailable) {
+      command.reject(new DependencyUnavailableError('redis'));
+      return command.promise;
+    }
     breaker.execute(() => send(command, ...rest)).catch((err: unknown) => {
       if (err instanceof DependencyUnavailableError) command.reject(err);
     });
