@@ -68,13 +68,13 @@ try {
     gates.markRevoked(pass);
   }
   for (const scenario of scenarios) {
-    console.log(`▶ ${scenario.name}`);
+    process.stdout.write(`▶ ${scenario.name}\n`);
     const result = await scenario.run(world, gates);
     results.push(result);
     const broken = violations(result);
     failed ||= broken.length > 0;
-    for (const note of result.notes) console.log(`  · ${note}`);
-    console.log(broken.length ? `  ✖ ${broken.join('; ')}` : '  ✔ every guarantee held');
+    for (const note of result.notes) process.stdout.write(`  · ${note}\n`);
+    process.stdout.write(broken.length ? `  ✖ ${broken.join('; ')}\n` : '  ✔ every guarantee held\n');
   }
 } catch (err) {
   failed = true;
@@ -82,5 +82,5 @@ try {
 } finally {
   await world.teardown();
 }
-console.log(`\n${table(results)}\n`);
+process.stdout.write(`\n${table(results)}\n\n`);
 process.exit(failed ? 1 : 0);
