@@ -172,7 +172,8 @@ const workerKills: Scenario = {
   async run(world) {
     const notes: string[] = [];
     const uploads: string[] = [];
-    for (let i = 0; i < 6; i++) {
+    // Enough jobs that the third kill still finds one waiting to be started.
+    for (let i = 0; i < 12; i++) {
       const form = new FormData();
       form.append('file', new Blob([samplePdf(2048 + i)], { type: 'application/pdf' }), `chaos-${i}.pdf`);
       const res = await fetch(`${world.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${world.tokens.student}` }, body: form });
@@ -191,7 +192,9 @@ const workerKills: Scenario = {
           if (r.status === 'queued' && r.attempts > 0) return { id, attempts: r.attempts };
         }
         return undefined;
-      }, 'a job in flight', 60_000);
+      }, 'a job in flight', 60_000).catch(async (err: Error) => {
+        throw new Error(`${err.message}; uploads: ${JSON.stringify(await Promise.all(uploads.map(row)))}`);
+      });
       worker.child.kill('SIGKILL');
       await worker.exited;
       const killedAt = performance.now();
