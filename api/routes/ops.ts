@@ -28,7 +28,8 @@ export function opsRoutes(deps: AppDeps): AnyRoute[] {
         // The breakers are fed by every call and by probes on their own connections, so readiness
         // answers at once from their state, even while a dependency hangs.
         const database = deps.db.breaker.isAvailable ? 'ok' : 'down';
-        const redis = deps.redisBreaker.isAvailable ? 'ok' : 'down';
+        // A client that has not (re)connected yet has nothing for the breaker to count: not ready either.
+        const redis = deps.redisBreaker.isAvailable && deps.redis.status === 'ready' ? 'ok' : 'down';
         const checks = { database, redis, replicas: deps.db.replicaStates(), draining: deps.draining.value };
         if (database === 'down' || redis === 'down' || deps.draining.value) {
           ctx.status = 503;
