@@ -36,6 +36,8 @@ export const THIRD_PARTY_CRDS: KObject[] = [
   openCrd('postgresql.cnpg.io', 'ScheduledBackup', 'scheduledbackups', true),
   openCrd('monitoring.coreos.com', 'ServiceMonitor', 'servicemonitors', false),
   openCrd('monitoring.coreos.com', 'PrometheusRule', 'prometheusrules', false),
+  openCrd('postgresql.cnpg.io', 'Pooler', 'poolers', true),
+  openCrd('monitoring.coreos.com', 'PodMonitor', 'podmonitors', false),
 ];
 
 export function passPlatformCrdObject(): KObject {
