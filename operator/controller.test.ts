@@ -16,7 +16,8 @@ import { CHILD_KINDS } from './kube/child-kinds.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const EXPECTED_CHILDREN = 17;
+// 17 before the two PgBouncer Poolers and the Redis PodMonitor (connection budget, redis_exporter).
+const EXPECTED_CHILDREN = 20;
 
 let server: TestApiServer;
 let kubeConfig: KubeConfig;
