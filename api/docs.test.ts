@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
-import { dumpDom, findChromium, screenshot } from '../testing/chromium.js';
+import { colourCounts, dumpDom, findChromium, screenshot } from '../testing/chromium.js';
 
 type Operation = {
   requestBody?: { content: { 'application/json': { example?: unknown } } };
@@ -97,12 +97,3 @@ describe('API reference at /docs', () => {
     }
   });
 });
-
-function colourCounts(png: PNG): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < png.data.length; i += 4) {
-    const hex = `#${[png.data[i], png.data[i + 1], png.data[i + 2]].map((c) => (c ?? 0).toString(16).padStart(2, '0')).join('')}`;
-    counts.set(hex, (counts.get(hex) ?? 0) + 1);
-  }
-  return counts;
-}

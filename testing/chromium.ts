@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { PNG } from 'pngjs';
 
 const run = promisify(execFile);
 
@@ -57,4 +58,14 @@ export function dumpDom(chromium: string, url: string, options: HeadlessOptions 
 /** Writes a PNG screenshot of the page to `file`. */
 export async function screenshot(chromium: string, url: string, file: string, options: HeadlessOptions = {}): Promise<void> {
   await headless(chromium, url, [`--screenshot=${file}`], options);
+}
+
+/** How many pixels of each colour (`#rrggbb`) a decoded screenshot has: charts and badges are checked by their fill. */
+export function colourCounts(png: PNG): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < png.data.length; i += 4) {
+    const hex = `#${[png.data[i], png.data[i + 1], png.data[i + 2]].map((c) => (c ?? 0).toString(16).padStart(2, '0')).join('')}`;
+    counts.set(hex, (counts.get(hex) ?? 0) + 1);
+  }
+  return counts;
 }

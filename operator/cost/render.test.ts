@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import { at, NOVEMBER_HISTORY, TEST_PRICES, TEST_SHAPES } from './fixtures.js';
 import { appendChanges, appendPrices, emptyHistory } from './history-document.js';
+import { colourCounts, findChromium, screenshot } from '../../testing/chromium.js';
 import { renderCsv } from './render-csv.js';
 import { AUTOSCALED_COLOR, FIXED_FLEET_COLOR, LINE_COLORS, renderHtml } from './render-html.js';
 import { computeCostReport } from './report.js';
@@ -49,8 +49,8 @@ describe('renderHtml', () => {
     assert.match(html, /p95 auth 0\.31 s &#62; 0\.2 s/);
   });
 
-  it('renders its charts in headless Chromium', (t) => {
-    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
+  it('renders its charts in headless Chromium', async (t) => {
+    const chromium = findChromium();
     if (!chromium) {
       t.skip('chromium not found (apt-get install -y chromium): the screenshot check did not run');
       return;
@@ -60,25 +60,8 @@ describe('renderHtml', () => {
       const page = join(dir, 'report.html');
       const shot = join(dir, 'report.png');
       writeFileSync(page, html);
-      const result = spawnSync(
-        chromium,
-        [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          '--hide-scrollbars',
-          `--user-data-dir=${join(dir, 'profile')}`,
-          `--screenshot=${shot}`,
-          '--window-size=1100,1900',
-          `file://${page}`,
-        ],
-        { encoding: 'utf8', timeout: 120_000 },
-      );
-      assert.ok(existsSync(shot), `chromium wrote no screenshot: ${result.stderr}`);
+      await screenshot(chromium, `file://${page}`, shot, { windowSize: [1100, 1900] });
+      assert.ok(existsSync(shot), 'chromium wrote no screenshot');
       if (process.env.COST_REPORT_SCREENSHOT) writeFileSync(process.env.COST_REPORT_SCREENSHOT, readFileSync(shot));
       const png = PNG.sync.read(readFileSync(shot));
       assert.equal(png.width, 1100);
@@ -93,12 +76,3 @@ describe('renderHtml', () => {
     }
   });
 });
-
-function colourCounts(png: PNG): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < png.data.length; i += 4) {
-    const hex = `#${[png.data[i], png.data[i + 1], png.data[i + 2]].map((c) => (c ?? 0).toString(16).padStart(2, '0')).join('')}`;
-    counts.set(hex, (counts.get(hex) ?? 0) + 1);
-  }
-  return counts;
-}
