@@ -232,9 +232,14 @@ describe('real-time notifications and feeds', () => {
     const count = 1_500;
     const padding = 'x'.repeat(8_000);
     const verdict = (i: number) => ({ gate: `g${i}-${padding}`, direction: 'entry' as const, valid: true, reason: null, passId: null, passType: null, checkedAt: new Date().toISOString(), degraded: false });
-    // Sent in ordered batches: each batch is pipelined on one connection, so ids follow i.
-    for (let i = 0; i < count; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => publisher.gateVerdict(verdict(i + k))));
-    await fast.waitFor((m) => m.data?.gate?.startsWith(`g${count - 1}-`), 'the last message at the fast consumer', 120_000);
+    // Paced by the fast consumer: a batch (5 × 8 kB, under the 64 KiB limit) goes out only once the fast socket has
+    // read the previous one, so the fast socket never holds more than the limit however slow this machine is, while
+    // the paused socket's backlog grows until it is cut off. Each batch is pipelined on one connection, so ids follow i.
+    const batch = 5;
+    for (let i = 0; i < count; i += batch) {
+      await Promise.all(Array.from({ length: batch }, (_, k) => publisher.gateVerdict(verdict(i + k))));
+      await fast.waitFor((m) => m.data?.gate?.startsWith(`g${i + batch - 1}-`), `message ${i + batch - 1} at the fast consumer`);
+    }
     assert.deepEqual(fast.events('gate.verdict').map((m) => Number((m.data.gate as string).split('-')[0]!.slice(1))), Array.from({ length: count }, (_, i) => i));
     const metrics = await eventually(async () => {
       const text = (await call(tight.url, 'GET', '/metrics')).body as string;
