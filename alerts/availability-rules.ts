@@ -80,9 +80,7 @@ function apiAbsentAlert(ctx: RuleContext): AlertDefinition {
 }
 
 function workersAbsentAlert(ctx: RuleContext): AlertDefinition {
-  const expected = QUEUE_NAMES.map((queue) =>
-    expectedReplicas(ctx, `worker-${queue}`, `"queue", "${queue}", "component", ".*"`),
-  );
+  const expected = QUEUE_NAMES.map((queue) => expectedReplicas(ctx, `worker-${queue}`, `"queue", "${queue}", "component", ".*"`));
   const scraped = `count by (namespace, queue) (${sel(WORKER_PRESENCE, ctx.workload)})`;
   return {
     name: 'QueueWorkersAbsent',
@@ -124,7 +122,10 @@ function requestsHangingAlert(ctx: RuleContext): AlertDefinition {
 /** Every readiness probe of a pod failed over the window: Kubernetes has taken it out of its Service. */
 function notReadyAlert(ctx: RuleContext): AlertDefinition {
   const probes = (status: string) =>
-    sumBy(BY_POD, rate(sel(`${METRIC.httpServerDuration}_count`, { ...ctx.workload, http_route: '/ready', sla_class: UNCLASSIFIED }, status), '2m'));
+    sumBy(
+      BY_POD,
+      rate(sel(`${METRIC.httpServerDuration}_count`, { ...ctx.workload, http_route: '/ready', sla_class: UNCLASSIFIED }, status), '2m'),
+    );
   const failed = probes(`http_response_status_code!="200"`);
   const passed = probes(labelIs('httpServerDuration', 'http_response_status_code', '200'));
   return {

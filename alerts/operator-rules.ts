@@ -50,8 +50,7 @@ function budgetAlert(ctx: RuleContext): AlertDefinition {
     severity: 'warning',
     team: SCALING_TEAM,
     summary: 'The month-end cost of {{ $labels.platform_namespace }}/{{ $labels.platform }} is projected over its budget',
-    description: (value) =>
-      `At the current spend rate the month ends at ${value} (spec.cost.currency), above spec.cost.monthlyBudget.`,
+    description: (value) => `At the current spend rate the month ends at ${value} (spec.cost.currency), above spec.cost.monthlyBudget.`,
     valueFormat: 'money',
   };
 }

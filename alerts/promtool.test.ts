@@ -45,7 +45,9 @@ describe('generated rule files', () => {
 
   it('PrometheusRule manifests hold exactly the groups of the rule files and pass promtool', async () => {
     const fromRuleFiles = ruleFiles.flatMap((f) => (load(readFileSync(f, 'utf8')) as { groups: RuleGroup[] }).groups);
-    const manifests = filesIn(RULES_DIR, '.prometheusrule.yaml').map((f) => load(readFileSync(f, 'utf8')) as { kind: string; spec: { groups: RuleGroup[] } });
+    const manifests = filesIn(RULES_DIR, '.prometheusrule.yaml').map(
+      (f) => load(readFileSync(f, 'utf8')) as { kind: string; spec: { groups: RuleGroup[] } },
+    );
     assert.ok(manifests.every((m) => m.kind === 'PrometheusRule'));
     const fromManifests = manifests.flatMap((m) => m.spec.groups);
     const byName = (groups: RuleGroup[]) => [...groups].sort((a, b) => a.name.localeCompare(b.name));
@@ -59,7 +61,11 @@ describe('generated rule files', () => {
     const groups = buildRuleGroups(
       { ...DEFAULT_ALERTS, criticalLatencyP95Seconds: 3, cacheHitRatioMin: 0.9 },
       { ...DEFAULT_SLA, auth: 0.15 },
-      { workloadMatchers: { namespace: 'campus' }, platformMatchers: { platform: 'main', platform_namespace: 'campus' }, autoscalingIntervalSeconds: 60 },
+      {
+        workloadMatchers: { namespace: 'campus' },
+        platformMatchers: { platform: 'main', platform_namespace: 'campus' },
+        autoscalingIntervalSeconds: 60,
+      },
     );
     const custom = join(scratch, 'custom.rules.yml');
     writeFileSync(custom, toYaml({ groups }));
@@ -74,7 +80,10 @@ describe('runbooks', () => {
     );
     assert.ok(exprs.length > 26);
     const file = join(scratch, 'runbook-queries.rules.yml');
-    writeFileSync(file, toYaml({ groups: [{ name: 'runbook-queries', rules: exprs.map((expr, i) => ({ record: `runbook:query_${i}`, expr })) }] }));
+    writeFileSync(
+      file,
+      toYaml({ groups: [{ name: 'runbook-queries', rules: exprs.map((expr, i) => ({ record: `runbook:query_${i}`, expr })) }] }),
+    );
     await promtool('check', 'rules', '--lint=none', file);
   });
 });
@@ -87,12 +96,21 @@ describe('promtool unit tests', { concurrency: 2 }, () => {
     const fires = new Set<string>();
     const quiet = new Set<string>();
     for (const file of testFiles) {
-      const tests = (load(readFileSync(file, 'utf8')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests;
+      const tests = (load(readFileSync(file, 'utf8')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] })
+        .tests;
       for (const t of tests.flatMap((g) => g.alert_rule_test)) (t.exp_alerts.length ? fires : quiet).add(t.alertname);
     }
     assert.ok(alerts.length > 20, `only ${alerts.length} alerts`);
-    assert.deepEqual(alerts.filter((a) => !fires.has(a)), [], 'alerts never shown firing');
-    assert.deepEqual(alerts.filter((a) => !quiet.has(a)), [], 'alerts never shown staying quiet');
+    assert.deepEqual(
+      alerts.filter((a) => !fires.has(a)),
+      [],
+      'alerts never shown firing',
+    );
+    assert.deepEqual(
+      alerts.filter((a) => !quiet.has(a)),
+      [],
+      'alerts never shown staying quiet',
+    );
   });
 
   // Two promtool processes (the machine has two cores); each file is independent.

@@ -23,7 +23,13 @@ export function queueRuleGroup(ctx: RuleContext): RuleGroup {
 function waitingAgeAlerts(ctx: RuleContext): AlertDefinition[] {
   const age = maxBy(BY_QUEUE, sel(METRIC.queueOldestWaitingAge, ctx.workload));
   const levels: ThresholdLevel[] = [
-    { name: 'QueueJobsWaitingTooLong', severity: 'warning', threshold: ctx.queues.oldestWaitingWarningSeconds, team: SCALING_TEAM, for: '5m' },
+    {
+      name: 'QueueJobsWaitingTooLong',
+      severity: 'warning',
+      threshold: ctx.queues.oldestWaitingWarningSeconds,
+      team: SCALING_TEAM,
+      for: '5m',
+    },
     { name: 'QueueJobsStalled', severity: 'critical', threshold: ctx.queues.oldestWaitingCriticalSeconds, team: SCALING_TEAM, for: '5m' },
   ];
   return alertsPerLevel(levels, (level) => ({
@@ -54,13 +60,28 @@ function backlogAlert(ctx: RuleContext): AlertDefinition {
 
 /** A job that fails after its retries is a failed request someone waits for: the HTTP error thresholds apply. */
 function failureAlerts(ctx: RuleContext): AlertDefinition[] {
-  const failed = sumBy(BY_QUEUE, rate(sel(METRIC.jobsProcessed, ctx.workload, labelIs('jobsProcessed', 'outcome', JOB_OUTCOME.failed)), '15m'));
+  const failed = sumBy(
+    BY_QUEUE,
+    rate(sel(METRIC.jobsProcessed, ctx.workload, labelIs('jobsProcessed', 'outcome', JOB_OUTCOME.failed)), '15m'),
+  );
   const lastAttempts = labelIn('jobsProcessed', 'outcome', [JOB_OUTCOME.completed, JOB_OUTCOME.failed]);
   const finished = sumBy(BY_QUEUE, rate(sel(METRIC.jobsProcessed, ctx.workload, lastAttempts), '15m'));
   const minimumRate = MIN_FINISHED_JOBS_FOR_FAILURE_RATIO / (15 * 60);
   const levels: ThresholdLevel[] = [
-    { name: 'JobFailureRateCritical', severity: 'critical', threshold: ctx.alerts.criticalErrorRatio, team: ALERT_THRESHOLDS.critical.errorRatio.team, for: '5m' },
-    { name: 'JobFailureRateWarning', severity: 'warning', threshold: ctx.alerts.warningErrorRatio, team: ALERT_THRESHOLDS.warning.errorRatio.team, for: '15m' },
+    {
+      name: 'JobFailureRateCritical',
+      severity: 'critical',
+      threshold: ctx.alerts.criticalErrorRatio,
+      team: ALERT_THRESHOLDS.critical.errorRatio.team,
+      for: '5m',
+    },
+    {
+      name: 'JobFailureRateWarning',
+      severity: 'warning',
+      threshold: ctx.alerts.warningErrorRatio,
+      team: ALERT_THRESHOLDS.warning.errorRatio.team,
+      for: '15m',
+    },
   ];
   return alertsPerLevel(levels, (level) => ({
     expr: `${failed}\n/\n${finished}\n> ${num(level.threshold)}\nand\n${finished} > ${num(minimumRate)}`,

@@ -38,7 +38,8 @@ describe('alert rules', () => {
       const path = join(root, 'alerts', 'runbooks', `${a.alert}.md`);
       assert.ok(existsSync(path), `missing runbook ${path}`);
       const text = readFileSync(path, 'utf8');
-      for (const heading of ['## Meaning', '## Confirm', '## Act', '## Autoscaler']) assert.ok(text.includes(heading), `${a.alert} runbook lacks ${heading}`);
+      for (const heading of ['## Meaning', '## Confirm', '## Act', '## Autoscaler'])
+        assert.ok(text.includes(heading), `${a.alert} runbook lacks ${heading}`);
       assert.match(text, /```promql\n/, `${a.alert} runbook has no query`);
       // What an on-call engineer needs at 3 a.m.: commands to run, the dashboard, whom to call.
       assert.match(text, /```sh\n[^`]*kubectl /, `${a.alert} runbook has no kubectl command`);
@@ -111,7 +112,9 @@ describe('promql helpers', () => {
 
   it('list the metrics an expression reads, not its labels, functions or keywords', () => {
     assert.deepEqual(
-      metricNamesIn('sum by (namespace, le) (rate(a_bucket{le="0.2",x=~"y|z"}[5m] offset 1w)) / on (namespace) b:rec:rate5m > 1e-3 and time() - c_seconds or vector(0)'),
+      metricNamesIn(
+        'sum by (namespace, le) (rate(a_bucket{le="0.2",x=~"y|z"}[5m] offset 1w)) / on (namespace) b:rec:rate5m > 1e-3 and time() - c_seconds or vector(0)',
+      ),
       ['a_bucket', 'b:rec:rate5m', 'c_seconds'],
     );
   });

@@ -48,7 +48,12 @@ export function humanizeDuration(value: number): string {
     const sign = value < 0 ? '-' : '';
     const v = Math.abs(value);
     const whole = Math.trunc(v);
-    const [days, hours, minutes, seconds] = [Math.trunc(whole / 86_400), Math.trunc(whole / 3600) % 24, Math.trunc(whole / 60) % 60, whole % 60];
+    const [days, hours, minutes, seconds] = [
+      Math.trunc(whole / 86_400),
+      Math.trunc(whole / 3600) % 24,
+      Math.trunc(whole / 60) % 60,
+      whole % 60,
+    ];
     if (days) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
     if (hours) return `${sign}${hours}h ${minutes}m ${seconds}s`;
     if (minutes) return `${sign}${minutes}m ${seconds}s`;

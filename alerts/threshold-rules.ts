@@ -120,8 +120,7 @@ function cpuAlert(ctx: RuleContext): AlertDefinition {
 function diskAlert(ctx: RuleContext): AlertDefinition {
   const threshold = ctx.alerts.criticalDiskFreeRatio;
   const processVolumes = `${sel(METRIC.volumeFreeBytes, ctx.workload)}\n/\n${sel(METRIC.volumeSizeBytes, ctx.workload)}`;
-  const asVolume = (metric: string) =>
-    `label_replace(${sel(metric, ctx.workload)}, "volume", "$1", "persistentvolumeclaim", "(.+)")`;
+  const asVolume = (metric: string) => `label_replace(${sel(metric, ctx.workload)}, "volume", "$1", "persistentvolumeclaim", "(.+)")`;
   const claims = `${asVolume(METRIC.kubeletVolumeAvailable)}\n/\n${asVolume(METRIC.kubeletVolumeCapacity)}`;
   return {
     name: 'DiskSpaceLow',
@@ -131,8 +130,7 @@ function diskAlert(ctx: RuleContext): AlertDefinition {
     team: critical.diskFreeRatio.team,
     summary: `Volume {{ $labels.volume }} has less than ${formatPercent(threshold)} free`,
     description: (value) =>
-      `The {{ $labels.volume }} volume in {{ $labels.namespace }} has ${value} free ` +
-      `(critical below ${formatPercent(threshold)}).`,
+      `The {{ $labels.volume }} volume in {{ $labels.namespace }} has ${value} free ` + `(critical below ${formatPercent(threshold)}).`,
     valueFormat: 'percent',
   };
 }

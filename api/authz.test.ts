@@ -19,7 +19,14 @@ describe('authorization on every route', () => {
     api = await env.start();
     const [own] = await env
       .knex('students')
-      .insert({ student_id: 'CS2023000001', first_name: 'Own', last_name: 'Record', email: 'own@university.edu', programme: 'law', year_of_study: 1 })
+      .insert({
+        student_id: 'CS2023000001',
+        first_name: 'Own',
+        last_name: 'Record',
+        email: 'own@university.edu',
+        programme: 'law',
+        year_of_study: 1,
+      })
       .returning('id');
     for (const role of ROLES) tokens[role] = await env.tokenFor(role, role === 'student' ? { studentRef: own.id } : {});
   });
@@ -33,7 +40,10 @@ describe('authorization on every route', () => {
       assert.ok(route.sla, `${route.method} ${route.path} has no SLA class`);
     }
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`);
-    assert.deepEqual(publicRoutes.sort(), ['get /asyncapi.json', 'get /health', 'get /metrics', 'get /ready', 'post /auth/login', 'post /auth/refresh'].sort());
+    assert.deepEqual(
+      publicRoutes.sort(),
+      ['get /asyncapi.json', 'get /health', 'get /metrics', 'get /ready', 'post /auth/login', 'post /auth/refresh'].sort(),
+    );
   });
 
   it('answers 401 without a token and 403 to every role not allowed', async () => {
@@ -56,7 +66,7 @@ describe('authorization on every route', () => {
     assert.ok(refusals > 5, `checked ${refusals} refusals`);
   });
 
-  it('publishes an OpenAPI document naming each route\'s roles', async () => {
+  it("publishes an OpenAPI document naming each route's roles", async () => {
     const res = await call(api.url, 'GET', '/openapi.json');
     assert.equal(res.status, 200);
     assert.equal(res.body.openapi, '3.1.0');

@@ -10,7 +10,15 @@ import { FileSystemStorage } from '../core/object-storage.js';
 import { registerVolumeMetrics } from '../core/process-metrics.js';
 import { JobQueues } from '../core/queues.js';
 import { exportDependencyAvailability } from '../core/breaker.js';
-import { REDIS_DEADLINES, closeRedis, createRedis, createRedisBreaker, guardWithBreaker, probeRedis, redisConnection } from '../core/redis.js';
+import {
+  REDIS_DEADLINES,
+  closeRedis,
+  createRedis,
+  createRedisBreaker,
+  guardWithBreaker,
+  probeRedis,
+  redisConnection,
+} from '../core/redis.js';
 import { SessionRevocations } from './auth/session-revocations.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
@@ -31,11 +39,15 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   // costs one deadline, not one per request; the subscriber only waits for messages.
   const redisBreaker = createRedisBreaker(logger);
   const stopRedisProbe = probeRedis(redisBreaker, { ...redisOptions, connectionName: 'api' });
-  const redis = guardWithBreaker(createRedis({ ...redisOptions, connectionName: 'api', commandTimeoutMs: REDIS_DEADLINES.commandMs }), redisBreaker);
+  const redis = guardWithBreaker(
+    createRedis({ ...redisOptions, connectionName: 'api', commandTimeoutMs: REDIS_DEADLINES.commandMs }),
+    redisBreaker,
+  );
   exportDependencyAvailability(registry, [db.breaker, redisBreaker]);
   const subscriber = createRedis({ ...redisOptions, connectionName: 'api-sub', failFast: false, maxRetriesPerRequest: null });
   // Without an error listener ioredis would crash the process when Redis goes away; we degrade instead.
-  for (const client of [redis, subscriber]) client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  for (const client of [redis, subscriber])
+    client.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   const cache = new TwoLevelCache({
     redis,
     subscriber,
@@ -49,7 +61,9 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   });
   // Subscribing waits for Redis; when it refuses connections the API starts anyway (degraded) and
   // the subscription completes whenever Redis comes back.
-  const subscribed = cache.start().catch((err: Error) => logger.warn({ err: err.message }, 'cache invalidation channel unavailable; will retry'));
+  const subscribed = cache
+    .start()
+    .catch((err: Error) => logger.warn({ err: err.message }, 'cache invalidation channel unavailable; will retry'));
   await Promise.race([subscribed, once(subscriber, 'error')]);
   const rateLimits = new RateLimits({
     redis,
@@ -61,7 +75,12 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     loginFailuresPerAddress: config.LOGIN_FAILURES_PER_ADDRESS,
     registry,
   });
-  const readYourWrites = new ReadYourWrites(redis, config.REDIS_KEY_PREFIX, config.READ_YOUR_WRITES_MS, config.DATABASE_REPLICA_URLS.length > 0);
+  const readYourWrites = new ReadYourWrites(
+    redis,
+    config.REDIS_KEY_PREFIX,
+    config.READ_YOUR_WRITES_MS,
+    config.DATABASE_REPLICA_URLS.length > 0,
+  );
   const queues = new JobQueues(config, 'api-queues', redisBreaker);
   await mkdir(config.STORAGE_DIR, { recursive: true });
   registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
@@ -77,7 +96,11 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     redisBreaker,
   });
   await sessions.start();
-  const tokens = new TokenService({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
+  const tokens = new TokenService({
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
   const realtime = await createRealtime({ config, logger, redis, registry, knex: db.primary, tokens, sessions });
 
   return {

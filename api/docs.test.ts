@@ -48,7 +48,10 @@ describe('API reference at /docs', () => {
   });
 
   it('documents an example body for every route that takes one, valid for that route, and the error envelope for every error', async () => {
-    const doc = (await call(api.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, Operation>>; components: { examples: Record<string, unknown> } };
+    const doc = (await call(api.url, 'GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { examples: Record<string, unknown> };
+    };
     let bodies = 0;
     const refused: string[] = [];
     for (const route of api.routes) {
@@ -58,13 +61,19 @@ describe('API reference at /docs', () => {
       if (route.body) {
         const example = operation.requestBody?.content['application/json'].example;
         const parsed = route.body.safeParse(example);
-        if (!parsed.success) refused.push(`${route.method} ${route.path}: ${JSON.stringify(example)} → ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        if (!parsed.success)
+          refused.push(
+            `${route.method} ${route.path}: ${JSON.stringify(example)} → ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          );
         bodies += 1;
       }
       for (const [status, response] of Object.entries(operation.responses)) {
         if (Number(status) < 400) continue;
         const refs = Object.values(response.content?.['application/json'].examples ?? {}).map((e) => e.$ref.split('/').at(-1) ?? '');
-        assert.ok(refs.length > 0 && refs.every((name) => name in doc.components.examples), `${route.method} ${route.path} ${status} has an error example`);
+        assert.ok(
+          refs.length > 0 && refs.every((name) => name in doc.components.examples),
+          `${route.method} ${route.path} ${status} has an error example`,
+        );
       }
     }
     assert.deepEqual(refused, [], 'every example body is accepted by its route');

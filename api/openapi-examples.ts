@@ -30,12 +30,36 @@ export const ERROR_EXAMPLES: Record<number, ErrorExample> = {
     message: 'PUT is not allowed on /students; allowed: HEAD, GET, POST.',
     details: { allow: ['HEAD', 'GET', 'POST'] },
   },
-  409: { summary: 'Conflict', code: 'DUPLICATE_STUDENT', message: 'A student with this email already exists.', details: { field: 'email' } },
-  413: { summary: 'Body too large', code: 'PAYLOAD_TOO_LARGE', message: 'The request body exceeds 1048576 bytes.', details: { limitBytes: 1048576 } },
-  415: { summary: 'Wrong content type', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Expected application/json.', details: { expected: 'application/json' } },
+  409: {
+    summary: 'Conflict',
+    code: 'DUPLICATE_STUDENT',
+    message: 'A student with this email already exists.',
+    details: { field: 'email' },
+  },
+  413: {
+    summary: 'Body too large',
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'The request body exceeds 1048576 bytes.',
+    details: { limitBytes: 1048576 },
+  },
+  415: {
+    summary: 'Wrong content type',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'Expected application/json.',
+    details: { expected: 'application/json' },
+  },
   422: { summary: 'Valid but not possible now', code: 'INVALID_TRANSITION', message: 'An approved application cannot be rejected.' },
-  429: { summary: 'Rate limited (see Retry-After)', code: 'RATE_LIMITED', message: 'Too many requests; retry later.', details: { retryAfterSeconds: 12 } },
-  503: { summary: 'A dependency is down (see Retry-After)', code: 'SERVICE_UNAVAILABLE', message: 'A dependency is unavailable; retry later.' },
+  429: {
+    summary: 'Rate limited (see Retry-After)',
+    code: 'RATE_LIMITED',
+    message: 'Too many requests; retry later.',
+    details: { retryAfterSeconds: 12 },
+  },
+  503: {
+    summary: 'A dependency is down (see Retry-After)',
+    code: 'SERVICE_UNAVAILABLE',
+    message: 'A dependency is unavailable; retry later.',
+  },
 };
 
 export const errorExampleName = (status: number) => `error${status}`;
@@ -45,7 +69,10 @@ export function errorExampleComponents(): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(ERROR_EXAMPLES).map(([status, e]) => [
       errorExampleName(Number(status)),
-      { summary: e.summary, value: { error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } } },
+      {
+        summary: e.summary,
+        value: { error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } },
+      },
     ]),
   );
 }
@@ -61,7 +88,14 @@ const isoDay = (now: Date, days: number) => new Date(Math.floor(now.getTime() / 
 function writtenExamples(now: Date): Record<string, unknown> {
   return {
     'post /auth/login': { email: 'staff@university.edu', password: 'TestPassword123!' },
-    'post /students': { studentId: 'CS2023001234', firstName: 'Aisha', lastName: 'Okafor', email: 'aisha.okafor@university.edu', programme: 'computer-science', yearOfStudy: 2 },
+    'post /students': {
+      studentId: 'CS2023001234',
+      firstName: 'Aisha',
+      lastName: 'Okafor',
+      email: 'aisha.okafor@university.edu',
+      programme: 'computer-science',
+      yearOfStudy: 2,
+    },
     'patch /students/:id': { status: 'suspended' },
     'post /passes': { studentId: '8d0f5c1e-2b7a-4c39-9b1e-5f0a3c2d7e61', passType: 'standard', validUntil: isoDay(now, 180) },
     'post /applications': {

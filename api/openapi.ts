@@ -22,7 +22,9 @@ const ErrorEnvelope = { $ref: '#/components/schemas/ErrorEnvelope' };
 
 /** An error response: the envelope, with the example for its status when there is one. */
 function errorResponse(status: number, description: string) {
-  const example = ERROR_EXAMPLES[status] ? { examples: { [ERROR_EXAMPLES[status].code]: { $ref: `#/components/examples/${errorExampleName(status)}` } } } : {};
+  const example = ERROR_EXAMPLES[status]
+    ? { examples: { [ERROR_EXAMPLES[status].code]: { $ref: `#/components/examples/${errorExampleName(status)}` } } }
+    : {};
   return { description, content: { 'application/json': { schema: ErrorEnvelope, ...example } } };
 }
 

@@ -9,7 +9,10 @@ export function encodeCursor(values: (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-const CursorSchema = z.array(z.union([z.string().max(200), z.number()])).min(1).max(4);
+const CursorSchema = z
+  .array(z.union([z.string().max(200), z.number()]))
+  .min(1)
+  .max(4);
 
 export function decodeCursor(cursor: string): (string | number)[] {
   try {

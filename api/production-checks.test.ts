@@ -96,12 +96,20 @@ describe('accounts with the demo password', () => {
   });
 
   it('the seed refuses to create them in production', async () => {
-    await assert.rejects(seedUsers(knex, 3, () => undefined, { NODE_ENV: 'production' }), /NODE_ENV=production/);
+    await assert.rejects(
+      seedUsers(knex, 3, () => undefined, { NODE_ENV: 'production' }),
+      /NODE_ENV=production/,
+    );
     assert.equal(Number((await knex('users').count<{ count: string }[]>('* as count'))[0]?.count), 0);
   });
 
   it('are found when seeded, and production refuses to start with them', async () => {
-    await knex('users').insert({ email: 'someone@university.edu', password_hash: await hashPassword('a-real-password-1'), role: 'staff', display_name: 'Real' });
+    await knex('users').insert({
+      email: 'someone@university.edu',
+      password_hash: await hashPassword('a-real-password-1'),
+      role: 'staff',
+      display_name: 'Real',
+    });
     assert.deepEqual(await demoPasswordAccounts(knex), []);
     await seedStudents(knex, 5);
     await seedUsers(knex, 3);
@@ -121,7 +129,9 @@ describe('accounts with the demo password', () => {
   it('starts once they are disabled', async () => {
     await knex('users').update({ disabled_at: knex.fn.now() }).whereNot({ email: 'someone@university.edu' });
     assert.deepEqual(await demoPasswordAccounts(knex), []);
-    const api = await startApi(productionEnv(database.url, { REDIS_KEY_PREFIX: redis.prefix, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: '1000' }));
+    const api = await startApi(
+      productionEnv(database.url, { REDIS_KEY_PREFIX: redis.prefix, PORT: '0', HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: '1000' }),
+    );
     try {
       assert.equal((await fetch(`${api.url}/health`)).status, 200);
     } finally {

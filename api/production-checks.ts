@@ -61,13 +61,23 @@ export function configurationRefusals(config: Config, env: NodeJS.ProcessEnv): s
   if (config.NODE_ENV !== 'production') return [];
   const refusals: string[] = [];
   const weak = weakJwtSecret(config.JWT_SECRET);
-  if (weak) refusals.push(`JWT_SECRET ${weak}: set at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\` (the operator generates one in the <platform>-keys Secret)`);
-  if (!config.PASS_SIGNING_KEY) refusals.push('PASS_SIGNING_KEY is not set: give the Ed25519 private key (PKCS#8 PEM) that signs passes (the operator generates one in the <platform>-keys Secret)');
+  if (weak)
+    refusals.push(
+      `JWT_SECRET ${weak}: set at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\` (the operator generates one in the <platform>-keys Secret)`,
+    );
+  if (!config.PASS_SIGNING_KEY)
+    refusals.push(
+      'PASS_SIGNING_KEY is not set: give the Ed25519 private key (PKCS#8 PEM) that signs passes (the operator generates one in the <platform>-keys Secret)',
+    );
   if (config.PASS_SIGNING_KEY_ID === DEVELOPMENT_SIGNING_KEY_ID) {
-    refusals.push(`PASS_SIGNING_KEY_ID is the development key id (${DEVELOPMENT_SIGNING_KEY_ID}): set the id of your signing key (the operator sets ed25519-<fingerprint of the public key>)`);
+    refusals.push(
+      `PASS_SIGNING_KEY_ID is the development key id (${DEVELOPMENT_SIGNING_KEY_ID}): set the id of your signing key (the operator sets ed25519-<fingerprint of the public key>)`,
+    );
   }
   if (env.TRUST_PROXY === undefined || env.TRUST_PROXY === '') {
-    refusals.push('TRUST_PROXY is not set: set true behind a load balancer or ingress that sets X-Forwarded-For (the operator sets it), false when clients connect directly');
+    refusals.push(
+      'TRUST_PROXY is not set: set true behind a load balancer or ingress that sets X-Forwarded-For (the operator sets it), false when clients connect directly',
+    );
   }
   return refusals;
 }
@@ -105,7 +115,10 @@ export async function refuseUnsafeProduction(config: Config, env: NodeJS.Process
   const demo = await demoPasswordAccounts(knex);
   if (demo.length > 0) {
     const shown = demo.slice(0, 5).join(', ') + (demo.length > 5 ? ` and ${demo.length - 5} more` : '');
-    refusals.push(`${demo.length} enabled account(s) have the published demo password (${shown}): disable them (set users.disabled_at) or give them new passwords`);
+    refusals.push(
+      `${demo.length} enabled account(s) have the published demo password (${shown}): disable them (set users.disabled_at) or give them new passwords`,
+    );
   }
-  if (refusals.length) throw new ConfigError(`Refusing to start in production (NODE_ENV=production):\n${refusals.map((r) => `  ${r}`).join('\n')}`);
+  if (refusals.length)
+    throw new ConfigError(`Refusing to start in production (NODE_ENV=production):\n${refusals.map((r) => `  ${r}`).join('\n')}`);
 }

@@ -31,7 +31,15 @@ describe('a hung Redis', () => {
     const n = randomUUID().slice(0, 8);
     const [row] = await env
       .knex('students')
-      .insert({ student_id: `CS2026${parseInt(n, 16) % 1_000_000}`, first_name: 'Grace', last_name: `H${n}`, email: `grace-${n}@university.edu`, programme: 'physics', year_of_study: 1, status: 'active' })
+      .insert({
+        student_id: `CS2026${parseInt(n, 16) % 1_000_000}`,
+        first_name: 'Grace',
+        last_name: `H${n}`,
+        email: `grace-${n}@university.edu`,
+        programme: 'physics',
+        year_of_study: 1,
+        status: 'active',
+      })
       .returning('id');
     studentId = (row as { id: string }).id;
   });
@@ -42,11 +50,15 @@ describe('a hung Redis', () => {
   });
 
   async function issue(): Promise<{ id: string; code: string }> {
-    const res = await call(api.url, 'POST', '/passes', { token: staff, body: { studentId, validUntil: new Date(Date.now() + 24 * HOUR).toISOString() } });
+    const res = await call(api.url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId, validUntil: new Date(Date.now() + 24 * HOUR).toISOString() },
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body.data as { id: string; code: string };
   }
-  const verify = (code: string, direction: 'entry' | 'exit') => call(api.url, 'POST', '/passes/verify', { token: security, body: { code, gate: 'main-gate', direction } });
+  const verify = (code: string, direction: 'entry' | 'exit') =>
+    call(api.url, 'POST', '/passes/verify', { token: security, body: { code, gate: 'main-gate', direction } });
 
   it('is treated as down: readiness 503, Postgres-only routes answer, verification and revocation fall back', async () => {
     const pass = await issue();

@@ -71,7 +71,17 @@ export async function measure(options: LoadOptions): Promise<Measured> {
 }
 
 export function row(name: string, m: Measured, ceilingName: string, ceiling: Measured, notes?: string): BenchRow {
-  return { name, rps: m.rps, p50: m.p50, p95: m.p95, p99: m.p99, errors: m.errors, ceilingName, ceilingRps: ceiling.rps, ...(notes ? { notes } : {}) };
+  return {
+    name,
+    rps: m.rps,
+    p50: m.p50,
+    p95: m.p95,
+    p99: m.p99,
+    errors: m.errors,
+    ceilingName,
+    ceilingRps: ceiling.rps,
+    ...(notes ? { notes } : {}),
+  };
 }
 
 export function formatTable(rows: BenchRow[]): string {

@@ -39,8 +39,14 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 /** What "verifications per hour per gate, last 30 days" costs from the rollup and as a plain scan. */
 async function rollupVersusScan(knex: Knex): Promise<string> {
   const since = new Date(Date.now() - 30 * 24 * HOUR);
-  const rollup = await timed(() => knex.raw(`select date_trunc('hour', bucket, 'UTC'), gate, sum(count) from access_log_hourly where bucket >= ? group by 1, 2`, [since]));
-  const scan = await timed(() => knex.raw(`select date_trunc('hour', occurred_at, 'UTC'), gate, count(*) from access_logs where occurred_at >= ? group by 1, 2`, [since]));
+  const rollup = await timed(() =>
+    knex.raw(`select date_trunc('hour', bucket, 'UTC'), gate, sum(count) from access_log_hourly where bucket >= ? group by 1, 2`, [since]),
+  );
+  const scan = await timed(() =>
+    knex.raw(`select date_trunc('hour', occurred_at, 'UTC'), gate, count(*) from access_logs where occurred_at >= ? group by 1, 2`, [
+      since,
+    ]),
+  );
   return `30-day hourly per-gate figures: rollup ${rollup.toFixed(0)} ms vs plain scan ${scan.toFixed(0)} ms`;
 }
 
@@ -64,13 +70,21 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
         {
           method: 'POST',
           path: '/passes',
-          setupRequest: (req) => ({ ...req, body: JSON.stringify({ studentId: pick(studentIds), validUntil: new Date(Date.now() + 30 * 24 * HOUR).toISOString() }) }),
+          setupRequest: (req) => ({
+            ...req,
+            body: JSON.stringify({ studentId: pick(studentIds), validUntil: new Date(Date.now() + 30 * 24 * HOUR).toISOString() }),
+          }),
         },
       ],
     });
     rows.push(row('POST /passes (sign + insert)', generation, 'bare Koa JSON', ceiling));
 
-    const issued = (await knex('passes').whereNot('key_id', 'seed').where('status', 'active').orderBy('created_at', 'desc').limit(5000).select('id', 'qr_token')) as { id: string; qr_token: string }[];
+    const issued = (await knex('passes')
+      .whereNot('key_id', 'seed')
+      .where('status', 'active')
+      .orderBy('created_at', 'desc')
+      .limit(5000)
+      .select('id', 'qr_token')) as { id: string; qr_token: string }[];
     ctx.log('QR rendering: GET /passes/:id/qr');
     const qr = await measure({
       ...base,
@@ -122,7 +136,15 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
         },
       ],
     });
-    rows.push(row(`GET /analytics/verifications (uncached, ${(accessLogs / 1e6).toFixed(1)}M logs)`, analytics, 'bare Koa JSON', ceiling, await rollupVersusScan(knex)));
+    rows.push(
+      row(
+        `GET /analytics/verifications (uncached, ${(accessLogs / 1e6).toFixed(1)}M logs)`,
+        analytics,
+        'bare Koa JSON',
+        ceiling,
+        await rollupVersusScan(knex),
+      ),
+    );
     return rows;
   } finally {
     await knex.destroy();

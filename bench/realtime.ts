@@ -61,13 +61,19 @@ async function openFleet(url: string, count: number, headers: Record<string, str
         if (readyWhen === 'open') resolve();
       });
     });
-  for (let opened = 0; opened < count; opened += OPEN_AT_ONCE) await Promise.all(Array.from({ length: Math.min(OPEN_AT_ONCE, count - opened) }, openOne));
+  for (let opened = 0; opened < count; opened += OPEN_AT_ONCE)
+    await Promise.all(Array.from({ length: Math.min(OPEN_AT_ONCE, count - opened) }, openOne));
   fleet.failed = count - fleet.sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
   return fleet;
 }
 
 /** Publishes at `perSecond` for `seconds`, waits for the deliveries, and reduces what arrived. */
-async function drive(fleet: Fleet, publish: (at: number) => Promise<unknown> | void, perSecond: number, seconds: number): Promise<Measured & { held: number }> {
+async function drive(
+  fleet: Fleet,
+  publish: (at: number) => Promise<unknown> | void,
+  perSecond: number,
+  seconds: number,
+): Promise<Measured & { held: number }> {
   fleet.latencies.length = 0;
   fleet.received = 0;
   const start = performance.now();
@@ -101,11 +107,27 @@ async function closeFleet(fleet: Fleet): Promise<void> {
 }
 
 function verdictFrame(at: number): string {
-  return JSON.stringify({ type: 'event', channel: 'gates', id: `${Date.now()}-0`, event: 'gate.verdict', at: Date.now(), data: verdict(at) });
+  return JSON.stringify({
+    type: 'event',
+    channel: 'gates',
+    id: `${Date.now()}-0`,
+    event: 'gate.verdict',
+    at: Date.now(),
+    data: verdict(at),
+  });
 }
 
 function verdict(at: number) {
-  return { gate: `${MARK}${at.toFixed(3)}`, direction: 'entry' as const, valid: true, reason: null, passId: null, passType: null, checkedAt: new Date().toISOString(), degraded: false };
+  return {
+    gate: `${MARK}${at.toFixed(3)}`,
+    direction: 'entry' as const,
+    valid: true,
+    reason: null,
+    passId: null,
+    passType: null,
+    checkedAt: new Date().toISOString(),
+    degraded: false,
+  };
 }
 
 export async function benchRealtime(ctx: BenchContext): Promise<BenchRow[]> {
@@ -114,7 +136,10 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchRow[]> {
   const seconds = Math.max(ctx.durationSeconds, 10);
 
   ctx.log(`websocket ceiling: bare ws broadcast, ${CONNECTIONS} sockets, ${publishesPerSecond} frames/s to each`);
-  const ceiling = fork(join(HERE, 'ws-ceiling-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ceiling = fork(join(HERE, 'ws-ceiling-server.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve) => ceiling.once('message', (m: { port: number }) => resolve(m.port)));
   const bare = await openFleet(`ws://127.0.0.1:${port}`, CONNECTIONS, {}, 'open');
   const bareResult = await drive(bare, (at) => void ceiling.send({ frame: verdictFrame(at) }), publishesPerSecond, seconds);
@@ -123,9 +148,20 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchRow[]> {
 
   ctx.log(`websocket: API gate feed, ${CONNECTIONS} sockets, ${publishesPerSecond} verdicts/s published through Redis`);
   const redis = createRedis({ url: ctx.redisUrl });
-  const publisher = new RealtimePublisher({ redis, keyPrefix: ctx.redisKeyPrefix, historyLength: 100, historyTtlSeconds: 3600, logger: createLogger('bench', 'warn') });
+  const publisher = new RealtimePublisher({
+    redis,
+    keyPrefix: ctx.redisKeyPrefix,
+    historyLength: 100,
+    historyTtlSeconds: 3600,
+    logger: createLogger('bench', 'warn'),
+  });
   try {
-    const api = await openFleet(`${ctx.apiUrl.replace(/^http/, 'ws')}/realtime/ws?channels=gates`, CONNECTIONS, { authorization: `Bearer ${ctx.tokens.security}` }, 'welcome');
+    const api = await openFleet(
+      `${ctx.apiUrl.replace(/^http/, 'ws')}/realtime/ws?channels=gates`,
+      CONNECTIONS,
+      { authorization: `Bearer ${ctx.tokens.security}` },
+      'welcome',
+    );
     const apiResult = await drive(api, (at) => publisher.gateVerdict(verdict(at)), publishesPerSecond, seconds);
     await closeFleet(api);
     const ceilingLatency = `ceiling p50/p95/p99 ${bareResult.p50.toFixed(1)}/${bareResult.p95.toFixed(1)}/${bareResult.p99.toFixed(1)} ms, ${bareResult.errors} undelivered`;

@@ -65,7 +65,10 @@ export async function seedReportData(knex: Knex, accessLogs: number): Promise<vo
 }
 
 /** Rows: report latencies beside the complex-report SLA; `rps` is reports per second, one at a time. */
-export async function benchReports(ctx?: Pick<BenchContext, 'log'>, options: { accessLogs?: number; runs?: number } = {}): Promise<BenchRow[]> {
+export async function benchReports(
+  ctx?: Pick<BenchContext, 'log'>,
+  options: { accessLogs?: number; runs?: number } = {},
+): Promise<BenchRow[]> {
   const accessLogs = options.accessLogs ?? 1_000_000;
   const runs = options.runs ?? 3;
   const env = await createTestEnvironment('bench-reports');
@@ -88,11 +91,18 @@ export async function benchReports(ctx?: Pick<BenchContext, 'log'>, options: { a
           .returning('id');
         const t0 = performance.now();
         await api.deps.queues.enqueueReport(row.id);
-        await eventually(async () => {
-          const report = (await env.knex('reports').where({ id: row.id }).first('status', 'error')) as { status: string; error: string | null };
-          if (report.status === 'failed') throw new Error(`report failed: ${report.error}`);
-          return report.status === 'completed' ? true : undefined;
-        }, 'the report to finish', 300_000);
+        await eventually(
+          async () => {
+            const report = (await env.knex('reports').where({ id: row.id }).first('status', 'error')) as {
+              status: string;
+              error: string | null;
+            };
+            if (report.status === 'failed') throw new Error(`report failed: ${report.error}`);
+            return report.status === 'completed' ? true : undefined;
+          },
+          'the report to finish',
+          300_000,
+        );
         times.push(performance.now() - t0);
       }
       const sorted = [...times].sort((a, b) => a - b);

@@ -59,7 +59,6 @@ async function prepareDatabase(): Promise<string> {
   return url;
 }
 
-
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
@@ -139,7 +138,14 @@ async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<Bench
   const login = await measure({
     ...base,
     url: ctx.apiUrl,
-    requests: [{ method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: loginBody() }) }],
+    requests: [
+      {
+        method: 'POST',
+        path: '/auth/login',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: loginBody() }),
+      },
+    ],
   });
   rows.push(row('POST /auth/login', login, 'Argon2id verify only', await measure({ ...base, url: `${ctx.ceilingUrl}/argon2` })));
 
@@ -207,8 +213,21 @@ async function main(): Promise<void> {
     const knex = knexFactory({ client: 'pg', connection: dbUrl, pool: { min: 1, max: 1 } });
     const studentIds = (await knex('students').whereNull('deleted_at').limit(2000).pluck('id')) as string[];
     await knex.destroy();
-    const ctx: BenchContext = { apiUrl: api.url, ceilingUrl: ceiling.url, databaseUrl: dbUrl, redisUrl: REDIS_URL, redisKeyPrefix: REDIS_KEY_PREFIX, tokens, durationSeconds: DURATION, connections: CONNECTIONS, log };
-    const groups: [string, (c: BenchContext) => Promise<BenchRow[]>][] = [['core', (c) => benchCore(c, studentIds)], ...(await optionalGroups())];
+    const ctx: BenchContext = {
+      apiUrl: api.url,
+      ceilingUrl: ceiling.url,
+      databaseUrl: dbUrl,
+      redisUrl: REDIS_URL,
+      redisKeyPrefix: REDIS_KEY_PREFIX,
+      tokens,
+      durationSeconds: DURATION,
+      connections: CONNECTIONS,
+      log,
+    };
+    const groups: [string, (c: BenchContext) => Promise<BenchRow[]>][] = [
+      ['core', (c) => benchCore(c, studentIds)],
+      ...(await optionalGroups()),
+    ];
     const rows: BenchRow[] = [];
     for (const [name, run] of groups) {
       if (ONLY.length && !ONLY.includes(name)) continue;
@@ -218,7 +237,13 @@ async function main(): Promise<void> {
     const table = formatTable(rows);
     console.log(`\n${table}\n`);
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
-    const meta = { date: new Date().toISOString(), students: STUDENTS, durationSeconds: DURATION, connections: CONNECTIONS, cpus: (await import('node:os')).cpus().length };
+    const meta = {
+      date: new Date().toISOString(),
+      students: STUDENTS,
+      durationSeconds: DURATION,
+      connections: CONNECTIONS,
+      cpus: (await import('node:os')).cpus().length,
+    };
     writeFileSync(join(ROOT, '.bench/results.json'), JSON.stringify({ meta, rows }, null, 2));
     writeFileSync(join(ROOT, '.bench/results.md'), `${JSON.stringify(meta)}\n\n${table}\n`);
     for (const r of rows.filter((x) => x.notes)) console.log(`${r.name}: ${r.notes}`);

@@ -32,8 +32,10 @@ async function largeJpeg(sizeBytes: number): Promise<Buffer> {
   const noise = Buffer.alloc(side * side * 3);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
   const { default: sharp } = await import('sharp');
-  const jpeg = await sharp(noise, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 100 }).toBuffer();
-  return jpeg.length > sizeBytes ? (await sampleImage('jpeg', 1024, 1024)) : jpeg;
+  const jpeg = await sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 100 })
+    .toBuffer();
+  return jpeg.length > sizeBytes ? await sampleImage('jpeg', 1024, 1024) : jpeg;
 }
 
 /**
@@ -67,11 +69,18 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
           const body = (await res.json()) as { data: { id: string } };
           if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${JSON.stringify(body)}`);
           accepted.push(performance.now() - t0);
-          await eventually(async () => {
-            const row = (await env.knex('uploads').where({ id: body.data.id }).first('status', 'reason')) as { status: string; reason: string | null };
-            if (row.status === 'rejected') throw new Error(`upload rejected: ${row.reason}`);
-            return row.status === 'ready' ? true : undefined;
-          }, 'the upload to settle', 300_000);
+          await eventually(
+            async () => {
+              const row = (await env.knex('uploads').where({ id: body.data.id }).first('status', 'reason')) as {
+                status: string;
+                reason: string | null;
+              };
+              if (row.status === 'rejected') throw new Error(`upload rejected: ${row.reason}`);
+              return row.status === 'ready' ? true : undefined;
+            },
+            'the upload to settle',
+            300_000,
+          );
           endToEnd.push(performance.now() - t0);
         }),
       );
@@ -98,7 +107,11 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
   return rows;
 }
 
-async function rawWriteCeiling(storage: { put(key: string, body: Buffer): Promise<unknown>; deletePrefix(prefix: string): Promise<void> }, bytes: Buffer, concurrency: number) {
+async function rawWriteCeiling(
+  storage: { put(key: string, body: Buffer): Promise<unknown>; deletePrefix(prefix: string): Promise<void> },
+  bytes: Buffer,
+  concurrency: number,
+) {
   const times: number[] = [];
   const started = performance.now();
   await Promise.all(

@@ -44,7 +44,11 @@ export function operatorRules(): k8s.PolicyRule[] {
     // Children carry an owner reference with blockOwnerDeletion; where the
     // OwnerReferencesPermissionEnforcement admission plugin runs, setting it needs this.
     { apiGroups: [API_GROUP], resources: [`${PLURAL}/finalizers`], verbs: ['update'] },
-    ...[...byGroup].map(([group, resources]) => ({ apiGroups: [group], resources, verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] })),
+    ...[...byGroup].map(([group, resources]) => ({
+      apiGroups: [group],
+      resources,
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
+    })),
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   ];
 }
@@ -103,10 +107,17 @@ export class OperatorInstall extends Chart {
                 ],
                 ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
                 resources: {
-                  requests: { cpu: k8s.Quantity.fromString(values.resources.requests.cpu), memory: k8s.Quantity.fromString(values.resources.requests.memory) },
+                  requests: {
+                    cpu: k8s.Quantity.fromString(values.resources.requests.cpu),
+                    memory: k8s.Quantity.fromString(values.resources.requests.memory),
+                  },
                   limits: { memory: k8s.Quantity.fromString(values.resources.limits.memory) },
                 },
-                startupProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 2, failureThreshold: 30 },
+                startupProbe: {
+                  httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') },
+                  periodSeconds: 2,
+                  failureThreshold: 30,
+                },
                 livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 10 },
                 readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('metrics') }, periodSeconds: 5 },
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },

@@ -19,7 +19,14 @@ export class PassPlatformCrd extends ApiObject {
       spec: {
         group: API_GROUP,
         scope: 'Namespaced',
-        names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: KIND.toLowerCase(), shortNames: ['pp'], categories: ['all'] },
+        names: {
+          kind: KIND,
+          listKind: `${KIND}List`,
+          plural: PLURAL,
+          singular: KIND.toLowerCase(),
+          shortNames: ['pp'],
+          categories: ['all'],
+        },
         versions: [
           {
             name: API_VERSION,

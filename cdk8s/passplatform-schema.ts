@@ -19,16 +19,7 @@ import {
   type ReplicaRange,
   type Resources,
 } from '../operator/spec.js';
-import {
-  boolean,
-  integer,
-  number,
-  object,
-  quantity,
-  ratio,
-  string,
-  type StructuralSchema,
-} from './structural-schema.js';
+import { boolean, integer, number, object, quantity, ratio, string, type StructuralSchema } from './structural-schema.js';
 
 const MODES = ['managed', 'external'];
 
@@ -102,10 +93,17 @@ const databaseSchema = object(
         }),
         storage: quantity('Volume size of each Postgres instance.', DEFAULT_MANAGED_DATABASE.storage),
         resources: resources(DEFAULT_MANAGED_DATABASE.resources),
-        postgresVersion: integer('Postgres major version.', { minimum: 13, maximum: 17, default: DEFAULT_MANAGED_DATABASE.postgresVersion }),
+        postgresVersion: integer('Postgres major version.', {
+          minimum: 13,
+          maximum: 17,
+          default: DEFAULT_MANAGED_DATABASE.postgresVersion,
+        }),
         backup: object(
           {
-            destinationPath: string('Object-store URL for WAL and base backups, e.g. s3://backups/campus.', { minLength: 1, pattern: '^(s3|gs|https?)://.+' }),
+            destinationPath: string('Object-store URL for WAL and base backups, e.g. s3://backups/campus.', {
+              minLength: 1,
+              pattern: '^(s3|gs|https?)://.+',
+            }),
             credentialsSecretName: string('Secret with keys ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store.', { minLength: 1 }),
             endpointURL: string('S3-compatible endpoint when not AWS.', { pattern: '^https?://.+' }),
             retentionPolicy: string('How long backups are kept, e.g. 30d.', { pattern: '^[1-9][0-9]*[dwm]$', default: '30d' }),
@@ -143,7 +141,11 @@ const redisSchema = object(
           default: {},
           'x-kubernetes-validations': [RANGE_RULE],
         }),
-        replicasPerShard: integer('Replicas of each shard primary.', { minimum: 0, maximum: 5, default: DEFAULT_MANAGED_REDIS.replicasPerShard }),
+        replicasPerShard: integer('Replicas of each shard primary.', {
+          minimum: 0,
+          maximum: 5,
+          default: DEFAULT_MANAGED_REDIS.replicasPerShard,
+        }),
         resources: resources(DEFAULT_MANAGED_REDIS.resources),
         storage: quantity('Volume size of each Redis node.', DEFAULT_MANAGED_REDIS.storage),
       },
@@ -217,7 +219,11 @@ const autoscalingSchema = object(
       pattern: '^https?://',
       default: DEFAULT_AUTOSCALING.prometheusUrl,
     }),
-    intervalSeconds: integer('Seconds between autoscaling evaluations.', { minimum: 5, maximum: 3600, default: DEFAULT_AUTOSCALING.intervalSeconds }),
+    intervalSeconds: integer('Seconds between autoscaling evaluations.', {
+      minimum: 5,
+      maximum: 3600,
+      default: DEFAULT_AUTOSCALING.intervalSeconds,
+    }),
     scaleDownStabilizationSeconds: integer('How long load must stay low before a component is scaled down.', {
       minimum: 0,
       maximum: 86400,

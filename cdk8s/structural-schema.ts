@@ -43,10 +43,7 @@ export const QUANTITY_PATTERN =
 
 type Rest = Omit<StructuralSchema, 'type'>;
 
-export function object(
-  properties: Record<string, StructuralSchema>,
-  rest: Rest = {},
-): StructuralSchema {
+export function object(properties: Record<string, StructuralSchema>, rest: Rest = {}): StructuralSchema {
   return { type: 'object', properties, ...rest };
 }
 

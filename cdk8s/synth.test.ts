@@ -123,7 +123,12 @@ describe('synth', () => {
   it('chart values change what they should', () => {
     const files = synthesizedFiles();
     const values = load(files['charts/pass-operator/values.yaml'] as string) as Record<string, unknown>;
-    const custom = { ...values, image: { repository: 'registry.campus/pass', tag: '2.0.0', pullPolicy: 'Always' }, watchNamespace: 'campus', replicas: 3 };
+    const custom = {
+      ...values,
+      image: { repository: 'registry.campus/pass', tag: '2.0.0', pullPolicy: 'Always' },
+      watchNamespace: 'campus',
+      replicas: 3,
+    };
     const rendered = docs(renderTemplate(files['charts/pass-operator/templates/operator.yaml'] as string, custom, 'ops'));
     const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as {
       metadata: { namespace: string };

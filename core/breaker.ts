@@ -9,7 +9,15 @@
  * hung dependency is noticed without traffic and its return is noticed within one probe interval
  * of the half-open delay. Readiness reads `isAvailable`, so it never waits on a hung server.
  */
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, IsolatedCircuitError, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  IsolatedCircuitError,
+  circuitBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
@@ -148,7 +156,10 @@ export function exportDependencyAvailability(registry: Registry, breakers: Depen
 export async function withDeadline<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DeadlineExceededError(what, ms)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DeadlineExceededError(what, ms)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

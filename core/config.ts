@@ -7,7 +7,14 @@ import { z } from 'zod';
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -122,7 +129,12 @@ const EnvSchema = z.object({
   WORKER_QUEUES: z
     .string()
     .default('uploads,reports')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(['uploads', 'reports'])).min(1)),
   UPLOAD_WORKER_CONCURRENCY: positiveInt(4),
   REPORT_WORKER_CONCURRENCY: positiveInt(2),

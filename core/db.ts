@@ -100,14 +100,25 @@ export function createKnex(url: string, poolMax: number, statementTimeoutMs: num
       keepAlive: true,
       application_name: 'passplatform',
     },
-    pool: { min: 0, max: poolMax, acquireTimeoutMillis: DB_DEADLINES.acquireMs, createTimeoutMillis: DB_DEADLINES.connectMs + 1_000, idleTimeoutMillis: 30_000 },
+    pool: {
+      min: 0,
+      max: poolMax,
+      acquireTimeoutMillis: DB_DEADLINES.acquireMs,
+      createTimeoutMillis: DB_DEADLINES.connectMs + 1_000,
+      idleTimeoutMillis: 30_000,
+    },
     acquireConnectionTimeout: DB_DEADLINES.acquireMs,
   });
 }
 
 /** The breaker of one process's primary: two consecutive failures open it, a trial after a second. */
 export function createPostgresBreaker(logger?: Logger): DependencyBreaker {
-  return new DependencyBreaker('postgres', { isOutage: isConnectionError, failuresToOpen: 2, halfOpenAfterMs: 1_000, ...(logger ? { logger } : {}) });
+  return new DependencyBreaker('postgres', {
+    isOutage: isConnectionError,
+    failuresToOpen: 2,
+    halfOpenAfterMs: 1_000,
+    ...(logger ? { logger } : {}),
+  });
 }
 
 /**
@@ -136,7 +147,12 @@ export function guardPool(knex: Knex, breaker: DependencyBreaker): void {
 
 /** Probes `url` with `select 1` on a fresh connection each time, outside the pool the breaker guards. */
 async function probePostgres(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: DB_DEADLINES.probeMs, query_timeout: DB_DEADLINES.probeMs, application_name: 'passplatform-probe' });
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: DB_DEADLINES.probeMs,
+    query_timeout: DB_DEADLINES.probeMs,
+    application_name: 'passplatform-probe',
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

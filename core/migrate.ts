@@ -44,7 +44,10 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const [, applied] = (await knex.migrate.latest({ migrationSource: new SourceFileMigrations(), tableName: 'knex_migrations' })) as [number, string[]];
+    const [, applied] = (await knex.migrate.latest({ migrationSource: new SourceFileMigrations(), tableName: 'knex_migrations' })) as [
+      number,
+      string[],
+    ];
     return applied;
   } finally {
     await lock.end();

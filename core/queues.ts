@@ -52,10 +52,17 @@ export function jobOptions(config: Pick<Config, 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS
   };
 }
 
-export type QueueConfig = Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_PASSWORD' | 'REDIS_KEY_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'>;
+export type QueueConfig = Pick<
+  Config,
+  'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_PASSWORD' | 'REDIS_KEY_PREFIX' | 'JOB_ATTEMPTS' | 'JOB_BACKOFF_MS'
+>;
 
 /** The connection BullMQ uses; `null` retries because its blocking commands must never time out. */
-export function createQueueConnection(config: QueueConfig, connectionName: string, maxRetriesPerRequest: number | null = null): RedisClient {
+export function createQueueConnection(
+  config: QueueConfig,
+  connectionName: string,
+  maxRetriesPerRequest: number | null = null,
+): RedisClient {
   return createRedis({ ...redisConnection(config), connectionName, maxRetriesPerRequest });
 }
 
@@ -67,7 +74,12 @@ export class JobQueues {
 
   constructor(config: QueueConfig, connectionName = 'queues', breaker?: DependencyBreaker) {
     // Enqueueing sits on a request path: fail fast (deadline, breaker) rather than hang.
-    const connection = createRedis({ ...redisConnection(config), connectionName, maxRetriesPerRequest: 2, commandTimeoutMs: REDIS_DEADLINES.commandMs });
+    const connection = createRedis({
+      ...redisConnection(config),
+      connectionName,
+      maxRetriesPerRequest: 2,
+      commandTimeoutMs: REDIS_DEADLINES.commandMs,
+    });
     this.connection = breaker ? guardWithBreaker(connection, breaker) : connection;
     this.connection.on('error', () => undefined);
     const common = { connection: this.connection, prefix: bullPrefix(config.REDIS_KEY_PREFIX), defaultJobOptions: jobOptions(config) };
@@ -76,11 +88,15 @@ export class JobQueues {
   }
 
   async enqueueUpload(uploadId: string): Promise<void> {
-    await traceEnqueue('uploads', 'process-upload', (trace) => this.uploads.add('process-upload', { uploadId, trace }, { jobId: jobIdFor('uploads', uploadId) }));
+    await traceEnqueue('uploads', 'process-upload', (trace) =>
+      this.uploads.add('process-upload', { uploadId, trace }, { jobId: jobIdFor('uploads', uploadId) }),
+    );
   }
 
   async enqueueReport(reportId: string): Promise<void> {
-    await traceEnqueue('reports', 'build-report', (trace) => this.reports.add('build-report', { reportId, trace }, { jobId: jobIdFor('reports', reportId) }));
+    await traceEnqueue('reports', 'build-report', (trace) =>
+      this.reports.add('build-report', { reportId, trace }, { jobId: jobIdFor('reports', reportId) }),
+    );
   }
 
   async close(): Promise<void> {

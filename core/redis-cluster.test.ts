@@ -35,10 +35,14 @@ describe('on a Redis Cluster', () => {
     const [a, b] = [await env.start(overrides), await env.start(overrides)];
     // The cluster clients connect in the background; readiness says so until they have, as a kubelet would see.
     for (const api of [a, b]) {
-      const ready = await eventually(async () => {
-        const res = await call(api.url, 'GET', '/ready');
-        return res.status === 200 ? res : undefined;
-      }, 'readiness on the cluster', 15_000);
+      const ready = await eventually(
+        async () => {
+          const res = await call(api.url, 'GET', '/ready');
+          return res.status === 200 ? res : undefined;
+        },
+        'readiness on the cluster',
+        15_000,
+      );
       assert.equal(ready.body.data.checks.redis, 'ok');
     }
 
@@ -49,21 +53,47 @@ describe('on a Redis Cluster', () => {
 
     const created = await call(a.url, 'POST', '/students', {
       token: staff,
-      body: { studentId: 'CS2023777777', firstName: 'Clusty', lastName: 'McShard', email: 'clusty@university.edu', programme: 'physics', yearOfStudy: 1 },
+      body: {
+        studentId: 'CS2023777777',
+        firstName: 'Clusty',
+        lastName: 'McShard',
+        email: 'clusty@university.edu',
+        programme: 'physics',
+        yearOfStudy: 1,
+      },
     });
     assert.equal(created.status, 201);
     const id = created.body.data.id as string;
     assert.equal((await call(b.url, 'GET', `/students/${id}`, { token: staff })).body.data.firstName, 'Clusty');
-    assert.equal((await call(b.url, 'GET', '/students/search?q=shardy', { token: staff })).body.data.results.length, 0, 'cached: no match yet');
+    assert.equal(
+      (await call(b.url, 'GET', '/students/search?q=shardy', { token: staff })).body.data.results.length,
+      0,
+      'cached: no match yet',
+    );
     await call(a.url, 'PATCH', `/students/${id}`, { token: staff, body: { firstName: 'Shardy' } });
-    await eventually(async () => (await call(b.url, 'GET', `/students/${id}`, { token: staff })).body.data.firstName === 'Shardy', 'invalidation reaches the other process');
-    await eventually(async () => (await call(b.url, 'GET', '/students/search?q=shardy', { token: staff })).body.data.results.length === 1, 'search invalidated');
+    await eventually(
+      async () => (await call(b.url, 'GET', `/students/${id}`, { token: staff })).body.data.firstName === 'Shardy',
+      'invalidation reaches the other process',
+    );
+    await eventually(
+      async () => (await call(b.url, 'GET', '/students/search?q=shardy', { token: staff })).body.data.results.length === 1,
+      'search invalidated',
+    );
 
     // Pass verification runs its Redis script (revocation + anti-passback) on the cluster.
-    const pass = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId: id, passType: 'standard', validFrom: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 86_400_000).toISOString() } });
+    const pass = await call(a.url, 'POST', '/passes', {
+      token: staff,
+      body: {
+        studentId: id,
+        passType: 'standard',
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+      },
+    });
     assert.equal(pass.status, 201, JSON.stringify(pass.body));
     const security = await env.tokenFor('security');
-    const verify = (base: string, direction: string) => call(base, 'POST', '/passes/verify', { token: security, body: { code: pass.body.data.code, gate: 'main', direction } });
+    const verify = (base: string, direction: string) =>
+      call(base, 'POST', '/passes/verify', { token: security, body: { code: pass.body.data.code, gate: 'main', direction } });
     const first = await verify(a.url, 'entry');
     assert.equal(first.body.data.valid, true, JSON.stringify(first.body));
     const replay = await verify(b.url, 'entry');
@@ -75,7 +105,11 @@ describe('on a Redis Cluster', () => {
     try {
       const report = await call(a.url, 'POST', '/reports', { token: staff, body: { type: 'daily-summary' } });
       assert.equal(report.status, 202, JSON.stringify(report.body));
-      await eventually(async () => (await call(a.url, 'GET', `/reports/${report.body.data.id}`, { token: staff })).body.data.status === 'completed', 'the report job ran', 30_000);
+      await eventually(
+        async () => (await call(a.url, 'GET', `/reports/${report.body.data.id}`, { token: staff })).body.data.status === 'completed',
+        'the report job ran',
+        30_000,
+      );
     } finally {
       await workers.stop();
     }

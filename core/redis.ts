@@ -34,7 +34,11 @@ export interface RedisConnectionOptions {
 }
 
 /** Where and how to connect, as configuration gives it. */
-export function redisConnection(config: { REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES: string[]; REDIS_PASSWORD?: string | undefined }) {
+export function redisConnection(config: {
+  REDIS_URL?: string | undefined;
+  REDIS_CLUSTER_NODES: string[];
+  REDIS_PASSWORD?: string | undefined;
+}) {
   return { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES, password: config.REDIS_PASSWORD };
 }
 
@@ -54,7 +58,11 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
       const [host, port] = seed.split(':');
       return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
     });
-    return new Cluster(nodes, { redisOptions: common, enableOfflineQueue: common.enableOfflineQueue, shardedSubscribers: options.shardedSubscriber === true });
+    return new Cluster(nodes, {
+      redisOptions: common,
+      enableOfflineQueue: common.enableOfflineQueue,
+      shardedSubscribers: options.shardedSubscriber === true,
+    });
   }
   return new Redis(options.url ?? 'redis://127.0.0.1:6379', common);
 }
@@ -69,7 +77,12 @@ export function isRedisOutage(err: unknown): boolean {
 
 /** The breaker for one process's Redis: three consecutive failures open it, a trial after a second. */
 export function createRedisBreaker(logger?: Logger): DependencyBreaker {
-  return new DependencyBreaker('redis', { isOutage: isRedisOutage, failuresToOpen: 3, halfOpenAfterMs: 1_000, ...(logger ? { logger } : {}) });
+  return new DependencyBreaker('redis', {
+    isOutage: isRedisOutage,
+    failuresToOpen: 3,
+    halfOpenAfterMs: 1_000,
+    ...(logger ? { logger } : {}),
+  });
 }
 
 /**
@@ -90,9 +103,11 @@ export function guardWithBreaker<C extends RedisClient>(client: C, breaker: Depe
       command.reject(new DependencyUnavailableError('redis'));
       return command.promise;
     }
-    breaker.execute(() => send(command, ...rest)).catch((err: unknown) => {
-      if (err instanceof DependencyUnavailableError) command.reject(err);
-    });
+    breaker
+      .execute(() => send(command, ...rest))
+      .catch((err: unknown) => {
+        if (err instanceof DependencyUnavailableError) command.reject(err);
+      });
     return command.promise;
   };
   (client as unknown as { sendCommand: typeof guarded }).sendCommand = guarded;
@@ -104,7 +119,12 @@ export function guardWithBreaker<C extends RedisClient>(client: C, breaker: Depe
  * half-open trial) and returns a function that stops it.
  */
 export function probeRedis(breaker: DependencyBreaker, options: RedisConnectionOptions, intervalMs = 500): () => void {
-  const probe = createRedis({ ...options, failFast: true, connectionName: `${options.connectionName ?? 'redis'}-probe`, commandTimeoutMs: REDIS_DEADLINES.commandMs });
+  const probe = createRedis({
+    ...options,
+    failFast: true,
+    connectionName: `${options.connectionName ?? 'redis'}-probe`,
+    commandTimeoutMs: REDIS_DEADLINES.commandMs,
+  });
   probe.on('error', () => undefined);
   breaker.startProbe(() => probe.ping(), intervalMs, REDIS_DEADLINES.commandMs);
   return () => {

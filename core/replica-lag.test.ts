@@ -27,7 +27,12 @@ describe('read replicas', () => {
     primary = knexFactory({ client: 'pg', connection: pg.primaryUrl('pp'), pool: { min: 0, max: 2 } });
     standby = knexFactory({ client: 'pg', connection: pg.standbyUrl('pp'), pool: { min: 0, max: 2 } });
     await migrateLatest(primary);
-    await primary('users').insert({ email: 'staff@replica.test', password_hash: await hashPassword(TEST_PASSWORD), role: 'staff', display_name: 'Staff' });
+    await primary('users').insert({
+      email: 'staff@replica.test',
+      password_hash: await hashPassword(TEST_PASSWORD),
+      role: 'staff',
+      display_name: 'Staff',
+    });
     env = await createTestEnvironment('replica-lag');
     api = await env.start({
       DATABASE_URL: pg.primaryUrl('pp'),
@@ -45,7 +50,14 @@ describe('read replicas', () => {
 
   const standbyReads = async () => {
     const page = await (await fetch(`${api.url}/metrics`)).text();
-    const line = page.split('\n').find((l) => l.startsWith('db_client_operation_duration_seconds_count{') && l.includes('pool="replica-0"') && l.includes('db_operation_name="select"'));
+    const line = page
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('db_client_operation_duration_seconds_count{') &&
+          l.includes('pool="replica-0"') &&
+          l.includes('db_operation_name="select"'),
+      );
     return Number(line?.split(' ').pop() ?? 0);
   };
 
@@ -61,14 +73,25 @@ describe('read replicas', () => {
 
     // Freeze the standby, then write on the primary: the standby falls behind.
     await standby.raw('select pg_wal_replay_pause()');
-    await primary('students').insert({ student_id: 'CS2023000042', first_name: 'Lagging', last_name: 'Behind', email: 'lag@university.edu', programme: 'physics', year_of_study: 1 });
+    await primary('students').insert({
+      student_id: 'CS2023000042',
+      first_name: 'Lagging',
+      last_name: 'Behind',
+      email: 'lag@university.edu',
+      programme: 'physics',
+      year_of_study: 1,
+    });
     await eventually(async () => api.deps.db.replicaStates()[0]?.healthy === false, 'the lagging standby taken out of rotation', 15_000);
     assert.ok((api.deps.db.replicaStates()[0]?.lagSeconds ?? 0) > 1);
 
     const during = await standbyReads();
     const list = await call(api.url, 'GET', '/students?limit=5', { token });
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.data.map((s: { firstName: string }) => s.firstName), ['Lagging'], 'served fresh by the primary');
+    assert.deepEqual(
+      list.body.data.map((s: { firstName: string }) => s.firstName),
+      ['Lagging'],
+      'served fresh by the primary',
+    );
     assert.equal(await standbyReads(), during, 'nothing was read from the lagging standby');
 
     await standby.raw('select pg_wal_replay_resume()');

@@ -80,6 +80,13 @@ export function normaliseReportRequest(
  */
 export function reportRequestHash(request: NormalisedReportRequest, now: Date, windowSeconds: number): string {
   const bucket = Math.floor(now.getTime() / (windowSeconds * 1000));
-  const canonical = JSON.stringify([request.type, request.range.from, request.range.to, request.filters.gates ?? [], request.filters.direction ?? null, bucket]);
+  const canonical = JSON.stringify([
+    request.type,
+    request.range.from,
+    request.range.to,
+    request.filters.gates ?? [],
+    request.filters.direction ?? null,
+    bucket,
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

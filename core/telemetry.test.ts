@@ -19,7 +19,9 @@ async function spans(predicate: (s: ReadableSpan) => boolean): Promise<ReadableS
 }
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 function httpGet(url: string): Promise<number> {
@@ -92,7 +94,12 @@ describe('telemetry', () => {
     });
     assert.ok(jobData);
     await traceJob({ queue: 'reports', jobName: 'daily-summary', jobId: '1', attempt: 1 }, jobData.carrier, async () => 'done');
-    await assert.rejects(traceJob({ queue: 'reports', jobName: 'daily-summary', jobId: '2' }, jobData.carrier, async () => { throw new Error('boom'); }), /boom/);
+    await assert.rejects(
+      traceJob({ queue: 'reports', jobName: 'daily-summary', jobId: '2' }, jobData.carrier, async () => {
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
     const [request] = await spans((s) => s.name === 'POST /reports');
     const [producer] = await spans((s) => s.kind === SpanKind.PRODUCER);
     const consumers = await spans((s) => s.kind === SpanKind.CONSUMER);
@@ -136,8 +143,17 @@ describe('telemetry', () => {
     const traceId = serverSpan.spanContext().traceId;
     const inTrace = await spans((s) => s.spanContext().traceId === traceId);
     const names = inTrace.map((s) => s.name);
-    assert.ok(inTrace.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql'), `no pg span in ${names.join(', ')}`);
-    assert.ok(inTrace.some((s) => s.attributes['db.system'] === 'redis' || s.attributes['db.system.name'] === 'redis'), `no redis span in ${names.join(', ')}`);
-    assert.ok(names.some((n) => n.includes('/students/:id')), `no koa route span in ${names.join(', ')}`);
+    assert.ok(
+      inTrace.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql'),
+      `no pg span in ${names.join(', ')}`,
+    );
+    assert.ok(
+      inTrace.some((s) => s.attributes['db.system'] === 'redis' || s.attributes['db.system.name'] === 'redis'),
+      `no redis span in ${names.join(', ')}`,
+    );
+    assert.ok(
+      names.some((n) => n.includes('/students/:id')),
+      `no koa route span in ${names.join(', ')}`,
+    );
   });
 });

@@ -10,15 +10,7 @@
  * Trace context crosses the queue inside job data: the API injects it, the worker extracts it.
  */
 import { register } from 'node:module';
-import {
-  context,
-  propagation,
-  trace,
-  SpanKind,
-  SpanStatusCode,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KoaInstrumentation } from '@opentelemetry/instrumentation-koa';

@@ -147,13 +147,31 @@ function panelJson(panel: PanelSpec, id: number, gridPos: { x: number; y: number
     },
     options:
       panel.kind === 'stat'
-        ? { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background', graphMode: 'area', textMode: 'auto' }
-        : { legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['mean', 'max', 'lastNotNull'] }, tooltip: { mode: 'multi', sort: 'desc' } },
+        ? {
+            reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+            colorMode: 'background',
+            graphMode: 'area',
+            textMode: 'auto',
+          }
+        : {
+            legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['mean', 'max', 'lastNotNull'] },
+            tooltip: { mode: 'multi', sort: 'desc' },
+          },
   };
 }
 
 function datasourceVariable(): Record<string, unknown> {
-  return { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] };
+  return {
+    name: 'datasource',
+    label: 'Data source',
+    type: 'datasource',
+    query: 'prometheus',
+    current: {},
+    hide: 0,
+    refresh: 1,
+    regex: '',
+    options: [],
+  };
 }
 
 function queryVariable(v: Variable): Record<string, unknown> {

@@ -37,7 +37,11 @@ describe('dashboards', () => {
   for (const [name, dashboard] of dashboards) {
     it(`${name}: every panel queries Prometheus through the datasource variable, with unique ids and a valid grid`, () => {
       const templating = (dashboard.templating as { list: { name: string; type: string; query: unknown; datasource?: unknown }[] }).list;
-      assert.deepEqual(templating[0] && { name: templating[0].name, type: templating[0].type, query: templating[0].query }, { name: 'datasource', type: 'datasource', query: 'prometheus' });
+      assert.deepEqual(templating[0] && { name: templating[0].name, type: templating[0].type, query: templating[0].query }, {
+        name: 'datasource',
+        type: 'datasource',
+        query: 'prometheus',
+      });
       for (const variable of templating.slice(1)) assert.deepEqual(variable.datasource, DATASOURCE);
       const panels = dashboard.panels as Panel[];
       const ids = panels.map((p) => p.id);
@@ -74,7 +78,9 @@ describe('dashboards', () => {
   it('every panel query is valid PromQL once Grafana has substituted its variables (promtool)', async () => {
     const exprs = [...dashboards.values()].flatMap((d) => (d.panels as Panel[]).flatMap((p) => (p.targets ?? []).map((t) => t.expr)));
     const substituted = exprs.map((e) => e.replaceAll('$__rate_interval', '5m').replaceAll('$namespace', 'campus'));
-    const rules = { groups: [{ name: 'dashboard-queries', rules: substituted.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] };
+    const rules = {
+      groups: [{ name: 'dashboard-queries', rules: substituted.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
+    };
     const dir = mkdtempSync(join(tmpdir(), 'passplatform-dashboards-'));
     try {
       writeFileSync(join(dir, 'queries.rules.yml'), dump(rules, { lineWidth: -1 }));

@@ -16,7 +16,11 @@ import { buildDashboard } from './builder.js';
 export type DashboardJson = Record<string, unknown> & { uid: string; title: string };
 
 /** Dashboard JSON objects keyed by a file-friendly name (`overview`, `api`, …). */
-export function buildDashboards(sla: SlaSpec, alerts: AlertThresholdSpec, queues: QueueAlertSpec = DEFAULT_QUEUE_ALERTS): Map<string, DashboardJson> {
+export function buildDashboards(
+  sla: SlaSpec,
+  alerts: AlertThresholdSpec,
+  queues: QueueAlertSpec = DEFAULT_QUEUE_ALERTS,
+): Map<string, DashboardJson> {
   const specs = {
     overview: overviewDashboard(sla, alerts),
     api: apiDashboard(alerts),

@@ -6,6 +6,7 @@ export const DASHBOARDS_DIR = 'grafana/json';
 
 export function generatedDashboardFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const [name, json] of buildDashboards(DEFAULT_SLA, DEFAULT_ALERTS)) files.set(`${DASHBOARDS_DIR}/${name}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  for (const [name, json] of buildDashboards(DEFAULT_SLA, DEFAULT_ALERTS))
+    files.set(`${DASHBOARDS_DIR}/${name}.json`, `${JSON.stringify(json, null, 2)}\n`);
   return files;
 }

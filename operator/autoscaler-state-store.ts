@@ -47,7 +47,8 @@ export class AutoscalerStateStore {
     const text = encodeState(state);
     const bytes = Buffer.byteLength(text);
     // Bounded by construction (five components, fixed rings); a breach is a bug, not something to store.
-    if (bytes > STATE_SIZE_LIMIT_BYTES) throw new Error(`autoscaler state is ${bytes} bytes, over its ${STATE_SIZE_LIMIT_BYTES}-byte bound; not stored`);
+    if (bytes > STATE_SIZE_LIMIT_BYTES)
+      throw new Error(`autoscaler state is ${bytes} bytes, over its ${STATE_SIZE_LIMIT_BYTES}-byte bound; not stored`);
     return this.document.write(text, version);
   }
 }

@@ -72,7 +72,8 @@ class CannedPrometheus {
   private answer(query: string) {
     const t = Date.now() / 1000;
     const sample = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [t, String(value)] });
-    if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api"}[`)) return [sample(REQUESTS_THIS_MONTH)];
+    if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api"}[`))
+      return [sample(REQUESTS_THIS_MONTH)];
     switch (query) {
       case queries.requestRateByClass:
         return [sample(this.load.authRate, { sla_class: 'auth' })];
@@ -101,7 +102,14 @@ let core: CoreV1Api;
 let prometheus: CannedPrometheus;
 let prometheusUrl: string;
 
-const getPlatform = () => custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: 'campus' }) as Promise<PassPlatform>;
+const getPlatform = () =>
+  custom.getNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace: NAMESPACE,
+    plural: PLURAL,
+    name: 'campus',
+  }) as Promise<PassPlatform>;
 const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
 const readState = async () => {
   const configMap = await core.readNamespacedConfigMap({ name: autoscalerStateConfigMapName('campus'), namespace: NAMESPACE });
@@ -175,10 +183,19 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       assert.equal(status?.slaState, 'Violated: auth');
       assert.equal(status?.conditions?.find((c) => c.type === 'ScalingActive')?.status, 'True');
       const events = await core.listNamespacedEvent({ namespace: NAMESPACE });
-      assert.ok(events.items.some((e) => e.reason === 'Scaled' && e.message?.startsWith(`api ${quiet} → ${busy}:`)), 'Scaled event for the API');
+      assert.ok(
+        events.items.some((e) => e.reason === 'Scaled' && e.message?.startsWith(`api ${quiet} → ${busy}:`)),
+        'Scaled event for the API',
+      );
       const metrics = await operator.metrics.registry.metrics();
-      assert.match(metrics, new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",platform_namespace="${NAMESPACE}",component="api"\\} ${busy}`));
-      assert.match(metrics, new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",platform_namespace="${NAMESPACE}",component="api",direction="up"\\} 1`));
+      assert.match(
+        metrics,
+        new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",platform_namespace="${NAMESPACE}",component="api"\\} ${busy}`),
+      );
+      assert.match(
+        metrics,
+        new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",platform_namespace="${NAMESPACE}",component="api",direction="up"\\} 1`),
+      );
 
       // The policy's memory and the replica history are in ConfigMaps owned by the platform.
       const { state: stateBefore, configMap } = await readState();
@@ -202,7 +219,11 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       assert.equal(held.status?.phase === 'Degraded', false, 'a blind autoscaler does not make the platform Degraded');
       const warnings = (await core.listNamespacedEvent({ namespace: NAMESPACE })).items.filter((e) => e.reason === 'SignalsUnavailable');
       assert.equal(warnings.length, 1, `one Warning for the outage, not one per run: ${warnings.map((e) => e.message).join(' / ')}`);
-      assert.equal((await readState()).configMap.metadata?.resourceVersion, configMap.metadata?.resourceVersion, 'no run stored while blind');
+      assert.equal(
+        (await readState()).configMap.metadata?.resourceVersion,
+        configMap.metadata?.resourceVersion,
+        'no run stored while blind',
+      );
 
       // Restart: a new operator reads the same state and history and continues from them.
       await operator.stop();
@@ -225,13 +246,23 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       const gauges = await operator.metrics.registry.metrics();
       assert.match(gauges, new RegExp(`${METRIC.costBudget}\\{platform="campus",platform_namespace="${NAMESPACE}"[^}]*\\} 500`));
       assert.match(gauges, new RegExp(`${METRIC.costSpendRate}\\{platform="campus",platform_namespace="${NAMESPACE}"[^}]*\\} [0-9.]+`));
-      const http = await startHealthServer({ registry: operator.metrics.registry, ready: () => operator.synced, port: 0, host: '127.0.0.1', routers: operator.routers() });
+      const http = await startHealthServer({
+        registry: operator.metrics.registry,
+        ready: () => operator.synced,
+        port: 0,
+        host: '127.0.0.1',
+        routers: operator.routers(),
+      });
       try {
         const response = await fetch(`http://127.0.0.1:${http.port}/cost/${NAMESPACE}/campus?format=json`);
         assert.equal(response.status, 200);
         const report = (
           (await response.json()) as {
-            data: { lines: { line: string; peakReplicas: number }[]; spend: { monthlyBudget: number }; unitCosts: { requests?: number; activeUsers?: number; per1000Requests: number | null } };
+            data: {
+              lines: { line: string; peakReplicas: number }[];
+              spend: { monthlyBudget: number };
+              unitCosts: { requests?: number; activeUsers?: number; per1000Requests: number | null };
+            };
           }
         ).data;
         assert.equal(report.unitCosts.requests, REQUESTS_THIS_MONTH, 'requests read from Prometheus');

@@ -154,10 +154,17 @@ export class AutoscalingLoop {
 
     const client = new PrometheusClient(spec.autoscaling.prometheusUrl, this.options.prometheusTimeoutMs);
     const collected = await collectSignals(client, this.scopeFor(platform), new Date(now));
-    const failing = collected.errors.length ? describeFailures(spec.autoscaling.prometheusUrl, collected.errors, collected.queried) : undefined;
+    const failing = collected.errors.length
+      ? describeFailures(spec.autoscaling.prometheusUrl, collected.errors, collected.queried)
+      : undefined;
     if (collected.errors.length === collected.queried) {
       // Nothing was read: hold every component where it is.
-      this.update(platform, entry, { replicas: entry.wish?.replicas ?? {}, decisions: entry.wish?.decisions ?? [], signalsUnavailable: failing }, undefined);
+      this.update(
+        platform,
+        entry,
+        { replicas: entry.wish?.replicas ?? {}, decisions: entry.wish?.decisions ?? [], signalsUnavailable: failing },
+        undefined,
+      );
       return;
     }
 
@@ -166,7 +173,12 @@ export class AutoscalingLoop {
     this.options.metrics?.record({ namespace: platform.metadata.namespace, name: platform.metadata.name }, result, now);
     for (const d of result.decisions) this.options.log?.info({ platform: keyOf(platform), ...d }, 'scaling decision');
     const decisions = [...(entry.wish?.decisions ?? []), ...result.decisions].slice(-DECISIONS_KEPT);
-    this.update(platform, entry, { replicas: result.replicas, decisions, signalsUnavailable: failing }, slaViolations(spec, collected.signals));
+    this.update(
+      platform,
+      entry,
+      { replicas: result.replicas, decisions, signalsUnavailable: failing },
+      slaViolations(spec, collected.signals),
+    );
   }
 
   /**

@@ -73,12 +73,23 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
     kubeConfig.loadFromString(kube.kubeconfig());
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
-    const getPlatform = () => custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: 'campus' }) as Promise<PassPlatform>;
+    const getPlatform = () =>
+      custom.getNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace: NAMESPACE,
+        plural: PLURAL,
+        name: 'campus',
+      }) as Promise<PassPlatform>;
     const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
 
     const user = await env.createUser('student');
     const login = () =>
-      fetch(`${api.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: TEST_PASSWORD }) }).then((r) => r.text());
+      fetch(`${api.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: user.email, password: TEST_PASSWORD }),
+      }).then((r) => r.text());
 
     // Quiet: about one login a second. The 10 s window is four-plus of the 1 s scrapes.
     load = steadyLoad(login, 1);
@@ -92,13 +103,17 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
       body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl: prometheus.url, intervalSeconds: 5 }),
     });
     // The quiet size: once the loop has read a request rate and the reconcile has applied its wish.
-    const quiet = await eventually(async () => {
-      const platform = await getPlatform();
-      const active = platform.status?.conditions?.find((c) => c.type === 'ScalingActive');
-      const ran = active?.status === 'True' && operator?.autoscaling.slaViolations(platform) !== undefined;
-      const replicas = await apiReplicas();
-      return ran && replicas !== undefined && platform.status?.replicas?.api === replicas ? replicas : undefined;
-    }, 'a run that saw the quiet load', 60_000);
+    const quiet = await eventually(
+      async () => {
+        const platform = await getPlatform();
+        const active = platform.status?.conditions?.find((c) => c.type === 'ScalingActive');
+        const ran = active?.status === 'True' && operator?.autoscaling.slaViolations(platform) !== undefined;
+        const replicas = await apiReplicas();
+        return ran && replicas !== undefined && platform.status?.replicas?.api === replicas ? replicas : undefined;
+      },
+      'a run that saw the quiet load',
+      60_000,
+    );
     await load.stop();
 
     // Busy: a login costs tens of ms of CPU (Argon2id), so 20 a second needs more than 100m pods.
@@ -113,10 +128,14 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
       120_000,
     );
     // The reconcile applies the children before it writes status, so the Deployment already has it.
-    const busy = await eventually(async () => {
-      const replicas = await apiReplicas();
-      return replicas !== undefined && replicas >= decision.to ? replicas : undefined;
-    }, `API replicas at ${decision.to}`, 30_000);
+    const busy = await eventually(
+      async () => {
+        const replicas = await apiReplicas();
+        return replicas !== undefined && replicas >= decision.to ? replicas : undefined;
+      },
+      `API replicas at ${decision.to}`,
+      30_000,
+    );
     await busyLoad.stop();
     load = undefined;
     assert.ok(decision.to > quiet, `the busy load's decision (${decision.from} → ${decision.to}) is above the quiet size ${quiet}`);
@@ -126,7 +145,8 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
     // Compared with what this test's load completed in the signal window before the decision, not
     // with the 20/s asked for: how many logins a busy machine completes is not this test's business.
     const decidedAt = Date.parse(decision.time);
-    const completed = busyLoad.completedBetween(decidedAt - SIGNAL_WINDOW_MS - SCRAPE_SLACK_MS, decidedAt + SCRAPE_SLACK_MS) + QUIET_LOGINS_PER_WINDOW;
+    const completed =
+      busyLoad.completedBetween(decidedAt - SIGNAL_WINDOW_MS - SCRAPE_SLACK_MS, decidedAt + SCRAPE_SLACK_MS) + QUIET_LOGINS_PER_WINDOW;
     const ceiling = (2 * completed) / (SIGNAL_WINDOW_MS / 1000) + 1;
     assert.ok(rate <= ceiling, `the rate used (${rate}/s) is at most twice what the load completed (${completed} in the window)`);
     assert.ok(decision.signals.cpuCores !== undefined, 'and the measured CPU');

@@ -36,7 +36,13 @@ const getPlatform = (namespace: string, name = 'campus') =>
   custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name }) as Promise<PassPlatform>;
 
 async function createPlatform(namespace: string, spec: Record<string, unknown> = {}) {
-  await custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, body: platformManifest('campus', namespace, spec) });
+  await custom.createNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace,
+    plural: PLURAL,
+    body: platformManifest('campus', namespace, spec),
+  });
 }
 
 /** Plays the part of the Deployment, StatefulSet, CloudNativePG and Job controllers. */
@@ -80,7 +86,8 @@ describe('PlatformController', () => {
       }, 'all children created');
       const platform = await getPlatform('create');
       assert.ok(platform.metadata.finalizers?.includes(FINALIZER));
-      for (const child of made) assert.equal(child.metadata?.ownerReferences?.[0]?.uid, platform.metadata.uid, `${child.kind}/${child.metadata?.name}`);
+      for (const child of made)
+        assert.equal(child.metadata?.ownerReferences?.[0]?.uid, platform.metadata.uid, `${child.kind}/${child.metadata?.name}`);
       await eventually(async () => (await getPlatform('create')).status?.phase === 'Progressing', 'status Progressing');
 
       await markChildrenReady('create');
@@ -105,11 +112,21 @@ describe('PlatformController', () => {
       await eventually(async () => (await children('change')).length === EXPECTED_CHILDREN, 'children created');
       await controller.idle();
       const unrelatedBefore = await core.readNamespacedConfigMap({ name: 'unrelated', namespace: 'change' });
-      await apps.patchNamespacedDeployment({ name: 'campus-api', namespace: 'change', body: { metadata: { annotations: { 'team/owner': 'gate-security' } } } }, MERGE);
+      await apps.patchNamespacedDeployment(
+        { name: 'campus-api', namespace: 'change', body: { metadata: { annotations: { 'team/owner': 'gate-security' } } } },
+        MERGE,
+      );
       const workerBefore = await apps.readNamespacedDeployment({ name: 'campus-worker-reports', namespace: 'change' });
 
       await custom.patchNamespacedCustomObject(
-        { group: API_GROUP, version: API_VERSION, namespace: 'change', plural: PLURAL, name: 'campus', body: { spec: { api: { minReplicas: 4 }, workers: { uploads: { minReplicas: 3 } } } } },
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: 'change',
+          plural: PLURAL,
+          name: 'campus',
+          body: { spec: { api: { minReplicas: 4 }, workers: { uploads: { minReplicas: 3 } } } },
+        },
         MERGE,
       );
       const api = await eventually(async () => {
@@ -117,7 +134,10 @@ describe('PlatformController', () => {
         return d.spec?.replicas === 4 && d;
       }, 'api scaled to the new minimum');
       assert.equal(api.metadata?.annotations?.['team/owner'], 'gate-security', 'a field set by someone else survives the apply');
-      await eventually(async () => (await apps.readNamespacedDeployment({ name: 'campus-worker-uploads', namespace: 'change' })).spec?.replicas === 3, 'uploads worker scaled');
+      await eventually(
+        async () => (await apps.readNamespacedDeployment({ name: 'campus-worker-uploads', namespace: 'change' })).spec?.replicas === 3,
+        'uploads worker scaled',
+      );
       await controller.idle();
       const workerAfter = await apps.readNamespacedDeployment({ name: 'campus-worker-reports', namespace: 'change' });
       assert.equal(workerAfter.metadata?.resourceVersion, workerBefore.metadata?.resourceVersion, 'unchanged child not rewritten');
@@ -143,9 +163,14 @@ describe('PlatformController', () => {
       // the replica count it read before the edit.
       await controller.idle();
 
-      const image = (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: 'drift' })).spec?.template.spec?.containers[0]?.image;
+      const image = (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: 'drift' })).spec?.template.spec?.containers[0]
+        ?.image;
       await apps.patchNamespacedDeployment(
-        { name: 'campus-api', namespace: 'drift', body: { spec: { replicas: 50, template: { spec: { containers: [{ name: 'app', image: 'elsewhere/app:latest' }] } } } } },
+        {
+          name: 'campus-api',
+          namespace: 'drift',
+          body: { spec: { replicas: 50, template: { spec: { containers: [{ name: 'app', image: 'elsewhere/app:latest' }] } } } },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       );
       const back = await eventually(async () => {
@@ -166,7 +191,13 @@ describe('PlatformController', () => {
     try {
       await createPlatform('delete');
       await eventually(async () => (await children('delete')).length === EXPECTED_CHILDREN, 'children created');
-      await custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'delete', plural: PLURAL, name: 'campus' });
+      await custom.deleteNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace: 'delete',
+        plural: PLURAL,
+        name: 'campus',
+      });
       await eventually(async () => {
         try {
           await getPlatform('delete');
@@ -208,12 +239,22 @@ describe('PlatformController', () => {
       await controller.idle();
       server.resources.store.compact();
       await custom.patchNamespacedCustomObject(
-        { group: API_GROUP, version: API_VERSION, namespace: 'gone', plural: PLURAL, name: 'campus', body: { spec: { api: { minReplicas: 3 } } } },
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: 'gone',
+          plural: PLURAL,
+          name: 'campus',
+          body: { spec: { api: { minReplicas: 3 } } },
+        },
         MERGE,
       );
       server.resources.store.compact();
       server.dropWatches();
-      await eventually(async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: 'gone' })).spec?.replicas === 3, 'change seen after relist');
+      await eventually(
+        async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: 'gone' })).spec?.replicas === 3,
+        'change seen after relist',
+      );
     } finally {
       await controller.stop();
     }
@@ -228,11 +269,17 @@ describe('PlatformController', () => {
         return true;
       },
     );
-    await assert.rejects(createPlatform('invalid', { database: { mode: 'cloud' }, api: { resources: { cpu: 'lots' } } }), (error: { code?: number; body?: string }) => {
-      assert.equal(error.code, 422);
-      assert.match(String(error.body), /spec\.database\.mode: Unsupported value: \\"cloud\\": supported values: \\"managed\\", \\"external\\"/);
-      assert.match(String(error.body), /spec\.api\.resources\.cpu: Invalid value: \\"lots\\"/);
-      return true;
-    });
+    await assert.rejects(
+      createPlatform('invalid', { database: { mode: 'cloud' }, api: { resources: { cpu: 'lots' } } }),
+      (error: { code?: number; body?: string }) => {
+        assert.equal(error.code, 422);
+        assert.match(
+          String(error.body),
+          /spec\.database\.mode: Unsupported value: \\"cloud\\": supported values: \\"managed\\", \\"external\\"/,
+        );
+        assert.match(String(error.body), /spec\.api\.resources\.cpu: Invalid value: \\"lots\\"/);
+        return true;
+      },
+    );
   });
 });

@@ -89,17 +89,27 @@ export class PlatformController {
     );
     this.children = CHILD_KINDS.map(
       (kind) =>
-        new ResilientInformer<KubernetesObject>(kubeConfig, this.objects, kind, { onChange: (o) => this.enqueueOwner(o), onError: onInformerError(kind.kind) }, {
-          namespace,
-          labelSelector: MANAGED_SELECTOR,
-        }),
+        new ResilientInformer<KubernetesObject>(
+          kubeConfig,
+          this.objects,
+          kind,
+          { onChange: (o) => this.enqueueOwner(o), onError: onInformerError(kind.kind) },
+          {
+            namespace,
+            labelSelector: MANAGED_SELECTOR,
+          },
+        ),
     );
   }
 
   /** Starts watching; resolves once every cache is filled and every platform is queued. */
   async start(): Promise<void> {
     this.started = true;
-    await Promise.all([this.platforms, ...this.children].map((i) => i.start().catch((err: unknown) => this.options.log?.warn({ kind: i.kind.kind, err }, 'informer start failed'))));
+    await Promise.all(
+      [this.platforms, ...this.children].map((i) =>
+        i.start().catch((err: unknown) => this.options.log?.warn({ kind: i.kind.kind, err }, 'informer start failed')),
+      ),
+    );
     await this.allSynced();
     for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
     this.resync = setInterval(() => {
@@ -174,7 +184,9 @@ export class PlatformController {
     if (platform.metadata.deletionTimestamp) return this.finalize(platform);
     if (!platform.metadata.finalizers?.includes(FINALIZER)) {
       // The finalizer goes on first (guarded by resourceVersion), so no child exists without it.
-      await this.patchPlatform(platform, { metadata: { finalizers: [...(platform.metadata.finalizers ?? []), FINALIZER], resourceVersion: platform.metadata.resourceVersion } });
+      await this.patchPlatform(platform, {
+        metadata: { finalizers: [...(platform.metadata.finalizers ?? []), FINALIZER], resourceVersion: platform.metadata.resourceVersion },
+      });
       return;
     }
     const observed = await this.withKeysSecret(platform, this.ownedChildren(platform));
@@ -204,7 +216,14 @@ export class PlatformController {
     if (failures.length) await this.recordEvent(platform, 'Warning', 'ApplyFailed', failures.join('; '));
     if (!isDeepStrictEqual(platform.status, result.status)) {
       await this.custom.patchNamespacedCustomObjectStatus(
-        { group: API_GROUP, version: API_VERSION, namespace: platform.metadata.namespace, plural: PLURAL, name: platform.metadata.name, body: { status: result.status } },
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: platform.metadata.namespace,
+          plural: PLURAL,
+          name: platform.metadata.name,
+          body: { status: result.status },
+        },
         MERGE,
       );
     }
@@ -231,12 +250,16 @@ export class PlatformController {
     if (!platform.metadata.finalizers?.includes(FINALIZER)) return;
     await this.options.onPlatformDeleted?.(platform);
     // Workloads go before the data stores they use.
-    const order = (c: KubernetesObject) => (['Deployment', 'Job'].includes(c.kind ?? '') ? 0 : ['Cluster', 'StatefulSet'].includes(c.kind ?? '') ? 2 : 1);
+    const order = (c: KubernetesObject) =>
+      ['Deployment', 'Job'].includes(c.kind ?? '') ? 0 : ['Cluster', 'StatefulSet'].includes(c.kind ?? '') ? 2 : 1;
     for (const child of this.ownedChildren(platform).sort((a, b) => order(a) - order(b))) await deleteObject(this.objects, child);
     // Guarded by resourceVersion: a second pass over a stale copy (the cache has not seen the
     // release yet) gets a conflict or not-found, and records nothing.
     const released = await this.patchPlatform(platform, {
-      metadata: { finalizers: platform.metadata.finalizers.filter((f) => f !== FINALIZER), resourceVersion: platform.metadata.resourceVersion },
+      metadata: {
+        finalizers: platform.metadata.finalizers.filter((f) => f !== FINALIZER),
+        resourceVersion: platform.metadata.resourceVersion,
+      },
     });
     if (released) await this.recordEvent(platform, 'Normal', 'Finalized', 'children deleted; released the PassPlatform');
   }
@@ -245,7 +268,14 @@ export class PlatformController {
   private async patchPlatform(platform: PassPlatform, body: object): Promise<boolean> {
     try {
       await this.custom.patchNamespacedCustomObject(
-        { group: API_GROUP, version: API_VERSION, namespace: platform.metadata.namespace, plural: PLURAL, name: platform.metadata.name, body },
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: platform.metadata.namespace,
+          plural: PLURAL,
+          name: platform.metadata.name,
+          body,
+        },
         MERGE,
       );
       return true;

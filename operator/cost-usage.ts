@@ -18,7 +18,13 @@ export function prometheusRequestUsage(kubeConfig: KubeConfig, clock: () => numb
     const end = Math.min(range.to, clock());
     if (end <= range.from) return undefined;
     try {
-      const platform = (await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name })) as PassPlatform;
+      const platform = (await custom.getNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+      })) as PassPlatform;
       const client = new PrometheusClient(platform.spec.autoscaling.prometheusUrl);
       const scope = { matchers: `namespace="${namespace}"`, window: '1m' };
       const [sample] = await client.query(apiRequestsOver(scope, (end - range.from) / 1000), new Date(end));

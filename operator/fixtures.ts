@@ -33,7 +33,12 @@ export function readyStatus(child: KubernetesObject & { spec?: Record<string, un
   switch (child.kind) {
     case 'Deployment':
     case 'StatefulSet':
-      return { observedGeneration: generation, replicas: child.spec?.replicas, readyReplicas: child.spec?.replicas, updatedReplicas: child.spec?.replicas };
+      return {
+        observedGeneration: generation,
+        replicas: child.spec?.replicas,
+        readyReplicas: child.spec?.replicas,
+        updatedReplicas: child.spec?.replicas,
+      };
     case 'Cluster':
       return { readyInstances: child.spec?.instances, phase: 'Cluster in healthy state' };
     case 'Job':
@@ -51,6 +56,15 @@ export function asReady(children: KubernetesObject[]): KubernetesObject[] {
 }
 
 /** Small pods (100m), so the load one test process makes spans several of them; autoscaling from `prometheusUrl`. */
-export function smallAutoscaledPlatform(name: string, namespace: string, autoscaling: { prometheusUrl: string; intervalSeconds: number }, extra: Record<string, unknown> = {}) {
-  return platformManifest(name, namespace, { api: { minReplicas: 1, maxReplicas: 20, resources: { cpu: '100m', memory: '128Mi' } }, autoscaling, ...extra });
+export function smallAutoscaledPlatform(
+  name: string,
+  namespace: string,
+  autoscaling: { prometheusUrl: string; intervalSeconds: number },
+  extra: Record<string, unknown> = {},
+) {
+  return platformManifest(name, namespace, {
+    api: { minReplicas: 1, maxReplicas: 20, resources: { cpu: '100m', memory: '128Mi' } },
+    autoscaling,
+    ...extra,
+  });
 }

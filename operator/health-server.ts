@@ -38,7 +38,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   for (const router of [probes, ...(options.routers ?? [])]) app.use(router.routes()).use(router.allowedMethods());
   const server: Server = await new Promise((resolve) => {
-    const listening = options.host ? app.listen(options.port, options.host, () => resolve(listening)) : app.listen(options.port, () => resolve(listening));
+    const listening = options.host
+      ? app.listen(options.port, options.host, () => resolve(listening))
+      : app.listen(options.port, () => resolve(listening));
   });
   return {
     port: (server.address() as AddressInfo).port,

@@ -27,7 +27,11 @@ export class OperatorMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
-    this.isLeader = new Gauge({ name: METRIC.operatorIsLeader, help: '1 while this operator replica holds the leader Lease.', registers: [registry] });
+    this.isLeader = new Gauge({
+      name: METRIC.operatorIsLeader,
+      help: '1 while this operator replica holds the leader Lease.',
+      registers: [registry],
+    });
     // The autoscaler's wish is its own series (AutoscalerMetrics); this one is what was applied.
     this.appliedReplicas = new Gauge({
       name: METRIC.appliedReplicas,
@@ -51,6 +55,7 @@ export class OperatorMetrics {
   }
 
   setReplicas(namespace: string, platform: string, replicas: Partial<Record<Component, number>>) {
-    for (const [component, value] of Object.entries(replicas)) this.appliedReplicas.set({ platform, platform_namespace: namespace, component }, value);
+    for (const [component, value] of Object.entries(replicas))
+      this.appliedReplicas.set({ platform, platform_namespace: namespace, component }, value);
   }
 }

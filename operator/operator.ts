@@ -48,7 +48,14 @@ export class PassOperator {
       clock,
       signalWindow: options.signalWindow,
     });
-    this.cost = new CostTracker({ kubeConfig, platforms, metrics: new CostMetrics(this.metrics.registry), log, clock, refreshMs: options.costRefreshMs });
+    this.cost = new CostTracker({
+      kubeConfig,
+      platforms,
+      metrics: new CostMetrics(this.metrics.registry),
+      log,
+      clock,
+      refreshMs: options.costRefreshMs,
+    });
     this.controller = new PlatformController({
       kubeConfig,
       namespace: options.namespace,
@@ -89,6 +96,12 @@ export class PassOperator {
   /** HTTP routes beside /metrics: the cost reports, read from the cluster and Prometheus (so followers serve them too). */
   routers(): Router[] {
     const { kubeConfig, clock } = this.options;
-    return [costReportRouter({ source: kubernetesCostSource(kubeConfig), usage: prometheusRequestUsage(kubeConfig, clock), ...(clock ? { clock } : {}) })];
+    return [
+      costReportRouter({
+        source: kubernetesCostSource(kubeConfig),
+        usage: prometheusRequestUsage(kubeConfig, clock),
+        ...(clock ? { clock } : {}),
+      }),
+    ];
   }
 }

@@ -9,12 +9,22 @@ import { platformFixture } from './fixtures.js';
 import type { PlatformKeys } from './keys.js';
 import { reconcile } from './reconcile.js';
 
-const fixedKeys = (): PlatformKeys => ({ JWT_SECRET: 'and0', PASS_SIGNING_PRIVATE_KEY: 'cHJpdg==', PASS_SIGNING_PUBLIC_KEY: 'cHVi', REDIS_PASSWORD: 'cmVkaXM=' });
+const fixedKeys = (): PlatformKeys => ({
+  JWT_SECRET: 'and0',
+  PASS_SIGNING_PRIVATE_KEY: 'cHJpdg==',
+  PASS_SIGNING_PUBLIC_KEY: 'cHVi',
+  REDIS_PASSWORD: 'cmVkaXM=',
+});
 
 type RuleObject = KubernetesObject & { spec: { groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[] } };
 
 function prometheusRule(spec: Record<string, unknown>): RuleObject {
-  const result = reconcile({ platform: platformFixture(spec), observed: { children: [] }, now: new Date('2026-11-02T10:00:00Z'), generateKeys: fixedKeys });
+  const result = reconcile({
+    platform: platformFixture(spec),
+    observed: { children: [] },
+    now: new Date('2026-11-02T10:00:00Z'),
+    generateKeys: fixedKeys,
+  });
   const rule = result.children?.find((c) => c.kind === 'PrometheusRule');
   assert.ok(rule, 'no PrometheusRule child');
   return rule as RuleObject;
@@ -22,7 +32,9 @@ function prometheusRule(spec: Record<string, unknown>): RuleObject {
 
 describe('spec.monitoring', () => {
   it('labels the PrometheusRule for a ruleSelector and links runbooks under the given base', () => {
-    const rule = prometheusRule({ monitoring: { runbookBaseUrl: 'https://runbooks.example.edu/pass/', ruleLabels: { release: 'kube-prometheus-stack' } } });
+    const rule = prometheusRule({
+      monitoring: { runbookBaseUrl: 'https://runbooks.example.edu/pass/', ruleLabels: { release: 'kube-prometheus-stack' } },
+    });
     assert.equal(rule.metadata?.labels?.release, 'kube-prometheus-stack');
     const alerts = rule.spec.groups.flatMap((g) => g.rules.filter((r) => r.alert));
     assert.ok(alerts.length > 20);

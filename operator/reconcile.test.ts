@@ -72,7 +72,9 @@ describe('reconcile', () => {
       assert.ok(Number(pooler?.spec.instances) >= 2);
     }
     for (const deployment of ['campus-api', 'campus-worker-uploads']) {
-      const pod = byName(children, 'Deployment', deployment) as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+      const pod = byName(children, 'Deployment', deployment) as unknown as {
+        spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+      };
       const env = pod.spec.template.spec.containers[0]?.env ?? [];
       assert.equal(env.find((e) => e.name === 'DATABASE_URL')?.value, 'postgresql://campus-db-pooler-rw:5432/app');
     }
@@ -82,11 +84,20 @@ describe('reconcile', () => {
     const platform = platformFixture();
     platform.spec.database.managed = {
       ...DEFAULT_MANAGED_DATABASE,
-      backup: { destinationPath: 's3://backups/campus', credentialsSecretName: 'campus-s3', retentionPolicy: '30d', schedule: '0 0 2 * * *', archiveTimeoutSeconds: 300 },
+      backup: {
+        destinationPath: 's3://backups/campus',
+        credentialsSecretName: 'campus-s3',
+        retentionPolicy: '30d',
+        schedule: '0 0 2 * * *',
+        archiveTimeoutSeconds: 300,
+      },
     };
     const { children } = run({ platform });
     const cluster = byName(children, 'Cluster', 'campus-db');
-    const spec = cluster?.spec as { postgresql: { parameters: Record<string, string> }; backup: { retentionPolicy: string; barmanObjectStore: { destinationPath: string; s3Credentials: unknown } } };
+    const spec = cluster?.spec as {
+      postgresql: { parameters: Record<string, string> };
+      backup: { retentionPolicy: string; barmanObjectStore: { destinationPath: string; s3Credentials: unknown } };
+    };
     assert.equal(spec.postgresql.parameters.archive_timeout, '300s');
     assert.equal(spec.backup.retentionPolicy, '30d');
     assert.equal(spec.backup.barmanObjectStore.destinationPath, 's3://backups/campus');
@@ -95,7 +106,12 @@ describe('reconcile', () => {
       secretAccessKey: { name: 'campus-s3', key: 'ACCESS_SECRET_KEY' },
     });
     const scheduled = byName(children, 'ScheduledBackup', 'campus-db-base');
-    assert.deepEqual(scheduled?.spec, { schedule: '0 0 2 * * *', cluster: { name: 'campus-db' }, backupOwnerReference: 'self', immediate: true });
+    assert.deepEqual(scheduled?.spec, {
+      schedule: '0 0 2 * * *',
+      cluster: { name: 'campus-db' },
+      backupOwnerReference: 'self',
+      immediate: true,
+    });
     assert.equal(byName(run().children, 'ScheduledBackup', 'campus-db-base'), undefined, 'no backups unless configured');
   });
 
@@ -136,7 +152,12 @@ describe('reconcile', () => {
     const first = run();
     const observed = asReady(first.children ?? []).map((c) =>
       c.metadata?.name === 'campus-api' && c.kind === 'Deployment'
-        ? { ...c, status: { conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'image pull failed' }] } }
+        ? {
+            ...c,
+            status: {
+              conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'image pull failed' }],
+            },
+          }
         : c,
     );
     const { status, events } = run({ observed: { children: observed } });
@@ -164,7 +185,13 @@ describe('reconcile', () => {
     const observed = first.children ?? [];
     assert.equal(byName(run({ observed: { children: observed } }).children, 'Deployment', 'campus-api')?.spec.replicas, 7);
     const off = platformFixture({ autoscaling: { enabled: false } });
-    const res = reconcile({ platform: off, observed: { children: observed }, scaling: { replicas: { api: 9 }, decisions: [] }, now: NOW, generateKeys: fixedKeys });
+    const res = reconcile({
+      platform: off,
+      observed: { children: observed },
+      scaling: { replicas: { api: 9 }, decisions: [] },
+      now: NOW,
+      generateKeys: fixedKeys,
+    });
     assert.equal(byName(res.children, 'Deployment', 'campus-api')?.spec.replicas, DEFAULT_API.minReplicas);
   });
 
@@ -176,7 +203,10 @@ describe('reconcile', () => {
     const existing = { ...secret, data: { ...secret.data, JWT_SECRET: 'a2VwdA==' } };
     const second = run({ observed: { children: [existing] } });
     assert.equal(keyCalls, 1, 'no new keys when all exist');
-    assert.equal((byName(second.children, 'Secret', 'campus-keys') as unknown as { data: Record<string, string> }).data.JWT_SECRET, 'a2VwdA==');
+    assert.equal(
+      (byName(second.children, 'Secret', 'campus-keys') as unknown as { data: Record<string, string> }).data.JWT_SECRET,
+      'a2VwdA==',
+    );
     const visible = JSON.stringify([first.events, first.status, second.events, second.status]);
     for (const value of Object.values(secret.data)) assert.ok(!visible.includes(value));
   });
@@ -231,9 +261,11 @@ describe('reconcile', () => {
 
   it('rolls pods when settings change by hashing them into the pod template', () => {
     const hash = (spec: Record<string, unknown>) =>
-      (byName(run({ platform: platformFixture(spec) }).children, 'Deployment', 'campus-api') as unknown as {
-        spec: { template: { metadata: { annotations: Record<string, string> } } };
-      }).spec.template.metadata.annotations['passplatform.io/settings-hash'];
+      (
+        byName(run({ platform: platformFixture(spec) }).children, 'Deployment', 'campus-api') as unknown as {
+          spec: { template: { metadata: { annotations: Record<string, string> } } };
+        }
+      ).spec.template.metadata.annotations['passplatform.io/settings-hash'];
     assert.equal(hash({}), hash({}));
     assert.notEqual(hash({}), hash({ workers: { ...DEFAULT_WORKERS, uploads: { ...DEFAULT_WORKERS.uploads, concurrency: 9 } } }));
     // The SLA targets reach the alert rules, not the processes: changing them restarts no pod.

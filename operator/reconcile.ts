@@ -85,8 +85,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const observed = input.observed.children;
   const replicas = desiredReplicas({ platform: name, spec, children: observed, wanted: input.scaling?.replicas ?? {} });
   const existingKeys = observed.find((c) => c.kind === 'Secret' && c.metadata?.name === childNames(name).keys) as
-    | (KubernetesObject & { data?: Record<string, string> })
-    | undefined;
+    (KubernetesObject & { data?: Record<string, string> }) | undefined;
   const props = { name, namespace, spec };
   const children = buildPlatformChildren({
     ...props,
@@ -97,18 +96,30 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     dashboards: (input.dashboards ?? buildPlatformDashboards)(props),
   }).map((child) => ownedBy(child, platform));
 
-  const find = (child: KubernetesObject) =>
-    observed.find((o) => o.kind === child.kind && o.metadata?.name === child.metadata?.name);
+  const find = (child: KubernetesObject) => observed.find((o) => o.kind === child.kind && o.metadata?.name === child.metadata?.name);
   const readiness = children.map((child) => childReadiness(child, find(child)));
   const conditions = [...childConditions(readiness), ...scalingConditions(spec, previous, input.scaling)];
   const decisions = mergeDecisions(previous.decisions, input.scaling?.decisions ?? []);
   const status = statusWith(conditions, {
     replicas,
     decisions,
-    slaState: input.slaViolations ? (input.slaViolations.length ? `Violated: ${input.slaViolations.join(',')}` : 'Met') : (previous.slaState ?? 'Unknown'),
+    slaState: input.slaViolations
+      ? input.slaViolations.length
+        ? `Violated: ${input.slaViolations.join(',')}`
+        : 'Met'
+      : (previous.slaState ?? 'Unknown'),
   });
 
-  return { children: deleting ? null : children, status, events: eventsFor(previous, status, children.filter((c) => !find(c)), decisions) };
+  return {
+    children: deleting ? null : children,
+    status,
+    events: eventsFor(
+      previous,
+      status,
+      children.filter((c) => !find(c)),
+      decisions,
+    ),
+  };
 }
 
 /**
@@ -125,13 +136,25 @@ function scalingConditions(spec: PassPlatformSpec, previous: PassPlatformStatus,
   return [
     scaling.signalsUnavailable
       ? { type: 'ScalingActive', status: 'False', reason: 'SignalsUnavailable', message: scaling.signalsUnavailable }
-      : { type: 'ScalingActive', status: 'True', reason: 'ReadingSignals', message: `reading signals from ${spec.autoscaling.prometheusUrl}` },
+      : {
+          type: 'ScalingActive',
+          status: 'True',
+          reason: 'ReadingSignals',
+          message: `reading signals from ${spec.autoscaling.prometheusUrl}`,
+        },
   ];
 }
 
 function ownedBy(child: KubernetesObject, platform: PassPlatform): KubernetesObject {
   const ownerReferences = [
-    { apiVersion: platform.apiVersion, kind: platform.kind, name: platform.metadata.name, uid: platform.metadata.uid, controller: true, blockOwnerDeletion: true },
+    {
+      apiVersion: platform.apiVersion,
+      kind: platform.kind,
+      name: platform.metadata.name,
+      uid: platform.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true,
+    },
   ];
   return { ...child, metadata: { ...child.metadata, namespace: platform.metadata.namespace, ownerReferences } };
 }

@@ -86,7 +86,6 @@ export function redisNodes(platform: string, spec: PassPlatformSpec, shards: num
   const running = find(children, 'StatefulSet', names.redis)?.spec?.replicas;
   if (typeof running !== 'number' || running <= wanted) return wanted;
   const job = find(children, 'Job', names.redisClusterJob(shards, managed.replicasPerShard)) as
-    | (Named & { status?: { succeeded?: number } })
-    | undefined;
+    (Named & { status?: { succeeded?: number } }) | undefined;
   return (job?.status?.succeeded ?? 0) > 0 ? wanted : running;
 }

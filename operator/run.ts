@@ -61,7 +61,8 @@ export async function startOperator(env: NodeJS.ProcessEnv = process.env) {
     draining = true;
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS)));
-    if ((await Promise.race([drain(), grace])) === 'timeout') log.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'still stopping at the end of the grace period');
+    if ((await Promise.race([drain(), grace])) === 'timeout')
+      log.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'still stopping at the end of the grace period');
     clearTimeout(timer);
     await health.close().catch((err: unknown) => log.error({ err }, 'health server close failed'));
   }

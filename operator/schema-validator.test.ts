@@ -5,7 +5,12 @@ import { compileStructuralSchema, formatInvalid } from './schema-validator.js';
 import { DEFAULT_ALERTS, DEFAULT_API, DEFAULT_SLA } from './spec.js';
 
 const admit = compileStructuralSchema(passPlatformOpenApiSchema);
-const manifest = (spec: Record<string, unknown>) => ({ apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', metadata: { name: 'p' }, spec: { image: 'i', version: '1', ...spec } });
+const manifest = (spec: Record<string, unknown>) => ({
+  apiVersion: 'passplatform.io/v1alpha1',
+  kind: 'PassPlatform',
+  metadata: { name: 'p' },
+  spec: { image: 'i', version: '1', ...spec },
+});
 
 describe('PassPlatform schema', () => {
   it('fills every default from the spec defaults and the SLA catalog, and prunes unknown fields', () => {
@@ -18,12 +23,32 @@ describe('PassPlatform schema', () => {
   });
 
   const rejects: [string, Record<string, unknown>, string][] = [
-    ['min above max', { api: { minReplicas: 5, maxReplicas: 2 } }, 'spec.api: Invalid value: "object": minReplicas must be less than or equal to maxReplicas'],
-    ['negative count', { workers: { uploads: { minReplicas: -1 } } }, 'spec.workers.uploads.minReplicas: Invalid value: -1: spec.workers.uploads.minReplicas in body should be greater than or equal to 0'],
+    [
+      'min above max',
+      { api: { minReplicas: 5, maxReplicas: 2 } },
+      'spec.api: Invalid value: "object": minReplicas must be less than or equal to maxReplicas',
+    ],
+    [
+      'negative count',
+      { workers: { uploads: { minReplicas: -1 } } },
+      'spec.workers.uploads.minReplicas: Invalid value: -1: spec.workers.uploads.minReplicas in body should be greater than or equal to 0',
+    ],
     ['unknown mode', { redis: { mode: 'cloud' } }, 'spec.redis.mode: Unsupported value: "cloud": supported values: "managed", "external"'],
-    ['malformed quantity', { api: { resources: { memory: '1 GB' } } }, 'spec.api.resources.memory: Invalid value: "1 GB": spec.api.resources.memory in body should match'],
-    ['external without its secret', { database: { mode: 'external' } }, 'spec.database: Invalid value: "object": database.external is required when database.mode is external'],
-    ['warning above critical', { alerts: { warningErrorRatio: 0.2 } }, 'spec.alerts: Invalid value: "object": warningErrorRatio must not exceed criticalErrorRatio'],
+    [
+      'malformed quantity',
+      { api: { resources: { memory: '1 GB' } } },
+      'spec.api.resources.memory: Invalid value: "1 GB": spec.api.resources.memory in body should match',
+    ],
+    [
+      'external without its secret',
+      { database: { mode: 'external' } },
+      'spec.database: Invalid value: "object": database.external is required when database.mode is external',
+    ],
+    [
+      'warning above critical',
+      { alerts: { warningErrorRatio: 0.2 } },
+      'spec.alerts: Invalid value: "object": warningErrorRatio must not exceed criticalErrorRatio',
+    ],
     ['missing image', { image: undefined }, 'spec.image: Required value'],
     [
       'a WAL archive timeout past the RPO',

@@ -92,9 +92,15 @@ function toFieldError(error: ErrorObject): FieldError {
         message: `Unsupported value: ${show(value)}: supported values: ${(params.allowedValues as unknown[]).map(show).join(', ')}`,
       };
     case 'type':
-      return { field, message: `Invalid value: "${typeof value}": ${field} in body must be of type ${String(params.type)}: "${typeof value}"` };
+      return {
+        field,
+        message: `Invalid value: "${typeof value}": ${field} in body must be of type ${String(params.type)}: "${typeof value}"`,
+      };
     case 'minimum':
-      return { field, message: `Invalid value: ${show(value)}: ${field} in body should be greater than or equal to ${String(params.limit)}` };
+      return {
+        field,
+        message: `Invalid value: ${show(value)}: ${field} in body should be greater than or equal to ${String(params.limit)}`,
+      };
     case 'exclusiveMinimum':
       return { field, message: `Invalid value: ${show(value)}: ${field} in body should be greater than ${String(params.limit)}` };
     case 'maximum':

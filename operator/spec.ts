@@ -213,9 +213,7 @@ export const DEFAULT_PRICES: PriceSpec = {
   storageGibMonth: 0.1,
 };
 
-export const DEFAULT_SLA: SlaSpec = Object.fromEntries(
-  Object.entries(SLA_CLASSES).map(([name, c]) => [name, c.p95Seconds]),
-) as SlaSpec;
+export const DEFAULT_SLA: SlaSpec = Object.fromEntries(Object.entries(SLA_CLASSES).map(([name, c]) => [name, c.p95Seconds])) as SlaSpec;
 
 export const DEFAULT_ALERTS: AlertThresholdSpec = {
   criticalLatencyP95Seconds: ALERT_THRESHOLDS.critical.latencyP95Seconds.value,

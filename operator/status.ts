@@ -34,7 +34,12 @@ export function childConditions(readiness: ChildReadiness[]): ConditionInput[] {
   return [
     ready
       ? { type: 'Ready', status: 'True', reason: 'AllChildrenReady', message: `${readiness.length} children ready` }
-      : { type: 'Ready', status: 'False', reason: failed.length ? 'ChildrenFailed' : 'ChildrenNotReady', message: summarise([...failed, ...pending]) },
+      : {
+          type: 'Ready',
+          status: 'False',
+          reason: failed.length ? 'ChildrenFailed' : 'ChildrenNotReady',
+          message: summarise([...failed, ...pending]),
+        },
     pending.length
       ? { type: 'Progressing', status: 'True', reason: 'Reconciling', message: `waiting for ${summarise(pending)}` }
       : { type: 'Progressing', status: 'False', reason: 'Reconciled', message: 'children match the spec' },

@@ -7,12 +7,15 @@ describe('WorkQueue', () => {
     const runs: string[] = [];
     let inFlight = 0;
     let maxInFlightForA = 0;
-    const queue = new WorkQueue(async (key) => {
-      if (key === 'a') maxInFlightForA = Math.max(maxInFlightForA, ++inFlight);
-      runs.push(key);
-      await new Promise((r) => setImmediate(r));
-      if (key === 'a') inFlight--;
-    }, { concurrency: 1 });
+    const queue = new WorkQueue(
+      async (key) => {
+        if (key === 'a') maxInFlightForA = Math.max(maxInFlightForA, ++inFlight);
+        runs.push(key);
+        await new Promise((r) => setImmediate(r));
+        if (key === 'a') inFlight--;
+      },
+      { concurrency: 1 },
+    );
     queue.add('a');
     queue.add('a'); // running now: marked dirty, runs once more after
     queue.add('a');

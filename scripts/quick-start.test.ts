@@ -101,7 +101,9 @@ describe('the README quick start, on a fresh copy', () => {
     assert.equal(server.exitCode, null, `npm start exited:\n${output}`);
     assert.match(output, /Demo data loaded on this first start/);
 
-    const script = clientCommands.map((command) => `${command.replaceAll('localhost:3000', `127.0.0.1:${port}`)}\nprintf '${SEPARATOR.replace(/\n/g, '\\n')}'`).join('\n');
+    const script = clientCommands
+      .map((command) => `${command.replaceAll('localhost:3000', `127.0.0.1:${port}`)}\nprintf '${SEPARATOR.replace(/\n/g, '\\n')}'`)
+      .join('\n');
     const { stdout } = await promisify(execFile)('bash', ['-e', '-c', script], { cwd: dir, env, timeout: 120_000 });
     const answers = stdout.split(SEPARATOR);
     assert.equal(answers.length, clientCommands.length + 1, stdout);

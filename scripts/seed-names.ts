@@ -5,11 +5,65 @@
  *
  * Each name comes with an ASCII form for e-mail addresses (`José` → `jose`).
  */
-import { fakerDE, fakerEN, fakerEN_IN, fakerES, fakerFR, fakerIT, fakerNL, fakerPL, fakerSV, fakerYO_NG, type Faker } from '@faker-js/faker';
+import {
+  fakerDE,
+  fakerEN,
+  fakerEN_IN,
+  fakerES,
+  fakerFR,
+  fakerIT,
+  fakerNL,
+  fakerPL,
+  fakerSV,
+  fakerYO_NG,
+  type Faker,
+} from '@faker-js/faker';
 
 /** Common first and last names; together they make up `HEAD_SHARE` of all picks. */
-const COMMON_FIRST = ['John', 'Mary', 'James', 'Michael', 'David', 'Sarah', 'Emma', 'Mohammed', 'Wei', 'Priya', 'Aisha', 'Maria', 'Daniel', 'Olivia', 'Liam', 'Noah', 'Sophia', 'Chloe', 'Carlos', 'Anna'];
-const COMMON_LAST = ['Smith', 'Johnson', 'Williams', 'Brown', 'Jones', 'Garcia', 'Nguyen', 'Kim', 'Patel', 'Okafor', 'Kowalski', 'Mueller', 'Rossi', 'Silva', 'Khan', 'Martin', 'Lee', 'Wilson', 'Taylor', 'Anderson'];
+const COMMON_FIRST = [
+  'John',
+  'Mary',
+  'James',
+  'Michael',
+  'David',
+  'Sarah',
+  'Emma',
+  'Mohammed',
+  'Wei',
+  'Priya',
+  'Aisha',
+  'Maria',
+  'Daniel',
+  'Olivia',
+  'Liam',
+  'Noah',
+  'Sophia',
+  'Chloe',
+  'Carlos',
+  'Anna',
+];
+const COMMON_LAST = [
+  'Smith',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Garcia',
+  'Nguyen',
+  'Kim',
+  'Patel',
+  'Okafor',
+  'Kowalski',
+  'Mueller',
+  'Rossi',
+  'Silva',
+  'Khan',
+  'Martin',
+  'Lee',
+  'Wilson',
+  'Taylor',
+  'Anderson',
+];
 
 /** Percentage of picks taken from the common head (each common name then covers about 1 %). */
 export const HEAD_SHARE_PERCENT = 20;

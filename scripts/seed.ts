@@ -102,9 +102,16 @@ export async function seedStudents(knex: Knex, count: number, log: (m: string) =
   await knex.raw('analyze students');
 }
 
-export async function seedUsers(knex: Knex, loadTestUsers: number, log: (m: string) => void = () => undefined, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function seedUsers(
+  knex: Knex,
+  loadTestUsers: number,
+  log: (m: string) => void = () => undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   if (env.NODE_ENV === 'production') {
-    throw new Error(`refusing to create accounts with the published demo password in production (NODE_ENV=production): seed with --users 0, and create real accounts`);
+    throw new Error(
+      `refusing to create accounts with the published demo password in production (NODE_ENV=production): seed with --users 0, and create real accounts`,
+    );
   }
   const hash = await hashPassword(SEED_PASSWORD);
   await knex.raw(
@@ -121,13 +128,10 @@ export async function seedUsers(knex: Knex, loadTestUsers: number, log: (m: stri
     { email: 'student@university.edu', role: 'student', display_name: 'Demo student', student_ref: student?.id ?? null },
   ];
   for (const account of demo) {
-    await knex.raw('insert into users (email, password_hash, role, display_name, student_ref) values (?, ?, ?, ?, ?) on conflict do nothing', [
-      account.email,
-      hash,
-      account.role,
-      account.display_name,
-      account.student_ref,
-    ]);
+    await knex.raw(
+      'insert into users (email, password_hash, role, display_name, student_ref) values (?, ?, ?, ?, ?) on conflict do nothing',
+      [account.email, hash, account.role, account.display_name, account.student_ref],
+    );
   }
   log(`users: ${loadTestUsers} load-test accounts + ${demo.length} demo accounts (password ${SEED_PASSWORD})`);
 }

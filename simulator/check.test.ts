@@ -43,10 +43,16 @@ describe('the win check', () => {
 
   it('fails on the cost traces when ours costs more dollars or more replica-hours, even with fewer SLA minutes', () => {
     const dearer = checkReport(report('week', run('ours', 200, 246, 2700), run('hpa', 1000, 240, 2800), run('keda', 1000, 250, 2800)));
-    assert.deepEqual(dearer.map((f) => f.baseline), ['hpa']);
+    assert.deepEqual(
+      dearer.map((f) => f.baseline),
+      ['hpa'],
+    );
     assert.match(formatFailure(dearer[0] as (typeof dearer)[number]), /costs USD 246\.00, hpa USD 240\.00/);
     const bigger = checkReport(report('week', run('ours', 200, 230, 2900), run('hpa', 1000, 240, 2800), run('keda', 1000, 250, 2950)));
-    assert.deepEqual(bigger.map((f) => f.baseline), ['hpa']);
+    assert.deepEqual(
+      bigger.map((f) => f.baseline),
+      ['hpa'],
+    );
     // Cost is only checked where asked for.
     assert.deepEqual(checkReport(report('k6-ramp', run('ours', 20, 9, 99), run('hpa', 30, 1, 1), run('keda', 30, 1, 1))), []);
   });

@@ -57,7 +57,12 @@ function parseSeeds(text: string): number[] {
 const seeds = parseSeeds(values.seeds ?? values.seed);
 const wanted = values.trace?.split(',').map((t) => t.trim());
 const tracesFor = (seed: number) => allTraces(seed).filter((t) => !wanted || wanted.includes(t.name));
-if (tracesFor(seeds[0] ?? 1).length === 0) fail(`no trace named ${values.trace}; traces: ${allTraces(1).map((t) => t.name).join(', ')}`);
+if (tracesFor(seeds[0] ?? 1).length === 0)
+  fail(
+    `no trace named ${values.trace}; traces: ${allTraces(1)
+      .map((t) => t.name)
+      .join(', ')}`,
+  );
 
 const reports = seeds.map((seed) => simulate(tracesFor(seed), SIMULATED_SPEC, seed));
 const first = reports[0];
@@ -76,7 +81,8 @@ if (values.json) {
   console.log(JSON.stringify(reports.length === 1 ? json[0] : json, null, 2));
 } else {
   console.log(reports.length === 1 ? toTable(first) : toSeedsTable(reports));
-  if (values.plots !== 'none') console.log(`\nplots (seed ${first.seed}): ${first.traces.map((t) => join(values.plots as string, `${t.trace}.svg`)).join(', ')}`);
+  if (values.plots !== 'none')
+    console.log(`\nplots (seed ${first.seed}): ${first.traces.map((t) => join(values.plots as string, `${t.trace}.svg`)).join(', ')}`);
 }
 if (values.check) {
   const failures = reports.flatMap((r) => checkReport(r));

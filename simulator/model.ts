@@ -145,9 +145,10 @@ export class PlatformModel {
       if (c === 'postgres-replicas') return spec.database.managed?.readReplicas.minReplicas ?? 0;
       return spec.redis.managed?.shards.minReplicas ?? 0;
     };
-    this.fleets = Object.fromEntries(
-      COMPONENTS.map((c) => [c, new Fleet(STARTUP_SECONDS[c], this.random, initial(c), now)]),
-    ) as Record<Component, Fleet>;
+    this.fleets = Object.fromEntries(COMPONENTS.map((c) => [c, new Fleet(STARTUP_SECONDS[c], this.random, initial(c), now)])) as Record<
+      Component,
+      Fleet
+    >;
     this.queues = perQueue(() => ({ wait: [], prioritized: [], delayed: [], active: 0 }));
     this.podCores = cores(spec.api.resources.cpu);
     this.replicaCores = cores(spec.database.managed?.resources.cpu ?? '1');
@@ -295,7 +296,12 @@ export class PlatformModel {
     let free = (slots * dt) / duration;
     let started = 0;
     let exceeded = 0;
-    const freshExceed = waitExceedProbability(slots, Math.min(load.jobs[queue], (0.98 * slots) / duration), 1 / duration, target - durationP95);
+    const freshExceed = waitExceedProbability(
+      slots,
+      Math.min(load.jobs[queue], (0.98 * slots) / duration),
+      1 / duration,
+      target - durationP95,
+    );
     // BullMQ serves the `wait` list before the `prioritized` set.
     for (const cohorts of [state.wait, state.prioritized]) {
       while (free > 1e-9 && cohorts.length) {

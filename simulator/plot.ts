@@ -69,12 +69,17 @@ export function plotTrace(trace: string, description: string, runs: readonly Run
     parts.push(`<rect x="${MARGIN.left}" y="${top}" width="${plotWidth}" height="${STRIP_HEIGHT}" class="frame"/>`);
     for (const point of run.series) {
       if (!point.violated) continue;
-      parts.push(`<rect x="${x(point.minute).toFixed(1)}" y="${top}" width="${Math.max(1, plotWidth / minutes).toFixed(2)}" height="${STRIP_HEIGHT}" fill="${COLORS[run.policy]}"/>`);
+      parts.push(
+        `<rect x="${x(point.minute).toFixed(1)}" y="${top}" width="${Math.max(1, plotWidth / minutes).toFixed(2)}" height="${STRIP_HEIGHT}" fill="${COLORS[run.policy]}"/>`,
+      );
     }
     top += STRIP_HEIGHT + 6;
   }
   const legend = runs
-    .map((r, i) => `<text x="${WIDTH}" y="${MARGIN.top + 14 + i * 32}" fill="${COLORS[r.policy]}" class="label"><tspan>■ ${r.policy}</tspan><tspan x="${WIDTH + 12}" dy="14">${r.totalViolationMinutes} SLA min, ${r.totalReplicaHours.toFixed(0)} replica-h</tspan></text>`)
+    .map(
+      (r, i) =>
+        `<text x="${WIDTH}" y="${MARGIN.top + 14 + i * 32}" fill="${COLORS[r.policy]}" class="label"><tspan>■ ${r.policy}</tspan><tspan x="${WIDTH + 12}" dy="14">${r.totalViolationMinutes} SLA min, ${r.totalReplicaHours.toFixed(0)} replica-h</tspan></text>`,
+    )
     .join('');
   const height = top + 30;
   return [

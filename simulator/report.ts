@@ -57,17 +57,7 @@ function markdownTable(header: readonly string[], rows: readonly string[][]): st
 
 /** A Markdown table: readable in a terminal and pasted as is into docs/simulation/README.md. */
 export function toTable(report: SimulationReport): string {
-  const header = [
-    'trace',
-    'policy',
-    'SLA-violation min',
-    'by SLA class',
-    'replica-h',
-    'by component',
-    'cost',
-    'actions',
-    'worst recovery',
-  ];
+  const header = ['trace', 'policy', 'SLA-violation min', 'by SLA class', 'replica-h', 'by component', 'cost', 'actions', 'worst recovery'];
   const rows = report.traces.flatMap((t) =>
     t.runs.map((run) => [
       t.trace,

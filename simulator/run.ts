@@ -77,7 +77,9 @@ function addOutcome(tally: MinuteTally, outcome: StepOutcome, spec: PassPlatform
 }
 
 function violatedKeys(tally: MinuteTally): SlaKey[] {
-  return SLA_KEYS.filter((k) => tally.stuck[k] || ((tally.count[k] ?? 0) > 0 && (tally.exceeded[k] ?? 0) / (tally.count[k] ?? 1) > SLA_EXCEED));
+  return SLA_KEYS.filter(
+    (k) => tally.stuck[k] || ((tally.count[k] ?? 0) > 0 && (tally.exceeded[k] ?? 0) / (tally.count[k] ?? 1) > SLA_EXCEED),
+  );
 }
 
 function perComponent(value: (c: Component) => number): Record<Component, number> {

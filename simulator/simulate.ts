@@ -7,7 +7,12 @@ import type { SimulationReport } from './report.js';
 import { runTrace } from './run.js';
 import type { Trace } from './traces.js';
 
-export function simulate(traces: readonly Trace[], spec: PassPlatformSpec, seed: number, policies: readonly PolicyName[] = POLICY_NAMES): SimulationReport {
+export function simulate(
+  traces: readonly Trace[],
+  spec: PassPlatformSpec,
+  seed: number,
+  policies: readonly PolicyName[] = POLICY_NAMES,
+): SimulationReport {
   return {
     seed,
     traces: traces.map((trace) => ({

@@ -15,7 +15,10 @@ const runs = report.traces[0]?.runs ?? [];
 
 describe('simulator on the k6 ramp', () => {
   it('runs every policy over the whole trace', () => {
-    assert.deepEqual(runs.map((r) => r.policy), ['hpa', 'keda', 'ours']);
+    assert.deepEqual(
+      runs.map((r) => r.policy),
+      ['hpa', 'keda', 'ours'],
+    );
     for (const run of runs) assert.equal(run.durationMinutes, 35);
   });
 
@@ -27,7 +30,10 @@ describe('simulator on the k6 ramp', () => {
         assert.equal(changes[0]?.at, k6RampTrace().startAt, `${run.policy} ${component} history starts at the trace start`);
         for (const change of changes) {
           const range = ranges[component];
-          assert.ok(range && change.replicas >= range.minReplicas && change.replicas <= range.maxReplicas, `${run.policy} ${component}=${change.replicas}`);
+          assert.ok(
+            range && change.replicas >= range.minReplicas && change.replicas <= range.maxReplicas,
+            `${run.policy} ${component}=${change.replicas}`,
+          );
         }
         assert.equal(run.scalingActions[component], changes.length - 1);
       }
@@ -44,7 +50,10 @@ describe('simulator on the k6 ramp', () => {
         changes.forEach((change, i) => {
           hours += (change.replicas * ((changes[i + 1]?.at ?? end) - change.at)) / 3_600_000;
         });
-        assert.ok(Math.abs(hours - run.replicaHours[component]) < 1e-6, `${run.policy} ${component}: ${hours} vs ${run.replicaHours[component]}`);
+        assert.ok(
+          Math.abs(hours - run.replicaHours[component]) < 1e-6,
+          `${run.policy} ${component}: ${hours} vs ${run.replicaHours[component]}`,
+        );
         const shape = shapes[component];
         const price = shape ? hourlyRate(shape, spec.cost).toNumber() : 0;
         assert.ok(Math.abs(run.cost[component] - hours * price) < 1e-9);
@@ -56,7 +65,10 @@ describe('simulator on the k6 ramp', () => {
   it('reports violation minutes per SLA class within the trace length, and recovery within the trace', () => {
     for (const run of runs) {
       for (const minutes of Object.values(run.violationMinutes)) assert.ok(minutes >= 0 && minutes <= run.durationMinutes);
-      assert.equal(run.totalViolationMinutes, Object.values(run.violationMinutes).reduce((a, b) => a + b, 0));
+      assert.equal(
+        run.totalViolationMinutes,
+        Object.values(run.violationMinutes).reduce((a, b) => a + b, 0),
+      );
       assert.equal(run.series.filter((p) => p.violated).length <= run.totalViolationMinutes, true);
       for (const seconds of run.recoverySeconds) assert.ok(seconds >= 0 && seconds <= 35 * 60);
     }
@@ -68,7 +80,9 @@ describe('simulator on the k6 ramp', () => {
   });
 
   it('prints JSON that holds the table figures and, on request, the ReplicaChange histories', () => {
-    const json = JSON.parse(JSON.stringify(toJson(report, { history: true }))) as { traces: { runs: { policy: string; totalViolationMinutes: number; history: unknown[] }[] }[] };
+    const json = JSON.parse(JSON.stringify(toJson(report, { history: true }))) as {
+      traces: { runs: { policy: string; totalViolationMinutes: number; history: unknown[] }[] }[];
+    };
     const first = json.traces[0]?.runs[0];
     assert.equal(first?.totalViolationMinutes, runs[0]?.totalViolationMinutes);
     assert.ok((first?.history.length ?? 0) >= COMPONENTS.length);

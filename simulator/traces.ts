@@ -125,7 +125,16 @@ export function k6RampTrace(): Trace {
 
 /** Share of the typical load over a school day at the gates: night, waking from 05:00, the day's peak at noon. */
 function gateDayShape(hour: number): number {
-  return piecewise(hour, [[0, 0.1], [5, 0.1], [6.5, 0.5], [8.5, 1], [12, 1.2], [17, 0.8], [22, 0.2], [24, 0.1]]);
+  return piecewise(hour, [
+    [0, 0.1],
+    [5, 0.1],
+    [6.5, 0.5],
+    [8.5, 1],
+    [12, 1.2],
+    [17, 0.8],
+    [22, 0.2],
+    [24, 0.1],
+  ]);
 }
 
 /**
@@ -221,8 +230,20 @@ export function uploadDeadlineTrace(): Trace {
 /** Share of the typical load at an hour of a weekday: night, the 07:30 gate rush, lectures, lunch, evening. */
 function weekdayShape(hour: number): number {
   return piecewise(hour, [
-    [0, 0.06], [5, 0.04], [6.5, 0.2], [7.5, 0.9], [8, 1.6], [8.5, 1], [10, 1], [12, 1.35], [13, 1.2],
-    [15, 1], [17, 0.8], [19, 0.45], [22, 0.2], [24, 0.06],
+    [0, 0.06],
+    [5, 0.04],
+    [6.5, 0.2],
+    [7.5, 0.9],
+    [8, 1.6],
+    [8.5, 1],
+    [10, 1],
+    [12, 1.35],
+    [13, 1.2],
+    [15, 1],
+    [17, 0.8],
+    [19, 0.45],
+    [22, 0.2],
+    [24, 0.06],
   ]);
 }
 

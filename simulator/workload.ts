@@ -34,8 +34,22 @@ export interface RequestCost {
 export const REQUEST_COSTS: Record<SlaClass, RequestCost> = {
   // argon2id password hashing dominates a login.
   auth: { cpuSeconds: 0.03, baseP95Seconds: 0.11, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 6 },
-  student_queries: { cpuSeconds: 0.008, baseP95Seconds: 0.12, replicaSeconds: 0.04, replicaCpuSeconds: 0.004, replicaQueries: 2, redisOps: 4 },
-  pass_generation: { cpuSeconds: 0.012, baseP95Seconds: 0.15, replicaSeconds: 0.01, replicaCpuSeconds: 0.001, replicaQueries: 1, redisOps: 4 },
+  student_queries: {
+    cpuSeconds: 0.008,
+    baseP95Seconds: 0.12,
+    replicaSeconds: 0.04,
+    replicaCpuSeconds: 0.004,
+    replicaQueries: 2,
+    redisOps: 4,
+  },
+  pass_generation: {
+    cpuSeconds: 0.012,
+    baseP95Seconds: 0.15,
+    replicaSeconds: 0.01,
+    replicaCpuSeconds: 0.001,
+    replicaQueries: 1,
+    redisOps: 4,
+  },
   // Multipart parsing, magic bytes and checksum of a 5 MB body; the rest is the transfer.
   uploads: { cpuSeconds: 0.15, baseP95Seconds: 1, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 5 },
   analytics: { cpuSeconds: 0.02, baseP95Seconds: 0.4, replicaSeconds: 0.2, replicaCpuSeconds: 0.03, replicaQueries: 3, redisOps: 3 },

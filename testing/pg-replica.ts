@@ -28,7 +28,13 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
   const [primaryPort, standbyPort] = [await freePort(), await freePort()];
   const started: string[] = [];
   const stop = () => {
-    for (const data of started.reverse()) spawnSync(asRoot ? 'runuser' : join(bin, 'pg_ctl'), asRoot ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'] : ['-D', data, '-m', 'immediate', 'stop']);
+    for (const data of started.reverse())
+      spawnSync(
+        asRoot ? 'runuser' : join(bin, 'pg_ctl'),
+        asRoot
+          ? ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']
+          : ['-D', data, '-m', 'immediate', 'stop'],
+      );
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -37,7 +43,20 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
     appendFileSync(primaryDir + '/postgresql.conf', `${tools.baseConfig(dir, primaryPort)}wal_level = replica\nmax_wal_senders = 4\n`);
     run('pg_ctl', ['-D', primaryDir, '-l', join(dir, 'primary.log'), '-w', 'start']);
     started.push(primaryDir);
-    run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standbyDir, '-R', '-X', 'stream', '--no-sync']);
+    run('pg_basebackup', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primaryPort),
+      '-U',
+      'postgres',
+      '-D',
+      standbyDir,
+      '-R',
+      '-X',
+      'stream',
+      '--no-sync',
+    ]);
     appendFileSync(standbyDir + '/postgresql.conf', `port = ${standbyPort}\nhot_standby = on\n`);
     run('pg_ctl', ['-D', standbyDir, '-l', join(dir, 'standby.log'), '-w', 'start']);
     started.push(standbyDir);

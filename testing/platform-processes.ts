@@ -33,9 +33,14 @@ async function startNodeProcess(entry: string, env: Record<string, string>, read
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${code ?? signal}): ${stderr}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`${entry} exited (${code ?? signal}): ${stderr}`))),
+  );
   exited.catch(() => undefined);
-  await Promise.race([eventually(async () => (await fetch(ready).catch(() => undefined))?.ok, `${entry} to answer ${ready}`, 300_000), exited]);
+  await Promise.race([
+    eventually(async () => (await fetch(ready).catch(() => undefined))?.ok, `${entry} to answer ${ready}`, 300_000),
+    exited,
+  ]);
   return child;
 }
 
@@ -46,7 +51,10 @@ export async function spawnApi(env: Record<string, string>): Promise<ApiProcess 
 }
 
 /** `workers/main.ts` serving the given queues. */
-export async function spawnWorkers(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<WorkerProcess & { metricsAddress: string }> {
+export async function spawnWorkers(
+  env: Record<string, string>,
+  overrides: Record<string, string> = {},
+): Promise<WorkerProcess & { metricsAddress: string }> {
   // Its readiness is read from its info-level "workers ready" log line.
   const worker = await spawnWorkerProcess(env, { ...overrides, LOG_LEVEL: 'info' });
   return { ...worker, metricsAddress: new URL(worker.metricsUrl).host };

@@ -12,7 +12,15 @@ import { freePort } from '../core/ports.js';
 /** The directory of the server binaries (initdb, pg_ctl, pg_basebackup), if installed. */
 export function postgresBinDir(): string | undefined {
   const fromConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-  const candidates = [fromConfig.status === 0 ? fromConfig.stdout.trim() : '', ...(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`) : [])];
+  const candidates = [
+    fromConfig.status === 0 ? fromConfig.stdout.trim() : '',
+    ...(existsSync('/usr/lib/postgresql')
+      ? readdirSync('/usr/lib/postgresql')
+          .sort()
+          .reverse()
+          .map((v) => `/usr/lib/postgresql/${v}/bin`)
+      : []),
+  ];
   return candidates.find((dir) => dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_basebackup')));
 }
 
@@ -37,7 +45,12 @@ export function postgresTools(): PostgresTools {
     },
     scratchDir(prefix) {
       const dir = mkdtempSync(join(tmpdir(), prefix));
-      if (asRoot) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()));
+      if (asRoot)
+        chownSync(
+          dir,
+          Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
+          Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
+        );
       return dir;
     },
     baseConfig(dir, port) {

@@ -31,7 +31,11 @@ export interface PrometheusOptions {
   ruleGroups?: unknown[];
 }
 
-export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = '1s', options: PrometheusOptions = {}): Promise<TestPrometheus> {
+export async function startPrometheus(
+  targets: ScrapeTarget[],
+  scrapeInterval = '1s',
+  options: PrometheusOptions = {},
+): Promise<TestPrometheus> {
   const dataDir = mkdtempSync(join(tmpdir(), 'passplatform-prometheus-'));
   const config = join(dataDir, 'prometheus.yml');
   const ruleFile = join(dataDir, 'rules.yml');
@@ -41,14 +45,21 @@ export async function startPrometheus(targets: ScrapeTarget[], scrapeInterval = 
     dump({
       global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
       ...(options.ruleGroups ? { rule_files: [ruleFile] } : {}),
-      scrape_configs: targets.map((t) => ({ job_name: t.job, static_configs: [{ targets: [t.address], ...(t.labels ? { labels: t.labels } : {}) }] })),
+      scrape_configs: targets.map((t) => ({
+        job_name: t.job,
+        static_configs: [{ targets: [t.address], ...(t.labels ? { labels: t.labels } : {}) }],
+      })),
     }),
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(PROMETHEUS_BIN, [`--config.file=${config}`, `--storage.tsdb.path=${join(dataDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    PROMETHEUS_BIN,
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dataDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

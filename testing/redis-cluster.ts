@@ -15,7 +15,6 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-
 function cli(args: string[]): string {
   const result = spawnSync('redis-cli', args, { encoding: 'utf8', timeout: 20_000 });
   if (result.error) throw result.error;
@@ -32,11 +31,37 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     const nodeDir = join(dir, String(port));
     spawnSync('mkdir', ['-p', nodeDir]);
     children.push(
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--dir', nodeDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--dir',
+          nodeDir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+        ],
+        { stdio: 'ignore' },
+      ),
     );
   }
   const stop = async () => {
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))));
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) =>
+            child.exitCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM')),
+          ),
+      ),
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -19,7 +19,11 @@ export interface ServiceProcess {
   stderr(): string;
 }
 
-export async function spawnServiceProcess(entry: string, env: Record<string, string | undefined>, readyMessage: string): Promise<ServiceProcess> {
+export async function spawnServiceProcess(
+  entry: string,
+  env: Record<string, string | undefined>,
+  readyMessage: string,
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   let stderr = '';

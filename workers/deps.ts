@@ -27,7 +27,12 @@ export function createWorkerDeps(config: Config, logger: Logger, registry: Regis
   const delayMs = config.NODE_ENV === 'test' ? config.WORKER_TEST_DELAY_MS : 0;
   const redis = createRedis({ ...redisConnection(config), connectionName: 'workers-realtime', failFast: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'realtime redis connection error'));
-  const failures = new Counter({ name: METRIC.realtimePublishFailures, help: 'Real-time messages that could not be published (the state change itself stands).', labelNames: ['feed'] as const, registers: [registry] });
+  const failures = new Counter({
+    name: METRIC.realtimePublishFailures,
+    help: 'Real-time messages that could not be published (the state change itself stands).',
+    labelNames: ['feed'] as const,
+    registers: [registry],
+  });
   const publisher = new RealtimePublisher({
     redis,
     keyPrefix: config.REDIS_KEY_PREFIX,

@@ -61,9 +61,14 @@ export function createQueueWorker<Q extends QueueName>(options: QueueWorkerOptio
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = isFinalFailure(err, job.attemptsMade, job.opts.attempts);
-    logger[final ? 'error' : 'warn']({ queue, jobId: job.id, attempt: job.attemptsMade, err: err.message }, final ? 'job failed for good' : 'job failed; will retry');
+    logger[final ? 'error' : 'warn'](
+      { queue, jobId: job.id, attempt: job.attemptsMade, err: err.message },
+      final ? 'job failed for good' : 'job failed; will retry',
+    );
     if (final) {
-      options.onFinalFailure(job.data, err.message).catch((hookErr: Error) => logger.error({ queue, jobId: job.id, err: hookErr.message }, 'recording a final failure failed'));
+      options
+        .onFinalFailure(job.data, err.message)
+        .catch((hookErr: Error) => logger.error({ queue, jobId: job.id, err: hookErr.message }, 'recording a final failure failed'));
     }
   });
   worker.on('stalled', (jobId) => logger.warn({ queue, jobId }, 'job stalled; its worker stopped renewing the lock, it will run again'));

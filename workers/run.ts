@@ -27,7 +27,9 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-export async function startWorkers(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorkers & { logger: ReturnType<typeof createLogger> }> {
+export async function startWorkers(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningWorkers & { logger: ReturnType<typeof createLogger> }> {
   const config = loadConfig(env);
   const logger = createLogger('workers', config.LOG_LEVEL);
   const registry = createRegistry('workers');
@@ -40,7 +42,11 @@ export async function startWorkers(env: NodeJS.ProcessEnv = process.env): Promis
   const workers: Worker[] = [];
   const metrics = registerQueueMetrics(
     registry,
-    config.WORKER_QUEUES.map((name) => (name === 'uploads' ? (queues.uploads = new Queue<UploadJobData>(name, queueOptions)) : (queues.reports = new Queue<ReportJobData>(name, queueOptions)))),
+    config.WORKER_QUEUES.map((name) =>
+      name === 'uploads'
+        ? (queues.uploads = new Queue<UploadJobData>(name, queueOptions))
+        : (queues.reports = new Queue<ReportJobData>(name, queueOptions)),
+    ),
   );
   const common = { connection, config, logger, metrics };
   if (config.WORKER_QUEUES.includes('uploads')) {
@@ -91,7 +97,10 @@ export async function startWorkers(env: NodeJS.ProcessEnv = process.env): Promis
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS)));
     if ((await Promise.race([drained, grace])) === 'timeout') {
-      logger.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'jobs still running at the end of the grace period; they will be retried elsewhere');
+      logger.warn(
+        { graceMs: config.SHUTDOWN_GRACE_MS },
+        'jobs still running at the end of the grace period; they will be retried elsewhere',
+      );
     }
     clearTimeout(timer);
     await Promise.allSettled([...Object.values(queues).map((q: Queue) => q.close()), metricsServer.close()]);

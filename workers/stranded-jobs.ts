@@ -38,18 +38,32 @@ async function repair<T extends UploadJobData | ReportJobData>(
   return 'requeued';
 }
 
-export async function repairStrandedJobs(deps: WorkerDeps, queues: StrandedQueues, olderThanMs: number): Promise<{ requeued: number; failed: number }> {
+export async function repairStrandedJobs(
+  deps: WorkerDeps,
+  queues: StrandedQueues,
+  olderThanMs: number,
+): Promise<{ requeued: number; failed: number }> {
   const tally = { requeued: 0, failed: 0, fine: 0 };
   const cutoff = new Date(Date.now() - olderThanMs);
   if (queues.uploads) {
-    const rows = (await deps.db.primary('uploads').where({ status: 'queued' }).andWhere('updated_at', '<', cutoff).select('id').limit(500)) as { id: string }[];
+    const rows = (await deps.db
+      .primary('uploads')
+      .where({ status: 'queued' })
+      .andWhere('updated_at', '<', cutoff)
+      .select('id')
+      .limit(500)) as { id: string }[];
     for (const { id } of rows) {
       const data = { uploadId: id, trace: injectTraceContext() };
       tally[await repair(queues.uploads, 'process-upload', id, data, (error) => rejectAfterFailure(deps, data, error))] += 1;
     }
   }
   if (queues.reports) {
-    const rows = (await deps.db.primary('reports').whereIn('status', ['queued', 'running']).andWhere('created_at', '<', cutoff).select('id').limit(500)) as { id: string }[];
+    const rows = (await deps.db
+      .primary('reports')
+      .whereIn('status', ['queued', 'running'])
+      .andWhere('created_at', '<', cutoff)
+      .select('id')
+      .limit(500)) as { id: string }[];
     for (const { id } of rows) {
       const data = { reportId: id, trace: injectTraceContext() };
       tally[await repair(queues.reports, 'build-report', id, data, (error) => failReport(deps, data, error))] += 1;

@@ -36,26 +36,37 @@ describe('tracing from the API into the worker', () => {
     await telemetry.shutdown();
   });
 
-  it('links the request, the job and the job\'s database queries in one trace', async () => {
+  it("links the request, the job and the job's database queries in one trace", async () => {
     const api = await env.start();
     const staff = await env.tokenFor('staff');
     exporter.reset();
-    const created = await call(api.url, 'POST', '/reports', { token: staff, body: { type: 'daily-summary', range: { from: '2026-11-01', to: '2026-11-01' } } });
+    const created = await call(api.url, 'POST', '/reports', {
+      token: staff,
+      body: { type: 'daily-summary', range: { from: '2026-11-01', to: '2026-11-01' } },
+    });
     assert.equal(created.status, 202);
     const id = created.body.data.id as string;
-    await eventually(async () => {
-      const res = await call(api.url, 'GET', `/reports/${id}`, { token: staff });
-      return res.body.data.status === 'completed' ? true : undefined;
-    }, 'the report to complete', 30_000);
+    await eventually(
+      async () => {
+        const res = await call(api.url, 'GET', `/reports/${id}`, { token: staff });
+        return res.body.data.status === 'completed' ? true : undefined;
+      },
+      'the report to complete',
+      30_000,
+    );
 
-    const consumer = await eventually(async () => {
-      await processor.forceFlush();
-      return exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER && s.name.includes('reports'));
-    }, 'the job span', 10_000);
+    const consumer = await eventually(
+      async () => {
+        await processor.forceFlush();
+        return exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER && s.name.includes('reports'));
+      },
+      'the job span',
+      10_000,
+    );
     const spans = exporter.getFinishedSpans();
     const traceId = consumer.spanContext().traceId;
     const server = spans.find((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === traceId);
-    assert.ok(server, 'the HTTP server span of POST /reports is in the job\'s trace');
+    assert.ok(server, "the HTTP server span of POST /reports is in the job's trace");
     assert.match(server.name, /POST/);
 
     // Walk up from the consumer span: it must reach the server span through its parents.
@@ -68,11 +79,15 @@ describe('tracing from the API into the worker', () => {
       cursor = parent ? byId.get(parent) : undefined;
     }
     assert.equal(cursor, server, `consumer descends from the request (chain: ${chain.join(' <- ')})`);
-    assert.ok(chain.some((name) => name.startsWith('send reports')), 'through the producer span');
+    assert.ok(
+      chain.some((name) => name.startsWith('send reports')),
+      'through the producer span',
+    );
 
     const consumerId = consumer.spanContext().spanId;
     const descendsFromConsumer = (span: ReadableSpan): boolean => {
-      for (let s: ReadableSpan | undefined = span; s; s = byId.get(parentOf(s) ?? '')) if (s.spanContext().spanId === consumerId) return true;
+      for (let s: ReadableSpan | undefined = span; s; s = byId.get(parentOf(s) ?? ''))
+        if (s.spanContext().spanId === consumerId) return true;
       return false;
     };
     const isDbSpan = (s: ReadableSpan) => 'db.system' in s.attributes || 'db.system.name' in s.attributes;

@@ -59,9 +59,12 @@ describe('worker processes', () => {
   }
 
   const row = async (id: string) => (await env.knex('uploads').where({ id }).first()) as { status: string; attempts: number };
-  const midJob = (id: string, attempts: number) => eventually(async () => ((await row(id)).attempts === attempts ? true : undefined), 'the job to start');
-  const ready = (id: string) => eventually(async () => ((await row(id)).status === 'ready' ? true : undefined), 'the upload to be ready', 30_000);
-  const effects = async (id: string) => (await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id })).map((a) => a.event_type);
+  const midJob = (id: string, attempts: number) =>
+    eventually(async () => ((await row(id)).attempts === attempts ? true : undefined), 'the job to start');
+  const ready = (id: string) =>
+    eventually(async () => ((await row(id)).status === 'ready' ? true : undefined), 'the upload to be ready', 30_000);
+  const effects = async (id: string) =>
+    (await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id })).map((a) => a.event_type);
 
   it('a worker SIGKILLed mid-job loses nothing: another takes the job over and applies it once', async () => {
     const doomed = await spawn({ WORKER_TEST_DELAY_MS: '600000' });
@@ -81,7 +84,10 @@ describe('worker processes', () => {
 
     // A redelivery of the same work (at-least-once) finds the upload decided and changes nothing.
     const again = await queue.add('process-upload', { uploadId: id, trace: {} }, { jobId: `redelivery-${id}` });
-    const result = await eventually(async () => ((await again.getState()) === 'completed' ? (await queue.getJob(again.id!))!.returnvalue : undefined), 'the redelivered job to complete');
+    const result = await eventually(
+      async () => ((await again.getState()) === 'completed' ? (await queue.getJob(again.id!))!.returnvalue : undefined),
+      'the redelivered job to complete',
+    );
     assert.deepEqual(result, { uploadId: id, skipped: 'already ready' });
     assert.deepEqual(await effects(id), ['upload.ready']);
 

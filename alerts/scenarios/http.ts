@@ -3,9 +3,24 @@ import { METRIC } from '../../core/metric-names.js';
 import { AVAILABILITY_TARGETS, LATENCY_BUCKETS_SECONDS } from '../../core/sla.js';
 import { MIN_REQUESTS_PER_SECOND_FOR_DEGRADATION as MIN_RPS, type RuleContext } from '../context.js';
 import { SLA_QUANTILE } from '../recording-rules.js';
-import { NAMESPACE, bucketsAround, counter, httpHistogram, httpRequestsWithErrors, p95Within, series, type AlertScenario } from './series.js';
+import {
+  NAMESPACE,
+  bucketsAround,
+  counter,
+  httpHistogram,
+  httpRequestsWithErrors,
+  p95Within,
+  series,
+  type AlertScenario,
+} from './series.js';
 
-const AUTH = { namespace: NAMESPACE, http_request_method: 'POST', http_route: '/auth/login', http_response_status_code: '200', sla_class: 'auth' };
+const AUTH = {
+  namespace: NAMESPACE,
+  http_request_method: 'POST',
+  http_route: '/auth/login',
+  http_response_status_code: '200',
+  sla_class: 'auth',
+};
 const DAY = 1440;
 const WEEK = 7 * DAY;
 
@@ -88,7 +103,10 @@ export function degradationHttpScenarios(ctx: RuleContext): AlertScenario[] {
     {
       alert: 'ApiLatencyIncrease',
       name: 'p95 jumping from the target bucket to a far slower one fires',
-      inputSeries: httpHistogram(AUTH, [{ ...fast, steps: DAY }, { bucket: slowBucket, perStep: 600, steps: 30 }]),
+      inputSeries: httpHistogram(AUTH, [
+        { ...fast, steps: DAY },
+        { bucket: slowBucket, perStep: 600, steps: 30 },
+      ]),
       evalTime: '1d30m',
       fires: [{ labels: { namespace: NAMESPACE, sla_class: 'auth' }, value: slowP95 }],
     },
@@ -102,7 +120,10 @@ export function degradationHttpScenarios(ctx: RuleContext): AlertScenario[] {
     {
       alert: 'ApiLatencyIncrease',
       name: 'the same jump below the minimum request rate stays quiet',
-      inputSeries: httpHistogram(AUTH, [{ bucket: target, perStep: rpsPerMinute(MIN_RPS / 2), steps: DAY }, { bucket: slowBucket, perStep: rpsPerMinute(MIN_RPS / 2), steps: 30 }]),
+      inputSeries: httpHistogram(AUTH, [
+        { bucket: target, perStep: rpsPerMinute(MIN_RPS / 2), steps: DAY },
+        { bucket: slowBucket, perStep: rpsPerMinute(MIN_RPS / 2), steps: 30 },
+      ]),
       evalTime: '1d30m',
       fires: [],
     },
@@ -135,15 +156,32 @@ export function sloScenarios(): AlertScenario[] {
     evalTime,
     fires: fires ? [{ labels: { namespace: NAMESPACE }, value: burn }] : [],
   });
-  const latency = (alert: string, slaClass: string, le: string, burn: number, evalTime: string, steps: number, fires: boolean): AlertScenario => {
-    const labels = { namespace: NAMESPACE, http_request_method: 'GET', http_route: `/${slaClass}`, http_response_status_code: '200', sla_class: slaClass };
+  const latency = (
+    alert: string,
+    slaClass: string,
+    le: string,
+    burn: number,
+    evalTime: string,
+    steps: number,
+    fires: boolean,
+  ): AlertScenario => {
+    const labels = {
+      namespace: NAMESPACE,
+      http_request_method: 'GET',
+      http_route: `/${slaClass}`,
+      http_response_status_code: '200',
+      sla_class: slaClass,
+    };
     const perStep = 1000;
     return {
       alert,
       name: `${slaClass} requests over target (le="${le}") burning at ${burn}x ${fires ? 'fire' : 'stay quiet'}`,
       inputSeries: [
         { series: series(`${METRIC.httpServerDuration}_count`, labels), values: counter({ perStep, steps }) },
-        { series: series(`${METRIC.httpServerDuration}_bucket`, { ...labels, le }), values: counter({ perStep: perStep * (1 - burn * slowAllowance), steps }) },
+        {
+          series: series(`${METRIC.httpServerDuration}_bucket`, { ...labels, le }),
+          values: counter({ perStep: perStep * (1 - burn * slowAllowance), steps }),
+        },
       ],
       evalTime,
       fires: fires ? [{ labels: { namespace: NAMESPACE, sla_class: slaClass }, value: burn }] : [],

@@ -20,7 +20,9 @@ export function autoscalingScenarios(ctx: RuleContext): AlertScenario[] {
     {
       alert: 'AutoscalerStuck',
       name: `an autoscaler silent since minute ${stoppedAt} fires`,
-      inputSeries: [{ series: lastRun, values: `${counter({ perStep: 60, steps: stoppedAt })} ${stoppedAt * 60}+0x${minutes - stoppedAt - 1}` }],
+      inputSeries: [
+        { series: lastRun, values: `${counter({ perStep: 60, steps: stoppedAt })} ${stoppedAt * 60}+0x${minutes - stoppedAt - 1}` },
+      ],
       evalTime: `${minutes}m`,
       fires: [{ labels: { ...PLATFORM, namespace: OPERATOR_POD.namespace }, value: (minutes - stoppedAt) * 60 }],
     },
@@ -31,25 +33,76 @@ export function autoscalingScenarios(ctx: RuleContext): AlertScenario[] {
       evalTime: `${minutes}m`,
       fires: [],
     },
-    { alert: 'CostBudgetProjectionExceeded', name: 'a projection over budget fires', inputSeries: cost(budget * 1.25), evalTime: '3h', fires: [{ labels: { ...PLATFORM, namespace: OPERATOR_POD.namespace }, value: budget * 1.25 }] },
-    { alert: 'CostBudgetProjectionExceeded', name: 'a projection under budget stays quiet', inputSeries: cost(budget * 0.9), evalTime: '3h', fires: [] },
+    {
+      alert: 'CostBudgetProjectionExceeded',
+      name: 'a projection over budget fires',
+      inputSeries: cost(budget * 1.25),
+      evalTime: '3h',
+      fires: [{ labels: { ...PLATFORM, namespace: OPERATOR_POD.namespace }, value: budget * 1.25 }],
+    },
+    {
+      alert: 'CostBudgetProjectionExceeded',
+      name: 'a projection under budget stays quiet',
+      inputSeries: cost(budget * 0.9),
+      evalTime: '3h',
+      fires: [],
+    },
   ];
 }
 
 export function operatorScenarios(): AlertScenario[] {
   const reconciles = (errorsPerMinute: number) => [
-    { series: series(METRIC.reconcileTotal, { ...PLATFORM, ...OPERATOR_POD, result: 'success' }), values: counter({ perStep: 4, steps: 40 }) },
-    { series: series(METRIC.reconcileTotal, { ...PLATFORM, ...OPERATOR_POD, result: 'error' }), values: counter({ perStep: errorsPerMinute, steps: 40 }) },
+    {
+      series: series(METRIC.reconcileTotal, { ...PLATFORM, ...OPERATOR_POD, result: 'success' }),
+      values: counter({ perStep: 4, steps: 40 }),
+    },
+    {
+      series: series(METRIC.reconcileTotal, { ...PLATFORM, ...OPERATOR_POD, result: 'error' }),
+      values: counter({ perStep: errorsPerMinute, steps: 40 }),
+    },
   ];
   const leader = (values: number[]) =>
-    values.map((v, i) => ({ series: series(METRIC.operatorIsLeader, { ...OPERATOR_POD, pod: `passplatform-operator-${i}` }), values: gauge(v, 20) }));
+    values.map((v, i) => ({
+      series: series(METRIC.operatorIsLeader, { ...OPERATOR_POD, pod: `passplatform-operator-${i}` }),
+      values: gauge(v, 20),
+    }));
   return [
-    { alert: 'OperatorReconcileErrors', name: 'a reconcile failing every minute fires', inputSeries: reconciles(1), evalTime: '40m', fires: [{ labels: PLATFORM, value: 15 }] },
-    { alert: 'OperatorReconcileErrors', name: 'reconciles without errors stay quiet', inputSeries: reconciles(0), evalTime: '40m', fires: [] },
-    { alert: 'OperatorNoLeader', name: 'replicas none of which leads fire', inputSeries: leader([0, 0]), evalTime: '20m', fires: [{ labels: {}, value: 0 }] },
-    { alert: 'OperatorNoLeader', name: 'no operator scraped at all stays quiet (OperatorAbsent says so)', inputSeries: [], evalTime: '20m', fires: [] },
+    {
+      alert: 'OperatorReconcileErrors',
+      name: 'a reconcile failing every minute fires',
+      inputSeries: reconciles(1),
+      evalTime: '40m',
+      fires: [{ labels: PLATFORM, value: 15 }],
+    },
+    {
+      alert: 'OperatorReconcileErrors',
+      name: 'reconciles without errors stay quiet',
+      inputSeries: reconciles(0),
+      evalTime: '40m',
+      fires: [],
+    },
+    {
+      alert: 'OperatorNoLeader',
+      name: 'replicas none of which leads fire',
+      inputSeries: leader([0, 0]),
+      evalTime: '20m',
+      fires: [{ labels: {}, value: 0 }],
+    },
+    {
+      alert: 'OperatorNoLeader',
+      name: 'no operator scraped at all stays quiet (OperatorAbsent says so)',
+      inputSeries: [],
+      evalTime: '20m',
+      fires: [],
+    },
     { alert: 'OperatorNoLeader', name: 'one leading replica stays quiet', inputSeries: leader([1, 0]), evalTime: '20m', fires: [] },
-    { alert: 'OperatorAbsent', name: 'no operator replica scraped fires', inputSeries: [], evalTime: '20m', fires: [{ labels: {}, value: 1 }] },
+    {
+      alert: 'OperatorAbsent',
+      name: 'no operator replica scraped fires',
+      inputSeries: [],
+      evalTime: '20m',
+      fires: [{ labels: {}, value: 1 }],
+    },
     {
       alert: 'OperatorAbsent',
       name: 'replicas that stopped reporting ten minutes ago fire',

@@ -10,7 +10,13 @@ const STEPS = 30;
 const above = (threshold: number) => (1 + threshold) / 2;
 const below = (threshold: number) => threshold / 2;
 
-function pair(alert: string, build: (ratio: number) => InputSeries[], labels: Record<string, string>, firing: number, quiet: number): AlertScenario[] {
+function pair(
+  alert: string,
+  build: (ratio: number) => InputSeries[],
+  labels: Record<string, string>,
+  firing: number,
+  quiet: number,
+): AlertScenario[] {
   return [
     { alert, name: `at ${firing} fires`, inputSeries: build(firing), evalTime: '30m', fires: [{ labels, value: firing }] },
     { alert, name: `at ${quiet} stays quiet`, inputSeries: build(quiet), evalTime: '30m', fires: [] },
@@ -69,6 +75,12 @@ export function resourceScenarios(ctx: RuleContext): AlertScenario[] {
     ...pair('CpuUsageHigh', cpuAgainstRequest, POD, above(a.warningCpuRatio), below(a.warningCpuRatio)),
     // Disk alerts on too little free space: low ratios fire.
     ...pair('DiskSpaceLow', disk, volume, below(a.criticalDiskFreeRatio), above(a.criticalDiskFreeRatio)),
-    ...pair('DiskSpaceLow', claimDisk, { ...claim, volume: claim.persistentvolumeclaim }, below(a.criticalDiskFreeRatio), above(a.criticalDiskFreeRatio)),
+    ...pair(
+      'DiskSpaceLow',
+      claimDisk,
+      { ...claim, volume: claim.persistentvolumeclaim },
+      below(a.criticalDiskFreeRatio),
+      above(a.criticalDiskFreeRatio),
+    ),
   ];
 }

@@ -88,9 +88,21 @@ export function httpRequestsWithErrors(slaClass: string, perStep: number, errorS
   const name = `${METRIC.httpServerDuration}_count`;
   const base = { namespace: NAMESPACE, http_request_method: 'GET', http_route: '/students', sla_class: slaClass };
   return [
-    { series: series(name, { ...base, http_response_status_code: '200' }), values: counter({ perStep: perStep * (1 - errorShare), steps }) },
+    {
+      series: series(name, { ...base, http_response_status_code: '200' }),
+      values: counter({ perStep: perStep * (1 - errorShare), steps }),
+    },
     { series: series(name, { ...base, http_response_status_code: '503' }), values: counter({ perStep: perStep * errorShare, steps }) },
     // Health checks fail too, but never count against an SLA.
-    { series: series(name, { namespace: NAMESPACE, http_request_method: 'GET', http_route: '/ready', sla_class: 'none', http_response_status_code: '503' }), values: counter({ perStep, steps }) },
+    {
+      series: series(name, {
+        namespace: NAMESPACE,
+        http_request_method: 'GET',
+        http_route: '/ready',
+        sla_class: 'none',
+        http_response_status_code: '503',
+      }),
+      values: counter({ perStep, steps }),
+    },
   ];
 }

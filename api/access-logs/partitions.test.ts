@@ -22,7 +22,10 @@ const entry = (occurredAt: string, over: Partial<AccessLogEntry> = {}): AccessLo
 });
 
 async function partitionOf(knex: Knex, occurredAt: string): Promise<string[]> {
-  const res = await knex.raw<{ rows: { part: string }[] }>('select tableoid::regclass::text as part from access_logs where occurred_at = ? order by id', [occurredAt]);
+  const res = await knex.raw<{ rows: { part: string }[] }>(
+    'select tableoid::regclass::text as part from access_logs where occurred_at = ? order by id',
+    [occurredAt],
+  );
   return res.rows.map((r) => r.part);
 }
 
@@ -40,10 +43,11 @@ describe('access log partitions', () => {
 
   it('names and spans months in UTC', () => {
     assert.equal(partitionName(new Date('2031-01-01T00:00:00Z')), 'access_logs_y2031m01');
-    assert.deepEqual(
-      monthsCovering(new Date('2031-11-15T00:00:00Z'), new Date('2032-01-01T00:00:00Z')).map(partitionName),
-      ['access_logs_y2031m11', 'access_logs_y2031m12', 'access_logs_y2032m01'],
-    );
+    assert.deepEqual(monthsCovering(new Date('2031-11-15T00:00:00Z'), new Date('2032-01-01T00:00:00Z')).map(partitionName), [
+      'access_logs_y2031m11',
+      'access_logs_y2031m12',
+      'access_logs_y2032m01',
+    ]);
   });
 
   it('rolls over at the year-end month boundary: the last instant of December and the first of January land in their own months', async () => {
@@ -54,7 +58,10 @@ describe('access log partitions', () => {
     assert.deepEqual(await partitionOf(knex, '2031-12-31T23:59:59.999Z'), ['access_logs_y2031m12']);
     assert.deepEqual(await partitionOf(knex, '2032-01-01T00:00:00.000Z'), ['access_logs_y2032m01']);
     const hourly = await knex('access_log_hourly').select('bucket').where('bucket', '>=', '2031-12-31T23:00:00Z').orderBy('bucket');
-    assert.deepEqual(hourly.map((r: { bucket: Date }) => r.bucket.toISOString()), ['2031-12-31T23:00:00.000Z', '2032-01-01T00:00:00.000Z']);
+    assert.deepEqual(
+      hourly.map((r: { bucket: Date }) => r.bucket.toISOString()),
+      ['2031-12-31T23:00:00.000Z', '2032-01-01T00:00:00.000Z'],
+    );
   });
 
   it('keeps rows that arrive before their month has a partition, and moves them in when it is created', async () => {
@@ -77,11 +84,18 @@ describe('access log partitions', () => {
   it('flushes batches into the rollup exactly once per row, and holds a failed batch for the next flush', async () => {
     const logger = createLogger('test', 'silent');
     const writer = new AccessLogWriter({ knex, logger, flushIntervalMs: 3_600_000, batchSize: 2, spillDir: tempSpillDir() });
-    for (let i = 0; i < 5; i++) await writer.append(entry(`2033-06-20T08:0${i}:00Z`, { gate: 'rollup-gate', outcome: i === 4 ? 'revoked' : 'valid' }));
+    for (let i = 0; i < 5; i++)
+      await writer.append(entry(`2033-06-20T08:0${i}:00Z`, { gate: 'rollup-gate', outcome: i === 4 ? 'revoked' : 'valid' }));
     await writer.flush();
     assert.equal(writer.buffered, 0);
     const rollup = await knex('access_log_hourly').where({ gate: 'rollup-gate' }).orderBy('outcome');
-    assert.deepEqual(rollup.map((r: { outcome: string; count: number }) => [r.outcome, r.count]), [['revoked', 1], ['valid', 4]]);
+    assert.deepEqual(
+      rollup.map((r: { outcome: string; count: number }) => [r.outcome, r.count]),
+      [
+        ['revoked', 1],
+        ['valid', 4],
+      ],
+    );
 
     const broken = createKnex('postgres://postgres@127.0.0.1:1/none', 1, 1_000);
     const stranded = new AccessLogWriter({ knex: broken, logger, flushIntervalMs: 3_600_000, batchSize: 10, spillDir: tempSpillDir() });

@@ -42,7 +42,10 @@ export async function listAccessLogs(db: Knex, query: AccessLogQueryInput): Prom
       'verified_by',
       db.raw(`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`),
     ])
-    .orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'occurred_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(query.limit + 1);
   hideDeletedStudents(q, 'access_logs.student_id');
   if (query.passId) q.where('pass_id', query.passId);

@@ -16,7 +16,8 @@ export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
       query: AccessLogQuery,
       async handler(_ctx, { query, user }) {
         if (user?.role === 'student') {
-          if (!user.studentRef || (query.studentId && query.studentId !== user.studentRef)) throw forbidden('Students may read only their own access logs.');
+          if (!user.studentRef || (query.studentId && query.studentId !== user.studentRef))
+            throw forbidden('Students may read only their own access logs.');
           query = { ...query, studentId: user.studentRef };
         }
         const { items, nextCursor } = await deps.db.read((reader) => listAccessLogs(reader, query));

@@ -10,7 +10,10 @@ export const AccessLogQuery = z
     gate: Gate.optional(),
     direction: z.enum(['entry', 'exit']).optional(),
     /** `valid`, `invalid` (any refusal) or one refusal reason. */
-    outcome: z.string().regex(/^[a-z_]{3,32}$/).optional(),
+    outcome: z
+      .string()
+      .regex(/^[a-z_]{3,32}$/)
+      .optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
   })

@@ -49,7 +49,8 @@ describe('access log spill', () => {
     return new AccessLogWriter({ knex: pool, logger, flushIntervalMs: 3_600_000, batchSize: 2, spillDir: dir });
   };
   const rows = async (gate: string) => Number(((await knex('access_logs').where({ gate }).count('* as n')) as [{ n: number }])[0].n);
-  const rolledUp = async (gate: string) => Number(((await knex('access_log_hourly').where({ gate }).sum('count as n')) as [{ n: number | null }])[0].n ?? 0);
+  const rolledUp = async (gate: string) =>
+    Number(((await knex('access_log_hourly').where({ gate }).sum('count as n')) as [{ n: number | null }])[0].n ?? 0);
 
   it('keeps what was acknowledged while Postgres was down, and writes it at the next start', async () => {
     const dir = tempSpillDir();

@@ -53,7 +53,11 @@ export class AccessLogSpill {
       this.sealed.push(segment);
       this.entryCount += segment.entries;
     }
-    if (leftovers.length > 0) this.logger.warn({ segments: leftovers.length, entries: this.entryCount, dir: this.dir }, 'access log spill from a previous run found; replaying it');
+    if (leftovers.length > 0)
+      this.logger.warn(
+        { segments: leftovers.length, entries: this.entryCount, dir: this.dir },
+        'access log spill from a previous run found; replaying it',
+      );
   }
 
   /** Entries on disk that have not been deleted after reaching Postgres. */

@@ -119,7 +119,9 @@ export class AccessLogWriter {
     await this.started;
     this.timer ??= setInterval(() => void this.flush().catch(() => undefined), this.options.flushIntervalMs);
     this.timer.unref();
-    await this.flush().catch((err: Error) => this.options.logger.warn({ err: err.message, pending: this.buffered }, 'access log spill not replayed yet; Postgres unavailable'));
+    await this.flush().catch((err: Error) =>
+      this.options.logger.warn({ err: err.message, pending: this.buffered }, 'access log spill not replayed yet; Postgres unavailable'),
+    );
   }
 
   /** Records an entry durably (local fsync); it reaches Postgres with the next flush. */
@@ -145,12 +147,16 @@ export class AccessLogWriter {
         // to stays open while older ones wait), the second then takes that one too.
         for (let pass = 0; pass < 2; pass++) {
           for (const segment of await this.spill.seal()) {
-            for await (const batch of this.spill.read<AccessLogRecord>(segment, this.options.batchSize)) await insertRecords(this.options.knex, batch);
+            for await (const batch of this.spill.read<AccessLogRecord>(segment, this.options.batchSize))
+              await insertRecords(this.options.knex, batch);
             await this.spill.remove(segment);
           }
         }
       } catch (err) {
-        this.options.logger.warn({ err: (err as Error).message, pending: this.buffered }, 'access log flush failed; entries stay in the spill');
+        this.options.logger.warn(
+          { err: (err as Error).message, pending: this.buffered },
+          'access log flush failed; entries stay in the spill',
+        );
         throw err;
       } finally {
         this.flushing = undefined;
@@ -165,7 +171,10 @@ export class AccessLogWriter {
     try {
       await this.flush();
     } catch {
-      this.options.logger.error({ pending: this.buffered, dir: this.options.spillDir }, 'access logs could not be written at shutdown; they stay in the spill and are replayed at the next start');
+      this.options.logger.error(
+        { pending: this.buffered, dir: this.options.spillDir },
+        'access logs could not be written at shutdown; they stay in the spill and are replayed at the next start',
+      );
     }
     await this.spill.close();
   }

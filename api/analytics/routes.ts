@@ -14,7 +14,8 @@ function alignedRange(from: string | undefined, to: string | undefined, stepMs: 
   const end = Math.ceil((to ? new Date(to).getTime() : now) / stepMs) * stepMs;
   const start = Math.floor((from ? new Date(from).getTime() : end - defaultBuckets * stepMs) / stepMs) * stepMs;
   if (start >= end) throw badRequest('from must be before to.');
-  if ((end - start) / stepMs > MAX_BUCKETS) throw badRequest(`The range spans more than ${MAX_BUCKETS} buckets; narrow it or use a coarser granularity.`);
+  if ((end - start) / stepMs > MAX_BUCKETS)
+    throw badRequest(`The range spans more than ${MAX_BUCKETS} buckets; narrow it or use a coarser granularity.`);
   return { from: new Date(start), to: new Date(end) };
 }
 
@@ -32,7 +33,12 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       async handler(_ctx, { query }) {
         const range = alignedRange(query.from, query.to, GRANULARITY_MS[query.granularity], query.granularity === 'hour' ? 24 : 30);
         const key = `verifications:${query.granularity}:${range.from.toISOString()}:${range.to.toISOString()}:${query.gate ?? '*'}`;
-        const result = await cache.getOrLoad(NS, key, () => db.read((r) => verificationsOverTime(r, { granularity: query.granularity, ...range, gate: query.gate })), TTL_SECONDS);
+        const result = await cache.getOrLoad(
+          NS,
+          key,
+          () => db.read((r) => verificationsOverTime(r, { granularity: query.granularity, ...range, gate: query.gate })),
+          TTL_SECONDS,
+        );
         return { data: { granularity: query.granularity, from: range.from.toISOString(), to: range.to.toISOString(), ...result } };
       },
     }),
@@ -61,10 +67,15 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       async handler() {
         // Keyed by minute: within one the answer (and its `at`) is shared, across minutes it moves with the clock.
         const minute = Math.floor(Date.now() / 60_000);
-        const figures = await cache.getOrLoad(NS, `active-passes:${minute}`, async () => {
-          const at = new Date();
-          return { at: at.toISOString(), ...(await db.read((r) => activePasses(r, at))) };
-        }, TTL_SECONDS);
+        const figures = await cache.getOrLoad(
+          NS,
+          `active-passes:${minute}`,
+          async () => {
+            const at = new Date();
+            return { at: at.toISOString(), ...(await db.read((r) => activePasses(r, at))) };
+          },
+          TTL_SECONDS,
+        );
         return { data: figures };
       },
     }),

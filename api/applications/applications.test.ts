@@ -18,7 +18,14 @@ describe('pass applications', () => {
     const n = randomUUID().slice(0, 8);
     const [row] = await env
       .knex('students')
-      .insert({ student_id: `EN2026${parseInt(n, 16) % 1_000_000}`, first_name: 'Grace', last_name: `H${n}`, email: `grace-${n}@university.edu`, programme: 'engineering', year_of_study: 3 })
+      .insert({
+        student_id: `EN2026${parseInt(n, 16) % 1_000_000}`,
+        first_name: 'Grace',
+        last_name: `H${n}`,
+        email: `grace-${n}@university.edu`,
+        programme: 'engineering',
+        year_of_study: 3,
+      })
       .returning('id');
     return (row as { id: string }).id;
   }
@@ -32,7 +39,8 @@ describe('pass applications', () => {
     return res.body.data as { id: string; status: string; priority: number };
   }
 
-  const act = (id: string, action: string, body: Record<string, unknown> = {}, token = staff) => call(url, 'POST', `/applications/${id}/${action}`, { token, body });
+  const act = (id: string, action: string, body: Record<string, unknown> = {}, token = staff) =>
+    call(url, 'POST', `/applications/${id}/${action}`, { token, body });
 
   before(async () => {
     env = await createTestEnvironment('applications');
@@ -61,7 +69,11 @@ describe('pass applications', () => {
     assert.equal(pass.status, 200);
     assert.equal(pass.body.data.applicationId, created.id);
     assert.deepEqual(pass.body.data.gates, ['main-gate']);
-    const events = await env.knex('audit_logs').where({ entity_type: 'application', entity_id: created.id }).orderBy('id').pluck('event_type');
+    const events = await env
+      .knex('audit_logs')
+      .where({ entity_type: 'application', entity_id: created.id })
+      .orderBy('id')
+      .pluck('event_type');
     assert.deepEqual(events, ['application.submitted', 'application.under_review', 'application.approved']);
     const moves = await env.knex('audit_logs').where({ entity_id: created.id, event_type: 'application.approved' }).first();
     assert.equal(moves.details.from, 'under_review');
@@ -92,7 +104,11 @@ describe('pass applications', () => {
     const reviewing = await apply();
     await act(reviewing.id, 'review');
     const illegal: [string, string, Record<string, unknown>, string][] = [];
-    for (const [id, from] of [[approved.id, 'approved'], [rejected.id, 'rejected'], [withdrawn.id, 'withdrawn']] as const) {
+    for (const [id, from] of [
+      [approved.id, 'approved'],
+      [rejected.id, 'rejected'],
+      [withdrawn.id, 'withdrawn'],
+    ] as const) {
       illegal.push([id, 'review', {}, from], [id, 'approve', {}, from], [id, 'reject', { reason: 'too late' }, from]);
     }
     illegal.push([reviewing.id, 'review', {}, 'under_review']);
@@ -102,7 +118,11 @@ describe('pass applications', () => {
       assert.equal(res.body.error.code, 'ILLEGAL_TRANSITION');
       assert.equal(res.body.error.details.from, from);
     }
-    for (const [id, from] of [[approved.id, 'approved'], [rejected.id, 'rejected'], [withdrawn.id, 'withdrawn']] as const) {
+    for (const [id, from] of [
+      [approved.id, 'approved'],
+      [rejected.id, 'rejected'],
+      [withdrawn.id, 'withdrawn'],
+    ] as const) {
       const res = await act(id, 'withdraw', {}, student);
       assert.equal(res.status, 409, `${from} --withdraw-->`);
     }
@@ -144,12 +164,17 @@ describe('pass applications', () => {
     // With seq scans priced out, the plan shows the queue is found through its partial index.
     const plan = await env.knex.transaction(async (trx) => {
       await trx.raw('set local enable_seqscan = off');
-      return trx.raw<{ rows: Record<string, string>[] }>(`explain select * from applications where status in ('submitted', 'under_review') order by status, priority desc, submitted_at, id limit 20`);
+      return trx.raw<{ rows: Record<string, string>[] }>(
+        `explain select * from applications where status in ('submitted', 'under_review') order by status, priority desc, submitted_at, id limit 20`,
+      );
     });
     const planText = plan.rows.map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
     assert.match(planText, /Index Scan (using|on) idx_applications_processing_queue/);
     const reviewing = await call(url, 'GET', '/applications/queue?status=under_review', { token: staff });
-    assert.deepEqual(reviewing.body.data.map((a: { id: string }) => a.id), [r1.id]);
+    assert.deepEqual(
+      reviewing.body.data.map((a: { id: string }) => a.id),
+      [r1.id],
+    );
   });
 
   it('shows students only their own applications', async () => {
@@ -161,18 +186,40 @@ describe('pass applications', () => {
     assert.equal((await call(url, 'GET', `/applications/${mine.id}`, { token: other })).status, 403);
     assert.equal((await call(url, 'GET', `/applications?studentId=${studentId}`, { token: other })).status, 403);
     const unlinked = await env.tokenFor('student');
-    assert.equal((await call(url, 'POST', '/applications', { token: unlinked, body: { passType: 'standard', reason: 'x'.repeat(5), validFrom: iso(0), validUntil: iso(DAY) } })).status, 403);
+    assert.equal(
+      (
+        await call(url, 'POST', '/applications', {
+          token: unlinked,
+          body: { passType: 'standard', reason: 'x'.repeat(5), validFrom: iso(0), validUntil: iso(DAY) },
+        })
+      ).status,
+      403,
+    );
   });
 
   it('accepts attachments only when they are the applicant’s own usable uploads', async () => {
-    const unknown = await call(url, 'POST', '/applications', { token: student, body: { passType: 'standard', reason: 'with files', validFrom: iso(0), validUntil: iso(DAY), attachmentIds: [randomUUID()] } });
+    const unknown = await call(url, 'POST', '/applications', {
+      token: student,
+      body: { passType: 'standard', reason: 'with files', validFrom: iso(0), validUntil: iso(DAY), attachmentIds: [randomUUID()] },
+    });
     assert.equal(unknown.status, 422);
     assert.equal(unknown.body.error.code, 'UNUSABLE_ATTACHMENTS');
     const uploadId = randomUUID();
-    await env.knex('uploads').insert({ id: uploadId, owner_id: studentUserId, kind: 'single', filename: 'id.pdf', declared_size: 10, status: 'ready', object_key: `uploads/${uploadId}` });
+    await env.knex('uploads').insert({
+      id: uploadId,
+      owner_id: studentUserId,
+      kind: 'single',
+      filename: 'id.pdf',
+      declared_size: 10,
+      status: 'ready',
+      object_key: `uploads/${uploadId}`,
+    });
     const ok = await apply({ attachmentIds: [uploadId] });
     assert.deepEqual((await call(url, 'GET', `/applications/${ok.id}`, { token: staff })).body.data.attachmentIds, [uploadId]);
-    const tooLong = await call(url, 'POST', '/applications', { token: student, body: { passType: 'temporary', reason: 'visit', validFrom: iso(0), validUntil: iso(30 * DAY) } });
+    const tooLong = await call(url, 'POST', '/applications', {
+      token: student,
+      body: { passType: 'temporary', reason: 'visit', validFrom: iso(0), validUntil: iso(30 * DAY) },
+    });
     assert.equal(tooLong.status, 400);
   });
 

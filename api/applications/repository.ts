@@ -101,7 +101,9 @@ export async function unusableAttachments(db: Knex | Knex.Transaction, ownerId: 
   if (ids.length === 0) return [];
   const table = await db.raw<{ rows: { present: boolean }[] }>(`select to_regclass('uploads') is not null as present`);
   if (!table.rows[0]?.present) return [];
-  const found = (await db('uploads').select('id').whereIn('id', ids).where('owner_id', ownerId).whereNot('status', 'rejected')) as { id: string }[];
+  const found = (await db('uploads').select('id').whereIn('id', ids).where('owner_id', ownerId).whereNot('status', 'rejected')) as {
+    id: string;
+  }[];
   const ok = new Set(found.map((r) => r.id));
   return ids.filter((id) => !ok.has(id));
 }
@@ -127,7 +129,8 @@ export async function insertApplication(
 }
 
 export async function findApplication(db: Knex, id: string): Promise<ApplicationDto | undefined> {
-  const row = (await hideDeletedStudents(db('applications').select(COLUMNS).where({ id }), 'applications.student_id').first()) as ApplicationRow | undefined;
+  const row = (await hideDeletedStudents(db('applications').select(COLUMNS).where({ id }), 'applications.student_id').first()) as
+    ApplicationRow | undefined;
   return row ? toDto(row) : undefined;
 }
 
@@ -162,20 +165,30 @@ export async function listQueue(db: Knex, query: QueueInput): Promise<{ items: A
   hideDeletedStudents(q, 'applications.student_id');
   if (query.cursor) {
     const [status, priority, ts, id] = decodeCursor(query.cursor);
-    q.whereRaw(
-      `(status > ? or (status = ? and (priority < ? or (priority = ? and (submitted_at, id) > (?::timestamptz, ?::uuid)))))`,
-      [String(status), String(status), Number(priority), Number(priority), String(ts), String(id)],
-    );
+    q.whereRaw(`(status > ? or (status = ? and (priority < ? or (priority = ? and (submitted_at, id) > (?::timestamptz, ?::uuid)))))`, [
+      String(status),
+      String(status),
+      Number(priority),
+      Number(priority),
+      String(ts),
+      String(id),
+    ]);
   }
   const { items, nextCursor } = page((await q) as ApplicationRow[], query.limit, (r) => [r.status, r.priority, r.cursor_ts ?? '', r.id]);
   return { items: items.map(toDto), nextCursor };
 }
 
 /** Newest first, keyset-paginated on (submitted_at, id). */
-export async function listApplications(db: Knex, query: ApplicationListInput): Promise<{ items: ApplicationDto[]; nextCursor: string | null }> {
+export async function listApplications(
+  db: Knex,
+  query: ApplicationListInput,
+): Promise<{ items: ApplicationDto[]; nextCursor: string | null }> {
   const q = db('applications')
     .select([...COLUMNS, db.raw(CURSOR_TS)])
-    .orderBy([{ column: 'submitted_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'submitted_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(query.limit + 1);
   hideDeletedStudents(q, 'applications.student_id');
   if (query.status) q.where('status', query.status);

@@ -17,7 +17,16 @@ import {
   type ApplicationDto,
   type ApplicationRow,
 } from './repository.js';
-import { ApplicationCreate, ApplicationIdParams, ApplicationListQuery, ApproveBody, QueueQuery, RejectBody, ReviewBody, WithdrawBody } from './schemas.js';
+import {
+  ApplicationCreate,
+  ApplicationIdParams,
+  ApplicationListQuery,
+  ApproveBody,
+  QueueQuery,
+  RejectBody,
+  ReviewBody,
+  WithdrawBody,
+} from './schemas.js';
 import { allowedActions, nextStatus, type ApplicationAction } from './state-machine.js';
 
 const STAFF = ['admin', 'staff'] as const;
@@ -45,7 +54,8 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
     return db.primary.transaction(async (trx) => {
       const row = await lockApplication(trx, id);
       if (!row) throw notFound('Application');
-      if (user?.role === 'student' && user.studentRef !== row.student_id) throw forbidden('Students may act only on their own applications.');
+      if (user?.role === 'student' && user.studentRef !== row.student_id)
+        throw forbidden('Students may act only on their own applications.');
       const to = nextStatus(row.status, action);
       if (!to) {
         throw conflict(`An application that is ${row.status} cannot be moved by '${action}'.`, 'ILLEGAL_TRANSITION', {
@@ -88,9 +98,17 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         const studentId = requireStudentRef(user);
         const application = await db.primary.transaction(async (trx) => {
           const unusable = await unusableAttachments(trx, user?.id ?? '', body.attachmentIds);
-          if (unusable.length) throw unprocessable('Some attachments are not usable uploads of yours.', 'UNUSABLE_ATTACHMENTS', { attachmentIds: unusable });
+          if (unusable.length)
+            throw unprocessable('Some attachments are not usable uploads of yours.', 'UNUSABLE_ATTACHMENTS', { attachmentIds: unusable });
           const created = await insertApplication(trx, { ...body, studentId, submittedBy: user?.id ?? '' });
-          await audit(trx, { actorId: user?.id ?? null, eventType: 'application.submitted', entityType: 'application', entityId: created.id, details: { passType: created.passType }, requestId: ctx.state.requestId });
+          await audit(trx, {
+            actorId: user?.id ?? null,
+            eventType: 'application.submitted',
+            entityType: 'application',
+            entityId: created.id,
+            details: { passType: created.passType },
+            requestId: ctx.state.requestId,
+          });
           return created;
         });
         announceApplication(deps.realtime, application);
@@ -152,7 +170,14 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       body: ReviewBody,
       responses: { 200: 'Under review', 404: 'No such application', 409: 'Illegal transition' },
       async handler(ctx, { params, body, user }) {
-        const data = await act(ctx, params.id, user, 'review', async () => ({ reviewer_id: user?.id ?? null, ...(body.priority !== undefined ? { priority: body.priority } : {}) }), body);
+        const data = await act(
+          ctx,
+          params.id,
+          user,
+          'review',
+          async () => ({ reviewer_id: user?.id ?? null, ...(body.priority !== undefined ? { priority: body.priority } : {}) }),
+          body,
+        );
         return { data };
       },
     }),
@@ -165,27 +190,46 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       sla: 'pass_generation',
       params: ApplicationIdParams,
       body: ApproveBody,
-      responses: { 200: 'Approved; the pass id is on the application', 404: 'No such application', 409: 'Illegal transition', 422: 'Invalid validity or inactive student' },
+      responses: {
+        200: 'Approved; the pass id is on the application',
+        404: 'No such application',
+        409: 'Illegal transition',
+        422: 'Invalid validity or inactive student',
+      },
       async handler(ctx, { params, body, user }) {
         let issued: PassDto | undefined;
-        const data = await act(ctx, params.id, user, 'approve', async (trx, row) => {
-          const validFrom = body.validFrom ? new Date(body.validFrom) : row.requested_valid_from;
-          const validUntil = body.validUntil ? new Date(body.validUntil) : row.requested_valid_until;
-          const issue = validityIssue(row.pass_type as PassType, validFrom, validUntil);
-          if (issue) throw unprocessable(issue, 'INVALID_VALIDITY');
-          const pass = await issuePass(trx, deps.passes.signer, {
-            studentId: row.student_id,
-            passType: row.pass_type as PassType,
-            validFrom,
-            validUntil,
-            gates: body.gates ?? row.gates,
-            applicationId: row.id,
-            issuedBy: user?.id ?? null,
-          });
-          await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.issued', entityType: 'pass', entityId: pass.id, details: { applicationId: row.id }, requestId: ctx.state.requestId });
-          issued = pass;
-          return { pass_id: pass.id, reviewer_id: user?.id ?? null, decided_at: trx.fn.now(), decision_reason: body.reason ?? null };
-        }, { reason: body.reason ?? null });
+        const data = await act(
+          ctx,
+          params.id,
+          user,
+          'approve',
+          async (trx, row) => {
+            const validFrom = body.validFrom ? new Date(body.validFrom) : row.requested_valid_from;
+            const validUntil = body.validUntil ? new Date(body.validUntil) : row.requested_valid_until;
+            const issue = validityIssue(row.pass_type as PassType, validFrom, validUntil);
+            if (issue) throw unprocessable(issue, 'INVALID_VALIDITY');
+            const pass = await issuePass(trx, deps.passes.signer, {
+              studentId: row.student_id,
+              passType: row.pass_type as PassType,
+              validFrom,
+              validUntil,
+              gates: body.gates ?? row.gates,
+              applicationId: row.id,
+              issuedBy: user?.id ?? null,
+            });
+            await audit(trx, {
+              actorId: user?.id ?? null,
+              eventType: 'pass.issued',
+              entityType: 'pass',
+              entityId: pass.id,
+              details: { applicationId: row.id },
+              requestId: ctx.state.requestId,
+            });
+            issued = pass;
+            return { pass_id: pass.id, reviewer_id: user?.id ?? null, decided_at: trx.fn.now(), decision_reason: body.reason ?? null };
+          },
+          { reason: body.reason ?? null },
+        );
         announceApplication(deps.realtime, data, issued);
         return { data };
       },
@@ -201,7 +245,14 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       body: RejectBody,
       responses: { 200: 'Rejected', 404: 'No such application', 409: 'Illegal transition' },
       async handler(ctx, { params, body, user }) {
-        const data = await act(ctx, params.id, user, 'reject', async () => ({ reviewer_id: user?.id ?? null, decided_at: db.primary.fn.now(), decision_reason: body.reason }), { reason: body.reason });
+        const data = await act(
+          ctx,
+          params.id,
+          user,
+          'reject',
+          async () => ({ reviewer_id: user?.id ?? null, decided_at: db.primary.fn.now(), decision_reason: body.reason }),
+          { reason: body.reason },
+        );
         announceApplication(deps.realtime, data);
         return { data };
       },
@@ -217,7 +268,14 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       body: WithdrawBody,
       responses: { 200: 'Withdrawn', 404: 'No such application', 409: 'Illegal transition' },
       async handler(ctx, { params, body, user }) {
-        const data = await act(ctx, params.id, user, 'withdraw', async () => ({ decided_at: db.primary.fn.now(), decision_reason: body.reason ?? null }), { reason: body.reason ?? null });
+        const data = await act(
+          ctx,
+          params.id,
+          user,
+          'withdraw',
+          async () => ({ decided_at: db.primary.fn.now(), decision_reason: body.reason ?? null }),
+          { reason: body.reason ?? null },
+        );
         return { data };
       },
     }),

@@ -14,7 +14,15 @@ describe('application state machine', () => {
   });
 
   it('refuses every other transition, including every move out of a final status', () => {
-    const legal = new Set(['submitted:review', 'submitted:approve', 'submitted:reject', 'submitted:withdraw', 'under_review:approve', 'under_review:reject', 'under_review:withdraw']);
+    const legal = new Set([
+      'submitted:review',
+      'submitted:approve',
+      'submitted:reject',
+      'submitted:withdraw',
+      'under_review:approve',
+      'under_review:reject',
+      'under_review:withdraw',
+    ]);
     for (const from of APPLICATION_STATUSES) {
       for (const action of APPLICATION_ACTIONS) {
         const to = nextStatus(from, action);

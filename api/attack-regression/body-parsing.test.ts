@@ -25,7 +25,9 @@ describe('attack: expensive JSON bodies', () => {
     const socket = await openSocket(url);
     const answer = readUntilClosed(socket, 30_000);
     // A megabyte is announced and never sent: only a server that waits for it stays silent.
-    socket.write('POST /students HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\nconnection: close\r\n\r\n[[[[');
+    socket.write(
+      'POST /students HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\nconnection: close\r\n\r\n[[[[',
+    );
     const res = await answer;
     assert.equal(res.status, 401, res.text.slice(0, 200));
   });

@@ -15,7 +15,14 @@ describe('attack: login lockout and shared addresses', () => {
 
   before(async () => {
     env = await createTestEnvironment('atk-login');
-    url = (await env.start({ TRUST_PROXY: 'true', LOGIN_FAILURES_PER_ACCOUNT: '10', LOGIN_FAILURES_PER_ADDRESS: '15', AUTH_RATE_LIMIT_PER_MINUTE: '30' })).url;
+    url = (
+      await env.start({
+        TRUST_PROXY: 'true',
+        LOGIN_FAILURES_PER_ACCOUNT: '10',
+        LOGIN_FAILURES_PER_ADDRESS: '15',
+        AUTH_RATE_LIMIT_PER_MINUTE: '30',
+      })
+    ).url;
   });
   after(() => env.teardown());
 
@@ -34,7 +41,8 @@ describe('attack: login lockout and shared addresses', () => {
   it('stops one address trying many accounts, whatever accounts', async () => {
     const accounts = await Promise.all(Array.from({ length: 4 }, () => env.createUser('student')));
     let failures = 0;
-    for (const account of accounts) for (let i = 0; i < 4 && failures < 15; i++, failures++) await login(account.email, 'spray', '192.0.2.66');
+    for (const account of accounts)
+      for (let i = 0; i < 4 && failures < 15; i++, failures++) await login(account.email, 'spray', '192.0.2.66');
     const refused = await login(accounts[0]!.email, TEST_PASSWORD, '192.0.2.66');
     assert.equal(refused.status, 429);
   });

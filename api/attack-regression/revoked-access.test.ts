@@ -37,7 +37,14 @@ describe('attack: access that should have ended', () => {
     const n = randomUUID().slice(0, 8);
     const created = await call(a.url, 'POST', '/students', {
       token: staff,
-      body: { studentId: `CS2026${parseInt(n, 16) % 1_000_000}`, firstName: 'Eve', lastName: `N${n}`, email: `eve-${n}@university.edu`, programme: 'physics', yearOfStudy: 2 },
+      body: {
+        studentId: `CS2026${parseInt(n, 16) % 1_000_000}`,
+        firstName: 'Eve',
+        lastName: `N${n}`,
+        email: `eve-${n}@university.edu`,
+        programme: 'physics',
+        yearOfStudy: 2,
+      },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const studentId = created.body.data.id as string;
@@ -45,14 +52,23 @@ describe('attack: access that should have ended', () => {
     const session = await env.login(account.email);
     const pass = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId, validUntil: iso(24 * HOUR) } });
     assert.equal(pass.status, 201, JSON.stringify(pass.body));
-    const entry = await call(b.url, 'POST', '/passes/verify', { token: security, body: { code: pass.body.data.code, gate: 'main-gate', direction: 'entry' } });
+    const entry = await call(b.url, 'POST', '/passes/verify', {
+      token: security,
+      body: { code: pass.body.data.code, gate: 'main-gate', direction: 'entry' },
+    });
     assert.equal(entry.body.data.valid, true);
     const application = await call(a.url, 'POST', '/applications', {
       token: session.token,
       body: { passType: 'temporary', reason: 'library access', validFrom: iso(HOUR), validUntil: iso(2 * HOUR) },
     });
     assert.equal(application.status, 201, JSON.stringify(application.body));
-    return { studentId, account, session, pass: pass.body.data as { id: string; code: string }, applicationId: application.body.data.id as string };
+    return {
+      studentId,
+      account,
+      session,
+      pass: pass.body.data as { id: string; code: string },
+      applicationId: application.body.data.id as string,
+    };
   }
 
   const me = (api: TestApi, token: string) => call(api.url, 'GET', '/auth/me', { token });
@@ -95,7 +111,10 @@ describe('attack: access that should have ended', () => {
     const s = await enrolledStudent();
     const patched = await call(a.url, 'PATCH', `/students/${s.studentId}`, { token: staff, body: { status: 'suspended' } });
     assert.equal(patched.status, 200);
-    const gate = await call(b.url, 'POST', '/passes/verify', { token: security, body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' } });
+    const gate = await call(b.url, 'POST', '/passes/verify', {
+      token: security,
+      body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' },
+    });
     assert.equal(gate.status, 200);
     assert.equal(gate.body.data.valid, false);
     assert.equal(gate.body.data.reason, 'revoked');
@@ -108,7 +127,10 @@ describe('attack: access that should have ended', () => {
     // Reinstated: the account may log in again; the revoked pass stays revoked.
     assert.equal((await call(a.url, 'PATCH', `/students/${s.studentId}`, { token: staff, body: { status: 'active' } })).status, 200);
     assert.equal((await call(b.url, 'POST', '/auth/login', { body: { email: s.account.email, password: TEST_PASSWORD } })).status, 200);
-    const again = await call(a.url, 'POST', '/passes/verify', { token: security, body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' } });
+    const again = await call(a.url, 'POST', '/passes/verify', {
+      token: security,
+      body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' },
+    });
     assert.equal(again.body.data.valid, false);
   });
 
@@ -116,7 +138,10 @@ describe('attack: access that should have ended', () => {
     const s = await enrolledStudent();
     assert.equal((await call(a.url, 'DELETE', `/students/${s.studentId}`, { token: admin })).status, 204);
 
-    const gate = await call(b.url, 'POST', '/passes/verify', { token: security, body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' } });
+    const gate = await call(b.url, 'POST', '/passes/verify', {
+      token: security,
+      body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' },
+    });
     assert.equal(gate.body.data.valid, false);
     assert.equal((await call(b.url, 'POST', '/auth/login', { body: { email: s.account.email, password: TEST_PASSWORD } })).status, 401);
     const apply = await call(b.url, 'POST', '/applications', {

@@ -23,7 +23,10 @@ describe('attack: tokens, slow headers and pass codes', () => {
 
   async function forgeable(claims: { exp?: boolean; iat?: boolean }): Promise<string> {
     const user = await env.createUser('admin');
-    const jwt = new SignJWT({ role: 'admin', sref: null, sid: randomUUID() }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user.id).setIssuer('passplatform');
+    const jwt = new SignJWT({ role: 'admin', sref: null, sid: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer('passplatform');
     if (claims.iat) jwt.setIssuedAt();
     if (claims.exp) jwt.setExpirationTime('10m');
     return jwt.sign(new TextEncoder().encode(env.env.JWT_SECRET));
@@ -52,10 +55,21 @@ describe('attack: tokens, slow headers and pass codes', () => {
     const n = randomUUID().slice(0, 8);
     const [student] = await env
       .knex('students')
-      .insert({ student_id: `CS2026${parseInt(n, 16) % 1_000_000}`, first_name: 'Gil', last_name: `G${n}`, email: `gil-${n}@university.edu`, programme: 'law', year_of_study: 1, status: 'active' })
+      .insert({
+        student_id: `CS2026${parseInt(n, 16) % 1_000_000}`,
+        first_name: 'Gil',
+        last_name: `G${n}`,
+        email: `gil-${n}@university.edu`,
+        programme: 'law',
+        year_of_study: 1,
+        status: 'active',
+      })
       .returning('id');
     const staff = await env.tokenFor('staff');
-    const issued = await call(url, 'POST', '/passes', { token: staff, body: { studentId: student.id, validUntil: new Date(Date.now() + 3_600_000).toISOString() } });
+    const issued = await call(url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId: student.id, validUntil: new Date(Date.now() + 3_600_000).toISOString() },
+    });
     assert.equal(issued.status, 201);
     const asSecurity = await call(url, 'GET', `/passes/${issued.body.data.id}`, { token: await env.tokenFor('security') });
     assert.equal(asSecurity.status, 200);

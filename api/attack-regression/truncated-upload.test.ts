@@ -80,7 +80,10 @@ describe('attack: truncated upload bodies', () => {
   });
 
   it('survives a chunked-upload part cut off mid-body, and keeps no part of it', async () => {
-    const init = await call(api.url, 'POST', '/uploads/chunked', { token, body: { filename: 'big.pdf', size: 6 * 1024 * 1024, checksum: 'a'.repeat(64) } });
+    const init = await call(api.url, 'POST', '/uploads/chunked', {
+      token,
+      body: { filename: 'big.pdf', size: 6 * 1024 * 1024, checksum: 'a'.repeat(64) },
+    });
     assert.equal(init.status, 201, JSON.stringify(init.body));
     const id = init.body.data.id as string;
     const head = [
@@ -99,7 +102,10 @@ describe('attack: truncated upload bodies', () => {
 
   it('leaves no partial or temporary file behind', async () => {
     const dir = env.env.STORAGE_DIR!;
-    await eventually(async () => (await storedFiles(dir)).length === 0, `storage to hold no file (it holds ${(await storedFiles(dir)).join(', ')})`);
+    await eventually(
+      async () => (await storedFiles(dir)).length === 0,
+      `storage to hold no file (it holds ${(await storedFiles(dir)).join(', ')})`,
+    );
     await assertStillServing();
   });
 });

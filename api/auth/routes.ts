@@ -36,7 +36,8 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       async handler(ctx, { body }) {
         await deps.rateLimits.assertLoginAllowed(body.email, ctx.ip);
         const user = await findUserByEmail(deps.db.primary, body.email);
-        const valid = user && !user.barred ? await verifyPassword(user.password_hash, body.password) : (await verifyAgainstDummy(body.password), false);
+        const valid =
+          user && !user.barred ? await verifyPassword(user.password_hash, body.password) : (await verifyAgainstDummy(body.password), false);
         if (!user || !valid) {
           await deps.rateLimits.recordLoginFailure(body.email, ctx.ip);
           throw unauthorized('The e-mail or password is wrong.', 'INVALID_CREDENTIALS');
@@ -58,7 +59,13 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       body: RefreshBody,
       responses: { 200: 'New token pair', 401: 'Invalid, expired, revoked or reused refresh token' },
       async handler(ctx, { body }) {
-        const rotated = await rotateRefreshToken(deps.db.primary, body.refreshToken, deps.config.REFRESH_TOKEN_TTL_SECONDS, ctx.state.requestId, deps.sessions);
+        const rotated = await rotateRefreshToken(
+          deps.db.primary,
+          body.refreshToken,
+          deps.config.REFRESH_TOKEN_TTL_SECONDS,
+          ctx.state.requestId,
+          deps.sessions,
+        );
         ctx.set('Cache-Control', 'no-store');
         return { data: await tokenPair(deps, rotated.user, rotated.sessionId, rotated.refreshToken) };
       },

@@ -84,7 +84,10 @@ export class SessionRevocations extends EventEmitter {
     try {
       await Promise.all(ids.map((id) => this.options.redis.publish(this.channel, id)));
     } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message, sessions: ids.length }, 'session revocation not announced through Redis; peers will read it from Postgres');
+      this.options.logger.warn(
+        { err: (err as Error).message, sessions: ids.length },
+        'session revocation not announced through Redis; peers will read it from Postgres',
+      );
     }
   }
 
@@ -93,7 +96,8 @@ export class SessionRevocations extends EventEmitter {
     const startedAt = new Date();
     const lifetimeMs = this.options.accessTtlSeconds * 1000;
     const since = new Date(this.syncedUpTo ? this.syncedUpTo.getTime() - SYNC_OVERLAP_MS : startedAt.getTime() - lifetimeMs);
-    const rows = (await this.options.knex('refresh_tokens')
+    const rows = (await this.options
+      .knex('refresh_tokens')
       .select('family_id')
       .max('revoked_at as revoked_at')
       .where('revoked_at', '>=', since)

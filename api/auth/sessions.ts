@@ -88,28 +88,36 @@ export async function rotateRefreshToken(
   requestId: string,
   revocations: SessionRevocations,
 ): Promise<{ user: UserRow; sessionId: string; refreshToken: string }> {
-  const outcome = await db.transaction(async (trx): Promise<{ error: AppError; revoked?: string } | { user: UserRow; sessionId: string; refreshToken: string }> => {
-    const row = (await trx('refresh_tokens').where({ token_hash: hashRefreshToken(presented) }).forUpdate().first()) as RefreshRow | undefined;
-    if (!row) return { error: unauthorized('The refresh token is not valid.', 'INVALID_REFRESH_TOKEN') };
-    if (row.revoked_at) return { error: unauthorized('This session has been revoked; log in again.', 'SESSION_REVOKED') };
-    if (row.used_at) {
-      await trx('refresh_tokens').where({ family_id: row.family_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
-      await audit(trx, {
-        actorId: row.user_id,
-        eventType: 'auth.refresh_token_reused',
-        entityType: 'session',
-        entityId: row.family_id,
-        requestId,
-      });
-      return { error: unauthorized('This refresh token was already used; the session is revoked.', 'REFRESH_TOKEN_REUSED'), revoked: row.family_id };
-    }
-    if (row.expires_at.getTime() <= Date.now()) return { error: unauthorized('The refresh token has expired.', 'REFRESH_TOKEN_EXPIRED') };
-    const user = await findUserById(trx, row.user_id);
-    if (!user || user.barred) return { error: unauthorized('The account is disabled.', 'ACCOUNT_DISABLED') };
-    await trx('refresh_tokens').where({ id: row.id }).update({ used_at: trx.fn.now() });
-    const refreshToken = await insertRefreshToken(trx, user.id, row.family_id, ttlSeconds);
-    return { user, sessionId: row.family_id, refreshToken };
-  });
+  const outcome = await db.transaction(
+    async (trx): Promise<{ error: AppError; revoked?: string } | { user: UserRow; sessionId: string; refreshToken: string }> => {
+      const row = (await trx('refresh_tokens')
+        .where({ token_hash: hashRefreshToken(presented) })
+        .forUpdate()
+        .first()) as RefreshRow | undefined;
+      if (!row) return { error: unauthorized('The refresh token is not valid.', 'INVALID_REFRESH_TOKEN') };
+      if (row.revoked_at) return { error: unauthorized('This session has been revoked; log in again.', 'SESSION_REVOKED') };
+      if (row.used_at) {
+        await trx('refresh_tokens').where({ family_id: row.family_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
+        await audit(trx, {
+          actorId: row.user_id,
+          eventType: 'auth.refresh_token_reused',
+          entityType: 'session',
+          entityId: row.family_id,
+          requestId,
+        });
+        return {
+          error: unauthorized('This refresh token was already used; the session is revoked.', 'REFRESH_TOKEN_REUSED'),
+          revoked: row.family_id,
+        };
+      }
+      if (row.expires_at.getTime() <= Date.now()) return { error: unauthorized('The refresh token has expired.', 'REFRESH_TOKEN_EXPIRED') };
+      const user = await findUserById(trx, row.user_id);
+      if (!user || user.barred) return { error: unauthorized('The account is disabled.', 'ACCOUNT_DISABLED') };
+      await trx('refresh_tokens').where({ id: row.id }).update({ used_at: trx.fn.now() });
+      const refreshToken = await insertRefreshToken(trx, user.id, row.family_id, ttlSeconds);
+      return { user, sessionId: row.family_id, refreshToken };
+    },
+  );
   // The revocation above must commit even though the caller is refused, hence the error is thrown here.
   if ('error' in outcome) {
     if (outcome.revoked) await revocations.announce([outcome.revoked]);
@@ -120,7 +128,12 @@ export async function rotateRefreshToken(
 
 /** Ends a session: every token of the family is revoked. Returns the session ids revoked. */
 export async function revokeSession(db: Knex, userId: string, sessionId: string): Promise<string[]> {
-  return revokedFamilies(db('refresh_tokens').where({ family_id: sessionId, user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() }, ['family_id']));
+  return revokedFamilies(
+    db('refresh_tokens')
+      .where({ family_id: sessionId, user_id: userId })
+      .whereNull('revoked_at')
+      .update({ revoked_at: db.fn.now() }, ['family_id']),
+  );
 }
 
 /** Ends every session of the accounts belonging to a student; returns the session ids revoked. */

@@ -46,7 +46,11 @@ export class TokenService {
   async verifyAccess(token: string): Promise<AuthUser> {
     try {
       // A token without `exp` would never expire, so its presence is required, not merely checked when there.
-      const { payload } = await jwtVerify(token, this.key, { issuer: this.options.issuer, algorithms: ['HS256'], requiredClaims: ['exp', 'iat', 'sub'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: this.options.issuer,
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'iat', 'sub'],
+      });
       const claims = ClaimsSchema.parse(payload);
       return { id: claims.sub, role: claims.role, studentRef: claims.sref, sessionId: claims.sid };
     } catch (err) {

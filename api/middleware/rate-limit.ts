@@ -54,7 +54,13 @@ export class RateLimits {
     this.general = limiter(options.redis, `${p}:client`, options.perMinute, options.windowSeconds);
     this.auth = limiter(options.redis, `${p}:auth`, options.authPerMinute, options.windowSeconds);
     // Consecutive failures for one account from one address: that pair waits 15 minutes.
-    this.loginFailuresByAccountAndAddress = limiter(options.redis, `${p}:login-fail`, options.loginFailuresPerAccount, LOGIN_LOCK_SECONDS, LOGIN_LOCK_SECONDS);
+    this.loginFailuresByAccountAndAddress = limiter(
+      options.redis,
+      `${p}:login-fail`,
+      options.loginFailuresPerAccount,
+      LOGIN_LOCK_SECONDS,
+      LOGIN_LOCK_SECONDS,
+    );
     // Failures from one address over an hour, whichever accounts: that address waits an hour.
     this.loginFailuresByAddress = limiter(options.redis, `${p}:login-fail-addr`, options.loginFailuresPerAddress, 3600, 3600);
     this.rejected = new Counter({

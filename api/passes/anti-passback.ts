@@ -132,7 +132,17 @@ export class AntiPassbackStore {
     const keys = passKeys(this.options.keyPrefix, passId);
     const fresh = now.getTime() - epoch < this.options.windowSeconds * 1000 ? '1' : '0';
     const ask = (seed?: Passage) =>
-      this.commands.passGateCheck(keys.revoked, keys.lastDirection, direction, this.options.windowSeconds, epoch, fresh, now.getTime(), seed?.direction ?? '', seed?.atMs ?? 0);
+      this.commands.passGateCheck(
+        keys.revoked,
+        keys.lastDirection,
+        direction,
+        this.options.windowSeconds,
+        epoch,
+        fresh,
+        now.getTime(),
+        seed?.direction ?? '',
+        seed?.atMs ?? 0,
+      );
     const [answer, stored] = await ask();
     if (answer !== 'check') return this.answer(answer);
     const seed = await this.lastPassage(passId, parseStored(stored), now);
@@ -152,15 +162,22 @@ export class AntiPassbackStore {
   private async lastPassage(passId: string, remembered: Passage | undefined, now: Date): Promise<Passage | undefined> {
     let logged: Passage | undefined;
     try {
-      const row = (await this.options.knex('access_logs')
+      const row = (await this.options
+        .knex('access_logs')
         .select('direction', 'occurred_at')
         .where({ pass_id: passId, outcome: 'valid' })
         .where('occurred_at', '>', new Date(now.getTime() - this.options.windowSeconds * 1000))
-        .orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .orderBy([
+          { column: 'occurred_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
         .first()) as { direction: Direction; occurred_at: Date } | undefined;
       logged = row ? { direction: row.direction, atMs: row.occurred_at.getTime() } : undefined;
     } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message, passId }, 'anti-passback state from before a Redis disruption could not be checked against Postgres; Redis decides');
+      this.options.logger.warn(
+        { err: (err as Error).message, passId },
+        'anti-passback state from before a Redis disruption could not be checked against Postgres; Redis decides',
+      );
       return remembered;
     }
     if (!remembered) return logged;
@@ -187,7 +204,10 @@ export class AntiPassbackStore {
         if (this.mustRenewEpoch || stored === null || restarted) {
           const epoch = Number(await this.commands.passNewEpoch(this.epochKey, Date.now()));
           if (runId !== undefined) await this.options.redis.set(this.runIdKey, runId);
-          this.options.logger.info({ epoch, restarted, disrupted: this.mustRenewEpoch }, 'anti-passback epoch renewed: Redis state from before is checked against the access log');
+          this.options.logger.info(
+            { epoch, restarted, disrupted: this.mustRenewEpoch },
+            'anti-passback epoch renewed: Redis state from before is checked against the access log',
+          );
           this.mustRenewEpoch = false;
           this.epoch = epoch;
         } else {

@@ -20,7 +20,15 @@ describe('passes and gate verification', () => {
     const n = randomUUID().slice(0, 8);
     const [row] = await env
       .knex('students')
-      .insert({ student_id: `CS2026${parseInt(n, 16) % 1_000_000}`, first_name: 'Ada', last_name: `L${n}`, email: `ada-${n}@university.edu`, programme: 'computer science', year_of_study: 2, status })
+      .insert({
+        student_id: `CS2026${parseInt(n, 16) % 1_000_000}`,
+        first_name: 'Ada',
+        last_name: `L${n}`,
+        email: `ada-${n}@university.edu`,
+        programme: 'computer science',
+        year_of_study: 2,
+        status,
+      })
       .returning('id');
     return (row as { id: string }).id;
   }
@@ -66,13 +74,25 @@ describe('passes and gate verification', () => {
     const unknown = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId: randomUUID(), validUntil: iso(HOUR) } });
     assert.equal(unknown.status, 422);
     assert.equal(unknown.body.error.code, 'UNKNOWN_STUDENT');
-    const suspended = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId: await newStudent('suspended'), validUntil: iso(HOUR) } });
+    const suspended = await call(a.url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId: await newStudent('suspended'), validUntil: iso(HOUR) },
+    });
     assert.equal(suspended.body.error.code, 'STUDENT_NOT_ELIGIBLE');
-    const tooLong = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId, passType: 'temporary', validUntil: iso(8 * 24 * HOUR) } });
+    const tooLong = await call(a.url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId, passType: 'temporary', validUntil: iso(8 * 24 * HOUR) },
+    });
     assert.equal(tooLong.status, 400);
-    const backwards = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId, validFrom: iso(2 * HOUR), validUntil: iso(HOUR) } });
+    const backwards = await call(a.url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId, validFrom: iso(2 * HOUR), validUntil: iso(HOUR) },
+    });
     assert.equal(backwards.status, 400);
-    const badGate = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId, validUntil: iso(HOUR), gates: ['Main Gate!'] } });
+    const badGate = await call(a.url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId, validUntil: iso(HOUR), gates: ['Main Gate!'] },
+    });
     assert.equal(badGate.status, 400);
   });
 
@@ -85,7 +105,9 @@ describe('passes and gate verification', () => {
     const svg = await fetch(`${a.url}/passes/${pass.id}/qr?format=svg`, { headers: { authorization: `Bearer ${staff}` } });
     assert.equal(svg.headers.get('content-type'), 'image/svg+xml');
     assert.match(await svg.text(), /^<svg/);
-    const accepted = await fetch(`${a.url}/passes/${pass.id}/qr`, { headers: { authorization: `Bearer ${staff}`, accept: 'image/svg+xml' } });
+    const accepted = await fetch(`${a.url}/passes/${pass.id}/qr`, {
+      headers: { authorization: `Bearer ${staff}`, accept: 'image/svg+xml' },
+    });
     assert.match(accepted.headers.get('content-type') ?? '', /svg/);
     assert.equal((await call(a.url, 'GET', `/passes/${pass.id}/qr?format=gif`, { token: staff })).status, 400);
   });
@@ -103,11 +125,22 @@ describe('passes and gate verification', () => {
   it('refuses forged, tampered and malformed codes', async () => {
     const pass = await issue({});
     const stranger = new PassSigner(generateKeyPairSync('ed25519').privateKey, 'k1');
-    const forged = stranger.sign({ passId: pass.id, studentId, passType: 'standard', validFrom: 0, validUntil: 4_000_000_000, issuedAt: 0 });
+    const forged = stranger.sign({
+      passId: pass.id,
+      studentId,
+      passType: 'standard',
+      validFrom: 0,
+      validUntil: 4_000_000_000,
+      issuedAt: 0,
+    });
     const [kid, body, sig] = pass.code.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
     const tampered = `${kid}.${Buffer.from(JSON.stringify({ ...claims, u: 4_000_000_000 })).toString('base64url')}.${sig}`;
-    for (const [code, reason] of [[forged, 'forged'], [tampered, 'forged'], ['not-a-pass', 'malformed']] as const) {
+    for (const [code, reason] of [
+      [forged, 'forged'],
+      [tampered, 'forged'],
+      ['not-a-pass', 'malformed'],
+    ] as const) {
       const res = await verify(a, code);
       assert.equal(res.body.data.valid, false);
       assert.equal(res.body.data.reason, reason);
@@ -188,7 +221,10 @@ describe('passes and gate verification', () => {
       assert.equal((await verify(down, expired.code)).body.data.reason, 'expired');
       // Degraded verifications are written at once.
       const logged = await env.knex('access_logs').where({ pass_id: pass.id }).orderBy('id');
-      assert.deepEqual(logged.map((r: { outcome: string }) => r.outcome), ['valid', 'anti_passback', 'valid']);
+      assert.deepEqual(
+        logged.map((r: { outcome: string }) => r.outcome),
+        ['valid', 'anti_passback', 'valid'],
+      );
     } finally {
       await down.stop();
     }
@@ -197,7 +233,8 @@ describe('passes and gate verification', () => {
   it('writes every buffered access log when a process stops', async () => {
     const lazy = await env.start({ ACCESS_LOG_FLUSH_MS: '3600000', ACCESS_LOG_BATCH_SIZE: '1000' });
     const pass = await issue({});
-    for (const direction of ['entry', 'exit', 'entry']) assert.equal((await verify(lazy, pass.code, 'shutdown-gate', direction)).status, 200);
+    for (const direction of ['entry', 'exit', 'entry'])
+      assert.equal((await verify(lazy, pass.code, 'shutdown-gate', direction)).status, 200);
     assert.equal(lazy.deps.passes.accessLogs.buffered, 3);
     assert.equal((await env.knex('access_logs').where({ gate: 'shutdown-gate' })).length, 0);
     await lazy.stop();
@@ -207,7 +244,13 @@ describe('passes and gate verification', () => {
   it('lists access logs by pass, student, gate, outcome and time range with cursor pagination', async () => {
     const pass = await issue({});
     const t0 = new Date();
-    for (const [gate, direction] of [['east', 'entry'], ['east', 'exit'], ['west', 'entry'], ['west', 'entry'], ['east', 'exit']] as const) {
+    for (const [gate, direction] of [
+      ['east', 'entry'],
+      ['east', 'exit'],
+      ['west', 'entry'],
+      ['west', 'entry'],
+      ['east', 'exit'],
+    ] as const) {
       await verify(a, pass.code, gate, direction);
     }
     await a.deps.passes.accessLogs.flush();
@@ -216,24 +259,37 @@ describe('passes and gate verification', () => {
     const seen = [...all.body.data];
     let cursor = all.body.pagination.nextCursor as string | null;
     while (cursor) {
-      const next = await call(a.url, 'GET', `/access-logs?passId=${pass.id}&limit=2&cursor=${encodeURIComponent(cursor)}`, { token: security });
+      const next = await call(a.url, 'GET', `/access-logs?passId=${pass.id}&limit=2&cursor=${encodeURIComponent(cursor)}`, {
+        token: security,
+      });
       seen.push(...next.body.data);
       cursor = next.body.pagination.nextCursor;
     }
     assert.equal(seen.length, 5);
     assert.equal(new Set(seen.map((r) => r.id)).size, 5);
     // Newest first: east exit, west entry (replay), west entry, east exit, east entry.
-    assert.deepEqual(seen.map((r) => r.outcome), ['valid', 'anti_passback', 'valid', 'valid', 'valid']);
+    assert.deepEqual(
+      seen.map((r) => r.outcome),
+      ['valid', 'anti_passback', 'valid', 'valid', 'valid'],
+    );
     const west = await call(a.url, 'GET', `/access-logs?passId=${pass.id}&gate=west`, { token: staff });
-    assert.deepEqual(west.body.data.map((r: { outcome: string }) => r.outcome), ['anti_passback', 'valid']);
-    const invalid = await call(a.url, 'GET', `/access-logs?studentId=${studentId}&outcome=invalid&from=${t0.toISOString()}`, { token: staff });
+    assert.deepEqual(
+      west.body.data.map((r: { outcome: string }) => r.outcome),
+      ['anti_passback', 'valid'],
+    );
+    const invalid = await call(a.url, 'GET', `/access-logs?studentId=${studentId}&outcome=invalid&from=${t0.toISOString()}`, {
+      token: staff,
+    });
     assert.ok(invalid.body.data.length >= 1 && invalid.body.data.every((r: { valid: boolean }) => !r.valid));
     const future = await call(a.url, 'GET', `/access-logs?passId=${pass.id}&from=${iso(HOUR)}`, { token: staff });
     assert.deepEqual(future.body.data, []);
     const own = await call(a.url, 'GET', '/access-logs', { token: studentToken });
     assert.ok(own.body.data.length > 0 && own.body.data.every((r: { studentId: string }) => r.studentId === studentId));
     assert.equal((await call(a.url, 'GET', `/access-logs?studentId=${randomUUID()}`, { token: studentToken })).status, 403);
-    assert.equal((await call(a.url, 'GET', '/access-logs?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', { token: staff })).status, 400);
+    assert.equal(
+      (await call(a.url, 'GET', '/access-logs?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', { token: staff })).status,
+      400,
+    );
   });
 
   it('reports verifications per hour and day per gate from the rollup, and active passes', async () => {
@@ -242,13 +298,21 @@ describe('passes and gate verification', () => {
     const raw = (await env.knex('access_logs').select('gate').count('* as n').groupBy('gate')) as { gate: string; n: string }[];
     const expected = Object.fromEntries(raw.map((r) => [r.gate, Number(r.n)]));
     for (const granularity of ['hour', 'day']) {
-      const res = await call(a.url, 'GET', `/analytics/verifications?granularity=${granularity}&from=${iso(-48 * HOUR)}&to=${iso(2 * HOUR)}`, { token: staff });
+      const res = await call(
+        a.url,
+        'GET',
+        `/analytics/verifications?granularity=${granularity}&from=${iso(-48 * HOUR)}&to=${iso(2 * HOUR)}`,
+        { token: staff },
+      );
       assert.equal(res.status, 200);
       const byGate: Record<string, number> = {};
       for (const bucket of res.body.data.buckets) byGate[bucket.gate] = (byGate[bucket.gate] ?? 0) + bucket.total;
       assert.deepEqual(byGate, expected);
       const totals = Object.values(res.body.data.outcomes as Record<string, number>).reduce((s, n) => s + n, 0);
-      assert.equal(totals, Object.values(expected).reduce((s, n) => s + n, 0));
+      assert.equal(
+        totals,
+        Object.values(expected).reduce((s, n) => s + n, 0),
+      );
     }
     const east = await call(a.url, 'GET', `/analytics/verifications?gate=east&from=${iso(-3 * HOUR)}`, { token: staff });
     assert.ok(east.body.data.buckets.every((bkt: { gate: string }) => bkt.gate === 'east'));
@@ -256,7 +320,12 @@ describe('passes and gate verification', () => {
     assert.equal(tooWide.status, 400);
     const active = await call(a.url, 'GET', '/analytics/passes/active', { token: staff });
     assert.equal(active.status, 200);
-    const [{ n }] = (await env.knex('passes').where({ status: 'active' }).where('valid_until', '>', new Date()).where('valid_from', '<=', new Date()).count('* as n')) as [{ n: string }];
+    const [{ n }] = (await env
+      .knex('passes')
+      .where({ status: 'active' })
+      .where('valid_until', '>', new Date())
+      .where('valid_from', '<=', new Date())
+      .count('* as n')) as [{ n: string }];
     assert.equal(active.body.data.active.standard + active.body.data.active.temporary, Number(n));
     assert.ok(active.body.data.revokedLast30Days >= 2);
   });

@@ -98,9 +98,11 @@ export interface IssuePassInput {
 
 /** Issues a pass to an active student: signs its token and inserts the row, inside the caller's transaction. */
 export async function issuePass(db: Knex | Knex.Transaction, signer: PassSigner, input: IssuePassInput): Promise<PassDto> {
-  const student = (await db('students').select('status').where({ id: input.studentId }).whereNull('deleted_at').first()) as { status: string } | undefined;
+  const student = (await db('students').select('status').where({ id: input.studentId }).whereNull('deleted_at').first()) as
+    { status: string } | undefined;
   if (!student) throw unprocessable('No such student.', 'UNKNOWN_STUDENT', { studentId: input.studentId });
-  if (student.status !== 'active') throw unprocessable(`The student is ${student.status}; only active students get passes.`, 'STUDENT_NOT_ELIGIBLE');
+  if (student.status !== 'active')
+    throw unprocessable(`The student is ${student.status}; only active students get passes.`, 'STUDENT_NOT_ELIGIBLE');
   // The token carries whole seconds; the row stores the same instants so both always agree.
   const validFrom = Math.floor(input.validFrom.getTime() / 1000);
   const validUntil = Math.floor(input.validUntil.getTime() / 1000);
@@ -156,7 +158,10 @@ export async function revokeStudentPasses(
 ): Promise<{ id: string; validUntil: Date }[]> {
   const rows = (await trx('passes')
     .where({ student_id: studentId, status: 'active' })
-    .update({ status: 'revoked', revoked_at: trx.fn.now(), revoked_by: by, revoke_reason: reason, updated_at: trx.fn.now() }, ['id', 'valid_until'])) as {
+    .update({ status: 'revoked', revoked_at: trx.fn.now(), revoked_by: by, revoke_reason: reason, updated_at: trx.fn.now() }, [
+      'id',
+      'valid_until',
+    ])) as {
     id: string;
     valid_until: Date;
   }[];
@@ -170,7 +175,10 @@ export async function listPasses(
 ): Promise<{ items: PassDto[]; nextCursor: string | null }> {
   const q = db('passes')
     .select([...COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(query.limit + 1);
   hideDeletedStudents(q, 'passes.student_id');
   if (query.studentId) q.where('student_id', query.studentId);

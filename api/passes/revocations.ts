@@ -95,7 +95,10 @@ export class RevocationRegistry extends EventEmitter {
       await this.options.redis.set(revoked, '1', 'EXAT', expireAt);
       await this.options.redis.publish(this.channel, `${passId} ${validUntil.getTime()}`);
     } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message, passId }, 'revocation not announced through Redis; peers will read it from Postgres');
+      this.options.logger.warn(
+        { err: (err as Error).message, passId },
+        'revocation not announced through Redis; peers will read it from Postgres',
+      );
     }
   }
 

@@ -36,7 +36,14 @@ describe('pass lifecycle roles', () => {
     url = (await env.start()).url;
     const [row] = await env
       .knex('students')
-      .insert({ student_id: 'CS2026777', first_name: 'Role', last_name: 'Test', email: 'role@university.edu', programme: 'computer science', year_of_study: 1 })
+      .insert({
+        student_id: 'CS2026777',
+        first_name: 'Role',
+        last_name: 'Test',
+        email: 'role@university.edu',
+        programme: 'computer science',
+        year_of_study: 1,
+      })
       .returning('id');
     for (const role of ROLES) tokens[role] = await env.tokenFor(role, role === 'student' ? { studentRef: (row as { id: string }).id } : {});
   });
@@ -46,7 +53,11 @@ describe('pass lifecycle roles', () => {
     const doc = (await call(url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, { 'x-roles': string[] }>> };
     for (const [method, path, allowed] of MATRIX) {
       const template = path.replace(id, '{id}');
-      assert.deepEqual([...(doc.paths[template]?.[method.toLowerCase()]?.['x-roles'] ?? [])].sort(), [...allowed].sort(), `${method} ${template}`);
+      assert.deepEqual(
+        [...(doc.paths[template]?.[method.toLowerCase()]?.['x-roles'] ?? [])].sort(),
+        [...allowed].sort(),
+        `${method} ${template}`,
+      );
     }
   });
 

@@ -73,7 +73,14 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
             gates: body.gates,
             issuedBy: user?.id ?? null,
           });
-          await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.issued', entityType: 'pass', entityId: issued.id, details: { passType: issued.passType, studentId: issued.studentId }, requestId: ctx.state.requestId });
+          await audit(trx, {
+            actorId: user?.id ?? null,
+            eventType: 'pass.issued',
+            entityType: 'pass',
+            entityId: issued.id,
+            details: { passType: issued.passType, studentId: issued.studentId },
+            requestId: ctx.state.requestId,
+          });
           return issued;
         });
         announcePassIssued(deps.realtime, pass);
@@ -123,7 +130,10 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: 'image/png or image/svg+xml' },
       async handler(ctx, { params, query, user }) {
         const pass = await loadPass(params.id, user);
-        const { body, contentType } = await renderQr(pass.code, chooseFormat(query.format, (...types) => ctx.accepts(...types)));
+        const { body, contentType } = await renderQr(
+          pass.code,
+          chooseFormat(query.format, (...types) => ctx.accepts(...types)),
+        );
         ctx.status = 200;
         ctx.type = contentType;
         ctx.set('Cache-Control', 'private, max-age=300');
@@ -144,7 +154,15 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       async handler(ctx, { params, body, user }) {
         const revoked = await db.primary.transaction(async (trx) => {
           const pass = await revokePass(trx, params.id, user?.id ?? null, body.reason);
-          if (pass) await audit(trx, { actorId: user?.id ?? null, eventType: 'pass.revoked', entityType: 'pass', entityId: pass.id, details: { reason: body.reason }, requestId: ctx.state.requestId });
+          if (pass)
+            await audit(trx, {
+              actorId: user?.id ?? null,
+              eventType: 'pass.revoked',
+              entityType: 'pass',
+              entityId: pass.id,
+              details: { reason: body.reason },
+              requestId: ctx.state.requestId,
+            });
           return pass;
         });
         if (!revoked) {

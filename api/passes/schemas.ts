@@ -8,7 +8,10 @@ const DAY_MS = 86_400_000;
 /** Longest validity of each pass type: a temporary pass covers a short visit, a standard one a year. */
 export const MAX_VALIDITY_MS: Record<PassType, number> = { temporary: 7 * DAY_MS, standard: 366 * DAY_MS };
 
-export const Gate = z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a gate is a lower-case slug such as main-gate');
+export const Gate = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a gate is a lower-case slug such as main-gate');
 export const Gates = z.array(Gate).min(1).max(16);
 
 /** Checks a validity window against its pass type; shared by pass issuance and applications. */

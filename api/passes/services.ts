@@ -38,7 +38,15 @@ export interface PassServiceDeps {
   registry: Registry;
 }
 
-export async function startPassServices({ config, logger, db, redis, redisBreaker, subscriber, registry }: PassServiceDeps): Promise<PassServices> {
+export async function startPassServices({
+  config,
+  logger,
+  db,
+  redis,
+  redisBreaker,
+  subscriber,
+  registry,
+}: PassServiceDeps): Promise<PassServices> {
   const signer = PassSigner.fromConfig(config, logger);
   const revocations = new RevocationRegistry({
     knex: db.primary,

@@ -71,7 +71,10 @@ describe('pass tokens', () => {
     assert.throws(() => PassSigner.fromConfig(loadConfig({ ...base, NODE_ENV: 'production' }), logger), /PASS_SIGNING_KEY is required/);
     const key = newKey();
     const pem = key.export({ format: 'pem', type: 'pkcs8' }).toString().replace(/\n/g, '\\n');
-    const fromEnv = PassSigner.fromConfig(loadConfig({ ...base, NODE_ENV: 'production', PASS_SIGNING_KEY: pem, PASS_SIGNING_KEY_ID: 'prod-2026' }), logger);
+    const fromEnv = PassSigner.fromConfig(
+      loadConfig({ ...base, NODE_ENV: 'production', PASS_SIGNING_KEY: pem, PASS_SIGNING_KEY_ID: 'prod-2026' }),
+      logger,
+    );
     assert.equal(fromEnv.keyId, 'prod-2026');
     assert.equal(new PassSigner(key, 'prod-2026').check(fromEnv.sign(claims())).ok, true);
   });

@@ -76,7 +76,10 @@ export class PassSigner {
     }
     if (config.PASS_SIGNING_KEY) return new PassSigner(createPrivateKey(pem(config.PASS_SIGNING_KEY)), config.PASS_SIGNING_KEY_ID, extra);
     if (config.NODE_ENV === 'production') throw new Error('PASS_SIGNING_KEY is required in production');
-    logger.warn({ keyId: config.PASS_SIGNING_KEY_ID }, 'PASS_SIGNING_KEY is not set; signing passes with a development key derived from JWT_SECRET');
+    logger.warn(
+      { keyId: config.PASS_SIGNING_KEY_ID },
+      'PASS_SIGNING_KEY is not set; signing passes with a development key derived from JWT_SECRET',
+    );
     return new PassSigner(developmentSigningKey(config.JWT_SECRET), config.PASS_SIGNING_KEY_ID, extra);
   }
 

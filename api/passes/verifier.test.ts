@@ -32,7 +32,15 @@ describe('verdicts that need no database', () => {
 
   it('refuses forged, tampered, malformed, expired, early and wrong-gate codes with neither Postgres nor Redis reachable', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { passId: randomUUID(), studentId: randomUUID(), passType: 'standard' as const, validFrom: now - 60, validUntil: now + 3600, gates: ['main-gate'], issuedAt: now };
+    const claims = {
+      passId: randomUUID(),
+      studentId: randomUUID(),
+      passType: 'standard' as const,
+      validFrom: now - 60,
+      validUntil: now + 3600,
+      gates: ['main-gate'],
+      issuedAt: now,
+    };
     const good = signer.sign(claims);
     const [kid, body, sig] = good.split('.') as [string, string, string];
     const tampered = `${kid}.${Buffer.from(Buffer.from(body, 'base64url').toString().replace('main-gate', 'all-gates')).toString('base64url')}.${sig}`;
@@ -54,7 +62,14 @@ describe('verdicts that need no database', () => {
 
   it('never calls a well-signed code valid when neither store can say whether it was revoked', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const code = signer.sign({ passId: randomUUID(), studentId: randomUUID(), passType: 'standard', validFrom: now - 60, validUntil: now + 3600, issuedAt: now });
+    const code = signer.sign({
+      passId: randomUUID(),
+      studentId: randomUUID(),
+      passType: 'standard',
+      validFrom: now - 60,
+      validUntil: now + 3600,
+      issuedAt: now,
+    });
     await assert.rejects(verifier.verify({ code, gate: 'main-gate', direction: 'entry', verifiedBy: null, requestId: null }));
   });
 });

@@ -93,14 +93,21 @@ export class PassVerifier {
       ...(options.redisBreaker ? { redisBreaker: options.redisBreaker } : {}),
     });
     this.verifications = options.registry
-      ? new Counter({ name: METRIC.passVerifications, help: 'Pass verifications at the gates, by outcome.', labelNames: labelNamesOf('passVerifications'), registers: [options.registry] })
+      ? new Counter({
+          name: METRIC.passVerifications,
+          help: 'Pass verifications at the gates, by outcome.',
+          labelNames: labelNamesOf('passVerifications'),
+          registers: [options.registry],
+        })
       : undefined;
   }
 
   async verify(request: VerificationRequest, now = new Date()): Promise<VerificationResult> {
     const checked = this.options.signer.check(request.code);
     const claims = checked.ok ? checked.claims : undefined;
-    let reason: InvalidReason | undefined = checked.ok ? checkClaims(checked.claims, { nowSeconds: Math.floor(now.getTime() / 1000), gate: request.gate }) : checked.reason;
+    let reason: InvalidReason | undefined = checked.ok
+      ? checkClaims(checked.claims, { nowSeconds: Math.floor(now.getTime() / 1000), gate: request.gate })
+      : checked.reason;
     let degraded = false;
     if (claims && !reason) {
       if (this.options.revocations.has(claims.passId)) reason = 'revoked';
@@ -168,11 +175,15 @@ export class PassVerifier {
     // Entries this process journaled (before Redis went away, or before a restart) must be in
     // the table before the query below trusts it; if they cannot be written, nothing is decided.
     await this.options.accessLogs.flush();
-    const last = (await this.options.knex('access_logs')
+    const last = (await this.options
+      .knex('access_logs')
       .select('direction')
       .where({ pass_id: passId, outcome: 'valid' })
       .where('occurred_at', '>', new Date(now.getTime() - this.options.antiPassbackSeconds * 1000))
-      .orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .orderBy([
+        { column: 'occurred_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
       .first()) as { direction: Direction } | undefined;
     return isPassback(last?.direction, direction) ? 'anti_passback' : undefined;
   }

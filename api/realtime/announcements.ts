@@ -9,8 +9,10 @@ import type { RealtimeServices } from './realtime.js';
 export function announceApplication(realtime: RealtimeServices, application: ApplicationDto, issued?: PassDto): void {
   const { notify, counters } = realtime;
   counters.add(`applications.${application.status}`);
-  if (application.status === 'submitted') notify.student(application.studentId, 'application.submitted', { applicationId: application.id, passType: application.passType });
-  if (application.status === 'rejected') notify.student(application.studentId, 'application.rejected', { applicationId: application.id, reason: application.decisionReason });
+  if (application.status === 'submitted')
+    notify.student(application.studentId, 'application.submitted', { applicationId: application.id, passType: application.passType });
+  if (application.status === 'rejected')
+    notify.student(application.studentId, 'application.rejected', { applicationId: application.id, reason: application.decisionReason });
   if (application.status === 'approved' && issued) {
     notify.student(application.studentId, 'application.approved', { applicationId: application.id, passId: issued.id });
     announcePassIssued(realtime, issued);

@@ -11,8 +11,19 @@ describe('AsyncAPI document', () => {
     const errors = diagnostics.filter((d) => d.severity === 0).map((d) => `${d.path.join('.')}: ${d.message}`);
     assert.deepEqual(errors, []);
     assert.ok(parsed);
-    assert.deepEqual(parsed.channels().all().map((c) => c.id()).sort(), [...CHANNEL_NAMES].sort());
-    const events = parsed.messages().all().map((m) => m.name()).sort();
+    assert.deepEqual(
+      parsed
+        .channels()
+        .all()
+        .map((c) => c.id())
+        .sort(),
+      [...CHANNEL_NAMES].sort(),
+    );
+    const events = parsed
+      .messages()
+      .all()
+      .map((m) => m.name())
+      .sort();
     assert.deepEqual(events, CHANNEL_NAMES.flatMap((name) => Object.keys(CHANNELS[name].events)).sort());
   });
 });

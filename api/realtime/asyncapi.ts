@@ -24,7 +24,11 @@ function envelope(channel: string, event: string, data: z.ZodType): Record<strin
     properties: {
       type: { const: 'event' },
       channel: { const: channel },
-      id: { type: 'string', pattern: '^\\d+-\\d+$', description: 'Stream id, increasing per channel; the resume cursor is built from the last one per channel' },
+      id: {
+        type: 'string',
+        pattern: '^\\d+-\\d+$',
+        description: 'Stream id, increasing per channel; the resume cursor is built from the last one per channel',
+      },
       event: { const: event },
       at: { type: 'integer', description: 'Publish time, milliseconds since the epoch' },
       data: jsonSchema(data),
@@ -40,7 +44,12 @@ export function buildAsyncApi(version: string): Record<string, unknown> {
     const spec = CHANNELS[name];
     const refs: Record<string, unknown> = {};
     for (const [event, data] of Object.entries(spec.events)) {
-      messages[messageKey(event)] = { name: event, title: event, contentType: 'application/json', payload: envelope(name, event, data as z.ZodType) };
+      messages[messageKey(event)] = {
+        name: event,
+        title: event,
+        contentType: 'application/json',
+        payload: envelope(name, event, data as z.ZodType),
+      };
       refs[messageKey(event)] = { $ref: `#/components/messages/${messageKey(event)}` };
     }
     channels[name] = {
@@ -50,7 +59,11 @@ export function buildAsyncApi(version: string): Record<string, unknown> {
       messages: refs,
     };
     // An operation names the channel's own messages, not the components they point to.
-    operations[`receive_${name}`] = { action: 'receive', channel: { $ref: `#/channels/${name}` }, messages: Object.keys(refs).map((key) => ({ $ref: `#/channels/${name}/messages/${key}` })) };
+    operations[`receive_${name}`] = {
+      action: 'receive',
+      channel: { $ref: `#/channels/${name}` },
+      messages: Object.keys(refs).map((key) => ({ $ref: `#/channels/${name}/messages/${key}` })),
+    };
   }
   const closeCodes = Object.values(CLOSE)
     .map((c) => `${c.code} ${c.name}: ${c.message}`)

@@ -49,7 +49,8 @@ export class RealtimeHub {
   private draining = false;
   /** Handed to every connection: keeps the indexes and metrics right whoever ends it. */
   readonly connectionEvents: ConnectionEvents = {
-    delivered: (message) => this.options.metrics.delivered.set(message.channel, (this.options.metrics.delivered.get(message.channel) ?? 0) + 1),
+    delivered: (message) =>
+      this.options.metrics.delivered.set(message.channel, (this.options.metrics.delivered.get(message.channel) ?? 0) + 1),
     closed: (connection, reason) => this.forget(connection, reason),
   };
 
@@ -138,7 +139,8 @@ export class RealtimeHub {
       // Inclusive of the cursor's own entry: finding it proves nothing between was trimmed away.
       const entries = await this.options.redis.xrange(stream, after, '+', 'COUNT', this.options.historyLength + 1);
       if (entries.length > 0 && entries[0]?.[0] !== after) connection.transport.sendControl('gap', { channel, after });
-      for (const [id, fields] of entries) if (id !== after && fields[1] !== undefined) history.push(toLiveMessage(channel, id, fields[1]).message);
+      for (const [id, fields] of entries)
+        if (id !== after && fields[1] !== undefined) history.push(toLiveMessage(channel, id, fields[1]).message);
     }
     return history;
   }
@@ -152,7 +154,8 @@ export class RealtimeHub {
       const { message, payload } = toLiveMessage(name, raw.slice(0, space), raw.slice(space + 1));
       this.options.metrics.lag.observe(Math.max(0, Date.now() - payload.at) / 1000);
       const readers = source.kind === 'user' ? this.byUser.get(payload.scope) : this.byFeed.get(source.feed);
-      for (const connection of readers ?? []) if (source.kind === 'feed' || connection.channels.includes('notifications')) connection.deliver(message);
+      for (const connection of readers ?? [])
+        if (source.kind === 'feed' || connection.channels.includes('notifications')) connection.deliver(message);
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message, channel }, 'unreadable real-time message ignored');
     }

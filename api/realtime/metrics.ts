@@ -13,7 +13,11 @@ export interface RealtimeMetrics {
   publishFailures: Counter<'feed'>;
 }
 
-export function createRealtimeMetrics(registry: Registry, maxConnections: number, countConnections: () => { ws: number; sse: number }): RealtimeMetrics {
+export function createRealtimeMetrics(
+  registry: Registry,
+  maxConnections: number,
+  countConnections: () => { ws: number; sse: number },
+): RealtimeMetrics {
   const delivered = new Map<ChannelName, number>();
   new Gauge({
     name: METRIC.realtimeConnections,
@@ -26,7 +30,11 @@ export function createRealtimeMetrics(registry: Registry, maxConnections: number
       this.set({ transport: 'sse' }, counts.sse);
     },
   });
-  new Gauge({ name: METRIC.realtimeMaxConnections, help: 'Real-time connections this process accepts at most.', registers: [registry] }).set(maxConnections);
+  new Gauge({
+    name: METRIC.realtimeMaxConnections,
+    help: 'Real-time connections this process accepts at most.',
+    registers: [registry],
+  }).set(maxConnections);
   new Counter({
     name: METRIC.realtimeMessagesDelivered,
     help: 'Messages written to real-time connections, by channel.',

@@ -44,7 +44,15 @@ describe('real-time notifications and feeds', () => {
     const n = randomBytes(3).toString('hex');
     const [row] = (await env
       .knex('students')
-      .insert({ student_id: `RT${parseInt(n, 16)}`, first_name: 'Rhea', last_name: `T${n}`, email: `rhea-${n}@university.edu`, programme: 'physics', year_of_study: 1, status: 'active' })
+      .insert({
+        student_id: `RT${parseInt(n, 16)}`,
+        first_name: 'Rhea',
+        last_name: `T${n}`,
+        email: `rhea-${n}@university.edu`,
+        programme: 'physics',
+        year_of_study: 1,
+        status: 'active',
+      })
       .returning('id')) as { id: string }[];
     const user = await env.createUser('student', { studentRef: row!.id });
     const session = await env.login(user.email);
@@ -52,7 +60,10 @@ describe('real-time notifications and feeds', () => {
   }
 
   const issuePass = async (on: ApiProcess, studentId: string) => {
-    const res = await call(on.url, 'POST', '/passes', { token: staff, body: { studentId, validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString() } });
+    const res = await call(on.url, 'POST', '/passes', {
+      token: staff,
+      body: { studentId, validUntil: new Date(Date.now() + 30 * 86_400_000).toISOString() },
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body.data as { id: string; code: string };
   };
@@ -61,7 +72,13 @@ describe('real-time notifications and feeds', () => {
     env = await createTestEnvironment('realtime');
     [podA, podB] = await Promise.all([pod(), pod()]);
     redis = createRedis({ url: env.env.REDIS_URL });
-    publisher = new RealtimePublisher({ redis, keyPrefix: env.prefix, historyLength: 100, historyTtlSeconds: 3600, logger: createLogger('test', 'silent') });
+    publisher = new RealtimePublisher({
+      redis,
+      keyPrefix: env.prefix,
+      historyLength: 100,
+      historyTtlSeconds: 3600,
+      logger: createLogger('test', 'silent'),
+    });
     staff = await env.tokenFor('staff');
     security = await env.tokenFor('security');
   });
@@ -96,10 +113,22 @@ describe('real-time notifications and feeds', () => {
     const pass = await issuePass(podA, student.studentId);
     const desk = await socket(wsUrlOf(podB), security, { channels: 'gates' });
     await desk.welcomed();
-    const verify = await call(podA.url, 'POST', '/passes/verify', { token: security, body: { code: pass.code, gate: 'main-gate', direction: 'entry' } });
+    const verify = await call(podA.url, 'POST', '/passes/verify', {
+      token: security,
+      body: { code: pass.code, gate: 'main-gate', direction: 'entry' },
+    });
     assert.equal(verify.status, 200);
     const verdict = await desk.waitFor((m) => m.event === 'gate.verdict' && m.data.passId === pass.id, 'the verdict');
-    assert.deepEqual(Object.keys(verdict.data).sort(), ['checkedAt', 'degraded', 'direction', 'gate', 'passId', 'passType', 'reason', 'valid']);
+    assert.deepEqual(Object.keys(verdict.data).sort(), [
+      'checkedAt',
+      'degraded',
+      'direction',
+      'gate',
+      'passId',
+      'passType',
+      'reason',
+      'valid',
+    ]);
     assert.equal(verdict.data.valid, true);
     assert.equal(verdict.data.gate, 'main-gate');
   });
@@ -110,13 +139,20 @@ describe('real-time notifications and feeds', () => {
     const student = await newStudent();
     const pass = await issuePass(podB, student.studentId);
     await call(podB.url, 'POST', '/passes/verify', { token: security, body: { code: pass.code, gate: 'north', direction: 'entry' } });
-    const totals = await dashboard.waitFor((m) => m.event === 'analytics.counters' && (m.data.counters['verifications.valid'] ?? 0) >= 1, 'totals with the verification');
+    const totals = await dashboard.waitFor(
+      (m) => m.event === 'analytics.counters' && (m.data.counters['verifications.valid'] ?? 0) >= 1,
+      'totals with the verification',
+    );
     assert.equal(totals.data.day, new Date(totals.at as number).toISOString().slice(0, 10));
   });
 
   it('authorises each channel as its REST route: a forbidden channel closes with 4403, anonymous with 4401', async () => {
     const student = await newStudent();
-    for (const [channel, expected] of [['gates', CLOSE.FORBIDDEN.code], ['analytics', CLOSE.FORBIDDEN.code], ['nonsense', CLOSE.BAD_MESSAGE.code]] as const) {
+    for (const [channel, expected] of [
+      ['gates', CLOSE.FORBIDDEN.code],
+      ['analytics', CLOSE.FORBIDDEN.code],
+      ['nonsense', CLOSE.BAD_MESSAGE.code],
+    ] as const) {
       const refused = await socket(wsUrlOf(podA), student.token, { channels: channel });
       assert.equal((await refused.closed).code, expected, channel);
     }
@@ -153,12 +189,18 @@ describe('real-time notifications and feeds', () => {
     await publisher.notifyUsers([student.userId], 'upload.ready', { uploadId: live });
     await resumed.waitFor((m) => m.data?.uploadId === live, 'the live notification');
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(resumed.events().map((m) => m.data.uploadId), [...missed, live]);
+    assert.deepEqual(
+      resumed.events().map((m) => m.data.uploadId),
+      [...missed, live],
+    );
     assert.equal(resumed.messages.filter((m) => m.type === 'gap').length, 0);
 
     // The same resume over SSE, with Last-Event-ID as a browser's EventSource sends it.
     const controller = new AbortController();
-    const sse = await fetch(`${podA.url}/realtime/events`, { headers: { authorization: `Bearer ${student.token}`, 'last-event-id': cursor }, signal: controller.signal });
+    const sse = await fetch(`${podA.url}/realtime/events`, {
+      headers: { authorization: `Bearer ${student.token}`, 'last-event-id': cursor },
+      signal: controller.signal,
+    });
     assert.equal(sse.status, 200);
     assert.match(sse.headers.get('content-type') ?? '', /^text\/event-stream/);
     const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -170,15 +212,22 @@ describe('real-time notifications and feeds', () => {
     }, 'the SSE replay');
     controller.abort();
     const ids = [...text.matchAll(/^id: (.*)$/gm)].map((m) => m[1]);
-    const uploads = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { event?: string; data?: { uploadId?: string } }).filter((m) => m.event === 'upload.ready');
-    assert.deepEqual(uploads.map((m) => m.data?.uploadId), [...missed, live]);
+    const uploads = [...text.matchAll(/^data: (.*)$/gm)]
+      .map((m) => JSON.parse(m[1]!) as { event?: string; data?: { uploadId?: string } })
+      .filter((m) => m.event === 'upload.ready');
+    assert.deepEqual(
+      uploads.map((m) => m.data?.uploadId),
+      [...missed, live],
+    );
     assert.match(ids.at(-1)!, /^notifications:\d+-\d+$/, 'each event id is the resume cursor');
   });
 
   it('closes the socket when the access token expires, unless a fresh token was sent in time', async () => {
     const shortLived = await pod({ ACCESS_TOKEN_TTL_SECONDS: '3' });
     const user = await env.createUser('staff');
-    const loginThere = async () => (await call(shortLived.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } })).body.data.token as string;
+    const loginThere = async () =>
+      (await call(shortLived.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } })).body.data
+        .token as string;
 
     const lapsing = await socket(wsUrlOf(shortLived), await loginThere());
     const lapsingExpiry = Date.parse((await lapsing.welcomed()).expiresAt as string);
@@ -231,7 +280,16 @@ describe('real-time notifications and feeds', () => {
     slow.ws.pause();
     const count = 1_500;
     const padding = 'x'.repeat(8_000);
-    const verdict = (i: number) => ({ gate: `g${i}-${padding}`, direction: 'entry' as const, valid: true, reason: null, passId: null, passType: null, checkedAt: new Date().toISOString(), degraded: false });
+    const verdict = (i: number) => ({
+      gate: `g${i}-${padding}`,
+      direction: 'entry' as const,
+      valid: true,
+      reason: null,
+      passId: null,
+      passType: null,
+      checkedAt: new Date().toISOString(),
+      degraded: false,
+    });
     // Paced by the fast consumer: a batch (5 × 8 kB, under the 64 KiB limit) goes out only once the fast socket has
     // read the previous one, so the fast socket never holds more than the limit however slow this machine is, while
     // the paused socket's backlog grows until it is cut off. Each batch is pipelined on one connection, so ids follow i.
@@ -240,7 +298,10 @@ describe('real-time notifications and feeds', () => {
       await Promise.all(Array.from({ length: batch }, (_, k) => publisher.gateVerdict(verdict(i + k))));
       await fast.waitFor((m) => m.data?.gate?.startsWith(`g${i + batch - 1}-`), `message ${i + batch - 1} at the fast consumer`);
     }
-    assert.deepEqual(fast.events('gate.verdict').map((m) => Number((m.data.gate as string).split('-')[0]!.slice(1))), Array.from({ length: count }, (_, i) => i));
+    assert.deepEqual(
+      fast.events('gate.verdict').map((m) => Number((m.data.gate as string).split('-')[0]!.slice(1))),
+      Array.from({ length: count }, (_, i) => i),
+    );
     const metrics = await eventually(async () => {
       const text = (await call(tight.url, 'GET', '/metrics')).body as string;
       return /passplatform_realtime_disconnects_total\{reason="SLOW_CONSUMER"[^}]*\} 1/.test(text) ? text : undefined;
@@ -257,7 +318,10 @@ describe('real-time notifications and feeds', () => {
     await Promise.all(clients.map((c) => c.welcomed()));
     doomed.child.kill('SIGTERM');
     const closes = await Promise.all(clients.map((c) => c.closed));
-    assert.deepEqual(closes.map((c) => c.code), Array(10).fill(1001));
+    assert.deepEqual(
+      closes.map((c) => c.code),
+      Array(10).fill(1001),
+    );
     assert.match(closes[0]!.reason, /^GOING_AWAY/);
     const times = closes.map((c) => c.at).sort((a, b) => a - b);
     // Ten sockets over 2 s: one every 200 ms, so the last goes at least 1.8 s after the first.
@@ -266,7 +330,9 @@ describe('real-time notifications and feeds', () => {
   });
 
   it('declares for each channel the same roles as the REST route serving the same facts', async () => {
-    const openapi = (await call(podA.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, { 'x-roles': string[] }>> };
+    const openapi = (await call(podA.url, 'GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { 'x-roles': string[] }>>;
+    };
     for (const name of CHANNEL_NAMES) {
       const { method, path } = CHANNELS[name].sameAccessAs;
       assert.deepEqual([...CHANNELS[name].roles].sort(), [...openapi.paths[path]![method]!['x-roles']].sort(), name);

@@ -53,7 +53,15 @@ export interface RealtimeInputs {
   sessions: SessionRevocations;
 }
 
-export async function createRealtime({ config, logger, redis, registry, knex, tokens, sessions }: RealtimeInputs): Promise<RealtimeServices> {
+export async function createRealtime({
+  config,
+  logger,
+  redis,
+  registry,
+  knex,
+  tokens,
+  sessions,
+}: RealtimeInputs): Promise<RealtimeServices> {
   const subscriber = createRedis({
     ...redisConnection(config),
     connectionName: 'api-realtime',

@@ -86,15 +86,29 @@ export function sseRoutes(deps: AppDeps): AnyRoute[] {
 
         ctx.respond = false;
         ctx.req.socket.setNoDelay(true);
-        ctx.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+        ctx.res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-accel-buffering': 'no',
+        });
         ctx.res.write(`retry: ${RETRY_MS}\n\n`);
-        const connection = new RealtimeConnection(identity.user, subscription.channels, subscription.resume, new SseTransport(ctx.res), realtime.limits, realtime.hub.connectionEvents);
+        const connection = new RealtimeConnection(
+          identity.user,
+          subscription.channels,
+          subscription.resume,
+          new SseTransport(ctx.res),
+          realtime.limits,
+          realtime.hub.connectionEvents,
+        );
         ctx.res.on('close', () => connection.markClosed('client'));
         connection.expireAt(identity.expiresAtMs);
-        connection.transport.sendControl('welcome', { user: { id: user.id, role: user.role }, channels: subscription.channels, expiresAt: new Date(identity.expiresAtMs).toISOString() });
+        connection.transport.sendControl('welcome', {
+          user: { id: user.id, role: user.role },
+          channels: subscription.channels,
+          expiresAt: new Date(identity.expiresAtMs).toISOString(),
+        });
         await realtime.hub.open(connection);
       },
     }),
   ];
 }
-

@@ -13,11 +13,18 @@ export class SubscriptionError extends Error {
 }
 
 export function parseSubscription(channels: string | readonly string[] | undefined, resume: string | undefined): Subscription {
-  const names = typeof channels === 'string' ? channels.split(',').map((name) => name.trim()).filter(Boolean) : [...(channels ?? [])];
+  const names =
+    typeof channels === 'string'
+      ? channels
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [...(channels ?? [])];
   if (names.length === 0) names.push('notifications');
   if (names.length > CHANNEL_NAMES.length) throw new SubscriptionError(`At most ${CHANNEL_NAMES.length} channels.`);
   for (const name of names) {
-    if (!isChannelName(name)) throw new SubscriptionError(`Unknown channel "${name.slice(0, 40)}"; channels are ${CHANNEL_NAMES.join(', ')}.`);
+    if (!isChannelName(name))
+      throw new SubscriptionError(`Unknown channel "${name.slice(0, 40)}"; channels are ${CHANNEL_NAMES.join(', ')}.`);
   }
   try {
     return { channels: [...new Set(names as ChannelName[])], resume: parseCursor(resume) };

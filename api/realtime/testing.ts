@@ -28,12 +28,18 @@ export class TestSocket {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => this.messages.push(JSON.parse(data.toString()) as Received));
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })),
+    );
     ws.on('error', () => undefined);
   }
 
   /** Connects and resolves once the handshake is done (not yet authenticated when `via` is `message`). */
-  static async open(baseWsUrl: string, token: string | undefined, options: { via?: AuthVia; channels?: string; resume?: string } = {}): Promise<TestSocket> {
+  static async open(
+    baseWsUrl: string,
+    token: string | undefined,
+    options: { via?: AuthVia; channels?: string; resume?: string } = {},
+  ): Promise<TestSocket> {
     const via = options.via ?? 'header';
     const query = new URLSearchParams();
     if (options.channels) query.set('channels', options.channels);

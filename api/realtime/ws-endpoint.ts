@@ -81,13 +81,19 @@ class WebSocketTransport implements Transport {
 }
 
 function closeSocket(ws: WebSocket, reason: CloseReason): void {
-  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(reason.code, `${reason.name}: ${reason.message}`);
+  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
+    ws.close(reason.code, `${reason.name}: ${reason.message}`);
   setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS).unref();
 }
 
 function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { code: status === 404 ? 'NOT_FOUND' : 'SERVICE_UNAVAILABLE', message } });
-  const head = [`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+  const head = [
+    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+  ];
   for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
@@ -133,7 +139,8 @@ export class WebSocketEndpoint {
     socket.on('error', () => socket.destroy());
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return refuseUpgrade(socket, 404, `No WebSocket endpoint at ${url.pathname}; use ${WS_PATH}.`);
-    if (!this.options.hub.accepting()) return refuseUpgrade(socket, 503, 'This server is not accepting connections; retry.', { 'Retry-After': '5' });
+    if (!this.options.hub.accepting())
+      return refuseUpgrade(socket, 503, 'This server is not accepting connections; retry.', { 'Retry-After': '5' });
     const token = handshakeToken(request);
     this.server.handleUpgrade(request, socket, head, (ws) => this.opened(ws, token, url.searchParams));
   }
@@ -156,9 +163,20 @@ export class WebSocketEndpoint {
         const refused = forbiddenChannels(identity.user, subscription.channels);
         if (refused.length > 0) return closeSocket(ws, { ...CLOSE.FORBIDDEN, message: `your role may not read ${refused.join(', ')}` });
         if (ws.readyState !== WebSocket.OPEN) return;
-        connection = new RealtimeConnection(identity.user, subscription.channels, subscription.resume, transport, this.options.limits, this.options.hub.connectionEvents);
+        connection = new RealtimeConnection(
+          identity.user,
+          subscription.channels,
+          subscription.resume,
+          transport,
+          this.options.limits,
+          this.options.hub.connectionEvents,
+        );
         connection.expireAt(identity.expiresAtMs);
-        transport.sendControl('welcome', { user: { id: identity.user.id, role: identity.user.role }, channels: subscription.channels, expiresAt: new Date(identity.expiresAtMs).toISOString() });
+        transport.sendControl('welcome', {
+          user: { id: identity.user.id, role: identity.user.role },
+          channels: subscription.channels,
+          expiresAt: new Date(identity.expiresAtMs).toISOString(),
+        });
         await this.options.hub.open(connection);
       } catch (err) {
         closeSocket(ws, closeReasonOf(err));
@@ -168,7 +186,8 @@ export class WebSocketEndpoint {
     const renew = async (bearer: string, current: RealtimeConnection) => {
       try {
         const identity = await this.options.authenticate(bearer);
-        if (identity.user.id !== current.user.id) return current.end({ ...CLOSE.UNAUTHORIZED, message: 'the new token is for another user' });
+        if (identity.user.id !== current.user.id)
+          return current.end({ ...CLOSE.UNAUTHORIZED, message: 'the new token is for another user' });
         const previousSession = current.user.sessionId;
         current.user = identity.user;
         this.options.hub.moveSession(current, previousSession);
@@ -194,7 +213,10 @@ export class WebSocketEndpoint {
       if (connection) return void renew(message.data.token, connection);
       if (authenticating) return closeSocket(ws, { ...CLOSE.BAD_MESSAGE, message: 'already authenticating' });
       try {
-        const wanted = message.data.channels || message.data.resume ? parseSubscription(message.data.channels ?? initial.channels, message.data.resume) : initial;
+        const wanted =
+          message.data.channels || message.data.resume
+            ? parseSubscription(message.data.channels ?? initial.channels, message.data.resume)
+            : initial;
         void start(message.data.token, wanted);
       } catch (err) {
         if (!(err instanceof SubscriptionError)) throw err;

@@ -75,7 +75,8 @@ export async function insertOrReuseReport(
     );
     const row = inserted.rows[0];
     if (row) return { row, reused: false };
-    const existing = (await db('reports').where({ request_hash: requestHash }).whereNot({ status: 'failed' }).first()) as ReportRow | undefined;
+    const existing = (await db('reports').where({ request_hash: requestHash }).whereNot({ status: 'failed' }).first()) as
+      ReportRow | undefined;
     // The live one may have failed between the two statements; then the insert can go ahead.
     if (existing) return { row: existing, reused: true };
   }

@@ -13,5 +13,16 @@ import { realtimeRoutes } from '../realtime/routes.js';
 
 /** Every route of the API; each module contributes its own declarations. */
 export function allRoutes(deps: AppDeps): AnyRoute[] {
-  return [...opsRoutes(deps), ...authRoutes(deps), ...studentRoutes(deps), ...uploadRoutes(deps), ...reportRoutes(deps), ...passRoutes(deps), ...applicationRoutes(deps), ...accessLogRoutes(deps), ...analyticsRoutes(deps), ...realtimeRoutes(deps)];
+  return [
+    ...opsRoutes(deps),
+    ...authRoutes(deps),
+    ...studentRoutes(deps),
+    ...uploadRoutes(deps),
+    ...reportRoutes(deps),
+    ...passRoutes(deps),
+    ...applicationRoutes(deps),
+    ...accessLogRoutes(deps),
+    ...analyticsRoutes(deps),
+    ...realtimeRoutes(deps),
+  ];
 }

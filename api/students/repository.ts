@@ -119,7 +119,10 @@ export async function listStudents(db: Knex, query: StudentListInput): Promise<{
   const q = db('students')
     .select([...STUDENT_COLUMNS, db.raw(`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts`)])
     .whereNull('deleted_at')
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(query.limit + 1);
   if (query.status) q.where('status', query.status);
   if (query.programme) q.where('programme', query.programme.toLowerCase());

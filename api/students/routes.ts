@@ -2,13 +2,7 @@ import type { AppDeps } from '../context.js';
 import { audit } from '../audit.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import {
-  findStudent,
-  insertStudent,
-  listStudents,
-  softDeleteStudent,
-  updateStudent,
-} from './repository.js';
+import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from './repository.js';
 import { parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
 import { announceEndedAccess, endAccessFor } from './standing.js';
 import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from './schemas.js';
@@ -37,7 +31,8 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/students/search',
-      summary: 'Search students: exact student id first, then whole-word name matches, then prefixes (names, id, e-mail, programme, status)',
+      summary:
+        'Search students: exact student id first, then whole-word name matches, then prefixes (names, id, e-mail, programme, status)',
       tag: 'students',
       access: ['admin', 'staff', 'security'],
       sla: 'student_queries',
@@ -77,7 +72,13 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
         try {
           const student = await db.primary.transaction(async (trx) => {
             const created = await insertStudent(trx, body);
-            await audit(trx, { actorId: user?.id ?? null, eventType: 'student.created', entityType: 'student', entityId: created.id, requestId: ctx.state.requestId });
+            await audit(trx, {
+              actorId: user?.id ?? null,
+              eventType: 'student.created',
+              entityType: 'student',
+              entityId: created.id,
+              requestId: ctx.state.requestId,
+            });
             return created;
           });
           await cache.invalidateNamespace(SEARCH);
@@ -123,8 +124,18 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
             const updated = await updateStudent(trx, params.id, body);
             if (!updated) return { student: undefined, ended: undefined };
             const ended = body.status ? await endAccessFor(trx, params.id, body.status, user?.id ?? null) : undefined;
-            const details = { fields: Object.keys(body), ...(ended ? { passesRevoked: ended.passes.length, sessionsRevoked: ended.sessionIds.length } : {}) };
-            await audit(trx, { actorId: user?.id ?? null, eventType: 'student.updated', entityType: 'student', entityId: params.id, details, requestId: ctx.state.requestId });
+            const details = {
+              fields: Object.keys(body),
+              ...(ended ? { passesRevoked: ended.passes.length, sessionsRevoked: ended.sessionIds.length } : {}),
+            };
+            await audit(trx, {
+              actorId: user?.id ?? null,
+              eventType: 'student.updated',
+              entityType: 'student',
+              entityId: params.id,
+              details,
+              requestId: ctx.state.requestId,
+            });
             return { student: updated, ended };
           });
           if (!student) throw notFound('Student');
@@ -151,7 +162,14 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
           if (!(await softDeleteStudent(trx, params.id))) return undefined;
           const revoked = await endAccessFor(trx, params.id, 'deleted', user?.id ?? null);
           const details = { passesRevoked: revoked.passes.length, sessionsRevoked: revoked.sessionIds.length };
-          await audit(trx, { actorId: user?.id ?? null, eventType: 'student.deleted', entityType: 'student', entityId: params.id, details, requestId: ctx.state.requestId });
+          await audit(trx, {
+            actorId: user?.id ?? null,
+            eventType: 'student.deleted',
+            entityType: 'student',
+            entityId: params.id,
+            details,
+            requestId: ctx.state.requestId,
+          });
           return revoked;
         });
         if (!ended) throw notFound('Student');

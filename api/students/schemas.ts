@@ -10,14 +10,22 @@ const name = z.string().trim().min(1).max(100);
 
 const StudentFields = z
   .object({
-    studentId: z.string().trim().regex(/^[A-Z]{2,4}\d{4}\d{2,8}$/, 'studentId looks like CS2023001234: a programme code, the intake year, a number'),
+    studentId: z
+      .string()
+      .trim()
+      .regex(/^[A-Z]{2,4}\d{4}\d{2,8}$/, 'studentId looks like CS2023001234: a programme code, the intake year, a number'),
     firstName: name,
     lastName: name,
     email: z.email().max(254),
     programme: z.string().trim().min(2).max(80),
     yearOfStudy: z.number().int().min(1).max(10),
     status: z.enum(STUDENT_STATUSES),
-    phone: z.string().trim().regex(/^\+?[0-9 ()-]{6,20}$/).nullable().optional(),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^\+?[0-9 ()-]{6,20}$/)
+      .nullable()
+      .optional(),
     dateOfBirth: z.iso.date().nullable().optional(),
   })
   .strict();

@@ -76,7 +76,10 @@ describe('student search ordering', () => {
     const results = await search('john');
     // Whole word in the name, ties by last name: Adams, John, Smith, Smithers.
     assert.deepEqual(names(results.slice(0, 4)), ['John Adams', 'Ann John', 'John Smith', 'John Smithers']);
-    assert.deepEqual(results.slice(0, 4).map((r) => r.match), ['name', 'name', 'name', 'name']);
+    assert.deepEqual(
+      results.slice(0, 4).map((r) => r.match),
+      ['name', 'name', 'name', 'name'],
+    );
     // A whole word only in the e-mail comes next.
     assert.deepEqual(names(results.slice(4, 5)), ['Peter Mayer']);
     assert.equal(results[4]?.match, 'word');
@@ -87,8 +90,14 @@ describe('student search ordering', () => {
 
   it('ranks the student whose id was typed exactly first, before ids it is a prefix of', async () => {
     const results = await search('cs2023000001');
-    assert.deepEqual(results.map((r) => r.studentId), ['CS2023000001', 'CS20230000011']);
-    assert.deepEqual(results.map((r) => r.match), ['studentId', 'prefix']);
+    assert.deepEqual(
+      results.map((r) => r.studentId),
+      ['CS2023000001', 'CS20230000011'],
+    );
+    assert.deepEqual(
+      results.map((r) => r.match),
+      ['studentId', 'prefix'],
+    );
   });
 
   it('counts whole words: both words whole beats one whole and one prefix', async () => {
@@ -98,10 +107,16 @@ describe('student search ordering', () => {
 
   it('breaks ties between identical names by student id, the same on every call', async () => {
     const first = await search('wei chen');
-    assert.deepEqual(first.map((r) => r.studentId), ['EN2024000001', 'EN2024000002', 'EN2024000003']);
+    assert.deepEqual(
+      first.map((r) => r.studentId),
+      ['EN2024000001', 'EN2024000002', 'EN2024000003'],
+    );
     // A narrower page is the head of the same order.
     const page = await search('wei chen', 2);
-    assert.deepEqual(page.map((r) => r.studentId), ['EN2024000001', 'EN2024000002']);
+    assert.deepEqual(
+      page.map((r) => r.studentId),
+      ['EN2024000001', 'EN2024000002'],
+    );
   });
 });
 
@@ -122,7 +137,10 @@ describe('student search over generated students (the seed generator)', () => {
     const res = await call(api.url, 'GET', '/students/search?q=john&limit=20', { token });
     const results = res.body.data.results as { firstName: string; lastName: string; match: string }[];
     assert.equal(results.length, 20);
-    assert.ok(results.every((r) => r.match === 'name' && [r.firstName, r.lastName].includes('John')), names(results).join(', '));
+    assert.ok(
+      results.every((r) => r.match === 'name' && [r.firstName, r.lastName].includes('John')),
+      names(results).join(', '),
+    );
     assert.ok(new Set(names(results)).size >= 15, `distinct names on the page: ${new Set(names(results)).size}`);
   });
 

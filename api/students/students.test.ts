@@ -92,7 +92,8 @@ describe('students', () => {
   it('pages through the list with a cursor, newest first, without gaps or repeats', async () => {
     const programme = `history${Date.now()}`;
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await call(url, 'POST', '/students', { token: staff, body: student({ programme }) })).body.data.id);
+    for (let i = 0; i < 7; i++)
+      ids.push((await call(url, 'POST', '/students', { token: staff, body: student({ programme }) })).body.data.id);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -107,15 +108,32 @@ describe('students', () => {
   });
 
   it('searches by name prefix, student id prefix, programme and status, best match first', async () => {
-    const alice = (await call(url, 'POST', '/students', { token: staff, body: student({ firstName: 'Alicia', lastName: 'Quarrington', programme: 'medicine', studentId: 'MD2024000777' }) })).body.data;
-    const medina = (await call(url, 'POST', '/students', { token: staff, body: student({ firstName: 'Bob', lastName: 'Medina', programme: 'law' }) })).body.data;
+    const alice = (
+      await call(url, 'POST', '/students', {
+        token: staff,
+        body: student({ firstName: 'Alicia', lastName: 'Quarrington', programme: 'medicine', studentId: 'MD2024000777' }),
+      })
+    ).body.data;
+    const medina = (
+      await call(url, 'POST', '/students', { token: staff, body: student({ firstName: 'Bob', lastName: 'Medina', programme: 'law' }) })
+    ).body.data;
     const byName = await call(url, 'GET', '/students/search?q=medi&limit=5', { token: security });
     assert.equal(byName.status, 200);
-    assert.deepEqual(byName.body.data.results.map((s: { id: string }) => s.id), [medina.id, alice.id], 'a name match outranks a programme match');
+    assert.deepEqual(
+      byName.body.data.results.map((s: { id: string }) => s.id),
+      [medina.id, alice.id],
+      'a name match outranks a programme match',
+    );
     const byId = await call(url, 'GET', '/students/search?q=MD2024', { token: staff });
-    assert.deepEqual(byId.body.data.results.map((s: { id: string }) => s.id), [alice.id]);
+    assert.deepEqual(
+      byId.body.data.results.map((s: { id: string }) => s.id),
+      [alice.id],
+    );
     const twoTerms = await call(url, 'GET', '/students/search?q=quarr%20medicine', { token: staff });
-    assert.deepEqual(twoTerms.body.data.results.map((s: { id: string }) => s.id), [alice.id]);
+    assert.deepEqual(
+      twoTerms.body.data.results.map((s: { id: string }) => s.id),
+      [alice.id],
+    );
     for (const term of ['john', 'CS2023', 'engineering', 'active']) {
       const res = await call(url, 'GET', `/students/search?q=${term}&limit=20`, { token: staff });
       assert.ok(res.body.data.results.length > 0, `term ${term} must hit`);

@@ -9,7 +9,10 @@ import type { Knex } from 'knex';
 /** Keeps only rows whose student (in `studentColumn`, table-qualified) is not soft-deleted. */
 export function hideDeletedStudents<T extends Knex.QueryBuilder>(q: T, studentColumn: string): T {
   q.whereNotExists(function deletedStudent(this: Knex.QueryBuilder) {
-    this.select(1).from('students as hidden_student').whereRaw('hidden_student.id = ??', [studentColumn]).whereNotNull('hidden_student.deleted_at');
+    this.select(1)
+      .from('students as hidden_student')
+      .whereRaw('hidden_student.id = ??', [studentColumn])
+      .whereNotNull('hidden_student.deleted_at');
   });
   return q;
 }

@@ -49,7 +49,12 @@ function whenAborted(req: IncomingMessage): Promise<never> {
 }
 
 /** Reads a multipart form holding exactly one file (field `file`) and stores the file under `key`. */
-export async function receiveMultipartFile(req: IncomingMessage, storage: ObjectStorage, key: string, limitBytes: number): Promise<ReceivedFile> {
+export async function receiveMultipartFile(
+  req: IncomingMessage,
+  storage: ObjectStorage,
+  key: string,
+  limitBytes: number,
+): Promise<ReceivedFile> {
   refuseDeclaredOversize(req, limitBytes, MULTIPART_OVERHEAD_BYTES);
   let parser: busboy.Busboy;
   try {

@@ -85,7 +85,10 @@ export const uploadKeys = (id: string) => ({
   thumbnail: `uploads/${id}/thumbnail.webp`,
 });
 
-export type NewUpload = Pick<UploadRow, 'id' | 'owner_id' | 'kind' | 'filename' | 'declared_type' | 'declared_size' | 'declared_sha256' | 'status' | 'object_key'> &
+export type NewUpload = Pick<
+  UploadRow,
+  'id' | 'owner_id' | 'kind' | 'filename' | 'declared_type' | 'declared_size' | 'declared_sha256' | 'status' | 'object_key'
+> &
   Partial<Pick<UploadRow, 'received_sha256' | 'part_size' | 'part_count'>>;
 
 export async function insertUpload(db: Knex, upload: NewUpload): Promise<UploadRow> {

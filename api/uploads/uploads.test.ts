@@ -28,7 +28,11 @@ describe('uploads', () => {
 
   before(async () => {
     env = await createTestEnvironment('uploads');
-    const overrides = { UPLOAD_PART_SIZE_BYTES: String(PART_SIZE), CHUNKED_UPLOAD_MAX_BYTES: String(2 * 1024 * 1024), WORKER_QUEUES: 'uploads' };
+    const overrides = {
+      UPLOAD_PART_SIZE_BYTES: String(PART_SIZE),
+      CHUNKED_UPLOAD_MAX_BYTES: String(2 * 1024 * 1024),
+      WORKER_QUEUES: 'uploads',
+    };
     Object.assign(env.env, overrides);
     api = await env.start(overrides);
     workers = await startTestWorkers(env.env);
@@ -74,7 +78,10 @@ describe('uploads', () => {
     const bytes = Buffer.from(await thumb.arrayBuffer());
     assert.equal(bytes.subarray(8, 12).toString('latin1'), 'WEBP');
     const audit = await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: done.id });
-    assert.deepEqual(audit.map((a) => a.event_type), ['upload.ready']);
+    assert.deepEqual(
+      audit.map((a) => a.event_type),
+      ['upload.ready'],
+    );
   });
 
   it('accepts JPEG, WebP and PDF; PDFs get no thumbnail', async () => {
@@ -112,7 +119,10 @@ describe('uploads', () => {
       assert.equal(done.status, 'rejected');
       assert.equal(done.reason, reason);
       // The worker deletes the bytes right after committing the decision, so poll for it.
-      await eventually(async () => (await api.deps.storage.stat(`uploads/${done.id}/original`)) === undefined, `rejected bytes of ${reason} deleted`);
+      await eventually(
+        async () => (await api.deps.storage.stat(`uploads/${done.id}/original`)) === undefined,
+        `rejected bytes of ${reason} deleted`,
+      );
     }
   });
 
@@ -146,7 +156,10 @@ describe('uploads', () => {
     const file = samplePdf(3 * PART_SIZE + 1234);
     const parts = [0, 1, 2, 3].map((i) => file.subarray(i * PART_SIZE, (i + 1) * PART_SIZE));
 
-    async function init(token = student, body: Json = { filename: 'thesis.pdf', contentType: 'application/pdf', size: file.length, checksum: sha256(file) }) {
+    async function init(
+      token = student,
+      body: Json = { filename: 'thesis.pdf', contentType: 'application/pdf', size: file.length, checksum: sha256(file) },
+    ) {
       return call(api.url, 'POST', '/uploads/chunked', { token, body });
     }
     const putPart = (id: string, n: number, bytes: Buffer, token = student) =>
@@ -188,7 +201,10 @@ describe('uploads', () => {
       assert.equal(done.sha256, sha256(file));
       assert.equal(done.detectedType, 'application/pdf');
       // The worker removes the parts just after it records the decision.
-      await eventually(async () => (await api.deps.storage.stat(`uploads/${id}/parts/00001`)) === undefined, 'parts to be removed once assembled');
+      await eventually(
+        async () => (await api.deps.storage.stat(`uploads/${id}/parts/00001`)) === undefined,
+        'parts to be removed once assembled',
+      );
       const events = await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id });
       assert.equal(events.length, 1);
       assert.equal((await putPart(id, 1, parts[0]!)).status, 409);
@@ -204,7 +220,7 @@ describe('uploads', () => {
       assert.equal(done.reason, 'checksum_mismatch');
     });
 
-    it('refuses oversize uploads and parts, parts out of range, and other people\'s uploads', async () => {
+    it("refuses oversize uploads and parts, parts out of range, and other people's uploads", async () => {
       const tooBig = await init(student, { filename: 'huge.pdf', size: 2 * 1024 * 1024 + 1, checksum: sha256(file) });
       assert.equal(tooBig.status, 413);
       const { id } = (await init()).body.data;

@@ -22,7 +22,10 @@ export class ApiWorkload extends Construct {
       spec: {
         replicas: props.replicas.api,
         selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        },
         template: appPodTemplate(props, labels, {
           command: imageCommand('api'),
           resources: props.spec.api.resources,

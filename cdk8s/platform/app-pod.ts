@@ -40,12 +40,17 @@ function connectionEnv(props: PlatformChildrenProps): AppEnvVar[] {
     );
   } else if (database.external) {
     env.push(envFromSecret('DATABASE_URL', database.external.primarySecretName, 'uri'));
-    if (database.external.replicasSecretName) env.push(envFromSecret('DATABASE_REPLICA_URLS', database.external.replicasSecretName, 'uris', true));
+    if (database.external.replicasSecretName)
+      env.push(envFromSecret('DATABASE_REPLICA_URLS', database.external.replicasSecretName, 'uris', true));
   }
   if (redis.mode === 'managed') env.push(envFromSecret('REDIS_PASSWORD', names.keys, 'REDIS_PASSWORD'));
   else if (redis.external) {
     const secret = redis.external.secretName;
-    env.push(envFromSecret('REDIS_URL', secret, 'url', true), envFromSecret('REDIS_CLUSTER_NODES', secret, 'nodes', true), envFromSecret('REDIS_PASSWORD', secret, 'password', true));
+    env.push(
+      envFromSecret('REDIS_URL', secret, 'url', true),
+      envFromSecret('REDIS_CLUSTER_NODES', secret, 'nodes', true),
+      envFromSecret('REDIS_PASSWORD', secret, 'password', true),
+    );
   }
   return env;
 }
@@ -137,5 +142,8 @@ export function appPodTemplate(
 
 /** The container's own CPU request, in millicores, through the downward API. */
 function cpuRequestEnv(): AppEnvVar {
-  return { name: 'CPU_REQUEST_MILLICORES', valueFrom: { resourceFieldRef: { containerName: 'app', resource: 'requests.cpu', divisor: k8s.Quantity.fromString('1m') } } };
+  return {
+    name: 'CPU_REQUEST_MILLICORES',
+    valueFrom: { resourceFieldRef: { containerName: 'app', resource: 'requests.cpu', divisor: k8s.Quantity.fromString('1m') } },
+  };
 }

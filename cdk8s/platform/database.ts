@@ -59,7 +59,10 @@ export class PostgresCluster extends Construct {
         storage: { size: managed.storage },
         // Plain strings: this is a plain ApiObject, which would serialise a cdk8s Quantity as
         // {value: "16Gi"}, an object CloudNativePG's CRD refuses.
-        resources: { requests: { cpu: managed.resources.cpu, memory: managed.resources.memory }, limits: { memory: managed.resources.memory } },
+        resources: {
+          requests: { cpu: managed.resources.cpu, memory: managed.resources.memory },
+          limits: { memory: managed.resources.memory },
+        },
         bootstrap: { initdb: { database: 'app', owner: 'app' } },
         postgresql: { parameters },
         ...(backup ? { backup: { barmanObjectStore: barmanObjectStore(backup), retentionPolicy: backup.retentionPolicy } } : {}),

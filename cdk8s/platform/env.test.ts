@@ -24,12 +24,16 @@ describe('the environment of the platform pods', () => {
       const configMaps = new Map(children.filter((c) => c.kind === 'ConfigMap').map((c) => [c.metadata?.name, c as V1ConfigMap]));
       const deployments = children.filter((c) => c.kind === 'Deployment') as V1Deployment[];
       assert.ok(deployments.length >= 3, 'the API and one Deployment per worker queue');
-      const containers: V1Container[] = deployments.flatMap((d) => [...(d.spec?.template.spec?.initContainers ?? []), ...(d.spec?.template.spec?.containers ?? [])]);
+      const containers: V1Container[] = deployments.flatMap((d) => [
+        ...(d.spec?.template.spec?.initContainers ?? []),
+        ...(d.spec?.template.spec?.containers ?? []),
+      ]);
       for (const container of containers) {
         for (const source of container.envFrom ?? []) {
           const configMap = configMaps.get(source.configMapRef?.name);
           assert.ok(configMap, `${container.name}: ConfigMap ${source.configMapRef?.name} is rendered`);
-          for (const key of Object.keys(configMap.data ?? {})) assert.ok(CONFIG_VARIABLES.includes(key as never), `${key} (ConfigMap) is read by the processes`);
+          for (const key of Object.keys(configMap.data ?? {}))
+            assert.ok(CONFIG_VARIABLES.includes(key as never), `${key} (ConfigMap) is read by the processes`);
         }
         for (const variable of container.env ?? []) {
           assert.ok(CONFIG_VARIABLES.includes(variable.name as never), `${variable.name} is read by the processes`);

@@ -23,20 +23,60 @@ function startNode(i: number): void {
   mkdirSync(nodeDir, { recursive: true });
   nodes.set(
     i,
-    spawn('redis-server', ['--bind', address(i), '--port', '6379', '--cluster-enabled', 'yes', '--cluster-announce-ip', address(i), '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', '--requirepass', PASSWORD, '--masterauth', PASSWORD, '--dir', nodeDir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+    spawn(
+      'redis-server',
+      [
+        '--bind',
+        address(i),
+        '--port',
+        '6379',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-announce-ip',
+        address(i),
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '2000',
+        '--requirepass',
+        PASSWORD,
+        '--masterauth',
+        PASSWORD,
+        '--dir',
+        nodeDir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
+      { stdio: 'ignore' },
+    ),
   );
 }
 
 function info(i: number): Record<string, string> {
-  const out = spawnSync('redis-cli', ['--no-auth-warning', '-a', PASSWORD, '-h', address(i), 'cluster', 'info'], { encoding: 'utf8' }).stdout;
-  return Object.fromEntries(out.split(/\r?\n/).filter((l) => l.includes(':')).map((l) => l.split(':') as [string, string]));
+  const out = spawnSync('redis-cli', ['--no-auth-warning', '-a', PASSWORD, '-h', address(i), 'cluster', 'info'], {
+    encoding: 'utf8',
+  }).stdout;
+  return Object.fromEntries(
+    out
+      .split(/\r?\n/)
+      .filter((l) => l.includes(':'))
+      .map((l) => l.split(':') as [string, string]),
+  );
 }
 
 function runScript(shards: number, replicasPerShard: number): void {
   const result = spawnSync('sh', ['-c', REDIS_CLUSTER_SCRIPT], {
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, SHARDS: String(shards), REPLICAS_PER_SHARD: String(replicasPerShard), REDIS_PASSWORD: PASSWORD, NODE_ADDRESS_FORMAT: '127.0.1.%d' },
+    env: {
+      ...process.env,
+      SHARDS: String(shards),
+      REPLICAS_PER_SHARD: String(replicasPerShard),
+      REDIS_PASSWORD: PASSWORD,
+      NODE_ADDRESS_FORMAT: '127.0.1.%d',
+    },
   });
   assert.equal(result.status, 0, `script failed:\n${result.stdout}\n${result.stderr}`);
 }
@@ -80,6 +120,9 @@ describe('the Redis cluster script', () => {
     assert.equal(info(0).cluster_known_nodes, '6', 'and its nodes forgotten');
 
     const values = await withCluster((c) => Promise.all(keys.map((k) => c.get(k))));
-    assert.deepEqual(values, keys.map((k) => k.toUpperCase()));
+    assert.deepEqual(
+      values,
+      keys.map((k) => k.toUpperCase()),
+    );
   });
 });

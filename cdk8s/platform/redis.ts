@@ -36,7 +36,15 @@ export class RedisCluster extends Construct {
     });
     new k8s.KubeService(this, 'headless', {
       metadata: { name: names.redisHeadless, labels },
-      spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector, ports: [{ name: 'redis', port: 6379 }, { name: 'bus', port: 16379 }] },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: true,
+        selector,
+        ports: [
+          { name: 'redis', port: 6379 },
+          { name: 'bus', port: 16379 },
+        ],
+      },
     });
     new k8s.KubeService(this, 'client', {
       metadata: { name: names.redis, labels },
@@ -67,9 +75,15 @@ export class RedisCluster extends Construct {
                     '--requirepass "$REDIS_PASSWORD" --masterauth "$REDIS_PASSWORD"',
                 ],
                 env: [password, { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-                ports: [{ name: 'redis', containerPort: 6379 }, { name: 'bus', containerPort: 16379 }],
+                ports: [
+                  { name: 'redis', containerPort: 6379 },
+                  { name: 'bus', containerPort: 16379 },
+                ],
                 resources: resourceRequirements(managed.resources),
-                readinessProbe: { exec: { command: ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] }, periodSeconds: 5 },
+                readinessProbe: {
+                  exec: { command: ['sh', '-c', 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'] },
+                  periodSeconds: 5,
+                },
                 volumeMounts: [{ name: 'data', mountPath: '/data' }],
               },
               {
@@ -82,7 +96,12 @@ export class RedisCluster extends Construct {
                   requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
                   limits: { memory: k8s.Quantity.fromString('64Mi') },
                 },
-                securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                securityContext: {
+                  runAsNonRoot: true,
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ['ALL'] },
+                },
               },
             ],
           },

@@ -39,7 +39,10 @@ export class Workers extends Construct {
       });
     }
     new k8s.KubeService(this, 'metrics', {
-      metadata: { name: names.workersMetrics, labels: { ...childLabels(props.name, 'workers', props.spec.version), [METRICS_LABEL]: 'true' } },
+      metadata: {
+        name: names.workersMetrics,
+        labels: { ...childLabels(props.name, 'workers', props.spec.version), [METRICS_LABEL]: 'true' },
+      },
       spec: {
         clusterIp: 'None',
         selector: { 'app.kubernetes.io/instance': props.name, 'passplatform.io/role': 'worker' },

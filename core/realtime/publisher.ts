@@ -35,7 +35,15 @@ return id`;
 
 interface RealtimeScripts {
   rtAppendAndAnnounce(stream: string, maxLength: number, ttlMs: number, channel: string, payload: string): Promise<string>;
-  rtCountAndAnnounce(countersKey: string, stream: string, maxLength: number, channel: string, at: number, day: string, ...pairs: (string | number)[]): Promise<string>;
+  rtCountAndAnnounce(
+    countersKey: string,
+    stream: string,
+    maxLength: number,
+    channel: string,
+    at: number,
+    day: string,
+    ...pairs: (string | number)[]
+  ): Promise<string>;
 }
 
 export interface PublisherOptions {
@@ -63,14 +71,26 @@ export class RealtimePublisher {
     const { keyPrefix, historyLength, historyTtlSeconds } = this.options;
     await Promise.all(
       userIds.map((userId) =>
-        this.append('notifications', userStream(keyPrefix, userId), { scope: userId, event, data, at: Date.now() }, historyLength, historyTtlSeconds * 1000),
+        this.append(
+          'notifications',
+          userStream(keyPrefix, userId),
+          { scope: userId, event, data, at: Date.now() },
+          historyLength,
+          historyTtlSeconds * 1000,
+        ),
       ),
     );
   }
 
   /** A gate verdict for the security and admin dashboards. */
   gateVerdict(verdict: GateVerdict): Promise<void> {
-    return this.append('gates', feedStream(this.options.keyPrefix, 'gates'), { scope: 'gates', event: 'gate.verdict', data: verdict, at: Date.now() }, 1_000, 0);
+    return this.append(
+      'gates',
+      feedStream(this.options.keyPrefix, 'gates'),
+      { scope: 'gates', event: 'gate.verdict', data: verdict, at: Date.now() },
+      1_000,
+      0,
+    );
   }
 
   /** Adds to today's analytics totals and announces the new totals. */
@@ -78,7 +98,17 @@ export class RealtimePublisher {
     if (increments.size === 0) return;
     const ref = feedStream(this.options.keyPrefix, 'analytics');
     const pairs = [...increments].flatMap(([field, by]) => [field, by]);
-    await this.guard('analytics', () => this.scripts.rtCountAndAnnounce(analyticsCountersKey(this.options.keyPrefix, day), ref.stream, 100, ref.channel, Date.now(), day, ...pairs));
+    await this.guard('analytics', () =>
+      this.scripts.rtCountAndAnnounce(
+        analyticsCountersKey(this.options.keyPrefix, day),
+        ref.stream,
+        100,
+        ref.channel,
+        Date.now(),
+        day,
+        ...pairs,
+      ),
+    );
   }
 
   private append(feed: string, ref: StreamRef, payload: RealtimePayload, maxLength: number, ttlMs: number): Promise<void> {

@@ -21,24 +21,58 @@ export function apiDashboard(alerts: AlertThresholdSpec): DashboardSpec {
       {
         title: 'Routes',
         panels: [
-          timeseries('Requests per second by route', 'reqps', [{ expr: sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC), RATE)), legend: '{{http_route}}' }]),
-          timeseries('p95 latency by route', 's', [
-            { expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy([...byRoute, 'le'], rate(sel(BUCKET, WORKLOAD, USER_TRAFFIC), RATE))})`, legend: '{{http_route}}' },
-          ], { thresholds: [{ value: alerts.warningLatencyP95Seconds, color: 'orange' }, { value: alerts.criticalLatencyP95Seconds, color: 'red' }] }),
+          timeseries('Requests per second by route', 'reqps', [
+            { expr: sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC), RATE)), legend: '{{http_route}}' },
+          ]),
+          timeseries(
+            'p95 latency by route',
+            's',
+            [
+              {
+                expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy([...byRoute, 'le'], rate(sel(BUCKET, WORKLOAD, USER_TRAFFIC), RATE))})`,
+                legend: '{{http_route}}',
+              },
+            ],
+            {
+              thresholds: [
+                { value: alerts.warningLatencyP95Seconds, color: 'orange' },
+                { value: alerts.criticalLatencyP95Seconds, color: 'red' },
+              ],
+            },
+          ),
         ],
       },
       {
         title: 'Responses',
         panels: [
-          timeseries('Responses by status code', 'reqps', [{ expr: sumBy(['http_response_status_code'], rate(sel(COUNT, WORKLOAD, USER_TRAFFIC), RATE)), legend: '{{http_response_status_code}}' }], { stack: true }),
-          timeseries('5xx by route', 'reqps', [{ expr: sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC, 'http_response_status_code=~"5.."'), RATE)), legend: '{{http_route}}' }]),
-          timeseries('Rate-limited requests', 'reqps', [{ expr: `sum(${rate(sel(METRIC.rateLimited, WORKLOAD), RATE)})`, legend: 'rejected' }]),
+          timeseries(
+            'Responses by status code',
+            'reqps',
+            [
+              {
+                expr: sumBy(['http_response_status_code'], rate(sel(COUNT, WORKLOAD, USER_TRAFFIC), RATE)),
+                legend: '{{http_response_status_code}}',
+              },
+            ],
+            { stack: true },
+          ),
+          timeseries('5xx by route', 'reqps', [
+            {
+              expr: sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC, 'http_response_status_code=~"5.."'), RATE)),
+              legend: '{{http_route}}',
+            },
+          ]),
+          timeseries('Rate-limited requests', 'reqps', [
+            { expr: `sum(${rate(sel(METRIC.rateLimited, WORKLOAD), RATE)})`, legend: 'rejected' },
+          ]),
         ],
       },
       {
         title: 'Pods',
         panels: [
-          timeseries('In-flight requests per pod', 'short', [{ expr: `sum by (pod) (${sel(METRIC.httpServerActiveRequests, WORKLOAD)})`, legend: '{{pod}}' }]),
+          timeseries('In-flight requests per pod', 'short', [
+            { expr: `sum by (pod) (${sel(METRIC.httpServerActiveRequests, WORKLOAD)})`, legend: '{{pod}}' },
+          ]),
           timeseries('Event loop lag p99', 's', [{ expr: sel(METRIC.eventLoopLagP99, WORKLOAD), legend: '{{pod}}' }]),
           timeseries('Access-log buffer', 'short', [{ expr: sel(METRIC.accessLogBuffer, WORKLOAD), legend: '{{pod}}' }]),
         ],

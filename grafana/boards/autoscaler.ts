@@ -16,8 +16,20 @@ export function autoscalerDashboard(): DashboardSpec {
       {
         title: 'Decisions',
         panels: [
-          timeseries('Desired replicas by component', 'short', [{ expr: `max by (component) (${sel(METRIC.desiredReplicas, PLATFORM)})`, legend: '{{component}}' }]),
-          timeseries('Scaling decisions', 'short', [{ expr: sumBy(['component', 'direction'], `increase(${sel(METRIC.scalingDecisions, PLATFORM)}[${RATE}])`), legend: '{{component}} {{direction}}' }], { stack: true }),
+          timeseries('Desired replicas by component', 'short', [
+            { expr: `max by (component) (${sel(METRIC.desiredReplicas, PLATFORM)})`, legend: '{{component}}' },
+          ]),
+          timeseries(
+            'Scaling decisions',
+            'short',
+            [
+              {
+                expr: sumBy(['component', 'direction'], `increase(${sel(METRIC.scalingDecisions, PLATFORM)}[${RATE}])`),
+                legend: '{{component}} {{direction}}',
+              },
+            ],
+            { stack: true },
+          ),
         ],
       },
       {
@@ -31,9 +43,14 @@ export function autoscalerDashboard(): DashboardSpec {
               { value: 2, color: 'red' },
             ],
           }),
-          timeseries('Reconciles by result', 'ops', [{ expr: sumBy(['result'], rate(sel(METRIC.reconcileTotal, PLATFORM), RATE)), legend: '{{result}}' }]),
+          timeseries('Reconciles by result', 'ops', [
+            { expr: sumBy(['result'], rate(sel(METRIC.reconcileTotal, PLATFORM), RATE)), legend: '{{result}}' },
+          ]),
           timeseries('Reconcile duration p95', 's', [
-            { expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['le'], rate(sel(`${METRIC.reconcileDuration}_bucket`, PLATFORM), RATE))})`, legend: 'p95' },
+            {
+              expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['le'], rate(sel(`${METRIC.reconcileDuration}_bucket`, PLATFORM), RATE))})`,
+              legend: 'p95',
+            },
           ]),
         ],
       },

@@ -21,13 +21,20 @@ export function costDashboard(): DashboardSpec {
           stat('Month to date', 'currencyUSD', [{ expr: `sum(${sel(METRIC.costMonthToDate, PLATFORM)})` }]),
           stat('Projected month end', 'currencyUSD', [{ expr: `max(${sel(METRIC.costMonthProjection, PLATFORM)})` }]),
           stat('Monthly budget', 'currencyUSD', [{ expr: `max(${sel(METRIC.costBudget, PLATFORM)})` }]),
-          stat('Cost per 1,000 requests', 'currencyUSD', [{ expr: `${spendPerHour} / (sum(${sel(RECORD.requestRate('1h'), WORKLOAD)}) * 3600) * 1000` }]),
+          stat('Cost per 1,000 requests', 'currencyUSD', [
+            { expr: `${spendPerHour} / (sum(${sel(RECORD.requestRate('1h'), WORKLOAD)}) * 3600) * 1000` },
+          ]),
         ],
       },
       {
         title: 'Spend',
         panels: [
-          timeseries('Spend per hour by component', 'currencyUSD', [{ expr: `sum by (component) (${sel(METRIC.costSpendRate, PLATFORM)})`, legend: '{{component}}' }], { stack: true }),
+          timeseries(
+            'Spend per hour by component',
+            'currencyUSD',
+            [{ expr: `sum by (component) (${sel(METRIC.costSpendRate, PLATFORM)})`, legend: '{{component}}' }],
+            { stack: true },
+          ),
           timeseries('Projection against budget', 'currencyUSD', [
             { expr: `max(${sel(METRIC.costMonthProjection, PLATFORM)})`, legend: 'projection' },
             { expr: `max(${sel(METRIC.costBudget, PLATFORM)})`, legend: 'budget' },

@@ -21,32 +21,76 @@ export function dataDashboard(alerts: AlertThresholdSpec): DashboardSpec {
       {
         title: 'Postgres',
         panels: [
-          timeseries('Pool connections by state', 'short', [{ expr: sumBy(['pool', 'state'], sel(METRIC.dbPoolConnections, WORKLOAD)), legend: '{{pool}} {{state}}' }], { stack: true }),
-          timeseries('Pool in use', 'percentunit', [
-            { expr: `${sumBy(['pool'], sel(METRIC.dbPoolConnections, WORKLOAD, labelIs('dbPoolConnections', 'state', POOL_STATE.used)))} / ${sumBy(['pool'], sel(METRIC.dbPoolMax, WORKLOAD))}`, legend: '{{pool}}' },
-          ], { thresholds: [{ value: alerts.warningDbConnectionsRatio, color: 'orange' }, { value: alerts.criticalDbConnectionsRatio, color: 'red' }], max: 1 }),
-          timeseries('Query duration p95', 's', [
-            { expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['le'], rate(sel(`${METRIC.dbClientOperationDuration}_bucket`, WORKLOAD), RATE))})`, legend: 'p95' },
-          ], { thresholds: [{ value: DB_QUERY_TARGETS.simpleSeconds, color: 'orange' }, { value: DB_QUERY_TARGETS.joinSeconds, color: 'red' }] }),
+          timeseries(
+            'Pool connections by state',
+            'short',
+            [{ expr: sumBy(['pool', 'state'], sel(METRIC.dbPoolConnections, WORKLOAD)), legend: '{{pool}} {{state}}' }],
+            { stack: true },
+          ),
+          timeseries(
+            'Pool in use',
+            'percentunit',
+            [
+              {
+                expr: `${sumBy(['pool'], sel(METRIC.dbPoolConnections, WORKLOAD, labelIs('dbPoolConnections', 'state', POOL_STATE.used)))} / ${sumBy(['pool'], sel(METRIC.dbPoolMax, WORKLOAD))}`,
+                legend: '{{pool}}',
+              },
+            ],
+            {
+              thresholds: [
+                { value: alerts.warningDbConnectionsRatio, color: 'orange' },
+                { value: alerts.criticalDbConnectionsRatio, color: 'red' },
+              ],
+              max: 1,
+            },
+          ),
+          timeseries(
+            'Query duration p95',
+            's',
+            [
+              {
+                expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['le'], rate(sel(`${METRIC.dbClientOperationDuration}_bucket`, WORKLOAD), RATE))})`,
+                legend: 'p95',
+              },
+            ],
+            {
+              thresholds: [
+                { value: DB_QUERY_TARGETS.simpleSeconds, color: 'orange' },
+                { value: DB_QUERY_TARGETS.joinSeconds, color: 'red' },
+              ],
+            },
+          ),
         ],
       },
       {
         title: 'Read replicas',
         panels: [
           timeseries('Replication lag', 's', [{ expr: `max by (replica) (${sel(METRIC.dbReplicaLag, WORKLOAD)})`, legend: '{{replica}}' }]),
-          timeseries('Replicas in rotation', 'short', [{ expr: `min by (replica) (${sel(METRIC.dbReplicaHealthy, WORKLOAD)})`, legend: '{{replica}}' }], { min: 0, max: 1 }),
+          timeseries(
+            'Replicas in rotation',
+            'short',
+            [{ expr: `min by (replica) (${sel(METRIC.dbReplicaHealthy, WORKLOAD)})`, legend: '{{replica}}' }],
+            { min: 0, max: 1 },
+          ),
         ],
       },
       {
         title: 'Cache',
         panels: [
-          timeseries('Hit rate by cache', 'percentunit', [{ expr: `${sumBy(['cache'], hits)} / ${sumBy(['cache'], lookups)}`, legend: '{{cache}}' }], {
-            baseColor: 'red',
-            thresholds: [{ value: alerts.cacheHitRatioMin, color: 'green' }],
-            min: 0,
-            max: 1,
-          }),
-          timeseries('Lookups by level and result', 'ops', [{ expr: sumBy(['cache', 'level', 'result'], lookups), legend: '{{cache}} {{level}} {{result}}' }]),
+          timeseries(
+            'Hit rate by cache',
+            'percentunit',
+            [{ expr: `${sumBy(['cache'], hits)} / ${sumBy(['cache'], lookups)}`, legend: '{{cache}}' }],
+            {
+              baseColor: 'red',
+              thresholds: [{ value: alerts.cacheHitRatioMin, color: 'green' }],
+              min: 0,
+              max: 1,
+            },
+          ),
+          timeseries('Lookups by level and result', 'ops', [
+            { expr: sumBy(['cache', 'level', 'result'], lookups), legend: '{{cache}} {{level}} {{result}}' },
+          ]),
         ],
       },
     ],

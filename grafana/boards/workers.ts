@@ -21,25 +21,49 @@ export function workersDashboard(alerts: AlertThresholdSpec, queues: QueueAlertS
       {
         title: 'Backlog',
         panels: [
-          timeseries('Jobs by state', 'short', [{ expr: maxBy(['queue', 'state'], sel(METRIC.queueJobs, WORKLOAD)), legend: '{{queue}} {{state}}' }]),
-          timeseries('Oldest waiting job', 's', [{ expr: maxBy(['queue'], sel(METRIC.queueOldestWaitingAge, WORKLOAD)), legend: '{{queue}}' }], {
-            thresholds: [
-              { value: queues.oldestWaitingWarningSeconds, color: 'orange' },
-              { value: queues.oldestWaitingCriticalSeconds, color: 'red' },
-            ],
-          }),
+          timeseries('Jobs by state', 'short', [
+            { expr: maxBy(['queue', 'state'], sel(METRIC.queueJobs, WORKLOAD)), legend: '{{queue}} {{state}}' },
+          ]),
+          timeseries(
+            'Oldest waiting job',
+            's',
+            [{ expr: maxBy(['queue'], sel(METRIC.queueOldestWaitingAge, WORKLOAD)), legend: '{{queue}}' }],
+            {
+              thresholds: [
+                { value: queues.oldestWaitingWarningSeconds, color: 'orange' },
+                { value: queues.oldestWaitingCriticalSeconds, color: 'red' },
+              ],
+            },
+          ),
         ],
       },
       {
         title: 'Processing',
         panels: [
-          timeseries('Jobs finished per second', 'ops', [{ expr: sumBy(labelsOf('jobsProcessed', 'queue', 'outcome'), rate(sel(METRIC.jobsProcessed, WORKLOAD), RATE)), legend: '{{queue}} {{outcome}}' }]),
-          timeseries('Job duration p95', 's', [
-            { expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['queue', 'le'], rate(sel(`${METRIC.jobDuration}_bucket`, WORKLOAD), RATE))})`, legend: '{{queue}}' },
+          timeseries('Jobs finished per second', 'ops', [
+            {
+              expr: sumBy(labelsOf('jobsProcessed', 'queue', 'outcome'), rate(sel(METRIC.jobsProcessed, WORKLOAD), RATE)),
+              legend: '{{queue}} {{outcome}}',
+            },
           ]),
-          timeseries('Jobs failing after retries', 'percentunit', [
-            { expr: `${sumBy(['queue'], rate(failed, RATE))} / ${sumBy(['queue'], rate(finished, RATE))}`, legend: '{{queue}}' },
-          ], { thresholds: [{ value: alerts.warningErrorRatio, color: 'orange' }, { value: alerts.criticalErrorRatio, color: 'red' }], min: 0 }),
+          timeseries('Job duration p95', 's', [
+            {
+              expr: `histogram_quantile(${SLA_QUANTILE}, ${sumBy(['queue', 'le'], rate(sel(`${METRIC.jobDuration}_bucket`, WORKLOAD), RATE))})`,
+              legend: '{{queue}}',
+            },
+          ]),
+          timeseries(
+            'Jobs failing after retries',
+            'percentunit',
+            [{ expr: `${sumBy(['queue'], rate(failed, RATE))} / ${sumBy(['queue'], rate(finished, RATE))}`, legend: '{{queue}}' }],
+            {
+              thresholds: [
+                { value: alerts.warningErrorRatio, color: 'orange' },
+                { value: alerts.criticalErrorRatio, color: 'red' },
+              ],
+              min: 0,
+            },
+          ),
         ],
       },
     ],

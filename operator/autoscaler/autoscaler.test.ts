@@ -22,15 +22,38 @@ function signalsAt(load: number, observedAt: number): PlatformSignals {
       readyPods: 10,
     },
     queues: {
-      uploads: { waiting: Math.round(5 * load), prioritized: 0, arrivalRate: 3 * load, meanJobDurationSeconds: 0.6, p95JobDurationSeconds: 1.2, oldestWaitingAgeSeconds: 0.2 },
-      reports: { waiting: Math.round(2 * load), prioritized: 0, arrivalRate: 0.3 * load, meanJobDurationSeconds: 1.5, p95JobDurationSeconds: 3, oldestWaitingAgeSeconds: 0.5 },
+      uploads: {
+        waiting: Math.round(5 * load),
+        prioritized: 0,
+        arrivalRate: 3 * load,
+        meanJobDurationSeconds: 0.6,
+        p95JobDurationSeconds: 1.2,
+        oldestWaitingAgeSeconds: 0.2,
+      },
+      reports: {
+        waiting: Math.round(2 * load),
+        prioritized: 0,
+        arrivalRate: 0.3 * load,
+        meanJobDurationSeconds: 1.5,
+        p95JobDurationSeconds: 3,
+        oldestWaitingAgeSeconds: 0.5,
+      },
     },
     postgres: { readQps: 1000 * load, replicaCpuCores: 2.5 * load, maxReplicaLagSeconds: 0.2, readyReplicas: 2 },
-    redis: { totalMemoryBytes: 300 * 2 ** 20 * load, maxShardMemoryBytes: 100 * 2 ** 20 * load, shardMaxMemoryBytes: 460 * 2 ** 20, opsPerSecond: 4000 * load, readyShards: 3 },
+    redis: {
+      totalMemoryBytes: 300 * 2 ** 20 * load,
+      maxShardMemoryBytes: 100 * 2 ** 20 * load,
+      shardMaxMemoryBytes: 460 * 2 ** 20,
+      opsPerSecond: 4000 * load,
+      readyShards: 3,
+    },
   };
 }
 
-function run(loads: readonly number[], state?: AutoscalerState): { state: AutoscalerState; replicas: Partial<Record<Component, number>>[] } {
+function run(
+  loads: readonly number[],
+  state?: AutoscalerState,
+): { state: AutoscalerState; replicas: Partial<Record<Component, number>>[] } {
   let current = state;
   const replicas: Partial<Record<Component, number>>[] = [];
   loads.forEach((load, i) => {
@@ -86,7 +109,10 @@ describe('autoscale', () => {
     const { state, replicas } = run([1, 1, 1]);
     const now = T0 + 3 * INTERVAL_MS;
     const signals = signalsAt(1, now);
-    signals.queues = { ...signals.queues, reports: { waiting: 0, prioritized: 600, arrivalRate: 0.3, meanJobDurationSeconds: 1.5, oldestWaitingAgeSeconds: 20 } };
+    signals.queues = {
+      ...signals.queues,
+      reports: { waiting: 0, prioritized: 600, arrivalRate: 0.3, meanJobDurationSeconds: 1.5, oldestWaitingAgeSeconds: 20 },
+    };
     const result = autoscale(spec, state, signals, now);
     assert.ok((result.replicas['worker-reports'] ?? 0) > (replicas.at(-1)?.['worker-reports'] ?? 0));
   });
@@ -103,7 +129,10 @@ describe('autoscale', () => {
       state = result.state;
       seen.push(result.replicas.api ?? 0);
     }
-    assert.ok(seen.slice(0, windowRuns - 1).every((r) => r === peak), `held at ${peak} inside the window: ${seen.join(',')}`);
+    assert.ok(
+      seen.slice(0, windowRuns - 1).every((r) => r === peak),
+      `held at ${peak} inside the window: ${seen.join(',')}`,
+    );
     assert.ok((seen.at(-1) ?? peak) < peak);
   });
 });
@@ -150,39 +179,52 @@ describe('autoscale properties', () => {
   it('does not flap on a noisy flat load', () => {
     const windowRuns = spec.autoscaling.scaleDownStabilizationSeconds / spec.autoscaling.intervalSeconds;
     fc.assert(
-      fc.property(fc.double({ min: 0.2, max: 8, noNaN: true }), fc.array(fc.double({ min: -0.1, max: 0.1, noNaN: true }), { minLength: 480, maxLength: 480 }), (level, noise) => {
-        // Two hours at one level with ±10 % noise per reading. After settling (10 minutes), a change
-        // in one direction is never followed by one in the other within a stabilisation window.
-        const { replicas } = run(noise.map((n) => level * (1 + n)));
-        for (const component of Object.keys(ranges) as Component[]) {
-          const settled = replicas.slice(40).map((r) => r[component] ?? 0);
-          const changes: { at: number; direction: number }[] = [];
-          for (let i = 1; i < settled.length; i++) {
-            const direction = Math.sign((settled[i] ?? 0) - (settled[i - 1] ?? 0));
-            if (direction !== 0) changes.push({ at: i, direction });
+      fc.property(
+        fc.double({ min: 0.2, max: 8, noNaN: true }),
+        fc.array(fc.double({ min: -0.1, max: 0.1, noNaN: true }), { minLength: 480, maxLength: 480 }),
+        (level, noise) => {
+          // Two hours at one level with ±10 % noise per reading. After settling (10 minutes), a change
+          // in one direction is never followed by one in the other within a stabilisation window.
+          const { replicas } = run(noise.map((n) => level * (1 + n)));
+          for (const component of Object.keys(ranges) as Component[]) {
+            const settled = replicas.slice(40).map((r) => r[component] ?? 0);
+            const changes: { at: number; direction: number }[] = [];
+            for (let i = 1; i < settled.length; i++) {
+              const direction = Math.sign((settled[i] ?? 0) - (settled[i - 1] ?? 0));
+              if (direction !== 0) changes.push({ at: i, direction });
+            }
+            for (let i = 1; i < changes.length; i++) {
+              const [a, b] = [changes[i - 1], changes[i]] as [{ at: number; direction: number }, { at: number; direction: number }];
+              if (a.direction !== b.direction)
+                assert.ok(b.at - a.at >= windowRuns, `${component} reversed after ${b.at - a.at} runs: ${settled.join(',')}`);
+            }
+            assert.ok(changes.length <= 6, `${component} changed ${changes.length} times in two flat hours`);
           }
-          for (let i = 1; i < changes.length; i++) {
-            const [a, b] = [changes[i - 1], changes[i]] as [{ at: number; direction: number }, { at: number; direction: number }];
-            if (a.direction !== b.direction) assert.ok(b.at - a.at >= windowRuns, `${component} reversed after ${b.at - a.at} runs: ${settled.join(',')}`);
-          }
-          assert.ok(changes.length <= 6, `${component} changed ${changes.length} times in two flat hours`);
-        }
-      }),
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
   it('is monotone in load: more load from the same state never yields fewer replicas', () => {
     fc.assert(
-      fc.property(fc.array(loadArb, { minLength: 0, maxLength: 10 }), loadArb, fc.double({ min: 1, max: 5, noNaN: true }), (history, load, factor) => {
-        const { state } = run(history);
-        const now = T0 + history.length * INTERVAL_MS;
-        const lower = autoscale(spec, history.length ? state : initialAutoscalerState(), signalsAt(load, now), now);
-        const higher = autoscale(spec, history.length ? state : initialAutoscalerState(), signalsAt(load * factor, now), now);
-        for (const component of Object.keys(ranges) as Component[]) {
-          assert.ok((higher.replicas[component] ?? 0) >= (lower.replicas[component] ?? 0), `${component}: ${lower.replicas[component]} at ${load}, ${higher.replicas[component]} at ${load * factor}`);
-        }
-      }),
+      fc.property(
+        fc.array(loadArb, { minLength: 0, maxLength: 10 }),
+        loadArb,
+        fc.double({ min: 1, max: 5, noNaN: true }),
+        (history, load, factor) => {
+          const { state } = run(history);
+          const now = T0 + history.length * INTERVAL_MS;
+          const lower = autoscale(spec, history.length ? state : initialAutoscalerState(), signalsAt(load, now), now);
+          const higher = autoscale(spec, history.length ? state : initialAutoscalerState(), signalsAt(load * factor, now), now);
+          for (const component of Object.keys(ranges) as Component[]) {
+            assert.ok(
+              (higher.replicas[component] ?? 0) >= (lower.replicas[component] ?? 0),
+              `${component}: ${lower.replicas[component]} at ${load}, ${higher.replicas[component]} at ${load * factor}`,
+            );
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });

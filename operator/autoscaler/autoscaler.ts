@@ -4,11 +4,28 @@
  * the spec manages: record its load, forecast it over the component's start-up time, size it
  * (sizing.ts), stabilise (stabilizer.ts), and explain every change in a decision record.
  */
-import { COMPONENTS, type Component, type PassPlatformSpec, type ReplicaRange, type ScalingDecisionRecord, type WorkerQueue } from '../spec.js';
+import {
+  COMPONENTS,
+  type Component,
+  type PassPlatformSpec,
+  type ReplicaRange,
+  type ScalingDecisionRecord,
+  type WorkerQueue,
+} from '../spec.js';
 import { budgetRefusal, maxApiPods } from './connection-budget.js';
 import { learnEstimates } from './estimates.js';
 import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
-import { postgresLoadCores, sizeApi, sizePostgres, sizeRedis, sizeWorker, totalRate, type Plan, type Planner, type SizingInput } from './sizing.js';
+import {
+  postgresLoadCores,
+  sizeApi,
+  sizePostgres,
+  sizeRedis,
+  sizeWorker,
+  totalRate,
+  type Plan,
+  type Planner,
+  type SizingInput,
+} from './sizing.js';
 import { clampToRange, stabilize } from './stabilizer.js';
 import { COMPONENT_TUNING, POLICY } from './tuning.js';
 import type { AutoscalerResult, AutoscalerState, ComponentMemory, Need, PlatformSignals, SignalSource } from './types.js';
@@ -79,7 +96,11 @@ function planner(memory: ComponentMemory, predictive: boolean, now: number, hori
     if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };
     if (seasonal !== undefined && seasonal.load > plan.load) {
       const rise = `+${Math.round((seasonal.growth - 1) * 100)} %${seasonal.capped ? ` (capped at ×${POLICY.seasonalMaxGrowth})` : ''}`;
-      plan = { load: seasonal.load, basis: 'seasonal', note: `seasonal: a rise of ${rise} recurred on ${seasonal.days} of ${seasonal.comparable} comparable days` };
+      plan = {
+        load: seasonal.load,
+        basis: 'seasonal',
+        note: `seasonal: a rise of ${rise} recurred on ${seasonal.days} of ${seasonal.comparable} comparable days`,
+      };
     }
     return plan;
   };
@@ -88,7 +109,10 @@ function planner(memory: ComponentMemory, predictive: boolean, now: number, hori
 /** The worker pods running now, whose connections the API's budget must leave room for; undefined without managed poolers. */
 function budgetedWorkerPods(spec: PassPlatformSpec, state: AutoscalerState): number | undefined {
   if (spec.database.mode !== 'managed') return undefined;
-  return (state.components['worker-uploads']?.replicas ?? spec.workers.uploads.minReplicas) + (state.components['worker-reports']?.replicas ?? spec.workers.reports.minReplicas);
+  return (
+    (state.components['worker-uploads']?.replicas ?? spec.workers.uploads.minReplicas) +
+    (state.components['worker-reports']?.replicas ?? spec.workers.reports.minReplicas)
+  );
 }
 
 /** The API's need cut to what the connection budget carries beside `workerPods`, saying so in its reason. */
@@ -97,7 +121,12 @@ function withinBudget(need: Need, workerPods: number): { need: Need; refused: bo
   if (need.replicas === undefined || need.replicas <= most) return { need, refused: false };
   return {
     refused: true,
-    need: { ...need, replicas: most, minimum: Math.min(need.minimum ?? most, most), reason: `${need.reason}; refused: ${budgetRefusal(need.replicas, workerPods)}` },
+    need: {
+      ...need,
+      replicas: most,
+      minimum: Math.min(need.minimum ?? most, most),
+      reason: `${need.reason}; refused: ${budgetRefusal(need.replicas, workerPods)}`,
+    },
   };
 }
 
@@ -114,7 +143,12 @@ export function freshSignals(signals: PlatformSignals, now: number, maxAgeMs: nu
   return fresh;
 }
 
-export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
+export function autoscale(
+  spec: PassPlatformSpec,
+  previous: AutoscalerState | undefined,
+  signals: PlatformSignals,
+  now: number,
+): AutoscalerResult {
   const state = previous ?? initialAutoscalerState();
   const interval = spec.autoscaling.intervalSeconds;
   const fresh = freshSignals(signals, now, POLICY.staleAfterIntervals * interval * 1000);
@@ -146,17 +180,32 @@ export function autoscale(spec: PassPlatformSpec, previous: AutoscalerState | un
     }
     const horizonMs = (tuning.startupSeconds + interval + POLICY.signalLagSeconds) * 1000;
     const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalMinHorizonSeconds * 1000));
-    const sized = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds }, fresh);
+    const sized = size(
+      component,
+      { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds },
+      fresh,
+    );
     const workerPods = component === 'api' ? budgetedWorkerPods(spec, state) : undefined;
     const need = workerPods !== undefined ? withinBudget(sized, workerPods) : { need: sized, refused: false };
     const before = memory.replicas;
     const result = stabilize(memory, need.need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);
     components[component] = { ...result.memory, budgetRefused: need.refused || undefined };
     replicas[component] = result.replicas;
-    const reason = !fresh ? 'signals missing or stale; back inside spec bounds' : result.note ? `${need.need.reason}; ${result.note}` : need.need.reason;
+    const reason = !fresh
+      ? 'signals missing or stale; back inside spec bounds'
+      : result.note
+        ? `${need.need.reason}; ${result.note}`
+        : need.need.reason;
     // A refusal is reported when it starts, not on every run it lasts.
     if (result.replicas !== before || (need.refused && !memory.budgetRefused)) {
-      decisions.push({ component, from: before, to: result.replicas, reason, signals: need.need.signals, time: new Date(now).toISOString() });
+      decisions.push({
+        component,
+        from: before,
+        to: result.replicas,
+        reason,
+        signals: need.need.signals,
+        time: new Date(now).toISOString(),
+      });
     }
   }
   const learned = learnEstimates(state, fresh, spec, state.components.api?.replicas ?? spec.api.minReplicas);

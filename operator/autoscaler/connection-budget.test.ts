@@ -4,7 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { APP_POOL_SIZE, POOLER_SERVER_CONNECTIONS, POSTGRES_MAX_CONNECTIONS, POSTGRES_RESERVED_CONNECTIONS } from '../../cdk8s/platform/connection-limits.js';
+import {
+  APP_POOL_SIZE,
+  POOLER_SERVER_CONNECTIONS,
+  POSTGRES_MAX_CONNECTIONS,
+  POSTGRES_RESERVED_CONNECTIONS,
+} from '../../cdk8s/platform/connection-limits.js';
 import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { MAX_POOLER_INSTANCES, maxApiPods, poolerInstances } from './connection-budget.js';
@@ -28,11 +33,24 @@ describe('connection budget', () => {
 
   it('refuses an API size beyond the budget, with the reason in the decision, once', () => {
     const most = maxApiPods(2);
-    const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test', api: { ...DEFAULT_SPEC.api, maxReplicas: most * 3 } };
+    const spec: PassPlatformSpec = {
+      ...DEFAULT_SPEC,
+      image: 'passplatform/app:test',
+      version: 'test',
+      api: { ...DEFAULT_SPEC.api, maxReplicas: most * 3 },
+    };
     // Twice the load the budget's pods can serve: 0.4 cores per pod at most would need 2 × most pods.
     const signals = (now: number): PlatformSignals => {
       const rate = most * 2 * 40;
-      return { observedAt: now, api: { requestRate: { student_queries: rate }, p95LatencySeconds: { student_queries: 0.05 }, cpuCores: rate * 0.01, readyPods: most } };
+      return {
+        observedAt: now,
+        api: {
+          requestRate: { student_queries: rate },
+          p95LatencySeconds: { student_queries: 0.05 },
+          cpuCores: rate * 0.01,
+          readyPods: most,
+        },
+      };
     };
     let state: AutoscalerState = initialAutoscalerState({ api: most - 5, 'worker-uploads': 1, 'worker-reports': 1 });
     const decisions = [];

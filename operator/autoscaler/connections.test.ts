@@ -5,7 +5,12 @@ import { autoscale } from './autoscaler.js';
 import { CONNECTION_TARGET_RATIO, podsForConnections } from './connections.js';
 import type { PlatformSignals } from './types.js';
 
-const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test', api: { ...DEFAULT_SPEC.api, minReplicas: 2, maxReplicas: 40 } };
+const spec: PassPlatformSpec = {
+  ...DEFAULT_SPEC,
+  image: 'passplatform/app:test',
+  version: 'test',
+  api: { ...DEFAULT_SPEC.api, minReplicas: 2, maxReplicas: 40 },
+};
 const T0 = Date.UTC(2025, 2, 3, 9, 0);
 
 /** Light request load (a pod or two's worth) with `connections` sockets open. */
@@ -27,7 +32,10 @@ describe('sizing API pods for real-time connections', () => {
     assert.deepEqual(podsForConnections({ realtimeConnections: 0, realtimeMaxConnectionsPerPod: 10_000 })?.pods, 0);
     assert.equal(podsForConnections({ realtimeConnections: 7_000, realtimeMaxConnectionsPerPod: 10_000 })?.pods, 1);
     assert.equal(podsForConnections({ realtimeConnections: 7_001, realtimeMaxConnectionsPerPod: 10_000 })?.pods, 2);
-    assert.equal(podsForConnections({ realtimeConnections: 100_000, realtimeMaxConnectionsPerPod: 10_000 })?.pods, Math.ceil(10 / CONNECTION_TARGET_RATIO));
+    assert.equal(
+      podsForConnections({ realtimeConnections: 100_000, realtimeMaxConnectionsPerPod: 10_000 })?.pods,
+      Math.ceil(10 / CONNECTION_TARGET_RATIO),
+    );
     assert.equal(podsForConnections({ realtimeConnections: 5 }), undefined, 'no limit exported: no opinion');
   });
 

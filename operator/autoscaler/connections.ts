@@ -15,7 +15,9 @@ export interface ConnectionNeed {
 }
 
 /** Undefined when the pods export no real-time figures (an older image, or none scraped yet). */
-export function podsForConnections(api: Pick<ApiSignals, 'realtimeConnections' | 'realtimeMaxConnectionsPerPod'>): ConnectionNeed | undefined {
+export function podsForConnections(
+  api: Pick<ApiSignals, 'realtimeConnections' | 'realtimeMaxConnectionsPerPod'>,
+): ConnectionNeed | undefined {
   const { realtimeConnections: open, realtimeMaxConnectionsPerPod: perPod } = api;
   if (open === undefined || perPod === undefined || perPod <= 0) return undefined;
   const pods = Math.ceil(open / (perPod * CONNECTION_TARGET_RATIO));

@@ -53,7 +53,14 @@ export function trendForecast(samples: readonly LoadSample[], horizonMs: number,
 
 export function emptySeasonalMemory(bucketMs: number, spanMs: number): SeasonalMemory {
   const slots = Math.ceil(spanMs / bucketMs);
-  return { bucketMs, ids: new Array<number>(slots).fill(-1), means: new Array<number>(slots).fill(0), openId: -1, openSum: 0, openCount: 0 };
+  return {
+    bucketMs,
+    ids: new Array<number>(slots).fill(-1),
+    means: new Array<number>(slots).fill(0),
+    openId: -1,
+    openSum: 0,
+    openCount: 0,
+  };
 }
 
 /** Adds one load sample; the open bucket is written to the ring when time moves past it. */

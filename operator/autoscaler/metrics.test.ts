@@ -18,8 +18,14 @@ describe('AutoscalerMetrics', () => {
     };
     const result = metrics.run({ namespace: 'north', name: 'campus' }, spec, undefined, signals, now);
     const text = await registry.metrics();
-    assert.match(text, new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",platform_namespace="north",component="api"\\} ${result.replicas.api}`));
-    assert.match(text, new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",platform_namespace="north",component="api",direction="up"\\} 1`));
+    assert.match(
+      text,
+      new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",platform_namespace="north",component="api"\\} ${result.replicas.api}`),
+    );
+    assert.match(
+      text,
+      new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",platform_namespace="north",component="api",direction="up"\\} 1`),
+    );
     assert.match(text, new RegExp(`${METRIC.autoscalerLastRun}\\{platform="campus",platform_namespace="north"\\} ${now / 1000}`));
   });
 });

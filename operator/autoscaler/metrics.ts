@@ -58,7 +58,13 @@ export class AutoscalerMetrics {
   }
 
   /** Runs the policy and records what it decided. */
-  run(platform: PlatformLabels, spec: PassPlatformSpec, state: AutoscalerState | undefined, signals: PlatformSignals, now: number): AutoscalerResult {
+  run(
+    platform: PlatformLabels,
+    spec: PassPlatformSpec,
+    state: AutoscalerState | undefined,
+    signals: PlatformSignals,
+    now: number,
+  ): AutoscalerResult {
     const result = autoscale(spec, state, signals, now);
     this.record(platform, result, now);
     return result;

@@ -16,7 +16,10 @@ const spec: PassPlatformSpec = {
   ...DEFAULT_SPEC,
   image: 'passplatform/app:test',
   version: 'test',
-  database: { mode: 'managed', managed: { ...managed, readReplicas: { minReplicas: 1, maxReplicas: 10 }, resources: { cpu: '2', memory: '4Gi' } } },
+  database: {
+    mode: 'managed',
+    managed: { ...managed, readReplicas: { minReplicas: 1, maxReplicas: 10 }, resources: { cpu: '2', memory: '4Gi' } },
+  },
 };
 const INTERVAL_MS = spec.autoscaling.intervalSeconds * 1000;
 const T0 = Date.UTC(2026, 2, 3, 9, 0);

@@ -15,7 +15,11 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** Monday 2 March 2026, 00:00 UTC. */
 const MONDAY = Date.UTC(2026, 2, 2);
-const OPTIONS: SeasonalOptions = { levelRange: POLICY.seasonalLevelRange, minDays: POLICY.seasonalMinDays, maxGrowth: POLICY.seasonalMaxGrowth };
+const OPTIONS: SeasonalOptions = {
+  levelRange: POLICY.seasonalLevelRange,
+  minDays: POLICY.seasonalMinDays,
+  maxGrowth: POLICY.seasonalMaxGrowth,
+};
 const HORIZON = 15 * MINUTE;
 
 const isWeekend = (at: number) => [0, 6].includes(new Date(at).getUTCDay());
@@ -74,11 +78,19 @@ describe('seasonal forecasts', () => {
   });
 
   it('says in the decision that it scaled ahead of a recurring rush', () => {
-    const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test', api: { ...DEFAULT_SPEC.api, maxReplicas: 50 } };
+    const spec: PassPlatformSpec = {
+      ...DEFAULT_SPEC,
+      image: 'passplatform/app:test',
+      version: 'test',
+      api: { ...DEFAULT_SPEC.api, maxReplicas: 50 },
+    };
     const memory = remember(MONDAY, 9, (at) => workingWeek(at) / 10);
     const signals = (now: number) => {
       const rate = workingWeek(now) / 10;
-      return { observedAt: now, api: { requestRate: { student_queries: rate }, p95LatencySeconds: { student_queries: 0.05 }, cpuCores: rate * 0.05, readyPods: 1 } };
+      return {
+        observedAt: now,
+        api: { requestRate: { student_queries: rate }, p95LatencySeconds: { student_queries: 0.05 }, cpuCores: rate * 0.05, readyPods: 1 },
+      };
     };
     // Readings every interval from 07:48; two minutes before the rush it is within the forecast's horizon.
     const decideAt = wednesday + (7 * 60 + 58) * MINUTE;

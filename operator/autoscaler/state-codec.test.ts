@@ -40,18 +40,44 @@ function signalsAt(now: number, noise: () => number): PlatformSignals {
       readyPods: 10,
     },
     queues: {
-      uploads: { waiting: Math.round(4 * load), prioritized: 0, arrivalRate: 3 * load, meanJobDurationSeconds: 0.6, p95JobDurationSeconds: 1.2, oldestWaitingAgeSeconds: 0.3 },
-      reports: { waiting: Math.round(load), prioritized: 0, arrivalRate: 0.2 * load, meanJobDurationSeconds: 1.5, p95JobDurationSeconds: 3, oldestWaitingAgeSeconds: 0.5 },
+      uploads: {
+        waiting: Math.round(4 * load),
+        prioritized: 0,
+        arrivalRate: 3 * load,
+        meanJobDurationSeconds: 0.6,
+        p95JobDurationSeconds: 1.2,
+        oldestWaitingAgeSeconds: 0.3,
+      },
+      reports: {
+        waiting: Math.round(load),
+        prioritized: 0,
+        arrivalRate: 0.2 * load,
+        meanJobDurationSeconds: 1.5,
+        p95JobDurationSeconds: 3,
+        oldestWaitingAgeSeconds: 0.5,
+      },
     },
     postgres: { readQps: 800 * load, replicaCpuCores: 2 * load, maxReplicaLagSeconds: 0.2, readyReplicas: 2 },
-    redis: { totalMemoryBytes: 300 * 2 ** 20, maxShardMemoryBytes: 100 * 2 ** 20, shardMaxMemoryBytes: 460 * 2 ** 20, opsPerSecond: 4000 * load, readyShards: 3 },
+    redis: {
+      totalMemoryBytes: 300 * 2 ** 20,
+      maxShardMemoryBytes: 100 * 2 ** 20,
+      shardMaxMemoryBytes: 460 * 2 ** 20,
+      opsPerSecond: 4000 * load,
+      readyShards: 3,
+    },
   };
 }
 
 describe('the stored autoscaler state', () => {
   it('stays under 32 KiB over 8.5 days, decodes to what was stored, and is written only when it changes', () => {
     const noise = seeded(7);
-    let state: AutoscalerState = initialAutoscalerState({ api: 2, 'worker-uploads': 1, 'worker-reports': 1, 'postgres-replicas': 1, 'redis-shards': 3 });
+    let state: AutoscalerState = initialAutoscalerState({
+      api: 2,
+      'worker-uploads': 1,
+      'worker-reports': 1,
+      'postgres-replicas': 1,
+      'redis-shards': 3,
+    });
     let writtenKey = '';
     let largest = 0;
     const writesPerDay: number[] = [];
@@ -89,7 +115,10 @@ describe('the stored autoscaler state', () => {
         held++;
         assert.equal(back.seasonal?.ids[slot], id, `${name} slot ${slot}`);
         const mean = seasonal.means[slot] ?? 0;
-        assert.ok(Math.abs((back.seasonal?.means[slot] ?? 0) - mean) <= 0.005 * mean, `${name} slot ${slot}: ${back.seasonal?.means[slot]} for ${mean}`);
+        assert.ok(
+          Math.abs((back.seasonal?.means[slot] ?? 0) - mean) <= 0.005 * mean,
+          `${name} slot ${slot}: ${back.seasonal?.means[slot]} for ${mean}`,
+        );
       });
       assert.equal(held, seasonal.ids.length, `${name}: the whole ring is held after 8.5 days`);
     }
@@ -102,6 +131,14 @@ describe('the stored autoscaler state', () => {
   it('refuses a document of another format instead of misreading it', () => {
     assert.equal(decodeState('{"version":1,"components":{}}'), undefined);
     assert.equal(decodeState('not json'), undefined);
-    assert.equal(decodeState(JSON.stringify({ version: 2, components: { api: { replicas: 2, recommendations: [], recent: [], seasonal: { slots: 4, means: 'AA' } } } })), undefined);
+    assert.equal(
+      decodeState(
+        JSON.stringify({
+          version: 2,
+          components: { api: { replicas: 2, recommendations: [], recent: [], seasonal: { slots: 4, means: 'AA' } } },
+        }),
+      ),
+      undefined,
+    );
   });
 });

@@ -68,7 +68,8 @@ function encodeSeasonal(memory: SeasonalMemory): StoredSeasonal {
 }
 
 function decodeSeasonal(stored: StoredSeasonal): SeasonalMemory {
-  if (!Number.isInteger(stored.slots) || stored.slots <= 0 || stored.means.length !== stored.slots * 2) throw new Error('seasonal memory of the wrong length');
+  if (!Number.isInteger(stored.slots) || stored.slots <= 0 || stored.means.length !== stored.slots * 2)
+    throw new Error('seasonal memory of the wrong length');
   const ids: number[] = [];
   const means: number[] = [];
   for (let slot = 0; slot < stored.slots; slot++) {

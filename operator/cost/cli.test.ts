@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import type { ReplicaChange } from '../spec.js';
 import { at, TEST_PRICES, TEST_SIZING } from './fixtures.js';
 
-const costReport = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'operator/cost/cli.ts', ...args], { encoding: 'utf8' });
+const costReport = (args: string[]) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'operator/cost/cli.ts', ...args], { encoding: 'utf8' });
 
 describe('cost-report CLI over a simulator history file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cost-cli-'));
@@ -29,7 +30,10 @@ describe('cost-report CLI over a simulator history file', () => {
   const historyPath = join(dir, 'week.json');
   const specPath = join(dir, 'platform.json');
   writeFileSync(historyPath, JSON.stringify({ changes, start, end: start + 7 * 86_400_000 }));
-  writeFileSync(specPath, JSON.stringify({ apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', spec: { ...TEST_SIZING, cost: TEST_PRICES } }));
+  writeFileSync(
+    specPath,
+    JSON.stringify({ apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', spec: { ...TEST_SIZING, cost: TEST_PRICES } }),
+  );
 
   it('prices the run with the manifest prices over the run’s own span', async () => {
     const { stdout } = await costReport(['--history', historyPath, '--spec', specPath, '--format', 'csv']);
@@ -54,7 +58,18 @@ describe('cost-report CLI over a simulator history file', () => {
       history: [...changes.filter((change) => change.component !== 'api'), { component: 'api', at: start, replicas: apiReplicas }],
     });
     writeFileSync(simulationPath, JSON.stringify({ seed: 1, traces: [{ trace: 'week', runs: [run('hpa', 4), run('ours', 3)] }] }));
-    const { stdout } = await costReport(['--history', simulationPath, '--trace', 'week', '--policy', 'ours', '--spec', specPath, '--format', 'csv']);
+    const { stdout } = await costReport([
+      '--history',
+      simulationPath,
+      '--trace',
+      'week',
+      '--policy',
+      'ours',
+      '--spec',
+      specPath,
+      '--format',
+      'csv',
+    ]);
     // 3 api replicas × 168 h × 0.025 = 12.6
     assert.equal(stdout.split('\r\n')[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,504,3,3,12.6,12.6,0,USD');
     await assert.rejects(costReport(['--history', simulationPath]), /week\/hpa, week\/ours/);

@@ -18,9 +18,19 @@ import { z } from 'zod';
 import { DEFAULT_SPEC, type PassPlatformSpec, type ScalingDecisionRecord } from '../spec.js';
 import { appendChanges, emptyHistory, replicaChangesSchema } from './history-document.js';
 import type { CostReportInput } from './report.js';
-import { InvalidReportRequest, kubernetesCostSource, parseFormat, parsePeriod, parseUsage, renderReport, reportFromData, type PlatformCostData } from './service.js';
+import {
+  InvalidReportRequest,
+  kubernetesCostSource,
+  parseFormat,
+  parsePeriod,
+  parseUsage,
+  renderReport,
+  reportFromData,
+  type PlatformCostData,
+} from './service.js';
 
-const USAGE = 'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE] [--trace T --policy P]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
+const USAGE =
+  'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE] [--trace T --policy P]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +54,12 @@ const { values } = parseArgs({
 
 const historyFileSchema = z.union([
   replicaChangesSchema,
-  z.object({ changes: replicaChangesSchema, decisions: z.array(z.any()).optional(), start: z.number().optional(), end: z.number().optional() }),
+  z.object({
+    changes: replicaChangesSchema,
+    decisions: z.array(z.any()).optional(),
+    start: z.number().optional(),
+    end: z.number().optional(),
+  }),
 ]);
 
 /** What `npm run simulate -- --history FILE` writes: every trace's runs, one per policy. */
@@ -63,7 +78,9 @@ function simulationRun(file: z.infer<typeof simulationFileSchema>): z.infer<type
   const chosen = runs.filter((run) => (!values.trace || run.trace === values.trace) && (!values.policy || run.policy === values.policy));
   const run = chosen[0];
   if (!run || chosen.length > 1) {
-    throw new InvalidReportRequest(`choose one run with --trace and --policy; the file holds ${runs.map((r) => `${r.trace}/${r.policy}`).join(', ')}`);
+    throw new InvalidReportRequest(
+      `choose one run with --trace and --policy; the file holds ${runs.map((r) => `${r.trace}/${r.policy}`).join(', ')}`,
+    );
   }
   const start = Math.min(...run.history.map((change) => change.at));
   return { changes: run.history, start, end: start + run.durationMinutes * 60_000 };
@@ -78,7 +95,12 @@ async function main(): Promise<void> {
   const format = parseFormat(values.format);
   const usage = parseUsage(values.requests, values['active-users']);
   const input = values.history ? fromHistoryFile(values.history) : await fromCluster(values.platform as string);
-  const report = reportFromData(input.data, { period: input.period, now: input.now, ...(usage ? { usage } : {}), ...(input.platform ? { platform: input.platform } : {}) });
+  const report = reportFromData(input.data, {
+    period: input.period,
+    now: input.now,
+    ...(usage ? { usage } : {}),
+    ...(input.platform ? { platform: input.platform } : {}),
+  });
   const { body } = renderReport(report, format);
   if (values.out) writeFileSync(values.out, body);
   else process.stdout.write(body);
@@ -133,7 +155,6 @@ function specOf(path: string | undefined): Omit<PassPlatformSpec, 'image' | 'ver
   const spec = loaded.spec ?? loaded;
   return { ...DEFAULT_SPEC, ...spec, cost: { ...DEFAULT_SPEC.cost, ...spec.cost } };
 }
-
 
 main().catch((error: unknown) => {
   console.error(error instanceof InvalidReportRequest || error instanceof z.ZodError ? `cost-report: ${error.message}\n${USAGE}` : error);

@@ -54,7 +54,9 @@ describe('cost history in a ConfigMap', () => {
     installPlatformCrds(server.resources);
     dir = mkdtempSync(join(tmpdir(), 'cost-configmap-'));
     kubeConfig = kubeConfigFor(server);
-    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } } });
+    await kubeConfig
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } } });
     platform = (await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       group: API_GROUP,
       version: API_VERSION,
@@ -90,7 +92,9 @@ describe('cost history in a ConfigMap', () => {
     const racing = operatorProcess(clock, (persistence) => ({
       load: () => persistence.load(),
       save: async (doc: HistoryDocument, version: string | undefined) => {
-        await standby.record(NOVEMBER_HISTORY.filter((change) => change.component === 'worker-uploads' && change.at >= at('2026-11-15T09:07:00Z')));
+        await standby.record(
+          NOVEMBER_HISTORY.filter((change) => change.component === 'worker-uploads' && change.at >= at('2026-11-15T09:07:00Z')),
+        );
         return persistence.save(doc, version).catch((error: unknown) => {
           if (error instanceof HistoryConflictError) conflicts++;
           throw error;
@@ -112,7 +116,9 @@ describe('cost history in a ConfigMap', () => {
     assert.equal(data.history.components.api?.length, 4);
     const report = reportFromData(data, { period: { month: '2026-11' }, now: at('2026-12-15T00:00:00Z') });
     assert.equal(report.total.cost, 1250.463667);
-    const configMap = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: costHistoryConfigMapName(NAME), namespace: NAMESPACE });
+    const configMap = await kubeConfig
+      .makeApiClient(CoreV1Api)
+      .readNamespacedConfigMap({ name: costHistoryConfigMapName(NAME), namespace: NAMESPACE });
     assert.equal(configMap.metadata?.ownerReferences?.[0]?.uid, platform.metadata.uid);
     assert.ok(configMap.data?.[HISTORY_KEY]);
   });
@@ -123,7 +129,9 @@ describe('cost history in a ConfigMap', () => {
     const http = app.listen(0);
     try {
       const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/cost/${NAMESPACE}/${NAME}`;
-      const json = (await (await fetch(`${base}?month=2026-11&requests=2000000&activeUsers=4000`)).json()) as { data: { total: { cost: number }; unitCosts: { per1000Requests: number } } };
+      const json = (await (await fetch(`${base}?month=2026-11&requests=2000000&activeUsers=4000`)).json()) as {
+        data: { total: { cost: number }; unitCosts: { per1000Requests: number } };
+      };
       assert.equal(json.data.total.cost, 1250.463667);
       assert.equal(json.data.unitCosts.per1000Requests, 0.625232);
       const html = await fetch(`${base}?month=2026-11&format=html`);
@@ -144,14 +152,33 @@ describe('cost history in a ConfigMap', () => {
     writeFileSync(kubeconfigPath, kubeConfigFor(server).exportConfig());
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'operator/cost/cli.ts', '--platform', `${NAMESPACE}/${NAME}`, '--month', '2026-11', '--format', 'csv', '--now', '2026-12-15T00:00:00Z', '--kubeconfig', kubeconfigPath],
+      [
+        '--import',
+        'tsx',
+        'operator/cost/cli.ts',
+        '--platform',
+        `${NAMESPACE}/${NAME}`,
+        '--month',
+        '2026-11',
+        '--format',
+        'csv',
+        '--now',
+        '2026-12-15T00:00:00Z',
+        '--kubeconfig',
+        kubeconfigPath,
+      ],
       { encoding: 'utf8' },
     );
-    assert.match(stdout, /\r\n2026-11-01T00:00:00\.000Z,2026-12-01T00:00:00\.000Z,total,true,6742\.666667,,,1250\.463667,1333\.872,83\.408333,USD\r\n$/);
+    assert.match(
+      stdout,
+      /\r\n2026-11-01T00:00:00\.000Z,2026-12-01T00:00:00\.000Z,total,true,6742\.666667,,,1250\.463667,1333\.872,83\.408333,USD\r\n$/,
+    );
   });
 
   it('goes with the platform: the ConfigMap is owned and garbage-collected', async () => {
-    await kubeConfig.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: NAME });
+    await kubeConfig
+      .makeApiClient(CustomObjectsApi)
+      .deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: NAME });
     const list = await kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: NAMESPACE });
     assert.equal(list.items.filter((item) => item.metadata?.name === costHistoryConfigMapName(NAME)).length, 0);
   });

@@ -28,9 +28,17 @@ export const TEST_SIZING: SizingSpec = {
   },
   database: {
     mode: 'managed',
-    managed: { readReplicas: { minReplicas: 1, maxReplicas: 3 }, storage: '10Gi', resources: { cpu: '1', memory: '2Gi' }, postgresVersion: 16 },
+    managed: {
+      readReplicas: { minReplicas: 1, maxReplicas: 3 },
+      storage: '10Gi',
+      resources: { cpu: '1', memory: '2Gi' },
+      postgresVersion: 16,
+    },
   },
-  redis: { mode: 'managed', managed: { shards: { minReplicas: 3, maxReplicas: 6 }, replicasPerShard: 1, resources: { cpu: '250m', memory: '1Gi' }, storage: '1Gi' } },
+  redis: {
+    mode: 'managed',
+    managed: { shards: { minReplicas: 3, maxReplicas: 6 }, replicasPerShard: 1, resources: { cpu: '250m', memory: '1Gi' }, storage: '1Gi' },
+  },
 };
 
 export const TEST_SHAPES = replicaShapes(TEST_SIZING);

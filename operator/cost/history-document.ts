@@ -72,7 +72,8 @@ function compactTimeline(entries: readonly TimelineEntry[], limit: number, keepR
     const entry = entries[index] as TimelineEntry;
     const hour = hourStartOf(entry[0]);
     let end = index;
-    while (end < entries.length && !isHourEntry(entries[end] as TimelineEntry) && hourStartOf((entries[end] as TimelineEntry)[0]) === hour) end++;
+    while (end < entries.length && !isHourEntry(entries[end] as TimelineEntry) && hourStartOf((entries[end] as TimelineEntry)[0]) === hour)
+      end++;
     const changesInHour = end - index;
     if (isHourEntry(entry) || changesInHour < 2 || hour + HOUR_MS > limit || keepRaw.has(hour)) {
       result.push(entry);

@@ -19,7 +19,10 @@ class VersionedMemory implements HistoryPersistence {
   beforeSave: (() => Promise<void>) | undefined;
 
   async load(): Promise<StoredHistory> {
-    return { doc: this.text ? (JSON.parse(this.text) as HistoryDocument) : emptyHistory(), version: this.text ? String(this.version) : undefined };
+    return {
+      doc: this.text ? (JSON.parse(this.text) as HistoryDocument) : emptyHistory(),
+      version: this.text ? String(this.version) : undefined,
+    };
   }
 
   async save(doc: HistoryDocument, version: string | undefined): Promise<string> {

@@ -6,15 +6,7 @@
  * Each write also compacts whole past hours and trims past the retention, keeping the size bounded.
  */
 import type { Component, PriceSpec, ReplicaChange } from '../spec.js';
-import {
-  appendChanges,
-  appendPrices,
-  compact,
-  encodeHistory,
-  historyStart,
-  trimBefore,
-  type HistoryDocument,
-} from './history-document.js';
+import { appendChanges, appendPrices, compact, encodeHistory, historyStart, trimBefore, type HistoryDocument } from './history-document.js';
 import { HOUR_MS } from './timeline.js';
 
 export interface StoredHistory {

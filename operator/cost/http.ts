@@ -8,7 +8,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { PlatformRef } from './metrics.js';
 import type { CostReportInput } from './report.js';
-import { InvalidReportRequest, parseFormat, parsePeriod, parseUsage, renderReport, reportFromData, type CostDataSource } from './service.js';
+import {
+  InvalidReportRequest,
+  parseFormat,
+  parsePeriod,
+  parseUsage,
+  renderReport,
+  reportFromData,
+  type CostDataSource,
+} from './service.js';
 
 /** The API's request and active-user counts for a period, when the operator can read them. */
 export type UsageProvider = (platform: PlatformRef, period: CostReportInput['period']) => Promise<CostReportInput['usage']>;
@@ -49,7 +57,6 @@ export function costReportRouter(options: CostReportRouterOptions): Router {
   });
   return router;
 }
-
 
 function fail(ctx: Context, status: number, code: string, message: string): void {
   ctx.status = status;

@@ -17,7 +17,12 @@ describe('CostMetrics', () => {
     { ...TEST_PRICES, monthlyBudget: 40 },
     at('2026-11-01T00:00:00Z'),
   );
-  const report = computeCostReport({ history, shapes: { api: TEST_SHAPES.api }, period: { month: '2026-11' }, now: at('2026-11-08T00:00:00Z') });
+  const report = computeCostReport({
+    history,
+    shapes: { api: TEST_SHAPES.api },
+    period: { month: '2026-11' },
+    now: at('2026-11-08T00:00:00Z'),
+  });
   const platform = { namespace: 'campus', name: 'pass' };
 
   it('exports spend rate, month-to-date, projection and budget under the alert labels', async () => {

@@ -21,10 +21,14 @@ export class CostMetrics {
   private readonly budget: Gauge<Label>;
 
   constructor(registry: Registry) {
-    const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['platform', 'platform_namespace'] as const, registers: [registry] });
+    const gauge = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: ['platform', 'platform_namespace'] as const, registers: [registry] });
     this.spendRate = gauge(METRIC.costSpendRate, 'Cost per hour of the replicas running now, in spec.cost.currency.');
     this.monthToDate = gauge(METRIC.costMonthToDate, 'Cost of the current calendar month (UTC) so far, in spec.cost.currency.');
-    this.projection = gauge(METRIC.costMonthProjection, 'Month-end cost: month-to-date plus the trailing-week run rate for the hours left.');
+    this.projection = gauge(
+      METRIC.costMonthProjection,
+      'Month-end cost: month-to-date plus the trailing-week run rate for the hours left.',
+    );
     this.budget = gauge(METRIC.costBudget, 'spec.cost.monthlyBudget; absent when the platform has none.');
   }
 

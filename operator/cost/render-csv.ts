@@ -9,7 +9,19 @@ export function renderCsv(report: CostReport, options: { hourly?: boolean } = {}
 }
 
 function summaryCsv(report: CostReport): string {
-  const header = ['period_from', 'period_to', 'line', 'priced', 'replica_hours', 'peak_replicas', 'average_replicas', 'cost', 'fixed_fleet_cost', 'saving', 'currency'];
+  const header = [
+    'period_from',
+    'period_to',
+    'line',
+    'priced',
+    'replica_hours',
+    'peak_replicas',
+    'average_replicas',
+    'cost',
+    'fixed_fleet_cost',
+    'saving',
+    'currency',
+  ];
   const rows = report.lines.map((line) => [
     report.period.from,
     report.period.asOf,
@@ -24,7 +36,19 @@ function summaryCsv(report: CostReport): string {
     report.currency,
   ]);
   const total = report.total;
-  rows.push([report.period.from, report.period.asOf, 'total', 'true', decimal(total.replicaHours), '', '', decimal(total.cost), decimal(total.fixedFleetCost), decimal(total.saving), report.currency]);
+  rows.push([
+    report.period.from,
+    report.period.asOf,
+    'total',
+    'true',
+    decimal(total.replicaHours),
+    '',
+    '',
+    decimal(total.cost),
+    decimal(total.fixedFleetCost),
+    decimal(total.saving),
+    report.currency,
+  ]);
   return toCsv([header, ...rows]);
 }
 
@@ -32,7 +56,13 @@ function hourlyCsv(report: CostReport): string {
   const rows: string[][] = [['hour_start', 'line', 'average_replicas', 'cost', 'currency']];
   report.hourly.from.forEach((from, index) => {
     for (const [line, series] of Object.entries(report.hourly.lines)) {
-      rows.push([new Date(from).toISOString(), line, decimal(series.averageReplicas[index] ?? 0), decimal(series.cost[index] ?? 0), report.currency]);
+      rows.push([
+        new Date(from).toISOString(),
+        line,
+        decimal(series.averageReplicas[index] ?? 0),
+        decimal(series.cost[index] ?? 0),
+        report.currency,
+      ]);
     }
   });
   return toCsv(rows);

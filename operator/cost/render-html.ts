@@ -56,17 +56,26 @@ function summaryCards(report: CostReport, money: (v: number) => string): string 
   const cards: [string, string, string?][] = [
     [report.period.complete ? 'Total cost' : 'Cost to date', money(total.cost)],
     ['Fixed fleet at peak', money(total.fixedFleetCost)],
-    ['Saved by autoscaling', money(total.saving), total.savingRatio === null ? undefined : `${percent(total.savingRatio)} (seed reference ${percent(unitCosts.reference.savingRatio)})`],
+    [
+      'Saved by autoscaling',
+      money(total.saving),
+      total.savingRatio === null ? undefined : `${percent(total.savingRatio)} (seed reference ${percent(unitCosts.reference.savingRatio)})`,
+    ],
   ];
   if (spend.projection !== null) cards.push(['Month-end projection', money(spend.projection), `run rate ${money(spend.runRatePerHour)}/h`]);
   if (spend.monthlyBudget !== null) {
     const projected = spend.projectedBudgetRatio === null ? '' : `, projected ${percent(spend.projectedBudgetRatio)}`;
     cards.push(['Budget used', percent(spend.budgetUsedRatio ?? 0), `of ${money(spend.monthlyBudget)}${projected}`]);
   }
-  if (unitCosts.per1000Requests !== null) cards.push(['Per 1,000 requests', money(unitCosts.per1000Requests), `reference ${money(unitCosts.reference.per1000Requests)}`]);
-  if (unitCosts.perActiveUser !== null) cards.push(['Per active user', money(unitCosts.perActiveUser), `reference ${money(unitCosts.reference.perUserMonth)} a month`]);
+  if (unitCosts.per1000Requests !== null)
+    cards.push(['Per 1,000 requests', money(unitCosts.per1000Requests), `reference ${money(unitCosts.reference.per1000Requests)}`]);
+  if (unitCosts.perActiveUser !== null)
+    cards.push(['Per active user', money(unitCosts.perActiveUser), `reference ${money(unitCosts.reference.perUserMonth)} a month`]);
   return `<div class="cards">${cards
-    .map(([label, value, note]) => `<div class="card"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div>${note ? `<div class="note">${esc(note)}</div>` : ''}</div>`)
+    .map(
+      ([label, value, note]) =>
+        `<div class="card"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div>${note ? `<div class="note">${esc(note)}</div>` : ''}</div>`,
+    )
     .join('')}</div>`;
 }
 
@@ -78,7 +87,9 @@ function costChart(report: CostReport, money: (v: number) => string): string {
 }
 
 function replicaChart(report: CostReport): string {
-  const series: Series[] = COMPONENTS.filter((component) => report.lines.some((line) => line.line === component && line.peakReplicas > 0)).map((component) => ({
+  const series: Series[] = COMPONENTS.filter((component) =>
+    report.lines.some((line) => line.line === component && line.peakReplicas > 0),
+  ).map((component) => ({
     name: component,
     color: LINE_COLORS[component],
     values: report.hourly.lines[component]?.averageReplicas ?? [],
@@ -107,7 +118,9 @@ function linesTable(report: CostReport, money: (v: number) => string): string {
       `<td>${esc(money(line.cost))}</td><td>${esc(money(line.fixedFleetCost))}</td><td>${esc(money(line.saving))}</td></tr>`,
   );
   const { total } = report;
-  rows.push(`<tr class="total"><td>Total</td><td>${number(total.replicaHours)}</td><td></td><td></td><td>${esc(money(total.cost))}</td><td>${esc(money(total.fixedFleetCost))}</td><td>${esc(money(total.saving))}</td></tr>`);
+  rows.push(
+    `<tr class="total"><td>Total</td><td>${number(total.replicaHours)}</td><td></td><td></td><td>${esc(money(total.cost))}</td><td>${esc(money(total.fixedFleetCost))}</td><td>${esc(money(total.saving))}</td></tr>`,
+  );
   return `<table><thead><tr><th>Component</th><th>Replica-hours</th><th>Peak</th><th>Average</th><th>Cost</th><th>Fixed fleet</th><th>Saving</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 

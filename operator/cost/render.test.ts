@@ -18,17 +18,25 @@ const report = computeCostReport({
   now: at('2026-12-15T00:00:00Z'),
   usage: { requests: 2_000_000, activeUsers: 4_000 },
   platform: 'campus/pass',
-  decisions: [{ component: 'api', from: 2, to: 4, time: '2026-11-10T12:30:00.000Z', reason: 'p95 auth 0.31 s > 0.2 s', signals: { p95: 0.31 } }],
+  decisions: [
+    { component: 'api', from: 2, to: 4, time: '2026-11-10T12:30:00.000Z', reason: 'p95 auth 0.31 s > 0.2 s', signals: { p95: 0.31 } },
+  ],
 });
 
 describe('renderCsv', () => {
   it('one row per line and a total, money to the micro-unit', () => {
     const lines = renderCsv(report).trimEnd().split('\r\n');
-    assert.equal(lines[0], 'period_from,period_to,line,priced,replica_hours,peak_replicas,average_replicas,cost,fixed_fleet_cost,saving,currency');
+    assert.equal(
+      lines[0],
+      'period_from,period_to,line,priced,replica_hours,peak_replicas,average_replicas,cost,fixed_fleet_cost,saving,currency',
+    );
     assert.equal(lines[1], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,api,true,2421.666667,4,3.363426,60.541667,72,11.458333,USD');
     assert.equal(lines[3], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,worker-reports,true,0,0,0,0,0,0,USD');
     // replica-hours: api 2421.666667 + uploads 721 + Postgres 720 + 720 + Redis 3 × 720
-    assert.equal(lines.at(-1), '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,total,true,6742.666667,,,1250.463667,1333.872,83.408333,USD');
+    assert.equal(
+      lines.at(-1),
+      '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,total,true,6742.666667,,,1250.463667,1333.872,83.408333,USD',
+    );
     assert.equal(lines.length, 8);
   });
 

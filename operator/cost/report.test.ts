@@ -67,16 +67,19 @@ describe('computeCostReport for a closed month', () => {
     assert.equal(line(report, 'postgres-replicas').cost, 360.72); // 720 h × 0.501
     assert.equal(line(report, 'postgres-primary').cost, 360.72);
     assert.equal(line(report, 'redis-shards').cost, 432.432); // 3 × 720 h × 0.2002
-    assert.deepEqual({ ...line(report, 'worker-reports') }, {
-      line: 'worker-reports',
-      priced: true,
-      cost: 0,
-      replicaHours: 0,
-      peakReplicas: 0,
-      averageReplicas: 0,
-      fixedFleetCost: 0,
-      saving: 0,
-    });
+    assert.deepEqual(
+      { ...line(report, 'worker-reports') },
+      {
+        line: 'worker-reports',
+        priced: true,
+        cost: 0,
+        replicaHours: 0,
+        peakReplicas: 0,
+        averageReplicas: 0,
+        fixedFleetCost: 0,
+        saving: 0,
+      },
+    );
   });
 
   it('totals are the sums of the lines, against a fixed fleet sized for each peak', () => {
@@ -145,7 +148,12 @@ describe('computeCostReport with prices changed mid-month', () => {
       { from: at('2026-11-15T12:30:00Z'), prices: raised },
     ],
   );
-  const report = computeCostReport({ history, shapes: { api: TEST_SHAPES.api }, period: { month: '2026-11' }, now: at('2027-01-01T00:00:00Z') });
+  const report = computeCostReport({
+    history,
+    shapes: { api: TEST_SHAPES.api },
+    period: { month: '2026-11' },
+    now: at('2027-01-01T00:00:00Z'),
+  });
 
   it('splits the hour of the change and prices each part at its own table', () => {
     // 348.5 h × 2 × 0.025 + 107.5 h × 2 × 0.045 + 264 h × 3 × 0.045 = 17.425 + 9.675 + 35.64
@@ -183,7 +191,8 @@ describe('computeCostReport for a running month', () => {
     { component: 'api', at: at('2026-11-01T00:00:00Z'), replicas: 2 },
     { component: 'api', at: at('2026-11-05T00:00:00Z'), replicas: 4 },
   ]);
-  const reportAt = (now: string) => computeCostReport({ history, shapes: { api: TEST_SHAPES.api }, period: { month: '2026-11' }, now: at(now) });
+  const reportAt = (now: string) =>
+    computeCostReport({ history, shapes: { api: TEST_SHAPES.api }, period: { month: '2026-11' }, now: at(now) });
 
   it('projects month-to-date plus the run rate since the history began', () => {
     const report = reportAt('2026-11-08T00:00:00Z');

@@ -98,7 +98,8 @@ export function computeCostReport(input: CostReportInput): CostReport {
   const currentPrices = prices.at(asOf).prices;
   const budget = currentPrices.monthlyBudget ?? null;
   const runRate = runRatePerHour(timelines, input, asOf, prices);
-  const projectionMicros = 'month' in input.period ? totalMicros + toMicros(runRate.mul(BigInt(range.to - asOf)).div(BigInt(HOUR_MS))) : null;
+  const projectionMicros =
+    'month' in input.period ? totalMicros + toMicros(runRate.mul(BigInt(range.to - asOf)).div(BigInt(HOUR_MS))) : null;
 
   return {
     ...(input.platform ? { platform: input.platform } : {}),
@@ -127,7 +128,10 @@ export function computeCostReport(input: CostReportInput): CostReport {
       lines: Object.fromEntries(
         usage.map(({ line, hours }) => [
           line,
-          { cost: hours.map((hour) => money(hour.costMicros)), averageReplicas: hours.map((hour) => hour.replicaMs.div(BigInt(hour.to - hour.from)).toNumber()) },
+          {
+            cost: hours.map((hour) => money(hour.costMicros)),
+            averageReplicas: hours.map((hour) => hour.replicaMs.div(BigInt(hour.to - hour.from)).toNumber()),
+          },
         ]),
       ),
     },
@@ -233,7 +237,12 @@ function unitCosts(totalMicros: bigint, usage: CostReportInput['usage']): CostRe
  * Each decision inside the period is charged for the replicas it added (or credited for those it
  * removed) from its time until the component's count next changed, at the prices then in effect.
  */
-function costliestDecisions(input: CostReportInput, range: TimeRange, timelines: Record<CostLine, Segment[]>, prices: PriceHistory): DecisionCost[] {
+function costliestDecisions(
+  input: CostReportInput,
+  range: TimeRange,
+  timelines: Record<CostLine, Segment[]>,
+  prices: PriceHistory,
+): DecisionCost[] {
   const costs: DecisionCost[] = [];
   for (const decision of input.decisions ?? []) {
     const at = Date.parse(decision.time);

@@ -36,7 +36,13 @@ export function kubernetesCostSource(kubeConfig: KubeConfig): CostDataSource {
     async load({ namespace, name }) {
       let platform: PassPlatform;
       try {
-        platform = (await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name })) as PassPlatform;
+        platform = (await custom.getNamespacedCustomObject({
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace,
+          plural: PLURAL,
+          name,
+        })) as PassPlatform;
       } catch (error) {
         if (error instanceof ApiException && error.code === 404) return undefined;
         throw error;
@@ -62,7 +68,8 @@ export function parsePeriod(query: PeriodQuery, now: number): CostReportInput['p
   if (query.from !== undefined || query.to !== undefined) {
     const from = Date.parse(query.from ?? '');
     const to = Date.parse(query.to ?? '');
-    if (Number.isNaN(from) || Number.isNaN(to) || from >= to) throw new InvalidReportRequest('from and to must both be ISO times, from before to');
+    if (Number.isNaN(from) || Number.isNaN(to) || from >= to)
+      throw new InvalidReportRequest('from and to must both be ISO times, from before to');
     return { from, to };
   }
   const month = query.month ?? monthOf(now);
@@ -72,7 +79,8 @@ export function parsePeriod(query: PeriodQuery, now: number): CostReportInput['p
 
 export function parseFormat(format: string | undefined): ReportFormat {
   const value = format ?? 'json';
-  if (!(REPORT_FORMATS as readonly string[]).includes(value)) throw new InvalidReportRequest(`format must be one of ${REPORT_FORMATS.join(', ')}`);
+  if (!(REPORT_FORMATS as readonly string[]).includes(value))
+    throw new InvalidReportRequest(`format must be one of ${REPORT_FORMATS.join(', ')}`);
   return value as ReportFormat;
 }
 

@@ -20,7 +20,12 @@ export function escapeXml(text: string): string {
 }
 
 /** Areas stacked bottom-up over time (x: epoch ms, one value per series per x). */
-export function stackedAreaChart(title: string, times: readonly number[], series: readonly Series[], format: (v: number) => string): string {
+export function stackedAreaChart(
+  title: string,
+  times: readonly number[],
+  series: readonly Series[],
+  format: (v: number) => string,
+): string {
   const totals = times.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
   const scale = yScale(Math.max(0, ...totals));
   const x = xScale(times.length);
@@ -40,13 +45,19 @@ export function lineChart(title: string, times: readonly number[], series: reado
   const scale = yScale(Math.max(0, ...series.flatMap((s) => s.values)));
   const x = xScale(times.length);
   const lines = series.map(
-    (s) => `<polyline points="${s.values.map((v, i) => `${x(i)},${scale.y(v)}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2.5" />`,
+    (s) =>
+      `<polyline points="${s.values.map((v, i) => `${x(i)},${scale.y(v)}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2.5" />`,
   );
   return frame(title, scale, timeAxis(times), lines.join(''), series, format);
 }
 
 /** Bars for each category, one per series, side by side. */
-export function groupedBarChart(title: string, categories: readonly string[], series: readonly Series[], format: (v: number) => string): string {
+export function groupedBarChart(
+  title: string,
+  categories: readonly string[],
+  series: readonly Series[],
+  format: (v: number) => string,
+): string {
   const scale = yScale(Math.max(0, ...series.flatMap((s) => s.values)));
   const group = PLOT_W / Math.max(1, categories.length);
   const barWidth = (group * 0.7) / Math.max(1, series.length);
@@ -59,7 +70,8 @@ export function groupedBarChart(title: string, categories: readonly string[], se
     }),
   );
   const labels = categories.map(
-    (name, c) => `<text x="${round(MARGIN.left + (c + 0.5) * group)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${escapeXml(name)}</text>`,
+    (name, c) =>
+      `<text x="${round(MARGIN.left + (c + 0.5) * group)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${escapeXml(name)}</text>`,
   );
   return frame(title, scale, labels.join(''), bars.join(''), series, format);
 }
@@ -102,7 +114,14 @@ function timeAxis(times: readonly number[]): string {
   return labels.join('');
 }
 
-function frame(title: string, scale: YScale, xLabels: string, plot: string, series: readonly Series[], format: (v: number) => string): string {
+function frame(
+  title: string,
+  scale: YScale,
+  xLabels: string,
+  plot: string,
+  series: readonly Series[],
+  format: (v: number) => string,
+): string {
   const grid = scale.ticks
     .map((tick) => {
       const y = scale.y(tick);
@@ -110,7 +129,10 @@ function frame(title: string, scale: YScale, xLabels: string, plot: string, seri
     })
     .join('');
   const legend = series
-    .map((s, i) => `<rect x="${MARGIN.left + i * 140}" y="${HEIGHT - 14}" width="12" height="12" fill="${s.color}" /><text x="${MARGIN.left + i * 140 + 18}" y="${HEIGHT - 4}">${escapeXml(s.name)}</text>`)
+    .map(
+      (s, i) =>
+        `<rect x="${MARGIN.left + i * 140}" y="${HEIGHT - 14}" width="12" height="12" fill="${s.color}" /><text x="${MARGIN.left + i * 140 + 18}" y="${HEIGHT - 4}">${escapeXml(s.name)}</text>`,
+    )
     .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${escapeXml(title)}" font-family="system-ui, sans-serif" font-size="12" fill="#374151">`,

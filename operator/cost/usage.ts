@@ -29,7 +29,12 @@ const MICROS = 1_000_000n;
 const MS_PER_HOUR = BigInt(HOUR_MS);
 
 /** Usage of one line in every hour of `range`, hours without replicas included. */
-export function hourlyUsage(segments: readonly Segment[], range: TimeRange, shape: ReplicaShape | undefined, prices: PriceHistory): HourUsage[] {
+export function hourlyUsage(
+  segments: readonly Segment[],
+  range: TimeRange,
+  shape: ReplicaShape | undefined,
+  prices: PriceHistory,
+): HourUsage[] {
   const hours = emptyHours(range);
   for (const piece of pieces(segments, range, prices)) {
     const hour = hours[Math.floor((piece.from - hourStartOf(range.from)) / HOUR_MS)] as HourUsage;
@@ -85,7 +90,14 @@ function usageBetween(segment: Segment, from: number, to: number): { replicaMs: 
 function emptyHours(range: TimeRange): HourUsage[] {
   const hours: HourUsage[] = [];
   for (let start = hourStartOf(range.from); start < range.to; start += HOUR_MS) {
-    hours.push({ from: Math.max(start, range.from), to: Math.min(start + HOUR_MS, range.to), replicaMs: Fraction.ZERO, peak: 0, cost: Fraction.ZERO, costMicros: 0n });
+    hours.push({
+      from: Math.max(start, range.from),
+      to: Math.min(start + HOUR_MS, range.to),
+      replicaMs: Fraction.ZERO,
+      peak: 0,
+      cost: Fraction.ZERO,
+      costMicros: 0n,
+    });
   }
   return hours;
 }

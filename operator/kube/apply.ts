@@ -15,7 +15,11 @@ export async function applyObject(objects: KubernetesObjectApi, object: Kubernet
 export async function deleteObject(objects: KubernetesObjectApi, object: KubernetesObject): Promise<void> {
   try {
     await objects.delete(
-      { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace } },
+      {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace },
+      },
       undefined,
       undefined,
       undefined,

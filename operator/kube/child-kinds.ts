@@ -24,7 +24,7 @@ export const CHILD_KINDS: WatchedKind[] = [
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules' },
 ];
 
-export const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] ?? '' : '');
+export const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '');
 
 /** The URL path of a kind's collection, in one namespace or across all. */
 export function collectionPath(kind: Pick<WatchedKind, 'apiVersion' | 'plural'>, namespace?: string): string {

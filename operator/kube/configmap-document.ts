@@ -62,7 +62,9 @@ export function configMapDocument(options: ConfigMapDocumentOptions): ConfigMapD
         data: { [key]: text },
       };
       try {
-        const saved = version ? await api.replaceNamespacedConfigMap({ name, namespace, body }) : await api.createNamespacedConfigMap({ namespace, body });
+        const saved = version
+          ? await api.replaceNamespacedConfigMap({ name, namespace, body })
+          : await api.createNamespacedConfigMap({ namespace, body });
         return saved.metadata?.resourceVersion ?? '';
       } catch (error) {
         // 409: someone else wrote (or created) it since we read it.
@@ -74,6 +76,17 @@ export function configMapDocument(options: ConfigMapDocumentOptions): ConfigMapD
 }
 
 /** The owner reference that ties a ConfigMap to its PassPlatform (garbage-collected with it). */
-export function platformOwnerReference(platform: { apiVersion: string; kind: string; metadata: { name: string; uid: string } }): V1OwnerReference {
-  return { apiVersion: platform.apiVersion, kind: platform.kind, name: platform.metadata.name, uid: platform.metadata.uid, controller: true, blockOwnerDeletion: true };
+export function platformOwnerReference(platform: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; uid: string };
+}): V1OwnerReference {
+  return {
+    apiVersion: platform.apiVersion,
+    kind: platform.kind,
+    name: platform.metadata.name,
+    uid: platform.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }

@@ -30,15 +30,17 @@ export class ResilientInformer<T extends KubernetesObject> {
   ) {
     this.resetConnected();
     const list = () =>
-      objects.list<T>(kind.apiVersion, kind.kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector).then((result) => {
-        // client-node fills its cache synchronously right after this promise settles; the next
-        // macrotask sees the cache filled.
-        setImmediate(() => {
-          this.failures = 0;
-          this.markConnected();
+      objects
+        .list<T>(kind.apiVersion, kind.kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector)
+        .then((result) => {
+          // client-node fills its cache synchronously right after this promise settles; the next
+          // macrotask sees the cache filled.
+          setImmediate(() => {
+            this.failures = 0;
+            this.markConnected();
+          });
+          return result;
         });
-        return result;
-      });
     this.informer = makeInformer<T>(kubeConfig, collectionPath(kind, options.namespace), list, options.labelSelector);
     this.informer.on('add', (o) => handlers.onChange(o, 'add'));
     this.informer.on('update', (o) => handlers.onChange(o, 'update'));

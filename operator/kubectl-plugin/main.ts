@@ -58,12 +58,21 @@ class UsageError extends Error {}
 
 async function readPlatform(kubeConfig: KubeConfig, options: Options): Promise<PassPlatform> {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  return (await custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: options.namespace, plural: PLURAL, name: options.name })) as PassPlatform;
+  return (await custom.getNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace: options.namespace,
+    plural: PLURAL,
+    name: options.name,
+  })) as PassPlatform;
 }
 
 async function readDeployments(kubeConfig: KubeConfig, options: Options): Promise<DeploymentReplicas[]> {
   const apps = kubeConfig.makeApiClient(AppsV1Api);
-  const list = await apps.listNamespacedDeployment({ namespace: options.namespace, labelSelector: `app.kubernetes.io/instance=${options.name}` });
+  const list = await apps.listNamespacedDeployment({
+    namespace: options.namespace,
+    labelSelector: `app.kubernetes.io/instance=${options.name}`,
+  });
   return list.items.map((d) => ({
     component: d.metadata?.labels?.[COMPONENT_LABEL] ?? d.metadata?.name ?? '?',
     desired: d.spec?.replicas ?? null,

@@ -18,11 +18,30 @@ const platform = {
     slaState: 'auth p95 0.31 s > 0.2 s',
     replicas: { api: 4, 'worker-uploads': 2, 'postgres-replicas': 1 },
     conditions: [
-      { type: 'Ready', status: 'False', reason: 'ComponentsNotReady', message: 'api: 3/4 ready', lastTransitionTime: '2026-12-03T10:00:00Z' },
-      { type: 'ScalingActive', status: 'True', reason: 'SignalsRead', message: 'all queries answered', lastTransitionTime: '2026-12-03T09:00:00Z' },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'ComponentsNotReady',
+        message: 'api: 3/4 ready',
+        lastTransitionTime: '2026-12-03T10:00:00Z',
+      },
+      {
+        type: 'ScalingActive',
+        status: 'True',
+        reason: 'SignalsRead',
+        message: 'all queries answered',
+        lastTransitionTime: '2026-12-03T09:00:00Z',
+      },
     ],
     decisions: [
-      { component: 'api', from: 2, to: 4, reason: 'api: 180 req/s, 12 ms CPU/request; …', signals: { requestRate: 180 }, time: '2026-12-03T10:05:00Z' },
+      {
+        component: 'api',
+        from: 2,
+        to: 4,
+        reason: 'api: 180 req/s, 12 ms CPU/request; …',
+        signals: { requestRate: 180 },
+        time: '2026-12-03T10:05:00Z',
+      },
       { component: 'worker-uploads', from: 1, to: 2, reason: 'uploads: 40 waiting', signals: {}, time: '2026-12-03T10:06:00Z' },
     ],
   },
@@ -48,9 +67,15 @@ describe('kubectl passplatform views', () => {
 
   it('decisions: newest first, with their reasons', () => {
     const view = decisionsView(platform);
-    assert.deepEqual(view.decisions.map((d) => d.component), ['worker-uploads', 'api']);
+    assert.deepEqual(
+      view.decisions.map((d) => d.component),
+      ['worker-uploads', 'api'],
+    );
     assert.match(renderDecisions(view), /2026-12-03T10:05:00Z {2}api {13}2 {5}4 {3}api: 180 req\/s/);
-    assert.equal(renderDecisions(decisionsView({ ...platform, status: {} } as PassPlatform)), 'PassPlatform university/campus: no scaling decisions yet');
+    assert.equal(
+      renderDecisions(decisionsView({ ...platform, status: {} } as PassPlatform)),
+      'PassPlatform university/campus: no scaling decisions yet',
+    );
   });
 
   it('cost: month to date, projection against the budget, per component', () => {
@@ -58,9 +83,18 @@ describe('kubectl passplatform views', () => {
       currency: 'USD',
       month: '2026-12',
       period: { from: '', to: '', asOf: '', complete: false },
-      lines: [{ line: 'api', priced: true, cost: 12.5, replicaHours: 250, peakReplicas: 4, averageReplicas: 3, fixedFleetCost: 20, saving: 7.5 }],
+      lines: [
+        { line: 'api', priced: true, cost: 12.5, replicaHours: 250, peakReplicas: 4, averageReplicas: 3, fixedFleetCost: 20, saving: 7.5 },
+      ],
       total: { cost: 40.25, replicaHours: 400, fixedFleetCost: 90, saving: 49.75, savingRatio: 0.55 },
-      spend: { ratePerHour: 0.5, runRatePerHour: 0.45, monthlyBudget: 500, budgetUsedRatio: 0.08, projection: 321.4, projectedBudgetRatio: 0.6428 },
+      spend: {
+        ratePerHour: 0.5,
+        runRatePerHour: 0.45,
+        monthlyBudget: 500,
+        budgetUsedRatio: 0.08,
+        projection: 321.4,
+        projectedBudgetRatio: 0.6428,
+      },
     } as unknown as CostReport;
     const view = costView('campus', 'university', report);
     assert.equal(view.monthToDate, 40.25);

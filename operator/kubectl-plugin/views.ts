@@ -41,7 +41,13 @@ export function statusView(platform: PassPlatform, deployments: DeploymentReplic
       desired: byComponent.get(component)?.desired ?? wanted[component as Component] ?? null,
       ready: byComponent.get(component)?.ready ?? null,
     })),
-    conditions: (platform.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, since: c.lastTransitionTime })),
+    conditions: (platform.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+      since: c.lastTransitionTime,
+    })),
   };
 }
 
@@ -100,9 +106,15 @@ export function renderStatus(view: StatusView): string {
   return [
     `PassPlatform ${view.namespace}/${view.name}: ${view.phase}, SLA ${view.slaState}`,
     '',
-    table(['COMPONENT', 'DESIRED', 'READY'], view.components.map((c) => [c.component, count(c.desired), count(c.ready)])),
+    table(
+      ['COMPONENT', 'DESIRED', 'READY'],
+      view.components.map((c) => [c.component, count(c.desired), count(c.ready)]),
+    ),
     '',
-    table(['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'], view.conditions.map((c) => [c.type, c.status, c.reason, c.since, c.message])),
+    table(
+      ['CONDITION', 'STATUS', 'REASON', 'SINCE', 'MESSAGE'],
+      view.conditions.map((c) => [c.type, c.status, c.reason, c.since, c.message]),
+    ),
   ].join('\n');
 }
 
@@ -111,13 +123,20 @@ export function renderDecisions(view: DecisionsView): string {
   return [
     `PassPlatform ${view.namespace}/${view.name}: last ${view.decisions.length} scaling decisions, newest first`,
     '',
-    table(['TIME', 'COMPONENT', 'FROM', 'TO', 'REASON'], view.decisions.map((d) => [d.time, d.component, String(d.from), String(d.to), d.reason])),
+    table(
+      ['TIME', 'COMPONENT', 'FROM', 'TO', 'REASON'],
+      view.decisions.map((d) => [d.time, d.component, String(d.from), String(d.to), d.reason]),
+    ),
   ].join('\n');
 }
 
 export function renderCost(view: CostView): string {
-  const money = (n: number | null) => (n === null ? '-' : `${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${view.currency}`);
-  const budget = view.monthlyBudget === null ? '' : ` of a ${money(view.monthlyBudget)} budget (${Math.round((view.projectedBudgetRatio ?? 0) * 100)} % projected)`;
+  const money = (n: number | null) =>
+    n === null ? '-' : `${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${view.currency}`;
+  const budget =
+    view.monthlyBudget === null
+      ? ''
+      : ` of a ${money(view.monthlyBudget)} budget (${Math.round((view.projectedBudgetRatio ?? 0) * 100)} % projected)`;
   return [
     `PassPlatform ${view.namespace}/${view.name}: cost for ${view.month ?? 'the period'}`,
     '',
@@ -126,6 +145,9 @@ export function renderCost(view: CostView): string {
     `  spending now   ${money(view.ratePerHour)} per hour`,
     `  saved          ${money(view.saving)} against a fixed fleet sized for the peak`,
     '',
-    table(['COMPONENT', 'COST', 'REPLICA-HOURS'], view.lines.map((l) => [l.component, money(l.cost), l.replicaHours.toFixed(1)])),
+    table(
+      ['COMPONENT', 'COST', 'REPLICA-HOURS'],
+      view.lines.map((l) => [l.component, money(l.cost), l.replicaHours.toFixed(1)]),
+    ),
   ].join('\n');
 }

@@ -53,17 +53,18 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
     return seconds !== undefined ? seconds * 1000 : undefined;
   };
 
-  const [rates, p95s, errorRatio, cpuCores, maxMemoryBytes, readyPods, apiSampledAt, realtimeConnections, realtimeMaxConnectionsPerPod] = await Promise.all([
-    run(api.requestRateByClass),
-    run(api.p95ByClass),
-    scalar(api.errorRatio),
-    scalar(api.cpuCores),
-    scalar(api.maxMemoryBytes),
-    scalar(api.readyPods),
-    epochMs(api.sampledAt),
-    scalar(api.realtimeConnections),
-    scalar(api.realtimeMaxConnectionsPerPod),
-  ]);
+  const [rates, p95s, errorRatio, cpuCores, maxMemoryBytes, readyPods, apiSampledAt, realtimeConnections, realtimeMaxConnectionsPerPod] =
+    await Promise.all([
+      run(api.requestRateByClass),
+      run(api.p95ByClass),
+      scalar(api.errorRatio),
+      scalar(api.cpuCores),
+      scalar(api.maxMemoryBytes),
+      scalar(api.readyPods),
+      epochMs(api.sampledAt),
+      scalar(api.realtimeConnections),
+      scalar(api.realtimeMaxConnectionsPerPod),
+    ]);
   const sockets = { realtimeConnections, realtimeMaxConnectionsPerPod };
   const [jobsByState, oldest, completion, arrival, meanDuration, p95Duration, queuesSampledAt, ...workerPods] = await Promise.all([
     run(queues.jobsByState),
@@ -101,7 +102,10 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
   const meanByQueue = byLabel(meanDuration, 'queue');
   const p95ByQueue = byLabel(p95Duration, 'queue');
   for (const queue of WORKER_QUEUES) {
-    const states = byLabel(jobsByState.filter((s) => s.labels.queue === queue), 'state');
+    const states = byLabel(
+      jobsByState.filter((s) => s.labels.queue === queue),
+      'state',
+    );
     if (!Object.keys(states).length) continue;
     queueSignals[queue] = {
       waiting: states.waiting,
@@ -128,7 +132,9 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
       // The newest sample, not the query time: when Prometheus stopped scraping, the signals age.
       observedAt: Math.max(0, ...Object.values(sampledAt)),
       sampledAt,
-      api: Object.keys(requestRate).length ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods, ...sockets } : { cpuCores, readyPods, ...sockets },
+      api: Object.keys(requestRate).length
+        ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods, ...sockets }
+        : { cpuCores, readyPods, ...sockets },
       queues: queueSignals,
       postgres: { readQps, replicaCpuCores, maxReplicaLagSeconds: lag, connectionUseRatio: connections, readyReplicas: healthyReplicas },
       // Memory and commands of the shard primaries only (a replica repeats its primary's).

@@ -116,15 +116,22 @@ function cnpgInstance(instance: Instance): string {
     line('cnpg_backends_total', { datname: 'app', usename: 'app', application_name: 'passplatform-api', state }, total);
   return [
     family('cnpg_collector_up', 'gauge', '1 if PostgreSQL is up, 0 otherwise.', [line('cnpg_collector_up', { cluster: 'campus-db' }, 1)]),
-    family('cnpg_pg_replication_lag', 'gauge', 'Replication lag behind primary in seconds', [line('cnpg_pg_replication_lag', {}, instance.lagSeconds)]),
-    family('cnpg_pg_replication_in_recovery', 'gauge', 'Whether the instance is in recovery', [line('cnpg_pg_replication_in_recovery', {}, instance.inRecovery)]),
+    family('cnpg_pg_replication_lag', 'gauge', 'Replication lag behind primary in seconds', [
+      line('cnpg_pg_replication_lag', {}, instance.lagSeconds),
+    ]),
+    family('cnpg_pg_replication_in_recovery', 'gauge', 'Whether the instance is in recovery', [
+      line('cnpg_pg_replication_in_recovery', {}, instance.inRecovery),
+    ]),
     family('cnpg_pg_replication_is_wal_receiver_up', 'gauge', 'Whether the instance wal_receiver is up', [
       line('cnpg_pg_replication_is_wal_receiver_up', {}, instance.walReceiverUp),
     ]),
     family('cnpg_pg_replication_streaming_replicas', 'gauge', 'Number of streaming replicas connected to the instance', [
       line('cnpg_pg_replication_streaming_replicas', {}, instance.inRecovery ? 0 : 1),
     ]),
-    family('cnpg_backends_total', 'gauge', 'Number of backends', [backend('active', Math.round(instance.backends / 4)), backend('idle', instance.backends - Math.round(instance.backends / 4))]),
+    family('cnpg_backends_total', 'gauge', 'Number of backends', [
+      backend('active', Math.round(instance.backends / 4)),
+      backend('idle', instance.backends - Math.round(instance.backends / 4)),
+    ]),
     family('cnpg_pg_settings_setting', 'gauge', 'Setting value', [
       line('cnpg_pg_settings_setting', { name: 'max_connections' }, MAX_CONNECTIONS),
       line('cnpg_pg_settings_setting', { name: 'max_wal_senders' }, 10),
@@ -163,12 +170,17 @@ function redisExporter(node: RedisNode): string {
     ]),
     family('redis_memory_used_bytes', 'gauge', 'memory_used_bytes metric', [line('redis_memory_used_bytes', {}, node.usedBytes)]),
     family('redis_memory_max_bytes', 'gauge', 'memory_max_bytes metric', [line('redis_memory_max_bytes', {}, REDIS_MAXMEMORY)]),
-    family('redis_commands_processed_total', 'counter', 'commands_processed_total metric', [line('redis_commands_processed_total', {}, counter(node.commandsPerSecond))]),
+    family('redis_commands_processed_total', 'counter', 'commands_processed_total metric', [
+      line('redis_commands_processed_total', {}, counter(node.commandsPerSecond)),
+    ]),
   ].join('\n');
 }
 
 const near = (actual: number | undefined, expected: number, tolerance: number, what: string) =>
-  assert.ok(actual !== undefined && Math.abs(actual - expected) <= tolerance * expected, `${what}: ${actual} (expected ${expected} ± ${tolerance * 100} %)`);
+  assert.ok(
+    actual !== undefined && Math.abs(actual - expected) <= tolerance * expected,
+    `${what}: ${actual} (expected ${expected} ± ${tolerance * 100} %)`,
+  );
 
 describe('signals from the exporters a cluster has, through a real Prometheus', () => {
   const targets: ExpositionTarget[] = [];
@@ -193,7 +205,12 @@ describe('signals from the exporters a cluster has, through a real Prometheus', 
     // The API pod: its own histogram, 20 requests/s of student queries.
     const apiRegistry = createRegistry('api');
     const histogram = createHttpDurationHistogram(apiRegistry);
-    const labels = { http_request_method: 'GET', http_route: '/students/search', http_response_status_code: '200', sla_class: 'student_queries' } as const;
+    const labels = {
+      http_request_method: 'GET',
+      http_route: '/students/search',
+      http_response_status_code: '200',
+      sla_class: 'student_queries',
+    } as const;
     timers.push(atRate(20, () => histogram.observe(labels, 0.04)));
     await serve('api', registryTarget(apiRegistry), { namespace: NAMESPACE, pod: API_POD });
 
@@ -211,8 +228,15 @@ describe('signals from the exporters a cluster has, through a real Prometheus', 
 
     // cAdvisor's series carry their own namespace and pod (the kubelet is scraped with honor_labels).
     await serve('kubelet', cadvisor, {});
-    for (const instance of INSTANCES) await serve(`${NAMESPACE}/campus-db`, () => cnpgInstance(instance), { namespace: NAMESPACE, pod: instance.pod, container: 'postgres', endpoint: 'metrics' });
-    for (const node of REDIS_NODES) await serve('redis', () => redisExporter(node), { namespace: NAMESPACE, pod: node.pod, container: 'redis-exporter' });
+    for (const instance of INSTANCES)
+      await serve(`${NAMESPACE}/campus-db`, () => cnpgInstance(instance), {
+        namespace: NAMESPACE,
+        pod: instance.pod,
+        container: 'postgres',
+        endpoint: 'metrics',
+      });
+    for (const node of REDIS_NODES)
+      await serve('redis', () => redisExporter(node), { namespace: NAMESPACE, pod: node.pod, container: 'redis-exporter' });
 
     prometheus = await startPrometheus(scrape);
     scrapingSince = Date.now();
@@ -250,7 +274,10 @@ describe('signals from the exporters a cluster has, through a real Prometheus', 
 
   it('answers every query without an error, each signal from its exporter and counted once', async () => {
     const { signals, errors, queried } = await collectSettled();
-    assert.deepEqual(errors.map((e) => `${e.message}: ${e.query}`), []);
+    assert.deepEqual(
+      errors.map((e) => `${e.message}: ${e.query}`),
+      [],
+    );
     assert.ok(queried > 20);
 
     // API CPU from cAdvisor: the app container only (not the pod cgroup, not the pause container, not campus2).

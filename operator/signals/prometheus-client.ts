@@ -93,7 +93,12 @@ export class PrometheusClient {
       throw new PrometheusQueryError(`Prometheus answered HTTP ${response.status} without a JSON body`, promql, undefined, response.status);
     }
     if (body.status !== 'success' || !body.data) {
-      throw new PrometheusQueryError(`query failed (${body.errorType ?? response.status}): ${body.error ?? 'no detail'}`, promql, body.errorType, response.status);
+      throw new PrometheusQueryError(
+        `query failed (${body.errorType ?? response.status}): ${body.error ?? 'no detail'}`,
+        promql,
+        body.errorType,
+        response.status,
+      );
     }
     return body.data;
   }

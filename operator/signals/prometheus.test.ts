@@ -41,7 +41,12 @@ function startTarget(): Promise<Server> {
     if (url.pathname === '/metrics') {
       // This process's CPU, as cAdvisor reports the container it would run in.
       const { user, system } = process.cpuUsage();
-      const cpu = line('container_cpu_usage_seconds_total', { container: 'app', cpu: 'total', namespace: 'campus', pod: POD }, (user + system) / 1e6, Date.now());
+      const cpu = line(
+        'container_cpu_usage_seconds_total',
+        { container: 'app', cpu: 'total', namespace: 'campus', pod: POD },
+        (user + system) / 1e6,
+        Date.now(),
+      );
       void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(`${body}\n${cpu}\n`));
       return;
     }
@@ -51,7 +56,10 @@ function startTarget(): Promise<Server> {
       // Busy work stands in for CPU-bound request handling.
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    histogram.observe({ http_request_method: 'POST', http_route: '/auth/login', http_response_status_code: '200', sla_class: 'auth' }, seconds);
+    histogram.observe(
+      { http_request_method: 'POST', http_route: '/auth/login', http_response_status_code: '200', sla_class: 'auth' },
+      seconds,
+    );
     res.writeHead(200).end('ok');
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
@@ -96,10 +104,14 @@ describe('signals from a real Prometheus', () => {
 
   it('answers range queries over the scraped series', async () => {
     const end = new Date();
-    const series = await eventually(async () => {
-      const result = await client.queryRange('up', new Date(end.getTime() - 30_000), new Date(), 1);
-      return result.length ? result : undefined;
-    }, 'a scraped up series', 60_000);
+    const series = await eventually(
+      async () => {
+        const result = await client.queryRange('up', new Date(end.getTime() - 30_000), new Date(), 1);
+        return result.length ? result : undefined;
+      },
+      'a scraped up series',
+      60_000,
+    );
     assert.equal(series[0]?.labels.job, 'api');
   });
 
@@ -109,13 +121,17 @@ describe('signals from a real Prometheus', () => {
     // scrapes, and the rate read is at least half of what the load itself completed over the window.
     // Never an absolute rate: a busy machine completes fewer requests than were asked for.
     const decide = async (running: RunningLoad): Promise<number> => {
-      const collected = await eventually(async () => {
-        if (running.runningMs < WINDOW_MS + 2_000) return undefined;
-        const c = await collectSignals(client, scope, new Date());
-        const rate = c.signals.api?.requestRate?.auth;
-        const completed = running.recentRate(WINDOW_MS);
-        return rate !== undefined && completed > 0 && rate >= completed / 2 && c.signals.api?.cpuCores !== undefined ? c : undefined;
-      }, 'a request rate in Prometheus of at least half the rate the load completed', 120_000);
+      const collected = await eventually(
+        async () => {
+          if (running.runningMs < WINDOW_MS + 2_000) return undefined;
+          const c = await collectSignals(client, scope, new Date());
+          const rate = c.signals.api?.requestRate?.auth;
+          const completed = running.recentRate(WINDOW_MS);
+          return rate !== undefined && completed > 0 && rate >= completed / 2 && c.signals.api?.cpuCores !== undefined ? c : undefined;
+        },
+        'a request rate in Prometheus of at least half the rate the load completed',
+        120_000,
+      );
       assert.ok((collected.signals.api?.p95LatencySeconds?.auth ?? 0) > 0);
       const now = Date.now();
       const result = autoscale(spec, state, { ...collected.signals, observedAt: now }, now);
@@ -135,6 +151,9 @@ describe('signals from a real Prometheus', () => {
 
     assert.ok(busy > quiet, `API replicas under heavy load (${busy}) above light load (${quiet})`);
     const rates = await client.query(apiQueries(scope).requestRateByClass);
-    assert.deepEqual(rates.map((s) => s.labels.sla_class), ['auth']);
+    assert.deepEqual(
+      rates.map((s) => s.labels.sla_class),
+      ['auth'],
+    );
   });
 });

@@ -93,7 +93,8 @@ export function queueQueries(scope: SignalScope) {
       ` / sum by (queue) (rate(${METRIC.jobDuration}_count${select(scope, WORKERS)}[${w}]))`,
     p95JobDuration: `histogram_quantile(0.95, sum by (queue, le) (rate(${METRIC.jobDuration}_bucket${select(scope, WORKERS)}[${w}])))`,
     /** Worker processes of one queue's Deployment that Prometheus scrapes. */
-    readyPods: (queue: WorkerQueue) => `count(${METRIC.processStartTime}${select(scope, WORKERS, deploymentPods(childNames(scope.platform).worker(queue)))})`,
+    readyPods: (queue: WorkerQueue) =>
+      `count(${METRIC.processStartTime}${select(scope, WORKERS, deploymentPods(childNames(scope.platform).worker(queue)))})`,
     sampledAt: `max(timestamp(${jobs}${select(scope, WORKERS)}))`,
   };
 }

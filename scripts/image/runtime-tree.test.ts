@@ -26,8 +26,15 @@ let database: TestDatabase;
 const redis = testRedisPrefix('runtime-tree');
 const running: ChildProcess[] = [];
 
-function start(process: ImageProcess, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn('setpriv', [...NOBODY, ...imageCommand(process)], { cwd: tree, env: { PATH: globalThis.process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(
+  process: ImageProcess,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn('setpriv', [...NOBODY, ...imageCommand(process)], {
+    cwd: tree,
+    env: { PATH: globalThis.process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.push(child);
   let text = '';
   child.stdout?.on('data', (d: Buffer) => (text += d.toString()));
@@ -37,7 +44,10 @@ function start(process: ImageProcess, env: Record<string, string>): { child: Chi
 }
 
 async function status(url: string): Promise<number | undefined> {
-  return fetch(url).then((r) => r.status, () => undefined);
+  return fetch(url).then(
+    (r) => r.status,
+    () => undefined,
+  );
 }
 
 function platformEnv(extra: Record<string, string>): Record<string, string> {
@@ -76,11 +86,14 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
   it('is what the Dockerfile’s last stage copies: production node_modules, dist/ and package.json', () => {
     const runtime = dockerfileStages().at(-1);
     assert.equal(runtime?.name, 'runtime');
-    assert.deepEqual(runtime.instructions.filter((i) => i.startsWith('COPY')), [
-      'COPY --from=production-dependencies /app/node_modules ./node_modules',
-      'COPY --from=build /src/dist ./dist',
-      'COPY package.json ./',
-    ]);
+    assert.deepEqual(
+      runtime.instructions.filter((i) => i.startsWith('COPY')),
+      [
+        'COPY --from=production-dependencies /app/node_modules ./node_modules',
+        'COPY --from=build /src/dist ./dist',
+        'COPY package.json ./',
+      ],
+    );
     assert.ok(runtime.instructions.includes('ENTRYPOINT ["node"]'), 'exec-form entrypoint: node is PID 1');
   });
 
@@ -102,9 +115,22 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
     const port = await freePort();
     // A cluster that does not answer: the operator stays a follower, serving its probes.
     const kubeconfig = join(scratch, 'kubeconfig');
-    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`, { mode: 0o644 });
-    const operator = start('operator', { KUBECONFIG: kubeconfig, METRICS_PORT: String(port), POD_NAMESPACE: 'pass-system', POD_NAME: 'tree' });
-    await eventually(async () => (await status(`http://127.0.0.1:${port}/readyz`)) === 200, `operator ready\n${operator.output()}`, 120_000);
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+      { mode: 0o644 },
+    );
+    const operator = start('operator', {
+      KUBECONFIG: kubeconfig,
+      METRICS_PORT: String(port),
+      POD_NAMESPACE: 'pass-system',
+      POD_NAME: 'tree',
+    });
+    await eventually(
+      async () => (await status(`http://127.0.0.1:${port}/readyz`)) === 200,
+      `operator ready\n${operator.output()}`,
+      120_000,
+    );
     assert.equal(await status(`http://127.0.0.1:${port}/healthz`), 200);
     assert.equal(await status(`http://127.0.0.1:${port}/metrics`), 200);
     operator.child.kill('SIGTERM');

@@ -18,7 +18,11 @@ interface Stage {
 
 /** The Dockerfile's stages and their instructions (continuation lines joined). */
 export function dockerfileStages(text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')): Stage[] {
-  const lines = text.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages: Stage[] = [];
   for (const line of lines) {
     const from = /^FROM\s+\S+\s+AS\s+(\S+)$/i.exec(line);
@@ -45,9 +49,13 @@ export function assembleRuntimeTree(): string {
   execFileSync(command, args, { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   // The last stage copies node_modules and package.json from the dependency stage, not the lockfile.
   execFileSync('rm', ['-f', join(tree, 'package-lock.json')]);
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', join(tree, 'dist')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', join(tree, 'dist')],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   // Root-owned, world-readable, nobody else may write: the tree is read-only to the process.
   execFileSync('chmod', ['-R', 'u=rwX,go=rX', tree]);
   return tree;

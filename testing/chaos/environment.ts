@@ -67,7 +67,12 @@ async function setUp(postgres: OwnPostgres, redis: OwnRedis): Promise<ChaosEnvir
   const admin = knexFactory({ client: 'pg', connection: postgres.url('postgres'), pool: { min: 0, max: 1 } });
   await admin.raw('create database passplatform');
   await admin.destroy();
-  const knex = knexFactory({ client: 'pg', connection: postgres.url('passplatform'), pool: { min: 0, max: 4 }, acquireConnectionTimeout: 5_000 });
+  const knex = knexFactory({
+    client: 'pg',
+    connection: postgres.url('passplatform'),
+    pool: { min: 0, max: 4 },
+    acquireConnectionTimeout: 5_000,
+  });
   await migrateLatest(knex);
 
   const port = await freePort();
@@ -97,11 +102,25 @@ async function setUp(postgres: OwnPostgres, redis: OwnRedis): Promise<ChaosEnvir
 
   const user = async (role: 'staff' | 'security' | 'student', studentRef: string | null = null) => {
     const email = `${role}-${randomUUID().slice(0, 8)}@chaos.test`;
-    await knex('users').insert({ email, password_hash: await hashPassword(PASSWORD), role, display_name: `chaos ${role}`, student_ref: studentRef });
+    await knex('users').insert({
+      email,
+      password_hash: await hashPassword(PASSWORD),
+      role,
+      display_name: `chaos ${role}`,
+      student_ref: studentRef,
+    });
     return email;
   };
   const [studentRow] = await knex('students')
-    .insert({ student_id: 'CS2026000001', first_name: 'Chaos', last_name: 'Monkey', email: 'chaos.monkey@university.edu', programme: 'computer science', year_of_study: 2, status: 'active' })
+    .insert({
+      student_id: 'CS2026000001',
+      first_name: 'Chaos',
+      last_name: 'Monkey',
+      email: 'chaos.monkey@university.edu',
+      programme: 'computer science',
+      year_of_study: 2,
+      status: 'active',
+    })
     .returning('id');
   const studentId = (studentRow as { id: string }).id;
   const emails = { staff: await user('staff'), security: await user('security'), student: await user('student', studentId) };
@@ -146,7 +165,10 @@ async function setUp(postgres: OwnPostgres, redis: OwnRedis): Promise<ChaosEnvir
     async issuePasses(count) {
       const passes: Pass[] = [];
       for (let i = 0; i < count; i++) {
-        const res = await call(url, 'POST', '/passes', { token: tokens.staff, body: { studentId, validUntil: new Date(Date.now() + 24 * 3600_000).toISOString() } });
+        const res = await call(url, 'POST', '/passes', {
+          token: tokens.staff,
+          body: { studentId, validUntil: new Date(Date.now() + 24 * 3600_000).toISOString() },
+        });
         if (res.status !== 201) throw new Error(`issuing a pass failed: ${res.status} ${JSON.stringify(res.body)}`);
         passes.push({ id: res.body.data.id, code: res.body.data.code });
       }

@@ -30,7 +30,16 @@ export interface GateTally {
   latencies: number[];
 }
 
-const emptyTally = (): GateTally => ({ requests: 0, byStatus: {}, validRefused: 0, revokedAccepted: 0, answered: [], degraded: 0, refusals: [], latencies: [] });
+const emptyTally = (): GateTally => ({
+  requests: 0,
+  byStatus: {},
+  validRefused: 0,
+  revokedAccepted: 0,
+  answered: [],
+  degraded: 0,
+  refusals: [],
+  latencies: [],
+});
 
 export class GateLoad {
   private readonly passes: GatePass[];
@@ -104,7 +113,8 @@ export class GateLoad {
       const pass = this.revoked[this.sequence % this.revoked.length]!;
       const sentAt = Date.now();
       const outcome = await this.send(pass.code, 'entry');
-      if (outcome.kind === 'answered' && outcome.valid && sentAt >= (this.revokedAt.get(pass.id) ?? Infinity)) this.tally.revokedAccepted += 1;
+      if (outcome.kind === 'answered' && outcome.valid && sentAt >= (this.revokedAt.get(pass.id) ?? Infinity))
+        this.tally.revokedAccepted += 1;
       return;
     }
     const pass = this.nextIdle();
@@ -144,7 +154,10 @@ export class GateLoad {
    * One verification. `answered`: a 200 with its verdict; `unchanged`: refused before reaching the
    * API or answered with an error that decided nothing (503); `unknown`: anything else.
    */
-  private async send(code: string, direction: Direction): Promise<{ kind: 'answered'; valid: boolean; detail: string } | { kind: 'unchanged' | 'unknown' }> {
+  private async send(
+    code: string,
+    direction: Direction,
+  ): Promise<{ kind: 'answered'; valid: boolean; detail: string } | { kind: 'unchanged' | 'unknown' }> {
     const requestId = `${this.label}-${++this.sequence}`;
     this.tally.requests += 1;
     const count = (key: string) => (this.tally.byStatus[key] = (this.tally.byStatus[key] ?? 0) + 1);
@@ -163,7 +176,11 @@ export class GateLoad {
       if (res.status === 200 && body.data) {
         this.tally.answered.push(requestId);
         if (body.data.degraded) this.tally.degraded += 1;
-        return { kind: 'answered', valid: body.data.valid, detail: `${requestId} ${direction} ${body.data.reason ?? ''}${body.data.degraded ? ' (degraded)' : ''}` };
+        return {
+          kind: 'answered',
+          valid: body.data.valid,
+          detail: `${requestId} ${direction} ${body.data.reason ?? ''}${body.data.degraded ? ' (degraded)' : ''}`,
+        };
       }
       return { kind: res.status === 503 || res.status === 429 ? 'unchanged' : 'unknown' };
     } catch (err) {

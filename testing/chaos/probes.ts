@@ -50,7 +50,10 @@ export class RouteLatency {
     let status: string;
     let serverMs = NaN;
     try {
-      const res = await fetch(`${this.url}${path}`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(30_000) });
+      const res = await fetch(`${this.url}${path}`, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: AbortSignal.timeout(30_000),
+      });
       await res.arrayBuffer();
       status = String(res.status);
       serverMs = parseFloat(res.headers.get('x-response-time') ?? '');

@@ -20,16 +20,20 @@ export function violations(result: ScenarioResult): string[] {
   if (result.revokedAccepted > 0) found.push(`${result.revokedAccepted} revoked passes accepted`);
   if (result.lostRows > 0) found.push(`${result.lostRows} answered verifications without a row`);
   if (result.doubledRows > 0) found.push(`${result.doubledRows} verifications with more than one row`);
-  if (result.jobs && (result.jobs.lost > 0 || result.jobs.doubled > 0)) found.push(`job effects lost ${result.jobs.lost}, doubled ${result.jobs.doubled}`);
+  if (result.jobs && (result.jobs.lost > 0 || result.jobs.doubled > 0))
+    found.push(`job effects lost ${result.jobs.lost}, doubled ${result.jobs.doubled}`);
   const bad5xx = Object.entries(result.byStatus).filter(([status]) => status.startsWith('5') && status !== '503');
   if (bad5xx.length > 0) found.push(`5xx other than 503: ${JSON.stringify(Object.fromEntries(bad5xx))}`);
-  if (result.recoverySeconds !== undefined && result.recoverySeconds > READY_WITHIN_SECONDS) found.push(`readiness back after ${result.recoverySeconds.toFixed(1)} s`);
-  if (result.p99Ms !== undefined && !(result.p99Ms < P99_LIMIT_MS)) found.push(`p99 of Postgres-only routes ${Math.round(result.p99Ms)} ms`);
+  if (result.recoverySeconds !== undefined && result.recoverySeconds > READY_WITHIN_SECONDS)
+    found.push(`readiness back after ${result.recoverySeconds.toFixed(1)} s`);
+  if (result.p99Ms !== undefined && !(result.p99Ms < P99_LIMIT_MS))
+    found.push(`p99 of Postgres-only routes ${Math.round(result.p99Ms)} ms`);
   return found;
 }
 
 function table(results: ScenarioResult[]): string {
-  const header = '| scenario | requests | answers by status | valid refused | revoked accepted | rows lost / doubled | job effects lost / doubled (take-over s) | readiness back (s) | p99 no-Redis routes |';
+  const header =
+    '| scenario | requests | answers by status | valid refused | revoked accepted | rows lost / doubled | job effects lost / doubled (take-over s) | readiness back (s) | p99 no-Redis routes |';
   const rows = results.map((r) =>
     [
       r.name,

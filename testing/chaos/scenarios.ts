@@ -34,7 +34,11 @@ export interface Scenario {
 /** Request ids answered 200 that have no row, and those with more than one. */
 async function countRows(knex: Knex, label: string, answered: string[]): Promise<{ lost: number; doubled: number }> {
   const counts = new Map<string, number>();
-  const rows = (await knex('access_logs').select('request_id').count('* as n').where('request_id', 'like', `${label}-%`).groupBy('request_id')) as { request_id: string; n: string }[];
+  const rows = (await knex('access_logs')
+    .select('request_id')
+    .count('* as n')
+    .where('request_id', 'like', `${label}-%`)
+    .groupBy('request_id')) as { request_id: string; n: string }[];
   for (const row of rows) counts.set(row.request_id, Number(row.n));
   return { lost: answered.filter((id) => !counts.has(id)).length, doubled: [...counts.values()].filter((n) => n > 1).length };
 }
@@ -61,7 +65,10 @@ async function revokeSome(world: ChaosEnvironment, gates: GateLoad, count: numbe
       return;
     }
     const started = performance.now();
-    const res = await call(world.url, 'POST', `/passes/${pass.id}/revoke`, { token: world.tokens.staff, body: { reason: 'reported lost during chaos' } });
+    const res = await call(world.url, 'POST', `/passes/${pass.id}/revoke`, {
+      token: world.tokens.staff,
+      body: { reason: 'reported lost during chaos' },
+    });
     notes.push(`revoke answered ${res.status} in ${Math.round(performance.now() - started)} ms`);
     if (res.status === 200) gates.markRevoked(pass);
   }
@@ -72,7 +79,12 @@ async function readyStatus(world: ChaosEnvironment): Promise<number> {
 }
 
 /** Runs the gate load around `fault`, which returns the recovery time and any extras. */
-async function underGateLoad(name: string, world: ChaosEnvironment, gates: GateLoad, fault: (notes: string[]) => Promise<Partial<ScenarioResult>>): Promise<ScenarioResult> {
+async function underGateLoad(
+  name: string,
+  world: ChaosEnvironment,
+  gates: GateLoad,
+  fault: (notes: string[]) => Promise<Partial<ScenarioResult>>,
+): Promise<ScenarioResult> {
   const notes: string[] = [];
   gates.start(name);
   await sleep(3_000);
@@ -85,14 +97,29 @@ async function underGateLoad(name: string, world: ChaosEnvironment, gates: GateL
   notes.push(`verify latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`);
   if (tally.degraded) notes.push(`${tally.degraded} answered from Postgres (degraded)`);
   if (tally.refusals.length) notes.push(`wrong refusals: ${tally.refusals.slice(0, 5).join('; ')}`);
-  return { name, requests: tally.requests, byStatus: tally.byStatus, validRefused: tally.validRefused, revokedAccepted: tally.revokedAccepted, lostRows: rows.lost, doubledRows: rows.doubled, notes, ...extra };
+  return {
+    name,
+    requests: tally.requests,
+    byStatus: tally.byStatus,
+    validRefused: tally.validRefused,
+    revokedAccepted: tally.revokedAccepted,
+    lostRows: rows.lost,
+    doubledRows: rows.doubled,
+    notes,
+    ...extra,
+  };
 }
 
 const redisHang: Scenario = {
   name: 'redis-sigstop-20s',
   run: (world, gates) =>
     underGateLoad('redis-sigstop-20s', world, gates, async (notes) => {
-      const latency = new RouteLatency(world.url, world.tokens.staff, ['/students?limit=5', '/students/search?q=chaos&limit=5', '/health'], 6);
+      const latency = new RouteLatency(
+        world.url,
+        world.tokens.staff,
+        ['/students?limit=5', '/students/search?q=chaos&limit=5', '/health'],
+        6,
+      );
       world.redis.pause();
       latency.start();
       let measured: Awaited<ReturnType<RouteLatency['stop']>>;
@@ -106,7 +133,9 @@ const redisHang: Scenario = {
       } finally {
         world.redis.resume();
       }
-      notes.push(`Postgres-only routes: ${measured.samples} requests, non-200: ${JSON.stringify(measured.failures)}, slowest: ${measured.slowest.join('; ')}`);
+      notes.push(
+        `Postgres-only routes: ${measured.samples} requests, non-200: ${JSON.stringify(measured.failures)}, slowest: ${measured.slowest.join('; ')}`,
+      );
       return { recoverySeconds: await secondsUntilReady(world.url), p99Ms: measured.p99Ms };
     }),
 };
@@ -176,7 +205,11 @@ const workerKills: Scenario = {
     for (let i = 0; i < 12; i++) {
       const form = new FormData();
       form.append('file', new Blob([samplePdf(2048 + i)], { type: 'application/pdf' }), `chaos-${i}.pdf`);
-      const res = await fetch(`${world.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${world.tokens.student}` }, body: form });
+      const res = await fetch(`${world.url}/uploads`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${world.tokens.student}` },
+        body: form,
+      });
       if (res.status !== 202) throw new Error(`upload refused: ${res.status}`);
       uploads.push(((await res.json()) as { data: { id: string } }).data.id);
     }
@@ -186,13 +219,17 @@ const workerKills: Scenario = {
     let worker = await world.startWorker(workerEnv);
     const pickupSeconds: number[] = [];
     for (let kill = 0; kill < 3; kill++) {
-      const victim = await eventually(async () => {
-        for (const id of uploads) {
-          const r = await row(id);
-          if (r.status === 'queued' && r.attempts > 0) return { id, attempts: r.attempts };
-        }
-        return undefined;
-      }, 'a job in flight', 60_000).catch(async (err: Error) => {
+      const victim = await eventually(
+        async () => {
+          for (const id of uploads) {
+            const r = await row(id);
+            if (r.status === 'queued' && r.attempts > 0) return { id, attempts: r.attempts };
+          }
+          return undefined;
+        },
+        'a job in flight',
+        60_000,
+      ).catch(async (err: Error) => {
         throw new Error(`${err.message}; uploads: ${JSON.stringify(await Promise.all(uploads.map(row)))}`);
       });
       worker.child.kill('SIGKILL');
@@ -203,10 +240,20 @@ const workerKills: Scenario = {
       pickupSeconds.push((performance.now() - killedAt) / 1000);
       await eventually(async () => (await row(victim.id)).status === 'ready', 'the killed job to finish', 60_000);
     }
-    await eventually(async () => (await Promise.all(uploads.map(row))).every((r) => r.status === 'ready'), 'every upload to be processed', 180_000).catch(() => undefined);
+    await eventually(
+      async () => (await Promise.all(uploads.map(row))).every((r) => r.status === 'ready'),
+      'every upload to be processed',
+      180_000,
+    ).catch(() => undefined);
     worker.child.kill('SIGTERM');
     await worker.exited;
-    const effects = (await world.knex('audit_logs').select('entity_id').count('* as n').where({ entity_type: 'upload', event_type: 'upload.ready' }).whereIn('entity_id', uploads).groupBy('entity_id')) as { entity_id: string; n: string }[];
+    const effects = (await world
+      .knex('audit_logs')
+      .select('entity_id')
+      .count('* as n')
+      .where({ entity_type: 'upload', event_type: 'upload.ready' })
+      .whereIn('entity_id', uploads)
+      .groupBy('entity_id')) as { entity_id: string; n: string }[];
     const applied = new Map(effects.map((e) => [e.entity_id, Number(e.n)]));
     const statuses = await Promise.all(uploads.map(row));
     notes.push(`upload statuses: ${statuses.map((s) => s.status).join(', ')}`);
@@ -218,7 +265,11 @@ const workerKills: Scenario = {
       revokedAccepted: 0,
       lostRows: 0,
       doubledRows: 0,
-      jobs: { lost: uploads.filter((id) => !applied.has(id)).length, doubled: [...applied.values()].filter((n) => n > 1).length, pickupSeconds },
+      jobs: {
+        lost: uploads.filter((id) => !applied.has(id)).length,
+        doubled: [...applied.values()].filter((n) => n > 1).length,
+        pickupSeconds,
+      },
       notes,
     };
   },

@@ -71,7 +71,11 @@ export function goModuleDir(module: string, version: string): string {
 export function thirdPartyCrdFiles(): string[] {
   const v = pinnedVersions();
   const cnpg = join(goModuleDir('github.com/cloudnative-pg/cloudnative-pg', v.CLOUDNATIVE_PG_VERSION as string), 'config', 'crd', 'bases');
-  const prom = join(goModuleDir('github.com/prometheus-operator/prometheus-operator', v.PROMETHEUS_OPERATOR_VERSION as string), 'example', 'prometheus-operator-crd');
+  const prom = join(
+    goModuleDir('github.com/prometheus-operator/prometheus-operator', v.PROMETHEUS_OPERATOR_VERSION as string),
+    'example',
+    'prometheus-operator-crd',
+  );
   return [
     join(cnpg, 'postgresql.cnpg.io_clusters.yaml'),
     join(cnpg, 'postgresql.cnpg.io_scheduledbackups.yaml'),

@@ -41,7 +41,9 @@ async function up() {
   }
   console.log(`control plane up in ${((Date.now() - started) / 1000).toFixed(1)} s at ${plane.server}`);
   for (const c of plane.components()) console.log(`  ${c.name.padEnd(24)} pid ${c.pid}  log ${c.logFile}`);
-  console.log(`\n  export KUBECONFIG=${kubeconfig}\n  export PATH=${join(binary('kubectl'), '..')}:${join(binary('helm'), '..')}:$PATH\n  kubectl get nodes\n`);
+  console.log(
+    `\n  export KUBECONFIG=${kubeconfig}\n  export PATH=${join(binary('kubectl'), '..')}:${join(binary('helm'), '..')}:$PATH\n  kubectl get nodes\n`,
+  );
 }
 
 async function down() {

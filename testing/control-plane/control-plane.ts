@@ -123,7 +123,14 @@ export class ControlPlane {
 
   private async boot(options: ControlPlaneOptions) {
     const { dir } = this;
-    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [etcdPort, peerPort, apiPort, kcmPort, schedulerPort, kwokPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     this.state.etcdUrl = `http://127.0.0.1:${etcdPort}`;
     this.state.server = `https://127.0.0.1:${apiPort}`;
     await this.writePki();
@@ -140,7 +147,10 @@ export class ControlPlane {
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ]);
-    await this.waitFor(etcd, async () => ((await (await fetch(`${this.state.etcdUrl}/health`)).json()) as { health?: string }).health === 'true');
+    await this.waitFor(
+      etcd,
+      async () => ((await (await fetch(`${this.state.etcdUrl}/health`)).json()) as { health?: string }).health === 'true',
+    );
 
     await this.startApiServer(apiPort);
 
@@ -188,7 +198,9 @@ export class ControlPlane {
     await this.createNodes(core, options.nodes ?? 3);
     await this.waitFor(kwok, async () => {
       const nodes = await core.listNode();
-      return nodes.items.length > 0 && nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return (
+        nodes.items.length > 0 && nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      );
     });
     // The ServiceAccount controller making `default` shows the controller-manager is working.
     await this.waitFor(kcm, async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })));
@@ -239,11 +251,16 @@ export class ControlPlane {
 
   /** Compacts etcd's history up to its current revision (what kube-apiserver does every 5 minutes). */
   async compactEtcd(): Promise<number> {
-    const range = (await (await fetch(`${this.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) })).json()) as {
+    const range = (await (
+      await fetch(`${this.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) })
+    ).json()) as {
       header: { revision: string };
     };
     const revision = range.header.revision;
-    const response = await fetch(`${this.etcdUrl}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision, physical: true }) });
+    const response = await fetch(`${this.etcdUrl}/v3/kv/compaction`, {
+      method: 'POST',
+      body: JSON.stringify({ revision, physical: true }),
+    });
     if (!response.ok) throw new Error(`etcd compaction failed: ${response.status} ${await response.text()}`);
     return Number(revision);
   }
@@ -303,7 +320,10 @@ export class ControlPlane {
       `${component.name} to be ready`,
       STARTUP_DEADLINE_MS,
     ).catch((error: unknown) => {
-      throw new Error(`${component.name} did not come up (${isRunning(component.pid) ? 'still running' : 'exited'}); its log ends:\n${logTail(component)}`, { cause: error });
+      throw new Error(
+        `${component.name} did not come up (${isRunning(component.pid) ? 'still running' : 'exited'}); its log ends:\n${logTail(component)}`,
+        { cause: error },
+      );
     });
   }
 
@@ -315,7 +335,11 @@ export class ControlPlane {
   private async writePki(): Promise<void> {
     const pki = (f: string) => join(this.dir, 'pki', f);
     const ca = await CertificateAuthority.create();
-    const serving = await ca.serving('kube-apiserver', ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'], ['127.0.0.1', '10.96.0.1']);
+    const serving = await ca.serving(
+      'kube-apiserver',
+      ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      ['127.0.0.1', '10.96.0.1'],
+    );
     writeFileSync(pki('ca.crt'), ca.certPem);
     writeFileSync(pki('apiserver.crt'), serving.cert);
     writeFileSync(pki('apiserver.key'), serving.key, { mode: 0o600 });
@@ -359,7 +383,18 @@ export class ControlPlane {
           status: {
             allocatable: { cpu: '64', memory: '256Gi', pods: '250', 'ephemeral-storage': '1Ti' },
             capacity: { cpu: '64', memory: '256Gi', pods: '250', 'ephemeral-storage': '1Ti' },
-            nodeInfo: { architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: pinnedVersions().KUBERNETES_VERSION as string, bootID: '', containerRuntimeVersion: 'kwok', kernelVersion: '', kubeProxyVersion: '', machineID: '', osImage: 'kwok', systemUUID: '' },
+            nodeInfo: {
+              architecture: 'amd64',
+              operatingSystem: 'linux',
+              kubeletVersion: pinnedVersions().KUBERNETES_VERSION as string,
+              bootID: '',
+              containerRuntimeVersion: 'kwok',
+              kernelVersion: '',
+              kubeProxyVersion: '',
+              machineID: '',
+              osImage: 'kwok',
+              systemUUID: '',
+            },
           },
         },
       });

@@ -5,7 +5,14 @@
  * upstream CRDs are too large for client-side apply's annotation) and waited for until Established.
  */
 import { readFileSync } from 'node:fs';
-import { ApiextensionsV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
 import { loadAll } from 'js-yaml';
 import { PassPlatformCrd } from '../../cdk8s/passplatform-crd.js';
@@ -21,7 +28,9 @@ export function passPlatformCrd(): KubernetesObject {
 }
 
 export function thirdPartyCrds(): KubernetesObject[] {
-  return thirdPartyCrdFiles().flatMap((file) => (loadAll(readFileSync(file, 'utf8')) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => Boolean(d)));
+  return thirdPartyCrdFiles().flatMap((file) =>
+    (loadAll(readFileSync(file, 'utf8')) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => Boolean(d)),
+  );
 }
 
 /** Applies CRDs and waits until each is Established (its API is served). */
@@ -29,7 +38,8 @@ export async function applyCrds(kubeConfig: KubeConfig, crds: KubernetesObject[]
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   for (const crd of crds) await objects.patch(crd, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  const established = (crd: V1CustomResourceDefinition) => crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+  const established = (crd: V1CustomResourceDefinition) =>
+    crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
   for (const crd of crds) {
     const name = crd.metadata?.name as string;
     await eventually(async () => established(await api.readCustomResourceDefinition({ name })), `CRD ${name} established`, 60_000);

@@ -11,7 +11,9 @@ export interface KubeconfigUser {
 }
 
 export function kubeconfigYaml(server: string, caPem: string, user: KubeconfigUser, contextName = 'passplatform-test'): string {
-  const credentials = user.token ? { token: user.token } : { 'client-certificate-data': b64(user.cert ?? ''), 'client-key-data': b64(user.key ?? '') };
+  const credentials = user.token
+    ? { token: user.token }
+    : { 'client-certificate-data': b64(user.cert ?? ''), 'client-key-data': b64(user.key ?? '') };
   return dump({
     apiVersion: 'v1',
     kind: 'Config',

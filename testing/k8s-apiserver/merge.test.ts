@@ -8,20 +8,50 @@ describe('patches', () => {
   });
 
   it('strategic merge patch merges containers by name and honours $patch: delete', () => {
-    const live = { spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'A', value: '1' }] }, { name: 'b', image: 'y' }] } };
+    const live = {
+      spec: {
+        containers: [
+          { name: 'a', image: 'x', env: [{ name: 'A', value: '1' }] },
+          { name: 'b', image: 'y' },
+        ],
+      },
+    };
     const patch = {
       spec: {
         $setElementOrder: [{ name: 'a' }],
-        containers: [{ name: 'a', env: [{ name: 'B', value: '2' }] }, { name: 'b', $patch: 'delete' }],
+        containers: [
+          { name: 'a', env: [{ name: 'B', value: '2' }] },
+          { name: 'b', $patch: 'delete' },
+        ],
       },
     };
     assert.deepEqual(strategicMergePatch(live, patch), {
-      spec: { containers: [{ name: 'a', image: 'x', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] }] },
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            image: 'x',
+            env: [
+              { name: 'A', value: '1' },
+              { name: 'B', value: '2' },
+            ],
+          },
+        ],
+      },
     });
   });
 
   it('server-side apply removes what the manager stopped applying and keeps other managers’ fields', () => {
-    const first = { metadata: { labels: { a: '1' } }, spec: { env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }], replicas: 2 } };
+    const first = {
+      metadata: { labels: { a: '1' } },
+      spec: {
+        env: [
+          { name: 'X', value: '1' },
+          { name: 'Y', value: '2' },
+        ],
+        replicas: 2,
+      },
+    };
     const live = { ...serverSideApply(undefined, first, undefined) };
     (live.metadata as Record<string, unknown>).annotations = { 'someone/else': 'kept' };
     const second = { metadata: { labels: { a: '1' } }, spec: { env: [{ name: 'X', value: '3' }], replicas: 3 } };

@@ -35,7 +35,14 @@ export const groupVersion = (t: Pick<ResourceType, 'group' | 'version'>) => (t.g
 export const qualifiedResource = (t: ResourceType) => (t.group ? `${t.plural}.${t.group}` : t.plural);
 export const typeId = (t: Pick<ResourceType, 'group' | 'version' | 'plural'>) => `${groupVersion(t)}/${t.plural}`;
 
-function builtin(group: string, version: string, kind: string, plural: string, namespaced: boolean, extra: Partial<ResourceType> = {}): ResourceType {
+function builtin(
+  group: string,
+  version: string,
+  kind: string,
+  plural: string,
+  namespaced: boolean,
+  extra: Partial<ResourceType> = {},
+): ResourceType {
   return { group, version, kind, plural, singular: kind.toLowerCase(), namespaced, status: false, ...extra };
 }
 
@@ -56,7 +63,10 @@ export const BUILTIN_TYPES: ResourceType[] = [
   builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
   builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
-  builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, { status: true, shortNames: ['crd', 'crds'] }),
+  builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, {
+    status: true,
+    shortNames: ['crd', 'crds'],
+  }),
 ];
 
 interface CrdVersion {

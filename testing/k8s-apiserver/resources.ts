@@ -64,9 +64,11 @@ export class Resources {
     if (!object.metadata.name && object.metadata.generateName) {
       object.metadata.name = `${object.metadata.generateName}${randomUUID().slice(0, 5)}`;
     }
-    if (!object.metadata.name) throw ApiError.invalid(`${type.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    if (!object.metadata.name)
+      throw ApiError.invalid(`${type.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
     this.checkIdentity(type, namespace, object);
-    if (this.store.get(typeId(type), namespace, object.metadata.name)) throw ApiError.alreadyExists(qualifiedResource(type), object.metadata.name);
+    if (this.store.get(typeId(type), namespace, object.metadata.name))
+      throw ApiError.alreadyExists(qualifiedResource(type), object.metadata.name);
     // A resource with a status subresource starts without status: only its controller writes it.
     if (type.status && type.kind !== 'CustomResourceDefinition') delete object.status;
     Object.assign(object.metadata, {
@@ -193,7 +195,9 @@ export class Resources {
   private checkIdentity(type: ResourceType, namespace: string | undefined, object: KObject) {
     const gv = groupVersion(type);
     if (object.apiVersion !== gv || object.kind !== type.kind) {
-      throw ApiError.badRequest(`the API version in the data (${object.apiVersion}) and kind (${object.kind}) do not match ${gv} ${type.kind}`);
+      throw ApiError.badRequest(
+        `the API version in the data (${object.apiVersion}) and kind (${object.kind}) do not match ${gv} ${type.kind}`,
+      );
     }
     const given = object.metadata.namespace;
     if (type.namespaced && given && given !== namespace) {

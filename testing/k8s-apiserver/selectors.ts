@@ -32,7 +32,8 @@ export function parseFieldSelector(selector: string | null): (object: unknown) =
     const m = /^([^!=]+)(==|=|!=)(.*)$/.exec(part.trim());
     if (!m) return () => true;
     const [, path, op, value] = m as unknown as [string, string, string, string];
-    const read = (o: unknown) => path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+    const read = (o: unknown) =>
+      path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
     return (o: unknown) => (String(read(o) ?? '') === value) === (op !== '!=');
   });
   return (o) => checks.every((c) => c(o));

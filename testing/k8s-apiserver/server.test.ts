@@ -33,11 +33,20 @@ interface Answer {
 }
 
 async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
-  const res = await fetch(`${server.url}${path}`, { method, headers: { 'content-type': contentType }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { 'content-type': contentType },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Answer };
 }
 
-const cm = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { a: '1' } });
+const cm = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, ...extra },
+  data: { a: '1' },
+});
 
 describe('test API server', () => {
   it('answers 409 to a write with a stale resourceVersion', async () => {
@@ -45,7 +54,10 @@ describe('test API server', () => {
     assert.equal(created.status, 201);
     const rv = created.body.metadata.resourceVersion;
     assert.equal((await call('PUT', '/api/v1/namespaces/t/configmaps/stale', { ...created.body, data: { a: '2' } })).status, 200);
-    const stale = await call('PUT', '/api/v1/namespaces/t/configmaps/stale', { ...created.body, metadata: { ...created.body.metadata, resourceVersion: rv } });
+    const stale = await call('PUT', '/api/v1/namespaces/t/configmaps/stale', {
+      ...created.body,
+      metadata: { ...created.body.metadata, resourceVersion: rv },
+    });
     assert.equal(stale.status, 409);
     assert.equal(stale.body.reason, 'Conflict');
     assert.equal((await call('POST', '/api/v1/namespaces/t/configmaps', cm('stale'))).body.reason, 'AlreadyExists');
@@ -56,7 +68,9 @@ describe('test API server', () => {
     await call('POST', '/api/v1/namespaces/w/configmaps', cm('two'));
     const from = first.body.metadata.resourceVersion;
     const controller = new AbortController();
-    const res = await fetch(`${server.url}/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${from}`, { signal: controller.signal });
+    const res = await fetch(`${server.url}/api/v1/namespaces/w/configmaps?watch=true&resourceVersion=${from}`, {
+      signal: controller.signal,
+    });
     const reader = res.body!.getReader();
     const { value } = await reader.read();
     const event = JSON.parse(new TextDecoder().decode(value).split('\n')[0] as string);
@@ -85,10 +99,21 @@ describe('test API server', () => {
   });
 
   it('keeps status and spec writes apart on a kind with a status subresource', async () => {
-    const body = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 1 }, status: { readyReplicas: 9 } };
+    const body = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: { replicas: 1 },
+      status: { readyReplicas: 9 },
+    };
     const created = await call('POST', '/apis/apps/v1/namespaces/s/deployments', body);
     assert.equal(created.body.status, undefined);
-    const status = await call('PATCH', '/apis/apps/v1/namespaces/s/deployments/d/status', { status: { readyReplicas: 1 }, spec: { replicas: 5 } }, 'application/merge-patch+json');
+    const status = await call(
+      'PATCH',
+      '/apis/apps/v1/namespaces/s/deployments/d/status',
+      { status: { readyReplicas: 1 }, spec: { replicas: 5 } },
+      'application/merge-patch+json',
+    );
     assert.equal(status.body.status?.readyReplicas, 1);
     assert.equal(status.body.spec.replicas, 1);
     assert.equal(status.body.metadata.generation, 1);
@@ -99,13 +124,19 @@ describe('test API server', () => {
   it('works with kubectl get, apply and delete', { skip: !existsSync('/usr/bin/kubectl') && 'kubectl not installed' }, async () => {
     const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') };
     const manifest = join(dir, 'platform.yaml');
-    writeFileSync(manifest, 'apiVersion: passplatform.io/v1alpha1\nkind: PassPlatform\nmetadata: {name: demo}\nspec: {image: reg/pp, version: "1.0.0"}\n');
+    writeFileSync(
+      manifest,
+      'apiVersion: passplatform.io/v1alpha1\nkind: PassPlatform\nmetadata: {name: demo}\nspec: {image: reg/pp, version: "1.0.0"}\n',
+    );
     assert.match((await run('kubectl', ['apply', '-f', manifest], { env })).stdout, /passplatform.passplatform.io\/demo created/);
     const table = (await run('kubectl', ['get', 'passplatforms'], { env })).stdout;
     assert.match(table, /^NAME\s+PHASE\s+API\s+SLA\s+AGE/);
     const minReplicas = (await run('kubectl', ['get', 'pp', 'demo', '-o', 'jsonpath={.spec.api.minReplicas}'], { env })).stdout;
     assert.equal(minReplicas, '2', 'schema defaults applied');
-    writeFileSync(manifest, 'apiVersion: passplatform.io/v1alpha1\nkind: PassPlatform\nmetadata: {name: demo}\nspec: {image: reg/pp, version: "1.0.0", api: {minReplicas: 9, maxReplicas: 3}}\n');
+    writeFileSync(
+      manifest,
+      'apiVersion: passplatform.io/v1alpha1\nkind: PassPlatform\nmetadata: {name: demo}\nspec: {image: reg/pp, version: "1.0.0", api: {minReplicas: 9, maxReplicas: 3}}\n',
+    );
     const rejected = await run('kubectl', ['apply', '-f', manifest], { env }).then(
       () => '',
       (error: { stderr: string }) => error.stderr,

@@ -86,7 +86,13 @@ export async function startTestApiServer(options: { port?: number; host?: string
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/$/, '');
     if (['/healthz', '/readyz', '/livez'].includes(path)) return void res.end('ok');
-    if (path === '/version') return send(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0-passplatform-test', platform: `${process.platform}/${process.arch}` });
+    if (path === '/version')
+      return send(res, 200, {
+        major: '1',
+        minor: '31',
+        gitVersion: 'v1.31.0-passplatform-test',
+        platform: `${process.platform}/${process.arch}`,
+      });
     if (path === '/api') return send(res, 200, coreVersions());
     if (path === '/openapi/v3') return send(res, 200, openApiIndex(resources.types));
     const openApiGv = /^\/openapi\/v3\/(?:api|apis)\/(.+)$/.exec(path)?.[1];
@@ -98,7 +104,9 @@ export async function startTestApiServer(options: { port?: number; host?: string
     const discoveryGv = /^\/api\/(v1)$/.exec(path)?.[1] ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(path)?.[1];
     if (discoveryGv) {
       const list = resourceList(resources.types, discoveryGv);
-      return list ? send(res, 200, list) : send(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+      return list
+        ? send(res, 200, list)
+        : send(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
     }
     const parsed = parseResourcePath(path);
     const type = parsed && resources.findType(parsed.gv, parsed.plural);
@@ -110,7 +118,8 @@ export async function startTestApiServer(options: { port?: number; host?: string
 
     if (!parsed.name) {
       if (method === 'GET') return listOrWatch(req, res, type, namespace, query);
-      if (method === 'POST') return send(res, 201, resources.create(type, namespace, parseBody(await readBody(req), contentType) as KObject));
+      if (method === 'POST')
+        return send(res, 201, resources.create(type, namespace, parseBody(await readBody(req), contentType) as KObject));
       if (method === 'DELETE') {
         const matches = parseLabelSelector(query.get('labelSelector'));
         const deleted = resources.store
@@ -134,9 +143,19 @@ export async function startTestApiServer(options: { port?: number; host?: string
         return send(res, 200, resources.update(target, parseBody(await readBody(req), contentType) as KObject));
       case 'PATCH': {
         const kind = PATCH_TYPES[contentType.split(';')[0]?.trim() ?? ''];
-        if (!kind) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+        if (!kind)
+          throw new ApiError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`,
+          );
         const existed = Boolean(resources.store.get(typeId(type), namespace, parsed.name));
-        const result = resources.patch(target, kind, parseBody(await readBody(req), kind === 'apply' ? 'yaml' : 'json'), query.get('fieldManager') ?? undefined);
+        const result = resources.patch(
+          target,
+          kind,
+          parseBody(await readBody(req), kind === 'apply' ? 'yaml' : 'json'),
+          query.get('fieldManager') ?? undefined,
+        );
         return send(res, existed ? 200 : 201, result);
       }
       case 'DELETE': {
@@ -149,7 +168,13 @@ export async function startTestApiServer(options: { port?: number; host?: string
     }
   };
 
-  const listOrWatch = (req: IncomingMessage, res: ServerResponse, type: Target['type'], namespace: string | undefined, query: URLSearchParams) => {
+  const listOrWatch = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    type: Target['type'],
+    namespace: string | undefined,
+    query: URLSearchParams,
+  ) => {
     const labels = parseLabelSelector(query.get('labelSelector'));
     const fields = parseFieldSelector(query.get('fieldSelector'));
     const matches = (o: KObject) => labels(o.metadata.labels ?? {}) && fields(o);

@@ -104,7 +104,11 @@ export class ObjectStore {
     this.log.push(event);
     if (this.log.length > this.historyLimit) this.log.splice(0, this.log.length - this.historyLimit);
     for (const w of this.watchers) {
-      if (w.typeId === event.typeId && (w.namespace === undefined || w.namespace === event.object.metadata.namespace) && w.matches(event.object)) {
+      if (
+        w.typeId === event.typeId &&
+        (w.namespace === undefined || w.namespace === event.object.metadata.namespace) &&
+        w.matches(event.object)
+      ) {
         w.send(event);
       }
     }

@@ -33,7 +33,13 @@ export function toTable(type: ResourceType, objects: KObject[], resourceVersion:
     metadata: { resourceVersion },
     columnDefinitions: [
       { name: 'Name', type: 'string', format: 'name', description: 'Name of the object', priority: 0 },
-      ...columns.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, format: '', description: c.description ?? '', priority: 0 })),
+      ...columns.map((c) => ({
+        name: c.name,
+        type: c.type === 'date' ? 'string' : c.type,
+        format: '',
+        description: c.description ?? '',
+        priority: 0,
+      })),
     ],
     rows: objects.map((object) => ({
       cells: [

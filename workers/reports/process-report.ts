@@ -16,7 +16,11 @@ export type ReportOutcome = { reportId: string; rows: number } | { reportId: str
 
 export const reportKeys = (id: string) => ({ csv: `reports/${id}/report.csv`, html: `reports/${id}/report.html` });
 
-export async function processReport(deps: WorkerDeps, data: ReportJobData, onProgress: (percent: number) => Promise<void>): Promise<ReportOutcome> {
+export async function processReport(
+  deps: WorkerDeps,
+  data: ReportJobData,
+  onProgress: (percent: number) => Promise<void>,
+): Promise<ReportOutcome> {
   const { db, storage } = deps;
   const row = await findReport(db.primary, data.reportId);
   if (!row) return { reportId: data.reportId, skipped: 'no such report' };
@@ -40,14 +44,30 @@ export async function processReport(deps: WorkerDeps, data: ReportJobData, onPro
   await deps.pauseMidJob();
 
   const keys = reportKeys(row.id);
-  await Promise.all([storage.put(keys.csv, Buffer.from(toCsv(table))), storage.put(keys.html, Buffer.from(toHtml(table, request, new Date())))]);
+  await Promise.all([
+    storage.put(keys.csv, Buffer.from(toCsv(table))),
+    storage.put(keys.html, Buffer.from(toHtml(table, request, new Date()))),
+  ]);
   await progress(90);
 
   const completed = await db.primary.transaction(async (trx) => {
-    const updated = await trx('reports')
-      .where({ id: row.id, status: 'running' })
-      .update({ status: 'completed', progress: 100, row_count: table.rows.length, csv_key: keys.csv, html_key: keys.html, error: null, completed_at: trx.fn.now() });
-    if (updated) await audit(trx, { actorId: row.requested_by, eventType: 'report.completed', entityType: 'report', entityId: row.id, details: { rows: table.rows.length } });
+    const updated = await trx('reports').where({ id: row.id, status: 'running' }).update({
+      status: 'completed',
+      progress: 100,
+      row_count: table.rows.length,
+      csv_key: keys.csv,
+      html_key: keys.html,
+      error: null,
+      completed_at: trx.fn.now(),
+    });
+    if (updated)
+      await audit(trx, {
+        actorId: row.requested_by,
+        eventType: 'report.completed',
+        entityType: 'report',
+        entityId: row.id,
+        details: { rows: table.rows.length },
+      });
     return updated > 0;
   });
   if (completed) deps.notify.user(row.requested_by, 'report.ready', { reportId: row.id, type: row.type });

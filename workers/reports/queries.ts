@@ -150,7 +150,10 @@ async function weeklyTrends(db: Knex, request: NormalisedReportRequest): Promise
       unique_students: num(r.unique_students),
       change_pct: num(r.change_pct),
     })),
-    notes: ['Weeks are ISO weeks (Monday to Sunday, UTC); the first and last week count only days inside the range.', ...filterNote(request)],
+    notes: [
+      'Weeks are ISO weeks (Monday to Sunday, UTC); the first and last week count only days inside the range.',
+      ...filterNote(request),
+    ],
   };
 }
 
@@ -218,7 +221,15 @@ async function applicationsBy(db: Knex, request: NormalisedReportRequest, period
   const from = `${request.range.from}T00:00:00Z`;
   const to = new Date(Date.parse(`${request.range.to}T00:00:00Z`) + 86_400_000).toISOString();
   const bucket = (column: string) => `to_char(date_trunc('${period}', ${column} at time zone 'UTC'), 'YYYY-MM-DD')`;
-  const result = await rows<{ period: string; submitted: number; approved: number; rejected: number; decision_hours: string | null; issued: number; revoked: number }>(
+  const result = await rows<{
+    period: string;
+    submitted: number;
+    approved: number;
+    rejected: number;
+    decision_hours: string | null;
+    issued: number;
+    revoked: number;
+  }>(
     db,
     `with submitted as (
         select ${bucket('submitted_at')} as period, count(*) as submitted from applications

@@ -27,7 +27,10 @@ const formatCell = (value: Cell): string => (value === null ? '—' : typeof val
 export function toHtml(table: ReportTable, request: NormalisedReportRequest, generatedAt: Date): string {
   const head = table.columns.map((c) => `<th scope="col">${escapeHtml(c.label)}</th>`).join('');
   const body = table.rows
-    .map((row) => `<tr>${table.columns.map((c) => `<td${typeof row[c.key] === 'number' ? ' class="n"' : ''}>${escapeHtml(formatCell(row[c.key] ?? null))}</td>`).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr>${table.columns.map((c) => `<td${typeof row[c.key] === 'number' ? ' class="n"' : ''}>${escapeHtml(formatCell(row[c.key] ?? null))}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   const totals = table.columns.some((c) => c.additive)
     ? `<tfoot><tr>${table.columns

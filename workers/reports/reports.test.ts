@@ -17,7 +17,10 @@ import { startTestWorkers } from '../testing.js';
 type Json = any;
 
 function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...lines] = text.trim().split('\r\n').map((line) => line.split(','));
+  const [header, ...lines] = text
+    .trim()
+    .split('\r\n')
+    .map((line) => line.split(','));
   return lines.map((cells) => Object.fromEntries(header!.map((h, i) => [h, cells[i] ?? ''])));
 }
 
@@ -62,7 +65,16 @@ describe('reports', () => {
     const { report, rows, html } = await build({ type: 'daily-summary', range: { from: '2026-03-02', to: '2026-03-03' } });
     assert.equal(report.progress, 100);
     assert.equal(report.rowCount, 3);
-    const pick = (r: Record<string, string>) => [r.Day, r.Gate, r.Verifications, r.Granted, r.Denied, r.Entries, r.Exits, r['Unique students']];
+    const pick = (r: Record<string, string>) => [
+      r.Day,
+      r.Gate,
+      r.Verifications,
+      r.Granted,
+      r.Denied,
+      r.Entries,
+      r.Exits,
+      r['Unique students'],
+    ];
     assert.deepEqual(rows.map(pick), [
       ['2026-03-02', 'north', '3', '3', '0', '2', '1', '2'],
       ['2026-03-02', 'south', '1', '0', '1', '0', '0', '1'],
@@ -78,7 +90,15 @@ describe('reports', () => {
   it('weekly trends: ISO weeks with denial rate and week-over-week change', async () => {
     const { rows } = await build({ type: 'weekly-trends', range: { from: '2026-03-02', to: '2026-03-15' } });
     assert.deepEqual(
-      rows.map((r) => [r['Week starting (Monday)'], r.Verifications, r.Granted, r.Denied, r['Denial rate %'], r['Unique students'], r['Change vs previous week %']]),
+      rows.map((r) => [
+        r['Week starting (Monday)'],
+        r.Verifications,
+        r.Granted,
+        r.Denied,
+        r['Denial rate %'],
+        r['Unique students'],
+        r['Change vs previous week %'],
+      ]),
       [
         ['2026-03-02', '5', '4', '1', '20', '3', ''],
         ['2026-03-09', '2', '1', '1', '50', '2', '-60'],
@@ -91,15 +111,38 @@ describe('reports', () => {
     assert.equal(rows.length, 2);
     const [march, april] = rows as [Record<string, string>, Record<string, string>];
     assert.deepEqual(
-      [march.Month, march.Verifications, march.Granted, march.Denied, march['Unique students'], march['Busiest gate'], march['Peak hour (UTC)']],
+      [
+        march.Month,
+        march.Verifications,
+        march.Granted,
+        march.Denied,
+        march['Unique students'],
+        march['Busiest gate'],
+        march['Peak hour (UTC)'],
+      ],
       ['2026-03', '7', '5', '2', '3', 'north', '8'],
     );
     assert.deepEqual(
-      [march['Applications submitted'], march.Approved, march.Rejected, march['Approval rate %'], march['Average decision time (h)'], march['Passes issued'], march['Passes revoked']],
+      [
+        march['Applications submitted'],
+        march.Approved,
+        march.Rejected,
+        march['Approval rate %'],
+        march['Average decision time (h)'],
+        march['Passes issued'],
+        march['Passes revoked'],
+      ],
       ['2', '1', '1', '50', '13', '2', '0'],
     );
     assert.deepEqual(
-      [april.Month, april.Verifications, april['Busiest gate'], april['Applications submitted'], april['Approval rate %'], april['Passes revoked']],
+      [
+        april.Month,
+        april.Verifications,
+        april['Busiest gate'],
+        april['Applications submitted'],
+        april['Approval rate %'],
+        april['Passes revoked'],
+      ],
       ['2026-04', '1', 'south', '1', '', '1'],
     );
   });
@@ -107,8 +150,19 @@ describe('reports', () => {
   it('annual: one row per year, with the busiest month', async () => {
     const { rows } = await build({ type: 'annual', range: { from: '2025-01-01', to: '2026-12-31' } });
     const pick = (r: Record<string, string>) => [
-      r.Year, r.Verifications, r.Granted, r.Denied, r['Unique students'], r['Busiest gate'], r['Peak hour (UTC)'], r['Busiest month'],
-      r['Applications submitted'], r.Approved, r.Rejected, r['Passes issued'], r['Passes revoked'],
+      r.Year,
+      r.Verifications,
+      r.Granted,
+      r.Denied,
+      r['Unique students'],
+      r['Busiest gate'],
+      r['Peak hour (UTC)'],
+      r['Busiest month'],
+      r['Applications submitted'],
+      r.Approved,
+      r.Rejected,
+      r['Passes issued'],
+      r['Passes revoked'],
     ];
     assert.deepEqual(rows.map(pick), [
       ['2025', '1', '1', '0', '1', 'north', '23', '2025-12', '0', '0', '0', '0', '0'],
@@ -117,9 +171,16 @@ describe('reports', () => {
   });
 
   it('shares one report between identical requests in the window, not between different ones', async () => {
-    const body = { type: 'daily-summary', range: { from: '2026-03-10', to: '2026-03-10' }, filters: { gates: ['south', 'north', 'south'] } };
+    const body = {
+      type: 'daily-summary',
+      range: { from: '2026-03-10', to: '2026-03-10' },
+      filters: { gates: ['south', 'north', 'south'] },
+    };
     const first = await call(api.url, 'POST', '/reports', { token: staff, body });
-    const same = await call(api.url, 'POST', '/reports', { token: await env.tokenFor('admin'), body: { ...body, filters: { gates: ['north', 'south'] } } });
+    const same = await call(api.url, 'POST', '/reports', {
+      token: await env.tokenFor('admin'),
+      body: { ...body, filters: { gates: ['north', 'south'] } },
+    });
     const other = await call(api.url, 'POST', '/reports', { token: staff, body: { ...body, filters: { direction: 'entry' } } });
     assert.equal(first.body.data.reused, false);
     assert.equal(same.body.data.id, first.body.data.id);
@@ -129,9 +190,15 @@ describe('reports', () => {
   });
 
   it('validates requests and refuses downloads of unfinished reports', async () => {
-    const backwards = await call(api.url, 'POST', '/reports', { token: staff, body: { type: 'monthly', range: { from: '2026-03-02', to: '2026-03-01' } } });
+    const backwards = await call(api.url, 'POST', '/reports', {
+      token: staff,
+      body: { type: 'monthly', range: { from: '2026-03-02', to: '2026-03-01' } },
+    });
     assert.equal(backwards.status, 400);
-    const tooLong = await call(api.url, 'POST', '/reports', { token: staff, body: { type: 'daily-summary', range: { from: '2025-01-01', to: '2026-01-01' } } });
+    const tooLong = await call(api.url, 'POST', '/reports', {
+      token: staff,
+      body: { type: 'daily-summary', range: { from: '2025-01-01', to: '2026-01-01' } },
+    });
     assert.equal(tooLong.status, 400);
     assert.equal((await call(api.url, 'POST', '/reports', { token: staff, body: { type: 'hourly' } })).status, 400);
     const [pending] = await env
@@ -160,10 +227,25 @@ describe('reports', () => {
 async function seedKnownData(env: TestEnvironment): Promise<void> {
   const knex = env.knex;
   const students = await knex('students')
-    .insert(['S1', 'S2', 'S3'].map((n, i) => ({ student_id: `CS202300000${i + 1}`, first_name: n, last_name: 'Known', email: `${n.toLowerCase()}@known.edu`, programme: 'law', year_of_study: 1 })))
+    .insert(
+      ['S1', 'S2', 'S3'].map((n, i) => ({
+        student_id: `CS202300000${i + 1}`,
+        first_name: n,
+        last_name: 'Known',
+        email: `${n.toLowerCase()}@known.edu`,
+        programme: 'law',
+        year_of_study: 1,
+      })),
+    )
     .returning('id');
   const [s1, s2, s3] = students.map((s: { id: string }) => s.id) as [string, string, string];
-  const log = (at: string, gate: string, direction: string, outcome: string, student: string) => ({ occurred_at: at, gate, direction, outcome, student_id: student });
+  const log = (at: string, gate: string, direction: string, outcome: string, student: string) => ({
+    occurred_at: at,
+    gate,
+    direction,
+    outcome,
+    student_id: student,
+  });
   await knex('access_logs').insert([
     log('2025-12-31T23:59:00Z', 'north', 'entry', 'valid', s1),
     log('2026-03-02T08:10:00Z', 'north', 'entry', 'valid', s1),

@@ -75,10 +75,22 @@ export async function inspectUpload(storage: ObjectStorage, key: string, expect:
   }
   const detected = (await fileTypeFromBuffer(head))?.mime;
   if (!detected || !ALLOWED_TYPES.has(detected)) {
-    return { ok: false, reason: 'unsupported_type', detail: `content is ${detected ?? 'not a recognised type'}`, ...facts, ...(detected ? { type: detected } : {}) };
+    return {
+      ok: false,
+      reason: 'unsupported_type',
+      detail: `content is ${detected ?? 'not a recognised type'}`,
+      ...facts,
+      ...(detected ? { type: detected } : {}),
+    };
   }
   if (isSpecificType(expect.declaredType) && expect.declaredType.toLowerCase() !== detected) {
-    return { ok: false, reason: 'type_mismatch', detail: `declared ${expect.declaredType}, content is ${detected}`, type: detected, ...facts };
+    return {
+      ok: false,
+      reason: 'type_mismatch',
+      detail: `declared ${expect.declaredType}, content is ${detected}`,
+      type: detected,
+      ...facts,
+    };
   }
   if (!IMAGE_TYPES.has(detected)) return { ok: true, type: detected, ...facts };
   const image = await readAll(storage, key);

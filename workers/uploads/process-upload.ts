@@ -35,9 +35,20 @@ async function cleanUp(deps: WorkerDeps, row: UploadRow): Promise<void> {
 }
 
 async function decide(trx: Knex.Transaction, row: UploadRow, verdict: Verdict, thumbnailKey: string | null): Promise<boolean> {
-  const common = { size: verdict.size ?? null, sha256: verdict.sha256 ?? null, detected_type: verdict.ok ? verdict.type : (verdict.type ?? null) };
+  const common = {
+    size: verdict.size ?? null,
+    sha256: verdict.sha256 ?? null,
+    detected_type: verdict.ok ? verdict.type : (verdict.type ?? null),
+  };
   const changes = verdict.ok
-    ? { ...common, status: 'ready', reason: null, width: verdict.image?.width ?? null, height: verdict.image?.height ?? null, thumbnail_key: thumbnailKey }
+    ? {
+        ...common,
+        status: 'ready',
+        reason: null,
+        width: verdict.image?.width ?? null,
+        height: verdict.image?.height ?? null,
+        thumbnail_key: thumbnailKey,
+      }
     : { ...common, status: 'rejected', reason: verdict.reason };
   const updated = await trx('uploads')
     .where({ id: row.id, status: 'queued' })
@@ -79,7 +90,8 @@ export async function processUpload(deps: WorkerDeps, data: UploadJobData): Prom
     sha256: [row.declared_sha256, row.received_sha256],
     declaredType: row.declared_type,
   });
-  const thumbnail = verdict.ok && verdict.thumbnail ? await storage.put(keys.thumbnail, verdict.thumbnail).then(() => keys.thumbnail) : null;
+  const thumbnail =
+    verdict.ok && verdict.thumbnail ? await storage.put(keys.thumbnail, verdict.thumbnail).then(() => keys.thumbnail) : null;
 
   const decidedNow = await db.primary.transaction((trx) => decide(trx, row, verdict, thumbnail));
   const decided = (await findUpload(db.primary, row.id))!;
@@ -96,7 +108,14 @@ export async function rejectAfterFailure(deps: WorkerDeps, data: UploadJobData, 
     const updated = await trx('uploads')
       .where({ id: data.uploadId, status: 'queued' })
       .update({ status: 'rejected', reason: 'processing_failed', processed_at: trx.fn.now(), updated_at: trx.fn.now() });
-    if (updated) await audit(trx, { actorId: null, eventType: 'upload.rejected', entityType: 'upload', entityId: data.uploadId, details: { reason: 'processing_failed', error } });
+    if (updated)
+      await audit(trx, {
+        actorId: null,
+        eventType: 'upload.rejected',
+        entityType: 'upload',
+        entityId: data.uploadId,
+        details: { reason: 'processing_failed', error },
+      });
     return updated > 0;
   });
   const row = rejected ? await findUpload(deps.db.primary, data.uploadId) : undefined;
