@@ -25,13 +25,19 @@ const MODES = ['managed', 'external'];
 
 function replicaRange(what: string, defaults: ReplicaRange, floor = 0): Record<string, StructuralSchema> {
   return {
-    minReplicas: integer(`Fewest ${what} the autoscaler may run.`, { minimum: floor, default: defaults.minReplicas }),
-    maxReplicas: integer(`Most ${what} the autoscaler may run.`, { minimum: Math.max(floor, 1), default: defaults.maxReplicas }),
+    minReplicas: integer(`Fewest ${what} the autoscaler may run.`, {
+      minimum: floor,
+      default: defaults.minReplicas,
+    }),
+    maxReplicas: integer(`Most ${what} the autoscaler may run.`, {
+      minimum: Math.max(floor, 1),
+      default: defaults.maxReplicas,
+    }),
   };
 }
 
 const RANGE_RULE = {
-  rule: 'self.minReplicas <= self.maxReplicas',
+  rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
   message: 'minReplicas must be less than or equal to maxReplicas',
 };
 
@@ -48,14 +54,17 @@ function resources(defaults: Resources): StructuralSchema {
 function modeRules(field: 'database' | 'redis'): StructuralSchema['x-kubernetes-validations'] {
   return [
     {
-      rule: "self.mode != 'external' || has(self.external)",
+      rule: "!has(self.mode) || self.mode != 'external' || has(self.external)",
       message: `${field}.external is required when ${field}.mode is external`,
     },
   ];
 }
 
 const apiSchema = object(
-  { ...replicaRange('API pods', DEFAULT_API, 1), resources: resources(DEFAULT_API.resources) },
+  {
+    ...replicaRange('API pods', DEFAULT_API, 1),
+    resources: resources(DEFAULT_API.resources),
+  },
   { default: {}, 'x-kubernetes-validations': [RANGE_RULE] },
 );
 
@@ -68,7 +77,10 @@ const workersSchema = object(
         object(
           {
             ...replicaRange(`${queue} worker pods`, defaults),
-            concurrency: integer('Jobs one worker pod runs at once.', { minimum: 1, default: defaults.concurrency }),
+            concurrency: integer('Jobs one worker pod runs at once.', {
+              minimum: 1,
+              default: defaults.concurrency,
+            }),
             resources: resources(defaults.resources),
           },
           { default: {}, 'x-kubernetes-validations': [RANGE_RULE] },
@@ -105,12 +117,21 @@ const databaseSchema = object(
               pattern: '^(s3|gs|https?)://.+',
             }),
             credentialsSecretName: string('Secret with keys ACCESS_KEY_ID and ACCESS_SECRET_KEY for the object store.', { minLength: 1 }),
-            endpointURL: string('S3-compatible endpoint when not AWS.', { pattern: '^https?://.+' }),
-            retentionPolicy: string('How long backups are kept, e.g. 30d.', { pattern: '^[1-9][0-9]*[dwm]$', default: '30d' }),
+            endpointURL: string('S3-compatible endpoint when not AWS.', {
+              pattern: '^https?://.+',
+            }),
+            retentionPolicy: string('How long backups are kept, e.g. 30d.', {
+              pattern: '^[1-9][0-9]*[dwm]$',
+              default: '30d',
+            }),
             schedule: string('Six-field cron (seconds first) of the base backups.', { minLength: 11, default: '0 0 2 * * *' }),
             archiveTimeoutSeconds: integer(
               'Longest wait before a WAL segment is archived; bounds data loss with the primary (the SLA RPO is 15 minutes).',
-              { minimum: 60, maximum: AVAILABILITY_TARGETS.rpoSeconds, default: 300 },
+              {
+                minimum: 60,
+                maximum: AVAILABILITY_TARGETS.rpoSeconds,
+                default: 300,
+              },
             ),
           },
           { required: ['destinationPath', 'credentialsSecretName'] },
@@ -120,7 +141,9 @@ const databaseSchema = object(
     ),
     external: object(
       {
-        primarySecretName: string('Secret with key `uri` for the primary.', { minLength: 1 }),
+        primarySecretName: string('Secret with key `uri` for the primary.', {
+          minLength: 1,
+        }),
         replicasSecretName: string('Secret with key `uris`: comma-separated read replica URIs.', { minLength: 1 }),
       },
       { required: ['primarySecretName'] },
@@ -152,7 +175,9 @@ const redisSchema = object(
       { default: {} },
     ),
     external: object(
-      { secretName: string('Secret with key `url` (single node) or `nodes` (cluster seeds).', { minLength: 1 }) },
+      {
+        secretName: string('Secret with key `url` (single node) or `nodes` (cluster seeds).', { minLength: 1 }),
+      },
       { required: ['secretName'] },
     ),
   },
@@ -194,7 +219,10 @@ const alertsSchema = object(
     (Object.keys(DEFAULT_ALERTS) as (keyof AlertThresholdSpec)[]).map((key) => [
       key,
       key.endsWith('Seconds')
-        ? number(ALERT_DESCRIPTIONS[key], { minimum: 0, default: DEFAULT_ALERTS[key] })
+        ? number(ALERT_DESCRIPTIONS[key], {
+            minimum: 0,
+            default: DEFAULT_ALERTS[key],
+          })
         : ratio(ALERT_DESCRIPTIONS[key], DEFAULT_ALERTS[key]),
     ]),
   ),
@@ -202,10 +230,13 @@ const alertsSchema = object(
     default: {},
     'x-kubernetes-validations': [
       {
-        rule: 'self.warningLatencyP95Seconds <= self.criticalLatencyP95Seconds',
+        rule: '!has(self.warningLatencyP95Seconds) || !has(self.criticalLatencyP95Seconds) || self.warningLatencyP95Seconds <= self.criticalLatencyP95Seconds',
         message: 'warningLatencyP95Seconds must not exceed criticalLatencyP95Seconds',
       },
-      { rule: 'self.warningErrorRatio <= self.criticalErrorRatio', message: 'warningErrorRatio must not exceed criticalErrorRatio' },
+      {
+        rule: '!has(self.warningErrorRatio) || !has(self.criticalErrorRatio) || self.warningErrorRatio <= self.criticalErrorRatio',
+        message: 'warningErrorRatio must not exceed criticalErrorRatio',
+      },
     ],
   },
 );
@@ -245,7 +276,10 @@ const price = (description: string, value: number): StructuralSchema => number(d
 
 const costSchema = object(
   {
-    currency: string('ISO 4217 currency code of every price.', { pattern: '^[A-Z]{3}$', default: DEFAULT_PRICES.currency }),
+    currency: string('ISO 4217 currency code of every price.', {
+      pattern: '^[A-Z]{3}$',
+      default: DEFAULT_PRICES.currency,
+    }),
     vcpuHour: price('Price of one requested vCPU for one hour.', DEFAULT_PRICES.vcpuHour),
     gibHour: price('Price of one requested GiB of memory for one hour.', DEFAULT_PRICES.gibHour),
     postgresInstanceHour: price('Price of one Postgres instance for one hour.', DEFAULT_PRICES.postgresInstanceHour),
@@ -273,8 +307,13 @@ const monitoringSchema = object(
 
 export const specSchema: StructuralSchema = object(
   {
-    image: string('Container image of the API and workers, without tag.', { minLength: 1 }),
-    version: string('Image tag (the platform version).', { minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$' }),
+    image: string('Container image of the API and workers, without tag.', {
+      minLength: 1,
+    }),
+    version: string('Image tag (the platform version).', {
+      minLength: 1,
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+    }),
     api: apiSchema,
     workers: workersSchema,
     database: databaseSchema,
@@ -291,17 +330,23 @@ export const specSchema: StructuralSchema = object(
 const conditionSchema = object(
   {
     type: string('Ready, Progressing or Degraded.'),
-    status: string('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+    status: string('True, False or Unknown.', {
+      enum: ['True', 'False', 'Unknown'],
+    }),
     reason: string('CamelCase reason.'),
     message: string('Human-readable detail.'),
-    lastTransitionTime: string('When status last changed.', { format: 'date-time' }),
+    lastTransitionTime: string('When status last changed.', {
+      format: 'date-time',
+    }),
     observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
   },
   { required: ['type', 'status'] },
 );
 
 export const statusSchema: StructuralSchema = object({
-  phase: string('Summary of the conditions.', { enum: ['Pending', 'Progressing', 'Ready', 'Degraded', 'Deleting'] }),
+  phase: string('Summary of the conditions.', {
+    enum: ['Pending', 'Progressing', 'Ready', 'Degraded', 'Deleting'],
+  }),
   observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
   conditions: {
     type: 'array',

@@ -12,7 +12,11 @@ type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 // @peculiar/x509 signs with Node's global WebCrypto (globalThis.crypto), which it finds by itself.
 
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const ALGORITHM = {
+  name: 'ECDSA',
+  namedCurve: 'P-256',
+  hash: 'SHA-256',
+} as const;
 const VALID_DAYS = 30;
 
 export interface PemPair {
@@ -42,7 +46,10 @@ async function keyPem(key: CryptoKey): Promise<string> {
 function validity() {
   // An hour of slack before now: the components compare against their own clock.
   const notBefore = new Date(Date.now() - 3_600_000);
-  return { notBefore, notAfter: new Date(notBefore.getTime() + VALID_DAYS * 86_400_000) };
+  return {
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + VALID_DAYS * 86_400_000),
+  };
 }
 
 /** RFC 4514 name; values are our own fixed identities, so only commas need escaping. */
@@ -109,13 +116,21 @@ export class CertificateAuthority {
         ...extra,
       ],
     });
-    return { cert: certificate.toString('pem'), key: await keyPem(keys.privateKey) };
+    return {
+      cert: certificate.toString('pem'),
+      key: await keyPem(keys.privateKey),
+    };
   }
 }
 
 /** The key pair ServiceAccount tokens are signed with (controller-manager, apiserver) and verified by. */
-export function serviceAccountKeys(): { privateKey: string; publicKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+export function serviceAccountKeys(): {
+  privateKey: string;
+  publicKey: string;
+} {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+  });
   return {
     privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),

@@ -14,7 +14,10 @@ import { isRunning } from './processes.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { kubeconfig: { type: 'string' }, dir: { type: 'string', default: join('.data', 'cluster') } },
+  options: {
+    kubeconfig: { type: 'string' },
+    dir: { type: 'string', default: join('.data', 'cluster') },
+  },
 });
 const command = positionals[0];
 const dir = resolve(values.dir ?? join('.data', 'cluster'));

@@ -97,7 +97,13 @@ export class ControlPlane {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'passplatform-cp-'));
     for (const sub of ['pki', 'logs', 'etcd', 'kubeconfigs']) mkdirSync(join(dir, sub), { recursive: true });
     const plane = new ControlPlane(
-      { dir, server: '', etcdUrl: '', kubeconfig: join(dir, 'kubeconfigs', 'admin.kubeconfig'), components: [] },
+      {
+        dir,
+        server: '',
+        etcdUrl: '',
+        kubeconfig: join(dir, 'kubeconfigs', 'admin.kubeconfig'),
+        components: [],
+      },
       options.detached ?? false,
     );
     // A test process that dies must not leave a control plane behind it; a detached one is meant to.
@@ -149,7 +155,12 @@ export class ControlPlane {
     ]);
     await this.waitFor(
       etcd,
-      async () => ((await (await fetch(`${this.state.etcdUrl}/health`)).json()) as { health?: string }).health === 'true',
+      async () =>
+        (
+          (await (await fetch(`${this.state.etcdUrl}/health`)).json()) as {
+            health?: string;
+          }
+        ).health === 'true',
     );
 
     await this.startApiServer(apiPort);
@@ -203,9 +214,16 @@ export class ControlPlane {
       );
     });
     // The ServiceAccount controller making `default` shows the controller-manager is working.
-    await this.waitFor(kcm, async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' })));
+    await this.waitFor(kcm, async () =>
+      Boolean(
+        await core.readNamespacedServiceAccount({
+          name: 'default',
+          namespace: 'default',
+        }),
+      ),
+    );
     await this.waitFor(scheduler, async () => (await healthz(`https://127.0.0.1:${schedulerPort}/healthz`)) === 'ok');
-    if (options.crds ?? true) await installCrds(admin);
+    if (options.crds ?? true) await installCrds(admin, this.kubeconfigPath);
   }
 
   /** Starts (or restarts) kube-apiserver on `port` and waits until it is ready. */
@@ -216,6 +234,8 @@ export class ControlPlane {
       `--etcd-servers=${this.state.etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
+      // The `kubernetes` Service's endpoints may not be a loopback address; nothing here needs them.
+      '--endpoint-reconciler-type=none',
       `--secure-port=${port}`,
       `--cert-dir=${pki('kube-apiserver')}`,
       `--tls-cert-file=${pki('apiserver.crt')}`,
@@ -252,7 +272,10 @@ export class ControlPlane {
   /** Compacts etcd's history up to its current revision (what kube-apiserver does every 5 minutes). */
   async compactEtcd(): Promise<number> {
     const range = (await (
-      await fetch(`${this.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('/').toString('base64') }) })
+      await fetch(`${this.etcdUrl}/v3/kv/range`, {
+        method: 'POST',
+        body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+      })
     ).json()) as {
       header: { revision: string };
     };
@@ -312,24 +335,34 @@ export class ControlPlane {
 
   /** Waits for `ready`; fails early, with the log's tail, when the process exits instead. */
   private async waitFor(component: Component, ready: () => Promise<boolean>) {
+    let exited = false;
     await eventually(
       async () => {
-        if (!isRunning(component.pid)) throw new ComponentExited(component);
-        return ready();
+        // A process that died will never be ready: stop waiting (eventually() retries throws).
+        if (!isRunning(component.pid)) exited = true;
+        return exited || ready();
       },
       `${component.name} to be ready`,
       STARTUP_DEADLINE_MS,
-    ).catch((error: unknown) => {
-      throw new Error(
-        `${component.name} did not come up (${isRunning(component.pid) ? 'still running' : 'exited'}); its log ends:\n${logTail(component)}`,
-        { cause: error },
-      );
-    });
+    )
+      .then(() => {
+        if (exited) throw new ComponentExited(component);
+      })
+      .catch((error: unknown) => {
+        throw new Error(
+          `${component.name} did not come up (${isRunning(component.pid) ? 'still running' : 'exited'}); its log ends:\n${logTail(component)}`,
+          { cause: error },
+        );
+      });
   }
 
   private clientTls(name: string) {
     const pki = (f: string) => readFileSync(join(this.dir, 'pki', f), 'utf8');
-    return { ca: pki('ca.crt'), cert: pki(`${name}.crt`), key: pki(`${name}.key`) };
+    return {
+      ca: pki('ca.crt'),
+      cert: pki(`${name}.crt`),
+      key: pki(`${name}.key`),
+    };
   }
 
   private async writePki(): Promise<void> {
@@ -358,7 +391,11 @@ export class ControlPlane {
       const pair = await ca.client(identity);
       writeFileSync(pki(`${name}.crt`), pair.cert);
       writeFileSync(pki(`${name}.key`), pair.key, { mode: 0o600 });
-      const kubeconfig = kubeconfigYaml(this.server, ca.certPem, { name, cert: pair.cert, key: pair.key });
+      const kubeconfig = kubeconfigYaml(this.server, ca.certPem, {
+        name,
+        cert: pair.cert,
+        key: pair.key,
+      });
       writeFileSync(join(this.dir, 'kubeconfigs', `${name}.kubeconfig`), kubeconfig, { mode: 0o600 });
     }
   }
@@ -370,7 +407,10 @@ export class ControlPlane {
         body: {
           metadata: {
             name,
-            annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+            annotations: {
+              [KWOK_NODE_ANNOTATION]: 'fake',
+              'node.alpha.kubernetes.io/ttl': '0',
+            },
             labels: {
               'kubernetes.io/hostname': name,
               'kubernetes.io/os': 'linux',
@@ -381,8 +421,18 @@ export class ControlPlane {
             },
           },
           status: {
-            allocatable: { cpu: '64', memory: '256Gi', pods: '250', 'ephemeral-storage': '1Ti' },
-            capacity: { cpu: '64', memory: '256Gi', pods: '250', 'ephemeral-storage': '1Ti' },
+            allocatable: {
+              cpu: '64',
+              memory: '256Gi',
+              pods: '250',
+              'ephemeral-storage': '1Ti',
+            },
+            capacity: {
+              cpu: '64',
+              memory: '256Gi',
+              pods: '250',
+              'ephemeral-storage': '1Ti',
+            },
             nodeInfo: {
               architecture: 'amd64',
               operatingSystem: 'linux',

@@ -4,20 +4,14 @@
  * the PassPlatform CRD from the same cdk8s construct the chart ships. Applied server-side (the
  * upstream CRDs are too large for client-side apply's annotation) and waited for until Established.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import {
-  ApiextensionsV1Api,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, type KubeConfig, type KubernetesObject, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
 import { loadAll } from 'js-yaml';
 import { PassPlatformCrd } from '../../cdk8s/passplatform-crd.js';
 import { eventually } from '../eventually.js';
-import { thirdPartyCrdFiles } from './binaries.js';
+import { binary, thirdPartyCrdFiles } from './binaries.js';
 
 const FIELD_MANAGER = 'passplatform-test-setup';
 
@@ -33,10 +27,19 @@ export function thirdPartyCrds(): KubernetesObject[] {
   );
 }
 
-/** Applies CRDs and waits until each is Established (its API is served). */
-export async function applyCrds(kubeConfig: KubeConfig, crds: KubernetesObject[]): Promise<void> {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  for (const crd of crds) await objects.patch(crd, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+/**
+ * Applies CRDs with kubectl, as a platform team does, and waits until each is Established (its API
+ * is served). Not through client-node: its typed CRD model drops the `x-kubernetes-*` schema keys.
+ */
+export async function applyCrds(kubeConfig: KubeConfig, kubeconfigPath: string, crds: KubernetesObject[]): Promise<void> {
+  execFileSync(
+    binary('kubectl'),
+    ['--kubeconfig', kubeconfigPath, 'apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'],
+    {
+      input: crds.map((c) => JSON.stringify(c)).join('\n'),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
   const established = (crd: V1CustomResourceDefinition) =>
     crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
@@ -46,6 +49,6 @@ export async function applyCrds(kubeConfig: KubeConfig, crds: KubernetesObject[]
   }
 }
 
-export async function installCrds(kubeConfig: KubeConfig): Promise<void> {
-  await applyCrds(kubeConfig, [...thirdPartyCrds(), passPlatformCrd()]);
+export async function installCrds(kubeConfig: KubeConfig, kubeconfigPath: string): Promise<void> {
+  await applyCrds(kubeConfig, kubeconfigPath, [...thirdPartyCrds(), passPlatformCrd()]);
 }

@@ -38,7 +38,11 @@ export async function startTestControlPlane(options: { own?: boolean } = {}): Pr
     core,
     namespace: async (base) => {
       const name = `${base}-${randomBytes(3).toString('hex')}`;
-      await core.createNamespace({ body: { metadata: { name, labels: { 'passplatform.io/test': 'true' } } } });
+      await core.createNamespace({
+        body: {
+          metadata: { name, labels: { 'passplatform.io/test': 'true' } },
+        },
+      });
       return name;
     },
     stop: async () => {

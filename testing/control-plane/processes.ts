@@ -22,7 +22,10 @@ export function startComponent(name: string, command: string, args: string[], lo
   const logFile = join(logDir, `${name}.log`);
   const out = openSync(logFile, 'a');
   try {
-    const child = spawn(command, args, { stdio: ['ignore', out, out], detached: options.detached ?? false });
+    const child = spawn(command, args, {
+      stdio: ['ignore', out, out],
+      detached: options.detached ?? false,
+    });
     if (child.pid === undefined) throw new Error(`${name} did not start (${command})`);
     child.on('error', () => undefined);
     if (options.detached) child.unref();
