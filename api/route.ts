@@ -9,7 +9,7 @@ import type { Next } from 'koa';
 import type { z } from 'zod';
 import type { SlaLabel } from '../core/sla.js';
 import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
-import { forbidden, validationFailed } from './errors.js';
+import { forbidden, validationFailed } from '../domain/errors.js';
 import { authenticate } from './middleware/authenticate.js';
 import { jsonBody } from './middleware/json-body.js';
 

@@ -1,8 +1,8 @@
 import type { AppDeps } from '../context.js';
-import { forbidden } from '../errors.js';
+import { forbidden } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { listAccessLogs } from './repository.js';
-import { AccessLogQuery } from './schemas.js';
+import { listAccessLogs } from '../../domain/access-logs/repository.js';
+import { AccessLogQuery } from '../../domain/access-logs/schemas.js';
 
 export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
   return [

@@ -1,8 +1,8 @@
 import type { AppDeps } from '../context.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { activePasses, applicationFunnel, verificationsOverTime } from './repository.js';
-import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from './schemas.js';
+import { activePasses, applicationFunnel, verificationsOverTime } from '../../domain/analytics/repository.js';
+import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from '../../domain/analytics/schemas.js';
 
 /** Figures change by the minute; a short TTL keeps dashboards cheap without going stale. */
 const TTL_SECONDS = 60;

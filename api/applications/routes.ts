@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type { AppContext, AppDeps, AuthUser } from '../context.js';
-import { audit } from '../audit.js';
-import { conflict, forbidden, notFound, unprocessable } from '../errors.js';
-import { issuePass, type PassDto } from '../passes/repository.js';
-import { validityIssue, type PassType } from '../passes/schemas.js';
+import { audit } from '../../domain/audit.js';
+import { conflict, forbidden, notFound, unprocessable } from '../../domain/errors.js';
+import { issuePass, type PassDto } from '../../domain/passes/repository.js';
+import { validityIssue, type PassType } from '../../domain/passes/schemas.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { announceApplication } from '../realtime/announcements.js';
 import {
@@ -16,7 +16,7 @@ import {
   updateApplication,
   type ApplicationDto,
   type ApplicationRow,
-} from './repository.js';
+} from '../../domain/applications/repository.js';
 import {
   ApplicationCreate,
   ApplicationIdParams,
@@ -26,8 +26,8 @@ import {
   RejectBody,
   ReviewBody,
   WithdrawBody,
-} from './schemas.js';
-import { allowedActions, nextStatus, type ApplicationAction } from './state-machine.js';
+} from '../../domain/applications/schemas.js';
+import { allowedActions, nextStatus, type ApplicationAction } from '../../domain/applications/state-machine.js';
 
 const STAFF = ['admin', 'staff'] as const;
 

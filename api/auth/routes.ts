@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppDeps } from '../context.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { authUserOf, findUserByEmail, findUserById, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';

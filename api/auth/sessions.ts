@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { audit } from '../audit.js';
+import { audit } from '../../domain/audit.js';
 import type { AuthUser, Role } from '../context.js';
-import type { AppError } from '../errors.js';
-import { unauthorized } from '../errors.js';
+import type { AppError } from '../../domain/errors.js';
+import { unauthorized } from '../../domain/errors.js';
 import type { SessionRevocations } from './session-revocations.js';
-import { BARRED_STUDENT_STATUSES } from '../students/schemas.js';
+import { BARRED_STUDENT_STATUSES } from '../../domain/students/schemas.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
 
 export interface UserRow {

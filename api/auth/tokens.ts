@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { ROLES, type AuthUser } from '../context.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized } from '../../domain/errors.js';
 
 const ClaimsSchema = z.object({
   sub: z.string().uuid(),

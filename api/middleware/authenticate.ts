@@ -1,6 +1,6 @@
 import type { Next } from 'koa';
 import type { AppContext, AppDeps } from '../context.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized } from '../../domain/errors.js';
 
 /**
  * Requires `Authorization: Bearer <access token>` of a session that has not been revoked, and puts

@@ -2,7 +2,7 @@ import type { Next } from 'koa';
 import type { Logger } from '../../core/logger.js';
 import { isConnectionError } from '../../core/db.js';
 import type { AppContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../domain/errors.js';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',

@@ -8,7 +8,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Next } from 'koa';
 import type { AppContext } from '../context.js';
-import { AppError, badRequest, payloadTooLarge, unsupportedMediaType } from '../errors.js';
+import { AppError, badRequest, payloadTooLarge, unsupportedMediaType } from '../../domain/errors.js';
 
 /** The deepest nesting of arrays and objects in JSON text; stops counting once past `limit`. */
 export function jsonDepthExceeds(text: string, limit: number): boolean {

@@ -14,7 +14,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { METRIC } from '../../core/metric-names.js';
 import type { RedisClient } from '../../core/redis.js';
 import type { AppContext } from '../context.js';
-import { tooManyRequests } from '../errors.js';
+import { tooManyRequests } from '../../domain/errors.js';
 
 export interface RateLimitOptions {
   redis: RedisClient;

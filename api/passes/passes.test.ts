@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import { PassSigner } from './signing.js';
+import { PassSigner } from '../../domain/passes/signing.js';
 
 const HOUR = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();

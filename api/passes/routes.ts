@@ -1,11 +1,11 @@
 import type { AppDeps, AuthUser } from '../context.js';
-import { audit } from '../audit.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { audit } from '../../domain/audit.js';
+import { conflict, forbidden, notFound } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
 import { chooseFormat, renderQr } from './qr.js';
-import { findPass, issuePass, listPasses, revokePass, type PassDto } from './repository.js';
-import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from './schemas.js';
+import { findPass, issuePass, listPasses, revokePass, type PassDto } from '../../domain/passes/repository.js';
+import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
 
 /** Roles that print or show passes (the QR route's); only they see a pass's signed code. */
 const PRINTERS = ['admin', 'staff', 'student'] as const;

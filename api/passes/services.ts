@@ -12,7 +12,7 @@ import type { RedisClient } from '../../core/redis.js';
 import { ensurePartitionsAhead } from '../access-logs/partitions.js';
 import { AccessLogWriter } from '../access-logs/writer.js';
 import { RevocationRegistry } from './revocations.js';
-import { PassSigner } from './signing.js';
+import { PassSigner } from '../../domain/passes/signing.js';
 import { PassVerifier } from './verifier.js';
 
 // Partitions are created months ahead, so checking a few times a day is plenty.

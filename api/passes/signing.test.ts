@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../core/logger.js';
 import { loadConfig } from '../../core/config.js';
-import { PassSigner, developmentSigningKey, type PassClaims } from './signing.js';
+import { PassSigner, developmentSigningKey, type PassClaims } from '../../domain/passes/signing.js';
 import { checkClaims, isPassback } from './verifier.js';
 
 const claims = (over: Partial<PassClaims> = {}): PassClaims => ({

@@ -7,7 +7,7 @@ import { createLogger } from '../../core/logger.js';
 import { createRedis } from '../../core/redis.js';
 import { AccessLogWriter } from '../access-logs/writer.js';
 import { RevocationRegistry } from './revocations.js';
-import { PassSigner } from './signing.js';
+import { PassSigner } from '../../domain/passes/signing.js';
 import { PassVerifier } from './verifier.js';
 
 /**

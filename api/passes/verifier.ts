@@ -20,7 +20,7 @@ import type { RedisClient } from '../../core/redis.js';
 import { insertAccessLogs, type AccessLogEntry, type AccessLogWriter, type Direction } from '../access-logs/writer.js';
 import { AntiPassbackStore } from './anti-passback.js';
 import type { RevocationRegistry } from './revocations.js';
-import type { PassClaims, PassSigner } from './signing.js';
+import type { PassClaims, PassSigner } from '../../domain/passes/signing.js';
 
 export const INVALID_REASONS = [
   'malformed',

@@ -2,8 +2,8 @@
  * What the routes announce after their state changes commit: notifications to the people
  * concerned and ticks on today's analytics totals. One call per route keeps the routes readable.
  */
-import type { ApplicationDto } from '../applications/repository.js';
-import type { PassDto } from '../passes/repository.js';
+import type { ApplicationDto } from '../../domain/applications/repository.js';
+import type { PassDto } from '../../domain/passes/repository.js';
 import type { RealtimeServices } from './realtime.js';
 
 export function announceApplication(realtime: RealtimeServices, application: ApplicationDto, issued?: PassDto): void {

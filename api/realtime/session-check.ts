@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import type { SessionRevocations } from '../auth/session-revocations.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { AuthUser } from '../context.js';
-import { unauthorized } from '../errors.js';
+import { unauthorized } from '../../domain/errors.js';
 
 export interface RealtimeIdentity {
   user: AuthUser;

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ROLES, type AppDeps } from '../context.js';
-import { forbidden, serviceUnavailable, unauthorized, validationFailed } from '../errors.js';
+import { forbidden, serviceUnavailable, unauthorized, validationFailed } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import type { CloseReason } from './close-codes.js';
 import { RealtimeConnection, type LiveMessage, type Transport } from './connection.js';

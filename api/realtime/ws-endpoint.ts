@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { z } from 'zod';
 import type { Logger } from '../../core/logger.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../../domain/errors.js';
 import { CLOSE, type CloseReason } from './close-codes.js';
 import { RealtimeConnection, type ConnectionLimits, type LiveMessage, type Transport } from './connection.js';
 import type { RealtimeHub } from './hub.js';

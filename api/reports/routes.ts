@@ -1,9 +1,9 @@
 import { normaliseReportRequest, reportRequestHash } from '../../core/report-request.js';
 import type { AppDeps } from '../context.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { findReport, insertOrReuseReport, toDto } from './repository.js';
-import { DownloadQuery, ReportCreate, ReportIdParams } from './schemas.js';
+import { findReport, insertOrReuseReport, toDto } from '../../domain/reports/repository.js';
+import { DownloadQuery, ReportCreate, ReportIdParams } from '../../domain/reports/schemas.js';
 
 const REPORT_READERS = ['admin', 'staff'] as const;
 

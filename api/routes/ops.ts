@@ -1,5 +1,5 @@
 import type { AppDeps } from '../context.js';
-import { serviceUnavailable } from '../errors.js';
+import { serviceUnavailable } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 
 /** Liveness, readiness and Prometheus metrics: public, outside every SLA class. */

@@ -1,11 +1,11 @@
 import type { AppDeps } from '../context.js';
-import { audit } from '../audit.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { audit } from '../../domain/audit.js';
+import { conflict, forbidden, notFound } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
-import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from './repository.js';
+import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from '../../domain/students/repository.js';
 import { parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
 import { announceEndedAccess, endAccessFor } from './standing.js';
-import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from './schemas.js';
+import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from '../../domain/students/schemas.js';
 
 /** Cache namespaces: one entry per student, and search results (retired wholesale on any write). */
 const BY_ID = 'student';

@@ -12,7 +12,7 @@
  * a word of the student); the ordering is computed on the rows found, never by scanning the table.
  */
 import type { Knex } from 'knex';
-import { STUDENT_COLUMNS, toDto, type StudentDto, type StudentRow } from './repository.js';
+import { STUDENT_COLUMNS, toDto, type StudentDto, type StudentRow } from '../../domain/students/repository.js';
 
 /** At most this many words are searched; more would not narrow anything a person types. */
 const MAX_TERMS = 8;

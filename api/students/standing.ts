@@ -9,8 +9,8 @@
 import type { Knex } from 'knex';
 import type { AppDeps } from '../context.js';
 import { revokeStudentSessions } from '../auth/sessions.js';
-import { revokeStudentPasses } from '../passes/repository.js';
-import { BARRED_STUDENT_STATUSES } from './schemas.js';
+import { revokeStudentPasses } from '../../domain/passes/repository.js';
+import { BARRED_STUDENT_STATUSES } from '../../domain/students/schemas.js';
 
 export interface EndedAccess {
   passes: { id: string; validUntil: Date }[];

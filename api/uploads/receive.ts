@@ -11,7 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { ObjectTooLargeError, type ObjectStorage, type StoredObject } from '../../core/object-storage.js';
-import { AppError, badRequest, payloadTooLarge } from '../errors.js';
+import { AppError, badRequest, payloadTooLarge } from '../../domain/errors.js';
 
 /** Room for multipart boundaries and the small text fields beside the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;

@@ -1,10 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext, AppDeps, AuthUser } from '../context.js';
-import { badRequest, conflict, forbidden, notFound, payloadTooLarge, unprocessable, unsupportedMediaType } from '../errors.js';
+import { badRequest, conflict, forbidden, notFound, payloadTooLarge, unprocessable, unsupportedMediaType } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { receiveMultipartFile, receiveRawBody } from './receive.js';
-import { findUpload, insertUpload, markQueued, receivedParts, toDto, uploadKeys, upsertPart, type UploadRow } from './repository.js';
-import { ChunkedUploadInit, CompleteUpload, PartParams, UploadIdParams, declaredChecksum, safeFilename } from './schemas.js';
+import {
+  findUpload,
+  insertUpload,
+  markQueued,
+  receivedParts,
+  toDto,
+  uploadKeys,
+  upsertPart,
+  type UploadRow,
+} from '../../domain/uploads/repository.js';
+import {
+  ChunkedUploadInit,
+  CompleteUpload,
+  PartParams,
+  UploadIdParams,
+  declaredChecksum,
+  safeFilename,
+} from '../../domain/uploads/schemas.js';
 
 const UPLOADERS = ['admin', 'staff', 'student'] as const;
 

@@ -4,8 +4,8 @@
  * objects; the completion is guarded on `running` and commits with its audit entry, so it
  * happens once.
  */
-import { audit } from '../../api/audit.js';
-import { findReport } from '../../api/reports/repository.js';
+import { audit } from '../../domain/audit.js';
+import { findReport } from '../../domain/reports/repository.js';
 import type { ReportJobData } from '../../core/queues.js';
 import type { NormalisedReportRequest } from '../../core/report-request.js';
 import type { WorkerDeps } from '../deps.js';

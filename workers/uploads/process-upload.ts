@@ -5,8 +5,8 @@
  * in the same transaction as its audit entry, so the effect happens exactly once.
  */
 import type { Knex } from 'knex';
-import { audit } from '../../api/audit.js';
-import { findUpload, receivedParts, uploadKeys, type UploadRow } from '../../api/uploads/repository.js';
+import { audit } from '../../domain/audit.js';
+import { findUpload, receivedParts, uploadKeys, type UploadRow } from '../../domain/uploads/repository.js';
 import type { UploadJobData } from '../../core/queues.js';
 import type { WorkerDeps } from '../deps.js';
 import { inspectUpload, type Verdict } from './inspect.js';
