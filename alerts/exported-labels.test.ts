@@ -1,0 +1,264 @@
+/**
+ * Every series an alert rule, a recording rule, a dashboard panel, a runbook or a promtool test reads is
+ * checked against what a real Prometheus scraped from the platform's real processes — the API,
+ * the workers and the operator, each started as its own process as a pod starts it — with the
+ * generated rules loaded: the metric exists, every label a matcher selects on exists on it, and
+ * every label a `by (…)` or `on (…)` groups by reaches the grouping. Metric names alone are not
+ * enough: `result` where the workers write `outcome` would pass a name check and never fire.
+ *
+ * Series of exporters that cannot run here (CloudNativePG's instance manager, kubelet) are checked
+ * against their declared labels in core/metric-labels.ts instead, and listed as such.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { load } from 'js-yaml';
+import { METRIC_LABELS, TARGET_LABELS } from '../core/metric-labels.js';
+import { METRIC } from '../core/metric-names.js';
+import { buildDashboards } from '../grafana/dashboards.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { call, createTestEnvironment, type TestEnvironment } from '../testing/api.js';
+import { eventually } from '../testing/eventually.js';
+import { freePort } from '../core/ports.js';
+import { sampleImage } from '../workers/testing.js';
+import { spawnApi, spawnOperator, spawnWorkers, stopProcess } from '../testing/platform-processes.js';
+import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
+import { parsePromql, type VectorSelector } from './promql-selectors.js';
+import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';
+import { isAlertingRule, type RuleGroup } from './rule-types.js';
+
+const NAMESPACE = 'labels-e2e';
+const PLATFORM = 'campus';
+
+/** Metrics of exporters the platform relies on but that cannot run in this test, by metric name. */
+const EXTERNAL: ReadonlyMap<string, readonly string[]> = new Map(
+  (['cnpgBackends', 'cnpgSetting', 'kubeletVolumeAvailable', 'kubeletVolumeCapacity'] as const).map((key) => [
+    METRIC[key],
+    METRIC_LABELS[key],
+  ]),
+);
+
+interface Reader {
+  expr: string;
+  by: string;
+}
+
+function ruleGroups(): RuleGroup[] {
+  return [
+    ...buildRuleGroups(DEFAULT_ALERTS, DEFAULT_SLA, {
+      workloadMatchers: { namespace: NAMESPACE },
+      platformMatchers: { platform: PLATFORM, platform_namespace: NAMESPACE },
+    }),
+    ...buildOperatorRuleGroups(),
+  ];
+}
+
+/** Every expression read, with who reads it; dashboard variables resolved as Grafana would. */
+function readers(groups: RuleGroup[]): Reader[] {
+  const out: Reader[] = [];
+  for (const group of groups)
+    for (const rule of group.rules)
+      out.push({ expr: rule.expr, by: isAlertingRule(rule) ? `alert ${rule.alert}` : `record ${rule.record}` });
+  for (const dashboard of buildDashboards(DEFAULT_SLA, DEFAULT_ALERTS).values()) {
+    for (const panel of dashboard.panels as { title: string; targets?: { expr: string }[] }[]) {
+      for (const target of panel.targets ?? []) {
+        const expr = target.expr.replaceAll('$namespace', NAMESPACE).replaceAll('$__rate_interval', '1m');
+        out.push({ expr, by: `${dashboard.title} / ${panel.title}` });
+      }
+    }
+  }
+  return [...out, ...runbookQueries()];
+}
+
+/** The PromQL blocks of every runbook, placeholders filled as an on-call engineer would. */
+function runbookQueries(): Reader[] {
+  const dir = 'alerts/runbooks';
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .flatMap((f) =>
+      [...readFileSync(`${dir}/${f}`, 'utf8').matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((m) =>
+        (m[1] ?? '')
+          .trim()
+          .split('\n')
+          .map((line) => ({
+            expr: line
+              .replaceAll('<ns>', NAMESPACE)
+              .replaceAll('<name>', PLATFORM)
+              .replaceAll('<class>', 'auth')
+              .replaceAll('<queue>', 'uploads'),
+            by: `runbook ${f}`,
+          })),
+      ),
+    );
+}
+
+/** promtool unit-test input series, as selectors. */
+function promtoolInputSeries(): VectorSelector[] {
+  const dir = 'alerts/tests';
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.test.yml'))
+    .flatMap((f) => (load(readFileSync(`${dir}/${f}`, 'utf8')) as { tests: { input_series: { series: string }[] }[] }).tests)
+    .flatMap((t) => t.input_series ?? [])
+    .flatMap((s) => parsePromql(s.series).selectors);
+}
+
+/**
+ * A standard traffic scenario: logins, token refreshes (some refused by the auth rate limit), searches, reads, a
+ * gate verification, readiness probes as the kubelet sends them, and an upload the worker processes.
+ */
+async function driveStandardTraffic(url: string, env: TestEnvironment): Promise<void> {
+  const staff = await env.tokenFor('staff');
+  const security = await env.tokenFor('security');
+  const student = await env.tokenFor('student');
+  for (let i = 0; i < 5; i++) {
+    await call(url, 'GET', `/students/search?q=${['john', 'CS2023', 'engineering', 'active', 'john'][i]}`, { token: staff });
+    await call(url, 'GET', '/students?limit=5', { token: staff });
+    await call(url, 'POST', '/passes/verify', { token: security, body: { code: 'k1.AAAA.BBBB', gate: 'north', direction: 'entry' } });
+    await call(url, 'GET', '/ready');
+  }
+  await call(url, 'POST', '/auth/login', { body: { email: 'nobody@university.edu', password: 'wrong-password-1' } });
+  // Token refreshes are the auth-limited route (logins are limited by their failures): the seventh is refused.
+  for (let i = 0; i < 7; i++) await call(url, 'POST', '/auth/refresh', { body: { refreshToken: `not-a-token-${i}` } });
+  const form = new FormData();
+  form.append('file', new Blob([await sampleImage('png')], { type: 'image/png' }), 'photo.png');
+  const res = await fetch(`${url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${student}` }, body: form });
+  assert.equal(res.status, 202, await res.text());
+}
+
+describe('labels read by alerts, dashboards and promtool tests, against real scrapes', () => {
+  let env: TestEnvironment;
+  let prometheus: TestPrometheus | undefined;
+  const stops: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    env = await createTestEnvironment('exported-labels');
+    const processEnv = {
+      ...env.env,
+      LOG_LEVEL: 'warn',
+      CPU_REQUEST_MILLICORES: '500',
+      // The primary stands in as a read replica, so the replica series are exported.
+      DATABASE_REPLICA_URLS: env.database.url,
+      AUTH_RATE_LIMIT_PER_MINUTE: '5',
+      WORKER_QUEUES: 'uploads,reports',
+    };
+    const api = await spawnApi(processEnv);
+    stops.push(() => api.stop());
+    const workers = await spawnWorkers(processEnv);
+    stops.push(() => stopProcess(workers.child));
+    const operatorPort = await freePort();
+    prometheus = await startPrometheus(
+      [
+        { job: 'api', address: api.metricsAddress, labels: { namespace: NAMESPACE, pod: 'campus-api-0' } },
+        { job: 'workers', address: workers.metricsAddress, labels: { namespace: NAMESPACE, pod: 'campus-worker-uploads-0' } },
+        {
+          job: 'pass-operator',
+          address: `127.0.0.1:${operatorPort}`,
+          labels: { namespace: 'passplatform-system', pod: 'pass-operator-0' },
+        },
+      ],
+      '1s',
+      { ruleGroups: ruleGroups() },
+    );
+    const operator = await spawnOperator(NAMESPACE, {
+      metricsPort: operatorPort,
+      spec: { autoscaling: { enabled: true, prometheusUrl: prometheus.url, intervalSeconds: 5 }, cost: { monthlyBudget: 1000 } },
+    });
+    stops.push(() => operator.stop());
+    await driveStandardTraffic(api.url, env);
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await env?.teardown();
+  });
+
+  async function labelsOf(metric: string): Promise<Set<string> | undefined> {
+    const url = `${prometheus?.url}/api/v1/series?${new URLSearchParams({ 'match[]': `{__name__=${JSON.stringify(metric)}}`, start: String(Date.now() / 1000 - 3600) })}`;
+    const body = (await (await fetch(url)).json()) as { data: Record<string, string>[] };
+    if (!body.data.length) return undefined;
+    return new Set(body.data.flatMap((series) => Object.keys(series)));
+  }
+
+  it('every selector, matcher and grouping label exists in what the processes export', async () => {
+    const groups = ruleGroups();
+    const recorded = new Set(groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [r.record] : []))));
+    const staticLabels = new Map(
+      groups.flatMap((g) => g.rules.flatMap((r) => ('record' in r ? [[r.record, Object.keys(r.labels ?? {})] as const] : []))),
+    );
+    // The operator's per-platform series appear once it leads and has reconciled (cost gauges within a minute
+    // after), the autoscaler's once it has run, recorded ones after an evaluation, job series after the upload.
+    const awaited = [
+      METRIC.reconcileTotal,
+      METRIC.costMonthProjection,
+      METRIC.autoscalerLastRun,
+      METRIC.jobsProcessed,
+      'passplatform:http_requests:rate5m',
+    ];
+    for (const metric of awaited) await eventually(() => labelsOf(metric), `${metric} to be scraped`, 180_000);
+
+    const known = new Map<string, Set<string> | undefined>();
+    const labels = async (metric: string) => {
+      if (!known.has(metric)) {
+        const external = EXTERNAL.get(metric);
+        known.set(metric, external ? new Set([...external, ...TARGET_LABELS]) : await labelsOf(metric));
+      }
+      const found = known.get(metric);
+      return found && recorded.has(metric) ? new Set([...found, ...(staticLabels.get(metric) ?? [])]) : found;
+    };
+
+    const problems: string[] = [];
+    const checked = { selectors: 0, groupings: 0 };
+    for (const { expr, by } of readers(groups)) {
+      const parsed = parsePromql(expr);
+      for (const selector of parsed.selectors) {
+        const have = await labels(selector.metric);
+        if (!have) {
+          // A recorded series is absent by design when its window saw no traffic of that kind.
+          if (!recorded.has(selector.metric)) problems.push(`${by}: ${selector.metric} is not exported`);
+          continue;
+        }
+        checked.selectors++;
+        for (const m of selector.matchers)
+          if (m.label !== '__name__' && !have.has(m.label))
+            problems.push(`${by}: ${selector.text} selects on "${m.label}", which ${selector.metric} does not have`);
+      }
+      for (const grouping of parsed.groupings) {
+        const available = new Set(grouping.introduced);
+        let seen = false;
+        for (const s of grouping.selectors) {
+          const have = await labels(s.metric);
+          if (have) seen = true;
+          for (const l of have ?? []) available.add(l);
+        }
+        if (!seen) continue;
+        checked.groupings++;
+        for (const label of grouping.labels)
+          if (!available.has(label))
+            problems.push(`${by}: ${grouping.kind} (${label}) but nothing beneath has "${label}": ${grouping.text.slice(0, 160)}`);
+      }
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
+    assert.ok(
+      checked.selectors > 100 && checked.groupings > 50,
+      `only ${checked.selectors} selectors and ${checked.groupings} groupings checked`,
+    );
+  });
+
+  it('promtool unit tests feed series labelled as the processes label them', async () => {
+    const problems: string[] = [];
+    const target = new Set<string>([...TARGET_LABELS, 'le']);
+    for (const selector of promtoolInputSeries()) {
+      if (EXTERNAL.has(selector.metric)) continue;
+      const have = await labelsOf(selector.metric);
+      if (!have) {
+        problems.push(`${selector.metric} is not exported`);
+        continue;
+      }
+      for (const m of selector.matchers)
+        if (!target.has(m.label) && !have.has(m.label))
+          problems.push(`${selector.text}: "${m.label}" is not a label of ${selector.metric}`);
+    }
+    assert.deepEqual([...new Set(problems)], [], [...new Set(problems)].join('\n'));
+  });
+});
