@@ -20,6 +20,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY core ./core
+COPY platform-api ./platform-api
 COPY domain ./domain
 COPY api ./api
 COPY workers ./workers

@@ -4,6 +4,7 @@
  * "12.5%", never a raw float.
  */
 import type { Severity } from '../core/sla.js';
+import { DEFAULT_RUNBOOK_BASE_URL } from '../platform-api/v1alpha1/index.js';
 import { durationSeconds } from './duration.js';
 import type { AlertingRule } from './rule-types.js';
 
@@ -16,9 +17,6 @@ export const VALUE_TEMPLATES: Record<ValueFormat, string> = {
   number: '{{ $value | humanize }}',
   money: '{{ printf "%.2f" $value }}',
 };
-
-/** Where runbooks are published; `<base>/<AlertName>.md` is each alert's runbook. */
-export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/passplatform/passplatform/blob/main/alerts/runbooks';
 
 export interface AlertDefinition {
   name: string;

@@ -2,8 +2,7 @@
  * What every rule builder reads: the platform's thresholds and SLA targets (from its spec, or the
  * catalog's defaults) and where its series live.
  */
-import type { AlertThresholdSpec, SlaSpec } from '../operator/spec.js';
-import { DEFAULT_AUTOSCALING } from '../operator/spec.js';
+import { DEFAULT_AUTOSCALING, type AlertThresholdSpec, type SlaSpec } from '../platform-api/v1alpha1/index.js';
 import { alertRendering, type AlertRendering } from './annotations.js';
 import type { Matchers } from './promql.js';
 

@@ -5,7 +5,7 @@
  * files on disk differ.
  */
 import { dump } from 'js-yaml';
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { ruleContext } from './context.js';
 import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';
 import { allScenarios } from './scenarios/index.js';

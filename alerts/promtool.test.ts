@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { load } from 'js-yaml';
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { RULES_DIR, TESTS_DIR, toYaml } from './files.js';
 import { buildRuleGroups } from './rules.js';
 import { isAlertingRule, type RuleGroup } from './rule-types.js';

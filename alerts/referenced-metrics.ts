@@ -3,7 +3,7 @@
  * the running API, workers and operator checks each one is actually exported, so no alert or
  * panel points at a series that does not exist.
  */
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { buildDashboards } from '../grafana/dashboards.js';
 import { metricNamesIn } from './promql.js';
 import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ALERT_THRESHOLDS, LATENCY_BUCKETS_SECONDS, SLA_CLASS_NAMES } from '../core/sla.js';
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { bucketBoundaryFor, leMatcher, metricNamesIn, num } from './promql.js';
 import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';
 import { isAlertingRule, type AlertingRule, type RuleGroup } from './rule-types.js';

@@ -3,7 +3,7 @@
  * operator calls `buildRuleGroups` with each platform's spec for its PrometheusRule child; the
  * checked-in files under `alerts/prometheus/` are the same call on the catalog's defaults.
  */
-import type { AlertThresholdSpec, SlaSpec } from '../operator/spec.js';
+import type { AlertThresholdSpec, SlaSpec } from '../platform-api/v1alpha1/index.js';
 import { alertRendering } from './annotations.js';
 import { availabilityRuleGroup } from './availability-rules.js';
 import { ruleContext, type RuleBuildOptions } from './context.js';

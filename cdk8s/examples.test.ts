@@ -4,8 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
-import { compileStructuralSchema } from '../operator/schema-validator.js';
-import { passPlatformOpenApiSchema } from './passplatform-schema.js';
+import { compileStructuralSchema, passPlatformOpenApiSchema } from '../platform-api/v1alpha1/index.js';
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
 

@@ -6,7 +6,7 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { CHILD_KINDS, groupOf } from '../operator/kube/child-kinds.js';
-import { API_GROUP, PLURAL } from '../operator/spec.js';
+import { API_GROUP, PLURAL } from '../platform-api/v1alpha1/index.js';
 import type { OperatorVariable } from '../operator/config.js';
 import { imageCommand } from './image-commands.js';
 import { PassPlatformCrd } from './passplatform-crd.js';

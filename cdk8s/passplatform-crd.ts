@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { API_GROUP, API_VERSION, KIND, PLURAL } from '../operator/spec.js';
-import { passPlatformOpenApiSchema } from './passplatform-schema.js';
+import { API_GROUP, API_VERSION, KIND, passPlatformOpenApiSchema, PLURAL } from '../platform-api/v1alpha1/index.js';
 
 export const PASSPLATFORM_CRD_NAME = `${PLURAL}.${API_GROUP}`;
 

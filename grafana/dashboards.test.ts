@@ -8,7 +8,7 @@ import { dump } from 'js-yaml';
 import { describe, it } from 'node:test';
 import { METRIC } from '../core/metric-names.js';
 import { SLA_CLASS_NAMES } from '../core/sla.js';
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { metricFamily, referencedMetrics } from '../alerts/referenced-metrics.js';
 import { buildDashboards } from './dashboards.js';
 import { DASHBOARDS_DIR } from './files.js';

@@ -4,7 +4,7 @@
  * `grafana/json/` is the same call on the catalog's defaults.
  */
 import { DEFAULT_QUEUE_ALERTS, type QueueAlertSpec } from '../alerts/context.js';
-import type { AlertThresholdSpec, SlaSpec } from '../operator/spec.js';
+import type { AlertThresholdSpec, SlaSpec } from '../platform-api/v1alpha1/index.js';
 import { apiDashboard } from './boards/api.js';
 import { autoscalerDashboard } from './boards/autoscaler.js';
 import { costDashboard } from './boards/cost.js';

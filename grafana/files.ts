@@ -1,5 +1,5 @@
 /** The checked-in dashboard JSON, built from the catalog's defaults (`npm run generate`). */
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { buildDashboards } from './dashboards.js';
 
 export const DASHBOARDS_DIR = 'grafana/json';

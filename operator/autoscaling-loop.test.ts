@@ -24,7 +24,7 @@ import { smallAutoscaledPlatform } from './fixtures.js';
 import { startHealthServer } from './health-server.js';
 import { PassOperator } from './operator.js';
 import { apiQueries, DEFAULT_WINDOW } from './signals/queries.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../platform-api/v1alpha1/index.js';
 
 const NAMESPACE = 'loop';
 const scope = { matchers: `namespace="${NAMESPACE}"`, window: DEFAULT_WINDOW, platform: 'campus' };

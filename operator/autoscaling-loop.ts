@@ -24,7 +24,7 @@ import { DECISIONS_KEPT, type ScalingInput } from './reconcile.js';
 import { collectSignals } from './signals/collect.js';
 import { PrometheusClient, type PrometheusQueryError } from './signals/prometheus-client.js';
 import { DEFAULT_WINDOW, type SignalScope } from './signals/queries.js';
-import type { PassPlatform, PassPlatformSpec } from './spec.js';
+import type { PassPlatform, PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
 
 export interface AutoscalingLoopOptions {
   kubeConfig: KubeConfig;

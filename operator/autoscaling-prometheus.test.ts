@@ -24,7 +24,7 @@ import { line, startExpositionTarget, type ExpositionTarget } from '../testing/e
 import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
 import { smallAutoscaledPlatform } from './fixtures.js';
 import { PassOperator } from './operator.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../platform-api/v1alpha1/index.js';
 
 const NAMESPACE = 'campus-live';
 const SIGNAL_WINDOW_MS = 10_000;

@@ -13,7 +13,7 @@ import type { TestApiServer } from '../testing/k8s-apiserver/server.js';
 import { FINALIZER, PlatformController } from './controller.js';
 import { platformManifest, readyStatus } from './fixtures.js';
 import { CHILD_KINDS } from './kube/child-kinds.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../platform-api/v1alpha1/index.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 // 17 before the two PgBouncer Poolers and the Redis PodMonitor (connection budget, redis_exporter).

@@ -24,7 +24,7 @@ import { EventRecorder } from './kube/events.js';
 import { ResilientInformer } from './kube/informers.js';
 import type { OperatorMetrics } from './operator-metrics.js';
 import { reconcile, type ScalingInput } from './reconcile.js';
-import { API_GROUP, API_VERSION, KIND, PLURAL, type Component, type PassPlatform } from './spec.js';
+import { API_GROUP, API_VERSION, KIND, PLURAL, type Component, type PassPlatform } from '../platform-api/v1alpha1/index.js';
 import { WorkQueue } from './workqueue.js';
 
 export const FINALIZER = 'passplatform.io/finalizer';

@@ -13,7 +13,7 @@ import { monthOf } from './cost/report.js';
 import { reportFromData } from './cost/service.js';
 import type { Logger } from './controller.js';
 import { platformOwnerReference } from './kube/configmap-document.js';
-import type { Component, PassPlatform } from './spec.js';
+import type { Component, PassPlatform } from '../platform-api/v1alpha1/index.js';
 
 export interface CostTrackerOptions {
   kubeConfig: KubeConfig;

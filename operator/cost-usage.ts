@@ -9,7 +9,7 @@ import type { UsageProvider } from './cost/http.js';
 import { monthRange } from './cost/report.js';
 import { PrometheusClient } from './signals/prometheus-client.js';
 import { apiRequestsOver } from './signals/queries.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from './spec.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../platform-api/v1alpha1/index.js';
 
 export function prometheusRequestUsage(kubeConfig: KubeConfig, clock: () => number = Date.now): UsageProvider {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);

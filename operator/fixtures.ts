@@ -3,9 +3,14 @@
  * the CRD schema), and children marked ready the way their controllers would mark them.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { passPlatformOpenApiSchema } from '../cdk8s/passplatform-schema.js';
-import { compileStructuralSchema } from './schema-validator.js';
-import { API_GROUP, API_VERSION, KIND, type PassPlatform } from './spec.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  compileStructuralSchema,
+  KIND,
+  passPlatformOpenApiSchema,
+  type PassPlatform,
+} from '../platform-api/v1alpha1/index.js';
 
 const admit = compileStructuralSchema(passPlatformOpenApiSchema);
 

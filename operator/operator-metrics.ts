@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { labelNamesOf, type LabelOf, type ReconcileResult } from '../core/metric-labels.js';
 import { METRIC } from '../core/metric-names.js';
 import { createRegistry } from '../core/metrics.js';
-import type { Component } from './spec.js';
+import type { Component } from '../platform-api/v1alpha1/index.js';
 
 export class OperatorMetrics {
   readonly registry: Registry;

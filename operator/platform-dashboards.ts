@@ -4,7 +4,7 @@
  * each, for Grafana's dashboard sidecar.
  */
 import { buildDashboards } from '../grafana/dashboards.js';
-import type { PassPlatformSpec } from './spec.js';
+import type { PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
 
 export type DashboardBuilder = (platform: { name: string; namespace: string; spec: PassPlatformSpec }) => Record<string, string>;
 

@@ -5,7 +5,7 @@
  */
 import type { RuleGroup } from '../cdk8s/platform/props.js';
 import { buildRuleGroups } from '../alerts/rules.js';
-import type { PassPlatformSpec } from './spec.js';
+import type { PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
 
 export type RuleGroupBuilder = (platform: { name: string; namespace: string; spec: PassPlatformSpec }) => RuleGroup[];
 

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { DEFAULT_API, DEFAULT_MANAGED_DATABASE, DEFAULT_MANAGED_REDIS, DEFAULT_SLA, DEFAULT_WORKERS } from './spec.js';
+import {
+  DEFAULT_API,
+  DEFAULT_MANAGED_DATABASE,
+  DEFAULT_MANAGED_REDIS,
+  DEFAULT_SLA,
+  DEFAULT_WORKERS,
+} from '../platform-api/v1alpha1/index.js';
 import { asReady, platformFixture } from './fixtures.js';
 import type { PlatformKeys } from './keys.js';
 import { reconcile, type ReconcileInput } from './reconcile.js';

@@ -6,15 +6,21 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { buildPlatformChildren } from '../cdk8s/platform/platform-chart.js';
 import { childNames } from '../cdk8s/platform/names.js';
-import { specSchema } from '../cdk8s/passplatform-schema.js';
 import type { SlaClass } from '../core/sla.js';
 import { generatePlatformKeys, resolveKeys, type PlatformKeys } from './keys.js';
 import { buildPlatformDashboards, type DashboardBuilder } from './platform-dashboards.js';
 import { buildPlatformRuleGroups, type RuleGroupBuilder } from './platform-rules.js';
 import { childReadiness } from './readiness.js';
 import { desiredReplicas, redisNodes } from './replicas.js';
-import { compileStructuralSchema } from './schema-validator.js';
-import type { Component, PassPlatform, PassPlatformSpec, PassPlatformStatus, ScalingDecisionRecord } from './spec.js';
+import {
+  compileStructuralSchema,
+  specSchema,
+  type Component,
+  type PassPlatform,
+  type PassPlatformSpec,
+  type PassPlatformStatus,
+  type ScalingDecisionRecord,
+} from '../platform-api/v1alpha1/index.js';
 import { childConditions, invalidSpecConditions, phaseOf, setConditions, type ConditionInput } from './status.js';
 
 /** What the autoscaler hands reconcile: replica wishes and the decisions behind them. */

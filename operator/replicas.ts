@@ -4,7 +4,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { childNames } from '../cdk8s/platform/names.js';
-import { COMPONENTS, type Component, type PassPlatformSpec, type ReplicaRange, type WorkerQueue } from './spec.js';
+import { COMPONENTS, type Component, type PassPlatformSpec, type ReplicaRange, type WorkerQueue } from '../platform-api/v1alpha1/index.js';
 
 import { SHARDS_ANNOTATION } from '../cdk8s/platform/labels.js';
 

@@ -4,7 +4,7 @@
  * actually changes, as Kubernetes API conventions ask.
  */
 import type { ChildReadiness } from './readiness.js';
-import type { Condition, ConditionType, PassPlatformStatus } from './spec.js';
+import type { Condition, ConditionType, PassPlatformStatus } from '../platform-api/v1alpha1/index.js';
 
 export interface ConditionInput {
   type: ConditionType;

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { ControlPlane } from '../testing/control-plane/control-plane.js';
 import { SHARED_CONTROL_PLANE_ENV } from '../testing/control-plane/for-tests.js';
 
-const ROOTS = ['core', 'api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'scripts', 'testing', 'simulator'];
+const ROOTS = ['core', 'platform-api', 'api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'scripts', 'testing', 'simulator'];
 const SKIP = new Set(['node_modules', '.data', 'dist', '.git']);
 
 function findTests(dir: string, into: string[]): string[] {

@@ -10,7 +10,7 @@ import { SLA_CLASS_NAMES, type SlaClass } from '../core/sla.js';
 import { erlangC, waitExceedProbability } from '../operator/autoscaler/erlang.js';
 import { cores, QUEUE_SLA_CLASS } from '../operator/autoscaler/sizing.js';
 import type { PlatformSignals } from '../operator/autoscaler/types.js';
-import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type WorkerQueue } from '../operator/spec.js';
+import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type WorkerQueue } from '../platform-api/v1alpha1/index.js';
 import { Random } from './random.js';
 import type { Batch, LoadPoint } from './traces.js';
 import { JOB_COSTS, REDIS_MODEL, REQUEST_COSTS, STARTUP_SECONDS, TYPICAL_CPU_PER_REQUEST } from './workload.js';

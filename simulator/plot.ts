@@ -3,7 +3,7 @@
  * policy, with a strip per policy marking the minutes that violated an SLA. Plain SVG, so it
  * renders on GitHub and in any browser.
  */
-import type { Component } from '../operator/spec.js';
+import type { Component } from '../platform-api/v1alpha1/index.js';
 import type { PolicyName } from './policies.js';
 import type { RunResult, SeriesPoint } from './run.js';
 

@@ -11,7 +11,7 @@
 import { autoscale, initialAutoscalerState } from '../operator/autoscaler/autoscaler.js';
 import { cores } from '../operator/autoscaler/sizing.js';
 import type { AutoscalerState } from '../operator/autoscaler/types.js';
-import { WORKER_QUEUES, type Component, type PassPlatformSpec } from '../operator/spec.js';
+import { WORKER_QUEUES, type Component, type PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
 import { averageValueRecommendation, cpuRecommendation, HPA_SYNC_SECONDS, HpaBehavior } from './hpa.js';
 import type { PlatformModel } from './model.js';
 import { TYPICAL_CPU_PER_REQUEST } from './workload.js';

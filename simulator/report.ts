@@ -2,7 +2,7 @@
  * The simulator's figures as a terminal/Markdown table and as JSON (the same numbers), without
  * the per-minute series and replica histories unless asked for.
  */
-import type { Component } from '../operator/spec.js';
+import type { Component } from '../platform-api/v1alpha1/index.js';
 import { SLA_KEYS, type RunResult } from './run.js';
 
 export interface SimulationReport {

@@ -7,7 +7,7 @@
 import { SLA_CLASS_NAMES } from '../core/sla.js';
 import { QUEUE_SLA_CLASS } from '../operator/autoscaler/sizing.js';
 import { hourlyRate, replicaShapes } from '../operator/cost/prices.js';
-import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type ReplicaChange } from '../operator/spec.js';
+import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type ReplicaChange } from '../platform-api/v1alpha1/index.js';
 import { PlatformModel, STEP_SECONDS, type StepOutcome } from './model.js';
 import { createPolicy, type PolicyName } from './policies.js';
 import type { Trace } from './traces.js';

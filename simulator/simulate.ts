@@ -1,7 +1,7 @@
 /**
  * Runs every chosen trace under every policy with one seed: the whole comparison, as data.
  */
-import type { PassPlatformSpec } from '../operator/spec.js';
+import type { PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
 import { POLICY_NAMES, type PolicyName } from './policies.js';
 import type { SimulationReport } from './report.js';
 import { runTrace } from './run.js';

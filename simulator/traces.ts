@@ -4,7 +4,7 @@
  * arrivals) is added by the model, so a trace itself is a smooth, deterministic curve.
  */
 import { SLA_CLASS_NAMES, type SlaClass } from '../core/sla.js';
-import type { WorkerQueue } from '../operator/spec.js';
+import type { WorkerQueue } from '../platform-api/v1alpha1/index.js';
 import { Random } from './random.js';
 import { TYPICAL_JOBS, TYPICAL_MIX } from './workload.js';
 

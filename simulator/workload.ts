@@ -15,7 +15,7 @@ import {
   type Component,
   type PassPlatformSpec,
   type WorkerQueue,
-} from '../operator/spec.js';
+} from '../platform-api/v1alpha1/index.js';
 
 export interface RequestCost {
   /** CPU seconds on an API pod. */

@@ -11,7 +11,7 @@ import { load } from 'js-yaml';
 import { platformFixture } from '../operator/fixtures.js';
 import { generatePlatformKeys } from '../operator/keys.js';
 import { reconcile } from '../operator/reconcile.js';
-import type { PassPlatform } from '../operator/spec.js';
+import type { PassPlatform } from '../platform-api/v1alpha1/index.js';
 
 export const EXAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
 

@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-33';
-import type { Resources } from '../../operator/spec.js';
+import type { Resources } from '../../platform-api/v1alpha1/index.js';
 import { settingsHash } from './config.js';
 import { imageCommand } from '../image-commands.js';
 import { APP_POOL_SIZE } from './connection-limits.js';

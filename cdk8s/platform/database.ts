@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { DatabaseBackupSpec, ManagedDatabaseSpec } from '../../operator/spec.js';
+import type { DatabaseBackupSpec, ManagedDatabaseSpec } from '../../platform-api/v1alpha1/index.js';
 import { POSTGRES_MAX_CONNECTIONS } from './connection-limits.js';
 import { childLabels } from './labels.js';
 import { childNames } from './names.js';

@@ -1,4 +1,4 @@
-import type { Component, PassPlatformSpec } from '../../operator/spec.js';
+import type { Component, PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 
 /** A Prometheus rule group as PrometheusRule and rule files write it. */
 export interface RuleGroup {

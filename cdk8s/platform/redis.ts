@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
-import type { ManagedRedisSpec } from '../../operator/spec.js';
+import type { ManagedRedisSpec } from '../../platform-api/v1alpha1/index.js';
 import { resourceRequirements } from './app-pod.js';
 import { SHARDS_ANNOTATION, childLabels, selectorLabels, unversionedLabels } from './labels.js';
 import { MONITORING_API_VERSION } from './monitoring.js';

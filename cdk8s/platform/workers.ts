@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
-import { WORKER_QUEUES, type Component, type WorkerQueue } from '../../operator/spec.js';
+import { WORKER_QUEUES, type Component, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { imageCommand } from '../image-commands.js';
 import { appPodTemplate, appProbes } from './app-pod.js';
 import { envValue } from './env.js';

@@ -2,7 +2,7 @@
 import { METRIC } from '../../core/metric-names.js';
 import { rate, sel, sumBy } from '../../alerts/promql.js';
 import { SLA_QUANTILE, USER_TRAFFIC } from '../../alerts/recording-rules.js';
-import type { AlertThresholdSpec } from '../../operator/spec.js';
+import type { AlertThresholdSpec } from '../../platform-api/v1alpha1/index.js';
 import { timeseries, type DashboardSpec } from '../builder.js';
 import { NAMESPACE_VARIABLE, RATE, TAGS, WORKLOAD } from './common.js';
 

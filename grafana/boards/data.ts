@@ -4,7 +4,7 @@ import { labelIs, rate, sel, sumBy } from '../../alerts/promql.js';
 import { CACHE_RESULT, POOL_STATE } from '../../core/metric-labels.js';
 import { SLA_QUANTILE } from '../../alerts/recording-rules.js';
 import { DB_QUERY_TARGETS } from '../../core/sla.js';
-import type { AlertThresholdSpec } from '../../operator/spec.js';
+import type { AlertThresholdSpec } from '../../platform-api/v1alpha1/index.js';
 import { timeseries, type DashboardSpec } from '../builder.js';
 import { NAMESPACE_VARIABLE, RATE, TAGS, WORKLOAD } from './common.js';
 

@@ -4,7 +4,7 @@ import { SLA_CLASS_NAMES } from '../../core/sla.js';
 import { labelIs, labelsOf, num, rate, sel, sumBy } from '../../alerts/promql.js';
 import { POOL_STATE } from '../../core/metric-labels.js';
 import { RECORD } from '../../alerts/recording-rules.js';
-import type { AlertThresholdSpec, SlaSpec } from '../../operator/spec.js';
+import type { AlertThresholdSpec, SlaSpec } from '../../platform-api/v1alpha1/index.js';
 import { stat, timeseries, type DashboardSpec } from '../builder.js';
 import { NAMESPACE_VARIABLE, RATE, TAGS, WORKLOAD } from './common.js';
 

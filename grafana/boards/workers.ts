@@ -4,7 +4,7 @@ import { labelIn, labelIs, labelsOf, maxBy, rate, sel, sumBy } from '../../alert
 import { JOB_OUTCOME } from '../../core/metric-labels.js';
 import { SLA_QUANTILE } from '../../alerts/recording-rules.js';
 import type { QueueAlertSpec } from '../../alerts/context.js';
-import type { AlertThresholdSpec } from '../../operator/spec.js';
+import type { AlertThresholdSpec } from '../../platform-api/v1alpha1/index.js';
 import { timeseries, type DashboardSpec } from '../builder.js';
 import { NAMESPACE_VARIABLE, RATE, TAGS, WORKLOAD } from './common.js';
 

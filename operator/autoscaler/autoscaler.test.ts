@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { COMPONENTS, DEFAULT_SPEC, type Component, type PassPlatformSpec } from '../spec.js';
+import { COMPONENTS, DEFAULT_SPEC, type Component, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale, initialAutoscalerState, scaledComponents } from './autoscaler.js';
 import { erlangC, minServers, waitQuantile } from './erlang.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';

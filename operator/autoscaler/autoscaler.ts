@@ -11,7 +11,7 @@ import {
   type ReplicaRange,
   type ScalingDecisionRecord,
   type WorkerQueue,
-} from '../spec.js';
+} from '../../platform-api/v1alpha1/index.js';
 import { budgetRefusal, maxApiPods } from './connection-budget.js';
 import { learnEstimates } from './estimates.js';
 import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';

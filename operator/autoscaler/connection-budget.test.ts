@@ -10,7 +10,7 @@ import {
   POSTGRES_MAX_CONNECTIONS,
   POSTGRES_RESERVED_CONNECTIONS,
 } from '../../cdk8s/platform/connection-limits.js';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { MAX_POOLER_INSTANCES, maxApiPods, poolerInstances } from './connection-budget.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale } from './autoscaler.js';
 import { CONNECTION_TARGET_RATIO, podsForConnections } from './connections.js';
 import type { PlatformSignals } from './types.js';

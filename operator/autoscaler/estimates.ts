@@ -4,7 +4,7 @@
  * estimates learned up to the previous run, so one odd reading cannot swing it.
  */
 import { SLA_CLASS_NAMES } from '../../core/sla.js';
-import { WORKER_QUEUES, type PassPlatformSpec } from '../spec.js';
+import { WORKER_QUEUES, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { waitQuantile } from './erlang.js';
 import { cores, totalRate } from './sizing.js';
 import { POLICY } from './tuning.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { METRIC } from '../../core/metric-names.js';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { AutoscalerMetrics } from './metrics.js';
 
 const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test' };

@@ -5,7 +5,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { METRIC } from '../../core/metric-names.js';
 import { labelNamesOf } from '../../core/metric-labels.js';
-import type { PassPlatformSpec } from '../spec.js';
+import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale } from './autoscaler.js';
 import type { AutoscalerResult, AutoscalerState, PlatformSignals } from './types.js';
 

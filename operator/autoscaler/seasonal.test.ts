@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { emptySeasonalMemory, recordSeasonal, seasonalForecast, type SeasonalOptions } from './forecast.js';
 import { POLICY } from './tuning.js';

@@ -6,7 +6,7 @@
  */
 import { parseQuantity } from '../cost/quantity.js';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
-import type { PassPlatformSpec, WorkerQueue } from '../spec.js';
+import type { PassPlatformSpec, WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';

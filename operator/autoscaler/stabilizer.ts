@@ -4,7 +4,7 @@
  * deadband, never outside the spec's min/max, and never down when the need is unknown or the
  * SLA is being missed right now.
  */
-import type { ReplicaRange } from '../spec.js';
+import type { ReplicaRange } from '../../platform-api/v1alpha1/index.js';
 import type { ComponentTuning } from './tuning.js';
 import { POLICY } from './tuning.js';
 import type { ComponentMemory, Need, Recommendation } from './types.js';

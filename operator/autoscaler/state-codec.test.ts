@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SPEC, type Component, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type Component, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { decodeState, durableKey, encodeState, STATE_SIZE_LIMIT_BYTES } from './state-codec.js';
 import type { AutoscalerState, ComponentMemory, PlatformSignals } from './types.js';

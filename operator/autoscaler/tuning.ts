@@ -4,7 +4,7 @@
  * deployment: how long a new replica takes to serve, how far one step may go, what one replica
  * can carry when nothing better has been measured. docs/adr/0006-autoscaler-decisions.md explains them.
  */
-import type { Component } from '../spec.js';
+import type { Component } from '../../platform-api/v1alpha1/index.js';
 
 export interface ComponentTuning {
   /** Seconds from "scale up" to a replica serving: the horizon the forecast must cover. */

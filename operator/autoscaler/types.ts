@@ -5,7 +5,7 @@
  * nothing is `undefined`, never zero, because zero load and unknown load must scale differently.
  */
 import type { SlaClass } from '../../core/sla.js';
-import type { Component, ScalingDecisionRecord, WorkerQueue } from '../spec.js';
+import type { Component, ScalingDecisionRecord, WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 
 export interface ApiSignals {
   /** Requests per second per SLA class (routes outside every SLA excluded). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type { ReplicaChange } from '../spec.js';
+import type { ReplicaChange } from '../../platform-api/v1alpha1/index.js';
 import { at, TEST_PRICES, TEST_SIZING } from './fixtures.js';
 
 const costReport = (args: string[]) =>

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
-import { DEFAULT_SPEC, type PassPlatformSpec, type ScalingDecisionRecord } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec, type ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 import { appendChanges, emptyHistory, replicaChangesSchema } from './history-document.js';
 import type { CostReportInput } from './report.js';
 import {

@@ -16,7 +16,7 @@ import Koa from 'koa';
 import { installPlatformCrds } from '../../testing/k8s-apiserver/crds.js';
 import { startTestApiServer, type TestApiServer } from '../../testing/k8s-apiserver/server.js';
 import { platformManifest } from '../fixtures.js';
-import { API_GROUP, API_VERSION, KIND, PLURAL, type PassPlatform } from '../spec.js';
+import { API_GROUP, API_VERSION, KIND, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 import { configMapPersistence, costHistoryConfigMapName, HISTORY_KEY } from './configmap-persistence.js';
 import { at, NOVEMBER_HISTORY, TEST_PRICES, TEST_SIZING } from './fixtures.js';
 import type { HistoryDocument } from './history-document.js';

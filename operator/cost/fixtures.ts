@@ -7,7 +7,7 @@
  *   postgres       instance 0.5 + 10 GiB × 0.073 / 730                           = 0.501 / h
  *   redis shard    2 nodes × 0.1 + 2 × 1 GiB × 0.073 / 730                        = 0.2002 / h
  */
-import type { PriceSpec, ReplicaChange } from '../spec.js';
+import type { PriceSpec, ReplicaChange } from '../../platform-api/v1alpha1/index.js';
 import { replicaShapes, type SizingSpec } from './prices.js';
 
 export const TEST_PRICES: PriceSpec = {

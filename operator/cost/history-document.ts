@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { COMPONENTS, type Component, type PriceSpec, type ReplicaChange } from '../spec.js';
+import { COMPONENTS, type Component, type PriceSpec, type ReplicaChange } from '../../platform-api/v1alpha1/index.js';
 import type { PricePeriod } from './prices.js';
 import { HOUR_MS, hourStartOf, isHourEntry, replicasAt, type HourEntry, type TimelineEntry } from './timeline.js';
 

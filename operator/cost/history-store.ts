@@ -5,7 +5,7 @@
  * only once its records are stored: nothing acknowledged is lost when the operator crashes.
  * Each write also compacts whole past hours and trims past the retention, keeping the size bounded.
  */
-import type { Component, PriceSpec, ReplicaChange } from '../spec.js';
+import type { Component, PriceSpec, ReplicaChange } from '../../platform-api/v1alpha1/index.js';
 import { appendChanges, appendPrices, compact, encodeHistory, historyStart, trimBefore, type HistoryDocument } from './history-document.js';
 import { HOUR_MS } from './timeline.js';
 

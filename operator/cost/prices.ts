@@ -4,7 +4,7 @@
  * plus their volumes per GiB-month.
  */
 import { COST_REFERENCE } from '../../core/sla.js';
-import { COMPONENTS, type Component, type PassPlatformSpec, type PriceSpec, type Resources } from '../spec.js';
+import { COMPONENTS, type Component, type PassPlatformSpec, type PriceSpec, type Resources } from '../../platform-api/v1alpha1/index.js';
 import { Fraction } from './exact.js';
 import { parseQuantity, quantityInGib } from './quantity.js';
 

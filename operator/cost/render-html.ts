@@ -2,7 +2,7 @@
  * The cost report as one self-contained HTML page for finance: the figures first, then charts
  * (inline SVG, rendered here on the server) and the tables behind them. No scripts, no network.
  */
-import { COMPONENTS } from '../spec.js';
+import { COMPONENTS } from '../../platform-api/v1alpha1/index.js';
 import type { CostLine } from './prices.js';
 import type { CostReport } from './report.js';
 import { escapeXml as esc, groupedBarChart, lineChart, stackedAreaChart, type Series } from './svg-charts.js';

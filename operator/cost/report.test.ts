@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ReplicaChange, ScalingDecisionRecord } from '../spec.js';
+import type { ReplicaChange, ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 import { at, NOVEMBER_HISTORY, TEST_PRICES, TEST_SHAPES } from './fixtures.js';
 import { appendChanges, appendPrices, compact, emptyHistory, type HistoryDocument } from './history-document.js';
 import { computeCostReport, monthRange, type CostReport } from './report.js';

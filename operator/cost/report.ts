@@ -5,7 +5,7 @@
  * Money is summed in integer micro-units and shown in currency units (see docs/adr/0005-cost-accounting.md).
  */
 import { COST_REFERENCE } from '../../core/sla.js';
-import type { PriceSpec, ScalingDecisionRecord } from '../spec.js';
+import type { PriceSpec, ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 import { Fraction } from './exact.js';
 import { historyStart, type HistoryDocument } from './history-document.js';
 import { COST_LINES, hourlyRate, PriceHistory, type CostLine, type ReplicaShape, type ReplicaShapes } from './prices.js';

@@ -3,7 +3,14 @@
  * decisions and durable history) from the cluster, choosing the period, and rendering a format.
  */
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform, type PriceSpec, type ScalingDecisionRecord } from '../spec.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  PLURAL,
+  type PassPlatform,
+  type PriceSpec,
+  type ScalingDecisionRecord,
+} from '../../platform-api/v1alpha1/index.js';
 import { configMapPersistence } from './configmap-persistence.js';
 import type { HistoryDocument } from './history-document.js';
 import type { PlatformRef } from './metrics.js';

@@ -1,7 +1,7 @@
 /** Records Kubernetes Events about a PassPlatform, as `kubectl describe` shows them. */
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { PlatformEvent } from '../reconcile.js';
-import type { PassPlatform } from '../spec.js';
+import type { PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
 export const EVENT_SOURCE = 'pass-operator';
 

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { CostReport } from '../cost/report.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../spec.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 import { costView, decisionsView, renderCost, renderDecisions, renderStatus, statusView, type DeploymentReplicas } from './views.js';
 
 const USAGE = `Usage: kubectl passplatform status|decisions|cost NAME [-n NAMESPACE] [-o text|json]

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CostReport } from '../cost/report.js';
-import type { PassPlatform } from '../spec.js';
+import type { PassPlatform } from '../../platform-api/v1alpha1/index.js';
 import { costView, decisionsView, renderCost, renderDecisions, renderStatus, statusView, table } from './views.js';
 
 const platform = {

@@ -3,7 +3,7 @@
  * text a person reads. `--output json` prints the data as is.
  */
 import type { CostReport } from '../cost/report.js';
-import type { Component, PassPlatform, ScalingDecisionRecord } from '../spec.js';
+import type { Component, PassPlatform, ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 
 /** One component: the replicas the platform wants and, for Deployments, how many are ready. */
 export interface ComponentView {

@@ -5,7 +5,7 @@
  */
 import type { SlaClass } from '../../core/sla.js';
 import type { PlatformSignals, QueueSignals } from '../autoscaler/types.js';
-import { WORKER_QUEUES, type WorkerQueue } from '../spec.js';
+import { WORKER_QUEUES, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { PrometheusQueryError, type PrometheusClient, type Sample } from './prometheus-client.js';
 import { apiQueries, postgresQueries, queueQueries, redisQueries, type SignalScope } from './queries.js';
 

@@ -22,7 +22,7 @@ import { startPrometheus, type ScrapeTarget, type TestPrometheus } from '../../t
 import { TEST_REDIS_URL, testRedisPrefix } from '../../testing/redis.js';
 import { registerQueueMetrics, type JobMetrics } from '../../workers/metrics.js';
 import { autoscale, initialAutoscalerState } from '../autoscaler/autoscaler.js';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { collectSignals, type CollectedSignals } from './collect.js';
 import { PrometheusClient } from './prometheus-client.js';
 import type { SignalScope } from './queries.js';

@@ -16,7 +16,7 @@ import { line } from '../../testing/exposition-target.js';
 import { startPrometheus, type TestPrometheus } from '../../testing/prometheus.js';
 import { autoscale } from '../autoscaler/autoscaler.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../spec.js';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { collectSignals } from './collect.js';
 import { PrometheusClient, PrometheusQueryError } from './prometheus-client.js';
 import { apiQueries, type SignalScope } from './queries.js';

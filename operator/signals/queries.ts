@@ -13,7 +13,7 @@
 import { childNames } from '../../cdk8s/platform/names.js';
 import { METRIC } from '../../core/metric-names.js';
 import { UNCLASSIFIED } from '../../core/sla.js';
-import type { WorkerQueue } from '../spec.js';
+import type { WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 
 export interface SignalScope {
   /** Label matchers shared by every query, e.g. `namespace="campus"`; empty for a single platform. */

@@ -3,8 +3,7 @@
  * CustomResourceDefinitions created at run time define (with their schema, status subresource and
  * printer columns).
  */
-import type { StructuralSchema } from '../../cdk8s/structural-schema.js';
-import { compileStructuralSchema, type ObjectValidator } from '../../operator/schema-validator.js';
+import { compileStructuralSchema, type ObjectValidator, type StructuralSchema } from '../../platform-api/v1alpha1/index.js';
 
 export interface PrinterColumn {
   name: string;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import jsonPatch from 'fast-json-patch';
-import { formatInvalid } from '../../operator/schema-validator.js';
+import { formatInvalid } from '../../platform-api/v1alpha1/index.js';
 import { ApiError } from './api-error.js';
 import { mergePatch, serverSideApply, strategicMergePatch } from './merge.js';
 import {

@@ -1,9 +1,9 @@
 /**
  * The `PassPlatform` custom resource as TypeScript types, with the defaults every omitted field
- * takes. The CRD's OpenAPI schema (built in `cdk8s/`) mirrors these types; the reconcile, the
+ * takes. The CRD's OpenAPI schema (`./schema.ts`) mirrors these types; the reconcile, the
  * autoscaler and the cost reports read them. SLA and alert defaults come from the SLA catalog.
  */
-import { ALERT_THRESHOLDS, COST_REFERENCE, SLA_CLASSES, type SlaClass } from '../core/sla.js';
+import { ALERT_THRESHOLDS, COST_REFERENCE, SLA_CLASSES, type SlaClass } from '../../core/sla.js';
 
 export const API_GROUP = 'passplatform.io';
 export const API_VERSION = 'v1alpha1';
@@ -140,6 +140,9 @@ export interface PriceSpec {
   monthlyBudget?: number;
 }
 
+/** Where runbooks are published; `<base>/<AlertName>.md` is each alert's runbook. */
+export const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/passplatform/passplatform/blob/main/alerts/runbooks';
+
 /** Where alerts send on-call engineers, and how the platform's PrometheusRule is found. */
 export interface MonitoringSpec {
   /** Base URL of the runbooks; each alert links `<base>/<AlertName>.md`. */
@@ -252,7 +255,7 @@ export interface ReplicaChange {
 }
 
 /*
- * Defaults for the workload and data-store parts of the spec. The CRD schema (cdk8s/crd.ts)
+ * Defaults for the workload and data-store parts of the spec. The CRD schema (./schema.ts)
  * publishes them as OpenAPI defaults, so `kubectl get -o yaml` shows what the operator uses.
  */
 export const DEFAULT_API: ApiSpec = {

@@ -8,7 +8,7 @@
  */
 import { evaluate } from '@marcbachmann/cel-js';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { StructuralSchema } from '../cdk8s/structural-schema.js';
+import type { StructuralSchema } from './structural-schema.js';
 
 export interface FieldError {
   /** Dotted path, e.g. `spec.api.minReplicas`. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { passPlatformOpenApiSchema } from '../cdk8s/passplatform-schema.js';
-import { compileStructuralSchema, formatInvalid } from './schema-validator.js';
-import { DEFAULT_ALERTS, DEFAULT_API, DEFAULT_SLA } from './spec.js';
+import { passPlatformOpenApiSchema } from './schema.js';
+import { compileStructuralSchema, formatInvalid } from './validator.js';
+import { DEFAULT_ALERTS, DEFAULT_API, DEFAULT_SLA } from './types.js';
 
 const admit = compileStructuralSchema(passPlatformOpenApiSchema);
 const manifest = (spec: Record<string, unknown>) => ({

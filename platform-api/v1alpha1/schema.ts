@@ -1,10 +1,9 @@
 /**
- * The OpenAPI v3 schema of the PassPlatform CRD. It mirrors `operator/spec.ts` field by field;
+ * The OpenAPI v3 schema of the PassPlatform CRD. It mirrors `./types.ts` field by field;
  * every default is read from there (and so from the SLA catalog), and every cross-field rule is a
  * CEL validation with a message a platform team can act on.
  */
-import { DEFAULT_RUNBOOK_BASE_URL } from '../alerts/annotations.js';
-import { AVAILABILITY_TARGETS, SLA_CLASSES, SLA_CLASS_NAMES } from '../core/sla.js';
+import { AVAILABILITY_TARGETS, SLA_CLASSES, SLA_CLASS_NAMES } from '../../core/sla.js';
 import {
   COMPONENTS,
   DEFAULT_ALERTS,
@@ -13,12 +12,13 @@ import {
   DEFAULT_MANAGED_DATABASE,
   DEFAULT_MANAGED_REDIS,
   DEFAULT_PRICES,
+  DEFAULT_RUNBOOK_BASE_URL,
   DEFAULT_WORKERS,
   WORKER_QUEUES,
   type AlertThresholdSpec,
   type ReplicaRange,
   type Resources,
-} from '../operator/spec.js';
+} from './types.js';
 import { boolean, integer, number, object, quantity, ratio, string, type StructuralSchema } from './structural-schema.js';
 
 const MODES = ['managed', 'external'];
