@@ -16,7 +16,7 @@ import { load } from 'js-yaml';
 import { METRIC_LABELS, TARGET_LABELS } from '../core/metric-labels.js';
 import { METRIC } from '../core/metric-names.js';
 import { buildDashboards } from '../grafana/dashboards.js';
-import { DEFAULT_ALERTS, DEFAULT_SLA } from '../operator/spec.js';
+import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { call, createTestEnvironment, type TestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
 import { freePort } from '../core/ports.js';
