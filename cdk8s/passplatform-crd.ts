@@ -31,11 +31,26 @@ export class PassPlatformCrd extends ApiObject {
             name: API_VERSION,
             served: true,
             storage: true,
-            subresources: { status: {} },
+            // The scale subresource scales the API, the component people think of as "the
+            // platform": `kubectl scale passplatform NAME --replicas=N` sets spec.api.minReplicas,
+            // the floor under the operator's autoscaler (which may still run more, up to
+            // maxReplicas; N above maxReplicas is refused by the min <= max rule). No label
+            // selector: an HPA aimed at a PassPlatform would fight the operator's own autoscaler.
+            subresources: {
+              status: {},
+              scale: { specReplicasPath: '.spec.api.minReplicas', statusReplicasPath: '.status.replicas.api' },
+            },
             additionalPrinterColumns: [
-              { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+              { name: 'Version', type: 'string', description: 'Platform version (image tag)', jsonPath: '.spec.version' },
+              { name: 'Phase', type: 'string', description: 'Summary of the conditions', jsonPath: '.status.phase' },
+              {
+                name: 'Ready',
+                type: 'string',
+                description: 'The Ready condition',
+                jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+              },
               { name: 'API', type: 'integer', description: 'API replicas', jsonPath: '.status.replicas.api' },
-              { name: 'SLA', type: 'string', jsonPath: '.status.slaState' },
+              { name: 'SLA', type: 'string', description: '"Met", or the SLA classes over target', jsonPath: '.status.slaState' },
               { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
             ],
             schema: { openAPIV3Schema: passPlatformOpenApiSchema },

@@ -3,7 +3,11 @@
  * PassPlatform schema reads as a description of the spec rather than as nested JSON.
  */
 
-/** A CEL rule the API server evaluates against the object at its level (`self`). */
+/**
+ * A CEL rule the API server evaluates against the object at its level (`self`). A rule that reads
+ * `oldSelf` is a transition rule: the API server evaluates it on updates only, against the stored
+ * object.
+ */
 export interface ValidationRule {
   rule: string;
   message: string;
@@ -43,8 +47,8 @@ export const QUANTITY_PATTERN =
 
 type Rest = Omit<StructuralSchema, 'type'>;
 
-export function object(properties: Record<string, StructuralSchema>, rest: Rest = {}): StructuralSchema {
-  return { type: 'object', properties, ...rest };
+export function object(description: string, properties: Record<string, StructuralSchema>, rest: Rest = {}): StructuralSchema {
+  return { type: 'object', description, properties, ...rest };
 }
 
 export function integer(description: string, rest: Rest = {}): StructuralSchema {

@@ -53,7 +53,7 @@ describe('PassPlatform schema', () => {
     [
       'a WAL archive timeout past the RPO',
       { database: { managed: { backup: { destinationPath: 's3://b/c', credentialsSecretName: 's3', archiveTimeoutSeconds: 3600 } } } },
-      'spec.database.managed.backup.archiveTimeoutSeconds: Invalid value: 3600: spec.database.managed.backup.archiveTimeoutSeconds in body should be less than or equal to 900',
+      'spec.database.managed.backup: Invalid value: "object": archiveTimeoutSeconds must not exceed the SLA\'s recovery point objective (RPO) of 900 seconds',
     ],
   ];
   for (const [what, spec, message] of rejects) {
