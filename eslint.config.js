@@ -18,4 +18,80 @@ export default tseslint.config(
     files: ['scripts/**', 'bench/**', 'simulator/cli.ts', '**/cli.ts'],
     rules: { 'no-console': 'off' },
   },
+  ...importBoundaries(),
 );
+
+/**
+ * Which top-level folder may import which (docs/architecture.md draws it). Each entry lists the
+ * folders a folder's production code must NOT import; tests are free to reach anywhere, and
+ * `scripts/` and `bench/` are tools above everything. `platform-api/folder-graph.test.ts` proves
+ * the resulting folder graph has no cycle.
+ */
+function importBoundaries() {
+  const forbidden = {
+    core: ['domain', 'api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator', 'platform-api'],
+    domain: ['api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator'],
+    api: ['workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator'],
+    workers: ['api', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator'],
+    'platform-api': ['api', 'domain', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator'],
+    alerts: ['api', 'domain', 'workers', 'operator', 'cdk8s', 'grafana', 'simulator'],
+    grafana: ['api', 'domain', 'workers', 'operator', 'cdk8s', 'simulator'],
+    cdk8s: ['api', 'domain', 'workers', 'operator', 'grafana', 'simulator'],
+    operator: ['api', 'domain', 'workers', 'simulator'],
+    simulator: ['api', 'domain', 'workers', 'cdk8s'],
+  };
+  const testingIsForTests = {
+    regex: '(^|/)testing/',
+    message: 'testing/ holds test helpers: only tests (and scripts/, bench/) import it.',
+  };
+  return [
+    ...Object.entries(forbidden).map(([folder, folders]) => ({
+      files: [`${folder}/**/*.ts`],
+      ignores: ['**/*.test.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `^(\\.\\./)+(${folders.join('|')})/`,
+                message: `${folder}/ must not import ${folders.join(', ')} (see docs/architecture.md).`,
+              },
+              testingIsForTests,
+              ...(folder === 'simulator'
+                ? [
+                    {
+                      regex: '^(\\.\\./)+operator/autoscaler/(?!index\\.js$)',
+                      message: 'The simulator reaches the autoscaling policy only through operator/autoscaler/index.ts.',
+                    },
+                  ]
+                : []),
+            ],
+          },
+        ],
+      },
+    })),
+    {
+      files: ['operator/**/*.ts'],
+      ignores: ['operator/autoscaler/**', '**/*.test.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: '^(\\.\\./)+(api|domain|workers|simulator)/',
+                message: 'operator/ must not import api, domain, workers, simulator.',
+              },
+              testingIsForTests,
+              {
+                regex: '(^|/)autoscaler/(?!index\\.js$)',
+                message: 'Outside operator/autoscaler/, import the policy from operator/autoscaler/index.ts.',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}

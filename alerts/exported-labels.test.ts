@@ -20,7 +20,7 @@ import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
 import { call, createTestEnvironment, type TestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
 import { freePort } from '../core/ports.js';
-import { sampleImage } from '../workers/testing.js';
+import { sampleImage } from '../testing/worker-process.js';
 import { spawnApi, spawnOperator, spawnWorkers, stopProcess } from '../testing/platform-processes.js';
 import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
 import { parsePromql, type VectorSelector } from './promql-selectors.js';

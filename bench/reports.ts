@@ -10,7 +10,7 @@ import { normaliseReportRequest, reportRequestHash, type ReportType } from '../c
 import { SLA_CLASSES } from '../core/sla.js';
 import { createTestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
-import { startTestWorkers } from '../workers/testing.js';
+import { startTestWorkers } from '../testing/worker-process.js';
 import { percentile, type BenchContext, type BenchRow } from './harness.js';
 
 const YEAR = { from: '2025-01-01', to: '2025-12-31' };

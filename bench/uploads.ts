@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { THROUGHPUT_TARGETS } from '../core/sla.js';
 import { createTestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
-import { samplePdf, sampleImage, startTestWorkers } from '../workers/testing.js';
+import { samplePdf, sampleImage, startTestWorkers } from '../testing/worker-process.js';
 import { percentile, type BenchContext, type BenchRow } from './harness.js';
 
 const MB = 1024 * 1024;

@@ -5,9 +5,9 @@
  */
 import { ApiObject, App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
-import { CHILD_KINDS, groupOf } from '../operator/kube/child-kinds.js';
+import { CHILD_KINDS, groupOf } from './child-kinds.js';
 import { API_GROUP, PLURAL } from '../platform-api/v1alpha1/index.js';
-import type { OperatorVariable } from '../operator/config.js';
+import type { OperatorVariable } from '../core/operator-config.js';
 import { imageCommand } from './image-commands.js';
 import { PassPlatformCrd } from './passplatform-crd.js';
 import { buildOperatorRuleGroups } from '../alerts/rules.js';

@@ -11,7 +11,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { platformFixture } from '../operator/fixtures.js';
-import { reconcile } from '../operator/reconcile.js';
+import { reconcile } from '../operator/reconcile/reconcile.js';
 import { installObjects, serviceMonitorObjects } from './operator-install.js';
 import { synthesizedFiles } from './synth.js';
 

@@ -10,7 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { call, createTestEnvironment, type TestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
 import { startRedisCluster, type RedisCluster } from '../testing/redis-cluster.js';
-import { startTestWorkers } from '../workers/testing.js';
+import { startTestWorkers } from '../testing/worker-process.js';
 
 describe('on a Redis Cluster', () => {
   let cluster: RedisCluster;

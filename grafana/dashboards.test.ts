@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { METRIC } from '../core/metric-names.js';
 import { SLA_CLASS_NAMES } from '../core/sla.js';
 import { DEFAULT_ALERTS, DEFAULT_SLA } from '../platform-api/v1alpha1/index.js';
-import { metricFamily, referencedMetrics } from '../alerts/referenced-metrics.js';
+import { metricFamily, referencedMetrics } from './referenced-metrics.js';
 import { buildDashboards } from './dashboards.js';
 import { DASHBOARDS_DIR } from './files.js';
 

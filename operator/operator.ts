@@ -5,15 +5,15 @@
  */
 import type Router from '@koa/router';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { AutoscalerMetrics } from './autoscaler/metrics.js';
-import { AutoscalingLoop } from './autoscaling-loop.js';
-import { PlatformController, type Logger } from './controller.js';
-import { CostTracker } from './cost-tracking.js';
-import { prometheusRequestUsage } from './cost-usage.js';
+import { AutoscalerMetrics } from './autoscaling/metrics.js';
+import { AutoscalingLoop } from './autoscaling/loop.js';
+import { PlatformController, type Logger } from './controller/controller.js';
+import { CostTracker } from './cost/tracking.js';
+import { prometheusRequestUsage } from './cost/io/requests-served.js';
 import { costReportRouter } from './cost/http.js';
 import { CostMetrics } from './cost/metrics.js';
 import { kubernetesCostSource } from './cost/service.js';
-import { OperatorMetrics } from './operator-metrics.js';
+import { OperatorMetrics } from './controller/metrics.js';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;

@@ -10,9 +10,9 @@
 import { hostname } from 'node:os';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../core/logger.js';
-import { loadOperatorConfig } from './config.js';
+import { loadOperatorConfig } from '../core/operator-config.js';
 import { startHealthServer } from './health-server.js';
-import { LeaderElector } from './leadership.js';
+import { LeaderElector } from './controller/leadership.js';
 import { PassOperator } from './operator.js';
 
 export async function startOperator(env: NodeJS.ProcessEnv = process.env) {

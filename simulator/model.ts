@@ -7,9 +7,9 @@
  * pod CPU (HPA), a request rate and the `wait` list length (KEDA), and the full signal set (ours).
  */
 import { SLA_CLASS_NAMES, type SlaClass } from '../core/sla.js';
-import { erlangC, waitExceedProbability } from '../operator/autoscaler/erlang.js';
-import { cores, QUEUE_SLA_CLASS } from '../operator/autoscaler/sizing.js';
-import type { PlatformSignals } from '../operator/autoscaler/types.js';
+import { erlangC, waitExceedProbability } from '../operator/autoscaler/index.js';
+import { cores, QUEUE_SLA_CLASS } from '../operator/autoscaler/index.js';
+import type { PlatformSignals } from '../operator/autoscaler/index.js';
 import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type WorkerQueue } from '../platform-api/v1alpha1/index.js';
 import { Random } from './random.js';
 import type { Batch, LoadPoint } from './traces.js';
@@ -359,7 +359,7 @@ export class PlatformModel {
     return Math.round(total(this.queues[queue].wait));
   }
 
-  /** Everything operator/signals would read from Prometheus, over the same 1-minute windows. */
+  /** Everything operator/autoscaling/signals would read from Prometheus, over the same 1-minute windows. */
   signals(now: number): PlatformSignals {
     const records = this.recent(SIGNAL_WINDOW_STEPS);
     const seconds = records.length * STEP_SECONDS || 1;

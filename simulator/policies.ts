@@ -6,11 +6,11 @@
  *   trigger on BullMQ's `wait` list for each worker queue (listLength 5, KEDA's default; jobs in
  *   `prioritized`, `delayed` and `active` are not in that list), metrics polled every 30 s, the
  *   HPA underneath with its default behaviour; Postgres on a CPU trigger, Redis fixed;
- * - `ours`: operator/autoscaler's `autoscale`, fed the signals operator/signals reads.
+ * - `ours`: operator/autoscaler's `autoscale`, fed the signals operator/autoscaling/signals reads.
  */
-import { autoscale, initialAutoscalerState } from '../operator/autoscaler/autoscaler.js';
-import { cores } from '../operator/autoscaler/sizing.js';
-import type { AutoscalerState } from '../operator/autoscaler/types.js';
+import { autoscale, initialAutoscalerState } from '../operator/autoscaler/index.js';
+import { cores } from '../operator/autoscaler/index.js';
+import type { AutoscalerState } from '../operator/autoscaler/index.js';
 import { WORKER_QUEUES, type Component, type PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
 import { averageValueRecommendation, cpuRecommendation, HPA_SYNC_SECONDS, HpaBehavior } from './hpa.js';
 import type { PlatformModel } from './model.js';

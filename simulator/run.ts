@@ -5,7 +5,7 @@
  * scaling actions, and how long the SLA takes to hold again after each load step.
  */
 import { SLA_CLASS_NAMES } from '../core/sla.js';
-import { QUEUE_SLA_CLASS } from '../operator/autoscaler/sizing.js';
+import { QUEUE_SLA_CLASS } from '../operator/autoscaler/index.js';
 import { hourlyRate, replicaShapes } from '../operator/cost/prices.js';
 import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type ReplicaChange } from '../platform-api/v1alpha1/index.js';
 import { PlatformModel, STEP_SECONDS, type StepOutcome } from './model.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hourlyRate, replicaShapes } from '../operator/cost/prices.js';
 import { COMPONENTS } from '../platform-api/v1alpha1/index.js';
-import { scaledComponents } from '../operator/autoscaler/autoscaler.js';
+import { scaledComponents } from '../operator/autoscaler/index.js';
 import { averageValueRecommendation, cpuRecommendation, HpaBehavior } from './hpa.js';
 import { toJson } from './report.js';
 import { simulate } from './simulate.js';

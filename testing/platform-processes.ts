@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { freePort } from '../core/ports.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../workers/testing.js';
+import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 import { spawnApiProcess, type ApiProcess } from './api-process.js';
 import { eventually } from './eventually.js';
 import { startTestCluster, type TestCluster } from './k8s-apiserver/cluster.js';

@@ -14,7 +14,7 @@ const exporter = new InMemorySpanExporter();
 const processor = new SimpleSpanProcessor({ exporter });
 const telemetry = startTelemetry('trace-test', { spanProcessors: [processor] });
 const { call, createTestEnvironment } = await import('../testing/api.js');
-const { startTestWorkers } = await import('./testing.js');
+const { startTestWorkers } = await import('../testing/worker-process.js');
 const { eventually } = await import('../testing/eventually.js');
 
 type Env = Awaited<ReturnType<typeof createTestEnvironment>>;

@@ -18,7 +18,7 @@ import { closeRedis, type RedisClient } from '../core/redis.js';
 import { createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
 import { oldestWaitingAgeSeconds } from './metrics.js';
 import { eventually } from '../testing/eventually.js';
-import { samplePdf, spawnWorkerProcess, type WorkerProcess } from './testing.js';
+import { samplePdf, spawnWorkerProcess, type WorkerProcess } from '../testing/worker-process.js';
 
 describe('worker processes', () => {
   let env: TestEnvironment;

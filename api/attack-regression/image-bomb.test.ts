@@ -10,7 +10,7 @@ import { crc32, createDeflate } from 'node:zlib';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import { eventually } from '../../testing/eventually.js';
 import type { RunningWorkers } from '../../workers/run.js';
-import { startTestWorkers } from '../../workers/testing.js';
+import { startTestWorkers } from '../../testing/worker-process.js';
 
 const EDGE = 16_000;
 /** Adam7 passes: x start, y start, x step, y step. */

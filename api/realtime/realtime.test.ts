@@ -15,7 +15,7 @@ import { eventually } from '../../testing/eventually.js';
 import { CHANNELS, CHANNEL_NAMES } from './channels.js';
 import { CLOSE } from './close-codes.js';
 import { spawnApiProcess, type ApiProcess } from '../../testing/api-process.js';
-import { TestSocket, wsUrlOf } from './testing.js';
+import { TestSocket, wsUrlOf } from '../../testing/realtime-client.js';
 
 describe('real-time notifications and feeds', () => {
   let env: TestEnvironment;

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import type { RunningWorkers } from '../../workers/run.js';
 import { eventually } from '../../testing/eventually.js';
-import { samplePdf, sampleImage, sha256, startTestWorkers } from '../../workers/testing.js';
+import { samplePdf, sampleImage, sha256, startTestWorkers } from '../../testing/worker-process.js';
 
 const PART_SIZE = 256 * 1024;
 const SINGLE_LIMIT = 5 * 1024 * 1024;

@@ -29,7 +29,7 @@ function connectionEnv(props: PlatformChildrenProps): AppEnvVar[] {
   const { database, redis } = props.spec;
   if (database.mode === 'managed') {
     // Through the PgBouncer Poolers (transaction mode), never to Postgres directly: the connection
-    // budget (operator/autoscaler/connection-budget.ts) holds only for connections that go through
+    // budget (cdk8s/platform/connection-budget.ts) holds only for connections that go through
     // them. The URLs carry no credentials: the processes add CloudNativePG's `-app` user to them.
     const secret = names.databaseAppSecret;
     env.push(

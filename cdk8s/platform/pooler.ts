@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { poolerInstances } from '../../operator/autoscaler/connection-budget.js';
+import { poolerInstances } from './connection-budget.js';
 import { POOLER_MAX_CLIENT_CONNECTIONS, POOLER_SERVER_CONNECTIONS } from './connection-limits.js';
 import { CNPG_API_VERSION } from './database.js';
 import { childLabels } from './labels.js';
@@ -12,7 +12,7 @@ import type { PlatformChildrenProps } from './props.js';
  * the primary and `-ro` for the replicas; the app pods connect to these, never to Postgres
  * directly, so their connections are multiplexed onto a bounded set of server connections. Each
  * Pooler runs as many PgBouncer instances as the app pods the autoscaler runs need
- * (operator/autoscaler/connection-budget.ts); CloudNativePG creates a Service named after each
+ * (cdk8s/platform/connection-budget.ts); CloudNativePG creates a Service named after each
  * Pooler, and a PodMonitor for its exporter.
  */
 export class DatabasePoolers extends Construct {

@@ -12,7 +12,7 @@ import {
   type ScalingDecisionRecord,
   type WorkerQueue,
 } from '../../platform-api/v1alpha1/index.js';
-import { budgetRefusal, maxApiPods } from './connection-budget.js';
+import { budgetRefusal, maxApiPods } from '../../cdk8s/platform/connection-budget.js';
 import { learnEstimates } from './estimates.js';
 import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
 import {

@@ -12,7 +12,7 @@ import {
 } from '../../cdk8s/platform/connection-limits.js';
 import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
-import { MAX_POOLER_INSTANCES, maxApiPods, poolerInstances } from './connection-budget.js';
+import { MAX_POOLER_INSTANCES, maxApiPods, poolerInstances } from '../../cdk8s/platform/connection-budget.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';
 
 describe('connection budget', () => {

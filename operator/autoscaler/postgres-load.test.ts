@@ -1,5 +1,5 @@
 /**
- * The read replicas' load on the signals operator/signals/collect.ts delivers: read queries/s from
+ * The read replicas' load on the signals operator/autoscaling/signals/collect.ts delivers: read queries/s from
  * the replicas and, when the cluster exports it, their CPU. Sizing works in cores, so the load the
  * forecasts remember must be cores too; read queries/s alone (no CPU to convert them with) must not
  * be taken for cores — 600 q/s read as 600 cores sent the replicas 1 → 3 → 5 → 6 in 75 s.

@@ -1,6 +1,6 @@
 /**
  * What the autoscaler reads and what it remembers between runs. Signals come from Prometheus
- * (operator/signals) in production and from the queueing model in the simulator; both produce
+ * (operator/autoscaling/signals) in production and from the queueing model in the simulator; both produce
  * this shape, so the policy cannot tell them apart. Every value is optional: a query that returned
  * nothing is `undefined`, never zero, because zero load and unknown load must scale differently.
  */

@@ -11,7 +11,7 @@ import {
   type PriceSpec,
   type ScalingDecisionRecord,
 } from '../../platform-api/v1alpha1/index.js';
-import { configMapPersistence } from './configmap-persistence.js';
+import { configMapPersistence } from './io/configmap-persistence.js';
 import type { HistoryDocument } from './history-document.js';
 import type { PlatformRef } from './metrics.js';
 import { replicaShapes, type SizingSpec } from './prices.js';

@@ -12,7 +12,7 @@ import knexFactory, { type Knex } from 'knex';
 import { hashPassword } from '../../api/auth/passwords.js';
 import { migrateLatest } from '../../core/migrate.js';
 import { freePort } from '../../core/ports.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../../workers/testing.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../worker-process.js';
 import { spawnApiProcess, type ApiProcess } from '../api-process.js';
 import { call } from '../api.js';
 import { eventually } from '../eventually.js';

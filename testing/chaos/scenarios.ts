@@ -4,7 +4,7 @@
  * verifications without exactly one access-log row, and how long readiness took to come back.
  */
 import type { Knex } from 'knex';
-import { samplePdf } from '../../workers/testing.js';
+import { samplePdf } from '../worker-process.js';
 import { call } from '../api.js';
 import { eventually } from '../eventually.js';
 import type { ChaosEnvironment } from './environment.js';

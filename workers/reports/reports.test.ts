@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import type { RunningWorkers } from '../run.js';
 import { eventually } from '../../testing/eventually.js';
-import { startTestWorkers } from '../testing.js';
+import { startTestWorkers } from '../../testing/worker-process.js';
 
 // Tests read arbitrary response shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,282 @@
+/**
+ * The operator with its autoscaling loop and cost tracking, through the real
+ * @kubernetes/client-node against the test API server. Prometheus is stood in for by an HTTP
+ * server implementing the part of its query API the signals client calls (/api/v1/query), with
+ * canned vectors: rising load scales the API Deployment with a reason in status and an Event;
+ * Prometheus down holds the replicas and says which queries failed; a restarted operator carries
+ * on from the same state and cost-history ConfigMaps; the cost endpoint and gauges answer.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { METRIC } from '../../core/metric-names.js';
+import { eventually } from '../../testing/eventually.js';
+import { startTestCluster } from '../../testing/k8s-apiserver/cluster.js';
+import type { TestApiServer } from '../../testing/k8s-apiserver/server.js';
+import { decodeState } from '../autoscaler/state-codec.js';
+import type { AutoscalerState } from '../autoscaler/types.js';
+import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './state-store.js';
+import { costHistoryConfigMapName, HISTORY_KEY } from '../cost/io/configmap-persistence.js';
+import { decodeHistory } from '../cost/history-document.js';
+import { smallAutoscaledPlatform } from '../fixtures.js';
+import { startHealthServer } from '../health-server.js';
+import { PassOperator } from '../operator.js';
+import { apiQueries, DEFAULT_WINDOW } from './signals/queries.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
+
+const NAMESPACE = 'loop';
+const scope = { matchers: `namespace="${NAMESPACE}"`, window: DEFAULT_WINDOW, platform: 'campus' };
+const queries = apiQueries(scope);
+
+interface ApiLoad {
+  authRate: number;
+  authP95: number;
+  cpuCores: number;
+  pods: number;
+}
+const QUIET: ApiLoad = { authRate: 5, authP95: 0.03, cpuCores: 0.025, pods: 1 };
+// 200 logins/s at 5 ms CPU each on 100m pods, and auth's p95 over its 200 ms SLA.
+const BUSY: ApiLoad = { authRate: 200, authP95: 0.25, cpuCores: 1, pods: 1 };
+const REQUESTS_THIS_MONTH = 1_234_567;
+
+/** Answers /api/v1/query like Prometheus would for the API's series under `load`; `down` drops every connection. */
+class CannedPrometheus {
+  load: ApiLoad = QUIET;
+  down = false;
+  readonly seen: string[] = [];
+  private server!: Server;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      if (this.down) return void req.socket.destroy();
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const query = new URLSearchParams(body).get('query') ?? new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+        this.seen.push(query);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: this.answer(query) } }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private answer(query: string) {
+    const t = Date.now() / 1000;
+    const sample = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [t, String(value)] });
+    if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api"}[`))
+      return [sample(REQUESTS_THIS_MONTH)];
+    switch (query) {
+      case queries.requestRateByClass:
+        return [sample(this.load.authRate, { sla_class: 'auth' })];
+      case queries.p95ByClass:
+        return [sample(this.load.authP95, { sla_class: 'auth' })];
+      case queries.cpuCores:
+        return [sample(this.load.cpuCores)];
+      case queries.readyPods:
+        return [sample(this.load.pods)];
+      case queries.errorRatio:
+        return [sample(0)];
+      case queries.sampledAt:
+        return [sample(t)];
+      default:
+        // Workers, Postgres and Redis export nothing here: their components hold.
+        return [];
+    }
+  }
+}
+
+let server: TestApiServer;
+let kubeConfig: KubeConfig;
+let custom: CustomObjectsApi;
+let apps: AppsV1Api;
+let core: CoreV1Api;
+let prometheus: CannedPrometheus;
+let prometheusUrl: string;
+
+const getPlatform = () =>
+  custom.getNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace: NAMESPACE,
+    plural: PLURAL,
+    name: 'campus',
+  }) as Promise<PassPlatform>;
+const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
+const readState = async () => {
+  const configMap = await core.readNamespacedConfigMap({ name: autoscalerStateConfigMapName('campus'), namespace: NAMESPACE });
+  const state = decodeState(configMap.data?.[AUTOSCALER_STATE_KEY] ?? '');
+  assert.ok(state, 'the stored state decodes');
+  return { state, configMap };
+};
+const readHistory = async () => {
+  const configMap = await core.readNamespacedConfigMap({ name: costHistoryConfigMapName('campus'), namespace: NAMESPACE });
+  return decodeHistory(configMap.data?.[HISTORY_KEY] ?? '');
+};
+
+async function startOperator(): Promise<PassOperator> {
+  const operator = new PassOperator({ kubeConfig, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
+  await operator.start();
+  return operator;
+}
+
+/** One autoscaling run now, then the reconcile it asked for. */
+async function runAutoscaler(operator: PassOperator) {
+  await operator.autoscaling.runNow(await getPlatform());
+  await operator.controller.idle();
+}
+
+before(async () => {
+  ({ server, kubeConfig, custom, apps, core } = await startTestCluster());
+  prometheus = new CannedPrometheus();
+  prometheusUrl = await prometheus.start();
+});
+
+after(async () => {
+  await prometheus.close();
+  await server.close();
+});
+
+describe('the operator’s autoscaling loop and cost tracking', () => {
+  it('scales the API on rising load, holds while Prometheus is down, and carries on after a restart', async () => {
+    let operator = await startOperator();
+    try {
+      await custom.createNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace: NAMESPACE,
+        plural: PLURAL,
+        // Runs are driven by the test (runNow); the timer's first run happens at start.
+        body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl, intervalSeconds: 3600 }, { cost: { monthlyBudget: 500 } }),
+      });
+      await eventually(async () => (await apiReplicas()) !== undefined, 'API Deployment created');
+
+      // Quiet: a handful of logins per second fits one pod.
+      prometheus.load = QUIET;
+      await runAutoscaler(operator);
+      await runAutoscaler(operator);
+      const quiet = await apiReplicas();
+      assert.equal(quiet, 1);
+      assert.ok(prometheus.seen.includes(queries.requestRateByClass), 'the loop asked for the request rate with the platform’s namespace');
+
+      // Busy: the API Deployment grows, with the reason in status and an Event.
+      prometheus.load = BUSY;
+      await runAutoscaler(operator);
+      const busy = await eventually(async () => {
+        const replicas = await apiReplicas();
+        return replicas !== undefined && replicas > (quiet ?? 0) && replicas;
+      }, 'API scaled up');
+      const status = (await getPlatform()).status;
+      const decision = status?.decisions?.find((d) => d.component === 'api' && d.to === busy);
+      assert.ok(decision, `decision for api → ${busy} in status`);
+      assert.match(decision.reason, /req\/s/);
+      assert.equal(decision.signals.requestRate, BUSY.authRate);
+      assert.equal(status?.replicas?.api, busy);
+      assert.equal(status?.slaState, 'Violated: auth');
+      assert.equal(status?.conditions?.find((c) => c.type === 'ScalingActive')?.status, 'True');
+      const events = await core.listNamespacedEvent({ namespace: NAMESPACE });
+      assert.ok(
+        events.items.some((e) => e.reason === 'Scaled' && e.message?.startsWith(`api ${quiet} → ${busy}:`)),
+        'Scaled event for the API',
+      );
+      const metrics = await operator.metrics.registry.metrics();
+      assert.match(
+        metrics,
+        new RegExp(`${METRIC.desiredReplicas}\\{platform="campus",platform_namespace="${NAMESPACE}",component="api"\\} ${busy}`),
+      );
+      assert.match(
+        metrics,
+        new RegExp(`${METRIC.scalingDecisions}\\{platform="campus",platform_namespace="${NAMESPACE}",component="api",direction="up"\\} 1`),
+      );
+
+      // The policy's memory and the replica history are in ConfigMaps owned by the platform.
+      const { state: stateBefore, configMap } = await readState();
+      assert.equal(configMap.metadata?.ownerReferences?.[0]?.uid, (await getPlatform()).metadata.uid);
+      assert.equal(stateBefore.components.api?.replicas, busy);
+      const historyBefore = await readHistory();
+      assert.equal(historyBefore.components.api?.at(-1)?.[1], busy, 'the cost history has the applied count');
+
+      // Prometheus down: nothing moves, even with quiet load remembered from before; the condition names the failing queries.
+      prometheus.down = true;
+      prometheus.load = QUIET;
+      await runAutoscaler(operator);
+      await runAutoscaler(operator);
+      assert.equal(await apiReplicas(), busy);
+      const held = await getPlatform();
+      const scaling = held.status?.conditions?.find((c) => c.type === 'ScalingActive');
+      assert.equal(scaling?.status, 'False');
+      assert.equal(scaling?.reason, 'SignalsUnavailable');
+      assert.match(scaling?.message ?? '', /(\d+) of \1 Prometheus queries .* failed .*\{namespace="loop", component="api"\}/);
+      assert.match(scaling?.message ?? '', new RegExp(prometheusUrl));
+      assert.equal(held.status?.phase === 'Degraded', false, 'a blind autoscaler does not make the platform Degraded');
+      const warnings = (await core.listNamespacedEvent({ namespace: NAMESPACE })).items.filter((e) => e.reason === 'SignalsUnavailable');
+      assert.equal(warnings.length, 1, `one Warning for the outage, not one per run: ${warnings.map((e) => e.message).join(' / ')}`);
+      assert.equal(
+        (await readState()).configMap.metadata?.resourceVersion,
+        configMap.metadata?.resourceVersion,
+        'no run stored while blind',
+      );
+
+      // Restart: a new operator reads the same state and history and continues from them.
+      await operator.stop();
+      operator = await startOperator();
+      prometheus.down = false;
+      prometheus.load = BUSY;
+      await runAutoscaler(operator);
+      const afterRestart = (await apiReplicas()) ?? 0;
+      assert.ok(afterRestart >= busy, `not reset to the minimum by the restart (${afterRestart} after ${busy})`);
+      const { state: stateAfter } = await readState();
+      const firstSample = (s: AutoscalerState) => s.components.api?.recent[0]?.at;
+      // Stored only when something durable changed (state-codec.ts): a busy run that holds may not write.
+      assert.equal(firstSample(stateAfter), firstSample(stateBefore), 'load samples from before the restart are still there');
+      const historyAfter = await readHistory();
+      assert.deepEqual(historyAfter.components.api?.[0], historyBefore.components.api?.[0], 'the cost history kept its start');
+      assert.equal((await getPlatform()).status?.conditions?.find((c) => c.type === 'ScalingActive')?.status, 'True');
+
+      // Cost: the gauges and the operator's /cost endpoint read the same history.
+      await operator.cost.refresh();
+      const gauges = await operator.metrics.registry.metrics();
+      assert.match(gauges, new RegExp(`${METRIC.costBudget}\\{platform="campus",platform_namespace="${NAMESPACE}"[^}]*\\} 500`));
+      assert.match(gauges, new RegExp(`${METRIC.costSpendRate}\\{platform="campus",platform_namespace="${NAMESPACE}"[^}]*\\} [0-9.]+`));
+      const http = await startHealthServer({
+        registry: operator.metrics.registry,
+        ready: () => operator.synced,
+        port: 0,
+        host: '127.0.0.1',
+        routers: operator.routers(),
+      });
+      try {
+        const response = await fetch(`http://127.0.0.1:${http.port}/cost/${NAMESPACE}/campus?format=json`);
+        assert.equal(response.status, 200);
+        const report = (
+          (await response.json()) as {
+            data: {
+              lines: { line: string; peakReplicas: number }[];
+              spend: { monthlyBudget: number };
+              unitCosts: { requests?: number; activeUsers?: number; per1000Requests: number | null };
+            };
+          }
+        ).data;
+        assert.equal(report.unitCosts.requests, REQUESTS_THIS_MONTH, 'requests read from Prometheus');
+        assert.ok(report.unitCosts.per1000Requests !== null);
+        assert.equal(report.unitCosts.activeUsers, undefined, 'active users are not made up');
+        assert.equal(report.lines.find((l) => l.line === 'api')?.peakReplicas, afterRestart);
+        assert.equal(report.spend.monthlyBudget, 500);
+        assert.equal((await fetch(`http://127.0.0.1:${http.port}/readyz`)).status, 200);
+        assert.match(await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text(), new RegExp(METRIC.costMonthToDate));
+      } finally {
+        await http.close();
+      }
+    } finally {
+      await operator.stop();
+    }
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * The Kubernetes side of the operator: informers on PassPlatforms and their children feed a work
+ * queue; each key is reconciled by the pure `reconcile`, whose children are server-side applied
+ * and whose status and Events are written back. Deletion runs the finalizer.
+ */
+import { RECONCILE_RESULT } from '../../core/metric-labels.js';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import { MANAGED_SELECTOR } from '../../cdk8s/platform/labels.js';
+import { childNames } from '../../cdk8s/platform/names.js';
+import type { SlaClass } from '../../core/sla.js';
+import { applyObject, deleteObject, strayChildren } from './kube/apply.js';
+import { CHILD_KINDS } from '../../cdk8s/child-kinds.js';
+import { isConflict, isNotFound } from './kube/errors.js';
+import { EventRecorder } from './kube/events.js';
+import { ResilientInformer } from './kube/informers.js';
+import type { OperatorMetrics } from './metrics.js';
+import { reconcile, type ScalingInput } from '../reconcile/reconcile.js';
+import { API_GROUP, API_VERSION, KIND, PLURAL, type Component, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
+import { WorkQueue } from './workqueue.js';
+
+export const FINALIZER = 'passplatform.io/finalizer';
+
+export interface Logger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Watch one namespace only; all namespaces when unset. */
+  namespace?: string;
+  /** The autoscaler's current wishes for a platform, when it has any. */
+  scaling?: (platform: PassPlatform) => ScalingInput | undefined;
+  slaViolations?: (platform: PassPlatform) => SlaClass[] | undefined;
+  /** Runs in the finalizer, before the children go (e.g. closing the cost history). */
+  onPlatformDeleted?: (platform: PassPlatform) => Promise<void>;
+  /** Runs after every child was applied, with the replicas applied (e.g. recording the cost history). */
+  onApplied?: (platform: PassPlatform, replicas: Partial<Record<Component, number>>) => Promise<void>;
+  metrics?: OperatorMetrics;
+  log?: Logger;
+  resyncMs?: number;
+  now?: () => Date;
+  concurrency?: number;
+}
+
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const platformApiVersion = `${API_GROUP}/${API_VERSION}`;
+const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+
+export class PlatformController {
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly events: EventRecorder;
+  private readonly platforms: ResilientInformer<PassPlatform & KubernetesObject>;
+  private readonly children: ResilientInformer<KubernetesObject>[];
+  private readonly queue: WorkQueue;
+  private resync: NodeJS.Timeout | undefined;
+  private started = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    const { kubeConfig, namespace } = options;
+    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.events = new EventRecorder(this.core, options.now);
+    this.queue = new WorkQueue((key) => this.reconcileKey(key), {
+      concurrency: options.concurrency ?? 2,
+      onError: (key, error, retryInMs) => options.log?.warn({ key, err: error, retryInMs }, 'reconcile failed; will retry'),
+    });
+    const onInformerError = (kind: string) => (error: unknown, restartInMs: number) =>
+      options.log?.warn({ kind, err: error, restartInMs }, 'watch failed; restarting');
+    this.platforms = new ResilientInformer<PassPlatform & KubernetesObject>(
+      kubeConfig,
+      this.objects,
+      { apiVersion: platformApiVersion, kind: KIND, plural: PLURAL },
+      { onChange: (p) => this.enqueue(p.metadata.namespace, p.metadata.name), onError: onInformerError(KIND) },
+      { namespace },
+    );
+    this.children = CHILD_KINDS.map(
+      (kind) =>
+        new ResilientInformer<KubernetesObject>(
+          kubeConfig,
+          this.objects,
+          kind,
+          { onChange: (o) => this.enqueueOwner(o), onError: onInformerError(kind.kind) },
+          {
+            namespace,
+            labelSelector: MANAGED_SELECTOR,
+          },
+        ),
+    );
+  }
+
+  /** Starts watching; resolves once every cache is filled and every platform is queued. */
+  async start(): Promise<void> {
+    this.started = true;
+    await Promise.all(
+      [this.platforms, ...this.children].map((i) =>
+        i.start().catch((err: unknown) => this.options.log?.warn({ kind: i.kind.kind, err }, 'informer start failed')),
+      ),
+    );
+    await this.allSynced();
+    for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
+    this.resync = setInterval(() => {
+      for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
+    }, this.options.resyncMs ?? 300_000);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    clearInterval(this.resync);
+    this.queue.stop();
+    await Promise.all([this.platforms, ...this.children].map((i) => i.stop()));
+  }
+
+  get synced(): boolean {
+    return this.started;
+  }
+
+  /** The PassPlatforms in the watch cache. */
+  listPlatforms(): readonly PassPlatform[] {
+    return this.platforms.list();
+  }
+
+  enqueue(namespace: string, name: string): void {
+    this.queue.add(keyOf(namespace, name));
+  }
+
+  /** Resolves when no reconcile is queued, running or waiting to retry. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private enqueueOwner(child: KubernetesObject) {
+    const owner = child.metadata?.ownerReferences?.find((o) => o.controller && o.kind === KIND && o.apiVersion === platformApiVersion);
+    if (owner && child.metadata?.namespace) this.enqueue(child.metadata.namespace, owner.name);
+  }
+
+  private ownedChildren(platform: PassPlatform): KubernetesObject[] {
+    return this.children.flatMap((informer) =>
+      informer.list(platform.metadata.namespace).filter((c) => c.metadata?.ownerReferences?.some((o) => o.uid === platform.metadata.uid)),
+    );
+  }
+
+  /**
+   * Every cache filled. A reconcile on a cache that has not listed the children yet would take
+   * them for missing: new keys for every pass and token, replicas back to the minimum.
+   */
+  private allSynced(): Promise<unknown> {
+    return Promise.all([this.platforms, ...this.children].map((i) => i.synced()));
+  }
+
+  private async reconcileKey(key: string): Promise<void> {
+    await this.allSynced();
+    const [namespace, name] = key.split('/') as [string, string];
+    const platform = this.platforms.get(name, namespace);
+    if (!platform) {
+      this.queue.forget(key);
+      return;
+    }
+    const finished = this.options.metrics?.startReconcile(namespace, name);
+    try {
+      await this.reconcilePlatform(platform);
+      finished?.(RECONCILE_RESULT.success);
+    } catch (error) {
+      finished?.(RECONCILE_RESULT.error);
+      throw error;
+    }
+  }
+
+  private async reconcilePlatform(platform: PassPlatform): Promise<void> {
+    if (platform.metadata.deletionTimestamp) return this.finalize(platform);
+    if (!platform.metadata.finalizers?.includes(FINALIZER)) {
+      // The finalizer goes on first (guarded by resourceVersion), so no child exists without it.
+      await this.patchPlatform(platform, {
+        metadata: { finalizers: [...(platform.metadata.finalizers ?? []), FINALIZER], resourceVersion: platform.metadata.resourceVersion },
+      });
+      return;
+    }
+    const observed = await this.withKeysSecret(platform, this.ownedChildren(platform));
+    const result = reconcile({
+      platform,
+      observed: { children: observed },
+      scaling: this.options.scaling?.(platform),
+      slaViolations: this.options.slaViolations?.(platform),
+      now: (this.options.now ?? (() => new Date()))(),
+    });
+    const failures: string[] = [];
+    if (result.children) {
+      for (const child of result.children) {
+        try {
+          await applyObject(this.objects, child);
+        } catch (error) {
+          failures.push(`${child.kind}/${child.metadata?.name}: ${(error as Error).message}`);
+        }
+      }
+      if (failures.length === 0) for (const stray of strayChildren(observed, result.children)) await deleteObject(this.objects, stray);
+      if (result.status.replicas) {
+        this.options.metrics?.setReplicas(platform.metadata.namespace, platform.metadata.name, result.status.replicas);
+        if (failures.length === 0) await this.options.onApplied?.(platform, result.status.replicas);
+      }
+    }
+    for (const event of result.events) await this.recordEvent(platform, event.type, event.reason, event.message);
+    if (failures.length) await this.recordEvent(platform, 'Warning', 'ApplyFailed', failures.join('; '));
+    if (!isDeepStrictEqual(platform.status, result.status)) {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: platform.metadata.namespace,
+          plural: PLURAL,
+          name: platform.metadata.name,
+          body: { status: result.status },
+        },
+        MERGE,
+      );
+    }
+    if (failures.length) throw new Error(`could not apply ${failures.length} children: ${failures.join('; ')}`);
+  }
+
+  /**
+   * The keys Secret as the API server has it, when the cache lacks it: keys are generated only
+   * when the server says there are none, never because a cache missed an object.
+   */
+  private async withKeysSecret(platform: PassPlatform, observed: KubernetesObject[]): Promise<KubernetesObject[]> {
+    const name = childNames(platform.metadata.name).keys;
+    if (observed.some((c) => c.kind === 'Secret' && c.metadata?.name === name)) return observed;
+    try {
+      const secret = await this.core.readNamespacedSecret({ name, namespace: platform.metadata.namespace });
+      return [...observed, { ...secret, apiVersion: 'v1', kind: 'Secret' }];
+    } catch (error) {
+      if (isNotFound(error)) return observed;
+      throw error;
+    }
+  }
+
+  private async finalize(platform: PassPlatform): Promise<void> {
+    if (!platform.metadata.finalizers?.includes(FINALIZER)) return;
+    await this.options.onPlatformDeleted?.(platform);
+    // Workloads go before the data stores they use.
+    const order = (c: KubernetesObject) =>
+      ['Deployment', 'Job'].includes(c.kind ?? '') ? 0 : ['Cluster', 'StatefulSet'].includes(c.kind ?? '') ? 2 : 1;
+    for (const child of this.ownedChildren(platform).sort((a, b) => order(a) - order(b))) await deleteObject(this.objects, child);
+    // Guarded by resourceVersion: a second pass over a stale copy (the cache has not seen the
+    // release yet) gets a conflict or not-found, and records nothing.
+    const released = await this.patchPlatform(platform, {
+      metadata: {
+        finalizers: platform.metadata.finalizers.filter((f) => f !== FINALIZER),
+        resourceVersion: platform.metadata.resourceVersion,
+      },
+    });
+    if (released) await this.recordEvent(platform, 'Normal', 'Finalized', 'children deleted; released the PassPlatform');
+  }
+
+  /** Merge-patches the platform; false when it is gone or changed since it was read. */
+  private async patchPlatform(platform: PassPlatform, body: object): Promise<boolean> {
+    try {
+      await this.custom.patchNamespacedCustomObject(
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: platform.metadata.namespace,
+          plural: PLURAL,
+          name: platform.metadata.name,
+          body,
+        },
+        MERGE,
+      );
+      return true;
+    } catch (error) {
+      if (isNotFound(error) || isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  private async recordEvent(platform: PassPlatform, type: 'Normal' | 'Warning', reason: string, message: string) {
+    try {
+      await this.events.record(platform, { type, reason, message });
+    } catch (error) {
+      // An Event is a courtesy; failing to write one must not fail the reconcile.
+      this.options.log?.warn({ err: error, reason }, 'could not record event');
+    }
+  }
+}
