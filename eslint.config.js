@@ -24,7 +24,7 @@ export default tseslint.config(
 /**
  * Which top-level folder may import which (docs/architecture.md draws it). Each entry lists the
  * folders a folder's production code must NOT import; tests are free to reach anywhere, and
- * `scripts/` and `bench/` are tools above everything. `platform-api/folder-graph.test.ts` proves
+ * `scripts/` and `bench/` are tools above everything. `scripts/architecture.test.ts` proves
  * the resulting folder graph has no cycle.
  */
 function importBoundaries() {
