@@ -245,6 +245,9 @@ export class ControlPlane {
       `--service-account-key-file=${pki('sa.pub')}`,
       `--service-account-signing-key-file=${pki('sa.key')}`,
       '--authorization-mode=RBAC',
+      // As hardened clusters (OpenShift among them) run it: an owner reference with
+      // blockOwnerDeletion needs update on the owner's finalizers, which the operator's RBAC must grant.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
       '--service-cluster-ip-range=10.96.0.0/16',
       '--allow-privileged=true',
       // One client per component and a handful of tests: fairness queues only cost CPU here.

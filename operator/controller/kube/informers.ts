@@ -20,6 +20,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private timer: NodeJS.Timeout | undefined;
   private connected!: Promise<void>;
   private markConnected!: () => void;
+  private listed = true;
+  private readonly retry: (error: unknown) => void;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -33,6 +35,10 @@ export class ResilientInformer<T extends KubernetesObject> {
       objects
         .list<T>(kind.apiVersion, kind.kind, options.namespace, undefined, undefined, undefined, undefined, options.labelSelector)
         .then((result) => {
+          // A real API server leaves apiVersion and kind out of a list's items (only watch events
+          // carry them); the cache must hold whole objects, or a child listed after a restart
+          // matches no desired child by kind and is taken for a stray.
+          for (const item of result.items) Object.assign(item, { apiVersion: kind.apiVersion, kind: kind.kind });
           // client-node fills its cache synchronously right after this promise settles; the next
           // macrotask sees the cache filled.
           setImmediate(() => {
@@ -45,22 +51,29 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.informer.on('add', (o) => handlers.onChange(o, 'add'));
     this.informer.on('update', (o) => handlers.onChange(o, 'update'));
     this.informer.on('delete', (o) => handlers.onChange(o, 'delete'));
-    this.informer.on('error', (error) => {
+    this.retry = (error: unknown) => {
       if (this.stopped) return;
       const delay = Math.min(options.maxBackoffMs ?? 30_000, 200 * 2 ** this.failures++);
       handlers.onError?.(error, delay);
       this.resetConnected();
-      this.timer = setTimeout(() => void this.listAndWatch().catch(() => undefined), delay);
-    });
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.listAndWatch(), delay);
+    };
+    this.informer.on('error', this.retry);
   }
 
+  /**
+   * Starts listing and watching. A first list that fails (API down, a kind not served yet, a 403)
+   * is retried with backoff like a later failure, so `synced()` resolves once it succeeds instead
+   * of never.
+   */
   async start(): Promise<void> {
     this.stopped = false;
     await this.listAndWatch();
   }
 
   private async listAndWatch() {
-    await this.informer.start();
+    await this.informer.start().catch((error: unknown) => this.retry(error));
   }
 
   /** Resolves once the informer has listed (its cache reflects the server). */
@@ -82,7 +95,16 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.informer.get(name, namespace);
   }
 
+  /**
+   * A new "listed" promise after a failure — unless the current one is still pending: whoever
+   * waits on it (a reconcile that began before the failure) must be woken by the next list, not
+   * left waiting on a promise nobody resolves.
+   */
   private resetConnected() {
-    this.connected = new Promise((resolve) => (this.markConnected = resolve));
+    if (!this.listed) return;
+    this.listed = false;
+    this.connected = new Promise<void>((resolve) => (this.markConnected = resolve)).then(() => {
+      this.listed = true;
+    });
   }
 }

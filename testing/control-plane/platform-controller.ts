@@ -1,0 +1,155 @@
+/**
+ * Test support for the operator on a real control plane: a controller that authenticates as the
+ * operator's own ServiceAccount with the chart's RBAC, waits that fail with what the controller
+ * logged instead of hanging, and the two parts of a cluster that cannot run here, played openly:
+ * a storage provisioner (PersistentVolumes pre-bound to the Redis claims) and CloudNativePG's
+ * controller (the status it documents for a healthy Cluster). Everything else — Deployments,
+ * ReplicaSets, StatefulSets, Jobs, scheduling, Pods Running/Ready, garbage collection — is done by
+ * kube-controller-manager, kube-scheduler and kwok.
+ */
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { childNames } from '../../cdk8s/platform/names.js';
+import type { TestControlPlane } from './for-tests.js';
+import { operatorKubeConfig, type OperatorIdentityOptions } from './operator-identity.js';
+import { eventually } from '../eventually.js';
+import { PlatformController, type ControllerOptions } from '../../operator/controller/controller.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
+
+export const DEADLINE_MS = 180_000;
+const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface TestController {
+  controller: PlatformController;
+  kubeConfig: KubeConfig;
+  /** What the controller logged as warnings or errors (failed reconciles, failed watches). */
+  problems: string[];
+  /** Resolves once every cache has listed (`start()`); fails, with `problems`, after the deadline. */
+  started: Promise<void>;
+  /** Resolves once no reconcile is queued or running; fails, with `problems`, after the deadline. */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A PlatformController watching `namespace`, authenticated as the operator's ServiceAccount. */
+export async function startTestController(
+  cluster: TestControlPlane,
+  namespace: string,
+  options: Partial<ControllerOptions> & {
+    identity?: OperatorIdentityOptions;
+    kubeConfig?: KubeConfig;
+    /** Return before every cache has listed (await `started` later). */
+    returnEarly?: boolean;
+  } = {},
+): Promise<TestController> {
+  const kubeConfig = options.kubeConfig ?? (await operatorKubeConfig(cluster, namespace, options.identity));
+  const problems: string[] = [];
+  const record = (object: object, message: string) => {
+    const err = (object as { err?: { message?: string; body?: unknown } }).err;
+    problems.push(`${message}: ${err?.message ?? ''} ${err?.body ? JSON.stringify(err.body) : ''}`.trim());
+  };
+  const controller = new PlatformController({
+    resyncMs: 3_600_000,
+    ...options,
+    kubeConfig,
+    namespace,
+    log: { info: () => undefined, warn: record, error: record },
+  });
+  const started = withDeadline(controller.start(), 'the controller to list every kind', problems);
+  if (options.returnEarly) started.catch(() => undefined);
+  else await started;
+  return {
+    controller,
+    kubeConfig,
+    problems,
+    started,
+    settled: () => withDeadline(controller.idle(), 'the controller to settle', problems),
+    stop: () => controller.stop(),
+  };
+}
+
+async function withDeadline(promise: Promise<void>, what: string, problems: string[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`never happened: ${what}; the controller logged: ${problems.slice(-5).join(' | ')}`)),
+      DEADLINE_MS,
+    );
+  });
+  try {
+    await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function getPlatform(cluster: TestControlPlane, namespace: string, name = 'campus'): Promise<PassPlatform> {
+  return cluster.custom.getNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace,
+    plural: PLURAL,
+    name,
+  }) as Promise<PassPlatform>;
+}
+
+export function patchPlatformSpec(cluster: TestControlPlane, namespace: string, spec: Record<string, unknown>, name = 'campus') {
+  return cluster.custom.patchNamespacedCustomObject(
+    { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { spec } },
+    MERGE,
+  );
+}
+
+/**
+ * Plays a storage provisioner: one PersistentVolume per claim of the platform's Redis StatefulSet,
+ * pre-bound to that claim (so files sharing the control plane never take each other's), which
+ * kube-controller-manager's binder binds and kube-scheduler then schedules the Redis pods on.
+ */
+export async function provisionRedisVolumes(cluster: TestControlPlane, namespace: string, platform = 'campus'): Promise<void> {
+  const statefulSet = await eventually(
+    () => cluster.apps.readNamespacedStatefulSet({ name: childNames(platform).redis, namespace }),
+    'the Redis StatefulSet',
+    DEADLINE_MS,
+  );
+  for (const template of statefulSet.spec?.volumeClaimTemplates ?? []) {
+    for (let i = 0; i < (statefulSet.spec?.replicas ?? 0); i++) {
+      const claim = `${template.metadata?.name}-${statefulSet.metadata?.name}-${i}`;
+      await cluster.core.createPersistentVolume({
+        body: {
+          metadata: { name: `${namespace}-${claim}`, labels: { 'passplatform.io/test': 'true' } },
+          spec: {
+            capacity: { storage: String(template.spec?.resources?.requests?.storage) },
+            accessModes: template.spec?.accessModes ?? ['ReadWriteOnce'],
+            hostPath: { path: `/tmp/kwok-volumes/${namespace}/${claim}` },
+            claimRef: { namespace, name: claim },
+            persistentVolumeReclaimPolicy: 'Delete',
+          },
+        },
+      });
+    }
+  }
+}
+
+/**
+ * Plays CloudNativePG's controller, which cannot run here (its instances need a real kubelet):
+ * writes the status it documents for a healthy Cluster with every instance ready.
+ */
+export async function reportDatabaseHealthy(cluster: TestControlPlane, namespace: string, platform = 'campus'): Promise<void> {
+  const name = childNames(platform).database;
+  const database = (await eventually(
+    () => cluster.custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'clusters', name }),
+    'the CNPG Cluster',
+    DEADLINE_MS,
+  )) as KubernetesObject & { spec: { instances: number } };
+  await cluster.custom.patchNamespacedCustomObjectStatus(
+    {
+      group: 'postgresql.cnpg.io',
+      version: 'v1',
+      namespace,
+      plural: 'clusters',
+      name,
+      body: { status: { instances: database.spec.instances, readyInstances: database.spec.instances, phase: 'Cluster in healthy state' } },
+    },
+    MERGE,
+  );
+}
