@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { loadAll, load } from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -12,8 +13,9 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { platformFixture } from '../operator/fixtures.js';
 import { reconcile } from '../operator/reconcile/reconcile.js';
-import { installObjects, serviceMonitorObjects } from './operator-install.js';
+import { installObjects } from './operator-install.js';
 import { synthesizedFiles } from './synth.js';
+import { binary } from '../testing/control-plane/binaries.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -41,28 +43,12 @@ function validateAgainstKubernetesSchema(object: Record<string, unknown>) {
   new Model(object as never).validate();
 }
 
-/**
- * Renders our chart templates the way Helm would for the subset they use: `{{ .Values.a.b }}`,
- * `{{ .Release.Namespace }}`, raw strings {{`…`}} and a whole-file `{{- if .Values.x }} … {{- end }}`. Anything else
- * is an error, so a template that outgrows the subset fails here rather than rendering wrongly.
- */
-function renderTemplate(text: string, values: Record<string, unknown>, namespace: string): string {
-  const lookup = (path: string) => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown>)?.[k], values);
-  const guarded = /^((?:#.*\n)*)\{\{- if \.Values\.([\w.]+) \}\}\n([\s\S]*)\{\{- end \}\}\n$/.exec(text);
-  const body = guarded ? (lookup(guarded[2] as string) ? (guarded[3] as string) : '') : text;
-  // Raw strings ({{`…`}}) are literal text: set them aside so nothing inside them is evaluated.
-  const raws: string[] = [];
-  const shielded = body.replace(/\{\{`([^`]*)`\}\}/g, (_m, raw: string) => `@@raw${raws.push(raw) - 1}@@`);
-  const rendered = shielded.replace(/\{\{(.*?)\}\}/g, (_m, expression: string) => {
-    const e = expression.trim();
-    if (e === '.Release.Namespace') return namespace;
-    const value = /^\.Values\.([\w.]+)$/.exec(e);
-    if (!value) throw new Error(`template uses unsupported syntax: {{${expression}}}`);
-    const resolved = lookup(value[1] as string);
-    if (resolved === undefined) throw new Error(`missing value ${value[1]}`);
-    return String(resolved);
-  });
-  return rendered.replace(/@@raw(\d+)@@/g, (_m, index: string) => raws[Number(index)] ?? '');
+const CHART = join(root, 'charts', 'pass-operator');
+
+/** What the real `helm` renders from the chart (CRDs included, as `helm install` applies them). */
+function helmTemplate(namespace: string, set: string[] = []): Record<string, unknown>[] {
+  const args = ['template', 'pass-operator', CHART, '--namespace', namespace, '--include-crds', ...set.flatMap((s) => ['--set', s])];
+  return docs(execFileSync(binary('helm'), args, { encoding: 'utf8', timeout: 120_000 }));
 }
 
 const docs = (text: string) => loadAll(text).filter(Boolean) as Record<string, unknown>[];
@@ -105,39 +91,56 @@ describe('synth', () => {
     }
   });
 
-  it('the Helm chart renders the same objects as synth', () => {
-    const files = synthesizedFiles();
-    const values = load(files['charts/pass-operator/values.yaml'] as string) as Record<string, unknown>;
-    const crds = docs(files['charts/pass-operator/crds/passplatforms.passplatform.io.yaml'] as string);
-    const rendered = docs(renderTemplate(files['charts/pass-operator/templates/operator.yaml'] as string, values, 'pass-system'));
-    // The chart leaves the Namespace to `helm install --create-namespace`.
-    const installed = installObjects().filter((o) => o.kind !== 'Namespace');
-    assert.deepEqual([...crds, ...rendered].sort(byKindName), installed.sort(byKindName));
+  it('helm lint finds nothing to report in the chart, even in strict mode', () => {
+    const output = execFileSync(binary('helm'), ['lint', '--strict', CHART], { encoding: 'utf8', timeout: 120_000 });
+    assert.match(output, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    assert.doesNotMatch(output, /\[(WARNING|ERROR)\]/);
+  });
 
-    const monitorTemplate = files['charts/pass-operator/templates/servicemonitor.yaml'] as string;
-    assert.deepEqual(docs(renderTemplate(monitorTemplate, values, 'pass-system')), []);
-    const enabled = { ...values, serviceMonitor: { enabled: true } };
-    assert.deepEqual(docs(renderTemplate(monitorTemplate, enabled, 'pass-system')), serviceMonitorObjects());
+  it('helm template renders exactly the objects `npm run synth` writes', () => {
+    const files = synthesizedFiles();
+    // The chart leaves the Namespace to `helm install --create-namespace` (a release must not own it).
+    const manifests = docs(files['cdk8s/manifests/pass-operator.yaml'] as string).filter((o) => o.kind !== 'Namespace');
+    assert.deepEqual(helmTemplate('pass-system').sort(byKindName), manifests.sort(byKindName));
+    const monitoring = docs(files['cdk8s/manifests/pass-operator-servicemonitor.yaml'] as string);
+    const withMonitor = helmTemplate('pass-system', ['serviceMonitor.enabled=true']);
+    assert.deepEqual(withMonitor.sort(byKindName), [...manifests, ...monitoring].sort(byKindName));
   });
 
   it('chart values change what they should', () => {
-    const files = synthesizedFiles();
-    const values = load(files['charts/pass-operator/values.yaml'] as string) as Record<string, unknown>;
-    const custom = {
-      ...values,
-      image: { repository: 'registry.campus/pass', tag: '2.0.0', pullPolicy: 'Always' },
-      watchNamespace: 'campus',
-      replicas: 3,
-    };
-    const rendered = docs(renderTemplate(files['charts/pass-operator/templates/operator.yaml'] as string, custom, 'ops'));
+    const rendered = helmTemplate('ops', [
+      'image.repository=registry.campus/pass',
+      'image.tag=2.0.0',
+      'image.pullPolicy=Always',
+      'watchNamespace=campus',
+      'replicas=3',
+      'resources.requests.cpu=250m',
+      'resources.requests.memory=300Mi',
+      'resources.limits.memory=600Mi',
+    ]);
     const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as {
       metadata: { namespace: string };
-      spec: { replicas: number; template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } };
+      spec: {
+        replicas: number;
+        template: {
+          spec: {
+            containers: {
+              image: string;
+              imagePullPolicy: string;
+              env: { name: string; value?: string }[];
+              resources: { requests: Record<string, string>; limits: Record<string, string> };
+            }[];
+          };
+        };
+      };
     };
+    const container = deployment.spec.template.spec.containers[0];
     assert.equal(deployment.metadata.namespace, 'ops');
     assert.equal(deployment.spec.replicas, 3);
-    assert.equal(deployment.spec.template.spec.containers[0]?.image, 'registry.campus/pass:2.0.0');
-    assert.equal(deployment.spec.template.spec.containers[0]?.env.find((e) => e.name === 'WATCH_NAMESPACE')?.value, 'campus');
+    assert.equal(container?.image, 'registry.campus/pass:2.0.0');
+    assert.equal(container?.imagePullPolicy, 'Always');
+    assert.deepEqual(container?.resources, { requests: { cpu: '250m', memory: '300Mi' }, limits: { memory: '600Mi' } });
+    assert.equal(container?.env.find((e) => e.name === 'WATCH_NAMESPACE')?.value, 'campus');
     validateAgainstKubernetesSchema(deployment as unknown as Record<string, unknown>);
   });
 });
