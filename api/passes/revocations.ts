@@ -8,12 +8,11 @@
  *   up revocations made while Redis was unreachable or a message was missed.
  * Postgres stays the source of truth; when Redis is down, the verifier asks Postgres directly.
  */
-import { EventEmitter } from 'node:events';
 import type { Knex } from 'knex';
 import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClient } from '../../core/redis.js';
-import { PostgresSyncedFeed } from '../postgres-synced-feed.js';
+import { RevokedSet, type Revocation } from '../revoked-set.js';
 
 export interface RevocationOptions {
   knex: Knex;
@@ -32,91 +31,44 @@ export function passKeys(keyPrefix: string, passId: string): { revoked: string; 
   return { revoked: `${keyPrefix}pass:{${passId}}:revoked`, lastDirection: `${keyPrefix}pass:{${passId}}:dir` };
 }
 
-// How far back each incremental re-read looks past the last one, to cover commit-order skew.
-const SYNC_OVERLAP_MS = 60_000;
-
-export class RevocationRegistry extends EventEmitter {
-  /** Revoked pass id → when the pass would have expired (ms); expired ones are pruned on sync. */
-  private readonly revoked = new Map<string, number>();
-  private readonly channel: string;
-  private readonly feed: PostgresSyncedFeed;
-  private syncedUpTo: Date | undefined;
-
+/**
+ * Revoked passes, each remembered until it would have expired. Until the first Postgres read
+ * succeeds (`loaded`), the verifier asks Postgres itself.
+ */
+export class RevocationRegistry extends RevokedSet {
   constructor(private readonly options: RevocationOptions) {
-    super();
-    this.channel = `${options.keyPrefix}passes:revoked`;
-    this.feed = new PostgresSyncedFeed({
-      subscriber: options.subscriber,
-      channel: this.channel,
-      syncIntervalMs: options.syncIntervalMs,
-      logger: options.logger,
-      what: 'pass revocations',
-      onMessage: (message) => {
-        const [passId, until] = message.split(' ');
-        if (passId && until) this.remember(passId, Number(until));
-      },
-      sync: () => this.sync(),
-      redisBreaker: options.redisBreaker,
-    });
-  }
-
-  /** Until the first Postgres read succeeds, the verifier asks Postgres itself (see `loaded`). */
-  start(): Promise<void> {
-    return this.feed.start();
-  }
-
-  close(): void {
-    this.feed.close();
-  }
-
-  /** Whether the local set has been loaded from Postgres at least once (only then is a miss meaningful). */
-  get loaded(): boolean {
-    return this.syncedUpTo !== undefined;
-  }
-
-  has(passId: string): boolean {
-    return this.revoked.has(passId);
-  }
-
-  get size(): number {
-    return this.revoked.size;
+    super({ ...options, channel: `${options.keyPrefix}passes:revoked`, what: 'pass revocations' });
   }
 
   /**
-   * Spreads a revocation already committed to Postgres. Redis failures are logged, not thrown:
-   * other processes still learn it from their next re-read of Postgres.
+   * Spreads a revocation already committed to Postgres: a Redis key the gate-check script reads
+   * atomically (another process refuses the pass at once), and a message for every local set.
    */
   async announce(passId: string, validUntil: Date): Promise<void> {
-    this.remember(passId, validUntil.getTime());
+    this.remember({ id: passId, forgetAtMs: validUntil.getTime() });
     const { revoked } = passKeys(this.options.keyPrefix, passId);
     // The key outlives the pass by a day; an expired pass is refused as expired anyway.
     const expireAt = Math.ceil(validUntil.getTime() / 1000) + 86_400;
-    try {
-      await this.options.redis.set(revoked, '1', 'EXAT', expireAt);
-      await this.options.redis.publish(this.channel, `${passId} ${validUntil.getTime()}`);
-    } catch (err) {
-      this.options.logger.warn(
-        { err: (err as Error).message, passId },
-        'revocation not announced through Redis; peers will read it from Postgres',
-      );
-    }
+    await this.spread(
+      async (redis, channel) => {
+        await redis.set(revoked, '1', 'EXAT', expireAt);
+        await redis.publish(channel, `${passId} ${validUntil.getTime()}`);
+      },
+      { passId },
+    );
   }
 
-  /** Reads revocations from Postgres: all unexpired ones the first time, then only recent ones. */
-  async sync(): Promise<void> {
-    const startedAt = new Date();
-    const since = this.syncedUpTo ? new Date(this.syncedUpTo.getTime() - SYNC_OVERLAP_MS) : undefined;
-    const query = this.options.knex('passes').select('id', 'valid_until').where('status', 'revoked').where('valid_until', '>', startedAt);
+  protected parseMessage(message: string): Revocation | undefined {
+    const [passId, until] = message.split(' ');
+    const forgetAtMs = Number(until);
+    return passId && Number.isFinite(forgetAtMs) ? { id: passId, forgetAtMs } : undefined;
+  }
+
+  /** All unexpired revoked passes the first time, then only the recently revoked ones. */
+  protected async readRevocations(since: Date | undefined, now: Date): Promise<Revocation[]> {
+    const query = this.options.knex('passes').select('id', 'valid_until').where('status', 'revoked').where('valid_until', '>', now);
     if (since) query.where('revoked_at', '>=', since);
     const rows = (await query) as { id: string; valid_until: Date }[];
-    for (const row of rows) this.remember(row.id, row.valid_until.getTime());
-    for (const [id, until] of this.revoked) if (until <= startedAt.getTime()) this.revoked.delete(id);
-    this.syncedUpTo = startedAt;
-  }
-
-  private remember(passId: string, validUntilMs: number): void {
-    if (this.revoked.has(passId)) return;
-    this.revoked.set(passId, validUntilMs);
-    this.emit('revoked', passId);
+    return rows.map((row) => ({ id: row.id, forgetAtMs: row.valid_until.getTime() }));
   }
 }
