@@ -6,11 +6,16 @@
  * every label a `by (…)` or `on (…)` groups by reaches the grouping. Metric names alone are not
  * enough: `result` where the workers write `outcome` would pass a name check and never fire.
  *
- * Series of exporters that cannot run here (CloudNativePG's instance manager, kubelet) are checked
- * against their declared labels in core/metric-labels.ts instead, and listed as such.
+ * CloudNativePG's series come from its default-monitoring queries run on the test's real Postgres
+ * (testing/cnpg-exporter.ts: its instance manager cannot run here). The kubelet's volume series
+ * are checked against their declared labels in core/metric-labels.ts instead, and listed as such.
+ *
+ * The same scrapes are the source of the promtool tests' input series: `npm run capture-series`
+ * (CAPTURE_SERIES=1) writes their label sets to alerts/scenarios/captured-series.json, and without
+ * it this test fails when the checked-in capture no longer matches what the processes export.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { METRIC_LABELS, TARGET_LABELS } from '../core/metric-labels.js';
@@ -23,6 +28,8 @@ import { freePort } from '../core/ports.js';
 import { sampleImage } from '../testing/worker-process.js';
 import { spawnApi, spawnOperator, spawnWorkers, stopProcess } from '../testing/platform-processes.js';
 import { startPrometheus, type TestPrometheus } from '../testing/prometheus.js';
+import { startCnpgExporter } from '../testing/cnpg-exporter.js';
+import { CAPTURED_SERIES_FILE, capturedSeries, type CapturedSeries, type LabelSet } from './scenarios/captured.js';
 import { parsePromql, type VectorSelector } from './promql-selectors.js';
 import { buildOperatorRuleGroups, buildRuleGroups } from './rules.js';
 import { isAlertingRule, type RuleGroup } from './rule-types.js';
@@ -32,10 +39,7 @@ const PLATFORM = 'campus';
 
 /** Metrics of exporters the platform relies on but that cannot run in this test, by metric name. */
 const EXTERNAL: ReadonlyMap<string, readonly string[]> = new Map(
-  (['cnpgBackends', 'cnpgSetting', 'kubeletVolumeAvailable', 'kubeletVolumeCapacity'] as const).map((key) => [
-    METRIC[key],
-    METRIC_LABELS[key],
-  ]),
+  (['kubeletVolumeAvailable', 'kubeletVolumeCapacity'] as const).map((key) => [METRIC[key], METRIC_LABELS[key]]),
 );
 
 interface Reader {
@@ -145,9 +149,12 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
     stops.push(() => api.stop());
     const workers = await spawnWorkers(processEnv);
     stops.push(() => stopProcess(workers.child));
+    const cnpg = await startCnpgExporter(env.database.url);
+    stops.push(() => cnpg.close());
     const operatorPort = await freePort();
     prometheus = await startPrometheus(
       [
+        { job: 'cnpg', address: cnpg.address, labels: { namespace: NAMESPACE, pod: 'campus-db-1' } },
         { job: 'api', address: api.metricsAddress, labels: { namespace: NAMESPACE, pod: 'campus-api-0' } },
         { job: 'workers', address: workers.metricsAddress, labels: { namespace: NAMESPACE, pod: 'campus-worker-uploads-0' } },
         {
@@ -173,11 +180,16 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
     await env?.teardown();
   });
 
-  async function labelsOf(metric: string): Promise<Set<string> | undefined> {
+  /** Every series of `metric` Prometheus has seen, `__name__` left out. */
+  async function seriesOf(metric: string): Promise<LabelSet[]> {
     const url = `${prometheus?.url}/api/v1/series?${new URLSearchParams({ 'match[]': `{__name__=${JSON.stringify(metric)}}`, start: String(Date.now() / 1000 - 3600) })}`;
-    const body = (await (await fetch(url)).json()) as { data: Record<string, string>[] };
-    if (!body.data.length) return undefined;
-    return new Set(body.data.flatMap((series) => Object.keys(series)));
+    const body = (await (await fetch(url)).json()) as { data: LabelSet[] };
+    return body.data.map(({ __name__: _name, ...labels }) => labels);
+  }
+
+  async function labelsOf(metric: string): Promise<Set<string> | undefined> {
+    const series = await seriesOf(metric);
+    return series.length ? new Set(series.flatMap((labels) => ['__name__', ...Object.keys(labels)])) : undefined;
   }
 
   it('every selector, matcher and grouping label exists in what the processes export', async () => {
@@ -260,5 +272,24 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
           problems.push(`${selector.text}: "${m.label}" is not a label of ${selector.metric}`);
     }
     assert.deepEqual([...new Set(problems)], [], [...new Set(problems)].join('\n'));
+  });
+
+  it('the captured series the promtool scenarios are built from are what the processes export', async () => {
+    const metrics = [...new Set(promtoolInputSeries().map((s) => s.metric))].filter((m) => !EXTERNAL.has(m)).sort();
+    const live: CapturedSeries = {};
+    for (const metric of metrics) {
+      const sorted = (await seriesOf(metric)).map((labels) =>
+        Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))),
+      );
+      // Enough per metric for every route's histogram buckets and every Postgres setting, without growing without bound.
+      if (sorted.length) live[metric] = sorted.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))).slice(0, 300);
+    }
+    if (process.env.CAPTURE_SERIES) writeFileSync(CAPTURED_SERIES_FILE, `${JSON.stringify(live, null, 1)}\n`);
+    const names = (sets: LabelSet[] | undefined) => [...new Set((sets ?? []).flatMap((l) => Object.keys(l)))].sort().join(',');
+    const checkedIn = capturedSeries();
+    const drift = metrics
+      .filter((m) => names(checkedIn[m]) !== names(live[m]))
+      .map((m) => `${m}: captured [${names(checkedIn[m])}], exported [${names(live[m])}]`);
+    assert.deepEqual(drift, [], `${drift.join('\n')}\nrun npm run capture-series`);
   });
 });

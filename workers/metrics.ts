@@ -7,7 +7,7 @@
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRIC } from '../core/metric-names.js';
-import { labelNamesOf, type JobOutcome } from '../core/metric-labels.js';
+import { JOB_OUTCOME, labelNamesOf, type JobOutcome } from '../core/metric-labels.js';
 import { LATENCY_BUCKETS_SECONDS } from '../core/sla.js';
 
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -60,6 +60,14 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[]): JobMe
     labelNames: labelNamesOf('jobsProcessed'),
     registers: [registry],
   });
+  // Every queue and outcome exported at 0 from the start: a counter that first appears already at
+  // 12 (a burst of failures between two scrapes) shows no increase to rate() and the failure alerts.
+  for (const queue of queues) {
+    for (const outcome of Object.values(JOB_OUTCOME)) {
+      processed.inc({ queue: queue.name, outcome }, 0);
+      duration.zero({ queue: queue.name, outcome });
+    }
+  }
   return {
     observe(queue, outcome, seconds) {
       duration.observe({ queue, outcome }, seconds);

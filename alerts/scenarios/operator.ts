@@ -5,6 +5,8 @@ import { counter, gauge, series, type AlertScenario } from './series.js';
 
 const PLATFORM = { platform: 'main', platform_namespace: 'campus' };
 const OPERATOR_POD = { namespace: 'passplatform-system', pod: 'passplatform-operator-0' };
+/** What the operator's per-platform alerts keep of its series: the platform, and the operator's registry component (captured). */
+const PER_PLATFORM = { ...PLATFORM, namespace: OPERATOR_POD.namespace, component: 'operator' };
 
 export function autoscalingScenarios(ctx: RuleContext): AlertScenario[] {
   const lastRun = series(METRIC.autoscalerLastRun, { ...PLATFORM, ...OPERATOR_POD });
@@ -24,7 +26,7 @@ export function autoscalingScenarios(ctx: RuleContext): AlertScenario[] {
         { series: lastRun, values: `${counter({ perStep: 60, steps: stoppedAt })} ${stoppedAt * 60}+0x${minutes - stoppedAt - 1}` },
       ],
       evalTime: `${minutes}m`,
-      fires: [{ labels: { ...PLATFORM, namespace: OPERATOR_POD.namespace }, value: (minutes - stoppedAt) * 60 }],
+      fires: [{ labels: PER_PLATFORM, value: (minutes - stoppedAt) * 60 }],
     },
     {
       alert: 'AutoscalerStuck',
@@ -38,7 +40,7 @@ export function autoscalingScenarios(ctx: RuleContext): AlertScenario[] {
       name: 'a projection over budget fires',
       inputSeries: cost(budget * 1.25),
       evalTime: '3h',
-      fires: [{ labels: { ...PLATFORM, namespace: OPERATOR_POD.namespace }, value: budget * 1.25 }],
+      fires: [{ labels: PER_PLATFORM, value: budget * 1.25 }],
     },
     {
       alert: 'CostBudgetProjectionExceeded',

@@ -1,9 +1,11 @@
 /**
- * Synthetic input series for the promtool unit tests, written in promtool's expanding notation
- * (`0+60x30` is 0, 60, 120 … 1800), and the shape of one test scenario.
+ * Input series for the promtool unit tests: label sets of real captured series (captured.ts), values
+ * shaped for each edge case in promtool's expanding notation (`0+60x30` is 0, 60, 120 … 1800), and
+ * the shape of one test scenario.
  */
 import { METRIC } from '../../core/metric-names.js';
 import { LATENCY_BUCKETS_SECONDS } from '../../core/sla.js';
+import { realLabels } from './captured.js';
 
 export interface InputSeries {
   series: string;
@@ -25,8 +27,9 @@ export interface AlertScenario {
 
 export const NAMESPACE = 'campus';
 
+/** `metric{…}` with the labels of a real captured series of it (captured.ts), `labels` applied. */
 export function series(metric: string, labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const parts = Object.entries(realLabels(metric, labels)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return `${metric}{${parts.join(',')}}`;
 }
 

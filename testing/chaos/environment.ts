@@ -43,13 +43,14 @@ export interface ChaosEnvironment {
 
 const PASSWORD = 'Chaos-Correct-Horse-7';
 
-export async function startChaosEnvironment(): Promise<ChaosEnvironment> {
+/** `env` is merged into every process's environment (e.g. a CPU request, pool sizes). */
+export async function startChaosEnvironment(env: Record<string, string> = {}): Promise<ChaosEnvironment> {
   const postgres = await startOwnPostgres();
   let redis: OwnRedis | undefined;
   let world: ChaosEnvironment | undefined;
   try {
     redis = await startOwnRedis({ appendOnly: true });
-    world = await setUp(postgres, redis);
+    world = await setUp(postgres, redis, env);
     return world;
   } finally {
     // A set-up that failed half-way must not leave servers behind.
@@ -60,7 +61,7 @@ export async function startChaosEnvironment(): Promise<ChaosEnvironment> {
   }
 }
 
-async function setUp(postgres: OwnPostgres, redis: OwnRedis): Promise<ChaosEnvironment> {
+async function setUp(postgres: OwnPostgres, redis: OwnRedis, extraEnv: Record<string, string>): Promise<ChaosEnvironment> {
   const scratch = mkdtempSync(join(tmpdir(), 'pp-chaos-'));
   const workers: WorkerProcess[] = [];
   let api: ApiProcess | undefined;
@@ -91,6 +92,7 @@ async function setUp(postgres: OwnPostgres, redis: OwnRedis): Promise<ChaosEnvir
     STORAGE_DIR: join(scratch, 'storage'),
     ACCESS_LOG_SPILL_DIR: join(scratch, 'spill'),
     WORKER_QUEUES: 'uploads',
+    ...extraEnv,
   };
 
   async function startApi(): Promise<ApiProcess> {
