@@ -27,6 +27,7 @@ function productionEnv(url: string, overrides: Record<string, string> = {}): Rec
     PASS_SIGNING_KEY: signingKey,
     PASS_SIGNING_KEY_ID: 'ed25519-test',
     TRUST_PROXY: 'false',
+    METRICS_TOKEN: randomBytes(32).toString('base64url'),
     ...overrides,
   };
 }
@@ -60,12 +61,13 @@ describe('configuration refusals', () => {
   it('name every variable production refuses, and what to do', () => {
     const env = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', JWT_SECRET: 'x'.repeat(40) };
     const refusals = configurationRefusals(loadConfig(env), env);
-    assert.equal(refusals.length, 4);
+    assert.equal(refusals.length, 5);
     for (const [variable, advice] of [
       ['JWT_SECRET', /openssl rand/],
       ['PASS_SIGNING_KEY ', /Ed25519/],
       ['PASS_SIGNING_KEY_ID', /development key id/],
       ['TRUST_PROXY', /X-Forwarded-For/],
+      ['METRICS_TOKEN', /bearer token/],
     ] as const) {
       const refusal = refusals.find((r) => r.startsWith(variable));
       assert.ok(refusal, `${variable} is refused`);

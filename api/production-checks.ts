@@ -74,6 +74,10 @@ export function configurationRefusals(config: Config, env: NodeJS.ProcessEnv): s
       `PASS_SIGNING_KEY_ID is the development key id (${DEVELOPMENT_SIGNING_KEY_ID}): set the id of your signing key (the operator sets ed25519-<fingerprint of the public key>)`,
     );
   }
+  if (!config.METRICS_TOKEN)
+    refusals.push(
+      'METRICS_TOKEN is not set: /metrics would be open to anyone who reaches the port; set at least 32 random characters and give Prometheus the same bearer token (the operator generates one in the <platform>-keys Secret and its ServiceMonitor)',
+    );
   if (env.TRUST_PROXY === undefined || env.TRUST_PROXY === '') {
     refusals.push(
       'TRUST_PROXY is not set: set true behind a load balancer or ingress that sets X-Forwarded-For (the operator sets it), false when clients connect directly',

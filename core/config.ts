@@ -145,6 +145,14 @@ const EnvSchema = z.object({
   CPU_REQUEST_MILLICORES: z.coerce.number().int().min(1).optional(),
   /** Port of the workers' /metrics and /health endpoint (0 picks a free one). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface the workers' metrics server listens on: loopback unless Prometheus must reach it (a pod sets 0.0.0.0). */
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  /**
+   * Bearer token a scrape of /metrics (API and workers) must present (core/metrics-access.ts). The
+   * operator generates it in the platform's keys Secret and gives it to Prometheus through the
+   * ServiceMonitor. Unset: /metrics is open (development); production refuses to start.
+   */
+  METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
   /**
    * A job whose worker stops renewing its lock for this long is taken back as stalled; workers
    * look for such jobs every WORKER_STALLED_INTERVAL_MS. A killed worker's jobs thus run again

@@ -6,22 +6,33 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/logger.js';
+import { METRICS_CHALLENGE, metricsAccessAllowed } from '../core/metrics-access.js';
 
 export interface MetricsServer {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(
-  registry: Registry,
-  port: number,
-  host: string,
-  logger: Logger,
-  ready: () => boolean = () => true,
-): Promise<MetricsServer> {
+export interface MetricsServerOptions {
+  port: number;
+  /** Loopback unless Prometheus must reach it from elsewhere (WORKER_METRICS_HOST). */
+  host: string;
+  /** Bearer token /metrics requires (METRICS_TOKEN); probes stay open for the kubelet. */
+  token?: string | undefined;
+  ready?: () => boolean;
+}
+
+export async function startMetricsServer(registry: Registry, logger: Logger, options: MetricsServerOptions): Promise<MetricsServer> {
+  const { port, host, token } = options;
+  const ready = options.ready ?? (() => true);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
+      if (!metricsAccessAllowed(req.headers.authorization, token)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': METRICS_CHALLENGE });
+        res.end('metrics need the bearer token Prometheus is configured with\n');
+        return;
+      }
       registry.metrics().then(
         (text) => {
           res.writeHead(200, { 'content-type': registry.contentType });

@@ -87,7 +87,12 @@ export async function startWorkers(
   let stopping: Promise<void> | undefined;
   // Ready while every worker takes jobs over a live connection; a draining process is not.
   const ready = () => stopping === undefined && connection.status === 'ready' && workers.every((w) => w.isRunning());
-  const metricsServer = await startMetricsServer(registry, config.WORKER_METRICS_PORT, config.HOST, logger, ready);
+  const metricsServer = await startMetricsServer(registry, logger, {
+    port: config.WORKER_METRICS_PORT,
+    host: config.WORKER_METRICS_HOST,
+    token: config.METRICS_TOKEN,
+    ready,
+  });
   logger.info({ queues: config.WORKER_QUEUES, metricsUrl: metricsServer.url }, 'workers ready');
 
   async function stop(): Promise<void> {

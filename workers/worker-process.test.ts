@@ -79,8 +79,9 @@ describe('worker processes', () => {
     await ready(id);
     assert.equal((await row(id)).attempts, 2);
     assert.deepEqual(await effects(id), ['upload.ready']);
+    // The row turns ready inside the job; BullMQ marks the job completed once the processor returns.
     const job = (await queue.getJob(jobIdFor('uploads', id)))!;
-    assert.equal(await job.getState(), 'completed');
+    await eventually(async () => (await job.getState()) === 'completed', 'the taken-over job to complete');
 
     // A redelivery of the same work (at-least-once) finds the upload decided and changes nothing.
     const again = await queue.add('process-upload', { uploadId: id, trace: {} }, { jobId: `redelivery-${id}` });

@@ -14,6 +14,7 @@
  */
 import { Cluster } from 'ioredis';
 import type { Knex } from 'knex';
+import { LRUCache } from 'lru-cache';
 import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClient } from '../../core/redis.js';
@@ -66,12 +67,20 @@ export interface AntiPassbackOptions {
   redisBreaker?: DependencyBreaker;
   /** How often the epoch is re-read, to pick up changes made by other processes. */
   refreshMs?: number;
+  /** Passes whose last passage this process remembers itself (see `ownPassages`). */
+  ownPassagesMax?: number;
 }
 
 /** A passage remembered by Redis or found in the access log. */
 interface Passage {
   direction: Direction;
   atMs: number;
+}
+
+function newer(a: Passage | undefined, b: Passage | undefined): Passage | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return b.atMs > a.atMs ? b : a;
 }
 
 function parseStored(stored: string | undefined): Passage | undefined {
@@ -91,8 +100,16 @@ export class AntiPassbackStore {
   private readonly timer: NodeJS.Timeout;
   private readonly commands: AntiPassbackCommands;
   private readonly detach: () => void;
+  /**
+   * The last passage this process let through, per pass, within the window: the tie-breaker when
+   * Redis's memory is from an older epoch and Postgres cannot be read. It holds what Redis may lack
+   * (passages this process answered from Postgres, or that a Redis restart lost), so this process
+   * never contradicts itself; only another process's passages stay unknown then.
+   */
+  private readonly ownPassages: LRUCache<string, Passage>;
 
   constructor(private readonly options: AntiPassbackOptions) {
+    this.ownPassages = new LRUCache({ max: options.ownPassagesMax ?? 100_000, ttl: options.windowSeconds * 1000 });
     this.epochKey = `${options.keyPrefix}apb:epoch`;
     this.runIdKey = `${options.keyPrefix}apb:redis-run-id`;
     options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
@@ -124,6 +141,22 @@ export class AntiPassbackStore {
   close(): void {
     clearInterval(this.timer);
     this.detach();
+  }
+
+  /**
+   * A gate was answered without Redis (from Postgres) although Redis may be reachable — e.g. a
+   * process restarted while Postgres was down answers from Postgres until its revocation set has
+   * loaded. Redis did not see that passage, so what it remembers may now be older than the access
+   * log: the next check starts a new epoch, and every older value is checked against Postgres.
+   */
+  answeredWithoutRedis(): void {
+    this.mustRenewEpoch = true;
+  }
+
+  /** Records a passage this process let through (whichever store decided it). */
+  remember(passId: string, direction: Direction, at: Date): void {
+    const known = this.ownPassages.get(passId);
+    if (!known || known.atMs <= at.getTime()) this.ownPassages.set(passId, { direction, atMs: at.getTime() });
   }
 
   /** Revocation and anti-passback in one round trip (two after an epoch change); throws when Redis cannot answer. */
@@ -176,13 +209,11 @@ export class AntiPassbackStore {
     } catch (err) {
       this.options.logger.warn(
         { err: (err as Error).message, passId },
-        'anti-passback state from before a Redis disruption could not be checked against Postgres; Redis decides',
+        'anti-passback state from before a Redis disruption could not be checked against Postgres; Redis and this process decide',
       );
-      return remembered;
+      return newer(remembered, this.ownPassages.get(passId));
     }
-    if (!remembered) return logged;
-    if (!logged) return remembered;
-    return logged.atMs > remembered.atMs ? logged : remembered;
+    return newer(remembered, logged);
   }
 
   private async currentEpoch(): Promise<number> {
@@ -201,14 +232,22 @@ export class AntiPassbackStore {
         const runId = await this.redisRunId();
         const [stored, storedRunId] = await Promise.all([this.options.redis.get(this.epochKey), this.options.redis.get(this.runIdKey)]);
         const restarted = runId !== undefined && storedRunId !== runId;
-        if (this.mustRenewEpoch || stored === null || restarted) {
-          const epoch = Number(await this.commands.passNewEpoch(this.epochKey, Date.now()));
-          if (runId !== undefined) await this.options.redis.set(this.runIdKey, runId);
+        // Taken before the renewal, so a disruption reported while it runs renews once more.
+        const disrupted = this.mustRenewEpoch;
+        if (disrupted || stored === null || restarted) {
+          this.mustRenewEpoch = false;
+          let epoch: number;
+          try {
+            epoch = Number(await this.commands.passNewEpoch(this.epochKey, Date.now()));
+            if (runId !== undefined) await this.options.redis.set(this.runIdKey, runId);
+          } catch (err) {
+            this.mustRenewEpoch ||= disrupted;
+            throw err;
+          }
           this.options.logger.info(
-            { epoch, restarted, disrupted: this.mustRenewEpoch },
+            { epoch, restarted, disrupted },
             'anti-passback epoch renewed: Redis state from before is checked against the access log',
           );
-          this.mustRenewEpoch = false;
           this.epoch = epoch;
         } else {
           this.epoch = Number(stored);

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { Knex } from 'knex';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
+import { createKnex } from '../../core/db.js';
+import { createLogger } from '../../core/logger.js';
 import { PassSigner } from '../../domain/passes/signing.js';
+import { RevocationRegistry } from './revocations.js';
+import { PassVerifier } from './verifier.js';
 
 const HOUR = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
@@ -227,6 +232,66 @@ describe('passes and gate verification', () => {
       );
     } finally {
       await down.stop();
+    }
+  });
+
+  /** A verifier beside process `a` (its Redis, signer and access-log writer) whose revocation set is not loaded yet. */
+  function freshVerifier(knex: Knex): { revocations: RevocationRegistry; verifier: PassVerifier } {
+    const logger = createLogger('test', 'silent');
+    // Never started (only sync() is called), so the subscriber is never put in subscriber mode.
+    const options = { knex, redis: a.deps.redis, subscriber: a.deps.redis, keyPrefix: env.prefix, syncIntervalMs: 3_600_000, logger };
+    const revocations = new RevocationRegistry(options);
+    const verifier = new PassVerifier({
+      ...options,
+      signer: a.deps.passes.signer,
+      revocations,
+      accessLogs: a.deps.passes.accessLogs,
+      antiPassbackSeconds: 12 * 3600,
+    });
+    return { revocations, verifier };
+  }
+
+  it('does not let Redis contradict passages a process answered from Postgres while its revocation set was loading', async () => {
+    // As after a restart while Postgres was down: the revocation set is not loaded yet, so the
+    // verifier answers from Postgres although Redis is reachable, and Redis never sees the passage.
+    const { revocations, verifier: restarted } = freshVerifier(env.knex);
+    try {
+      const pass = await issue({});
+      assert.equal((await verify(a, pass.code, 'main-gate', 'entry')).body.data.valid, true);
+      const gate = (direction: 'entry' | 'exit') =>
+        restarted.verify({ code: pass.code, gate: 'main-gate', direction, verifiedBy: null, requestId: null });
+      const exit = await gate('exit');
+      assert.deepEqual([exit.valid, exit.degraded], [true, true]);
+      await revocations.sync();
+      // Redis still remembers the entry; the access log has the exit after it.
+      const entry = await gate('entry');
+      assert.deepEqual([entry.valid, entry.reason, entry.degraded], [true, null, false]);
+      assert.equal((await gate('entry')).reason, 'anti_passback');
+    } finally {
+      restarted.close();
+      revocations.close();
+    }
+  });
+
+  it('keeps its own passages when Redis is from an older epoch and Postgres cannot be read', async () => {
+    // This process's own connection to Postgres, closed below to stand for a Postgres outage.
+    const knex = createKnex(env.database.url, 2, 5_000);
+    const { revocations, verifier } = freshVerifier(knex);
+    try {
+      const pass = await issue({});
+      assert.equal((await verify(a, pass.code, 'main-gate', 'entry')).body.data.valid, true);
+      const gate = (direction: 'entry' | 'exit') =>
+        verifier.verify({ code: pass.code, gate: 'main-gate', direction, verifiedBy: null, requestId: null });
+      assert.equal((await gate('exit')).degraded, true);
+      await revocations.sync();
+      await knex.destroy();
+      // Redis remembers the entry (older epoch now), the table cannot be read: this process knows the exit.
+      const entry = await gate('entry');
+      assert.deepEqual([entry.valid, entry.reason, entry.degraded], [true, null, false]);
+    } finally {
+      verifier.close();
+      revocations.close();
+      await knex.destroy().catch(() => undefined);
     }
   });
 

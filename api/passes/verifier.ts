@@ -130,8 +130,12 @@ export class PassVerifier {
       requestId: request.requestId,
     };
     // Degraded mode writes at once: with no shared anti-passback memory, Postgres must hold every passage.
-    if (degraded) await insertAccessLogs(this.options.knex, [entry]);
-    else await this.options.accessLogs.append(entry);
+    if (degraded) {
+      await insertAccessLogs(this.options.knex, [entry]);
+      // Only once the row is in: the epoch it triggers sends Redis's older memory to the table.
+      if (entry.outcome === 'valid') this.gateState.answeredWithoutRedis();
+    } else await this.options.accessLogs.append(entry);
+    if (claims && entry.outcome === 'valid') this.gateState.remember(claims.passId, request.direction, now);
     this.verifications?.inc({ outcome: entry.outcome });
     return {
       valid: reason === undefined,

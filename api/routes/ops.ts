@@ -1,5 +1,6 @@
 import type { AppDeps } from '../context.js';
-import { serviceUnavailable } from '../../domain/errors.js';
+import { METRICS_CHALLENGE, metricsAccessAllowed } from '../../core/metrics-access.js';
+import { AppError, serviceUnavailable } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 
 /** Liveness, readiness and Prometheus metrics: public, outside every SLA class. */
@@ -43,11 +44,17 @@ export function opsRoutes(deps: AppDeps): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics',
+      summary: 'Prometheus metrics (Authorization: Bearer METRICS_TOKEN when one is configured)',
       tag: 'ops',
       access: 'public',
       sla: 'none',
+      responses: { 200: 'Prometheus text exposition', 401: 'METRICS_TOKEN is configured and was not presented' },
       async handler(ctx) {
+        if (!metricsAccessAllowed(ctx.get('authorization') || undefined, deps.config.METRICS_TOKEN)) {
+          throw new AppError(401, 'METRICS_TOKEN_REQUIRED', 'Metrics need the bearer token Prometheus is configured with.', undefined, {
+            'WWW-Authenticate': METRICS_CHALLENGE,
+          });
+        }
         try {
           ctx.type = deps.registry.contentType;
           ctx.body = await deps.registry.metrics();

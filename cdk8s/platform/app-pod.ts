@@ -91,6 +91,8 @@ export function appPodTemplate(
     envFromSecret('JWT_SECRET', names.keys, 'JWT_SECRET'),
     // The public half stays in the Secret for gates and other deployments' PASS_VERIFY_KEYS.
     envFromSecret('PASS_SIGNING_KEY', names.keys, 'PASS_SIGNING_PRIVATE_KEY'),
+    // /metrics answers only scrapes that carry it; the ServiceMonitor gives Prometheus the same key.
+    envFromSecret('METRICS_TOKEN', names.keys, 'METRICS_TOKEN'),
     // The CPU alert divides by the request (pods have no CPU limit): core/process-metrics.ts.
     cpuRequestEnv(),
   ];

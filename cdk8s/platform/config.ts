@@ -7,7 +7,7 @@ import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
 
 /** Keys of the generated Secret; the API reads them from its environment. */
-export const KEY_NAMES = ['JWT_SECRET', 'PASS_SIGNING_PRIVATE_KEY', 'PASS_SIGNING_PUBLIC_KEY', 'REDIS_PASSWORD'] as const;
+export const KEY_NAMES = ['JWT_SECRET', 'PASS_SIGNING_PRIVATE_KEY', 'PASS_SIGNING_PUBLIC_KEY', 'REDIS_PASSWORD', 'METRICS_TOKEN'] as const;
 export type KeyName = (typeof KEY_NAMES)[number];
 
 /**

@@ -13,6 +13,8 @@ export class PlatformMonitoring extends Construct {
     super(scope, id);
     const names = childNames(props.name);
     const labels = childLabels(props.name, 'monitoring', props.spec.version);
+    // The API and workers answer /metrics only with the platform's METRICS_TOKEN (core/metrics-access.ts).
+    const authorization = { type: 'Bearer', credentials: { name: names.keys, key: 'METRICS_TOKEN' } };
     new ApiObject(this, 'service-monitor', {
       apiVersion: MONITORING_API_VERSION,
       kind: 'ServiceMonitor',
@@ -20,8 +22,8 @@ export class PlatformMonitoring extends Construct {
       spec: {
         selector: { matchLabels: { [PLATFORM_LABEL]: props.name, [METRICS_LABEL]: 'true' } },
         endpoints: [
-          { port: 'http', path: '/metrics', interval: '15s' },
-          { port: 'metrics', path: '/metrics', interval: '15s' },
+          { port: 'http', path: '/metrics', interval: '15s', authorization },
+          { port: 'metrics', path: '/metrics', interval: '15s', authorization },
         ],
       },
     });

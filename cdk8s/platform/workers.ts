@@ -33,7 +33,12 @@ export class Workers extends Construct {
             ports: [{ name: 'metrics', containerPort: WORKER_METRICS_PORT }],
             // /health: the process serves; /ready: its queues' Redis connection is up and it is not draining.
             probes: appProbes('metrics', '/health', '/ready'),
-            env: [envValue('WORKER_QUEUES', queue), envValue('WORKER_METRICS_PORT', String(WORKER_METRICS_PORT))],
+            env: [
+              envValue('WORKER_QUEUES', queue),
+              envValue('WORKER_METRICS_PORT', String(WORKER_METRICS_PORT)),
+              // Prometheus and the kubelet reach it on the pod's address; /metrics wants METRICS_TOKEN.
+              envValue('WORKER_METRICS_HOST', '0.0.0.0'),
+            ],
           }),
         },
       });

@@ -13,6 +13,8 @@ export function generatePlatformKeys(): PlatformKeys {
     PASS_SIGNING_PRIVATE_KEY: b64(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
     PASS_SIGNING_PUBLIC_KEY: b64(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
     REDIS_PASSWORD: b64(randomBytes(24).toString('base64url')),
+    // Prometheus presents it on every scrape (the ServiceMonitor reads it from this Secret).
+    METRICS_TOKEN: b64(randomBytes(32).toString('base64url')),
   };
 }
 
@@ -22,7 +24,8 @@ export function generatePlatformKeys(): PlatformKeys {
  */
 export function resolveKeys(existing: Record<string, string> | undefined, generate: () => PlatformKeys): PlatformKeys {
   const have = existing ?? {};
-  const missing = !have.JWT_SECRET || !have.PASS_SIGNING_PRIVATE_KEY || !have.PASS_SIGNING_PUBLIC_KEY || !have.REDIS_PASSWORD;
+  const missing =
+    !have.JWT_SECRET || !have.PASS_SIGNING_PRIVATE_KEY || !have.PASS_SIGNING_PUBLIC_KEY || !have.REDIS_PASSWORD || !have.METRICS_TOKEN;
   const fresh = missing ? generate() : ({} as Partial<PlatformKeys>);
   const pairKept = Boolean(have.PASS_SIGNING_PRIVATE_KEY && have.PASS_SIGNING_PUBLIC_KEY);
   return {
@@ -30,5 +33,7 @@ export function resolveKeys(existing: Record<string, string> | undefined, genera
     PASS_SIGNING_PRIVATE_KEY: pairKept ? (have.PASS_SIGNING_PRIVATE_KEY as string) : (fresh.PASS_SIGNING_PRIVATE_KEY as string),
     PASS_SIGNING_PUBLIC_KEY: pairKept ? (have.PASS_SIGNING_PUBLIC_KEY as string) : (fresh.PASS_SIGNING_PUBLIC_KEY as string),
     REDIS_PASSWORD: (have.REDIS_PASSWORD ?? fresh.REDIS_PASSWORD) as string,
+    // Platforms created before the token existed get one; nothing else of theirs changes.
+    METRICS_TOKEN: (have.METRICS_TOKEN ?? fresh.METRICS_TOKEN) as string,
   };
 }

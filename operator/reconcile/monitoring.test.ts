@@ -14,6 +14,7 @@ const fixedKeys = (): PlatformKeys => ({
   PASS_SIGNING_PRIVATE_KEY: 'cHJpdg==',
   PASS_SIGNING_PUBLIC_KEY: 'cHVi',
   REDIS_PASSWORD: 'cmVkaXM=',
+  METRICS_TOKEN: 'bWV0cmljcw==',
 });
 
 type RuleObject = KubernetesObject & { spec: { groups: { rules: { alert?: string; annotations?: Record<string, string> }[] }[] } };

@@ -16,7 +16,13 @@ const NOW = new Date('2025-03-01T10:00:00Z');
 let keyCalls = 0;
 const fixedKeys = (): PlatformKeys => {
   keyCalls++;
-  return { JWT_SECRET: 'and0', PASS_SIGNING_PRIVATE_KEY: 'cHJpdg==', PASS_SIGNING_PUBLIC_KEY: 'cHVi', REDIS_PASSWORD: 'cmVkaXM=' };
+  return {
+    JWT_SECRET: 'and0',
+    PASS_SIGNING_PRIVATE_KEY: 'cHJpdg==',
+    PASS_SIGNING_PUBLIC_KEY: 'cHVi',
+    REDIS_PASSWORD: 'cmVkaXM=',
+    METRICS_TOKEN: 'bWV0cmljcw==',
+  };
 };
 
 function run(overrides: Partial<ReconcileInput> = {}) {

@@ -62,6 +62,7 @@ function platformEnv(extra: Record<string, string>): Record<string, string> {
     PASS_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     PASS_SIGNING_KEY_ID: 'ed25519-runtime-tree',
     TRUST_PROXY: 'false',
+    METRICS_TOKEN: randomBytes(32).toString('base64url'),
     STORAGE_DIR: join(scratch, 'storage'),
     ...extra,
   };

@@ -191,7 +191,12 @@ const apiSigtermWithoutPostgres: Scenario = {
       } finally {
         world.postgres.start();
       }
-      return { recoverySeconds: await secondsUntilReady(world.url) };
+      const recoverySeconds = await secondsUntilReady(world.url);
+      // The restarted API answers from Postgres until its revocation set loads (one re-read,
+      // PASS_REVOCATION_SYNC_MS), then from Redis again: keep the load through that switch, where
+      // Redis's memory from before the restart would contradict the passages answered without it.
+      await sleep(12_000);
+      return { recoverySeconds };
     }),
 };
 
