@@ -15,7 +15,7 @@ import { createTestEnvironment, type TestEnvironment } from '../../testing/api.j
 import { spawnApiProcess, type ApiProcess } from '../../testing/api-process.js';
 import { renderExample } from '../../testing/platform-children.js';
 import { childNames } from '../../cdk8s/platform/names.js';
-import { spawnWorkerProcess, type WorkerProcess } from '../../workers/testing.js';
+import { spawnWorkerProcess, type WorkerProcess } from '../../testing/worker-process.js';
 
 const TOKEN = randomBytes(32).toString('base64url');
 
