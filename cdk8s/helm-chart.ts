@@ -23,6 +23,7 @@ const TEMPLATE_VALUES: InstallValues = {
   watchNamespace: '{{ .Values.watchNamespace }}',
   replicas: '{{ .Values.replicas }}',
   logLevel: '{{ .Values.logLevel }}',
+  monitoring: { runbookBaseUrl: '{{ .Values.monitoring.runbookBaseUrl }}', ruleLabels: '{{ .Values.monitoring.ruleLabels }}' },
 };
 const NUMERIC_EXPRESSIONS = ['{{ .Values.replicas }}'];
 

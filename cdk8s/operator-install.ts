@@ -11,6 +11,7 @@ import type { OperatorVariable } from '../core/operator-config.js';
 import { imageCommand } from './image-commands.js';
 import { PassPlatformCrd } from './passplatform-crd.js';
 import { buildOperatorRuleGroups } from '../alerts/rules.js';
+import { DEFAULT_RUNBOOK_BASE_URL } from '../platform-api/v1alpha1/index.js';
 
 export interface InstallValues {
   namespace: string;
@@ -20,6 +21,12 @@ export interface InstallValues {
   watchNamespace: string;
   replicas: number | string;
   logLevel: string;
+  /**
+   * Defaults for every platform's spec.monitoring (a platform's own win): where alerts link their
+   * runbooks, and labels on each PrometheusRule (`name=value,…`, e.g. the `release` a
+   * kube-prometheus ruleSelector matches). The runbook base also serves the operator's own rules.
+   */
+  monitoring: { runbookBaseUrl: string; ruleLabels: string };
 }
 
 export const DEFAULT_INSTALL_VALUES: InstallValues = {
@@ -29,6 +36,7 @@ export const DEFAULT_INSTALL_VALUES: InstallValues = {
   watchNamespace: '',
   replicas: 2,
   logLevel: 'info',
+  monitoring: { runbookBaseUrl: DEFAULT_RUNBOOK_BASE_URL, ruleLabels: '' },
 };
 
 export const OPERATOR_NAME = 'pass-operator';
@@ -104,6 +112,8 @@ export class OperatorInstall extends Chart {
                   operatorEnv('METRICS_PORT', { value: String(METRICS_PORT) }),
                   operatorEnv('POD_NAMESPACE', fieldRef('metadata.namespace')),
                   operatorEnv('POD_NAME', fieldRef('metadata.name')),
+                  operatorEnv('DEFAULT_RUNBOOK_BASE_URL', { value: values.monitoring.runbookBaseUrl }),
+                  operatorEnv('DEFAULT_RULE_LABELS', { value: values.monitoring.ruleLabels }),
                 ],
                 ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
                 resources: {
@@ -148,7 +158,7 @@ export function installObjects(values: InstallValues = DEFAULT_INSTALL_VALUES): 
  * CRDs, so they are separate from the install and switched on by `serviceMonitor.enabled`.
  */
 export class OperatorServiceMonitor extends Chart {
-  constructor(app: App, values: Pick<InstallValues, 'namespace'> = DEFAULT_INSTALL_VALUES) {
+  constructor(app: App, values: Pick<InstallValues, 'namespace' | 'monitoring'> = DEFAULT_INSTALL_VALUES) {
     super(app, 'pass-operator-monitor', { disableResourceNameHashes: true });
     const labels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'passplatform' };
     new ApiObject(this, 'service-monitor', {
@@ -161,11 +171,13 @@ export class OperatorServiceMonitor extends Chart {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'PrometheusRule',
       metadata: { name: OPERATOR_NAME, namespace: values.namespace, labels },
-      spec: { groups: buildOperatorRuleGroups() },
+      spec: { groups: buildOperatorRuleGroups({ runbookBaseUrl: values.monitoring.runbookBaseUrl }) },
     });
   }
 }
 
-export function serviceMonitorObjects(values: Pick<InstallValues, 'namespace'> = DEFAULT_INSTALL_VALUES): Record<string, unknown>[] {
+export function serviceMonitorObjects(
+  values: Pick<InstallValues, 'namespace' | 'monitoring'> = DEFAULT_INSTALL_VALUES,
+): Record<string, unknown>[] {
   return new OperatorServiceMonitor(new App(), values).toJson() as Record<string, unknown>[];
 }

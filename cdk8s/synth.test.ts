@@ -143,6 +143,26 @@ describe('synth', () => {
     assert.equal(container?.env.find((e) => e.name === 'WATCH_NAMESPACE')?.value, 'campus');
     validateAgainstKubernetesSchema(deployment as unknown as Record<string, unknown>);
   });
+
+  it("monitoring values reach the operator as its spec.monitoring defaults, and the operator's own rules", () => {
+    const set = [
+      'serviceMonitor.enabled=true',
+      'monitoring.runbookBaseUrl=https://wiki.campus.edu/oncall',
+      'monitoring.ruleLabels=release\\=kps',
+    ];
+    const rendered = helmTemplate('ops', set);
+    const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+    };
+    const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+    assert.equal(env.find((e) => e.name === 'DEFAULT_RUNBOOK_BASE_URL')?.value, 'https://wiki.campus.edu/oncall');
+    assert.equal(env.find((e) => e.name === 'DEFAULT_RULE_LABELS')?.value, 'release=kps');
+    const rule = rendered.find((o) => o.kind === 'PrometheusRule') as unknown as {
+      spec: { groups: { rules: { annotations: Record<string, string> }[] }[] };
+    };
+    const urls = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.annotations.runbook_url));
+    assert.ok(urls.length > 0 && urls.every((url) => url?.startsWith('https://wiki.campus.edu/oncall/')), urls.join(' '));
+  });
 });
 
 function byKindName(a: Record<string, unknown>, b: Record<string, unknown>) {

@@ -6,6 +6,29 @@
 import { z } from 'zod';
 import { parseEnvironment } from './config.js';
 
+/** A label name (optional DNS-subdomain prefix) and value as Kubernetes accepts them. */
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/**
+ * `release=kube-prometheus-stack,team=campus` (kubectl's label syntax) as a label map; an empty
+ * text is no labels. Throws on anything Kubernetes would refuse, naming the offending pair.
+ */
+export function parseRuleLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [name = '', value, ...rest] = pair.split('=');
+    if (value === undefined || rest.length || !LABEL_NAME.test(name.trim()) || !LABEL_VALUE.test(value.trim())) {
+      throw new Error(`"${pair}" is not a label (expected name=value, e.g. release=kube-prometheus-stack)`);
+    }
+    labels[name.trim()] = value.trim();
+  }
+  return labels;
+}
+
 const OperatorEnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Namespace whose PassPlatforms this operator reconciles; empty or unset for all. */
@@ -23,6 +46,29 @@ const OperatorEnvSchema = z.object({
     .string()
     .regex(/^\d+[smh]$/, 'SIGNAL_WINDOW must be a Prometheus duration such as 1m')
     .optional(),
+  /** Runbook base URL of platforms whose spec.monitoring names none (chart value monitoring.runbookBaseUrl). */
+  DEFAULT_RUNBOOK_BASE_URL: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined)
+    .pipe(
+      z
+        .string()
+        .regex(/^https?:\/\//, 'DEFAULT_RUNBOOK_BASE_URL must be an http(s) URL')
+        .optional(),
+    ),
+  /** Labels on every platform's PrometheusRule, `name=value,…` (chart value monitoring.ruleLabels); a platform's own win. */
+  DEFAULT_RULE_LABELS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseRuleLabels(v ?? '');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `DEFAULT_RULE_LABELS: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   /** How long a SIGTERM waits for the work in flight before the process exits anyway. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(15_000),
 });

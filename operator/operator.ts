@@ -14,6 +14,7 @@ import { costReportRouter } from './cost/http.js';
 import { CostMetrics } from './cost/metrics.js';
 import { kubernetesCostSource } from './cost/service.js';
 import { OperatorMetrics } from './controller/metrics.js';
+import type { MonitoringSpec } from '../platform-api/v1alpha1/index.js';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -23,6 +24,8 @@ export interface OperatorOptions {
   log?: Logger;
   /** Window of the autoscaler's rate() and quantile queries (default 1m). */
   signalWindow?: string;
+  /** The install's defaults for spec.monitoring (chart values monitoring.*). */
+  monitoringDefaults?: MonitoringSpec;
   resyncMs?: number;
   costRefreshMs?: number;
   clock?: () => number;
@@ -65,6 +68,7 @@ export class PassOperator {
       now: clock ? () => new Date(clock()) : undefined,
       scaling: (p) => this.autoscaling.scaling(p),
       slaViolations: (p) => this.autoscaling.slaViolations(p),
+      monitoringDefaults: options.monitoringDefaults,
       onApplied: (p, replicas) => this.cost.recordObserved(p, replicas),
       onPlatformDeleted: async (p) => {
         this.autoscaling.forget(p);

@@ -21,7 +21,13 @@ export async function startOperator(env: NodeJS.ProcessEnv = process.env) {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
 
-  const operator = new PassOperator({ kubeConfig, namespace: config.WATCH_NAMESPACE, signalWindow: config.SIGNAL_WINDOW, log });
+  const operator = new PassOperator({
+    kubeConfig,
+    namespace: config.WATCH_NAMESPACE,
+    signalWindow: config.SIGNAL_WINDOW,
+    log,
+    monitoringDefaults: { runbookBaseUrl: config.DEFAULT_RUNBOOK_BASE_URL, ruleLabels: config.DEFAULT_RULE_LABELS },
+  });
   const { metrics } = operator;
   const elector = new LeaderElector({
     coordination: kubeConfig.makeApiClient(CoordinationV1Api),

@@ -24,7 +24,15 @@ import { EventRecorder } from './kube/events.js';
 import { ResilientInformer } from './kube/informers.js';
 import type { OperatorMetrics } from './metrics.js';
 import { reconcile, type ScalingInput } from '../reconcile/reconcile.js';
-import { API_GROUP, API_VERSION, KIND, PLURAL, type Component, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  KIND,
+  PLURAL,
+  type Component,
+  type MonitoringSpec,
+  type PassPlatform,
+} from '../../platform-api/v1alpha1/index.js';
 import { WorkQueue } from './workqueue.js';
 
 export const FINALIZER = 'passplatform.io/finalizer';
@@ -51,6 +59,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   now?: () => Date;
   concurrency?: number;
+  /** The install's defaults for spec.monitoring (chart values monitoring.*). */
+  monitoringDefaults?: MonitoringSpec;
 }
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -195,6 +205,7 @@ export class PlatformController {
       observed: { children: observed },
       scaling: this.options.scaling?.(platform),
       slaViolations: this.options.slaViolations?.(platform),
+      monitoringDefaults: this.options.monitoringDefaults,
       now: (this.options.now ?? (() => new Date()))(),
     });
     const failures: string[] = [];

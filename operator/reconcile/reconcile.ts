@@ -9,6 +9,7 @@ import { childNames } from '../../cdk8s/platform/names.js';
 import type { SlaClass } from '../../core/sla.js';
 import { generatePlatformKeys, resolveKeys, type PlatformKeys } from './keys.js';
 import { buildPlatformDashboards, type DashboardBuilder } from './dashboards.js';
+import { withMonitoringDefaults } from './monitoring-defaults.js';
 import { buildPlatformRuleGroups, type RuleGroupBuilder } from './rules.js';
 import { childReadiness } from './readiness.js';
 import { desiredReplicas, redisNodes } from './replicas.js';
@@ -16,6 +17,7 @@ import {
   compileStructuralSchema,
   specSchema,
   type Component,
+  type MonitoringSpec,
   type PassPlatform,
   type PassPlatformSpec,
   type PassPlatformStatus,
@@ -41,6 +43,8 @@ export interface ReconcileInput {
   generateKeys?: () => PlatformKeys;
   ruleGroups?: RuleGroupBuilder;
   dashboards?: DashboardBuilder;
+  /** The install's defaults for spec.monitoring (monitoring-defaults.ts). */
+  monitoringDefaults?: MonitoringSpec;
 }
 
 export interface PlatformEvent {
@@ -74,7 +78,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     conditions: setConditions(previous.conditions, conditions, generation, now),
   });
 
-  const spec = structuredClone(platform.spec) as PassPlatformSpec;
+  const spec = withMonitoringDefaults(structuredClone(platform.spec) as PassPlatformSpec, input.monitoringDefaults);
   const errors = validateSpec(spec).map((e) => `spec${e.field ? `.${e.field}` : ''}: ${e.message}`);
   if (errors.length) {
     const message = errors.join('; ');
