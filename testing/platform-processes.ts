@@ -5,7 +5,7 @@
  * stopped (and only those) by `stop()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ import { freePort } from '../core/ports.js';
 import { spawnWorkerProcess, type WorkerProcess } from './worker-process.js';
 import { spawnApiProcess, type ApiProcess } from './api-process.js';
 import { eventually } from './eventually.js';
-import { startTestCluster, type TestCluster } from './k8s-apiserver/cluster.js';
+import { startTestControlPlane, type TestControlPlane } from './control-plane/for-tests.js';
+import { operatorKubeConfig } from './control-plane/operator-identity.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -72,14 +73,18 @@ export function examplePlatform(): { metadata: Record<string, unknown> & { name:
   return load(readFileSync(join(ROOT, 'examples/small.yaml'), 'utf8')) as ReturnType<typeof examplePlatform>;
 }
 
-/** `operator/main.ts` against a test Kubernetes API server, managing `examples/small.yaml` in `namespace`. */
+/**
+ * `operator/main.ts` on the real control plane (the shared one under `npm test`), as its own
+ * ServiceAccount with the chart's RBAC, watching and managing `examples/small.yaml` in `namespace`.
+ */
 export async function spawnOperator(
   namespace: string,
   options: OperatorOptions = {},
-): Promise<RunningProcess & { cluster: TestCluster; name: string; stop(): Promise<void> }> {
-  const cluster = await startTestCluster();
+): Promise<RunningProcess & { cluster: TestControlPlane; name: string; stop(): Promise<void> }> {
+  const cluster = await startTestControlPlane();
+  await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'pp-kube-')), 'config');
-  cluster.server.writeKubeconfig(kubeconfig);
+  writeFileSync(kubeconfig, (await operatorKubeConfig(cluster, namespace)).exportConfig(), { mode: 0o600 });
   const port = options.metricsPort ?? (await freePort());
   const manifest = examplePlatform();
   manifest.metadata.namespace = namespace;
@@ -90,7 +95,7 @@ export async function spawnOperator(
   await cluster.objects.create(manifest as never);
   const child = await startNodeProcess(
     'operator/main.ts',
-    { KUBECONFIG: kubeconfig, METRICS_PORT: String(port), POD_NAMESPACE: namespace, LOG_LEVEL: 'warn' },
+    { KUBECONFIG: kubeconfig, WATCH_NAMESPACE: namespace, METRICS_PORT: String(port), POD_NAMESPACE: namespace, LOG_LEVEL: 'warn' },
     `http://127.0.0.1:${port}/healthz`,
   );
   return {
@@ -100,7 +105,7 @@ export async function spawnOperator(
     metricsAddress: `127.0.0.1:${port}`,
     async stop() {
       await stopProcess(child);
-      await cluster.server.close();
+      await cluster.stop();
     },
   };
 }

@@ -1,20 +1,22 @@
 /**
  * The operator with its autoscaling loop and cost tracking, through the real
- * @kubernetes/client-node against the test API server. Prometheus is stood in for by an HTTP
+ * @kubernetes/client-node against a real control plane, as the operator's own ServiceAccount with the
+ * chart's RBAC. Prometheus is stood in for by an HTTP
  * server implementing the part of its query API the signals client calls (/api/v1/query), with
  * canned vectors: rising load scales the API Deployment with a reason in status and an Event;
  * Prometheus down holds the replicas and says which queries failed; a restarted operator carries
  * on from the same state and cost-history ConfigMaps; the cost endpoint and gauges answer.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { METRIC } from '../../core/metric-names.js';
 import { eventually } from '../../testing/eventually.js';
-import { startTestCluster } from '../../testing/k8s-apiserver/cluster.js';
-import type { TestApiServer } from '../../testing/k8s-apiserver/server.js';
+import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
+import { operatorKubeConfig } from '../../testing/control-plane/operator-identity.js';
 import { decodeState } from '../autoscaler/state-codec.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
 import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './state-store.js';
@@ -26,7 +28,8 @@ import { PassOperator } from '../operator.js';
 import { apiQueries, DEFAULT_WINDOW } from './signals/queries.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
-const NAMESPACE = 'loop';
+// Its own namespace on a control plane other test files share.
+const NAMESPACE = `loop-${randomBytes(3).toString('hex')}`;
 const scope = { matchers: `namespace="${NAMESPACE}"`, window: DEFAULT_WINDOW, platform: 'campus' };
 const queries = apiQueries(scope);
 
@@ -94,7 +97,7 @@ class CannedPrometheus {
   }
 }
 
-let server: TestApiServer;
+let cluster: TestControlPlane;
 let kubeConfig: KubeConfig;
 let custom: CustomObjectsApi;
 let apps: AppsV1Api;
@@ -123,7 +126,7 @@ const readHistory = async () => {
 };
 
 async function startOperator(): Promise<PassOperator> {
-  const operator = new PassOperator({ kubeConfig, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
+  const operator = new PassOperator({ kubeConfig, namespace: NAMESPACE, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
   await operator.start();
   return operator;
 }
@@ -135,14 +138,17 @@ async function runAutoscaler(operator: PassOperator) {
 }
 
 before(async () => {
-  ({ server, kubeConfig, custom, apps, core } = await startTestCluster());
+  cluster = await startTestControlPlane();
+  ({ custom, apps, core } = cluster);
+  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+  kubeConfig = await operatorKubeConfig(cluster, NAMESPACE);
   prometheus = new CannedPrometheus();
   prometheusUrl = await prometheus.start();
 });
 
 after(async () => {
   await prometheus.close();
-  await server.close();
+  await cluster.stop();
 });
 
 describe('the operator’s autoscaling loop and cost tracking', () => {
@@ -214,7 +220,10 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       const scaling = held.status?.conditions?.find((c) => c.type === 'ScalingActive');
       assert.equal(scaling?.status, 'False');
       assert.equal(scaling?.reason, 'SignalsUnavailable');
-      assert.match(scaling?.message ?? '', /(\d+) of \1 Prometheus queries .* failed .*\{namespace="loop", component="api"\}/);
+      assert.match(
+        scaling?.message ?? '',
+        new RegExp(`(\\d+) of \\1 Prometheus queries .* failed .*\\{namespace="${NAMESPACE}", component="api"\\}`),
+      );
       assert.match(scaling?.message ?? '', new RegExp(prometheusUrl));
       assert.equal(held.status?.phase === 'Degraded', false, 'a blind autoscaler does not make the platform Degraded');
       const warnings = (await core.listNamespacedEvent({ namespace: NAMESPACE })).items.filter((e) => e.reason === 'SignalsUnavailable');

@@ -13,11 +13,12 @@
  * and the operator, so it reads high — which only makes scaling up easier to see, not possible).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestEnvironment, TEST_PASSWORD, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import { installPlatformCrds } from '../../testing/k8s-apiserver/crds.js';
-import { startTestApiServer, type TestApiServer } from '../../testing/k8s-apiserver/server.js';
+import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
+import { operatorKubeConfig } from '../../testing/control-plane/operator-identity.js';
 import { steadyLoad, type RunningLoad } from '../../testing/load.js';
 import { eventually } from '../../testing/eventually.js';
 import { line, startExpositionTarget, type ExpositionTarget } from '../../testing/exposition-target.js';
@@ -26,7 +27,8 @@ import { smallAutoscaledPlatform } from '../fixtures.js';
 import { PassOperator } from '../operator.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
-const NAMESPACE = 'campus-live';
+// Its own namespace on a control plane other test files share.
+const NAMESPACE = `campus-live-${randomBytes(3).toString('hex')}`;
 const SIGNAL_WINDOW_MS = 10_000;
 /** Scrapes are a second apart and may lag on a busy machine: the window Prometheus saw may start earlier. */
 const SCRAPE_SLACK_MS = 2_000;
@@ -34,7 +36,8 @@ const SCRAPE_SLACK_MS = 2_000;
 const QUIET_LOGINS_PER_WINDOW = SIGNAL_WINDOW_MS / 1000;
 
 describe('autoscaling from a real Prometheus scraping a real API under load', () => {
-  let kube: TestApiServer;
+  let kube: TestControlPlane;
+  let operatorConfig: KubeConfig;
   let env: TestEnvironment;
   let api: TestApi;
   let prometheus: TestPrometheus;
@@ -43,8 +46,9 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
   let load: RunningLoad | undefined;
 
   before(async () => {
-    kube = await startTestApiServer();
-    installPlatformCrds(kube.resources);
+    kube = await startTestControlPlane();
+    await kube.core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+    operatorConfig = await operatorKubeConfig(kube, NAMESPACE);
     env = await createTestEnvironment('operator-autoscaling');
     api = await env.start();
     kubelet = await startExpositionTarget(() => {
@@ -65,14 +69,11 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
     await prometheus?.stop();
     await kubelet?.close();
     await env?.teardown();
-    await kube?.close();
+    await kube?.stop();
   });
 
   it('raises the API Deployment’s replicas when logins rise, and says why', async (t) => {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromString(kube.kubeconfig());
-    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const { custom, apps } = kube;
     const getPlatform = () =>
       custom.getNamespacedCustomObject({
         group: API_GROUP,
@@ -93,7 +94,13 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
 
     // Quiet: about one login a second. The 10 s window is four-plus of the 1 s scrapes.
     load = steadyLoad(login, 1);
-    operator = new PassOperator({ kubeConfig, signalWindow: `${SIGNAL_WINDOW_MS / 1000}s`, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
+    operator = new PassOperator({
+      kubeConfig: operatorConfig,
+      namespace: NAMESPACE,
+      signalWindow: `${SIGNAL_WINDOW_MS / 1000}s`,
+      resyncMs: 3_600_000,
+      costRefreshMs: 3_600_000,
+    });
     await operator.start();
     await custom.createNamespacedCustomObject({
       group: API_GROUP,

@@ -1,9 +1,10 @@
 /**
- * The history store over a real ConfigMap, through @kubernetes/client-node, against the test API
- * server: restart and leader change mid-month, conflicts, ownership; then the HTTP endpoint and
+ * The history store over a real ConfigMap, through @kubernetes/client-node, on a real control plane
+ * (as the operator's own ServiceAccount with the chart's RBAC): restart and leader change mid-month, conflicts, ownership; then the HTTP endpoint and
  * the CLI reading the same platform from the cluster.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import Koa from 'koa';
-import { installPlatformCrds } from '../../../testing/k8s-apiserver/crds.js';
-import { startTestApiServer, type TestApiServer } from '../../../testing/k8s-apiserver/server.js';
+import { startTestControlPlane, type TestControlPlane } from '../../../testing/control-plane/for-tests.js';
+import { operatorKubeConfig } from '../../../testing/control-plane/operator-identity.js';
+import { eventually } from '../../../testing/eventually.js';
 import { platformManifest } from '../../fixtures.js';
 import { API_GROUP, API_VERSION, KIND, PLURAL, type PassPlatform } from '../../../platform-api/v1alpha1/index.js';
 import { configMapPersistence, costHistoryConfigMapName, HISTORY_KEY } from './configmap-persistence.js';
@@ -24,39 +27,25 @@ import { HistoryConflictError, ReplicaHistoryStore, type HistoryPersistence } fr
 import { costReportRouter } from '../http.js';
 import { kubernetesCostSource, reportFromData } from '../service.js';
 
-/**
- * The test server speaks plain HTTP, which @kubernetes/client-node 1.4 only allows with
- * skipTLSVerify set on the cluster; its kubeconfig does not set it (yet), so set it here.
- */
-function kubeConfigFor(server: TestApiServer): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromString(server.kubeconfig());
-  config.loadFromOptions({
-    clusters: config.getClusters().map((cluster) => ({ ...cluster, skipTLSVerify: true })),
-    users: config.getUsers(),
-    contexts: config.getContexts(),
-    currentContext: config.getCurrentContext(),
-  });
-  return config;
-}
-
-const NAMESPACE = 'campus';
+// Its own namespace on a control plane other test files share.
+const NAMESPACE = `campus-${randomBytes(3).toString('hex')}`;
 const NAME = 'pass';
 
 describe('cost history in a ConfigMap', () => {
-  let server: TestApiServer;
+  let cluster: TestControlPlane;
   let kubeConfig: KubeConfig;
+  let operatorConfig: KubeConfig;
   let platform: PassPlatform;
   let dir: string;
 
   before(async () => {
-    server = await startTestApiServer({ port: 0 });
-    installPlatformCrds(server.resources);
+    cluster = await startTestControlPlane();
     dir = mkdtempSync(join(tmpdir(), 'cost-configmap-'));
-    kubeConfig = kubeConfigFor(server);
+    kubeConfig = cluster.kubeConfig;
     await kubeConfig
       .makeApiClient(CoreV1Api)
       .createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } } });
+    operatorConfig = await operatorKubeConfig(cluster, NAMESPACE);
     platform = (await kubeConfig.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       group: API_GROUP,
       version: API_VERSION,
@@ -67,13 +56,13 @@ describe('cost history in a ConfigMap', () => {
   });
 
   after(async () => {
-    await server.close();
+    await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** A fresh client and store, as a newly started operator process would build them. */
   function operatorProcess(clock: () => number, wrap: (p: HistoryPersistence) => HistoryPersistence = (p) => p): ReplicaHistoryStore {
-    const config = kubeConfigFor(server);
+    const config = operatorConfig;
     const owner = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: KIND, name: NAME, uid: platform.metadata.uid, controller: true };
     const persistence = configMapPersistence({ api: config.makeApiClient(CoreV1Api), namespace: NAMESPACE, platformName: NAME, owner });
     return new ReplicaHistoryStore(wrap(persistence), { clock });
@@ -149,7 +138,7 @@ describe('cost history in a ConfigMap', () => {
 
   it('the CLI reads the same platform from the cluster', async () => {
     const kubeconfigPath = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfigPath, kubeConfigFor(server).exportConfig());
+    writeFileSync(kubeconfigPath, kubeConfig.exportConfig());
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [
@@ -179,7 +168,14 @@ describe('cost history in a ConfigMap', () => {
     await kubeConfig
       .makeApiClient(CustomObjectsApi)
       .deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: NAMESPACE, plural: PLURAL, name: NAME });
-    const list = await kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: NAMESPACE });
-    assert.equal(list.items.filter((item) => item.metadata?.name === costHistoryConfigMapName(NAME)).length, 0);
+    // kube-controller-manager's garbage collector deletes what the platform owned.
+    await eventually(
+      async () => {
+        const list = await kubeConfig.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: NAMESPACE });
+        return list.items.every((item) => item.metadata?.name !== costHistoryConfigMapName(NAME));
+      },
+      'the history ConfigMap collected',
+      180_000,
+    );
   });
 });
