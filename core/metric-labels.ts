@@ -36,6 +36,8 @@ export const METRIC_LABELS = {
   costMonthToDate: ['platform', 'platform_namespace'],
   costMonthProjection: ['platform', 'platform_namespace'],
   costBudget: ['platform', 'platform_namespace'],
+  costLineSpendRate: ['platform', 'platform_namespace', 'cost_line'],
+  costLineMonthToDate: ['platform', 'platform_namespace', 'cost_line'],
   cnpgBackends: ['datname', 'usename', 'application_name', 'state'],
   cnpgSetting: ['name'],
   kubeletVolumeAvailable: ['persistentvolumeclaim'],

@@ -84,6 +84,9 @@ export const METRIC = {
   costMonthToDate: 'passplatform_cost_month_to_date',
   costMonthProjection: 'passplatform_cost_month_projection',
   costBudget: 'passplatform_cost_monthly_budget',
+  /** Per cost line (label `cost_line`: api, worker-uploads, postgres-primary, …): spend rate and month to date. */
+  costLineSpendRate: 'passplatform_cost_line_spend_rate_per_hour',
+  costLineMonthToDate: 'passplatform_cost_line_month_to_date',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -32,7 +32,13 @@ export function costDashboard(): DashboardSpec {
           timeseries(
             'Spend per hour by component',
             'currencyUSD',
-            [{ expr: `sum by (component) (${sel(METRIC.costSpendRate, PLATFORM)})`, legend: '{{component}}' }],
+            [{ expr: `sum by (cost_line) (${sel(METRIC.costLineSpendRate, PLATFORM)})`, legend: '{{cost_line}}' }],
+            { stack: true },
+          ),
+          timeseries(
+            'Month to date by component',
+            'currencyUSD',
+            [{ expr: `sum by (cost_line) (${sel(METRIC.costLineMonthToDate, PLATFORM)})`, legend: '{{cost_line}}' }],
             { stack: true },
           ),
           timeseries('Projection against budget', 'currencyUSD', [

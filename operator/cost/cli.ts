@@ -1,6 +1,6 @@
 /**
  * npm run cost-report -- --platform NS/NAME [--month YYYY-MM | --from ISO --to ISO]
- *                        [--format json|csv|csv-hourly|html] [--kubeconfig FILE]
+ *                        [--format json|csv|csv-totals|csv-hourly|html] [--kubeconfig FILE]
  *                        [--requests N --active-users N] [--now ISO] [--out FILE]
  * npm run cost-report -- --history FILE [--spec FILE] [--trace T --policy P] [period, format and usage as above]
  *
@@ -30,7 +30,7 @@ import {
 } from './service.js';
 
 const USAGE =
-  'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE] [--trace T --policy P]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
+  'usage: npm run cost-report -- (--platform NS/NAME [--kubeconfig FILE] | --history FILE [--spec FILE] [--trace T --policy P]) [--month YYYY-MM | --from ISO --to ISO] [--format json|csv|csv-totals|csv-hourly|html] [--requests N --active-users N] [--now ISO] [--out FILE]';
 
 const { values } = parseArgs({
   options: {

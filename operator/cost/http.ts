@@ -1,6 +1,6 @@
 /**
  * The operator's cost report endpoint: GET /cost/:namespace/:name with `month=YYYY-MM` (or
- * `from`/`to`), `format=json|csv|csv-hourly|html`, and optionally the API's `requests` and
+ * `from`/`to`), `format=json|csv|csv-totals|csv-hourly|html`, and optionally the API's `requests` and
  * `activeUsers` for the period. JSON comes in the platform's `{"data": …}` envelope; errors as
  * `{"error": {code, message}}`.
  */

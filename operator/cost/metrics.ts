@@ -5,6 +5,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { METRIC } from '../../core/metric-names.js';
+import { labelNamesOf } from '../../core/metric-labels.js';
+import { COST_LINES } from './prices.js';
 import type { CostReport } from './report.js';
 
 type Label = 'platform' | 'platform_namespace';
@@ -19,6 +21,8 @@ export class CostMetrics {
   private readonly monthToDate: Gauge<Label>;
   private readonly projection: Gauge<Label>;
   private readonly budget: Gauge<Label>;
+  private readonly lineSpendRate: Gauge<Label | 'cost_line'>;
+  private readonly lineMonthToDate: Gauge<Label | 'cost_line'>;
 
   constructor(registry: Registry) {
     const gauge = (name: string, help: string) =>
@@ -30,6 +34,18 @@ export class CostMetrics {
       'Month-end cost: month-to-date plus the trailing-week run rate for the hours left.',
     );
     this.budget = gauge(METRIC.costBudget, 'spec.cost.monthlyBudget; absent when the platform has none.');
+    this.lineSpendRate = new Gauge({
+      name: METRIC.costLineSpendRate,
+      help: 'Cost per hour of the replicas of one cost line running now, in spec.cost.currency.',
+      labelNames: labelNamesOf('costLineSpendRate'),
+      registers: [registry],
+    });
+    this.lineMonthToDate = new Gauge({
+      name: METRIC.costLineMonthToDate,
+      help: 'Cost of one cost line in the current calendar month (UTC) so far, in spec.cost.currency.',
+      labelNames: labelNamesOf('costLineMonthToDate'),
+      registers: [registry],
+    });
   }
 
   /** Sets the gauges from a report of the current month. */
@@ -40,12 +56,19 @@ export class CostMetrics {
     this.projection.set(labels, report.spend.projection ?? report.total.cost);
     if (report.spend.monthlyBudget === null) this.budget.remove(labels);
     else this.budget.set(labels, report.spend.monthlyBudget);
+    for (const line of report.lines.filter((l) => l.priced)) {
+      this.lineMonthToDate.set({ ...labels, cost_line: line.line }, line.cost);
+      this.lineSpendRate.set({ ...labels, cost_line: line.line }, report.spend.ratePerHourByLine[line.line] ?? 0);
+    }
   }
 
   /** Drops a deleted platform's series, so no stale figure is left for the alert. */
   remove(platform: PlatformRef): void {
     const labels = labelsOf(platform);
     for (const gauge of [this.spendRate, this.monthToDate, this.projection, this.budget]) gauge.remove(labels);
+    for (const gauge of [this.lineSpendRate, this.lineMonthToDate]) {
+      for (const line of COST_LINES) gauge.remove({ ...labels, cost_line: line });
+    }
   }
 }
 

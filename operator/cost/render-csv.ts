@@ -1,11 +1,16 @@
 /**
- * The cost report as CSV for spreadsheets: one row per cost line plus a total row, or with
- * `hourly` one row per line and hour (RFC 4180, header first, UTC ISO times).
+ * The cost report as CSV for spreadsheets (RFC 4180, header first, UTC ISO times): `lines`, one
+ * row per cost line and nothing else, so a pivot or a SUM over the column counts each once;
+ * `totals`, the totals apart in a file of their own (with the seed's fleet prorated and the unit
+ * costs); `hourly`, one row per line and hour.
  */
 import type { CostReport } from './report.js';
 
-export function renderCsv(report: CostReport, options: { hourly?: boolean } = {}): string {
-  return options.hourly ? hourlyCsv(report) : summaryCsv(report);
+export type CsvPart = 'lines' | 'totals' | 'hourly';
+
+export function renderCsv(report: CostReport, part: CsvPart = 'lines'): string {
+  if (part === 'hourly') return hourlyCsv(report);
+  return part === 'totals' ? totalsCsv(report) : summaryCsv(report);
 }
 
 function summaryCsv(report: CostReport): string {
@@ -35,21 +40,30 @@ function summaryCsv(report: CostReport): string {
     decimal(line.saving),
     report.currency,
   ]);
-  const total = report.total;
-  rows.push([
-    report.period.from,
-    report.period.asOf,
-    'total',
-    'true',
-    decimal(total.replicaHours),
-    '',
-    '',
-    decimal(total.cost),
-    decimal(total.fixedFleetCost),
-    decimal(total.saving),
-    report.currency,
-  ]);
   return toCsv([header, ...rows]);
+}
+
+function totalsCsv(report: CostReport): string {
+  const { total, unitCosts, seedFleet } = report;
+  const optional = (value: number | null | undefined) => (value === null || value === undefined ? '' : decimal(value));
+  const fields: [string, string][] = [
+    ['period_from', report.period.from],
+    ['period_to', report.period.asOf],
+    ['platform_from', report.period.platformFrom],
+    ['replica_hours', decimal(total.replicaHours)],
+    ['cost', decimal(total.cost)],
+    ['fixed_fleet_cost', decimal(total.fixedFleetCost)],
+    ['saving', decimal(total.saving)],
+    ['saving_ratio', optional(total.savingRatio)],
+    ['seed_fleet_prorated', decimal(seedFleet.prorated)],
+    ['requests', optional(unitCosts.requests)],
+    ['active_users', optional(unitCosts.activeUsers)],
+    ['cost_per_1000_requests', optional(unitCosts.per1000Requests)],
+    ['cost_per_active_user', optional(unitCosts.perActiveUser)],
+    ['cost_per_active_user_month', optional(unitCosts.perActiveUserMonth)],
+    ['currency', report.currency],
+  ];
+  return toCsv([fields.map(([name]) => name), fields.map(([, value]) => value)]);
 }
 
 function hourlyCsv(report: CostReport): string {

@@ -53,6 +53,7 @@ function periodText(report: CostReport): string {
 
 function summaryCards(report: CostReport, money: (v: number) => string): string {
   const { total, spend, unitCosts } = report;
+  const unit = unitMoneyFormat(report.currency);
   const cards: [string, string, string?][] = [
     [report.period.complete ? 'Total cost' : 'Cost to date', money(total.cost)],
     ['Fixed fleet at peak', money(total.fixedFleetCost)],
@@ -68,9 +69,22 @@ function summaryCards(report: CostReport, money: (v: number) => string): string 
     cards.push(['Budget used', percent(spend.budgetUsedRatio ?? 0), `of ${money(spend.monthlyBudget)}${projected}`]);
   }
   if (unitCosts.per1000Requests !== null)
-    cards.push(['Per 1,000 requests', money(unitCosts.per1000Requests), `reference ${money(unitCosts.reference.per1000Requests)}`]);
-  if (unitCosts.perActiveUser !== null)
-    cards.push(['Per active user', money(unitCosts.perActiveUser), `reference ${money(unitCosts.reference.perUserMonth)} a month`]);
+    cards.push(['Per 1,000 requests', unit(unitCosts.per1000Requests), `reference ${unit(unitCosts.reference.per1000Requests)}`]);
+  if (unitCosts.perActiveUser !== null) cards.push(['Per active user', unit(unitCosts.perActiveUser), 'over the period']);
+  if (unitCosts.perActiveUserMonth !== null && unitCosts.perActiveUserMonthVsReference !== null) {
+    const versus = unitCosts.perActiveUserMonthVsReference - 1;
+    const side = `${percent(Math.abs(versus))} ${versus > 0 ? 'over' : 'under'}`;
+    cards.push([
+      'Per active user, a month',
+      unit(unitCosts.perActiveUserMonth),
+      `${side} the seed's ${unit(unitCosts.reference.perUserMonth)} a month`,
+    ]);
+  }
+  cards.push([
+    'Seed fleet, prorated',
+    money(report.seedFleet.prorated),
+    `${money(report.seedFleet.monthly)} a month × ${number(report.seedFleet.hours)} h`,
+  ]);
   return `<div class="cards">${cards
     .map(
       ([label, value, note]) =>
@@ -137,15 +151,22 @@ function methodNote(report: CostReport, money: (v: number) => string): string {
   return (
     `Costs are replica-hours from the operator's scaling history times the prices in the PassPlatform spec, ` +
     `rounded per component and hour to a millionth of a ${report.currency}. The fixed fleet runs each component at its observed peak ` +
-    `for the whole period. The seed's reference fixed fleet costs ${money(report.unitCosts.reference.fixedFleetMonthly)} a month.`
+    `for the hours the platform existed in the period (from ${report.period.platformFrom.slice(0, 16).replace('T', ' ')} UTC). ` +
+    `The seed's fixed fleet costs ${money(report.unitCosts.reference.fixedFleetMonthly)} a month, prorated over the same hours; ` +
+    `monthly figures use an average month of 30.4375 days.`
   );
 }
 
+/** Money as people read sums: always in cents, with thousands separators, the same in every column and card. */
 function moneyFormat(currency: string): (v: number) => string {
-  // Cents for sums people read; sub-cent digits only where they matter (unit costs, hourly rates).
   const cents = new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const fine = new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 4 });
-  return (value) => (Math.abs(value) >= 100 ? cents : fine).format(value);
+  return (value) => cents.format(value);
+}
+
+/** Unit costs (per 1,000 requests, per user) are fractions of a cent: four decimals, for each of them alike. */
+function unitMoneyFormat(currency: string): (v: number) => string {
+  const fine = new Intl.NumberFormat('en-US', { style: 'currency', currency, minimumFractionDigits: 4, maximumFractionDigits: 4 });
+  return (value) => fine.format(value);
 }
 
 function percent(ratio: number): string {

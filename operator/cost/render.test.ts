@@ -24,7 +24,7 @@ const report = computeCostReport({
 });
 
 describe('renderCsv', () => {
-  it('one row per line and a total, money to the micro-unit', () => {
+  it('one row per line and nothing else, money to the micro-unit', () => {
     const lines = renderCsv(report).trimEnd().split('\r\n');
     assert.equal(
       lines[0],
@@ -32,16 +32,31 @@ describe('renderCsv', () => {
     );
     assert.equal(lines[1], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,api,true,2421.666667,4,3.363426,60.541667,72,11.458333,USD');
     assert.equal(lines[3], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,worker-reports,true,0,0,0,0,0,0,USD');
+    assert.equal(lines.length, 7);
+    assert.ok(!lines.some((line) => line.includes(',total,')));
+  });
+
+  it('totals apart: summing the line rows gives them', () => {
+    const [header, values] = renderCsv(report, 'totals').trimEnd().split('\r\n');
+    const totals = Object.fromEntries((header ?? '').split(',').map((name, i) => [name, (values ?? '').split(',')[i]]));
     // replica-hours: api 2421.666667 + uploads 721 + Postgres 720 + 720 + Redis 3 × 720
+    assert.equal(totals.replica_hours, '6742.666667');
+    assert.equal(totals.cost, '1250.463667');
+    assert.equal(totals.fixed_fleet_cost, '1333.872');
+    const rows = renderCsv(report)
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((row) => row.split(','));
+    const micros = (text: string | undefined) => Math.round(Number(text) * 1e6);
     assert.equal(
-      lines.at(-1),
-      '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,total,true,6742.666667,,,1250.463667,1333.872,83.408333,USD',
+      rows.reduce((sum, row) => sum + micros(row[7]), 0),
+      micros(totals.cost),
     );
-    assert.equal(lines.length, 8);
   });
 
   it('hourly rows carry the split hours', () => {
-    const rows = renderCsv(report, { hourly: true }).split('\r\n');
+    const rows = renderCsv(report, 'hourly').split('\r\n');
     assert.equal(rows.length, 1 + 720 * 6 + 1);
     assert.ok(rows.includes('2026-11-30T23:00:00.000Z,api,2.666667,0.066667,USD'));
   });

@@ -53,7 +53,8 @@ export interface CostReport {
   currency: string;
   month?: string;
   /** ISO times; `to` is the end of the period, `asOf` the end of what is counted. */
-  period: { from: string; to: string; asOf: string; complete: boolean };
+  /** `platformFrom`: where the platform's history starts inside the period (fixed fleets count from there). */
+  period: { from: string; to: string; asOf: string; complete: boolean; platformFrom: string };
   lines: LineReport[];
   total: { cost: number; replicaHours: number; fixedFleetCost: number; saving: number; savingRatio: number | null };
   unitCosts: {
@@ -61,12 +62,20 @@ export interface CostReport {
     activeUsers?: number;
     per1000Requests: number | null;
     perActiveUser: number | null;
+    /**
+     * Per active user over the hours the platform existed, scaled to an average month (30.4375
+     * days), so it compares with the seed's monthly reference; `vsReference` is its ratio to it.
+     */
+    perActiveUserMonth: number | null;
+    perActiveUserMonthVsReference: number | null;
     /** The seed's reference figures, for comparison. */
     reference: { per1000Requests: number; perUserMonth: number; savingRatio: number; fixedFleetMonthly: number };
   };
   spend: {
     /** Cost per hour of the replicas running at `asOf`. */
     ratePerHour: number;
+    /** The same, per priced line. */
+    ratePerHourByLine: Partial<Record<CostLine, number>>;
     /** Average cost per hour over the trailing week, which the projection extrapolates. */
     runRatePerHour: number;
     monthlyBudget: number | null;
@@ -75,6 +84,8 @@ export interface CostReport {
     projection: number | null;
     projectedBudgetRatio: number | null;
   };
+  /** The seed's real fixed fleet ($1,085 a month), prorated over the hours the platform existed, as a comparison. */
+  seedFleet: { monthly: number; hours: number; prorated: number };
   hourly: { from: number[]; lines: Partial<Record<CostLine, { cost: number[]; averageReplicas: number[] }>> };
   costliestDecisions: DecisionCost[];
 }
@@ -85,11 +96,13 @@ export function computeCostReport(input: CostReportInput): CostReport {
   const range = 'month' in input.period ? monthRange(input.period.month) : input.period;
   const asOf = Math.max(range.from, Math.min(range.to, input.now));
   const counted: TimeRange = { from: range.from, to: asOf };
+  // A fixed fleet, the seed's fleet and monthly normalisations count only the hours the platform existed.
+  const existed: TimeRange = { from: Math.min(asOf, Math.max(range.from, historyStart(input.history) ?? asOf)), to: asOf };
   const prices = new PriceHistory(input.history.prices);
   const timelines = lineSegments(input.history);
 
   const usage = COST_LINES.map((line) => ({ line, hours: hourlyUsage(timelines[line], counted, input.shapes[line], prices) }));
-  const fixedFleet = usage.map(({ line, hours }) => fixedFleetMicros(hours, counted, input.shapes[line], prices));
+  const fixedFleet = usage.map(({ line, hours }) => fixedFleetMicros(hours, existed, input.shapes[line], prices));
   const lines = usage.map(({ line, hours }, index) => lineReport(line, hours, counted, input.shapes, fixedFleet[index] ?? 0n));
   const totalMicros = sumMicros(usage.flatMap(({ hours }) => hours));
   const fixedMicros = fixedFleet.reduce((sum, line) => sum + line, 0n);
@@ -105,7 +118,7 @@ export function computeCostReport(input: CostReportInput): CostReport {
     ...(input.platform ? { platform: input.platform } : {}),
     currency: currentPrices.currency,
     ...('month' in input.period ? { month: input.period.month } : {}),
-    period: { from: iso(range.from), to: iso(range.to), asOf: iso(asOf), complete: asOf >= range.to },
+    period: { from: iso(range.from), to: iso(range.to), asOf: iso(asOf), complete: asOf >= range.to, platformFrom: iso(existed.from) },
     lines,
     total: {
       cost: money(totalMicros),
@@ -114,9 +127,13 @@ export function computeCostReport(input: CostReportInput): CostReport {
       saving: money(fixedMicros - totalMicros),
       savingRatio: fixedMicros > 0n ? Number(fixedMicros - totalMicros) / Number(fixedMicros) : null,
     },
-    unitCosts: unitCosts(totalMicros, input.usage),
+    unitCosts: unitCosts(totalMicros, input.usage, existed),
+    seedFleet: seedFleet(existed),
     spend: {
       ratePerHour: money(toMicros(spendRatePerHour(input, asOf, currentPrices))),
+      ratePerHourByLine: Object.fromEntries(
+        Object.entries(spendRatesPerHour(input, asOf, currentPrices)).map(([line, rate]) => [line, money(toMicros(rate))]),
+      ),
       runRatePerHour: money(toMicros(runRate)),
       monthlyBudget: budget,
       budgetUsedRatio: budget ? Number(totalMicros) / 1e6 / budget : null,
@@ -206,18 +223,36 @@ function runRatePerHour(timelines: Record<CostLine, Segment[]>, input: CostRepor
 }
 
 function spendRatePerHour(input: CostReportInput, asOf: number, prices: PriceSpec): Fraction {
-  let rate = Fraction.ZERO;
+  return Object.values(spendRatesPerHour(input, asOf, prices)).reduce((sum, rate) => sum.add(rate), Fraction.ZERO);
+}
+
+/** Cost per hour of each priced line's replicas running at `asOf`. */
+function spendRatesPerHour(input: CostReportInput, asOf: number, prices: PriceSpec): Partial<Record<CostLine, Fraction>> {
+  const rates: Partial<Record<CostLine, Fraction>> = {};
   const running = historyStart(input.history) !== undefined && (historyStart(input.history) as number) <= asOf;
   for (const line of COST_LINES) {
     const shape = input.shapes[line];
     if (!shape) continue;
     const replicas = line === 'postgres-primary' ? (running ? 1 : 0) : replicasAt(input.history.components[line] ?? [], asOf);
-    rate = rate.add(hourlyRate(shape, prices).mul(BigInt(replicas)));
+    rates[line] = hourlyRate(shape, prices).mul(BigInt(replicas));
   }
-  return rate;
+  return rates;
 }
 
-function unitCosts(totalMicros: bigint, usage: CostReportInput['usage']): CostReport['unitCosts'] {
+/** An average Gregorian month: 365.25 days / 12. */
+export const AVERAGE_MONTH_MS = 2_629_800_000;
+
+function seedFleet(existed: TimeRange): CostReport['seedFleet'] {
+  const monthly = COST_REFERENCE.monthlyFixedFleet.total;
+  const length = BigInt(existed.to - existed.from);
+  return {
+    monthly,
+    hours: (existed.to - existed.from) / HOUR_MS,
+    prorated: money(new Fraction(BigInt(Math.round(monthly * 1e6)) * length, BigInt(AVERAGE_MONTH_MS)).round()),
+  };
+}
+
+function unitCosts(totalMicros: bigint, usage: CostReportInput['usage'], existed: TimeRange): CostReport['unitCosts'] {
   const reference = {
     per1000Requests: COST_REFERENCE.costPerRequest * 1000,
     perUserMonth: COST_REFERENCE.costPerUserMonthly,
@@ -225,10 +260,20 @@ function unitCosts(totalMicros: bigint, usage: CostReportInput['usage']): CostRe
     fixedFleetMonthly: COST_REFERENCE.monthlyFixedFleet.total,
   };
   const total = new Fraction(totalMicros);
+  const existedMs = BigInt(existed.to - existed.from);
+  const perUserMonth =
+    usage?.activeUsers && existedMs > 0n
+      ? total
+          .mul(BigInt(AVERAGE_MONTH_MS))
+          .div(BigInt(usage.activeUsers) * existedMs)
+          .round()
+      : null;
   return {
     ...(usage ? { requests: usage.requests, ...(usage.activeUsers !== undefined ? { activeUsers: usage.activeUsers } : {}) } : {}),
     per1000Requests: usage?.requests ? money(total.mul(1000n).div(BigInt(usage.requests)).round()) : null,
     perActiveUser: usage?.activeUsers ? money(total.div(BigInt(usage.activeUsers)).round()) : null,
+    perActiveUserMonth: perUserMonth === null ? null : money(perUserMonth),
+    perActiveUserMonthVsReference: perUserMonth === null ? null : Number(perUserMonth) / 1e6 / reference.perUserMonth,
     reference,
   };
 }

@@ -19,7 +19,7 @@ import { renderCsv } from './render-csv.js';
 import { renderHtml } from './render-html.js';
 import { computeCostReport, monthOf, type CostReport, type CostReportInput } from './report.js';
 
-export const REPORT_FORMATS = ['json', 'csv', 'csv-hourly', 'html'] as const;
+export const REPORT_FORMATS = ['json', 'csv', 'csv-totals', 'csv-hourly', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export interface PlatformCostData {
@@ -116,9 +116,11 @@ export function renderReport(report: CostReport, format: ReportFormat): Rendered
     case 'json':
       return { contentType: 'application/json; charset=utf-8', body: `${JSON.stringify(report, null, 2)}\n` };
     case 'csv':
-      return { contentType: 'text/csv; charset=utf-8', body: renderCsv(report) };
+      return { contentType: 'text/csv; charset=utf-8', body: renderCsv(report, 'lines') };
+    case 'csv-totals':
+      return { contentType: 'text/csv; charset=utf-8', body: renderCsv(report, 'totals') };
     case 'csv-hourly':
-      return { contentType: 'text/csv; charset=utf-8', body: renderCsv(report, { hourly: true }) };
+      return { contentType: 'text/csv; charset=utf-8', body: renderCsv(report, 'hourly') };
     case 'html':
       return { contentType: 'text/html; charset=utf-8', body: renderHtml(report) };
   }

@@ -99,19 +99,27 @@ function xScale(count: number): (index: number) => number {
   return (index) => round(MARGIN.left + (count <= 1 ? 0 : (index / (count - 1)) * PLOT_W));
 }
 
-/** Date labels (UTC) at about eight evenly spaced points. */
+/**
+ * Time labels (UTC): over more than two days one per day at its first hour (every n-th day when
+ * there are many), so no date is labelled twice; over shorter spans about eight hours.
+ */
 function timeAxis(times: readonly number[]): string {
   if (times.length === 0) return '';
   const x = xScale(times.length);
-  const every = Math.max(1, Math.ceil(times.length / 8));
   const spanDays = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 86_400_000;
-  const labels: string[] = [];
-  for (let i = 0; i < times.length; i += every) {
-    const iso = new Date(times[i] ?? 0).toISOString();
-    const text = spanDays > 2 ? iso.slice(5, 10) : iso.slice(11, 16);
-    labels.push(`<text x="${x(i)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${text}</text>`);
+  const day = (i: number) => new Date(times[i] ?? 0).toISOString().slice(5, 10);
+  let points: { index: number; text: string }[];
+  if (spanDays > 2) {
+    const firsts = times.map((_, i) => i).filter((i) => i === 0 || day(i) !== day(i - 1));
+    const every = Math.max(1, Math.ceil(firsts.length / 10));
+    points = firsts.filter((_, n) => n % every === 0).map((index) => ({ index, text: day(index) }));
+  } else {
+    const every = Math.max(1, Math.ceil(times.length / 8));
+    points = times.flatMap((time, index) => (index % every === 0 ? [{ index, text: new Date(time).toISOString().slice(11, 16) }] : []));
   }
-  return labels.join('');
+  return points
+    .map(({ index, text }) => `<text x="${x(index)}" y="${HEIGHT - MARGIN.bottom + 18}" text-anchor="middle">${text}</text>`)
+    .join('');
 }
 
 function frame(
