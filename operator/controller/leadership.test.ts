@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
 import { eventually } from '../../testing/eventually.js';
+import { operatorKubeConfig } from '../../testing/control-plane/operator-identity.js';
 import { LeaderElector } from './leadership.js';
 
 let cluster: TestControlPlane;
@@ -18,8 +19,9 @@ const errors: unknown[] = [];
 
 before(async () => {
   cluster = await startTestControlPlane();
-  coordination = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
   namespace = await cluster.namespace('leader');
+  // As the operator's own ServiceAccount: the chart's leader-election Role is all it has on Leases.
+  coordination = (await operatorKubeConfig(cluster, namespace)).makeApiClient(CoordinationV1Api);
 });
 // Electors keep timers running; stop them even when an assertion failed, or the file never exits.
 after(async () => {
