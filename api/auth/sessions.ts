@@ -136,6 +136,13 @@ export async function revokeSession(db: Knex, userId: string, sessionId: string)
   );
 }
 
+/** Ends every session of one account; returns the session ids revoked. */
+export async function revokeUserSessions(trx: Knex.Transaction, userId: string): Promise<string[]> {
+  return revokedFamilies(
+    trx('refresh_tokens').where('user_id', userId).whereNull('revoked_at').update({ revoked_at: trx.fn.now() }, ['family_id']),
+  );
+}
+
 /** Ends every session of the accounts belonging to a student; returns the session ids revoked. */
 export async function revokeStudentSessions(trx: Knex.Transaction, studentId: string): Promise<string[]> {
   return revokedFamilies(

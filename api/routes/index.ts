@@ -1,3 +1,4 @@
+import { accountRoutes } from '../auth/account-routes.js';
 import { authRoutes } from '../auth/routes.js';
 import type { AppDeps } from '../context.js';
 import type { AnyRoute } from '../route.js';
@@ -16,6 +17,7 @@ export function allRoutes(deps: AppDeps): AnyRoute[] {
   return [
     ...opsRoutes(deps),
     ...authRoutes(deps),
+    ...accountRoutes(deps),
     ...studentRoutes(deps),
     ...uploadRoutes(deps),
     ...reportRoutes(deps),
