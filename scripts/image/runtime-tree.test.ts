@@ -43,8 +43,8 @@ function start(
   return { child, output: () => text, exited };
 }
 
-async function status(url: string): Promise<number | undefined> {
-  return fetch(url).then(
+async function status(url: string, headers: Record<string, string> = {}): Promise<number | undefined> {
+  return fetch(url, { headers }).then(
     (r) => r.status,
     () => undefined,
   );
@@ -105,9 +105,11 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
 
   it('runs the workers as nobody: ready, then a clean exit on SIGTERM', async () => {
     const port = await freePort();
-    const workers = start('workers', platformEnv({ WORKER_METRICS_PORT: String(port) }));
+    const env = platformEnv({ WORKER_METRICS_PORT: String(port) });
+    const workers = start('workers', env);
     await eventually(async () => (await status(`http://127.0.0.1:${port}/ready`)) === 200, `workers ready\n${workers.output()}`, 120_000);
-    assert.equal(await status(`http://127.0.0.1:${port}/metrics`), 200);
+    assert.equal(await status(`http://127.0.0.1:${port}/metrics`), 401, 'metrics need the token');
+    assert.equal(await status(`http://127.0.0.1:${port}/metrics`, { authorization: `Bearer ${env.METRICS_TOKEN}` }), 200);
     workers.child.kill('SIGTERM');
     assert.equal(await workers.exited, 0, workers.output());
   });
