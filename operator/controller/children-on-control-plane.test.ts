@@ -18,6 +18,7 @@ import {
   getPlatform as readPlatform,
   provisionRedisVolumes,
   startTestController,
+  platformWarnings,
 } from '../../testing/control-plane/platform-controller.js';
 import type { ControllerOptions } from './controller.js';
 import { reconcile } from '../reconcile/reconcile.js';
@@ -76,12 +77,7 @@ async function waitForEveryChild(namespace: string): Promise<KubernetesObject[]>
   );
 }
 
-async function warnings(namespace: string): Promise<string[]> {
-  const events = await cluster.core.listNamespacedEvent({ namespace });
-  return events.items
-    .filter((e) => e.type === 'Warning' && e.involvedObject.kind === 'PassPlatform')
-    .map((e) => `${e.reason}: ${e.message}`);
-}
+const warnings = (namespace: string) => platformWarnings(cluster, namespace);
 
 describe('children on a real control plane', () => {
   it(

@@ -18,6 +18,7 @@ import {
   provisionRedisVolumes,
   reportDatabaseHealthy,
   startTestController,
+  platformWarnings,
 } from '../../testing/control-plane/platform-controller.js';
 import { FINALIZER } from './controller.js';
 import { platformManifest } from '../fixtures.js';
@@ -63,12 +64,7 @@ const allChildren = (namespace: string) =>
     DEADLINE_MS,
   );
 
-async function warnings(namespace: string): Promise<string[]> {
-  const events = await cluster.core.listNamespacedEvent({ namespace });
-  return events.items
-    .filter((e) => e.type === 'Warning' && e.involvedObject.kind === 'PassPlatform')
-    .map((e) => `${e.reason}: ${e.message}`);
-}
+const warnings = (namespace: string) => platformWarnings(cluster, namespace);
 
 describe('PlatformController on a real control plane', () => {
   it(

@@ -153,3 +153,11 @@ export async function reportDatabaseHealthy(cluster: TestControlPlane, namespace
     MERGE,
   );
 }
+
+/** The Warning events the operator recorded on PassPlatforms in `namespace`, as `reason: message`. */
+export async function platformWarnings(cluster: TestControlPlane, namespace: string): Promise<string[]> {
+  const events = await cluster.core.listNamespacedEvent({ namespace });
+  return events.items
+    .filter((e) => e.type === 'Warning' && e.involvedObject.kind === 'PassPlatform')
+    .map((e) => `${e.reason}: ${e.message}`);
+}
