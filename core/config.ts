@@ -202,17 +202,23 @@ export function parseEnvironment<Schema extends z.ZodType>(schema: Schema, env: 
   return result.data;
 }
 
+/**
+ * A database URL with `user` and `password` put in when it names no user (CloudNativePG's `-app`
+ * Secret gives the credentials apart from the Service's URL).
+ */
+export function withCredentials(raw: string, user: string | undefined, password: string | undefined): string {
+  if (!user) return raw;
+  const url = new URL(raw);
+  if (url.username) return raw;
+  // The URL setters percent-encode, so a password with any characters survives the round trip.
+  url.username = user;
+  if (password) url.password = password;
+  return url.toString();
+}
+
 /** Puts DATABASE_USER / DATABASE_PASSWORD into the database URLs that name no user. */
 function withDatabaseCredentials(config: Config): Config {
   const { DATABASE_USER: user, DATABASE_PASSWORD: password } = config;
-  if (!user) return config;
-  const complete = (raw: string): string => {
-    const url = new URL(raw);
-    if (url.username) return raw;
-    // The URL setters percent-encode, so a password with any characters survives the round trip.
-    url.username = user;
-    if (password) url.password = password;
-    return url.toString();
-  };
+  const complete = (raw: string): string => withCredentials(raw, user, password);
   return { ...config, DATABASE_URL: complete(config.DATABASE_URL), DATABASE_REPLICA_URLS: config.DATABASE_REPLICA_URLS.map(complete) };
 }

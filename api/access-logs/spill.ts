@@ -10,10 +10,12 @@
  * next one, so a burst of verifications costs a few syncs, not one each. One process per directory.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DependencyUnavailableError } from '../../core/breaker.js';
+import { ConfigError } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 
 const SEGMENT = /^segment-\d{16}-\d{6}\.jsonl$/;
@@ -45,7 +47,7 @@ export class AccessLogSpill {
 
   /** Creates the directory and takes over the segments a previous run left behind. */
   async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.ensureWritableDirectory();
     const leftovers = (await readdir(this.dir)).filter((name) => SEGMENT.test(name)).sort();
     for (const name of leftovers) {
       const segment = { path: join(this.dir, name), entries: 0 };
@@ -58,6 +60,23 @@ export class AccessLogSpill {
         { segments: leftovers.length, entries: this.entryCount, dir: this.dir },
         'access log spill from a previous run found; replaying it',
       );
+  }
+
+  /**
+   * A journal that cannot be written would refuse every verification, so a directory this process
+   * may not write stops the start with the variable named. The default (`.data/…` under the working
+   * directory) is inside the image's read-only tree: a pod mounts a volume and points the variable at it.
+   */
+  private async ensureWritableDirectory(): Promise<void> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await access(this.dir, constants.W_OK | constants.X_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError(
+        `ACCESS_LOG_SPILL_DIR (${this.dir}) cannot be written by this process (${code}): point it at a writable directory that survives container restarts, e.g. an emptyDir volume (the operator's API pods mount one)`,
+      );
+    }
   }
 
   /** Entries on disk that have not been deleted after reaching Postgres. */

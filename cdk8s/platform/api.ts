@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
 import { imageCommand } from '../image-commands.js';
 import { appPodTemplate, appProbes } from './app-pod.js';
-import { envValue } from './env.js';
+import { ACCESS_LOG_SPILL_MOUNT_PATH, envValue } from './env.js';
 import { METRICS_LABEL, childLabels, selectorLabels } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
@@ -31,7 +31,13 @@ export class ApiWorkload extends Construct {
           resources: props.spec.api.resources,
           ports: [{ name: 'http', containerPort: API_PORT }],
           // Clients reach the pods through an ingress or load balancer that sets X-Forwarded-For.
-          env: [envValue('PORT', String(API_PORT)), envValue('TRUST_PROXY', 'true')],
+          env: [
+            envValue('PORT', String(API_PORT)),
+            envValue('TRUST_PROXY', 'true'),
+            envValue('ACCESS_LOG_SPILL_DIR', ACCESS_LOG_SPILL_MOUNT_PATH),
+          ],
+          // The image's tree is read-only; the journal of answered verifications needs a directory.
+          scratchVolumes: [{ name: 'access-log-spill', mountPath: ACCESS_LOG_SPILL_MOUNT_PATH }],
           // /health: the process serves; /ready: Postgres and Redis answer and it is not draining.
           probes: appProbes('http', '/health', '/ready'),
         }),

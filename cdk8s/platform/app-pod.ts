@@ -55,12 +55,26 @@ function connectionEnv(props: PlatformChildrenProps): AppEnvVar[] {
   return env;
 }
 
+/**
+ * The migrate init container's environment: the app's, but straight to the primary when the
+ * database is managed. Its advisory lock is held by a session (core/migrate.ts), and PgBouncer in
+ * transaction mode hands a server connection to other clients between statements, so through the
+ * Pooler the lock would neither hold the others off nor be released when the migration ends.
+ */
+function migrateEnv(props: PlatformChildrenProps, env: AppEnvVar[]): AppEnvVar[] {
+  if (props.spec.database.mode !== 'managed') return env;
+  const direct = envValue('DATABASE_URL', `postgresql://${childNames(props.name).databaseRw}:5432/app`);
+  return env.map((variable) => (variable.name === 'DATABASE_URL' ? direct : variable));
+}
+
 export interface AppContainerOptions {
   command: string[];
   resources: Resources;
   ports: k8s.ContainerPort[];
   probes: Pick<k8s.Container, 'startupProbe' | 'readinessProbe' | 'livenessProbe'>;
   env?: AppEnvVar[];
+  /** Writable directories of this process only, each an emptyDir mounted at its path. */
+  scratchVolumes?: { name: string; mountPath: string }[];
 }
 
 /**
@@ -100,6 +114,7 @@ export function appPodTemplate(
   // The root filesystem is read-only: uploads and reports go to a volume (per pod until shared
   // object storage exists; see README "Container image").
   const storage = { name: 'storage', mountPath: STORAGE_MOUNT_PATH };
+  const scratch = options.scratchVolumes ?? [];
   return {
     metadata: { labels, annotations: { 'passplatform.io/settings-hash': settingsHash(props) } },
     spec: {
@@ -107,14 +122,15 @@ export function appPodTemplate(
       automountServiceAccountToken: false,
       terminationGracePeriodSeconds: 60,
       // A new version's schema is in place before its process starts. Every pod of a rollout runs
-      // this; the advisory lock queues them, and all but the first find nothing to do.
+      // this; the advisory lock queues them, and all but the first find nothing to do. It holds
+      // two connections for a few seconds, outside the Poolers' budget (connection-budget.ts).
       initContainers: [
         {
           name: 'migrate',
           image,
           command: imageCommand('migrate'),
           envFrom,
-          env,
+          env: migrateEnv(props, env),
           resources: resourceRequirements(options.resources),
           securityContext: CONTAINER_SECURITY,
           volumeMounts: tmp,
@@ -130,14 +146,11 @@ export function appPodTemplate(
           env: [...env, ...(options.env ?? [])],
           resources: resourceRequirements(options.resources),
           securityContext: CONTAINER_SECURITY,
-          volumeMounts: [...tmp, storage],
+          volumeMounts: [...tmp, storage, ...scratch],
           ...options.probes,
         },
       ],
-      volumes: [
-        { name: 'tmp', emptyDir: {} },
-        { name: 'storage', emptyDir: {} },
-      ],
+      volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'storage', emptyDir: {} }, ...scratch.map(({ name }) => ({ name, emptyDir: {} }))],
     },
   };
 }

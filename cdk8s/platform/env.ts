@@ -23,3 +23,9 @@ export function envFromSecret(name: ConfigVariable, secret: string, key: string,
 
 /** Where the API and worker containers keep uploads and reports (their STORAGE_DIR volume). */
 export const STORAGE_MOUNT_PATH = '/var/lib/passplatform/storage';
+
+/**
+ * Where the API container keeps its access-log journal (ACCESS_LOG_SPILL_DIR): an emptyDir, so
+ * answered verifications not yet in Postgres survive a container restart (the pod keeps it).
+ */
+export const ACCESS_LOG_SPILL_MOUNT_PATH = '/var/lib/passplatform/access-log-spill';

@@ -2,8 +2,7 @@
  * The image, proven without a Docker engine: the runtime tree is assembled as the Dockerfile's
  * last stage assembles it (scripts/image/runtime-tree.ts), and each of the image's commands runs
  * from it as an unprivileged user (nobody) that cannot write to it, reaches readiness, serves,
- * and exits 0 on SIGTERM. (The API from the tree is not covered yet: it did not reach readiness
- * here as nobody, unexplained when this landed; see issue #12.)
+ * and exits 0 on SIGTERM.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -64,6 +63,7 @@ function platformEnv(extra: Record<string, string>): Record<string, string> {
     TRUST_PROXY: 'false',
     METRICS_TOKEN: randomBytes(32).toString('base64url'),
     STORAGE_DIR: join(scratch, 'storage'),
+    ACCESS_LOG_SPILL_DIR: join(scratch, 'access-log-spill'),
     ...extra,
   };
 }
@@ -101,6 +101,37 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
   it('migrates as nobody, twice at once', async () => {
     const runs = [start('migrate', platformEnv({})), start('migrate', platformEnv({}))];
     for (const run of runs) assert.equal(await run.exited, 0, run.output());
+  });
+
+  it('runs the API as nobody: ready, serving, then a clean exit on SIGTERM with an in-flight request answered', async () => {
+    const port = await freePort();
+    const env = platformEnv({ PORT: String(port) });
+    const api = start('api', env);
+    const base = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await status(`${base}/ready`)) === 200, `api ready\n${api.output()}`, 120_000);
+    assert.equal(await status(`${base}/health`), 200);
+    assert.equal(await status(`${base}/metrics`), 401, 'metrics need the token');
+    assert.equal(await status(`${base}/metrics`, { authorization: `Bearer ${env.METRICS_TOKEN}` }), 200);
+    const login = () =>
+      fetch(`${base}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'nobody@university.edu', password: 'not-a-password' }),
+      }).then((r) => r.status);
+    assert.equal(await login(), 401, 'a real query answered');
+    api.child.kill('SIGTERM');
+    // Production waits for the Service to stop routing before it closes: requests still come in.
+    assert.equal(await login(), 401, 'answered while draining');
+    assert.equal(await api.exited, 0, api.output());
+  });
+
+  it('refuses to start the API, naming the variable, when its access-log journal is not writable', async () => {
+    // Without ACCESS_LOG_SPILL_DIR the journal would go under the read-only tree (what the pod had).
+    const { ACCESS_LOG_SPILL_DIR: _unset, ...env } = platformEnv({ PORT: String(await freePort()) });
+    const api = start('api', env);
+    assert.equal(await api.exited, 1);
+    assert.match(api.output(), /ACCESS_LOG_SPILL_DIR \(\.data\/access-log-spill\) cannot be written by this process \(EACCES\)/);
+    assert.doesNotMatch(api.output(), /\n\s+at /, 'a message, not a stack trace');
   });
 
   it('runs the workers as nobody: ready, then a clean exit on SIGTERM', async () => {
