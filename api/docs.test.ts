@@ -80,6 +80,16 @@ describe('API reference at /docs', () => {
     assert.ok(bodies > 5, `request examples checked: ${bodies}`);
   });
 
+  it('documents the body of every success answer (only 204 has none)', async () => {
+    const doc = (await call(api.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
+    const undocumented: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths))
+      for (const [method, operation] of Object.entries(operations))
+        for (const [status, response] of Object.entries(operation.responses))
+          if (Number(status) < 300 && status !== '204' && !response.content) undocumented.push(`${method} ${path} ${status}`);
+    assert.deepEqual(undocumented, []);
+  });
+
   it('renders every route in headless Chromium (a screenshot with the method badges drawn)', async (t) => {
     const chromium = findChromium();
     if (!chromium) {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_EXAMPLES, errorExampleComponents, errorExampleName, requestExample } from './openapi-examples.js';
-import type { AnyRoute } from './route.js';
+import type { AnyRoute, ResponseSpec } from './route.js';
 
 const ErrorEnvelopeSchema = {
   type: 'object',
@@ -41,6 +41,24 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record
   return rest;
 }
 
+const Pagination = {
+  type: 'object',
+  required: ['nextCursor'],
+  properties: { nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last one' } },
+  additionalProperties: false,
+};
+
+/** The success answer's content: the `{data}` envelope around the declared schema, or the declared media types. */
+function successContent(response: ResponseSpec | undefined): Record<string, unknown> | undefined {
+  if (!response) return undefined;
+  if ('media' in response) return Object.fromEntries(response.media.map((type) => [type, { schema: { type: 'string' } }]));
+  const data = jsonSchema(response.list ? z.array(response.data) : response.data, 'output');
+  const schema = response.list
+    ? { type: 'object', required: ['data', 'pagination'], properties: { data, pagination: Pagination }, additionalProperties: false }
+    : { type: 'object', required: ['data'], properties: { data }, additionalProperties: false };
+  return { 'application/json': { schema } };
+}
+
 function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
   if (!schema) return [];
   const json = jsonSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
@@ -64,7 +82,9 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
   for (const route of routes) {
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(route.responses ?? { 200: 'OK' })) {
-      responses[status] = Number(status) >= 400 ? errorResponse(Number(status), description) : { description };
+      const content = Number(status) < 300 && Number(status) !== 204 ? successContent(route.response) : undefined;
+      responses[status] =
+        Number(status) >= 400 ? errorResponse(Number(status), description) : { description, ...(content ? { content } : {}) };
     }
     responses['400'] ??= errorResponse(400, 'Invalid input');
     if (route.access !== 'public') {

@@ -6,7 +6,7 @@
  */
 import type Router from '@koa/router';
 import type { Next } from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { SlaLabel } from '../core/sla.js';
 import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
 import { forbidden, validationFailed } from '../domain/errors.js';
@@ -32,6 +32,13 @@ export interface Reply {
   pagination?: { nextCursor: string | null };
 }
 
+/**
+ * What a success answer carries: JSON `data` of a schema (`list`: an array of it, with
+ * `pagination`), or a body of other media types. Documented in the OpenAPI document and, under
+ * NODE_ENV=test, checked on every reply, so a handler cannot answer what the document does not say.
+ */
+export type ResponseSpec = { data: z.ZodType; list?: true } | { media: readonly string[] };
+
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   method: Method;
   path: string;
@@ -44,8 +51,10 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** Extra middleware run after authorisation and before validation (e.g. a stricter rate limit). */
   before?: ((ctx: AppContext, next: Next) => Promise<void>)[];
-  /** Response description for the OpenAPI document. */
+  /** Response descriptions by status for the OpenAPI document. */
   responses?: Record<number, string>;
+  /** The success answer's body; routes answering 204 have none. */
+  response?: ResponseSpec;
   handler: (ctx: AppContext, input: RouteInput<P, Q, B>, deps: AppDeps) => Promise<Reply | void>;
 }
 
@@ -69,6 +78,21 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return result.data;
 }
 
+/** The schema a reply's `data` must match, when the route declares JSON data. */
+function replySchema(route: AnyRoute): z.ZodType | undefined {
+  if (!route.response || !('data' in route.response)) return undefined;
+  return route.response.list ? z.array(route.response.data) : route.response.data;
+}
+
+/** Refuses (as a 500, loudly) a reply its declared schema does not describe. */
+function checkReply(route: AnyRoute, schema: z.ZodType, reply: Reply): void {
+  const result = schema.safeParse(reply.data);
+  const listed = route.response !== undefined && 'data' in route.response && route.response.list === true;
+  if (result.success && listed === (reply.pagination !== undefined)) return;
+  const problems = result.success ? 'pagination does not match the declaration' : z.prettifyError(result.error);
+  throw new Error(`${route.method.toUpperCase()} ${route.path} answered data its response schema does not describe: ${problems}`);
+}
+
 function authorize(access: Access) {
   return async (ctx: AppContext, next: Next) => {
     if (access === 'public') return next();
@@ -80,6 +104,7 @@ function authorize(access: Access) {
 
 export function mountRoutes(router: Router<AppContext['state'], AppContext>, routes: AnyRoute[], deps: AppDeps): void {
   for (const route of routes) {
+    const checkedAgainst = deps.config.NODE_ENV === 'test' ? replySchema(route) : undefined;
     const middleware = [
       async (ctx: AppContext, next: Next) => {
         ctx.state.route = route.path;
@@ -100,6 +125,7 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
         };
         const reply = await route.handler(ctx, input, deps);
         if (!reply) return;
+        if (checkedAgainst) checkReply(route, checkedAgainst, reply);
         ctx.status = reply.status ?? 200;
         ctx.body = reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data };
       },

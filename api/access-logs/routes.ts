@@ -3,6 +3,7 @@ import { forbidden } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { listAccessLogs } from '../../domain/access-logs/repository.js';
 import { AccessLogQuery } from '../../domain/access-logs/schemas.js';
+import { AccessLogView } from '../../domain/access-logs/views.js';
 
 export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
   return [
@@ -13,6 +14,7 @@ export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'access-logs',
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'student_queries',
+      response: { data: AccessLogView, list: true },
       query: AccessLogQuery,
       async handler(_ctx, { query, user }) {
         if (user?.role === 'student') {

@@ -3,6 +3,7 @@ import { badRequest } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { activePasses, applicationFunnel, verificationsOverTime } from '../../domain/analytics/repository.js';
 import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from '../../domain/analytics/schemas.js';
+import { ActivePassesView, FunnelView, VerificationsView } from '../../domain/analytics/views.js';
 
 /** Figures change by the minute; a short TTL keeps dashboards cheap without going stale. */
 const TTL_SECONDS = 60;
@@ -29,6 +30,7 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'analytics',
       access: STAFF,
       sla: 'analytics',
+      response: { data: VerificationsView },
       query: VerificationsQuery,
       async handler(_ctx, { query }) {
         const range = alignedRange(query.from, query.to, GRANULARITY_MS[query.granularity], query.granularity === 'hour' ? 24 : 30);
@@ -49,6 +51,7 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'analytics',
       access: STAFF,
       sla: 'analytics',
+      response: { data: FunnelView },
       query: RangeQuery,
       async handler(_ctx, { query }) {
         const range = alignedRange(query.from, query.to, GRANULARITY_MS.day, 30);
@@ -64,6 +67,7 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'analytics',
       access: STAFF,
       sla: 'analytics',
+      response: { data: ActivePassesView },
       async handler() {
         // Keyed by minute: within one the answer (and its `at`) is shared, across minutes it moves with the clock.
         const minute = Math.floor(Date.now() / 60_000);

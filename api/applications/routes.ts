@@ -28,6 +28,7 @@ import {
   WithdrawBody,
 } from '../../domain/applications/schemas.js';
 import { allowedActions, nextStatus, type ApplicationAction } from '../../domain/applications/state-machine.js';
+import { ApplicationView } from '../../domain/applications/views.js';
 
 const STAFF = ['admin', 'staff'] as const;
 
@@ -92,6 +93,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: ['student'],
       sla: 'pass_generation',
+      response: { data: ApplicationView },
       body: ApplicationCreate,
       responses: { 201: 'Submitted', 422: 'An attachment is unknown, not yours or rejected' },
       async handler(ctx, { body, user }) {
@@ -123,6 +125,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: STAFF,
       sla: 'pass_generation',
+      response: { data: ApplicationView, list: true },
       query: QueueQuery,
       async handler(_ctx, { query, user }) {
         const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listQueue(reader, query));
@@ -136,6 +139,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: ['admin', 'staff', 'student'],
       sla: 'pass_generation',
+      response: { data: ApplicationView, list: true },
       query: ApplicationListQuery,
       async handler(_ctx, { query, user }) {
         if (user?.role === 'student') {
@@ -154,6 +158,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: ['admin', 'staff', 'student'],
       sla: 'pass_generation',
+      response: { data: ApplicationView },
       params: ApplicationIdParams,
       async handler(_ctx, { params, user }) {
         return { data: await readable(params.id, user) };
@@ -166,6 +171,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: STAFF,
       sla: 'pass_generation',
+      response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: ReviewBody,
       responses: { 200: 'Under review', 404: 'No such application', 409: 'Illegal transition' },
@@ -188,6 +194,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: STAFF,
       sla: 'pass_generation',
+      response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: ApproveBody,
       responses: {
@@ -241,6 +248,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: STAFF,
       sla: 'pass_generation',
+      response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: RejectBody,
       responses: { 200: 'Rejected', 404: 'No such application', 409: 'Illegal transition' },
@@ -264,6 +272,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'applications',
       access: ['student'],
       sla: 'pass_generation',
+      response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: WithdrawBody,
       responses: { 200: 'Withdrawn', 404: 'No such application', 409: 'Illegal transition' },

@@ -10,6 +10,7 @@ import { conflict, notFound } from '../../domain/errors.js';
 import type { AppDeps } from '../context.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { findUserById, revokeUserSessions, type UserRow } from './sessions.js';
+import { AccountView } from './views.js';
 
 const AccountParams = z.object({ id: z.uuid() });
 
@@ -55,6 +56,7 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'auth',
       access: ['admin'],
       sla: 'auth',
+      response: { data: AccountView },
       params: AccountParams,
       responses: { 200: 'Disabled (or already disabled)', 404: 'No such account', 409: 'Your own account' },
       async handler(ctx, { params, user }) {
@@ -71,6 +73,7 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'auth',
       access: ['admin'],
       sla: 'auth',
+      response: { data: AccountView },
       params: AccountParams,
       responses: { 200: 'Enabled (or already enabled)', 404: 'No such account' },
       async handler(ctx, { params, user }) {

@@ -4,6 +4,7 @@ import { unauthorized } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { authUserOf, findUserByEmail, findUserById, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
+import { TokenPairView, UserView } from './views.js';
 
 const LoginBody = z.object({
   email: z.email().max(254),
@@ -31,6 +32,7 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'auth',
       access: 'public',
       sla: 'auth',
+      response: { data: TokenPairView },
       body: LoginBody,
       responses: { 200: 'Token pair and user', 401: 'Wrong credentials', 429: 'Too many attempts' },
       async handler(ctx, { body }) {
@@ -55,6 +57,7 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'auth',
       access: 'public',
       sla: 'auth',
+      response: { data: TokenPairView },
       before: [authLimit],
       body: RefreshBody,
       responses: { 200: 'New token pair', 401: 'Invalid, expired, revoked or reused refresh token' },
@@ -90,6 +93,7 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'auth',
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'auth',
+      response: { data: UserView },
       async handler(_ctx, { user }) {
         const row = user ? await findUserById(deps.db.primary, user.id) : undefined;
         if (!row || row.barred) throw unauthorized('The account is disabled.', 'ACCOUNT_DISABLED');

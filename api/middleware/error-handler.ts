@@ -50,7 +50,9 @@ export function toAppError(err: unknown): AppError {
 
 /**
  * The router leaves a 404 (no route), 405 (path known, method not: it sets `Allow`) or 501 (method
- * unknown to the router) without a body; they get the envelope like every other failure. `Allow`
+ * unknown to the router) without a body; they get the envelope like every other failure. A 501
+ * becomes a 405 too: TRACE or PROPFIND on a known path is a client's mistake the `Allow` header
+ * answers, not a fault of the server (a 5xx would page on-call for someone else's request). `Allow`
  * stays on the response, and its methods go into `details` for clients that only read the body.
  */
 function unansweredRouteError(ctx: AppContext): AppError | undefined {
@@ -59,11 +61,8 @@ function unansweredRouteError(ctx: AppContext): AppError | undefined {
   if (ctx.status === 404) return new AppError(404, 'NOT_FOUND', `No route for ${where}.`);
   const allow = String(ctx.response.get('Allow') ?? '');
   const allowed = allow ? allow.split(/,\s*/) : [];
-  if (ctx.status === 405) {
+  if (ctx.status === 405 || ctx.status === 501) {
     return new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}.`, { allow: allowed });
-  }
-  if (ctx.status === 501) {
-    return new AppError(501, 'NOT_IMPLEMENTED', `The method ${ctx.method} is not supported.`, { allow: allowed });
   }
   return undefined;
 }

@@ -6,6 +6,8 @@ import { announcePassIssued, announcePassRevoked } from '../realtime/announcemen
 import { chooseFormat, renderQr } from './qr.js';
 import { findPass, issuePass, listPasses, revokePass, type PassDto } from '../../domain/passes/repository.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
+import { PassView } from '../../domain/passes/views.js';
+import { VerificationView } from './verification-view.js';
 
 /** Roles that print or show passes (the QR route's); only they see a pass's signed code. */
 const PRINTERS = ['admin', 'staff', 'student'] as const;
@@ -39,6 +41,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'passes',
       access: ['security', 'admin'],
       sla: 'pass_generation',
+      response: { data: VerificationView },
       body: VerifyBody,
       responses: { 200: 'The verdict: valid, or invalid with a reason' },
       async handler(ctx, { body, user }) {
@@ -61,6 +64,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'passes',
       access: ['admin', 'staff'],
       sla: 'pass_generation',
+      response: { data: PassView },
       body: PassCreate,
       responses: { 201: 'Issued', 422: 'Unknown or inactive student' },
       async handler(ctx, { body, user }) {
@@ -95,6 +99,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'passes',
       access: ['admin', 'staff', 'student'],
       sla: 'pass_generation',
+      response: { data: PassView, list: true },
       query: PassListQuery,
       async handler(_ctx, { query, user }) {
         if (user?.role === 'student') {
@@ -113,6 +118,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'passes',
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'pass_generation',
+      response: { data: PassView },
       params: PassIdParams,
       async handler(_ctx, { params, user }) {
         return { data: visibleTo(user, await loadPass(params.id, user)) };
@@ -125,6 +131,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'passes',
       access: PRINTERS,
       sla: 'pass_generation',
+      response: { media: ['image/png', 'image/svg+xml'] },
       params: PassIdParams,
       query: QrQuery,
       responses: { 200: 'image/png or image/svg+xml' },
@@ -148,6 +155,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'passes',
       access: ['admin', 'staff'],
       sla: 'pass_generation',
+      response: { data: PassView },
       params: PassIdParams,
       body: PassRevoke,
       responses: { 200: 'Revoked', 404: 'No such pass', 409: 'Already revoked' },

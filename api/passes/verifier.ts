@@ -21,18 +21,8 @@ import { insertAccessLogs, type AccessLogEntry, type AccessLogWriter, type Direc
 import { AntiPassbackStore } from './anti-passback.js';
 import type { RevocationRegistry } from './revocations.js';
 import type { PassClaims, PassSigner } from '../../domain/passes/signing.js';
-
-export const INVALID_REASONS = [
-  'malformed',
-  'forged',
-  'not_yet_valid',
-  'expired',
-  'wrong_gate',
-  'revoked',
-  'anti_passback',
-  'unknown_pass',
-] as const;
-export type InvalidReason = (typeof INVALID_REASONS)[number];
+import type { InvalidReason, VerificationResult } from './verification-view.js';
+export type { InvalidReason, VerificationResult } from './verification-view.js';
 
 /** What the signed claims alone decide: the validity window and the gate. */
 export function checkClaims(claims: PassClaims, at: { nowSeconds: number; gate: string }): InvalidReason | undefined {
@@ -53,17 +43,6 @@ export interface VerificationRequest {
   direction: Direction;
   verifiedBy: string | null;
   requestId: string | null;
-}
-
-export interface VerificationResult {
-  valid: boolean;
-  reason: InvalidReason | null;
-  pass: { id: string; studentId: string; passType: string; validFrom: string; validUntil: string; gates: string[] | null } | null;
-  gate: string;
-  direction: Direction;
-  checkedAt: string;
-  /** True when Redis could not answer and Postgres decided revocation and anti-passback. */
-  degraded: boolean;
 }
 
 export interface PassVerifierOptions {

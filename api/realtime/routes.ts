@@ -3,6 +3,7 @@ import type { AppDeps } from '../context.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { buildAsyncApi } from './asyncapi.js';
 import { sseRoutes } from './sse-route.js';
+import { z } from 'zod';
 
 export function realtimeRoutes(deps: AppDeps): AnyRoute[] {
   const document = buildAsyncApi(process.env.npm_package_version ?? '0.1.0');
@@ -15,6 +16,7 @@ export function realtimeRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'realtime',
       access: 'public',
       sla: 'none',
+      response: { data: z.looseObject({ asyncapi: z.string() }) },
       async handler() {
         return { data: document };
       },

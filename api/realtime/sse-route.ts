@@ -67,6 +67,7 @@ export function sseRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'realtime',
       access: ROLES,
       sla: 'none',
+      response: { media: ['text/event-stream'] },
       query: SseQuery,
       responses: { 200: 'text/event-stream', 403: 'The role may not read one of the channels', 503: 'This server is draining or full' },
       async handler(ctx, { query, user }) {

@@ -4,6 +4,8 @@ import { conflict, notFound } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { findReport, insertOrReuseReport, toDto } from '../../domain/reports/repository.js';
 import { DownloadQuery, ReportCreate, ReportIdParams } from '../../domain/reports/schemas.js';
+import { z } from 'zod';
+import { ReportView } from '../../domain/reports/views.js';
 
 const REPORT_READERS = ['admin', 'staff'] as const;
 
@@ -18,6 +20,7 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'reports',
       access: REPORT_READERS,
       sla: 'reports',
+      response: { data: ReportView.extend({ reused: z.boolean() }) },
       body: ReportCreate,
       responses: { 202: 'Accepted; poll GET /reports/{id}' },
       async handler(ctx, { body, user }) {
@@ -38,6 +41,7 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'reports',
       access: REPORT_READERS,
       sla: 'reports',
+      response: { data: ReportView },
       params: ReportIdParams,
       async handler(_ctx, { params }) {
         const row = await findReport(db.primary, params.id);
@@ -52,6 +56,7 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'reports',
       access: REPORT_READERS,
       sla: 'reports',
+      response: { media: ['text/csv', 'text/html'] },
       params: ReportIdParams,
       query: DownloadQuery,
       responses: { 200: 'text/csv or text/html', 404: 'No such report', 409: 'The report is not completed' },

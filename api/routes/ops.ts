@@ -2,6 +2,17 @@ import type { AppDeps } from '../context.js';
 import { METRICS_CHALLENGE, metricsAccessAllowed } from '../../core/metrics-access.js';
 import { AppError, serviceUnavailable } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
+import { z } from 'zod';
+
+const ReadyView = z.strictObject({
+  status: z.literal('ready'),
+  checks: z.strictObject({
+    database: z.literal('ok'),
+    redis: z.literal('ok'),
+    replicas: z.array(z.strictObject({ name: z.string(), healthy: z.boolean(), lagSeconds: z.number() })),
+    draining: z.literal(false),
+  }),
+});
 
 /** Liveness, readiness and Prometheus metrics: public, outside every SLA class. */
 export function opsRoutes(deps: AppDeps): AnyRoute[] {
@@ -13,6 +24,7 @@ export function opsRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'ops',
       access: 'public',
       sla: 'none',
+      response: { data: z.strictObject({ status: z.literal('ok') }) },
       async handler() {
         return { data: { status: 'ok' } };
       },
@@ -24,6 +36,7 @@ export function opsRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'ops',
       access: 'public',
       sla: 'none',
+      response: { data: ReadyView },
       responses: { 200: 'Ready', 503: 'Draining or a dependency is down' },
       async handler(ctx) {
         // The breakers are fed by every call and by probes on their own connections, so readiness
@@ -48,6 +61,7 @@ export function opsRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'ops',
       access: 'public',
       sla: 'none',
+      response: { media: ['text/plain'] },
       responses: { 200: 'Prometheus text exposition', 401: 'METRICS_TOKEN is configured and was not presented' },
       async handler(ctx) {
         if (!metricsAccessAllowed(ctx.get('authorization') || undefined, deps.config.METRICS_TOKEN)) {

@@ -3,9 +3,10 @@ import { audit } from '../../domain/audit.js';
 import { conflict, forbidden, notFound } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from '../../domain/students/repository.js';
-import { parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
+import { StudentSearchView, parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
 import { announceEndedAccess, endAccessFor } from './standing.js';
 import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from '../../domain/students/schemas.js';
+import { StudentView } from '../../domain/students/views.js';
 
 /** Cache namespaces: one entry per student, and search results (retired wholesale on any write). */
 const BY_ID = 'student';
@@ -36,6 +37,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'students',
       access: ['admin', 'staff', 'security'],
       sla: 'student_queries',
+      response: { data: StudentSearchView },
       query: StudentSearchQuery,
       async handler(_ctx, { query }) {
         const search = parseStudentSearch(query.q);
@@ -53,6 +55,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'students',
       access: ['admin', 'staff'],
       sla: 'student_queries',
+      response: { data: StudentView, list: true },
       query: StudentListQuery,
       async handler(_ctx, { query, user }) {
         const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listStudents(reader, query));
@@ -66,6 +69,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'students',
       access: ['admin', 'staff'],
       sla: 'student_queries',
+      response: { data: StudentView },
       body: StudentCreate,
       responses: { 201: 'Created', 409: 'Duplicate student id or e-mail' },
       async handler(ctx, { body, user }) {
@@ -97,6 +101,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'students',
       access: ['admin', 'staff', 'security', 'student'],
       sla: 'student_queries',
+      response: { data: StudentView },
       params: StudentIdParams,
       async handler(_ctx, { params, user }) {
         if (user?.role === 'student' && user.studentRef !== params.id) throw forbidden('Students may read only their own record.');
@@ -115,6 +120,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'students',
       access: ['admin', 'staff'],
       sla: 'student_queries',
+      response: { data: StudentView },
       params: StudentIdParams,
       body: StudentPatch,
       responses: { 200: 'Updated', 404: 'No such student', 409: 'Duplicate student id or e-mail' },

@@ -13,13 +13,16 @@
  */
 import type { Knex } from 'knex';
 import { STUDENT_COLUMNS, toDto, type StudentDto, type StudentRow } from '../../domain/students/repository.js';
+import { z } from 'zod';
+import { StudentView } from '../../domain/students/views.js';
 
 /** At most this many words are searched; more would not narrow anything a person types. */
 const MAX_TERMS = 8;
 const MAX_TERM_LENGTH = 64;
 
 /** Why a result matched, best first; the order of the results follows it. */
-export type SearchMatch = 'studentId' | 'name' | 'word' | 'prefix';
+export const SEARCH_MATCHES = ['studentId', 'name', 'word', 'prefix'] as const;
+export type SearchMatch = (typeof SEARCH_MATCHES)[number];
 
 export interface StudentSearch {
   /** Lower-cased words of letters and digits only, so no tsquery syntax can be injected. */
@@ -29,6 +32,11 @@ export interface StudentSearch {
 }
 
 export type StudentSearchResult = StudentDto & { rank: number; match: SearchMatch };
+
+export const StudentSearchView = z.strictObject({
+  query: z.string(),
+  results: z.array(StudentView.extend({ rank: z.number(), match: z.enum(SEARCH_MATCHES) })),
+});
 
 /** Splits free text into search words (`John  Smi!` → `john`, `smi`); undefined when none is left. */
 export function parseStudentSearch(text: string): StudentSearch | undefined {

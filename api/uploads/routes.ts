@@ -21,6 +21,7 @@ import {
   declaredChecksum,
   safeFilename,
 } from '../../domain/uploads/schemas.js';
+import { UploadPartView, UploadView } from '../../domain/uploads/views.js';
 
 const UPLOADERS = ['admin', 'staff', 'student'] as const;
 
@@ -55,6 +56,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'uploads',
       access: UPLOADERS,
       sla: 'uploads',
+      response: { data: UploadView },
       responses: { 202: 'Accepted for processing', 413: 'Larger than the single-upload limit', 415: 'Not multipart/form-data' },
       async handler(ctx: AppContext, { user }) {
         if (!ctx.is('multipart/form-data')) throw unsupportedMediaType('multipart/form-data');
@@ -90,6 +92,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'uploads',
       access: UPLOADERS,
       sla: 'uploads',
+      response: { data: UploadView },
       body: ChunkedUploadInit,
       responses: { 201: 'Created; send the parts, then complete', 413: 'Larger than the chunked-upload limit' },
       async handler(ctx, { body, user }) {
@@ -120,6 +123,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'uploads',
       access: UPLOADERS,
       sla: 'uploads',
+      response: { data: UploadPartView },
       params: PartParams,
       responses: {
         200: 'Part stored',
@@ -157,6 +161,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'uploads',
       access: UPLOADERS,
       sla: 'uploads',
+      response: { data: UploadView },
       params: UploadIdParams,
       body: CompleteUpload,
       responses: { 202: 'Accepted for processing', 422: 'Parts are missing (listed in details.missingParts)' },
@@ -183,6 +188,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'uploads',
       access: ['admin', 'staff', 'student'],
       sla: 'uploads',
+      response: { data: UploadView },
       params: UploadIdParams,
       async handler(_ctx, { params, user }) {
         const row = loadFor(user, await findUpload(db.primary, params.id), 'read');
@@ -197,6 +203,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       tag: 'uploads',
       access: ['admin', 'staff', 'student'],
       sla: 'uploads',
+      response: { media: ['image/webp'] },
       params: UploadIdParams,
       responses: { 200: 'image/webp', 404: 'No such upload or no thumbnail' },
       async handler(ctx, { params, user }) {

@@ -3,18 +3,8 @@ import type { Knex } from 'knex';
 import { decodeCursor, page } from '../pagination.js';
 import { hideDeletedStudents } from '../students/visibility.js';
 import type { AccessLogQueryInput } from './schemas.js';
-
-export interface AccessLogDto {
-  id: number;
-  occurredAt: string;
-  passId: string | null;
-  studentId: string | null;
-  gate: string;
-  direction: string;
-  outcome: string;
-  valid: boolean;
-  verifiedBy: string | null;
-}
+import type { AccessLogDto } from './views.js';
+export type { AccessLogDto } from './views.js';
 
 interface AccessLogRow {
   id: number;
@@ -22,7 +12,7 @@ interface AccessLogRow {
   pass_id: string | null;
   student_id: string | null;
   gate: string;
-  direction: string;
+  direction: 'entry' | 'exit';
   outcome: string;
   verified_by: string | null;
   cursor_ts: string;

@@ -4,16 +4,8 @@
  * access logs as at a thousand.
  */
 import type { Knex } from 'knex';
-
-export interface VerificationBucket {
-  bucket: string;
-  gate: string;
-  total: number;
-  valid: number;
-  invalid: number;
-  entries: number;
-  exits: number;
-}
+import type { VerificationBucket, Funnel, ActivePasses } from './views.js';
+export type { VerificationBucket, Funnel, ActivePasses } from './views.js';
 
 export async function verificationsOverTime(
   db: Knex,
@@ -53,14 +45,6 @@ export async function verificationsOverTime(
   };
 }
 
-export interface Funnel {
-  submitted: number;
-  byStatus: Record<string, number>;
-  decided: number;
-  approvalRate: number | null;
-  medianHoursToDecision: number | null;
-}
-
 /** Applications submitted in the range, by where they are now, with the approval rate and decision time. */
 export async function applicationFunnel(db: Knex, range: { from: Date; to: Date }): Promise<Funnel> {
   const result = await db.raw<{ rows: { status: string; count: number; median_hours: number | null }[] }>(
@@ -91,13 +75,6 @@ export async function applicationFunnel(db: Knex, range: { from: Date; to: Date 
     approvalRate: decided > 0 ? approved / decided : null,
     medianHoursToDecision: median === null ? null : Math.round(median * 100) / 100,
   };
-}
-
-export interface ActivePasses {
-  active: Record<string, number>;
-  scheduled: number;
-  expiringWithin7Days: number;
-  revokedLast30Days: number;
 }
 
 /** Passes valid now by type, those starting later, those about to expire, recent revocations. */

@@ -3,32 +3,15 @@ import type { Knex } from 'knex';
 import { decodeCursor, page } from '../pagination.js';
 import { hideDeletedStudents } from '../students/visibility.js';
 import { allowedActions, type ApplicationStatus } from './state-machine.js';
+import type { PassType } from '../passes/schemas.js';
 import type { ApplicationCreateInput, ApplicationListInput, QueueInput } from './schemas.js';
-
-export interface ApplicationDto {
-  id: string;
-  studentId: string;
-  passType: string;
-  reason: string;
-  requestedValidFrom: string;
-  requestedValidUntil: string;
-  gates: string[] | null;
-  attachmentIds: string[];
-  priority: number;
-  status: ApplicationStatus;
-  allowedActions: string[];
-  decisionReason: string | null;
-  reviewerId: string | null;
-  decidedAt: string | null;
-  passId: string | null;
-  submittedAt: string;
-  updatedAt: string;
-}
+import type { ApplicationDto } from './views.js';
+export type { ApplicationDto } from './views.js';
 
 export interface ApplicationRow {
   id: string;
   student_id: string;
-  pass_type: string;
+  pass_type: PassType;
   reason: string;
   requested_valid_from: Date;
   requested_valid_until: Date;

@@ -6,32 +6,16 @@ import { hideDeletedStudents } from '../students/visibility.js';
 import { decodeCursor, page } from '../pagination.js';
 import type { PassType } from './schemas.js';
 import type { PassSigner } from './signing.js';
-
-export interface PassDto {
-  id: string;
-  studentId: string;
-  applicationId: string | null;
-  passType: string;
-  /** `active`, `revoked`, `expired`, or `scheduled` (not valid yet). */
-  status: string;
-  validFrom: string;
-  validUntil: string;
-  gates: string[] | null;
-  keyId: string;
-  /** The signed token the QR code carries. */
-  code: string;
-  issuedBy: string | null;
-  revokedAt: string | null;
-  revokeReason: string | null;
-  createdAt: string;
-}
+import type { PassDto, PassStatus } from './views.js';
+export type { PassDto } from './views.js';
 
 interface PassRow {
   id: string;
   student_id: string;
   application_id: string | null;
-  pass_type: string;
-  status: string;
+  pass_type: PassType;
+  /** Stored: `active` or `revoked`; `expired` and `scheduled` are worked out from the dates. */
+  status: PassStatus;
   valid_from: Date;
   valid_until: Date;
   gates: string[] | null;
@@ -60,7 +44,7 @@ const COLUMNS = [
   'created_at',
 ];
 
-export function effectiveStatus(row: Pick<PassRow, 'status' | 'valid_from' | 'valid_until'>, now = new Date()): string {
+export function effectiveStatus(row: Pick<PassRow, 'status' | 'valid_from' | 'valid_until'>, now = new Date()): PassStatus {
   if (row.status !== 'active') return row.status;
   if (row.valid_until <= now) return 'expired';
   if (row.valid_from > now) return 'scheduled';

@@ -1,8 +1,8 @@
 /** SQL for report requests: insert-or-reuse on the request hash, and plain DTOs out. */
 import type { Knex } from 'knex';
 import type { NormalisedReportRequest, ReportFilters, ReportType } from '../../core/report-request.js';
-
-export type ReportStatus = 'queued' | 'running' | 'completed' | 'failed';
+import type { ReportDto, ReportStatus } from './views.js';
+export type { ReportDto, ReportStatus } from './views.js';
 
 export interface ReportRow {
   id: string;
@@ -22,20 +22,6 @@ export interface ReportRow {
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
-}
-
-export interface ReportDto {
-  id: string;
-  type: ReportType;
-  range: { from: string; to: string };
-  filters: ReportFilters;
-  status: ReportStatus;
-  progress: number;
-  error: string | null;
-  rowCount: number | null;
-  links: { csv: string; html: string } | null;
-  createdAt: string;
-  completedAt: string | null;
 }
 
 export function toDto(row: ReportRow): ReportDto {

@@ -1,22 +1,9 @@
 /** SQL for students: rows in, plain DTOs out (ISO strings, so cached and fresh values look the same). */
 import type { Knex } from 'knex';
 import { decodeCursor, page } from '../pagination.js';
-import type { StudentCreateInput, StudentListInput, StudentPatchInput } from './schemas.js';
-
-export interface StudentDto {
-  id: string;
-  studentId: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  programme: string;
-  yearOfStudy: number;
-  status: string;
-  phone: string | null;
-  dateOfBirth: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { StudentCreateInput, StudentListInput, StudentPatchInput, StudentStatus } from './schemas.js';
+import type { StudentDto } from './views.js';
+export type { StudentDto } from './views.js';
 
 export const STUDENT_COLUMNS = [
   'id',
@@ -41,7 +28,7 @@ export interface StudentRow {
   email: string;
   programme: string;
   year_of_study: number;
-  status: string;
+  status: StudentStatus;
   phone: string | null;
   date_of_birth: Date | string | null;
   created_at: Date;

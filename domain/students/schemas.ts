@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PageQuery } from '../pagination.js';
 
 export const STUDENT_STATUSES = ['active', 'suspended', 'graduated', 'withdrawn'] as const;
+export type StudentStatus = (typeof STUDENT_STATUSES)[number];
 
 /** Statuses whose holder may neither enter nor log in (api/students/standing.ts). */
 export const BARRED_STUDENT_STATUSES = ['suspended', 'withdrawn'] as const;

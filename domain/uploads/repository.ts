@@ -1,7 +1,7 @@
 /** SQL for uploads and their parts: rows in, plain DTOs out. */
 import type { Knex } from 'knex';
-
-export type UploadStatus = 'receiving' | 'queued' | 'ready' | 'rejected';
+import type { UploadDto, UploadStatus } from './views.js';
+export type { UploadDto, UploadStatus } from './views.js';
 
 export interface UploadRow {
   id: string;
@@ -27,30 +27,6 @@ export interface UploadRow {
   created_at: Date;
   updated_at: Date;
   processed_at: Date | null;
-}
-
-export interface UploadDto {
-  id: string;
-  ownerId: string;
-  kind: 'single' | 'chunked';
-  filename: string;
-  status: UploadStatus;
-  /** Why an upload was rejected (`unsupported_type`, `checksum_mismatch`, …). */
-  reason: string | null;
-  declaredType: string | null;
-  declaredSize: number;
-  detectedType: string | null;
-  size: number | null;
-  sha256: string | null;
-  width: number | null;
-  height: number | null;
-  thumbnailUrl: string | null;
-  partSize: number | null;
-  partCount: number | null;
-  /** Chunked uploads still receiving: the parts the server holds, so a client can resume. */
-  receivedParts?: number[];
-  createdAt: string;
-  processedAt: string | null;
 }
 
 export function toDto(row: UploadRow, receivedParts?: number[]): UploadDto {

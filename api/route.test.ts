@@ -1,0 +1,72 @@
+/** The reply check: under NODE_ENV=test a route cannot answer data its declared response schema does not describe. */
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { z } from 'zod';
+import type { AppContext, AppDeps } from './context.js';
+import { defineRoute, mountRoutes, type AnyRoute } from './route.js';
+
+const Answer = z.strictObject({ id: z.uuid(), name: z.string() });
+
+const routes: AnyRoute[] = [
+  defineRoute({
+    method: 'get',
+    path: '/right',
+    summary: 'r',
+    tag: 't',
+    access: 'public',
+    sla: 'none',
+    response: { data: Answer },
+    handler: async () => ({ data: { id: '6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f', name: 'x' } }),
+  }),
+  // A field the document does not list: the kind of slip that leaks a column.
+  defineRoute({
+    method: 'get',
+    path: '/extra',
+    summary: 'e',
+    tag: 't',
+    access: 'public',
+    sla: 'none',
+    response: { data: Answer },
+    handler: async () => ({ data: { id: '6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f', name: 'x', passwordHash: 'h' } }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/unpaged',
+    summary: 'u',
+    tag: 't',
+    access: 'public',
+    sla: 'none',
+    response: { data: Answer, list: true },
+    handler: async () => ({ data: [] }),
+  }),
+];
+
+async function statuses(nodeEnv: string): Promise<Record<string, number>> {
+  const app = new Koa();
+  const router = new Router<AppContext['state'], AppContext>();
+  mountRoutes(router, routes, { config: { NODE_ENV: nodeEnv } } as unknown as AppDeps);
+  app.silent = true;
+  app.use(router.routes());
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const found: Record<string, number> = {};
+    for (const path of ['/right', '/extra', '/unpaged']) found[path] = (await fetch(`${base}${path}`)).status;
+    return found;
+  } finally {
+    server.close();
+  }
+}
+
+describe('declared response schemas', () => {
+  it('refuse, under NODE_ENV=test, a reply with a field the schema lacks or a list without pagination', async () => {
+    assert.deepEqual(await statuses('test'), { '/right': 200, '/extra': 500, '/unpaged': 500 });
+  });
+  it('cost nothing in production: replies are not checked there', async () => {
+    assert.deepEqual(await statuses('production'), { '/right': 200, '/extra': 200, '/unpaged': 200 });
+  });
+});
