@@ -6,7 +6,7 @@ import type { Config } from '../core/config.js';
 import { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import { createRegistry } from '../core/metrics.js';
-import { FileSystemStorage } from '../core/object-storage.js';
+import { createObjectStorage, describeObjectStorage } from '../core/object-storage-config.js';
 import { registerVolumeMetrics } from '../core/process-metrics.js';
 import { JobQueues } from '../core/queues.js';
 import { exportDependencyAvailability } from '../core/breaker.js';
@@ -82,8 +82,12 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     config.DATABASE_REPLICA_URLS.length > 0,
   );
   const queues = new JobQueues(config, 'api-queues', redisBreaker);
-  await mkdir(config.STORAGE_DIR, { recursive: true });
-  registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
+  logger.info({ objectStorage: describeObjectStorage(config) }, 'object storage');
+  if (config.OBJECT_STORAGE === 'filesystem') {
+    // The volume's free space is only ours to watch when uploads live on it (S3 has no such limit).
+    await mkdir(config.STORAGE_DIR, { recursive: true });
+    registerVolumeMetrics(registry, 'uploads', config.STORAGE_DIR);
+  }
   const passes = await startPassServices({ config, logger, db, redis, redisBreaker, subscriber, registry });
   const sessions = new SessionRevocations({
     knex: db.primary,
@@ -116,7 +120,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     readYourWrites,
     registry,
     queues,
-    storage: new FileSystemStorage(config.STORAGE_DIR),
+    storage: createObjectStorage(config),
     passes,
     realtime,
     draining: { value: false },

@@ -90,7 +90,27 @@ const EnvSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
   /** A request whose body has not all arrived after this long is answered 408 (a 100 MB chunked upload sends 5 MB parts). */
   HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
+  /**
+   * Where uploads and reports live (core/storage/): `filesystem` under STORAGE_DIR (one machine,
+   * `npm start`), or `s3`, an S3-compatible bucket every API and worker pod shares (AWS S3,
+   * SeaweedFS, Ceph RGW…). See objectStorageSettings() for what `s3` requires.
+   */
+  OBJECT_STORAGE: z.enum(['filesystem', 's3']).default('filesystem'),
   STORAGE_DIR: z.string().default('.data/storage'),
+  /** S3 API endpoint URL; unset means AWS S3 itself (the SDK derives it from the region). */
+  S3_ENDPOINT: z.url({ message: 'S3_ENDPOINT must be an http(s):// URL' }).optional(),
+  S3_BUCKET: z.string().min(3, 'S3_BUCKET must name a bucket (3-63 characters)').max(63).optional(),
+  /** Falls back to the SDK's standard AWS_REGION. */
+  S3_REGION: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  /** Path-style URLs (endpoint/bucket/key): what most self-hosted servers need (SeaweedFS, Ceph RGW). */
+  S3_FORCE_PATH_STYLE: bool,
+  /**
+   * The AWS SDK's standard static credentials. Unset, the SDK's default chain applies (web
+   * identity / IRSA, instance or container roles); set, both must be.
+   */
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 
   /** Real-time feeds (WebSocket /realtime/ws and SSE /realtime/events): sockets one API process accepts. */
   REALTIME_MAX_CONNECTIONS: positiveInt(20_000),
@@ -189,7 +209,35 @@ export class ConfigError extends Error {
 
 /** Parses configuration from an environment map (process.env by default). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return withDatabaseCredentials(parseEnvironment(EnvSchema, env));
+  const config = withDatabaseCredentials(parseEnvironment(EnvSchema, env));
+  const problems = objectStorageProblems(config);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return config;
+}
+
+/** What OBJECT_STORAGE=s3 needs beyond each variable's own validity, one line per problem. */
+function objectStorageProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const s3Only = (['S3_ENDPOINT', 'S3_BUCKET', 'S3_REGION'] as const).filter((name) => config[name] !== undefined);
+  if (config.OBJECT_STORAGE !== 's3') {
+    // Half-configured S3 would silently store on the pod's own disk: say so instead.
+    if (s3Only.length > 0)
+      problems.push(`OBJECT_STORAGE: is ${config.OBJECT_STORAGE} but ${s3Only.join(', ')} set; set OBJECT_STORAGE=s3 to use them`);
+    return problems;
+  }
+  if (!config.S3_BUCKET) problems.push('S3_BUCKET: required when OBJECT_STORAGE=s3 (the bucket uploads and reports go to)');
+  if (!config.S3_ENDPOINT && !config.S3_REGION && !config.AWS_REGION) {
+    problems.push(
+      'S3_REGION: required when OBJECT_STORAGE=s3 and S3_ENDPOINT is unset (AWS S3 is reached by region; AWS_REGION also works)',
+    );
+  }
+  if (!config.AWS_ACCESS_KEY_ID !== !config.AWS_SECRET_ACCESS_KEY) {
+    const missing = config.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+    problems.push(
+      `${missing}: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set together or not at all (unset: the AWS SDK's default credential chain)`,
+    );
+  }
+  return problems;
 }
 
 /** Validates an environment against a schema; every bad variable is named in one ConfigError. */

@@ -1,11 +1,12 @@
 /**
  * Object storage for uploaded files and generated reports: a small interface shaped like the S3
  * operations we use (put a stream, read, stat, delete, compose parts), and a filesystem
- * implementation for a volume. Bytes never go through Redis.
+ * implementation for one machine or a shared volume (`object-storage-s3.ts` is the one pods
+ * share). Bytes never go through Redis.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,6 +24,7 @@ export interface PutOptions {
 export interface ObjectStorage {
   /** Writes the whole body under `key`, atomically: readers see the old object or the new one. */
   put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<StoredObject>;
+  /** The object's bytes; the stream fails with ObjectNotFoundError when there is no such key. */
   read(key: string): Readable;
   stat(key: string): Promise<{ size: number } | undefined>;
   delete(key: string): Promise<void>;
@@ -40,16 +42,30 @@ export class ObjectTooLargeError extends Error {
   }
 }
 
+/**
+ * Emitted by `read` for a key that holds no object. Its code is the one Node gives a missing file,
+ * so whatever answers a missing file (Koa answers 404 to a body stream failing with it) answers
+ * a missing object the same way, whichever storage holds it.
+ */
+export class ObjectNotFoundError extends Error {
+  override name = 'ObjectNotFoundError';
+  readonly code = 'ENOENT';
+  constructor(readonly key: string) {
+    super(`no object under ${key}`);
+  }
+}
+
 /** Counts and hashes the bytes passing through, failing once a limit is crossed. */
-class DigestingCounter extends Transform {
+export class DigestingCounter extends Transform {
   readonly hash = createHash('sha256');
-  size = 0;
+  /** Not `size`: @aws-sdk/lib-storage reads a body's `size` as its total length. */
+  byteCount = 0;
   constructor(private readonly maxBytes = Infinity) {
     super();
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) return callback(new ObjectTooLargeError(this.maxBytes));
+    this.byteCount += chunk.length;
+    if (this.byteCount > this.maxBytes) return callback(new ObjectTooLargeError(this.maxBytes));
     this.hash.update(chunk);
     callback(null, chunk);
   }
@@ -59,6 +75,34 @@ class DigestingCounter extends Transform {
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 const VALID_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+
+/** Keys are relative paths of safe characters, never climbing out (`..`): the same rule for every store. */
+export function assertValidKey(key: string): void {
+  if (!VALID_KEY.test(key) || key.split('/').includes('..')) throw new Error(`invalid object key: ${key}`);
+}
+
+/**
+ * A stream of the bytes `open` yields, opened lazily: `read` answers synchronously (callers hand
+ * the stream to Koa or iterate it), and a failure to open (a missing key) becomes the stream's error.
+ */
+export function lazyReadable(open: () => Promise<AsyncIterable<Uint8Array>>): Readable {
+  const bytes = async function* () {
+    yield* await open();
+  };
+  return Readable.from(bytes(), { objectMode: false });
+}
+
+/**
+ * Composes by streaming the sources, in order, into one put: the digest of the whole comes out of
+ * the same pass, and parts of any size work (S3's server-side part copy needs 5 MiB parts and
+ * gives no digest).
+ */
+export function composeByStreaming(storage: ObjectStorage, key: string, sources: string[]): Promise<StoredObject> {
+  const concatenated = async function* () {
+    for (const source of sources) yield* storage.read(source) as AsyncIterable<Buffer>;
+  };
+  return storage.put(key, Readable.from(concatenated(), { objectMode: false }));
+}
 
 export class FileSystemStorage implements ObjectStorage {
   private readonly root: string;
@@ -81,11 +125,19 @@ export class FileSystemStorage implements ObjectStorage {
       await rm(temp, { force: true });
       throw err;
     }
-    return { size: counter.size, sha256: counter.hash.digest('hex') };
+    return { size: counter.byteCount, sha256: counter.hash.digest('hex') };
   }
 
   read(key: string): Readable {
-    return createReadStream(this.pathOf(key));
+    const path = this.pathOf(key);
+    return lazyReadable(async () => {
+      try {
+        return (await open(path)).createReadStream();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
+        throw err;
+      }
+    });
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {
@@ -106,15 +158,12 @@ export class FileSystemStorage implements ObjectStorage {
     await rm(this.pathOf(prefix), { recursive: true, force: true });
   }
 
-  async compose(key: string, sources: string[]): Promise<StoredObject> {
-    const readAll = async function* (storage: FileSystemStorage) {
-      for (const source of sources) yield* storage.read(source);
-    };
-    return this.put(key, Readable.from(readAll(this)));
+  compose(key: string, sources: string[]): Promise<StoredObject> {
+    return composeByStreaming(this, key, sources);
   }
 
   private pathOf(key: string): string {
-    if (!VALID_KEY.test(key) || key.split('/').includes('..')) throw new Error(`invalid object key: ${key}`);
+    assertValidKey(key);
     const path = resolve(this.root, key);
     if (!path.startsWith(this.root + sep)) throw new Error(`invalid object key: ${key}`);
     return path;

@@ -4,7 +4,8 @@ import type { Config } from '../core/config.js';
 import { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import { METRIC } from '../core/metric-names.js';
-import { FileSystemStorage, type ObjectStorage } from '../core/object-storage.js';
+import type { ObjectStorage } from '../core/object-storage.js';
+import { createObjectStorage, describeObjectStorage } from '../core/object-storage-config.js';
 import { Notifier } from '../core/realtime/notifier.js';
 import { RealtimePublisher } from '../core/realtime/publisher.js';
 import { closeRedis, createRedis, redisConnection } from '../core/redis.js';
@@ -24,6 +25,7 @@ export interface WorkerDeps {
 
 export function createWorkerDeps(config: Config, logger: Logger, registry: Registry): WorkerDeps & { close(): Promise<void> } {
   const db = Database.fromConfig(config, logger, registry);
+  logger.info({ objectStorage: describeObjectStorage(config) }, 'object storage');
   const delayMs = config.NODE_ENV === 'test' ? config.WORKER_TEST_DELAY_MS : 0;
   const redis = createRedis({ ...redisConnection(config), connectionName: 'workers-realtime', failFast: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'realtime redis connection error'));
@@ -46,7 +48,7 @@ export function createWorkerDeps(config: Config, logger: Logger, registry: Regis
     config,
     logger,
     db,
-    storage: new FileSystemStorage(config.STORAGE_DIR),
+    storage: createObjectStorage(config),
     registry,
     notify,
     pauseMidJob: () => (delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve()),
