@@ -3,13 +3,16 @@
  * kube-apiserver, kube-controller-manager, kube-scheduler, kwok; the real CloudNativePG and
  * prometheus-operator CRDs): `helm install` of the chart, the operator running with its own
  * ServiceAccount's token, `kubectl apply` of both examples, every child accepted, pods Running,
- * the platforms Ready, a spec change converging, the operator killed and restarted without touching
- * keys, replicas or pods, and `kubectl delete` leaving nothing behind. Each step is one test, so the
+ * the platforms Ready, a spec change converging, the autoscaler's decisions (from a real Prometheus)
+ * landing on the API Deployment and the CNPG Cluster, the operator killed and restarted without
+ * touching keys, replicas or pods, and `kubectl delete` leaving nothing behind. Each step is one test, so the
  * log reads as the journey.
  *
- * Two parts of a cluster cannot run here and are played openly: a storage provisioner (PVs bound
- * to the Redis claims) and CloudNativePG's controller (the status it documents for a healthy
- * Cluster). kwok reports the operator's own pods Running; the operator itself runs as a local
+ * Three parts of a cluster cannot run here and are played openly: a storage provisioner (PVs bound
+ * to the Redis claims), CloudNativePG's controller (the status it documents for a healthy
+ * Cluster), and the load on the pods (kwok runs no containers): the production platform's
+ * Prometheus is a real one scraping what its exporters would publish under load
+ * (testing/busy-platform-signals.ts). kwok reports the operator's own pods Running; the operator itself runs as a local
  * process with exactly the environment and token that pod would have.
  */
 import assert from 'node:assert/strict';
@@ -30,6 +33,13 @@ import { helmOk, kubectlOk, runCommand } from '../testing/control-plane/kubectl.
 import { DEADLINE_MS, provisionRedisVolumes, reportDatabaseHealthy } from '../testing/control-plane/platform-controller.js';
 import { eventually } from '../testing/eventually.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../platform-api/v1alpha1/index.js';
+import { startBusyPlatformSignals, type BusyPlatformSignals } from '../testing/busy-platform-signals.js';
+import { cores } from './autoscaler/index.js';
+import type { HistoryDocument } from './cost/history-document.js';
+import { costHistoryConfigMapName } from './cost/io/configmap-persistence.js';
+import { HOUR_MS } from './cost/timeline.js';
+import type { CostView } from './kubectl-plugin/views.js';
+import { DEFAULT_WINDOW } from './autoscaling/signals/queries.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OPERATOR_NAMESPACE = 'pass-system';
@@ -43,6 +53,8 @@ let cluster: TestControlPlane;
 let kubeconfig: string;
 let operator: ChildProcess | undefined;
 let operatorPort = 0;
+/** The production platform's Prometheus, once the journey points autoscaling at it. */
+let signals: BusyPlatformSignals | undefined;
 const work = mkdtempSync(join(tmpdir(), 'pp-journey-'));
 // Kept after the run: the operator's own log, for reading when a step fails.
 const operatorLog = join(work, 'operator.log');
@@ -54,6 +66,7 @@ before(async () => {
 });
 after(async () => {
   operator?.kill('SIGKILL');
+  await signals?.stop();
   await cluster.stop();
 });
 
@@ -65,6 +78,16 @@ const getPlatform = (namespace: string) =>
     plural: PLURAL,
     name: PLATFORM,
   }) as Promise<PassPlatform>;
+
+/** The platform's CloudNativePG Cluster (instances = primary + read replicas). */
+const getDatabase = (namespace: string) =>
+  cluster.custom.getNamespacedCustomObject({
+    group: 'postgresql.cnpg.io',
+    version: 'v1',
+    namespace,
+    plural: 'clusters',
+    name: names.database,
+  }) as Promise<KubernetesObject & { spec: { instances: number } }>;
 
 /** The operator as its pod runs it: the Deployment's environment, the pod's Downward API values, the ServiceAccount's token. */
 async function startOperatorProcess(): Promise<void> {
@@ -161,6 +184,17 @@ async function waitFor<T>(check: () => Promise<T | undefined | null | false>, wh
     throw new Error(`${(error as Error).message}; the operator logged:\n${operatorTail()}`, { cause: error });
   }
 }
+
+/** `kubectl patch` of the platform's spec, as a platform team changes it. */
+const kubectlPatchSpec = (namespace: string, spec: Record<string, unknown>) =>
+  kubectlOk(kubeconfig, ['patch', 'passplatform', PLATFORM, '-n', namespace, '--type=merge', '-p', JSON.stringify({ spec })]);
+
+/** kubectl and the plugin on the PATH, as a platform team installs it. */
+const pluginEnv = () => ({
+  ...process.env,
+  KUBECONFIG: kubeconfig,
+  PATH: [join(ROOT, 'operator', 'kubectl-plugin'), dirname(binary('kubectl')), process.env.PATH].join(':'),
+});
 
 const conditionOf = (platform: PassPlatform, type: string) => platform.status?.conditions?.find((c) => c.type === type);
 
@@ -294,16 +328,7 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
     const namespace = EXAMPLES.small;
     const before = await getPlatform(namespace);
     const floor = before.spec.api.minReplicas + 1;
-    await kubectlOk(kubeconfig, [
-      'patch',
-      'passplatform',
-      PLATFORM,
-      '-n',
-      namespace,
-      '--type=merge',
-      '-p',
-      JSON.stringify({ spec: { api: { minReplicas: floor } } }),
-    ]);
+    await kubectlPatchSpec(namespace, { api: { minReplicas: floor } });
     await waitFor(
       async () => {
         const platform = await getPlatform(namespace);
@@ -319,6 +344,79 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
       DEADLINE_MS * 2,
     );
   });
+
+  it(
+    "the autoscaler's decision lands on the Deployment and the CNPG instances, from a real Prometheus reading a busy platform",
+    { timeout: 600_000 },
+    async (t) => {
+      const namespace = EXAMPLES.production;
+      // Every API pod kwok runs busy (95 % of its core, 80 logins/s), the two read replicas at 80 % of
+      // theirs: what the platform's exporters would publish, scraped by a real Prometheus. Steady
+      // load, so once the autoscaler has sized for it nothing moves again (the restart step relies on it).
+      const apiPods = (await runningPods(namespace)).map((p) => p.metadata?.name as string).filter((n) => n.startsWith(`${names.api}-`));
+      const { spec } = await getPlatform(namespace);
+      const apiCores = cores(spec.api.resources.cpu);
+      const replicaCores = cores(spec.database.managed?.resources.cpu ?? '0');
+      signals = await startBusyPlatformSignals({
+        namespace,
+        api: apiPods.map((pod) => ({ pod, requestsPerSecond: 80, latencySeconds: 0.03, slaClass: 'auth', cores: apiCores * 0.95 })),
+        database: [1, 2, 3].map((n) => ({ pod: `${names.database}-${n}`, replica: n > 1, cores: n > 1 ? replicaCores * 0.8 : 1 })),
+      });
+      // The operator's rate() window (the chart may set it), full before the operator reads it.
+      const operatorEnv = (await cluster.apps.readNamespacedDeployment({ name: OPERATOR_NAME, namespace: OPERATOR_NAMESPACE })).spec
+        ?.template.spec?.containers[0]?.env;
+      await signals.windowFilled(operatorEnv?.find((e) => e.name === 'SIGNAL_WINDOW')?.value ?? DEFAULT_WINDOW, DEADLINE_MS * 2);
+      const pointedAt = new Date().toISOString();
+      // The platform team points autoscaling at its Prometheus (the example names an in-cluster one).
+      await kubectlPatchSpec(namespace, { autoscaling: { prometheusUrl: signals.prometheus.url } });
+      // The newest scale-up per component taken since, read back from what the operator wrote in
+      // status; the reconcile applies the children before it writes status, so they already have it.
+      const landed = await waitFor(
+        async () => {
+          const platform = await getPlatform(namespace);
+          const newest = (component: string) =>
+            platform.status?.decisions?.findLast((d) => d.component === component && d.time >= pointedAt && d.to > d.from);
+          const api = newest('api');
+          const postgres = newest('postgres-replicas');
+          if (!api || !postgres) return undefined;
+          const deployment = await cluster.apps.readNamespacedDeployment({ name: names.api, namespace });
+          const database = await getDatabase(namespace);
+          return deployment.spec?.replicas === api.to &&
+            database.spec.instances === 1 + postgres.to &&
+            platform.status?.replicas?.api === api.to
+            ? { api, postgres }
+            : undefined;
+        },
+        'scale-up decisions for the API and the read replicas, applied to the Deployment and the CNPG Cluster',
+        DEADLINE_MS * 2,
+      );
+      assert.ok(landed.api.to > apiPods.length, `API ${landed.api.from} → ${landed.api.to} (${apiPods.length} pods were busy)`);
+      assert.match(landed.api.reason, /api: [\d.]+ req\/s/);
+      assert.ok((landed.api.signals.requestRate ?? 0) > 0, 'the API decision used a measured request rate');
+      assert.match(landed.postgres.reason, /cores of reads/);
+      const events = await cluster.core.listNamespacedEvent({ namespace });
+      const scaled = events.items.filter((e) => e.reason === 'Scaled').map((e) => e.message ?? '');
+      for (const decision of [landed.api, landed.postgres])
+        assert.ok(
+          scaled.some((m) => m.startsWith(`${decision.component} ${decision.from} → ${decision.to}:`)),
+          `a Scaled event for ${decision.component}: ${scaled.join(' | ')}`,
+        );
+      // The new pods run (kwok); the test, playing CloudNativePG, reports the new instance ready.
+      await reportDatabaseHealthy(cluster, namespace, PLATFORM);
+      await waitFor(
+        async () => {
+          const deployment = await cluster.apps.readNamespacedDeployment({ name: names.api, namespace });
+          return (
+            deployment.status?.readyReplicas === landed.api.to && conditionOf(await getPlatform(namespace), 'Ready')?.status === 'True'
+          );
+        },
+        `${landed.api.to} API pods ready and ${namespace} Ready again`,
+        DEADLINE_MS * 2,
+      );
+      t.diagnostic(`API ${landed.api.from} → ${landed.api.to}: ${landed.api.reason}`);
+      t.diagnostic(`CNPG instances ${1 + landed.postgres.from} → ${1 + landed.postgres.to}: ${landed.postgres.reason}`);
+    },
+  );
 
   it('the operator is killed (SIGKILL) and restarted: keys Secret, replica counts and pods untouched', { timeout: 600_000 }, async () => {
     const snapshot = async () => {
@@ -359,11 +457,7 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
   });
 
   it('kubectl passplatform (the plugin, found by kubectl on the PATH) shows status and decisions', { timeout: 300_000 }, async () => {
-    const env = {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      PATH: [join(ROOT, 'operator', 'kubectl-plugin'), dirname(binary('kubectl')), process.env.PATH].join(':'),
-    };
+    const env = pluginEnv();
     const plugins = await runCommand('kubectl', ['plugin', 'list'], { env });
     assert.match(plugins.stdout, /kubectl-passplatform/);
     const status = await runCommand('kubectl', ['passplatform', 'status', PLATFORM, '-n', EXAMPLES.small], { env });
@@ -386,7 +480,82 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
     const missing = await runCommand('kubectl', ['passplatform', 'status', 'nowhere', '-n', EXAMPLES.small], { env });
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /HTTP 404/);
+    const noCost = await runCommand('kubectl', ['passplatform', 'cost', 'nowhere', '-n', EXAMPLES.small], { env });
+    assert.equal(noCost.code, 1);
+    assert.match(noCost.stderr, /HTTP 404: PassPlatform campus-small\/nowhere not found/);
   });
+
+  it(
+    'kubectl passplatform cost: the month so far, from the cost history the operator keeps in a ConfigMap',
+    { timeout: 300_000 },
+    async () => {
+      const namespace = EXAMPLES.production;
+      const env = pluginEnv();
+      const history = async () => {
+        const configMap = await cluster.core.readNamespacedConfigMap({ name: costHistoryConfigMapName(PLATFORM), namespace });
+        assert.ok(
+          configMap.metadata?.ownerReferences?.some((o) => o.kind === 'PassPlatform'),
+          'the history goes with the platform',
+        );
+        return {
+          version: configMap.metadata?.resourceVersion,
+          doc: JSON.parse(configMap.data?.['history.json'] ?? '{}') as HistoryDocument,
+        };
+      };
+      // The API's replica-hours by hand from the ConfigMap's timeline (raw changes: the history is
+      // younger than an hour, so nothing is compacted), up to `at`.
+      const apiReplicaHours = (doc: HistoryDocument, at: number) => {
+        const entries = doc.components.api ?? [];
+        return entries.reduce(
+          (sum, [from, replicas], i) => sum + (replicas * (Math.min(entries[i + 1]?.[0] ?? at, at) - from)) / HOUR_MS,
+          0,
+        );
+      };
+      const { view, text, doc, before, after } = await waitFor(
+        async () => {
+          const first = await history();
+          const before = Date.now();
+          const json = await runCommand('kubectl', ['passplatform', 'cost', PLATFORM, '-n', namespace, '-o', 'json'], { env });
+          const textRun = await runCommand('kubectl', ['passplatform', 'cost', PLATFORM, '-n', namespace], { env });
+          const after = Date.now();
+          assert.equal(json.code, 0, json.stderr);
+          assert.equal(textRun.code, 0, textRun.stderr);
+          // Read again: only a history the operator did not rewrite meanwhile is the one the plugin read.
+          const second = await history();
+          return first.version === second.version
+            ? { view: JSON.parse(json.stdout) as CostView, text: textRun.stdout, doc: second.doc, before, after }
+            : undefined;
+        },
+        'a cost report over an unchanged history',
+        DEADLINE_MS,
+      );
+      const entries = doc.components.api ?? [];
+      assert.ok(
+        entries.length >= 2 && entries.every((e) => e.length === 2),
+        `the API's raw changes, the autoscaler's among them: ${JSON.stringify(entries)}`,
+      );
+      const floor = (await getPlatform(namespace)).spec.api.minReplicas;
+      assert.ok(
+        entries.some(([, replicas]) => replicas > floor),
+        'the autoscaled count is in the history',
+      );
+      const api = view.lines.find((l) => l.component === 'api');
+      assert.ok(api, JSON.stringify(view.lines));
+      const slack = 0.01;
+      assert.ok(
+        api.replicaHours >= apiReplicaHours(doc, before) - slack && api.replicaHours <= apiReplicaHours(doc, after) + slack,
+        `API replica-hours ${api.replicaHours} between ${apiReplicaHours(doc, before)} and ${apiReplicaHours(doc, after)}`,
+      );
+      assert.equal(view.month, new Date(before).toISOString().slice(0, 7));
+      assert.equal(view.currency, 'USD');
+      assert.ok(api.cost > 0 && view.monthToDate >= api.cost, `month to date ${view.monthToDate} includes the API's ${api.cost}`);
+      const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      assert.match(text, new RegExp(`^PassPlatform ${namespace}/${PLATFORM}: cost for ${view.month}\n`));
+      assert.match(text, new RegExp(`of a ${money(view.monthlyBudget ?? NaN)} USD budget`));
+      const row = /\napi +[\d.,]+ USD +([\d.]+)\n/.exec(text);
+      assert.ok(row && Math.abs(Number(row[1]) - api.replicaHours) <= 0.1, `the API row of\n${text}`);
+    },
+  );
 
   it('kubectl delete: nothing is left behind', { timeout: 600_000 }, async () => {
     for (const namespace of NAMESPACES)

@@ -36,6 +36,8 @@ import {
 import { WorkQueue } from './workqueue.js';
 
 export const FINALIZER = 'passplatform.io/finalizer';
+/** Logged (info, with the kind) when a watch got 410 Gone and its informer relists. */
+export const WATCH_EXPIRED = 'watch expired (410 Gone: its resource version was compacted); relisting';
 
 export interface Logger {
   info(object: object, message: string): void;
@@ -90,11 +92,18 @@ export class PlatformController {
     });
     const onInformerError = (kind: string) => (error: unknown, restartInMs: number) =>
       options.log?.warn({ kind, err: error, restartInMs }, 'watch failed; restarting');
+    // Routine after a long disconnection (etcd compacts every 5 minutes), but worth knowing: the
+    // cache is rebuilt from a fresh list.
+    const onWatchExpired = (kind: string) => () => options.log?.info({ kind }, WATCH_EXPIRED);
     this.platforms = new ResilientInformer<PassPlatform & KubernetesObject>(
       kubeConfig,
       this.objects,
       { apiVersion: platformApiVersion, kind: KIND, plural: PLURAL },
-      { onChange: (p) => this.enqueue(p.metadata.namespace, p.metadata.name), onError: onInformerError(KIND) },
+      {
+        onChange: (p) => this.enqueue(p.metadata.namespace, p.metadata.name),
+        onError: onInformerError(KIND),
+        onExpired: onWatchExpired(KIND),
+      },
       { namespace },
     );
     this.children = CHILD_KINDS.map(
@@ -103,7 +112,7 @@ export class PlatformController {
           kubeConfig,
           this.objects,
           kind,
-          { onChange: (o) => this.enqueueOwner(o), onError: onInformerError(kind.kind) },
+          { onChange: (o) => this.enqueueOwner(o), onError: onInformerError(kind.kind), onExpired: onWatchExpired(kind.kind) },
           {
             namespace,
             labelSelector: MANAGED_SELECTOR,

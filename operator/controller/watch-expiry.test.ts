@@ -1,8 +1,8 @@
 /**
  * Watch expiry for real: kube-apiserver is stopped, etcd's history is compacted (what
  * kube-apiserver does every five minutes), and kube-apiserver starts again. The controller's
- * watches were cut and the history they resume from is compacted; it must reconnect (relisting on
- * 410 Gone) and keep reconciling. Its own control plane: restarting the shared one would cut every other file.
+ * watches were cut and the history they resume from is compacted: each one is answered 410 Gone
+ * (the test sees the controller note it, kind by kind), relists, and reconciling goes on. Its own control plane: restarting the shared one would cut every other file.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,9 @@ import { startTestControlPlane, type TestControlPlane } from '../../testing/cont
 import { DEADLINE_MS, getPlatform, patchPlatformSpec, startTestController } from '../../testing/control-plane/platform-controller.js';
 import { eventually } from '../../testing/eventually.js';
 import { platformManifest } from '../fixtures.js';
-import { API_GROUP, API_VERSION, PLURAL } from '../../platform-api/v1alpha1/index.js';
+import { API_GROUP, API_VERSION, KIND, PLURAL } from '../../platform-api/v1alpha1/index.js';
+import { CHILD_KINDS } from '../../cdk8s/child-kinds.js';
+import { WATCH_EXPIRED } from './controller.js';
 
 let cluster: TestControlPlane;
 
@@ -50,6 +52,13 @@ describe('watch expiry through a real compaction', () => {
           compactedAt = await cluster.plane.compactEtcd();
         });
         assert.ok(compactedAt > Number(seen), `compacted past ${seen} (to ${compactedAt})`);
+        // Each watch resumed from a compacted resource version and was answered 410 Gone: the
+        // controller says so for the PassPlatform watch and every child kind's, and relists.
+        await eventually(
+          async () => [KIND, ...CHILD_KINDS.map((k) => k.kind)].every((kind) => operator.notes.includes(`${WATCH_EXPIRED} (${kind})`)),
+          `410 Gone on every watch; the controller noted: ${operator.notes.join(' | ')}`,
+          DEADLINE_MS,
+        );
 
         await patchPlatformSpec(cluster, namespace, { api: { minReplicas: 3 } });
         await eventually(

@@ -1,17 +1,19 @@
 /**
  * `kubectl passplatform status|decisions|cost NAME [-n NS] [-o json]` — a kubectl plugin (the
  * executable `kubectl-passplatform` beside this file). Reads the PassPlatform and its Deployments
- * with the current kubeconfig context, and the month's cost report from the operator's `/cost`
- * endpoint through the API server's service proxy (no port-forward needed).
+ * with the current kubeconfig context; the month's cost report is computed as the operator's
+ * `/cost` computes it, from the same inputs: the platform's spec and decisions and the cost-history
+ * ConfigMap the operator keeps beside it. So it needs only read access to the platform's namespace,
+ * not the operator's (a service proxy to the operator would need `services/proxy` there).
  */
 import { parseArgs } from 'node:util';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { CostReport } from '../cost/report.js';
+import { InvalidReportRequest, kubernetesCostSource, parsePeriod, reportFromData } from '../cost/service.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 import { costView, decisionsView, renderCost, renderDecisions, renderStatus, statusView, type DeploymentReplicas } from './views.js';
 
-const USAGE = `Usage: kubectl passplatform status|decisions|cost NAME [-n NAMESPACE] [-o text|json]
-       [--month YYYY-MM] [--operator-namespace pass-system] [--operator-service pass-operator-metrics:8080]`;
+const USAGE = `Usage: kubectl passplatform status|decisions|cost NAME [-n NAMESPACE] [-o text|json] [--month YYYY-MM]`;
 
 const COMPONENT_LABEL = 'app.kubernetes.io/component';
 
@@ -21,8 +23,6 @@ interface Options {
   namespace: string;
   output: 'text' | 'json';
   month?: string;
-  operatorNamespace: string;
-  operatorService: string;
 }
 
 function parse(argv: string[], kubeConfig: KubeConfig): Options {
@@ -33,8 +33,6 @@ function parse(argv: string[], kubeConfig: KubeConfig): Options {
       namespace: { type: 'string', short: 'n' },
       output: { type: 'string', short: 'o', default: 'text' },
       month: { type: 'string' },
-      'operator-namespace': { type: 'string', default: 'pass-system' },
-      'operator-service': { type: 'string', default: 'pass-operator-metrics:8080' },
     },
   });
   const [command, name] = positionals;
@@ -49,8 +47,6 @@ function parse(argv: string[], kubeConfig: KubeConfig): Options {
     namespace: values.namespace ?? contextNamespace ?? 'default',
     output: values.output,
     month: values.month,
-    operatorNamespace: values['operator-namespace'],
-    operatorService: values['operator-service'],
   };
 }
 
@@ -80,15 +76,26 @@ async function readDeployments(kubeConfig: KubeConfig, options: Options): Promis
   }));
 }
 
+/** An error the plugin reports as `HTTP <code>: message`, as it does the API server's. */
+class NotFoundError extends Error {
+  readonly code = 404;
+}
+
 async function readCost(kubeConfig: KubeConfig, options: Options): Promise<CostReport> {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const query = new URLSearchParams({ format: 'json', ...(options.month ? { month: options.month } : {}) });
-  const text = await core.connectGetNamespacedServiceProxyWithPath({
-    name: options.operatorService,
-    namespace: options.operatorNamespace,
-    path: `cost/${options.namespace}/${options.name}?${query.toString()}`,
-  });
-  return (typeof text === 'string' ? JSON.parse(text) : text) as CostReport;
+  const platform = { namespace: options.namespace, name: options.name };
+  const data = await kubernetesCostSource(kubeConfig).load(platform);
+  if (!data) throw new NotFoundError(`PassPlatform ${platform.namespace}/${platform.name} not found`);
+  const now = Date.now();
+  try {
+    return reportFromData(data, {
+      period: parsePeriod({ month: options.month }, now),
+      now,
+      platform: `${platform.namespace}/${platform.name}`,
+    });
+  } catch (error) {
+    if (error instanceof InvalidReportRequest) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 export async function run(argv: string[], kubeConfig: KubeConfig): Promise<string> {

@@ -6,8 +6,11 @@
 #
 #   scripts/tools/build-control-plane.sh            # build what is missing, print the bin dirs
 #   scripts/tools/build-control-plane.sh --print    # only print where the binaries live
+#   scripts/tools/build-control-plane.sh etcd helm  # build only these (etcd kwok helm kubernetes crds)
 #
-# Binaries land in ${XDG_CACHE_HOME:-$HOME/.cache}/passplatform/bin/<tool>-<version>/.
+# Binaries land in ${XDG_CACHE_HOME:-$HOME/.cache}/passplatform/bin/<tool>-<version>/. To measure a
+# build from scratch without touching that cache, point XDG_CACHE_HOME (and GOCACHE, GOMODCACHE) at
+# empty directories: scripts/tools/time-control-plane-build.sh does exactly that.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=control-plane-versions.env
@@ -117,15 +120,27 @@ go_install() { # go_install BINDIR NAME PACKAGE@VERSION
   mv "$bindir.tmp" "$bindir"
 }
 
+download_crds() { # the CRDs the tests install come from these modules' own trees, in the module cache
+  go mod download -json "github.com/cloudnative-pg/cloudnative-pg@$CLOUDNATIVE_PG_VERSION" >/dev/null
+  go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" >/dev/null
+}
+
+build() { # build TOOL: one of the parts named in the usage above
+  case "$1" in
+    etcd) timed etcd build_etcd ;;
+    kwok) timed kwok go_install "$kwok_bin" kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
+    helm) timed helm go_install "$helm_bin" helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" ;;
+    kubernetes) timed kubernetes build_kubernetes ;;
+    crds) download_crds ;;
+    *) log "unknown part '$1' (etcd kwok helm kubernetes crds)"; exit 2 ;;
+  esac
+}
+
 mkdir -p "$cache/bin" "$cache/build"
 # One build at a time: the machine has 2 cores and each Go build already uses both.
 exec 9>"$cache/build.lock"
 flock 9
-timed etcd build_etcd
-timed kwok go_install "$kwok_bin" kwok "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-timed helm go_install "$helm_bin" helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-timed kubernetes build_kubernetes
-# The CRDs the tests install come from these modules' own trees, in the module cache.
-go mod download -json "github.com/cloudnative-pg/cloudnative-pg@$CLOUDNATIVE_PG_VERSION" >/dev/null
-go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" >/dev/null
+parts=("$@")
+[ "${#parts[@]}" -gt 0 ] || parts=(etcd kwok helm kubernetes crds)
+for part in "${parts[@]}"; do (build "$part"); done
 printf '%s\n' "$k8s_bin" "$etcd_bin" "$kwok_bin" "$helm_bin"

@@ -34,6 +34,14 @@ export interface ControlPlaneOptions {
   nodes?: number;
   /** Install the third-party and PassPlatform CRDs (default true). */
   crds?: boolean;
+  /**
+   * kube-apiserver serves watches from etcd itself (`--watch-cache=false`) and never compacts on
+   * its own (`--etcd-compaction-interval=0`): a watch resuming after a restart replays etcd's
+   * history, and gets 410 Gone only when `compactEtcd()` removed it. With the watch cache (the
+   * default), a restarted kube-apiserver answers 410 to any watch older than its fresh cache,
+   * compacted or not.
+   */
+  watchFromEtcd?: boolean;
 }
 
 export interface ControlPlaneState {
@@ -46,6 +54,9 @@ export interface ControlPlaneState {
 
 /** A running control plane. */
 export class ControlPlane {
+  /** Flags kube-apiserver gets beyond the common ones, kept for a restart. */
+  private apiServerFlags: string[] = [];
+
   private constructor(
     private state: ControlPlaneState,
     private readonly detached: boolean,
@@ -108,6 +119,7 @@ export class ControlPlane {
     );
     // A test process that dies must not leave a control plane behind it; a detached one is meant to.
     if (!plane.detached) process.once('exit', () => plane.killNow());
+    if (options.watchFromEtcd) plane.apiServerFlags = ['--watch-cache=false', '--etcd-compaction-interval=0'];
     try {
       await plane.boot(options);
     } catch (error) {
@@ -254,6 +266,7 @@ export class ControlPlane {
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       '--v=1',
+      ...this.apiServerFlags,
     ]);
     this.saveState();
     const tls = this.clientTls('admin');

@@ -23,10 +23,11 @@ export interface TestControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startTestControlPlane(options: { own?: boolean } = {}): Promise<TestControlPlane> {
+export async function startTestControlPlane(options: { own?: boolean; watchFromEtcd?: boolean } = {}): Promise<TestControlPlane> {
   const sharedDir = process.env[SHARED_CONTROL_PLANE_ENV];
-  const own = options.own || !sharedDir;
-  const plane = own ? await ControlPlane.start() : ControlPlane.attach(sharedDir as string);
+  // A plane started differently from the shared one is always the file's own.
+  const own = options.own || options.watchFromEtcd || !sharedDir;
+  const plane = own ? await ControlPlane.start({ watchFromEtcd: options.watchFromEtcd }) : ControlPlane.attach(sharedDir as string);
   const kubeConfig = plane.kubeConfig();
   const core = kubeConfig.makeApiClient(CoreV1Api);
   return {

@@ -24,6 +24,8 @@ export interface TestController {
   kubeConfig: KubeConfig;
   /** What the controller logged as warnings or errors (failed reconciles, failed watches). */
   problems: string[];
+  /** What it logged as information, as `message` or `message (kind)`, e.g. an expired watch's relist. */
+  notes: string[];
   /** Resolves once every cache has listed (`start()`); fails, with `problems`, after the deadline. */
   started: Promise<void>;
   /** Resolves once no reconcile is queued or running; fails, with `problems`, after the deadline. */
@@ -48,12 +50,17 @@ export async function startTestController(
     const err = (object as { err?: { message?: string; body?: unknown } }).err;
     problems.push(`${message}: ${err?.message ?? ''} ${err?.body ? JSON.stringify(err.body) : ''}`.trim());
   };
+  const notes: string[] = [];
+  const note = (object: object, message: string) => {
+    const kind = (object as { kind?: string }).kind;
+    notes.push(kind ? `${message} (${kind})` : message);
+  };
   const controller = new PlatformController({
     resyncMs: 3_600_000,
     ...options,
     kubeConfig,
     namespace,
-    log: { info: () => undefined, warn: record, error: record },
+    log: { info: note, warn: record, error: record },
   });
   const started = withDeadline(controller.start(), 'the controller to list every kind', problems);
   if (options.returnEarly) started.catch(() => undefined);
@@ -62,6 +69,7 @@ export async function startTestController(
     controller,
     kubeConfig,
     problems,
+    notes,
     started,
     settled: () => withDeadline(controller.idle(), 'the controller to settle', problems),
     stop: () => controller.stop(),

@@ -2,15 +2,52 @@
  * Informers (list + watch + cache) that keep going: client-node's informer relists by itself after
  * 410 Gone but stops for good on any other error, so this restarts it with backoff.
  *
+ * A 410 (the history the watch resumes from is compacted: "too old resource version") is silent in
+ * client-node: it forgets the resource version and relists. `onExpired` makes it visible, so the
+ * operator can say that it relisted and why.
+ *
  * `synced()` resolves only once a list has filled the cache: client-node emits `connect` before it
  * lists, so `connect` cannot tell (a reconcile run then would see no children and rebuild them).
  */
-import { makeInformer, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { collectionPath, type WatchedKind } from '../../../cdk8s/child-kinds.js';
 
 export interface InformerHandlers<T extends KubernetesObject> {
   onChange: (object: T, verb: 'add' | 'update' | 'delete') => void;
   onError?: (error: unknown, restartInMs: number) => void;
+  /** The watch got 410 Gone (its resource version is compacted away); a relist follows. */
+  onExpired?: () => void;
+}
+
+const GONE = 410;
+
+/**
+ * client-node's Watch, telling `onExpired` about a 410 in either form kube-apiserver sends it: an
+ * ERROR event carrying a Status with code 410 on an open watch (what its watch cache answers), or
+ * the HTTP status of the watch request itself.
+ */
+class ExpiryReportingWatch extends Watch {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly onExpired: () => void,
+  ) {
+    super(kubeConfig);
+  }
+
+  override watch(...[path, query, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    return super.watch(
+      path,
+      query,
+      (phase, object: { code?: number } | undefined, event) => {
+        if (phase === 'ERROR' && object?.code === GONE) this.onExpired();
+        callback(phase, object, event);
+      },
+      (error: { statusCode?: number; code?: number } | null) => {
+        if (error && (error.statusCode === GONE || error.code === GONE)) this.onExpired();
+        done(error);
+      },
+    );
+  }
 }
 
 export class ResilientInformer<T extends KubernetesObject> {
@@ -47,7 +84,8 @@ export class ResilientInformer<T extends KubernetesObject> {
           });
           return result;
         });
-    this.informer = makeInformer<T>(kubeConfig, collectionPath(kind, options.namespace), list, options.labelSelector);
+    const watch = new ExpiryReportingWatch(kubeConfig, () => handlers.onExpired?.());
+    this.informer = new ListWatch<T>(collectionPath(kind, options.namespace), watch, list, false, options.labelSelector);
     this.informer.on('add', (o) => handlers.onChange(o, 'add'));
     this.informer.on('update', (o) => handlers.onChange(o, 'update'));
     this.informer.on('delete', (o) => handlers.onChange(o, 'delete'));
