@@ -4,7 +4,7 @@
  * to run as root). Faults are injected into these only — never into the shared server on 5432.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../core/ports.js';
@@ -69,8 +69,23 @@ export interface OwnPostgres {
   remove(): void;
 }
 
+export interface OwnPostgresOptions {
+  /**
+   * Every role but the superuser must give its password (scram-sha-256), as on a real cluster;
+   * by default every connection is trusted.
+   */
+  passwordAuth?: boolean;
+}
+
+const PASSWORD_HBA = [
+  'local all postgres trust',
+  'host all postgres 127.0.0.1/32 trust',
+  'host all all 127.0.0.1/32 scram-sha-256',
+  '',
+].join('\n');
+
 /** One primary of the test's own on a free port, started. */
-export async function startOwnPostgres(): Promise<OwnPostgres> {
+export async function startOwnPostgres(options: OwnPostgresOptions = {}): Promise<OwnPostgres> {
   const tools = postgresTools();
   const dir = tools.scratchDir('pp-own-pg-');
   const data = join(dir, 'data');
@@ -87,6 +102,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   try {
     tools.run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     appendFileSync(join(data, 'postgresql.conf'), `${tools.baseConfig(dir, port)}max_connections = 200\n`);
+    if (options.passwordAuth) writeFileSync(join(data, 'pg_hba.conf'), PASSWORD_HBA);
     start();
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

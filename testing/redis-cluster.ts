@@ -15,13 +15,20 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-function cli(args: string[]): string {
-  const result = spawnSync('redis-cli', args, { encoding: 'utf8', timeout: 20_000 });
+function cli(args: string[], password?: string): string {
+  const auth = password ? ['-a', password, '--no-auth-warning'] : [];
+  const result = spawnSync('redis-cli', [...auth, ...args], { encoding: 'utf8', timeout: 20_000 });
   if (result.error) throw result.error;
   return `${result.stdout}${result.stderr}`;
 }
 
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export interface RedisClusterOptions {
+  /** Every node requires it (requirepass) and the nodes use it with each other (masterauth). */
+  password?: string;
+}
+
+export async function startRedisCluster(masters = 3, options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const { password } = options;
   const dir = mkdtempSync(join(tmpdir(), 'pp-redis-cluster-'));
   const ports: number[] = [];
   const children: ChildProcess[] = [];
@@ -48,6 +55,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
           '',
           '--appendonly',
           'no',
+          ...(password ? ['--requirepass', password, '--masterauth', password] : []),
         ],
         { stdio: 'ignore' },
       ),
@@ -66,14 +74,14 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   };
   try {
     for (const port of ports) {
-      for (let i = 0; !cli(['-p', String(port), 'ping']).includes('PONG'); i++) {
+      for (let i = 0; !cli(['-p', String(port), 'ping'], password).includes('PONG'); i++) {
         if (i > 100) throw new Error(`redis-server on ${port} did not start`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    const out = cli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const out = cli(['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], password);
     if (!out.includes('All 16384 slots covered')) throw new Error(`cluster create failed: ${out}`);
-    for (let i = 0; !ports.every((p) => cli(['-p', String(p), 'cluster', 'info']).includes('cluster_state:ok')); i++) {
+    for (let i = 0; !ports.every((p) => cli(['-p', String(p), 'cluster', 'info'], password).includes('cluster_state:ok')); i++) {
       if (i > 200) throw new Error('the cluster did not become ready');
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -93,7 +93,9 @@ export async function startWorkers(
     token: config.METRICS_TOKEN,
     ready,
   });
-  logger.info({ queues: config.WORKER_QUEUES, metricsUrl: metricsServer.url }, 'workers ready');
+  // The concurrency each queue really runs with (the spec's, through the pod's environment).
+  const concurrency = Object.fromEntries(workers.map((w) => [w.name, w.concurrency]));
+  logger.info({ queues: config.WORKER_QUEUES, concurrency, metricsUrl: metricsServer.url }, 'workers ready');
 
   async function stop(): Promise<void> {
     clearInterval(repairTimer);

@@ -60,3 +60,19 @@ export function assembleRuntimeTree(): string {
   execFileSync('chmod', ['-R', 'u=rwX,go=rX', tree]);
   return tree;
 }
+
+/** What the runtime stage sets for every container of the image: its working directory and ENV. */
+export function runtimeImageConfig(stages = dockerfileStages()): { workingDir: string; env: Record<string, string> } {
+  const runtime = stages.at(-1);
+  if (!runtime) throw new Error('the Dockerfile has no stages');
+  const env: Record<string, string> = {};
+  let workingDir = '/';
+  for (const instruction of runtime.instructions) {
+    const workdir = /^WORKDIR\s+(\S+)$/.exec(instruction);
+    if (workdir?.[1]) workingDir = workdir[1];
+    const assignments = /^ENV\s+(.+)$/.exec(instruction)?.[1];
+    for (const [, name, value] of assignments?.matchAll(/(\w+)=("[^"]*"|\S+)/g) ?? [])
+      if (name && value) env[name] = value.replace(/^"|"$/g, '');
+  }
+  return { workingDir, env };
+}
