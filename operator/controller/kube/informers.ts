@@ -8,6 +8,10 @@
  *
  * `synced()` resolves only once a list has filled the cache: client-node emits `connect` before it
  * lists, so `connect` cannot tell (a reconcile run then would see no children and rebuild them).
+ * After a failure it waits again, until the watch is open again: either resumed from where it was
+ * (the cache, listed before, is as current as the stream that follows) or expired and relisted.
+ * Waiting for a list alone would wait forever whenever the watch resumes without 410 (another
+ * kube-apiserver whose watch cache still holds the resource version, or one without a watch cache).
  */
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
 import { collectionPath, type WatchedKind } from '../../../cdk8s/child-kinds.js';
@@ -22,31 +26,37 @@ export interface InformerHandlers<T extends KubernetesObject> {
 const GONE = 410;
 
 /**
- * client-node's Watch, telling `onExpired` about a 410 in either form kube-apiserver sends it: an
- * ERROR event carrying a Status with code 410 on an open watch (what its watch cache answers), or
- * the HTTP status of the watch request itself.
+ * client-node's Watch, telling `onOpen` when a watch request was answered 200 (the stream is open),
+ * and `onExpired` about a 410 in either form kube-apiserver sends it: an ERROR event carrying a
+ * Status with code 410 on an open watch (what its watch cache and its etcd watch answer), or the
+ * HTTP status of the watch request itself.
  */
-class ExpiryReportingWatch extends Watch {
+class ReportingWatch extends Watch {
   constructor(
     kubeConfig: KubeConfig,
-    private readonly onExpired: () => void,
+    private readonly report: { onOpen: () => void; onExpired: () => void },
   ) {
     super(kubeConfig);
   }
 
-  override watch(...[path, query, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
-    return super.watch(
+  override async watch(...[path, query, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    let failed = false;
+    const controller = await super.watch(
       path,
       query,
       (phase, object: { code?: number } | undefined, event) => {
-        if (phase === 'ERROR' && object?.code === GONE) this.onExpired();
+        if (phase === 'ERROR' && object?.code === GONE) this.report.onExpired();
         callback(phase, object, event);
       },
       (error: { statusCode?: number; code?: number } | null) => {
-        if (error && (error.statusCode === GONE || error.code === GONE)) this.onExpired();
+        // A request that fails is done (with its error) before super.watch returns.
+        if (error) failed = true;
+        if (error && (error.statusCode === GONE || error.code === GONE)) this.report.onExpired();
         done(error);
       },
     );
+    if (!failed) this.report.onOpen();
+    return controller;
   }
 }
 
@@ -84,7 +94,13 @@ export class ResilientInformer<T extends KubernetesObject> {
           });
           return result;
         });
-    const watch = new ExpiryReportingWatch(kubeConfig, () => handlers.onExpired?.());
+    const watch = new ReportingWatch(kubeConfig, {
+      onOpen: () => {
+        this.failures = 0;
+        this.markConnected();
+      },
+      onExpired: () => handlers.onExpired?.(),
+    });
     this.informer = new ListWatch<T>(collectionPath(kind, options.namespace), watch, list, false, options.labelSelector);
     this.informer.on('add', (o) => handlers.onChange(o, 'add'));
     this.informer.on('update', (o) => handlers.onChange(o, 'update'));
