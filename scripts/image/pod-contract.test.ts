@@ -286,8 +286,37 @@ for (const example of EXAMPLES) {
       },
     );
 
-    it('every container exits 0 on SIGTERM to its PID 1', async () => {
-      for (const container of started.values()) await container.signal('SIGTERM');
+    /** Status of a container's declared probe. */
+    const probe = (pod: ReturnType<typeof podOf>, kind: (typeof PROBES)[number]) => {
+      const get = pod.app[kind]?.httpGet;
+      assert.ok(get, `${pod.identity.name} declares ${kind}`);
+      return status(`http://127.0.0.1:${(started.get(pod.identity.name) as PodContainer).hostPort(get.port)}${get.path}`);
+    };
+
+    it('a Postgres outage takes the api out of rotation without failing any liveness probe, and it comes back', async () => {
+      const [apiPod, ...workerPods] = pods;
+      assert.ok(apiPod);
+      postgres.stopFast();
+      try {
+        await eventually(async () => (await probe(apiPod, 'readinessProbe')) === 503, 'api readiness 503 without Postgres', 60_000);
+        // Restarting a pod would not bring Postgres back: liveness must not depend on it.
+        for (const pod of pods) assert.equal(await probe(pod, 'livenessProbe'), 200, `${pod.identity.name} liveness`);
+        for (const pod of workerPods) assert.equal(await probe(pod, 'readinessProbe'), 200, `${pod.identity.name} readiness`);
+      } finally {
+        postgres.start();
+      }
+      await eventually(async () => (await probe(apiPod, 'readinessProbe')) === 200, 'api ready again', 120_000);
+    });
+
+    it('every container exits 0 on SIGTERM to its PID 1; the draining api is unready but alive', async () => {
+      const [apiPod] = pods;
+      assert.ok(apiPod);
+      const api = started.get(apiPod.identity.name) as PodContainer;
+      await api.signal('SIGTERM');
+      // Production waits before closing (endpoint propagation): not ready, still alive meanwhile.
+      assert.equal(await probe(apiPod, 'readinessProbe'), 503);
+      assert.equal(await probe(apiPod, 'livenessProbe'), 200);
+      for (const container of started.values()) if (container !== api) await container.signal('SIGTERM');
       for (const container of started.values()) assert.equal(await container.exited, 0, container.output());
     });
   });
