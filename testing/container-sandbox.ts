@@ -26,7 +26,7 @@ export interface SandboxMount {
 }
 
 export interface SandboxOptions {
-  /** The runtime tree (scripts/image/runtime-tree.ts), mounted read-only at `workingDir`. */
+  /** The runtime tree (testing/runtime-tree.ts), mounted read-only at `workingDir`. */
   tree: string;
   workingDir: string;
   /** argv of the container (command + args). */

@@ -5,7 +5,7 @@
  * and args, its environment, and its volume mounts — and nothing else to write to.
  */
 import { freePort } from '../core/ports.js';
-import { runtimeImageConfig } from '../scripts/image/runtime-tree.js';
+import { runtimeImageConfig } from './runtime-tree.js';
 import { runSandboxed, type SandboxMount, type SandboxedProcess } from './container-sandbox.js';
 import {
   containerVariables,

@@ -25,7 +25,7 @@ import { GateLoad } from '../../testing/chaos/gate-load.js';
 import { emptyDir, runSandboxed, type SandboxedProcess } from '../../testing/container-sandbox.js';
 import { eventually } from '../../testing/eventually.js';
 import { samplePdf } from '../../testing/worker-process.js';
-import { assembleRuntimeTree, runtimeImageConfig } from './runtime-tree.js';
+import { assembleRuntimeTree, runtimeImageConfig } from '../../testing/runtime-tree.js';
 
 const STORAGE = '/var/lib/passplatform/storage';
 const SPILL = '/var/lib/passplatform/access-log-spill';

@@ -40,7 +40,7 @@ import { namespaceObjects, type Container, type HttpProbe, type NamespaceObjects
 import { startOwnPostgres, type OwnPostgres } from '../../testing/postgres-server.js';
 import { startRedisCluster, type RedisCluster } from '../../testing/redis-cluster.js';
 import { samplePdf } from '../../testing/worker-process.js';
-import { assembleRuntimeTree } from './runtime-tree.js';
+import { assembleRuntimeTree } from '../../testing/runtime-tree.js';
 
 type Deployment = KubernetesObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
 type Service = KubernetesObject & { spec: { selector?: Record<string, string>; ports: { name?: string; targetPort?: string | number }[] } };

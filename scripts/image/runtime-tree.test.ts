@@ -1,6 +1,6 @@
 /**
  * The image, proven without a Docker engine: the runtime tree is assembled as the Dockerfile's
- * last stage assembles it (scripts/image/runtime-tree.ts), and each of the image's commands runs
+ * last stage assembles it (testing/runtime-tree.ts), and each of the image's commands runs
  * from it as an unprivileged user (nobody) that cannot write to it, reaches readiness, serves,
  * and exits 0 on SIGTERM.
  */
@@ -16,7 +16,7 @@ import { freePort } from '../../core/ports.js';
 import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { eventually } from '../../testing/eventually.js';
 import { TEST_REDIS_URL, testRedisPrefix } from '../../testing/redis.js';
-import { assembleRuntimeTree, dockerfileStages } from './runtime-tree.js';
+import { assembleRuntimeTree, dockerfileStages } from '../../testing/runtime-tree.js';
 
 const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
 let tree: string;
