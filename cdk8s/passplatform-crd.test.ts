@@ -112,6 +112,21 @@ describe('the PassPlatform CRD on a real kube-apiserver', () => {
     assert.equal(atRpo.code, 0, atRpo.stderr);
   });
 
+  it('refuses object storage on AWS S3 without a region, and accepts it with one or with an endpoint', { timeout: 120_000 }, async () => {
+    const objectStorage = (fields: Record<string, unknown>) => ({
+      objectStorage: { bucket: 'campus-uploads', credentialsSecretName: 'campus-objects', ...fields },
+    });
+    await assertRefused(
+      await apply('objects', objectStorage({})),
+      'spec.objectStorage',
+      'objectStorage needs a region when it has no endpoint: AWS S3 is reached by region',
+    );
+    for (const fields of [{ region: 'eu-west-1' }, { endpoint: 'http://seaweedfs-s3.storage.svc:8333', forcePathStyle: true }]) {
+      const accepted = await apply('objects', objectStorage(fields));
+      assert.equal(accepted.code, 0, accepted.stderr);
+    }
+  });
+
   const warnings: [string, string, number][] = [
     ['warningLatencyP95Seconds', 'criticalLatencyP95Seconds', 6],
     ['warningErrorRatio', 'criticalErrorRatio', 0.5],

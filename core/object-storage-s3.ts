@@ -44,6 +44,8 @@ export interface S3StorageOptions {
 /** Multipart part size: S3's minimum, so a put holds at most QUEUE_SIZE × 5 MiB in memory. */
 const PART_SIZE_BYTES = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+const CONNECT_TIMEOUT_MS = 10_000;
+const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
 
@@ -65,6 +67,9 @@ export class S3ObjectStorage implements ObjectStorage {
       // some gateways) refuse the aws-chunked trailing checksums the SDK otherwise adds to streams.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // The SDK waits forever by default: an unreachable or hung server must fail the request (and
+      // the job retries) instead of holding a worker slot. Idle, not total: a 100 MB body may take long.
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     };

@@ -3,8 +3,9 @@ import type { Resources } from '../../platform-api/v1alpha1/index.js';
 import { settingsHash } from './config.js';
 import { imageCommand } from '../image-commands.js';
 import { APP_POOL_SIZE } from './connection-limits.js';
-import { STORAGE_MOUNT_PATH, envFromSecret, envValue, type AppEnvVar } from './env.js';
+import { envFromSecret, envValue, type AppEnvVar } from './env.js';
 import { childNames } from './names.js';
+import { objectStorageCredentialsEnv, storageVolume } from './object-storage.js';
 import type { PlatformChildrenProps } from './props.js';
 
 /** Hardened container defaults shared by the API and worker pods. */
@@ -111,10 +112,9 @@ export function appPodTemplate(
     cpuRequestEnv(),
   ];
   const tmp = [{ name: 'tmp', mountPath: '/tmp' }];
-  // The root filesystem is read-only: uploads and reports go to a volume (per pod until shared
-  // object storage exists; see README "Container image").
-  const storage = { name: 'storage', mountPath: STORAGE_MOUNT_PATH };
-  const scratch = options.scratchVolumes ?? [];
+  // The root filesystem is read-only: without a bucket (spec.objectStorage), uploads and reports
+  // go to a volume of the pod's own, which only works with one pod (README "Object storage").
+  const scratch = [...storageVolume(props.spec), ...(options.scratchVolumes ?? [])];
   return {
     metadata: { labels, annotations: { 'passplatform.io/settings-hash': settingsHash(props) } },
     spec: {
@@ -143,14 +143,15 @@ export function appPodTemplate(
           command: options.command,
           ports: options.ports,
           envFrom,
-          env: [...env, ...(options.env ?? [])],
+          // The bucket's credentials go to the app container only: migrations never touch objects.
+          env: [...env, ...objectStorageCredentialsEnv(props.spec), ...(options.env ?? [])],
           resources: resourceRequirements(options.resources),
           securityContext: CONTAINER_SECURITY,
-          volumeMounts: [...tmp, storage, ...scratch],
+          volumeMounts: [...tmp, ...scratch],
           ...options.probes,
         },
       ],
-      volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'storage', emptyDir: {} }, ...scratch.map(({ name }) => ({ name, emptyDir: {} }))],
+      volumes: [{ name: 'tmp', emptyDir: {} }, ...scratch.map(({ name }) => ({ name, emptyDir: {} }))],
     },
   };
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-33';
-import { STORAGE_MOUNT_PATH, type AppSettings } from './env.js';
+import type { AppSettings } from './env.js';
 import { childLabels } from './labels.js';
+import { objectStorageSettings } from './object-storage.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
 
@@ -30,7 +31,7 @@ export function platformSettings(props: PlatformChildrenProps): AppSettings {
     // CloudNativePG's `-ro` Service balances over the replicas; `app` is the database its initdb creates.
     ...(spec.database.mode === 'managed' ? { DATABASE_REPLICA_URLS: `postgresql://${svc(names.databasePooler('ro'))}:5432/app` } : {}),
     PASS_SIGNING_KEY_ID: passSigningKeyId(props.keys),
-    STORAGE_DIR: STORAGE_MOUNT_PATH,
+    ...objectStorageSettings(spec),
     UPLOAD_WORKER_CONCURRENCY: String(spec.workers.uploads.concurrency),
     REPORT_WORKER_CONCURRENCY: String(spec.workers.reports.concurrency),
   };

@@ -2,7 +2,7 @@
  * The environment contract, checked on what the operator really renders for each example: every
  * variable an API, worker or migration container gets (directly or from the settings ConfigMap)
  * is one that `core/config.ts` reads, and every Secret key it references is one the operator or
- * CloudNativePG creates. (The pod contract test starts the processes with that environment.)
+ * CloudNativePG creates, or the documented keys of a Secret the spec names (object storage). (The pod contract test starts the processes with that environment.)
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { CONFIG_VARIABLES } from '../../core/config.js';
 import { EXAMPLES_DIR, renderExample } from '../../testing/platform-children.js';
 import { KEY_NAMES } from './config.js';
 import { childNames } from './names.js';
+import { OBJECT_STORAGE_SECRET_KEYS } from './object-storage.js';
 
 /** The keys of CloudNativePG's `<cluster>-app` Secret. */
 const CNPG_APP_SECRET_KEYS = ['username', 'password', 'host', 'port', 'dbname', 'uri', 'jdbc-uri', 'pgpass', 'fqdn-uri', 'fqdn-jdbc-uri'];
@@ -39,8 +40,15 @@ describe('the environment of the platform pods', () => {
           assert.ok(CONFIG_VARIABLES.includes(variable.name as never), `${variable.name} is read by the processes`);
           const ref = variable.valueFrom?.secretKeyRef;
           if (!ref) continue;
-          const known = ref.name === names.keys ? [...KEY_NAMES] : ref.name === names.databaseAppSecret ? CNPG_APP_SECRET_KEYS : undefined;
-          assert.ok(known, `${variable.name}: Secret ${ref.name} is one the operator or CloudNativePG creates`);
+          const known =
+            ref.name === names.keys
+              ? [...KEY_NAMES]
+              : ref.name === names.databaseAppSecret
+                ? CNPG_APP_SECRET_KEYS
+                : ref.name === platform.spec.objectStorage?.credentialsSecretName
+                  ? Object.values(OBJECT_STORAGE_SECRET_KEYS)
+                  : undefined;
+          assert.ok(known, `${variable.name}: Secret ${ref.name} is one the operator or CloudNativePG creates, or the spec names`);
           assert.ok(known.includes(ref.key), `${variable.name}: ${ref.name} has a key ${ref.key}`);
         }
       }

@@ -93,6 +93,13 @@ const completeSpec: Complete<PassPlatformSpec> = {
     monthlyBudget: 2500,
   },
   monitoring: { runbookBaseUrl: 'https://runbooks.example.edu/passplatform', ruleLabels: { release: 'kube-prometheus', team: 'campus' } },
+  objectStorage: {
+    bucket: 'campus-uploads',
+    endpoint: 'http://seaweedfs-s3.storage.svc:8333',
+    region: 'eu-west-1',
+    forcePathStyle: true,
+    credentialsSecretName: 'campus-objects',
+  },
 };
 
 const completeStatus: Complete<PassPlatformStatus> = {

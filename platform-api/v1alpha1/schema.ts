@@ -362,6 +362,33 @@ const monitoringSchema = object("Where alerts send on-call engineers, and how Pr
   },
 });
 
+const objectStorageSchema = object(
+  'The S3-compatible bucket (AWS S3, SeaweedFS, Ceph RGW…) uploads and reports go to, shared by every API and worker pod. Unset: each pod keeps them on its own emptyDir, which works with one pod only.',
+  {
+    bucket: string('Bucket name; the credentials must be allowed to read, write, list and delete in it.', {
+      pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+    }),
+    endpoint: string('S3 API endpoint URL when not AWS S3, e.g. http://seaweedfs-s3.storage.svc:8333.', {
+      pattern: '^https?://.+',
+    }),
+    region: string('Region of the bucket; required for AWS S3 (no endpoint). With an endpoint: us-east-1 unless set.', { minLength: 1 }),
+    forcePathStyle: boolean('Path-style requests (endpoint/bucket/key), which most self-hosted servers (SeaweedFS, Ceph RGW) need.'),
+    credentialsSecretName: string(
+      "Secret with keys ACCESS_KEY_ID and ACCESS_SECRET_KEY (as for database backups), given to the pods as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Unset: the pods' own cloud identity (IRSA, workload identity).",
+      { minLength: 1 },
+    ),
+  },
+  {
+    required: ['bucket'],
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.endpoint) || has(self.region)',
+        message: 'objectStorage needs a region when it has no endpoint: AWS S3 is reached by region',
+      },
+    ],
+  },
+);
+
 export const specSchema: StructuralSchema = object(
   'The desired platform: the image, each component with its replica range and resources, the data stores, the SLA targets, alert thresholds, autoscaling and prices.',
   {
@@ -381,6 +408,7 @@ export const specSchema: StructuralSchema = object(
     autoscaling: autoscalingSchema,
     cost: costSchema,
     monitoring: monitoringSchema,
+    objectStorage: objectStorageSchema,
   },
   { required: ['image', 'version'] },
 );

@@ -151,6 +151,25 @@ export interface MonitoringSpec {
   ruleLabels?: Record<string, string>;
 }
 
+/**
+ * The S3-compatible bucket uploads and reports go to, shared by every API and worker pod (AWS S3,
+ * SeaweedFS, Ceph RGW…). Unset, each pod keeps them on its own emptyDir: one pod only.
+ */
+export interface ObjectStorageSpec {
+  bucket: string;
+  /** S3 API endpoint URL when not AWS S3, e.g. `http://seaweedfs-s3.storage.svc:8333`. */
+  endpoint?: string;
+  /** Region of the bucket; required for AWS S3 (without `endpoint`). */
+  region?: string;
+  /** Path-style requests (`endpoint/bucket/key`), which most self-hosted servers need. */
+  forcePathStyle?: boolean;
+  /**
+   * Secret with keys `ACCESS_KEY_ID` and `ACCESS_SECRET_KEY` (as for database backups). Unset:
+   * the pods' own cloud identity (IRSA, workload identity) through the AWS SDK's default chain.
+   */
+  credentialsSecretName?: string;
+}
+
 export interface PassPlatformSpec {
   image: string;
   version: string;
@@ -163,6 +182,7 @@ export interface PassPlatformSpec {
   autoscaling: AutoscalingSpec;
   cost: PriceSpec;
   monitoring?: MonitoringSpec;
+  objectStorage?: ObjectStorageSpec;
 }
 
 /** `ScalingActive` (as on an HPA): False while the autoscaler cannot read its signals and holds. */

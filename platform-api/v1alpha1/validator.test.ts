@@ -55,6 +55,16 @@ describe('PassPlatform schema', () => {
       { database: { managed: { backup: { destinationPath: 's3://b/c', credentialsSecretName: 's3', archiveTimeoutSeconds: 3600 } } } },
       'spec.database.managed.backup: Invalid value: "object": archiveTimeoutSeconds must not exceed the SLA\'s recovery point objective (RPO) of 900 seconds',
     ],
+    [
+      'object storage on AWS S3 without a region',
+      { objectStorage: { bucket: 'campus-uploads' } },
+      'spec.objectStorage: Invalid value: "object": objectStorage needs a region when it has no endpoint: AWS S3 is reached by region',
+    ],
+    [
+      'a bucket name S3 does not allow',
+      { objectStorage: { bucket: 'Campus_Uploads', region: 'eu-west-1' } },
+      'spec.objectStorage.bucket: Invalid value: "Campus_Uploads": spec.objectStorage.bucket in body should match',
+    ],
   ];
   for (const [what, spec, message] of rejects) {
     it(`rejects ${what} with a clear message`, () => {

@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import knexFactory, { type Knex } from 'knex';
@@ -39,6 +40,7 @@ import { startPodContainer, type PodContainer } from '../../testing/pod-containe
 import { namespaceObjects, type Container, type HttpProbe, type NamespaceObjects, type PodSpec } from '../../testing/pod-environment.js';
 import { startOwnPostgres, type OwnPostgres } from '../../testing/postgres-server.js';
 import { startRedisCluster, type RedisCluster } from '../../testing/redis-cluster.js';
+import { startSeaweedFs, type SeaweedFs } from '../../testing/seaweedfs.js';
 import { samplePdf } from '../../testing/worker-process.js';
 import { assembleRuntimeTree } from '../../testing/runtime-tree.js';
 
@@ -152,6 +154,7 @@ for (const example of EXAMPLES) {
     let postgres: OwnPostgres;
     let redis: RedisCluster;
     let objects: NamespaceObjects;
+    let s3: SeaweedFs;
     let superuser: Knex;
     let addresses: Record<string, string>;
     let clusterHost: RegExp;
@@ -185,7 +188,16 @@ for (const example of EXAMPLES) {
           uri: `postgresql://${APP_DATABASE}:${appPassword}@${names.databaseRw}.${namespace}:5432/${APP_DATABASE}`,
         },
       };
-      objects = namespaceObjects([...rendered.children, cnpgAppSecret]);
+      // The platform team's bucket: a real S3 server (SeaweedFS) with the Secret the spec names.
+      const storage = rendered.platform.spec.objectStorage;
+      assert.ok(storage?.endpoint && storage.credentialsSecretName, 'the example names an S3-compatible endpoint and its Secret');
+      s3 = await startSeaweedFs({ bucket: storage.bucket });
+      const objectStoreSecret = {
+        kind: 'Secret',
+        metadata: { name: storage.credentialsSecretName, namespace },
+        stringData: { ACCESS_KEY_ID: s3.accessKeyId, ACCESS_SECRET_KEY: s3.secretAccessKey },
+      };
+      objects = namespaceObjects([...rendered.children, cnpgAppSecret, objectStoreSecret]);
 
       redis = await startRedisCluster(3, { password: keys.REDIS_PASSWORD });
       const pg = `127.0.0.1:${postgres.port}`;
@@ -195,6 +207,7 @@ for (const example of EXAMPLES) {
         [`${names.databasePooler('rw')}:5432`]: pg,
         [`${names.databaseRw}:5432`]: pg,
         [`${names.redis}.${namespace}.svc:6379`]: redis.nodes[0] as string,
+        [storage.endpoint.replace(/^https?:\/\//, '')]: s3.endpoint.replace(/^https?:\/\//, ''),
       };
       clusterHost = new RegExp(`\\.svc\\b|\\b${name}-[a-z0-9-]+:\\d+`);
       pods = [names.api, names.worker('uploads'), names.worker('reports')].map((d) => podOf(deployment(rendered.children, d), namespace));
@@ -206,6 +219,7 @@ for (const example of EXAMPLES) {
       await Promise.all([...started.values()].map((c) => c.exited));
       await superuser?.destroy();
       await redis?.stop();
+      await s3?.stop();
       postgres?.remove();
       for (const pod of pods ?? []) for (const dir of pod.volumes.values()) rmSync(dir, { recursive: true, force: true });
     });
@@ -250,41 +264,38 @@ for (const example of EXAMPLES) {
       }
     });
 
-    it(
-      'an upload made through the api pod is made ready by the uploads worker pod',
-      // Uploads are still on each pod's own volume; shared object storage is the other half of #12 (s3).
-      { todo: 'fails until shared object storage lands: the worker pod finds no object (missing_object)' },
-      async () => {
-        const [apiPod] = pods;
-        assert.ok(apiPod);
-        const api = `http://127.0.0.1:${(started.get(apiPod.identity.name) as PodContainer).hostPort('http')}`;
-        const email = `contract-${randomBytes(4).toString('hex')}@university.edu`;
-        const password = randomBytes(18).toString('base64url');
-        await superuser('users').insert({ email, password_hash: await hashPassword(password), role: 'student', display_name: 'Contract' });
-        const login = await fetch(`${api}/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email, password }),
-        });
-        assert.equal(login.status, 200, await login.clone().text());
-        const { token } = ((await login.json()) as { data: { token: string } }).data;
-        const form = new FormData();
-        form.append('file', new Blob([samplePdf(4096)], { type: 'application/pdf' }), 'contract.pdf');
-        const upload = await fetch(`${api}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-        assert.equal(upload.status, 202, await upload.clone().text());
-        const { id } = ((await upload.json()) as { data: { id: string } }).data;
-        const outcome = await eventually(
-          async () => {
-            const res = await fetch(`${api}/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
-            const body = (await res.json()) as { data: { status: string; reason?: string } };
-            return ['ready', 'rejected', 'failed'].includes(body.data.status) ? body.data : undefined;
-          },
-          'the upload to be processed',
-          180_000,
-        );
-        assert.equal(outcome.status, 'ready', JSON.stringify(outcome));
-      },
-    );
+    it('an upload made through the api pod is made ready by the uploads worker pod, through the bucket', async () => {
+      const [apiPod] = pods;
+      assert.ok(apiPod);
+      const api = `http://127.0.0.1:${(started.get(apiPod.identity.name) as PodContainer).hostPort('http')}`;
+      const email = `contract-${randomBytes(4).toString('hex')}@university.edu`;
+      const password = randomBytes(18).toString('base64url');
+      await superuser('users').insert({ email, password_hash: await hashPassword(password), role: 'student', display_name: 'Contract' });
+      const login = await fetch(`${api}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
+      assert.equal(login.status, 200, await login.clone().text());
+      const { token } = ((await login.json()) as { data: { token: string } }).data;
+      const form = new FormData();
+      form.append('file', new Blob([samplePdf(4096)], { type: 'application/pdf' }), 'contract.pdf');
+      const upload = await fetch(`${api}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+      assert.equal(upload.status, 202, await upload.clone().text());
+      const { id } = ((await upload.json()) as { data: { id: string } }).data;
+      const outcome = await eventually(
+        async () => {
+          const res = await fetch(`${api}/uploads/${id}`, { headers: { authorization: `Bearer ${token}` } });
+          const body = (await res.json()) as { data: { status: string; reason?: string } };
+          return ['ready', 'rejected', 'failed'].includes(body.data.status) ? body.data : undefined;
+        },
+        'the upload to be processed',
+        180_000,
+      );
+      assert.equal(outcome.status, 'ready', JSON.stringify(outcome));
+      const original = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `uploads/${id}/original` }));
+      assert.equal(original.ContentLength, 4096, 'the upload is in the shared bucket');
+    });
 
     /** Status of a container's declared probe. */
     const probe = (pod: ReturnType<typeof podOf>, kind: (typeof PROBES)[number]) => {
