@@ -4,10 +4,11 @@
 # only when a binary is not cached yet (scripts/tools/build-control-plane.sh skips what exists),
 # then checked: a binary still missing fails CI here, loudly, instead of tests skipping later.
 #
-# Cost on a fresh 2-core machine: Kubernetes' four commands are the long pole (about 26 CPU-minutes
-# measured on the project's machine, so ~15 wall minutes on 2 cores); etcd, kwok and helm take a
-# few minutes each. The whole build is bounded by CONTROL_PLANE_BUILD_TIMEOUT (default 45 min) so a
-# hung download cannot eat CI's 90 minutes.
+# Cost on a fresh 2-core machine (scripts/tools/time-control-plane-build.sh, empty Go caches):
+# 27.5 CPU-minutes in all, Kubernetes' four commands 17.5 of them, etcd 2.3, kwok 4.3, helm 3.4;
+# so ~15-20 wall minutes on 2 idle cores (95 on the project's machine under a load of 15-20). The
+# whole build is bounded by CONTROL_PLANE_BUILD_TIMEOUT (default 45 min) so a hung download cannot
+# eat CI's 90 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v go >/dev/null || { echo "control-plane: Go 1.26 is needed to build the control plane" >&2; exit 1; }
