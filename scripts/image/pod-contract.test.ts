@@ -324,9 +324,12 @@ for (const example of EXAMPLES) {
       assert.ok(apiPod);
       const api = started.get(apiPod.identity.name) as PodContainer;
       await api.signal('SIGTERM');
-      // Production waits before closing (endpoint propagation): not ready, still alive meanwhile.
-      assert.equal(await probe(apiPod, 'readinessProbe'), 503);
-      assert.equal(await probe(apiPod, 'livenessProbe'), 200);
+      // Production waits 5 s before closing (endpoint propagation): not ready, still alive meanwhile.
+      // The signal is handled on the process's next turn, so readiness turns a moment after it.
+      await eventually(
+        async () => (await probe(apiPod, 'readinessProbe')) === 503 && (await probe(apiPod, 'livenessProbe')) === 200,
+        'the draining api unready and alive',
+      );
       for (const container of started.values()) if (container !== api) await container.signal('SIGTERM');
       for (const container of started.values()) assert.equal(await container.exited, 0, container.output());
     });
