@@ -11,7 +11,14 @@
  * written back in the current epoch, atomically, unless another process got there first.
  *
  * Any number of processes may start a new epoch; each change only costs one Postgres read per pass.
+ *
+ * A check that lets a pass through writes its passage with a nonce of its own and keeps the value it
+ * replaced beside it. If the gate is then not answered "valid" — the reply came after its deadline
+ * and Postgres refused or could not be read, or the access log could not take the row — the write
+ * is undone, but only while it is still the newest (compare-and-restore), so Redis never remembers
+ * a passage nobody was told about.
  */
+import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import type { Knex } from 'knex';
 import { LRUCache } from 'lru-cache';
@@ -23,8 +30,8 @@ import { passKeys } from './revocations.js';
 
 export type GateAnswer = 'revoked' | 'anti_passback' | 'ok';
 
-// KEYS: revoked flag, last direction. ARGV: direction, memory (s), epoch, epoch is fresh (1/0),
-// now (ms), seed direction ('' when not seeding), seed time (ms).
+// KEYS: revoked flag, last direction, the value it replaced. ARGV: direction, memory (s), epoch,
+// epoch is fresh (1/0), now (ms), seed direction ('' when not seeding), seed time (ms), nonce.
 // Returns the answer, or 'check' with what Redis holds when Postgres must be consulted first.
 const GATE_CHECK_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'revoked'} end
@@ -42,8 +49,27 @@ if last == nil then
   end
 end
 if last == ARGV[1] then return {'anti_passback'} end
-redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[5], 'EX', ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[8], 'EX', ARGV[2])
+redis.call('SET', KEYS[3], stored or '', 'EX', ARGV[2])
 return {'ok'}`;
+
+// KEYS: last direction, the value it replaced. ARGV: the value a check wrote, now (ms), memory (ms).
+// Puts the replaced value back (for what is left of its memory) only if the check's write is still
+// the newest; returns 1 when it was undone, 0 when a later passage had already replaced it.
+const UNDO_GATE_WRITE_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local before = redis.call('GET', KEYS[2])
+redis.call('DEL', KEYS[2])
+if before and before ~= '' then
+  local at = tonumber(string.match(before, '^[^|]*|[^|]*|([^|]*)'))
+  local left = at and (tonumber(ARGV[3]) - (tonumber(ARGV[2]) - at)) or 0
+  if left >= 1 then
+    redis.call('SET', KEYS[1], before, 'PX', math.floor(left))
+    return 1
+  end
+end
+redis.call('DEL', KEYS[1])
+return 1`;
 
 // KEYS: epoch. ARGV: now (ms). Moves the epoch forward to now, or by one if now is not later.
 const NEW_EPOCH_SCRIPT = `
@@ -53,8 +79,25 @@ redis.call('SET', KEYS[1], nextEpoch)
 return nextEpoch`;
 
 interface AntiPassbackCommands {
-  passGateCheck(revokedKey: string, directionKey: string, ...args: (string | number)[]): Promise<string[]>;
+  passGateCheck(revokedKey: string, directionKey: string, beforeKey: string, ...args: (string | number)[]): Promise<string[]>;
+  passUndoGateWrite(directionKey: string, beforeKey: string, value: string, nowMs: number, memoryMs: number): Promise<number>;
   passNewEpoch(epochKey: string, nowMs: number): Promise<number>;
+}
+
+/** A passage a gate check may have written to Redis: the exact value, so only that write is undone. */
+export interface GateWrite {
+  readonly passId: string;
+  readonly value: string;
+}
+
+/** Filled by `check` before it asks Redis: what the script writes if it lets the pass through. */
+export interface GateCheckAttempt {
+  write?: GateWrite;
+}
+
+/** The key beside a pass's last direction that holds the value the last passage replaced. */
+function beforeKeyOf(directionKey: string): string {
+  return `${directionKey}:before`;
 }
 
 export interface AntiPassbackOptions {
@@ -107,12 +150,16 @@ export class AntiPassbackStore {
    * never contradicts itself; only another process's passages stay unknown then.
    */
   private readonly ownPassages: LRUCache<string, Passage>;
+  /** Undos Redis did not confirm (it hung or was gone): retried on each refresh while the passage is remembered. */
+  private readonly pendingUndos = new Map<string, GateWrite>();
+  private retryingUndos = false;
 
   constructor(private readonly options: AntiPassbackOptions) {
     this.ownPassages = new LRUCache({ max: options.ownPassagesMax ?? 100_000, ttl: options.windowSeconds * 1000 });
     this.epochKey = `${options.keyPrefix}apb:epoch`;
     this.runIdKey = `${options.keyPrefix}apb:redis-run-id`;
-    options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
+    options.redis.defineCommand('passGateCheck', { numberOfKeys: 3, lua: GATE_CHECK_SCRIPT });
+    options.redis.defineCommand('passUndoGateWrite', { numberOfKeys: 2, lua: UNDO_GATE_WRITE_SCRIPT });
     options.redis.defineCommand('passNewEpoch', { numberOfKeys: 1, lua: NEW_EPOCH_SCRIPT });
     this.commands = options.redis as unknown as AntiPassbackCommands;
     const renew = () => {
@@ -134,13 +181,21 @@ export class AntiPassbackStore {
       options.redis.off('ready', onReady);
       stopWatching?.();
     };
-    this.timer = setInterval(() => void this.sync().catch(() => undefined), options.refreshMs ?? 1_000);
+    this.timer = setInterval(() => {
+      void this.sync().catch(() => undefined);
+      void this.retryUndos();
+    }, options.refreshMs ?? 1_000);
     this.timer.unref();
   }
 
   close(): void {
     clearInterval(this.timer);
     this.detach();
+    if (this.pendingUndos.size > 0)
+      this.options.logger.warn(
+        { passes: [...this.pendingUndos.values()].map((write) => write.passId) },
+        'gate checks left unconfirmed in Redis at close: those passes may be refused once as anti-passback',
+      );
   }
 
   /**
@@ -153,21 +208,33 @@ export class AntiPassbackStore {
     this.mustRenewEpoch = true;
   }
 
+  /** Undos Redis has not confirmed yet. */
+  get unconfirmedUndos(): number {
+    return this.pendingUndos.size;
+  }
+
   /** Records a passage this process let through (whichever store decided it). */
   remember(passId: string, direction: Direction, at: Date): void {
     const known = this.ownPassages.get(passId);
     if (!known || known.atMs <= at.getTime()) this.ownPassages.set(passId, { direction, atMs: at.getTime() });
   }
 
-  /** Revocation and anti-passback in one round trip (two after an epoch change); throws when Redis cannot answer. */
-  async check(passId: string, direction: Direction, now: Date): Promise<GateAnswer> {
+  /**
+   * Revocation and anti-passback in one round trip (two after an epoch change); throws when Redis
+   * cannot answer. `attempt.write` says what Redis may now hold for this check — also when it
+   * throws, since a reply that missed its deadline may come from a script that ran.
+   */
+  async check(passId: string, direction: Direction, now: Date, attempt: GateCheckAttempt = {}): Promise<GateAnswer> {
     const epoch = await this.currentEpoch();
     const keys = passKeys(this.options.keyPrefix, passId);
     const fresh = now.getTime() - epoch < this.options.windowSeconds * 1000 ? '1' : '0';
-    const ask = (seed?: Passage) =>
-      this.commands.passGateCheck(
+    const nonce = randomBytes(6).toString('base64url');
+    const ask = async (seed?: Passage) => {
+      attempt.write = { passId, value: `${epoch}|${direction}|${now.getTime()}|${nonce}` };
+      const reply = await this.commands.passGateCheck(
         keys.revoked,
         keys.lastDirection,
+        beforeKeyOf(keys.lastDirection),
         direction,
         this.options.windowSeconds,
         epoch,
@@ -175,12 +242,58 @@ export class AntiPassbackStore {
         now.getTime(),
         seed?.direction ?? '',
         seed?.atMs ?? 0,
+        nonce,
       );
+      // Only 'ok' wrote anything.
+      if (reply[0] !== 'ok') delete attempt.write;
+      return reply;
+    };
     const [answer, stored] = await ask();
     if (answer !== 'check') return this.answer(answer);
     const seed = await this.lastPassage(passId, parseStored(stored), now);
     const [seeded] = await ask(seed ?? { direction: direction === 'entry' ? 'exit' : 'entry', atMs: 0 });
     return this.answer(seeded);
+  }
+
+  /**
+   * Takes back a passage a check wrote for a gate that was not answered "valid". Never throws: when
+   * Redis cannot confirm it, it is retried on every refresh until it is, or until Redis would have
+   * forgotten the passage anyway.
+   */
+  async undo(write: GateWrite): Promise<void> {
+    const { lastDirection } = passKeys(this.options.keyPrefix, write.passId);
+    try {
+      const undone = await this.commands.passUndoGateWrite(
+        lastDirection,
+        beforeKeyOf(lastDirection),
+        write.value,
+        Date.now(),
+        this.options.windowSeconds * 1000,
+      );
+      this.pendingUndos.delete(write.value);
+      this.options.logger.info({ passId: write.passId, undone: undone === 1 }, 'passage of an unanswered gate check taken back from Redis');
+    } catch (err) {
+      if (this.pendingUndos.has(write.value)) return;
+      this.pendingUndos.set(write.value, write);
+      this.options.logger.warn(
+        { err: (err as Error).message, passId: write.passId },
+        'unanswered gate check not yet taken back from Redis; retrying',
+      );
+    }
+  }
+
+  private async retryUndos(): Promise<void> {
+    if (this.retryingUndos || this.pendingUndos.size === 0) return;
+    this.retryingUndos = true;
+    try {
+      for (const write of [...this.pendingUndos.values()]) {
+        const writtenAt = Number(write.value.split('|')[2]);
+        if (Date.now() - writtenAt >= this.options.windowSeconds * 1000) this.pendingUndos.delete(write.value);
+        else await this.undo(write);
+      }
+    } finally {
+      this.retryingUndos = false;
+    }
   }
 
   private answer(answer: string | undefined): GateAnswer {

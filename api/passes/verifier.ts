@@ -18,7 +18,7 @@ import { METRIC } from '../../core/metric-names.js';
 import type { DependencyBreaker } from '../../core/breaker.js';
 import type { RedisClient } from '../../core/redis.js';
 import { insertAccessLogs, type AccessLogEntry, type AccessLogWriter, type Direction } from '../access-logs/writer.js';
-import { AntiPassbackStore } from './anti-passback.js';
+import { AntiPassbackStore, type GateCheckAttempt } from './anti-passback.js';
 import type { RevocationRegistry } from './revocations.js';
 import type { PassClaims, PassSigner } from '../../domain/passes/signing.js';
 import type { InvalidReason, VerificationResult } from './verification-view.js';
@@ -82,6 +82,22 @@ export class PassVerifier {
   }
 
   async verify(request: VerificationRequest, now = new Date()): Promise<VerificationResult> {
+    const attempt: GateCheckAttempt = {};
+    let letThrough = false;
+    try {
+      const result = await this.decide(request, now, attempt);
+      letThrough = result.valid;
+      return result;
+    } finally {
+      // Redis may remember a passage for this check although the gate was not told "valid" (its
+      // reply came too late, then Postgres refused or failed, or the row could not be journaled):
+      // take it back, or the holder's next presentation would be refused as a passback.
+      if (attempt.write && !letThrough) void this.gateState.undo(attempt.write);
+    }
+  }
+
+  /** The verdict, its access-log row written (journaled, or inserted when degraded) before it is returned. */
+  private async decide(request: VerificationRequest, now: Date, attempt: GateCheckAttempt): Promise<VerificationResult> {
     const checked = this.options.signer.check(request.code);
     const claims = checked.ok ? checked.claims : undefined;
     let reason: InvalidReason | undefined = checked.ok
@@ -91,7 +107,9 @@ export class PassVerifier {
     if (claims && !reason) {
       if (this.options.revocations.has(claims.passId)) reason = 'revoked';
       else {
-        const answer = this.options.revocations.loaded ? await this.askRedis(claims.passId, request.direction, now) : 'unavailable';
+        const answer = this.options.revocations.loaded
+          ? await this.askRedis(claims.passId, request.direction, now, attempt)
+          : 'unavailable';
         if (answer === 'unavailable') {
           degraded = true;
           reason = await this.askPostgres(claims.passId, request.direction, now);
@@ -140,10 +158,20 @@ export class PassVerifier {
     this.gateState.close();
   }
 
+  /** Passages of unanswered checks that Redis has not yet confirmed taking back. */
+  get unconfirmedUndos(): number {
+    return this.gateState.unconfirmedUndos;
+  }
+
   /** Revocation flag and anti-passback from Redis, or 'unavailable' when Redis cannot answer. */
-  private async askRedis(passId: string, direction: Direction, now: Date): Promise<'revoked' | 'anti_passback' | 'ok' | 'unavailable'> {
+  private async askRedis(
+    passId: string,
+    direction: Direction,
+    now: Date,
+    attempt: GateCheckAttempt,
+  ): Promise<'revoked' | 'anti_passback' | 'ok' | 'unavailable'> {
     try {
-      return await this.gateState.check(passId, direction, now);
+      return await this.gateState.check(passId, direction, now, attempt);
     } catch (err) {
       this.options.logger.debug({ err: (err as Error).message }, 'gate check fell back to Postgres');
       return 'unavailable';
