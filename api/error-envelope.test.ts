@@ -1,7 +1,9 @@
 /**
  * Every failure is the JSON error envelope, including the ones no route handler produces: an
  * unknown path (404), a known path with a method it does not take (405 with `Allow`), and a method
- * the router does not know at all (also 405: never a 5xx for a client's request).
+ * the router does not know at all (also 405: never a 5xx for a client's request). Who is asking is
+ * answered before what was sent: a body of the wrong type gets 401 from an anonymous caller and 403
+ * from a caller of the wrong role, and 415 only from one who may call the route.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +54,51 @@ describe('errors the router answers are in the JSON envelope', () => {
       assert.match(res.text, /^allow: (GET|HEAD|POST)(, (GET|HEAD|POST)){2}\r$/im);
       assert.match(res.text, /"code":"METHOD_NOT_ALLOWED"/);
     }
+  });
+
+  it('404 in the envelope for any method on an unknown path, TRACE included (no Allow: the path has no methods)', async () => {
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'TRACE']) {
+      const res = await sendRaw(api.url, `${method} /no/such/thing HTTP/1.1\r\nHost: localhost\r\nConnection: close`, '');
+      assert.equal(res.status, 404, `${method}: ${res.text}`);
+      assert.match(res.text, /^content-type: application\/json/im);
+      assert.doesNotMatch(res.text, /^allow:/im);
+      assert.match(res.text, new RegExp(`"code":"NOT_FOUND".*${method} /no/such/thing`));
+    }
+  });
+
+  it('405 with Allow on the paths outside the route table too (/openapi.json, /docs)', async () => {
+    for (const path of ['/openapi.json', '/docs']) {
+      const res = await call(api.url, 'PUT', path, { body: {} });
+      assert.equal(res.status, 405, path);
+      assert.equal(res.body.error.code, 'METHOD_NOT_ALLOWED');
+      assert.deepEqual(res.headers.get('allow')?.split(/,\s*/).sort(), ['GET', 'HEAD']);
+    }
+  });
+
+  it('authentication is answered before the content type: 401 anonymous, 403 wrong role, 415 only for a caller who may post', async () => {
+    const notJson = { raw: 'firstName=Ada', headers: { 'content-type': 'text/plain' } };
+    const anonymous = await call(api.url, 'POST', '/students', notJson);
+    assert.equal(anonymous.status, 401, JSON.stringify(anonymous.body));
+    assert.equal(anonymous.body.error.code, 'UNAUTHORIZED');
+    const badToken = await call(api.url, 'POST', '/students', { ...notJson, token: 'not-a-token' });
+    assert.equal(badToken.status, 401, JSON.stringify(badToken.body));
+    const student = await call(api.url, 'POST', '/students', { ...notJson, token: await env.tokenFor('student') });
+    assert.equal(student.status, 403, JSON.stringify(student.body));
+    assert.equal(student.body.error.code, 'FORBIDDEN');
+    const staff = await call(api.url, 'POST', '/students', { ...notJson, token: await env.tokenFor('staff') });
+    assert.equal(staff.status, 415, JSON.stringify(staff.body));
+    assert.equal(staff.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
+    for (const res of [anonymous, badToken, student, staff]) assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  });
+
+  it('the same order for a multipart upload route and a body too large to read', async () => {
+    const anonymous = await call(api.url, 'POST', '/uploads', { raw: 'x', headers: { 'content-type': 'text/plain' } });
+    assert.equal(anonymous.status, 401, JSON.stringify(anonymous.body));
+    const huge = await call(api.url, 'POST', '/students', {
+      raw: 'x'.repeat(2 * 1024 * 1024),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(huge.status, 401, 'an anonymous caller learns nothing about the body limit');
   });
 
   it('OPTIONS still answers with Allow and no error', async () => {

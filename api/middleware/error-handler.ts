@@ -50,7 +50,7 @@ export function toAppError(err: unknown): AppError {
 
 /**
  * The router leaves a 404 (no route), 405 (path known, method not: it sets `Allow`) or 501 (method
- * unknown to the router) without a body; they get the envelope like every other failure. A 501
+ * unknown to the router, on any path) without a body; they get the envelope like every other failure. A 501
  * becomes a 405 too: TRACE or PROPFIND on a known path is a client's mistake the `Allow` header
  * answers, not a fault of the server (a 5xx would page on-call for someone else's request). `Allow`
  * stays on the response, and its methods go into `details` for clients that only read the body.
@@ -58,9 +58,14 @@ export function toAppError(err: unknown): AppError {
 function unansweredRouteError(ctx: AppContext): AppError | undefined {
   if (ctx.body !== undefined && ctx.body !== null) return undefined;
   const where = `${ctx.method} ${ctx.path}`;
-  if (ctx.status === 404) return new AppError(404, 'NOT_FOUND', `No route for ${where}.`);
   const allow = String(ctx.response.get('Allow') ?? '');
   const allowed = allow ? allow.split(/,\s*/) : [];
+  // The router answers 501 to a method it does not implement whether or not the path exists (with
+  // an empty `Allow`): on a path no route has, that is a 404 like any other method's.
+  if (ctx.status === 404 || (ctx.status === 501 && allowed.length === 0)) {
+    ctx.remove('Allow');
+    return new AppError(404, 'NOT_FOUND', `No route for ${where}.`);
+  }
   if (ctx.status === 405 || ctx.status === 501) {
     return new AppError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}.`, { allow: allowed });
   }
