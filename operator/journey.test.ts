@@ -17,7 +17,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,6 +48,10 @@ const names = childNames(PLATFORM);
 /** Each example in a namespace of its own (both are named `campus`; production.yaml names its namespace). */
 const EXAMPLES = { small: 'campus-small', production: 'passplatform' } as const;
 const NAMESPACES = Object.values(EXAMPLES);
+const README = join(ROOT, 'README.md');
+/** The README's console block of the plugin's output, captured by this test (CAPTURE_PLUGIN_OUTPUT=1). */
+const PLUGIN_TRANSCRIPT =
+  /(<!-- kubectl-passplatform:transcript[^>]*-->\n```console\n)([\s\S]*?)(```\n<!-- \/kubectl-passplatform:transcript -->)/;
 
 let cluster: TestControlPlane;
 let kubeconfig: string;
@@ -556,6 +560,29 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
       assert.ok(row && Math.abs(Number(row[1]) - api.replicaHours) <= 0.1, `the API row of\n${text}`);
     },
   );
+
+  it("the README's kubectl plugin transcript is this plugin's output on this control plane", { timeout: 300_000 }, async () => {
+    const env = pluginEnv();
+    const namespace = EXAMPLES.production;
+    let transcript = '';
+    for (const command of ['status', 'decisions', 'cost']) {
+      const args = ['passplatform', command, PLATFORM, '-n', namespace];
+      const run = await runCommand('kubectl', args, { env });
+      assert.equal(run.code, 0, run.stderr);
+      transcript += `${transcript ? '\n' : ''}$ kubectl ${args.join(' ')}\n${run.stdout}`;
+    }
+    const readme = readFileSync(README, 'utf8');
+    const block = PLUGIN_TRANSCRIPT.exec(readme);
+    assert.ok(block, 'README.md has the plugin transcript block');
+    if (process.env.CAPTURE_PLUGIN_OUTPUT) {
+      writeFileSync(README, readme.replace(PLUGIN_TRANSCRIPT, `$1${transcript}$3`));
+      return;
+    }
+    // Times, figures and the number of decisions differ from run to run; the commands, the
+    // headings and the columns must not (CAPTURE_PLUGIN_OUTPUT=1 rewrites the block from this run).
+    const shape = (text: string) => text.split('\n').filter((line) => /^\$ kubectl|^[A-Z-]+( {2,}[A-Z-]+)+ *$/.test(line));
+    assert.deepEqual(shape(block[2] ?? ''), shape(transcript), `the README's transcript is stale; this run printed:\n${transcript}`);
+  });
 
   it('kubectl delete: nothing is left behind', { timeout: 600_000 }, async () => {
     for (const namespace of NAMESPACES)
