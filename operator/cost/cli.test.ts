@@ -40,14 +40,15 @@ describe('cost-report CLI over a simulator history file', () => {
     const rows = stdout.trimEnd().split('\r\n');
     // api: 7 × (10 h × 6 + 14 h × 2) = 616 replica-hours × 0.025 = 15.4; fixed 6 × 168 h × 0.025 = 25.2
     assert.equal(rows[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,616,6,3.666667,15.4,25.2,9.8,USD');
-    // + uploads 8.4 + Postgres 2 × 168 h × 0.501 + Redis 3 × 168 h × 0.2002, in a file of their own
+    // + uploads 8.4 + Postgres 2 × 168 h × 0.501 + Redis 3 × 168 h × 0.2002 + the default shared services
+    // ($105 a month: 168 h × round(105 / 730, 6) = 168 × 0.143836 = 24.164448), in a file of their own
     const totals = (await costReport(['--history', historyPath, '--spec', specPath, '--format', 'csv-totals'])).stdout
       .trimEnd()
       .split('\r\n');
     const field = (name: string) => totals[1]?.split(',')[totals[0]?.split(',').indexOf(name) ?? -1];
     assert.deepEqual(
       [field('replica_hours'), field('cost'), field('fixed_fleet_cost'), field('saving')],
-      ['1624', '293.0368', '302.8368', '9.8'],
+      ['1624', '317.201248', '327.001248', '9.8'],
     );
     // The seed's $1,085 a month over the run's 168 hours of an average 730.5-hour month.
     assert.equal(field('seed_fleet_prorated'), '249.527721');

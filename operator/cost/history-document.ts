@@ -145,6 +145,7 @@ const priceSpecSchema = z.object({
   redisNodeHour: z.number().nonnegative(),
   storageGibMonth: z.number().nonnegative(),
   monthlyBudget: z.number().nonnegative().optional(),
+  sharedCosts: z.array(z.object({ name: z.string(), monthly: z.number().nonnegative() })).optional(),
 });
 
 const entrySchema = z.union([

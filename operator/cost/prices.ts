@@ -10,10 +10,14 @@ import { parseQuantity, quantityInGib } from './quantity.js';
 
 /**
  * Every line of a cost report: the scaled components, plus the Postgres primary, which runs all
- * the time beside the read replicas and is part of what the platform costs.
+ * the time beside the read replicas, and the shared services (load balancer, CDN, monitoring:
+ * `cost.sharedCosts`), paid by the month while the platform exists.
  */
-export type CostLine = Component | 'postgres-primary';
-export const COST_LINES: readonly CostLine[] = [...COMPONENTS, 'postgres-primary'];
+export type CostLine = Component | 'postgres-primary' | 'shared-services';
+export const COST_LINES: readonly CostLine[] = [...COMPONENTS, 'postgres-primary', 'shared-services'];
+
+/** Lines that are not replicas of anything: their hours are not replica-hours. */
+export const NOT_REPLICAS: ReadonlySet<CostLine> = new Set(['shared-services']);
 
 /** Prices take effect at `from` (epoch ms) and hold until the next period's `from`. */
 export interface PricePeriod {
@@ -28,6 +32,8 @@ export interface ReplicaShape {
   postgresInstances: Fraction;
   redisNodes: Fraction;
   storageGib: Fraction;
+  /** Shares of the monthly shared costs (1 for the shared-services line, 0 elsewhere). */
+  sharedServices: Fraction;
 }
 
 export type ReplicaShapes = Partial<Record<CostLine, ReplicaShape>>;
@@ -44,6 +50,7 @@ export function replicaShapes(spec: SizingSpec): ReplicaShapes {
     api: podShape(spec.api.resources),
     'worker-uploads': podShape(spec.workers.uploads.resources),
     'worker-reports': podShape(spec.workers.reports.resources),
+    'shared-services': { ...NOTHING, sharedServices: ONE },
   };
   const database = spec.database.mode === 'managed' ? spec.database.managed : undefined;
   if (database) {
@@ -67,6 +74,7 @@ const NOTHING: ReplicaShape = {
   postgresInstances: Fraction.ZERO,
   redisNodes: Fraction.ZERO,
   storageGib: Fraction.ZERO,
+  sharedServices: Fraction.ZERO,
 };
 
 function podShape(resources: Resources): ReplicaShape {
@@ -74,10 +82,15 @@ function podShape(resources: Resources): ReplicaShape {
 }
 
 /**
- * Storage is quoted per GiB-month; a month is the seed's 730 hours, the same month the default
- * hourly prices were derived with, so an hour of storage costs the same in every month.
+ * Storage and shared costs are quoted per month; a month is the seed's 730 hours, the same month
+ * the default hourly prices were derived with, so an hour costs the same in every month.
  */
-const HOURS_PER_STORAGE_MONTH = BigInt(COST_REFERENCE.hoursPerMonth);
+const HOURS_PER_PRICED_MONTH = BigInt(COST_REFERENCE.hoursPerMonth);
+
+/** The shared costs per month, summed exactly. */
+export function sharedMonthly(prices: PriceSpec): Fraction {
+  return (prices.sharedCosts ?? []).reduce((sum, item) => sum.add(Fraction.of(item.monthly)), Fraction.ZERO);
+}
 
 /** Cost of one replica for one hour, exactly. */
 export function hourlyRate(shape: ReplicaShape, prices: PriceSpec): Fraction {
@@ -86,7 +99,8 @@ export function hourlyRate(shape: ReplicaShape, prices: PriceSpec): Fraction {
     .add(shape.memoryGib.mul(Fraction.of(prices.gibHour)))
     .add(shape.postgresInstances.mul(Fraction.of(prices.postgresInstanceHour)))
     .add(shape.redisNodes.mul(Fraction.of(prices.redisNodeHour)))
-    .add(shape.storageGib.mul(Fraction.of(prices.storageGibMonth)).div(HOURS_PER_STORAGE_MONTH));
+    .add(shape.storageGib.mul(Fraction.of(prices.storageGibMonth)).div(HOURS_PER_PRICED_MONTH))
+    .add(shape.sharedServices.mul(sharedMonthly(prices)).div(HOURS_PER_PRICED_MONTH));
 }
 
 /** Price periods sorted by start; the earliest one also covers any time before it. */

@@ -3,7 +3,9 @@
  * the inputs alone (replica counts over time × the price of one replica-hour, worked out from the
  * spec's prices and sizing in the comments below, not by prices.ts), then the totals, the fixed
  * fleet over the hours the platform existed (it starts mid-month), the seed's fleet prorated over
- * the same hours, the cost per active user normalised to a month, and the costliest decision.
+ * the same hours, the cost per active user normalised to a month, and the costliest decision. The
+ * seed's shared services (load balancer $45, CDN $25, monitoring $35 a month) are a line of their own,
+ * item by item, over the hours the platform existed.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -21,7 +23,13 @@ const RATE = {
   'postgres-primary': 0.5 + (10 * 0.073) / 730, // an instance and its 10 GiB volume
   'postgres-replicas': 0.5 + (10 * 0.073) / 730,
   'redis-shards': 2 * (0.1 + (1 * 0.073) / 730), // primary + one replica, 1 GiB each
+  'shared-services': (45 + 25 + 35) / 730, // $105 a month of 730 hours
 } as const;
+const SHARED_COSTS = [
+  { name: 'load-balancer', monthly: 45 },
+  { name: 'cdn', monthly: 25 },
+  { name: 'monitoring', monthly: 35 },
+];
 type Line = keyof typeof RATE;
 
 /** The platform is created on Wed 2 Dec 2026 at 09:17 and runs a week with a daily cycle. */
@@ -83,7 +91,11 @@ describe('the cost report of a simulated week, reconciled by hand', () => {
   const now = END;
   const users = 2_400;
   const report = computeCostReport({
-    history: appendPrices(appendChanges(emptyHistory(), changes), TEST_PRICES, at('2026-01-01T00:00:00Z')),
+    history: appendPrices(
+      appendChanges(emptyHistory(), changes),
+      { ...TEST_PRICES, sharedCosts: SHARED_COSTS },
+      at('2026-01-01T00:00:00Z'),
+    ),
     shapes: TEST_SHAPES,
     period: { month: '2026-12' },
     now,
@@ -94,6 +106,7 @@ describe('the cost report of a simulated week, reconciled by hand', () => {
   const primaryChanges: ReplicaChange[] = [
     ...changes,
     { component: 'postgres-primary' as ReplicaChange['component'], at: START, replicas: 1 },
+    { component: 'shared-services' as ReplicaChange['component'], at: START, replicas: 1 },
   ];
 
   it('every line: replica-hours × the price of one, to the cent; the fixed fleet at its peak only since the platform exists', () => {
@@ -113,6 +126,16 @@ describe('the cost report of a simulated week, reconciled by hand', () => {
     assert.equal(cents(report.total.fixedFleetCost), cents(fixed));
     assert.equal(cents(report.total.saving), cents(fixed - total));
     assert.equal(report.period.platformFrom, new Date(START).toISOString());
+  });
+
+  it('the shared services item by item: a month × the 168 hours the platform existed / 730', () => {
+    assert.deepEqual(
+      report.sharedCosts.map(({ name, monthly, cost }) => [name, monthly, cents(cost)]),
+      SHARED_COSTS.map(({ name, monthly }) => [name, monthly, cents((monthly * existedHours) / 730)]),
+    );
+    // 105 × 168 / 730 = 24.16, which is the line's cost too
+    assert.equal(cents(report.sharedCosts.reduce((sum, item) => sum + item.cost, 0)), 2416);
+    assert.equal(cents(report.lines.find((l) => l.line === 'shared-services')?.cost ?? NaN), 2416);
   });
 
   it("the seed's $1,085 fleet prorated over the same 168 hours, and unit costs normalised to a month", () => {

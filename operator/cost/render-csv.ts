@@ -4,6 +4,7 @@
  * `totals`, the totals apart in a file of their own (with the seed's fleet prorated and the unit
  * costs); `hourly`, one row per line and hour.
  */
+import { NOT_REPLICAS } from './prices.js';
 import type { CostReport } from './report.js';
 
 export type CsvPart = 'lines' | 'totals' | 'hourly';
@@ -27,14 +28,16 @@ function summaryCsv(report: CostReport): string {
     'saving',
     'currency',
   ];
+  // Shared services are not replicas: their replica columns stay empty, so the column sums to the totals' replica_hours.
+  const replicas = (line: CostReport['lines'][number], value: string) => (NOT_REPLICAS.has(line.line) ? '' : value);
   const rows = report.lines.map((line) => [
     report.period.from,
     report.period.asOf,
     line.line,
     String(line.priced),
-    decimal(line.replicaHours),
-    String(line.peakReplicas),
-    decimal(line.averageReplicas),
+    replicas(line, decimal(line.replicaHours)),
+    replicas(line, String(line.peakReplicas)),
+    replicas(line, decimal(line.averageReplicas)),
     decimal(line.cost),
     decimal(line.fixedFleetCost),
     decimal(line.saving),

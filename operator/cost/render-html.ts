@@ -3,7 +3,7 @@
  * (inline SVG, rendered here on the server) and the tables behind them. No scripts, no network.
  */
 import { COMPONENTS } from '../../platform-api/v1alpha1/index.js';
-import type { CostLine } from './prices.js';
+import { NOT_REPLICAS, type CostLine } from './prices.js';
 import type { CostReport } from './report.js';
 import { escapeXml as esc, groupedBarChart, lineChart, stackedAreaChart, type Series } from './svg-charts.js';
 
@@ -15,6 +15,7 @@ export const LINE_COLORS: Record<CostLine, string> = {
   'postgres-replicas': '#ea580c',
   'redis-shards': '#dc2626',
   'postgres-primary': '#0891b2',
+  'shared-services': '#a16207',
 };
 export const AUTOSCALED_COLOR = '#0f766e';
 export const FIXED_FLEET_COLOR = '#9ca3af';
@@ -38,6 +39,8 @@ ${replicaChart(report)}
 ${fleetChart(report, money)}
 <h2>By component</h2>
 ${linesTable(report, money)}
+<h2>Shared services</h2>
+${sharedTable(report, money)}
 <h2>Scaling decisions that cost most</h2>
 ${decisionsTable(report, money)}
 <p class="muted">${esc(methodNote(report, money))}</p>
@@ -128,7 +131,9 @@ function linesTable(report: CostReport, money: (v: number) => string): string {
   const rows = report.lines.map(
     (line) =>
       `<tr><td><span class="swatch" style="background:${LINE_COLORS[line.line]}"></span>${esc(line.line)}${line.priced ? '' : ' <span class="muted">(external, not priced)</span>'}</td>` +
-      `<td>${number(line.replicaHours)}</td><td>${line.peakReplicas}</td><td>${number(line.averageReplicas)}</td>` +
+      (NOT_REPLICAS.has(line.line)
+        ? '<td>—</td><td>—</td><td>—</td>'
+        : `<td>${number(line.replicaHours)}</td><td>${line.peakReplicas}</td><td>${number(line.averageReplicas)}</td>`) +
       `<td>${esc(money(line.cost))}</td><td>${esc(money(line.fixedFleetCost))}</td><td>${esc(money(line.saving))}</td></tr>`,
   );
   const { total } = report;
@@ -136,6 +141,14 @@ function linesTable(report: CostReport, money: (v: number) => string): string {
     `<tr class="total"><td>Total</td><td>${number(total.replicaHours)}</td><td></td><td></td><td>${esc(money(total.cost))}</td><td>${esc(money(total.fixedFleetCost))}</td><td>${esc(money(total.saving))}</td></tr>`,
   );
   return `<table><thead><tr><th>Component</th><th>Replica-hours</th><th>Peak</th><th>Average</th><th>Cost</th><th>Fixed fleet</th><th>Saving</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function sharedTable(report: CostReport, money: (v: number) => string): string {
+  if (report.sharedCosts.length === 0) return '<p class="muted">No shared costs configured (spec.cost.sharedCosts).</p>';
+  const rows = report.sharedCosts.map(
+    (item) => `<tr><td>${esc(item.name)}</td><td>${esc(money(item.monthly))}</td><td>${esc(money(item.cost))}</td></tr>`,
+  );
+  return `<table><thead><tr><th>Shared service</th><th>A month</th><th>This period</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function decisionsTable(report: CostReport, money: (v: number) => string): string {
@@ -152,6 +165,7 @@ function methodNote(report: CostReport, money: (v: number) => string): string {
     `Costs are replica-hours from the operator's scaling history times the prices in the PassPlatform spec, ` +
     `rounded per component and hour to a millionth of a ${report.currency}. The fixed fleet runs each component at its observed peak ` +
     `for the hours the platform existed in the period (from ${report.period.platformFrom.slice(0, 16).replace('T', ' ')} UTC). ` +
+    `Shared services (spec.cost.sharedCosts) are monthly prices counted over the same hours at 730 hours a month, in both columns. ` +
     `The seed's fixed fleet costs ${money(report.unitCosts.reference.fixedFleetMonthly)} a month, prorated over the same hours; ` +
     `monthly figures use an average month of 30.4375 days.`
   );

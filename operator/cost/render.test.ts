@@ -11,8 +11,19 @@ import { renderCsv } from './render-csv.js';
 import { AUTOSCALED_COLOR, FIXED_FLEET_COLOR, LINE_COLORS, renderHtml } from './render-html.js';
 import { computeCostReport } from './report.js';
 
+/** The seed's shared services: $105 a month, 720 h × round(105 / 730, 6) = 720 × 0.143836 = 103.56192 in November. */
+const SHARED_COSTS = [
+  { name: 'load-balancer', monthly: 45 },
+  { name: 'cdn', monthly: 25 },
+  { name: 'monitoring', monthly: 35 },
+];
+
 const report = computeCostReport({
-  history: appendPrices(appendChanges(emptyHistory(), NOVEMBER_HISTORY), TEST_PRICES, at('2026-01-01T00:00:00Z')),
+  history: appendPrices(
+    appendChanges(emptyHistory(), NOVEMBER_HISTORY),
+    { ...TEST_PRICES, sharedCosts: SHARED_COSTS },
+    at('2026-01-01T00:00:00Z'),
+  ),
   shapes: TEST_SHAPES,
   period: { month: '2026-11' },
   now: at('2026-12-15T00:00:00Z'),
@@ -32,17 +43,20 @@ describe('renderCsv', () => {
     );
     assert.equal(lines[1], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,api,true,2421.666667,4,3.363426,60.541667,72,11.458333,USD');
     assert.equal(lines[3], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,worker-reports,true,0,0,0,0,0,0,USD');
-    assert.equal(lines.length, 7);
+    // Shared services are no replicas: their replica columns are empty.
+    assert.equal(lines[7], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,shared-services,true,,,,103.56192,103.56192,0,USD');
+    assert.equal(lines.length, 8);
     assert.ok(!lines.some((line) => line.includes(',total,')));
   });
 
   it('totals apart: summing the line rows gives them', () => {
     const [header, values] = renderCsv(report, 'totals').trimEnd().split('\r\n');
     const totals = Object.fromEntries((header ?? '').split(',').map((name, i) => [name, (values ?? '').split(',')[i]]));
-    // replica-hours: api 2421.666667 + uploads 721 + Postgres 720 + 720 + Redis 3 × 720
+    // replica-hours: api 2421.666667 + uploads 721 + Postgres 720 + 720 + Redis 3 × 720 (shared services are none)
     assert.equal(totals.replica_hours, '6742.666667');
-    assert.equal(totals.cost, '1250.463667');
-    assert.equal(totals.fixed_fleet_cost, '1333.872');
+    // 1250.463667 for the replicas + 103.56192 shared, on both sides
+    assert.equal(totals.cost, '1354.025587');
+    assert.equal(totals.fixed_fleet_cost, '1437.43392');
     const rows = renderCsv(report)
       .trimEnd()
       .split('\r\n')
@@ -57,7 +71,7 @@ describe('renderCsv', () => {
 
   it('hourly rows carry the split hours', () => {
     const rows = renderCsv(report, 'hourly').split('\r\n');
-    assert.equal(rows.length, 1 + 720 * 6 + 1);
+    assert.equal(rows.length, 1 + 720 * 7 + 1);
     assert.ok(rows.includes('2026-11-30T23:00:00.000Z,api,2.666667,0.066667,USD'));
   });
 });
@@ -68,7 +82,9 @@ describe('renderHtml', () => {
   it('is one self-contained page: figures, three inline SVG charts, no script or remote resource', () => {
     assert.equal(html.match(/<svg /g)?.length, 3);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
-    assert.match(html, /\$1,250\.46</);
+    assert.match(html, /\$1,354\.03</);
+    // The shared services item by item: a month, and November's 720 hours of it.
+    assert.match(html, /<td>load-balancer<\/td><td>\$45\.00<\/td><td>\$44\.38<\/td>/);
     assert.match(html, /p95 auth 0\.31 s &#62; 0\.2 s/);
   });
 

@@ -8,7 +8,7 @@ import { COST_REFERENCE } from '../../core/sla.js';
 import type { PriceSpec, ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 import { Fraction } from './exact.js';
 import { historyStart, type HistoryDocument } from './history-document.js';
-import { COST_LINES, hourlyRate, PriceHistory, type CostLine, type ReplicaShape, type ReplicaShapes } from './prices.js';
+import { COST_LINES, hourlyRate, NOT_REPLICAS, PriceHistory, type CostLine, type ReplicaShape, type ReplicaShapes } from './prices.js';
 import { HOUR_MS, replicasAt, toSegments, type Segment } from './timeline.js';
 import { exactCost, hourlyUsage, toMicros, type HourUsage, type TimeRange } from './usage.js';
 
@@ -88,6 +88,8 @@ export interface CostReport {
   seedFleet: { monthly: number; hours: number; prorated: number };
   hourly: { from: number[]; lines: Partial<Record<CostLine, { cost: number[]; averageReplicas: number[] }>> };
   costliestDecisions: DecisionCost[];
+  /** The shared-services line item by item, each over the hours the platform existed at the prices then. */
+  sharedCosts: { name: string; monthly: number; cost: number }[];
 }
 
 const RUN_RATE_WINDOW_MS = 7 * 24 * HOUR_MS;
@@ -106,7 +108,9 @@ export function computeCostReport(input: CostReportInput): CostReport {
   const lines = usage.map(({ line, hours }, index) => lineReport(line, hours, counted, input.shapes, fixedFleet[index] ?? 0n));
   const totalMicros = sumMicros(usage.flatMap(({ hours }) => hours));
   const fixedMicros = fixedFleet.reduce((sum, line) => sum + line, 0n);
-  const totalReplicaMs = usage.reduce((sum, { hours }) => sum.add(sumReplicaMs(hours)), Fraction.ZERO);
+  const totalReplicaMs = usage
+    .filter(({ line }) => !NOT_REPLICAS.has(line))
+    .reduce((sum, { hours }) => sum.add(sumReplicaMs(hours)), Fraction.ZERO);
 
   const currentPrices = prices.at(asOf).prices;
   const budget = currentPrices.monthlyBudget ?? null;
@@ -153,7 +157,26 @@ export function computeCostReport(input: CostReportInput): CostReport {
       ),
     },
     costliestDecisions: costliestDecisions(input, counted, timelines, prices),
+    sharedCosts: sharedCostItems({ from: Math.max(counted.from, existed.from), to: asOf }, prices),
   };
+}
+
+/** Each shared cost prorated over `range` at 730 hours a month, price period by price period. */
+function sharedCostItems(range: TimeRange, prices: PriceHistory): CostReport['sharedCosts'] {
+  const items = new Map<string, { monthly: number; cost: Fraction }>();
+  for (const item of prices.at(range.to).prices.sharedCosts ?? []) items.set(item.name, { monthly: item.monthly, cost: Fraction.ZERO });
+  for (let from = range.from; from < range.to;) {
+    const to = Math.min(range.to, prices.nextChangeAfter(from) ?? range.to);
+    for (const item of prices.at(from).prices.sharedCosts ?? []) {
+      const entry = items.get(item.name) ?? { monthly: 0, cost: Fraction.ZERO };
+      const share = Fraction.of(item.monthly)
+        .mul(BigInt(to - from))
+        .div(BigInt(COST_REFERENCE.hoursPerMonth * HOUR_MS));
+      items.set(item.name, { ...entry, cost: entry.cost.add(share) });
+    }
+    from = to;
+  }
+  return [...items].map(([name, { monthly, cost }]) => ({ name, monthly, cost: money(toMicros(cost)) }));
 }
 
 /** [first instant, first instant of the next month) of a "YYYY-MM" month, in UTC. */
@@ -178,8 +201,9 @@ function lineSegments(history: HistoryDocument): Record<CostLine, Segment[]> {
     'worker-reports': toSegments(history.components['worker-reports'] ?? []),
     'postgres-replicas': toSegments(history.components['postgres-replicas'] ?? []),
     'redis-shards': toSegments(history.components['redis-shards'] ?? []),
-    // The primary runs from the moment the platform's history starts.
+    // The primary and the shared services run from the moment the platform's history starts.
     'postgres-primary': start === undefined ? [] : [{ kind: 'constant', from: start, to: Number.POSITIVE_INFINITY, replicas: 1 }],
+    'shared-services': start === undefined ? [] : [{ kind: 'constant', from: start, to: Number.POSITIVE_INFINITY, replicas: 1 }],
   };
 }
 
@@ -233,7 +257,8 @@ function spendRatesPerHour(input: CostReportInput, asOf: number, prices: PriceSp
   for (const line of COST_LINES) {
     const shape = input.shapes[line];
     if (!shape) continue;
-    const replicas = line === 'postgres-primary' ? (running ? 1 : 0) : replicasAt(input.history.components[line] ?? [], asOf);
+    const alwaysOn = line === 'postgres-primary' || line === 'shared-services';
+    const replicas = alwaysOn ? (running ? 1 : 0) : replicasAt(input.history.components[line] ?? [], asOf);
     rates[line] = hourlyRate(shape, prices).mul(BigInt(replicas));
   }
   return rates;

@@ -91,6 +91,10 @@ const completeSpec: Complete<PassPlatformSpec> = {
     redisNodeHour: 0.09,
     storageGibMonth: 0.12,
     monthlyBudget: 2500,
+    sharedCosts: [
+      { name: 'load-balancer', monthly: 38.5 },
+      { name: 'waf', monthly: 20 },
+    ],
   },
   monitoring: { runbookBaseUrl: 'https://runbooks.example.edu/passplatform', ruleLabels: { release: 'kube-prometheus', team: 'campus' } },
   objectStorage: {

@@ -347,6 +347,23 @@ const costSchema = object(
     redisNodeHour: price('Price of one Redis node for one hour.', DEFAULT_PRICES.redisNodeHour),
     storageGibMonth: price('Price of one GiB of volume for one month.', DEFAULT_PRICES.storageGibMonth),
     monthlyBudget: number('Monthly budget; the operator alerts when the month-end projection exceeds it.', { minimum: 0 }),
+    sharedCosts: {
+      type: 'array',
+      description:
+        'Monthly costs the platform pays whatever it runs (load balancer, CDN, monitoring…), each a line of the cost report counted over the hours the platform existed. Defaults to the seed: load balancer $45, CDN $25, monitoring $35.',
+      maxItems: 20,
+      default: DEFAULT_PRICES.sharedCosts,
+      items: object(
+        'One shared monthly cost.',
+        {
+          name: string('Line name in the report, e.g. load-balancer.', { pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' }),
+          monthly: number('Cost per month (730 hours), in the currency above.', { minimum: 0 }),
+        },
+        { required: ['name', 'monthly'] },
+      ),
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    },
   },
   { default: {} },
 );

@@ -138,6 +138,17 @@ export interface PriceSpec {
   storageGibMonth: number;
   /** Optional monthly budget; the operator alerts when the month-end projection exceeds it. */
   monthlyBudget?: number;
+  /**
+   * What the platform shares with others and pays for per month whatever it runs (load balancer,
+   * CDN, monitoring): each a line of the report, counted over the hours the platform existed.
+   */
+  sharedCosts?: SharedCost[];
+}
+
+/** A monthly cost outside the scaled components, e.g. `{ name: 'load-balancer', monthly: 45 }`. */
+export interface SharedCost {
+  name: string;
+  monthly: number;
 }
 
 /** Where runbooks are published; `<base>/<AlertName>.md` is each alert's runbook. */
@@ -234,6 +245,12 @@ export const DEFAULT_PRICES: PriceSpec = {
   postgresInstanceHour: COST_REFERENCE.monthlyFixedFleet.databaseServer.monthly / HOURS,
   redisNodeHour: COST_REFERENCE.monthlyFixedFleet.redisCluster.monthly / 3 / HOURS,
   storageGibMonth: 0.1,
+  // The seed's fleet pays these beside its servers: $105 a month.
+  sharedCosts: [
+    { name: 'load-balancer', monthly: COST_REFERENCE.monthlyFixedFleet.loadBalancer.monthly },
+    { name: 'cdn', monthly: COST_REFERENCE.monthlyFixedFleet.cdn.monthly },
+    { name: 'monitoring', monthly: COST_REFERENCE.monthlyFixedFleet.monitoring.monthly },
+  ],
 };
 
 export const DEFAULT_SLA: SlaSpec = Object.fromEntries(Object.entries(SLA_CLASSES).map(([name, c]) => [name, c.p95Seconds])) as SlaSpec;
