@@ -97,7 +97,8 @@ function memoryAlerts(ctx: RuleContext): AlertDefinition[] {
  */
 function cpuAlert(ctx: RuleContext): AlertDefinition {
   const threshold = ctx.alerts.warningCpuRatio;
-  const allowance = `(${sel(METRIC.processCpuLimit, ctx.workload)} or ${sel(METRIC.processCpuRequest, ctx.workload)})`;
+  // Both gauges are 0 when the container has none: only a positive one is an allowance.
+  const allowance = `(${sel(METRIC.processCpuLimit, ctx.workload)} > 0 or ${sel(METRIC.processCpuRequest, ctx.workload)} > 0)`;
   return {
     name: 'CpuUsageHigh',
     expr: `${rate(sel(METRIC.processCpuSeconds, ctx.workload), '5m')}\n/\n${allowance}\n> ${num(threshold)}`,

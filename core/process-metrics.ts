@@ -60,22 +60,22 @@ export function registerProcessLimits(registry: Registry): void {
       this.set(memoryLimitBytes());
     },
   });
+  // prom-client exports a gauge without labels at 0 until it is set, so "none" is 0, said openly:
+  // readers keep only values > 0 (dividing by it would make every pod without a limit look infinitely busy).
   new Gauge({
     name: METRIC.processCpuLimit,
-    help: 'CPU cores this process may use: its container limit (absent when it has none).',
+    help: 'CPU cores this process may use: its container limit (0 when it has none).',
     registers: [registry],
     collect() {
-      const limit = cpuLimitCores();
-      if (limit !== undefined) this.set(limit);
+      this.set(cpuLimitCores() ?? 0);
     },
   });
   new Gauge({
     name: METRIC.processCpuRequest,
-    help: 'CPU cores requested for this container (absent when the pod does not say).',
+    help: 'CPU cores requested for this container (0 when the pod does not say).',
     registers: [registry],
     collect() {
-      const request = cpuRequestCores();
-      if (request !== undefined) this.set(request);
+      this.set(cpuRequestCores() ?? 0);
     },
   });
 }

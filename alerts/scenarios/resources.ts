@@ -51,6 +51,8 @@ export function resourceScenarios(ctx: RuleContext): AlertScenario[] {
   const cpuRequest = 0.5;
   const cpuAgainstRequest = (ratio: number): InputSeries[] => [
     { series: series(METRIC.processCpuSeconds, POD), values: counter({ perStep: ratio * cpuRequest * 60, steps: STEPS }) },
+    // A process without a limit exports it as 0, as prom-client does.
+    { series: series(METRIC.processCpuLimit, POD), values: gauge(0, STEPS) },
     { series: series(METRIC.processCpuRequest, POD), values: gauge(cpuRequest, STEPS) },
   ];
   const volumeSize = 100_000_000_000;

@@ -72,7 +72,7 @@ export function overviewDashboard(sla: SlaSpec, alerts: AlertThresholdSpec): Das
             'percentunit',
             [
               {
-                expr: `${rate(sel(METRIC.processCpuSeconds, WORKLOAD), RATE)} / (${sel(METRIC.processCpuLimit, WORKLOAD)} or ${sel(METRIC.processCpuRequest, WORKLOAD)})`,
+                expr: `${rate(sel(METRIC.processCpuSeconds, WORKLOAD), RATE)} / (${sel(METRIC.processCpuLimit, WORKLOAD)} > 0 or ${sel(METRIC.processCpuRequest, WORKLOAD)} > 0)`,
                 legend: '{{pod}}',
               },
             ],
