@@ -2,6 +2,7 @@
  * What `kubectl passplatform` shows, as plain data built from what it read (pure: no I/O), and the
  * text a person reads. `--output json` prints the data as is.
  */
+import { NOT_REPLICAS, type CostLine } from '../cost/prices.js';
 import type { CostReport } from '../cost/report.js';
 import type { Component, PassPlatform, ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 
@@ -147,7 +148,8 @@ export function renderCost(view: CostView): string {
     '',
     table(
       ['COMPONENT', 'COST', 'REPLICA-HOURS'],
-      view.lines.map((l) => [l.component, money(l.cost), l.replicaHours.toFixed(1)]),
+      // Shared services are no replicas: no replica-hours to show.
+      view.lines.map((l) => [l.component, money(l.cost), NOT_REPLICAS.has(l.component as CostLine) ? '-' : l.replicaHours.toFixed(1)]),
     ),
   ].join('\n');
 }
