@@ -12,6 +12,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { platformFixture } from '../operator/fixtures.js';
+import { generatePlatformKeys } from '../operator/controller/platform-keys.js';
 import { reconcile } from '../operator/reconcile/reconcile.js';
 import { installObjects } from './operator-install.js';
 import { synthesizedFiles } from './synth.js';
@@ -77,7 +78,12 @@ describe('synth', () => {
   });
 
   it('a platform’s built-in children validate against the Kubernetes schemas', () => {
-    const { children } = reconcile({ platform: platformFixture(), observed: { children: [] }, now: new Date(0) });
+    const { children } = reconcile({
+      platform: platformFixture(),
+      observed: { children: [] },
+      now: new Date(0),
+      generateKeys: generatePlatformKeys,
+    });
     const builtIn = (children ?? []).filter((c) => MODELS[c.kind ?? '']);
     assert.ok(builtIn.length >= 13);
     for (const child of builtIn) validateAgainstKubernetesSchema(child as Record<string, unknown>);

@@ -61,7 +61,8 @@ export function labelNamesOf<M extends keyof Declared>(metric: M): Declared[M][n
 export const JOB_OUTCOME = { completed: 'completed', failed: 'failed', retrying: 'retrying' } as const;
 export type JobOutcome = (typeof JOB_OUTCOME)[keyof typeof JOB_OUTCOME];
 
-export const RECONCILE_RESULT = { success: 'success', error: 'error' } as const;
+/** `requeue`: the reconcile met a conflict (someone wrote an object since it was read) and runs again; not an error. */
+export const RECONCILE_RESULT = { success: 'success', requeue: 'requeue', error: 'error' } as const;
 export type ReconcileResult = (typeof RECONCILE_RESULT)[keyof typeof RECONCILE_RESULT];
 
 export const CACHE_RESULT = { hit: 'hit', miss: 'miss' } as const;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import { platformFixture } from '../operator/fixtures.js';
-import { generatePlatformKeys } from '../operator/reconcile/keys.js';
+import { generatePlatformKeys } from '../operator/controller/platform-keys.js';
 import { reconcile } from '../operator/reconcile/reconcile.js';
 import type { PassPlatform } from '../platform-api/v1alpha1/index.js';
 

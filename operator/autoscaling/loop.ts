@@ -19,7 +19,8 @@ import { durableKey } from '../autoscaler/index.js';
 import type { AutoscalerState, PlatformSignals } from '../autoscaler/index.js';
 import { AutoscalerStateStore, type StoredAutoscalerState } from './state-store.js';
 import type { Logger } from '../controller/controller.js';
-import { DocumentConflictError, platformOwnerReference } from '../controller/kube/configmap-document.js';
+import { DocumentConflictError } from '../controller/kube/configmap-document.js';
+import { platformKey, platformOwnerReference } from '../reconcile/platform-identity.js';
 import { DECISIONS_KEPT, type ScalingInput } from '../reconcile/reconcile.js';
 import { collectSignals } from './signals/collect.js';
 import { PrometheusClient, type PrometheusQueryError } from './signals/prometheus-client.js';
@@ -52,8 +53,6 @@ interface PlatformEntry {
   wish?: ScalingInput;
   violations?: SlaClass[];
 }
-
-const keyOf = (platform: PassPlatform) => `${platform.metadata.namespace}/${platform.metadata.name}`;
 
 export class AutoscalingLoop {
   private readonly entries = new Map<string, PlatformEntry>();
@@ -91,7 +90,7 @@ export class AutoscalingLoop {
   }
 
   forget(platform: PassPlatform): void {
-    this.entries.delete(keyOf(platform));
+    this.entries.delete(platformKey(platform.metadata));
   }
 
   /** Runs a platform now (or waits for the run in flight); the timer keeps its own schedule. */
@@ -102,12 +101,12 @@ export class AutoscalingLoop {
   }
 
   private entryFor(platform: PassPlatform): PlatformEntry | undefined {
-    const entry = this.entries.get(keyOf(platform));
+    const entry = this.entries.get(platformKey(platform.metadata));
     return entry?.uid === platform.metadata.uid && platform.spec.autoscaling.enabled ? entry : undefined;
   }
 
   private ensureEntry(platform: PassPlatform): PlatformEntry {
-    const existing = this.entries.get(keyOf(platform));
+    const existing = this.entries.get(platformKey(platform.metadata));
     if (existing?.uid === platform.metadata.uid) return existing;
     const { namespace, name } = platform.metadata;
     const entry: PlatformEntry = {
@@ -115,7 +114,7 @@ export class AutoscalingLoop {
       store: new AutoscalerStateStore({ api: this.core, namespace, platformName: name, owner: platformOwnerReference(platform) }),
       nextRunAt: 0,
     };
-    this.entries.set(keyOf(platform), entry);
+    this.entries.set(platformKey(platform.metadata), entry);
     return entry;
   }
 
@@ -124,7 +123,7 @@ export class AutoscalingLoop {
     const active = new Set<string>();
     for (const platform of this.options.platforms()) {
       if (!platform.spec.autoscaling.enabled || platform.metadata.deletionTimestamp) continue;
-      active.add(keyOf(platform));
+      active.add(platformKey(platform.metadata));
       const entry = this.ensureEntry(platform);
       if (!entry.running && now >= entry.nextRunAt) void this.launch(platform, entry);
     }
@@ -137,7 +136,7 @@ export class AutoscalingLoop {
       .catch((err: unknown) => {
         // The state may be anything now; read it again next time.
         entry.stored = undefined;
-        this.options.log?.warn({ platform: keyOf(platform), err }, 'autoscaling run failed; holding');
+        this.options.log?.warn({ platform: platformKey(platform.metadata), err }, 'autoscaling run failed; holding');
       })
       .finally(() => {
         entry.running = undefined;
@@ -171,7 +170,7 @@ export class AutoscalingLoop {
     const result = autoscale(spec, previous, collected.signals, now);
     if (!(await this.store(platform, entry, result.state))) return;
     this.options.metrics?.record({ namespace: platform.metadata.namespace, name: platform.metadata.name }, result, now);
-    for (const d of result.decisions) this.options.log?.info({ platform: keyOf(platform), ...d }, 'scaling decision');
+    for (const d of result.decisions) this.options.log?.info({ platform: platformKey(platform.metadata), ...d }, 'scaling decision');
     const decisions = [...(entry.wish?.decisions ?? []), ...result.decisions].slice(-DECISIONS_KEPT);
     this.update(
       platform,
@@ -198,7 +197,10 @@ export class AutoscalingLoop {
     } catch (error) {
       if (!(error instanceof DocumentConflictError)) throw error;
       entry.stored = undefined;
-      this.options.log?.warn({ platform: keyOf(platform) }, 'autoscaler state changed elsewhere (leader change?); discarding this run');
+      this.options.log?.warn(
+        { platform: platformKey(platform.metadata) },
+        'autoscaler state changed elsewhere (leader change?); discarding this run',
+      );
       return false;
     }
   }

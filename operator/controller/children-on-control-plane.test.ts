@@ -21,6 +21,7 @@ import {
   platformWarnings,
 } from '../../testing/control-plane/platform-controller.js';
 import type { ControllerOptions } from './controller.js';
+import { generatePlatformKeys } from './platform-keys.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
@@ -59,7 +60,9 @@ const getPlatform = (namespace: string) => readPlatform(cluster, namespace);
 
 /** The children a first reconcile of the platform wants, read back from the server. */
 async function waitForEveryChild(namespace: string): Promise<KubernetesObject[]> {
-  const wanted = reconcile({ platform: await getPlatform(namespace), observed: { children: [] }, now: new Date() }).children ?? [];
+  const wanted =
+    reconcile({ platform: await getPlatform(namespace), observed: { children: [] }, now: new Date(), generateKeys: generatePlatformKeys })
+      .children ?? [];
   assert.ok(wanted.length > 10);
   return eventually(
     async () => {

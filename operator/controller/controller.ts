@@ -1,7 +1,9 @@
 /**
  * The Kubernetes side of the operator: informers on PassPlatforms and their children feed a work
- * queue; each key is reconciled by the pure `reconcile`, whose children are server-side applied
- * and whose status and Events are written back. Deletion runs the finalizer.
+ * queue; each key is reconciled by the pure `reconcile` (handed the clock and the key generator),
+ * then in three steps: `apply` (children server-side applied, strays pruned), `writeStatus` (Events
+ * and status) and, on deletion, `finalize`. A reconcile returns a requeue intent to the queue: a
+ * conflict (409: an object changed since it was read) runs it again without counting as an error.
  */
 import { RECONCILE_RESULT } from '../../core/metric-labels.js';
 import {
@@ -23,7 +25,7 @@ import { isConflict, isNotFound } from './kube/errors.js';
 import { EventRecorder } from './kube/events.js';
 import { ResilientInformer } from './kube/informers.js';
 import type { OperatorMetrics } from './metrics.js';
-import { reconcile, type ScalingInput } from '../reconcile/reconcile.js';
+import { reconcile, type ReconcileResult, type ScalingInput } from '../reconcile/reconcile.js';
 import {
   API_GROUP,
   API_VERSION,
@@ -33,7 +35,9 @@ import {
   type MonitoringSpec,
   type PassPlatform,
 } from '../../platform-api/v1alpha1/index.js';
-import { WorkQueue } from './workqueue.js';
+import { platformKey } from '../reconcile/platform-identity.js';
+import { generatePlatformKeys } from './platform-keys.js';
+import { WorkQueue, type Requeue } from './workqueue.js';
 
 export const FINALIZER = 'passplatform.io/finalizer';
 /** Logged (info, with the kind) when a watch got 410 Gone and its informer relists. */
@@ -67,7 +71,17 @@ export interface ControllerOptions {
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const platformApiVersion = `${API_GROUP}/${API_VERSION}`;
-const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+const REQUEUE: Requeue = { requeue: true };
+
+/** The finalizer deletes workloads (stage 0) before the data stores they use (2); other kinds in between. */
+const DELETION_STAGE: Readonly<Record<string, number>> = { Deployment: 0, Job: 0, Cluster: 2, StatefulSet: 2 };
+const deletionStage = (child: KubernetesObject) => DELETION_STAGE[child.kind ?? ''] ?? 1;
+
+/** What applying the children met: failures fail the reconcile, conflicts only requeue it. */
+interface ApplyOutcome {
+  failures: string[];
+  conflicts: string[];
+}
 
 export class PlatformController {
   private readonly objects: KubernetesObjectApi;
@@ -79,6 +93,7 @@ export class PlatformController {
   private readonly queue: WorkQueue;
   private resync: NodeJS.Timeout | undefined;
   private started = false;
+  private cachesFilled = false;
 
   constructor(private readonly options: ControllerOptions) {
     const { kubeConfig, namespace } = options;
@@ -130,6 +145,7 @@ export class PlatformController {
       ),
     );
     await this.allSynced();
+    this.cachesFilled = this.started;
     for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
     this.resync = setInterval(() => {
       for (const p of this.platforms.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
@@ -139,13 +155,15 @@ export class PlatformController {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.cachesFilled = false;
     clearInterval(this.resync);
     this.queue.stop();
     await Promise.all([this.platforms, ...this.children].map((i) => i.stop()));
   }
 
+  /** True once started and every informer's cache was filled by its first list. */
   get synced(): boolean {
-    return this.started;
+    return this.cachesFilled;
   }
 
   /** The PassPlatforms in the watch cache. */
@@ -154,7 +172,7 @@ export class PlatformController {
   }
 
   enqueue(namespace: string, name: string): void {
-    this.queue.add(keyOf(namespace, name));
+    this.queue.add(platformKey({ namespace, name }));
   }
 
   /** Resolves when no reconcile is queued, running or waiting to retry. */
@@ -181,32 +199,37 @@ export class PlatformController {
     return Promise.all([this.platforms, ...this.children].map((i) => i.synced()));
   }
 
-  private async reconcileKey(key: string): Promise<void> {
+  private async reconcileKey(key: string): Promise<Requeue | undefined> {
     await this.allSynced();
     const [namespace, name] = key.split('/') as [string, string];
     const platform = this.platforms.get(name, namespace);
     if (!platform) {
       this.queue.forget(key);
-      return;
+      return undefined;
     }
     const finished = this.options.metrics?.startReconcile(namespace, name);
     try {
-      await this.reconcilePlatform(platform);
-      finished?.(RECONCILE_RESULT.success);
+      const outcome = await this.reconcilePlatform(platform);
+      finished?.(outcome?.requeue ? RECONCILE_RESULT.requeue : RECONCILE_RESULT.success);
+      return outcome;
     } catch (error) {
       finished?.(RECONCILE_RESULT.error);
       throw error;
     }
   }
 
-  private async reconcilePlatform(platform: PassPlatform): Promise<void> {
-    if (platform.metadata.deletionTimestamp) return this.finalize(platform);
+  private async reconcilePlatform(platform: PassPlatform): Promise<Requeue | undefined> {
+    if (platform.metadata.deletionTimestamp) {
+      await this.finalize(platform);
+      return undefined;
+    }
     if (!platform.metadata.finalizers?.includes(FINALIZER)) {
-      // The finalizer goes on first (guarded by resourceVersion), so no child exists without it.
+      // The finalizer goes on first (guarded by resourceVersion), so no child exists without it;
+      // the patch's own watch event queues the next pass.
       await this.patchPlatform(platform, {
         metadata: { finalizers: [...(platform.metadata.finalizers ?? []), FINALIZER], resourceVersion: platform.metadata.resourceVersion },
       });
-      return;
+      return undefined;
     }
     const observed = await this.withKeysSecret(platform, this.ownedChildren(platform));
     const result = reconcile({
@@ -216,38 +239,56 @@ export class PlatformController {
       slaViolations: this.options.slaViolations?.(platform),
       monitoringDefaults: this.options.monitoringDefaults,
       now: (this.options.now ?? (() => new Date()))(),
+      generateKeys: generatePlatformKeys,
     });
-    const failures: string[] = [];
-    if (result.children) {
-      for (const child of result.children) {
-        try {
-          await applyObject(this.objects, child);
-        } catch (error) {
-          failures.push(`${child.kind}/${child.metadata?.name}: ${(error as Error).message}`);
-        }
-      }
-      if (failures.length === 0) for (const stray of strayChildren(observed, result.children)) await deleteObject(this.objects, stray);
-      if (result.status.replicas) {
-        this.options.metrics?.setReplicas(platform.metadata.namespace, platform.metadata.name, result.status.replicas);
-        if (failures.length === 0) await this.options.onApplied?.(platform, result.status.replicas);
+    const applied = result.children ? await this.apply(platform, observed, result) : { failures: [], conflicts: [] };
+    await this.writeStatus(platform, result, applied.failures);
+    if (applied.failures.length) throw new Error(`could not apply ${applied.failures.length} children: ${applied.failures.join('; ')}`);
+    return applied.conflicts.length ? REQUEUE : undefined;
+  }
+
+  /**
+   * Server-side applies every wanted child; only when all went through, prunes the strays and
+   * reports the replicas applied (a partial apply must not delete, nor be recorded as the cost).
+   */
+  private async apply(platform: PassPlatform, observed: KubernetesObject[], result: ReconcileResult): Promise<ApplyOutcome> {
+    const outcome: ApplyOutcome = { failures: [], conflicts: [] };
+    const wanted = result.children ?? [];
+    for (const child of wanted) {
+      try {
+        await applyObject(this.objects, child);
+      } catch (error) {
+        (isConflict(error) ? outcome.conflicts : outcome.failures).push(
+          `${child.kind}/${child.metadata?.name}: ${(error as Error).message}`,
+        );
       }
     }
+    const complete = outcome.failures.length === 0 && outcome.conflicts.length === 0;
+    if (complete) for (const stray of strayChildren(observed, wanted)) await deleteObject(this.objects, stray);
+    const { replicas } = result.status;
+    if (replicas) {
+      this.options.metrics?.setReplicas(platform.metadata.namespace, platform.metadata.name, replicas);
+      if (complete) await this.options.onApplied?.(platform, replicas);
+    }
+    return outcome;
+  }
+
+  /** Records reconcile's Events (and the apply failures), then writes the status when it changed. */
+  private async writeStatus(platform: PassPlatform, result: ReconcileResult, failures: string[]): Promise<void> {
     for (const event of result.events) await this.recordEvent(platform, event.type, event.reason, event.message);
     if (failures.length) await this.recordEvent(platform, 'Warning', 'ApplyFailed', failures.join('; '));
-    if (!isDeepStrictEqual(platform.status, result.status)) {
-      await this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace: platform.metadata.namespace,
-          plural: PLURAL,
-          name: platform.metadata.name,
-          body: { status: result.status },
-        },
-        MERGE,
-      );
-    }
-    if (failures.length) throw new Error(`could not apply ${failures.length} children: ${failures.join('; ')}`);
+    if (isDeepStrictEqual(platform.status, result.status)) return;
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace: platform.metadata.namespace,
+        plural: PLURAL,
+        name: platform.metadata.name,
+        body: { status: result.status },
+      },
+      MERGE,
+    );
   }
 
   /**
@@ -269,10 +310,8 @@ export class PlatformController {
   private async finalize(platform: PassPlatform): Promise<void> {
     if (!platform.metadata.finalizers?.includes(FINALIZER)) return;
     await this.options.onPlatformDeleted?.(platform);
-    // Workloads go before the data stores they use.
-    const order = (c: KubernetesObject) =>
-      ['Deployment', 'Job'].includes(c.kind ?? '') ? 0 : ['Cluster', 'StatefulSet'].includes(c.kind ?? '') ? 2 : 1;
-    for (const child of this.ownedChildren(platform).sort((a, b) => order(a) - order(b))) await deleteObject(this.objects, child);
+    const children = this.ownedChildren(platform).sort((a, b) => deletionStage(a) - deletionStage(b));
+    for (const child of children) await deleteObject(this.objects, child);
     // Guarded by resourceVersion: a second pass over a stale copy (the cache has not seen the
     // release yet) gets a conflict or not-found, and records nothing.
     const released = await this.patchPlatform(platform, {

@@ -42,4 +42,22 @@ describe('WorkQueue', () => {
     assert.deepEqual(delays, [1, 2, 4]);
     assert.equal(queue.backoffFor('x'), 1, 'success forgets the failures');
   });
+
+  it('requeues a key that asks for it through the same backoff, without reporting an error', async () => {
+    let attempts = 0;
+    const errors: unknown[] = [];
+    const queue = new WorkQueue(
+      async () => {
+        attempts++;
+        return attempts < 3 ? { requeue: true } : undefined;
+      },
+      { baseDelayMs: 1, maxDelayMs: 4, onError: (_k, error) => errors.push(error) },
+    );
+    queue.add('x');
+    assert.equal(queue.backoffFor('x'), 1);
+    await queue.idle();
+    assert.equal(attempts, 3);
+    assert.deepEqual(errors, []);
+    assert.equal(queue.backoffFor('x'), 1, 'the run that needed no requeue forgets the earlier ones');
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * A rate-limited work queue in the manner of client-go's: a key is queued at most once, is never
  * processed by two workers at once (a key added while it is being processed runs again after),
- * and a key that fails is retried with per-key exponential backoff until it succeeds.
+ * and a key that fails is retried with per-key exponential backoff until it succeeds. A key whose
+ * processing asks to be requeued (a conflict, in controller-runtime's manner) goes through the same
+ * backoff without being reported as an error.
  */
 export interface WorkQueueOptions {
   /** Workers processing different keys at once. */
@@ -9,6 +11,11 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onError?: (key: string, error: unknown, retryInMs: number) => void;
+}
+
+/** What processing a key may return besides nothing: run it again later, through the backoff. */
+export interface Requeue {
+  requeue: true;
 }
 
 export class WorkQueue {
@@ -22,7 +29,7 @@ export class WorkQueue {
   private stopped = false;
 
   constructor(
-    private readonly process: (key: string) => Promise<void>,
+    private readonly process: (key: string) => Promise<Requeue | undefined | void>,
     private readonly options: WorkQueueOptions = {},
   ) {}
 
@@ -84,6 +91,14 @@ export class WorkQueue {
     this.notifyIdle();
   }
 
+  /** Queues `key` again after its backoff, which grows with each retry; returns the delay. */
+  private retryLater(key: string): number {
+    const delay = this.backoffFor(key);
+    this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
   private isIdle() {
     return this.order.length === 0 && this.active.size === 0 && this.timers.size === 0;
   }
@@ -107,13 +122,11 @@ export class WorkQueue {
 
   private async run(key: string) {
     try {
-      await this.process(key);
-      this.failures.delete(key);
+      const outcome = await this.process(key);
+      if (outcome?.requeue) this.retryLater(key);
+      else this.failures.delete(key);
     } catch (error) {
-      const delay = this.backoffFor(key);
-      this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
-      this.options.onError?.(key, error, delay);
-      this.addAfter(key, delay);
+      this.options.onError?.(key, error, this.retryLater(key));
     } finally {
       this.active.delete(key);
       if (this.dirty.delete(key)) this.add(key);

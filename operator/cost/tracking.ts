@@ -12,7 +12,7 @@ import type { CostMetrics } from './metrics.js';
 import { monthOf } from './report.js';
 import { reportFromData } from './service.js';
 import type { Logger } from '../controller/controller.js';
-import { platformOwnerReference } from '../controller/kube/configmap-document.js';
+import { platformKey, platformOwnerReference } from '../reconcile/platform-identity.js';
 import type { Component, PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
 export interface CostTrackerOptions {
@@ -32,7 +32,6 @@ interface TrackedPlatform {
   history?: HistoryDocument;
 }
 
-const keyOf = (platform: PassPlatform) => `${platform.metadata.namespace}/${platform.metadata.name}`;
 const refOf = (platform: PassPlatform) => ({ namespace: platform.metadata.namespace, name: platform.metadata.name });
 
 export class CostTracker {
@@ -75,11 +74,11 @@ export class CostTracker {
           entry.history ??= await entry.store.load();
           const report = reportFromData(
             { sizing: platform.spec, prices: platform.spec.cost, decisions: platform.status?.decisions ?? [], history: entry.history },
-            { period: { month: monthOf(now) }, now, platform: keyOf(platform) },
+            { period: { month: monthOf(now) }, now, platform: platformKey(platform.metadata) },
           );
           this.options.metrics?.update(refOf(platform), report);
         } catch (err) {
-          this.options.log?.warn({ platform: keyOf(platform), err }, 'could not update the cost metrics');
+          this.options.log?.warn({ platform: platformKey(platform.metadata), err }, 'could not update the cost metrics');
         }
       }
     })().finally(() => {
@@ -90,12 +89,12 @@ export class CostTracker {
 
   /** A deleted platform: its gauges go (its history goes with it, by owner reference). */
   forget(platform: PassPlatform): void {
-    this.tracked.delete(keyOf(platform));
+    this.tracked.delete(platformKey(platform.metadata));
     this.options.metrics?.remove(refOf(platform));
   }
 
   private entryFor(platform: PassPlatform): TrackedPlatform {
-    const existing = this.tracked.get(keyOf(platform));
+    const existing = this.tracked.get(platformKey(platform.metadata));
     if (existing?.uid === platform.metadata.uid) return existing;
     const persistence = configMapPersistence({
       api: this.core,
@@ -104,7 +103,7 @@ export class CostTracker {
       owner: platformOwnerReference(platform),
     });
     const entry: TrackedPlatform = { uid: platform.metadata.uid, store: new ReplicaHistoryStore(persistence, { clock: this.clock }) };
-    this.tracked.set(keyOf(platform), entry);
+    this.tracked.set(platformKey(platform.metadata), entry);
     return entry;
   }
 }

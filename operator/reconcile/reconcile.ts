@@ -1,16 +1,18 @@
 /**
  * Reconcile as a pure function: from a PassPlatform, the children as last observed, the
- * autoscaler's replica wishes and the clock, it returns the children that should exist, the
- * status to write and the Events to record. Nothing here talks to Kubernetes.
+ * autoscaler's replica wishes, the clock and a source of fresh keys, it returns the children that
+ * should exist, the status to write and the Events to record. Nothing here talks to Kubernetes,
+ * reads the clock or draws random numbers: the controller passes all three in.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { buildPlatformChildren } from '../../cdk8s/platform/platform-chart.js';
 import { childNames } from '../../cdk8s/platform/names.js';
 import type { SlaClass } from '../../core/sla.js';
-import { generatePlatformKeys, resolveKeys, type PlatformKeys } from './keys.js';
-import { buildPlatformDashboards, type DashboardBuilder } from './dashboards.js';
+import { resolveKeys, type PlatformKeys } from './keys.js';
+import { buildPlatformDashboards } from './dashboards.js';
 import { withMonitoringDefaults } from './monitoring-defaults.js';
-import { buildPlatformRuleGroups, type RuleGroupBuilder } from './rules.js';
+import { platformOwnerReference } from './platform-identity.js';
+import { buildPlatformRuleGroups } from './rules.js';
 import { childReadiness } from './readiness.js';
 import { desiredReplicas, redisNodes } from './replicas.js';
 import {
@@ -40,9 +42,8 @@ export interface ReconcileInput {
   /** SLA classes currently over target, when the autoscaler has read them. */
   slaViolations?: SlaClass[];
   now: Date;
-  generateKeys?: () => PlatformKeys;
-  ruleGroups?: RuleGroupBuilder;
-  dashboards?: DashboardBuilder;
+  /** Fresh key material, called only when the observed keys Secret lacks some (the controller passes `generatePlatformKeys`). */
+  generateKeys: () => PlatformKeys;
   /** The install's defaults for spec.monitoring (monitoring-defaults.ts). */
   monitoringDefaults?: MonitoringSpec;
 }
@@ -100,10 +101,10 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const children = buildPlatformChildren({
     ...props,
     replicas,
-    keys: resolveKeys(existingKeys?.data, input.generateKeys ?? generatePlatformKeys),
+    keys: resolveKeys(existingKeys?.data, input.generateKeys),
     redisNodes: redisNodes(name, spec, replicas['redis-shards'], observed),
-    ruleGroups: (input.ruleGroups ?? buildPlatformRuleGroups)(props),
-    dashboards: (input.dashboards ?? buildPlatformDashboards)(props),
+    ruleGroups: buildPlatformRuleGroups(props),
+    dashboards: buildPlatformDashboards(props),
   }).map((child) => ownedBy(child, platform));
 
   const find = (child: KubernetesObject) => observed.find((o) => o.kind === child.kind && o.metadata?.name === child.metadata?.name);
@@ -156,17 +157,10 @@ function scalingConditions(spec: PassPlatformSpec, previous: PassPlatformStatus,
 }
 
 function ownedBy(child: KubernetesObject, platform: PassPlatform): KubernetesObject {
-  const ownerReferences = [
-    {
-      apiVersion: platform.apiVersion,
-      kind: platform.kind,
-      name: platform.metadata.name,
-      uid: platform.metadata.uid,
-      controller: true,
-      blockOwnerDeletion: true,
-    },
-  ];
-  return { ...child, metadata: { ...child.metadata, namespace: platform.metadata.namespace, ownerReferences } };
+  return {
+    ...child,
+    metadata: { ...child.metadata, namespace: platform.metadata.namespace, ownerReferences: [platformOwnerReference(platform)] },
+  };
 }
 
 function mergeDecisions(previous: ScalingDecisionRecord[] | undefined, fresh: ScalingDecisionRecord[]): ScalingDecisionRecord[] {

@@ -74,19 +74,3 @@ export function configMapDocument(options: ConfigMapDocumentOptions): ConfigMapD
     },
   };
 }
-
-/** The owner reference that ties a ConfigMap to its PassPlatform (garbage-collected with it). */
-export function platformOwnerReference(platform: {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; uid: string };
-}): V1OwnerReference {
-  return {
-    apiVersion: platform.apiVersion,
-    kind: platform.kind,
-    name: platform.metadata.name,
-    uid: platform.metadata.uid,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
