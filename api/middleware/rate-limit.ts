@@ -5,7 +5,11 @@
  * (so an outsider cannot lock anyone else out: their failures count against their own address),
  * and failures per address (so one address cannot try many accounts). Successful logins are never
  * counted, so a campus behind one NAT address is not throttled by its own students. When Redis is
- * unreachable each limiter falls back to an in-process one rather than failing requests.
+ * unreachable each limiter falls back to an in-process one rather than failing requests. That
+ * fallback holds only what failed to reach Redis, so the failed logins this process records are
+ * also kept in process: a lockout check whose Redis reply misses its deadline (a busy machine
+ * opens the breaker on a few of those) still sees every failure this process recorded, instead of
+ * none — spraying logins at one pod is what makes its replies late.
  */
 import type { Next } from 'koa';
 import { labelNamesOf } from '../../core/metric-labels.js';
@@ -47,6 +51,8 @@ export class RateLimits {
   readonly auth: RateLimiterRedis;
   readonly loginFailuresByAccountAndAddress: RateLimiterRedis;
   readonly loginFailuresByAddress: RateLimiterRedis;
+  /** The failed logins this process recorded, with the same limits, whatever Redis answers. */
+  private readonly localLoginFailures: Map<RateLimiterRedis, RateLimiterMemory>;
   private readonly rejected: Counter<'scope'>;
 
   constructor(options: RateLimitOptions) {
@@ -63,6 +69,17 @@ export class RateLimits {
     );
     // Failures from one address over an hour, whichever accounts: that address waits an hour.
     this.loginFailuresByAddress = limiter(options.redis, `${p}:login-fail-addr`, options.loginFailuresPerAddress, 3600, 3600);
+    this.localLoginFailures = new Map(
+      [this.loginFailuresByAccountAndAddress, this.loginFailuresByAddress].map((shared) => [
+        shared,
+        new RateLimiterMemory({
+          keyPrefix: `${shared.keyPrefix}:local`,
+          points: shared.points,
+          duration: shared.duration,
+          blockDuration: shared.blockDuration,
+        }),
+      ]),
+    );
     this.rejected = new Counter({
       name: METRIC.rateLimited,
       help: 'Requests refused by a rate limit, by scope.',
@@ -94,25 +111,39 @@ export class RateLimits {
       [this.loginFailuresByAddress, address, 'login_address'],
     ] as const;
     for (const [target, key, scope] of checks) {
-      const res = await target.get(key);
+      const [shared, local] = await Promise.all([target.get(key), this.local(target).get(key)]);
       // Locked once the allowance is spent: after exactly `points` failures, not one more.
-      if (res && res.consumedPoints >= target.points) {
+      const spent = [shared, local].find((res) => res !== null && res.consumedPoints >= target.points);
+      if (spent) {
         this.rejected.inc({ scope });
-        throw tooManyRequests(res.msBeforeNext / 1000);
+        throw tooManyRequests(spent.msBeforeNext / 1000);
       }
     }
   }
 
   async recordLoginFailure(email: string, address: string): Promise<void> {
-    await Promise.all([
-      this.loginFailuresByAccountAndAddress.penalty(accountAtAddress(email, address), 1).catch(() => undefined),
-      this.loginFailuresByAddress.penalty(address, 1).catch(() => undefined),
-    ]);
+    const penalties: [RateLimiterRedis, string][] = [
+      [this.loginFailuresByAccountAndAddress, accountAtAddress(email, address)],
+      [this.loginFailuresByAddress, address],
+    ];
+    await Promise.all(
+      penalties.flatMap(([shared, key]) => [shared.penalty(key, 1).catch(() => undefined), this.local(shared).penalty(key, 1)]),
+    );
   }
 
   /** A success resets the consecutive failures of this account at this address. */
   async clearLoginFailures(email: string, address: string): Promise<void> {
-    await this.loginFailuresByAccountAndAddress.delete(accountAtAddress(email, address)).catch(() => undefined);
+    const key = accountAtAddress(email, address);
+    await Promise.all([
+      this.loginFailuresByAccountAndAddress.delete(key).catch(() => undefined),
+      this.local(this.loginFailuresByAccountAndAddress).delete(key),
+    ]);
+  }
+
+  private local(shared: RateLimiterRedis): RateLimiterMemory {
+    const local = this.localLoginFailures.get(shared);
+    if (!local) throw new Error(`no local mirror for ${shared.keyPrefix}`);
+    return local;
   }
 
   private async consume(target: RateLimiterAbstract, scope: string, key: string): Promise<void> {
