@@ -101,6 +101,20 @@ describe('errors the router answers are in the JSON envelope', () => {
     assert.equal(huge.status, 401, 'an anonymous caller learns nothing about the body limit');
   });
 
+  it('a path with broken percent-encoding is a 4xx in the envelope, not a 500', async () => {
+    const token = await env.tokenFor('staff');
+    for (const path of ['/students/%E0%A4%A', '/no/such/%zz']) {
+      const res = await sendRaw(
+        api.url,
+        `GET ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nConnection: close`,
+        '',
+      );
+      assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.text}`);
+      assert.match(res.text, /^content-type: application\/json/im);
+      assert.match(res.text, /"error":\{"code":"[A-Z_]+"/);
+    }
+  });
+
   it('OPTIONS still answers with Allow and no error', async () => {
     const res = await call(api.url, 'OPTIONS', '/students');
     assert.equal(res.status, 200);
