@@ -42,6 +42,18 @@ export const DEFAULT_INSTALL_VALUES: InstallValues = {
 export const OPERATOR_NAME = 'pass-operator';
 const METRICS_PORT = 8080;
 
+/**
+ * Who may read the operator's HTTP server (operator/delegated-access.ts asks the apiserver): bind a
+ * user or ServiceAccount to one of these ClusterRoles. Non-resource URLs, so ClusterRoles only.
+ */
+export const READER_ROLES = {
+  metrics: { name: `${OPERATOR_NAME}-metrics-reader`, nonResourceURLs: ['/metrics'] },
+  cost: { name: `${OPERATOR_NAME}-cost-reader`, nonResourceURLs: ['/cost', '/cost/*'] },
+} as const;
+
+/** The ServiceAccount whose token the operator's ServiceMonitor scrapes with, and the Secret holding it. */
+export const METRICS_SCRAPER = { serviceAccount: `${OPERATOR_NAME}-metrics-scraper`, secret: `${OPERATOR_NAME}-metrics-scraper-token` };
+
 /** RBAC rules: exactly the verbs the controller, the finalizer and the leader election use. */
 export function operatorRules(): k8s.PolicyRule[] {
   const byGroup = new Map<string, string[]>();
@@ -58,6 +70,9 @@ export function operatorRules(): k8s.PolicyRule[] {
       verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'],
     })),
     { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    // Deciding who may read /metrics and /cost: the token's user, then RBAC's answer for the path.
+    { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+    { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
   ];
 }
 
@@ -77,6 +92,12 @@ export class OperatorInstall extends Chart {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
       subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
     });
+    for (const [id, role] of Object.entries(READER_ROLES)) {
+      new k8s.KubeClusterRole(this, `${id}-reader`, {
+        metadata: { name: role.name, labels },
+        rules: [{ nonResourceUrLs: [...role.nonResourceURLs], verbs: ['get'] }],
+      });
+    }
     // Leader election touches one Lease in the operator's own namespace only.
     new k8s.KubeRole(this, 'leader-role', {
       metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace, labels },
@@ -153,19 +174,50 @@ export function installObjects(values: InstallValues = DEFAULT_INSTALL_VALUES): 
 }
 
 /**
- * The operator's own monitoring: a ServiceMonitor for its metrics and a PrometheusRule with its
- * health alerts (no leader, reconcile errors) from `alerts/`. Both need the Prometheus Operator's
+ * The operator's own monitoring: a ServiceMonitor for its metrics (scraping as the
+ * metrics-scraper ServiceAccount) and a PrometheusRule with its health alerts (no leader,
+ * reconcile errors) from `alerts/`. Both need the Prometheus Operator's
  * CRDs, so they are separate from the install and switched on by `serviceMonitor.enabled`.
  */
 export class OperatorServiceMonitor extends Chart {
   constructor(app: App, values: Pick<InstallValues, 'namespace' | 'monitoring'> = DEFAULT_INSTALL_VALUES) {
     super(app, 'pass-operator-monitor', { disableResourceNameHashes: true });
     const labels = { 'app.kubernetes.io/name': OPERATOR_NAME, 'app.kubernetes.io/part-of': 'passplatform' };
+    // The operator lets only what RBAC allows read /metrics: Prometheus scrapes as a ServiceAccount
+    // bound to the metrics-reader role, with the long-lived token the token controller writes into
+    // a Secret of type service-account-token (the prometheus-operator reads credentials from Secrets).
+    new k8s.KubeServiceAccount(this, 'scraper', {
+      metadata: { name: METRICS_SCRAPER.serviceAccount, namespace: values.namespace, labels },
+    });
+    new k8s.KubeSecret(this, 'scraper-token', {
+      metadata: {
+        name: METRICS_SCRAPER.secret,
+        namespace: values.namespace,
+        labels,
+        annotations: { 'kubernetes.io/service-account.name': METRICS_SCRAPER.serviceAccount },
+      },
+      type: 'kubernetes.io/service-account-token',
+    });
+    new k8s.KubeClusterRoleBinding(this, 'scraper-binding', {
+      metadata: { name: METRICS_SCRAPER.serviceAccount, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: READER_ROLES.metrics.name },
+      subjects: [{ kind: 'ServiceAccount', name: METRICS_SCRAPER.serviceAccount, namespace: values.namespace }],
+    });
     new ApiObject(this, 'service-monitor', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: { name: OPERATOR_NAME, namespace: values.namespace, labels },
-      spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+      spec: {
+        selector: { matchLabels: labels },
+        endpoints: [
+          {
+            port: 'metrics',
+            path: '/metrics',
+            interval: '30s',
+            authorization: { type: 'Bearer', credentials: { name: METRICS_SCRAPER.secret, key: 'token' } },
+          },
+        ],
+      },
     });
     new ApiObject(this, 'rules', {
       apiVersion: 'monitoring.coreos.com/v1',

@@ -14,7 +14,7 @@ import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernete
 import { platformFixture } from '../operator/fixtures.js';
 import { generatePlatformKeys } from '../operator/controller/platform-keys.js';
 import { reconcile } from '../operator/reconcile/reconcile.js';
-import { installObjects } from './operator-install.js';
+import { installObjects, METRICS_SCRAPER, OPERATOR_NAME, READER_ROLES, serviceMonitorObjects } from './operator-install.js';
 import { synthesizedFiles } from './synth.js';
 import { binary } from '../testing/control-plane/binaries.js';
 
@@ -52,6 +52,10 @@ function helmTemplate(namespace: string, set: string[] = []): Record<string, unk
   return docs(execFileSync(binary('helm'), args, { encoding: 'utf8', timeout: 120_000 }));
 }
 
+type Rule = { resources?: string[]; nonResourceURLs?: string[]; verbs: string[] };
+const clusterRole = (name: string) =>
+  installObjects().find((o) => o.kind === 'ClusterRole' && (o.metadata as { name: string }).name === name) as unknown as { rules: Rule[] };
+
 const docs = (text: string) => loadAll(text).filter(Boolean) as Record<string, unknown>[];
 
 describe('synth', () => {
@@ -64,6 +68,8 @@ describe('synth', () => {
   it('install manifests validate against the Kubernetes schemas', () => {
     const objects = installObjects();
     assert.deepEqual(objects.map((o) => o.kind).sort(), [
+      'ClusterRole',
+      'ClusterRole',
       'ClusterRole',
       'ClusterRoleBinding',
       'CustomResourceDefinition',
@@ -90,11 +96,40 @@ describe('synth', () => {
   });
 
   it('the least-privilege role grants no wildcards and no deletecollection or escalate', () => {
-    const role = installObjects().find((o) => o.kind === 'ClusterRole') as { rules: { resources: string[]; verbs: string[] }[] };
+    const role = clusterRole(OPERATOR_NAME);
     for (const rule of role.rules) {
-      assert.ok(!rule.resources.includes('*') && !rule.verbs.includes('*'));
+      assert.ok(!rule.resources?.includes('*') && !rule.verbs.includes('*'));
       assert.ok(!rule.verbs.includes('deletecollection') && !rule.verbs.includes('escalate'));
     }
+  });
+
+  it('the reader roles grant get on their paths only', () => {
+    assert.deepEqual(clusterRole(READER_ROLES.metrics.name).rules, [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    assert.deepEqual(clusterRole(READER_ROLES.cost.name).rules, [{ nonResourceURLs: ['/cost', '/cost/*'], verbs: ['get'] }]);
+  });
+
+  it("the operator's ServiceMonitor scrapes with the token of a ServiceAccount bound to the metrics reader", () => {
+    const objects = serviceMonitorObjects();
+    const named = (kind: string, name: string) => objects.find((o) => o.kind === kind && (o.metadata as { name: string }).name === name);
+    const monitor = named('ServiceMonitor', OPERATOR_NAME) as { spec: { endpoints: { authorization?: unknown }[] } };
+    assert.deepEqual(monitor.spec.endpoints[0]?.authorization, {
+      type: 'Bearer',
+      credentials: { name: METRICS_SCRAPER.secret, key: 'token' },
+    });
+    const secret = named('Secret', METRICS_SCRAPER.secret) as { type: string; metadata: { annotations: Record<string, string> } };
+    assert.equal(secret.type, 'kubernetes.io/service-account-token');
+    assert.equal(secret.metadata.annotations['kubernetes.io/service-account.name'], METRICS_SCRAPER.serviceAccount);
+    assert.ok(named('ServiceAccount', METRICS_SCRAPER.serviceAccount));
+    const binding = named('ClusterRoleBinding', METRICS_SCRAPER.serviceAccount) as {
+      roleRef: { name: string };
+      subjects: { kind: string; name: string }[];
+    };
+    assert.equal(binding.roleRef.name, READER_ROLES.metrics.name);
+    assert.deepEqual(
+      binding.subjects.map((s) => `${s.kind}/${s.name}`),
+      [`ServiceAccount/${METRICS_SCRAPER.serviceAccount}`],
+    );
+    for (const object of objects.filter((o) => MODELS[o.kind as string])) validateAgainstKubernetesSchema(object);
   });
 
   it('helm lint finds nothing to report in the chart, even in strict mode', () => {

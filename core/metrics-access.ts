@@ -10,12 +10,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 /** The digest compared instead of the token itself, so the comparison takes the same time for every guess. */
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other header. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+}
+
 /** Whether an `Authorization` header may read the metrics, given the configured token. */
 export function metricsAccessAllowed(authorization: string | undefined, token: string | undefined): boolean {
   if (!token) return true;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) return false;
-  return timingSafeEqual(digest(match[1]!), digest(token));
+  const presented = bearerToken(authorization);
+  if (!presented) return false;
+  return timingSafeEqual(digest(presented), digest(token));
 }
 
 /** The challenge sent with a refusal (RFC 6750). */

@@ -41,6 +41,14 @@ const OperatorEnvSchema = z.object({
   POD_NAME: z.string().min(1).optional(),
   /** Port of /metrics, /healthz, /readyz and /cost. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * Who may read /metrics and /cost. `kubernetes` (the default, and what a cluster needs): a bearer
+   * token the apiserver accepts (TokenReview) for a user RBAC lets `get` the path
+   * (SubjectAccessReview), as ClusterRoles pass-operator-metrics-reader and pass-operator-cost-reader
+   * grant. `none`: anyone who reaches the port (a checkout without a control plane's auth, tests).
+   * The probes /healthz and /readyz are open either way.
+   */
+  METRICS_AUTHORIZATION: z.enum(['kubernetes', 'none']).default('kubernetes'),
   /** Window of the autoscaler's rate() and quantile queries: four of the ServiceMonitor's 15 s scrapes. */
   SIGNAL_WINDOW: z
     .string()

@@ -1,11 +1,13 @@
 /**
  * The operator's HTTP server: `/metrics`, `/healthz` (the process runs), `/readyz` (informers
  * synced, or standing by as a follower), and any extra routers (the cost reports under `/cost`).
+ * The probes are open (the kubelet calls them without credentials); everything else passes
+ * `access` first (operator/delegated-access.ts) when one is given.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type { Registry } from 'prom-client';
 
 export interface HealthServer {
@@ -19,10 +21,16 @@ export interface HealthServerOptions {
   port: number;
   host?: string;
   routers?: Router[];
+  /** Guards every path but the probes (unknown paths too, so a refusal tells nothing about what exists). */
+  access?: Middleware;
 }
+
+const PROBES = new Set(['/healthz', '/readyz']);
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const app = new Koa();
+  const access = options.access;
+  if (access) app.use((ctx, next) => (PROBES.has(ctx.path) ? next() : access(ctx, next)));
   const probes = new Router();
   probes.get('/metrics', async (ctx) => {
     ctx.type = options.registry.contentType;

@@ -24,7 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
 import { CHILD_KINDS, collectionPath } from '../cdk8s/child-kinds.js';
-import { OPERATOR_NAME } from '../cdk8s/operator-install.js';
+import { METRICS_SCRAPER, OPERATOR_NAME } from '../cdk8s/operator-install.js';
 import { childNames } from '../cdk8s/platform/names.js';
 import { freePort } from '../core/ports.js';
 import { startTestControlPlane, type TestControlPlane } from '../testing/control-plane/for-tests.js';
@@ -133,9 +133,30 @@ async function operatorReady(): Promise<boolean> {
   return response?.status === 200;
 }
 
+/**
+ * The token Prometheus scrapes the operator with: the chart's ServiceMonitor names the
+ * service-account-token Secret of `pass-operator-metrics-scraper` (bound to the metrics-reader
+ * ClusterRole), which kube-controller-manager's token controller fills in.
+ */
+let scraperToken: string | undefined;
+async function metricsScraperToken(): Promise<string> {
+  scraperToken ??= await waitFor(async () => {
+    const secret = await cluster.core.readNamespacedSecret({ name: METRICS_SCRAPER.secret, namespace: OPERATOR_NAMESPACE });
+    const token = secret.data?.token;
+    return token ? Buffer.from(token, 'base64').toString('utf8') : undefined;
+  }, 'the token controller to fill in the metrics scraper token');
+  return scraperToken;
+}
+
+/** The operator's /metrics as Prometheus scrapes it, with the ServiceMonitor's credentials. */
+const scrapeOperator = async () =>
+  fetch(`http://127.0.0.1:${operatorPort}/metrics`, { headers: { authorization: `Bearer ${await metricsScraperToken()}` } });
+
 /** Reconciles the running operator finished per platform namespace, from its /metrics. */
 async function reconcilesDone(): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${operatorPort}/metrics`)).text();
+  const response = await scrapeOperator();
+  assert.equal(response.status, 200, 'the scraper may read the metrics');
+  const text = await response.text();
   const done: Record<string, number> = {};
   for (const match of text.matchAll(/^passplatform_operator_reconcile_total\{([^}]*)\} (\d+)/gm)) {
     const namespace = /platform_namespace="([^"]+)"/.exec(match[1] as string)?.[1] as string;
@@ -216,6 +237,9 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
       '--namespace',
       OPERATOR_NAMESPACE,
       '--create-namespace',
+      // The operator's ServiceMonitor and the ServiceAccount it scrapes as (the prometheus-operator CRDs are installed).
+      '--set',
+      'serviceMonitor.enabled=true',
       '--wait',
       '--timeout',
       '4m',
@@ -244,6 +268,11 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
       status: { userInfo: { username: string } };
     };
     assert.equal(whoAmI.status.userInfo.username, `system:serviceaccount:${OPERATOR_NAMESPACE}:${OPERATOR_NAME}`);
+    // Its metrics for the ServiceMonitor's ServiceAccount only (TokenReview + SubjectAccessReview).
+    assert.equal((await fetch(`http://127.0.0.1:${operatorPort}/metrics`)).status, 401);
+    const scraped = await scrapeOperator();
+    assert.equal(scraped.status, 200);
+    assert.match(await scraped.text(), /^passplatform_operator_is_leader\{[^}]*\} [01]$/m);
   });
 
   it('kubectl apply of examples/small.yaml and examples/production.yaml', { timeout: 120_000 }, async () => {

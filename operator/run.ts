@@ -1,6 +1,7 @@
 /**
  * Starts the operator from an environment: kube config (kubeconfig or in-cluster), the HTTP server
- * (/metrics, /healthz, /readyz, /cost), leader election on a Lease, and the operator (controller,
+ * (/metrics, /healthz, /readyz, /cost; the metrics and reports behind the cluster's RBAC, see
+ * delegated-access.ts), leader election on a Lease, and the operator (controller,
  * autoscaling loop, cost tracking), which runs only while this replica leads.
  *
  * `stop()` drains like the API: readiness turns 503 first, the controller finishes the reconcile in
@@ -12,6 +13,7 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../core/logger.js';
 import { loadOperatorConfig } from '../core/operator-config.js';
 import { startHealthServer } from './health-server.js';
+import { DelegatedAccess, delegatedAccessMiddleware, kubernetesAccessReviews } from './delegated-access.js';
 import { LeaderElector } from './controller/leadership.js';
 import { PassOperator } from './operator.js';
 
@@ -47,12 +49,19 @@ export async function startOperator(env: NodeJS.ProcessEnv = process.env) {
     onError: (err) => log.warn({ err }, 'leader election request failed'),
   });
 
+  const access =
+    config.METRICS_AUTHORIZATION === 'kubernetes'
+      ? delegatedAccessMiddleware(new DelegatedAccess(kubernetesAccessReviews(kubeConfig)), log)
+      : undefined;
+  if (!access) log.warn({}, 'METRICS_AUTHORIZATION=none: anyone who reaches the port may read /metrics and /cost');
+
   let draining = false;
   const health = await startHealthServer({
     registry: metrics.registry,
     ready: () => !draining && (!elector.isLeader || operator.synced),
     port: config.METRICS_PORT,
     routers: operator.routers(),
+    access,
   });
   log.info({ port: health.port, cluster: kubeConfig.getCurrentCluster()?.server }, 'pass-operator started');
   elector.start();

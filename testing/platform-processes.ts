@@ -66,6 +66,11 @@ export interface OperatorOptions {
   metricsPort?: number;
   /** Merged into `examples/small.yaml`'s spec, e.g. `{ autoscaling: { prometheusUrl } }`. */
   spec?: Record<string, unknown>;
+  /**
+   * METRICS_AUTHORIZATION: `none` by default, so a test's Prometheus scrapes without a
+   * ServiceAccount token; `kubernetes` as on a cluster (operator/delegated-access.test.ts).
+   */
+  metricsAuthorization?: 'kubernetes' | 'none';
 }
 
 /** The PassPlatform `spawnOperator` creates: `examples/small.yaml`. */
@@ -95,7 +100,14 @@ export async function spawnOperator(
   await cluster.objects.create(manifest as never);
   const child = await startNodeProcess(
     'operator/main.ts',
-    { KUBECONFIG: kubeconfig, WATCH_NAMESPACE: namespace, METRICS_PORT: String(port), POD_NAMESPACE: namespace, LOG_LEVEL: 'warn' },
+    {
+      KUBECONFIG: kubeconfig,
+      WATCH_NAMESPACE: namespace,
+      METRICS_PORT: String(port),
+      METRICS_AUTHORIZATION: options.metricsAuthorization ?? 'none',
+      POD_NAMESPACE: namespace,
+      LOG_LEVEL: 'warn',
+    },
     `http://127.0.0.1:${port}/healthz`,
   );
   return {

@@ -33,7 +33,7 @@ import { childNames } from '../../cdk8s/platform/names.js';
 import { WORKER_QUEUES } from '../../platform-api/v1alpha1/index.js';
 import { emptyDir } from '../../testing/container-sandbox.js';
 import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
-import { operatorKubeConfig } from '../../testing/control-plane/operator-identity.js';
+import { operatorKubeConfig, readerToken } from '../../testing/control-plane/operator-identity.js';
 import { eventually } from '../../testing/eventually.js';
 import { EXAMPLES_DIR, renderExample, type RenderedPlatform } from '../../testing/platform-children.js';
 import { startPodContainer, type PodContainer } from '../../testing/pod-container.js';
@@ -336,7 +336,7 @@ for (const example of EXAMPLES) {
   });
 
   describe(`the operator container managing examples/${example}`, { timeout: 600_000 }, () => {
-    it('runs in-cluster as its ServiceAccount: probes and metrics answer, the platform’s keys appear, SIGTERM exits 0', async () => {
+    it('runs in-cluster as its ServiceAccount: probes answer, metrics for a metrics reader only, the platform’s keys appear, SIGTERM exits 0', async () => {
       const namespace = await plane.namespace('pod-contract');
       // The chart's values a user would set to confine the operator to one namespace.
       const install = new OperatorInstall(new App(), {
@@ -382,7 +382,10 @@ for (const example of EXAMPLES) {
       try {
         await requireProbes(container, running);
         const monitorPort = running.hostPort('metrics');
-        assert.equal(await status(`http://127.0.0.1:${monitorPort}/metrics`), 200);
+        // Metrics for whom RBAC allows (the metrics-reader ClusterRole), reviewed by the apiserver.
+        assert.equal(await status(`http://127.0.0.1:${monitorPort}/metrics`), 401, 'the operator’s metrics need a token');
+        const scraper = await readerToken(plane, namespace, 'prometheus', ['metrics']);
+        assert.equal(await status(`http://127.0.0.1:${monitorPort}/metrics`, { authorization: `Bearer ${scraper}` }), 200);
         await eventually(
           async () =>
             (await plane.core.readNamespacedSecret({ name: childNames(platform.metadata.name).keys, namespace }).catch(() => undefined)) !==

@@ -145,7 +145,7 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
     assert.equal(await workers.exited, 0, workers.output());
   });
 
-  it('runs the operator as nobody: serving its probes and metrics, then a clean exit on SIGTERM', async () => {
+  it('runs the operator as nobody: serving its probes, guarding its metrics, then a clean exit on SIGTERM', async () => {
     const port = await freePort();
     // A cluster that does not answer: the operator stays a follower, serving its probes.
     const kubeconfig = join(scratch, 'kubeconfig');
@@ -166,7 +166,10 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
       120_000,
     );
     assert.equal(await status(`http://127.0.0.1:${port}/healthz`), 200);
-    assert.equal(await status(`http://127.0.0.1:${port}/metrics`), 200);
+    // METRICS_AUTHORIZATION defaults to kubernetes: no token, 401; a token the unanswering
+    // apiserver cannot review, 503 (never the metrics).
+    assert.equal(await status(`http://127.0.0.1:${port}/metrics`), 401, 'metrics need a token');
+    assert.equal(await status(`http://127.0.0.1:${port}/metrics`, { authorization: 'Bearer some-token' }), 503);
     operator.child.kill('SIGTERM');
     assert.equal(await operator.exited, 0, operator.output());
   });

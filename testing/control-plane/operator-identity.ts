@@ -15,25 +15,34 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { App } from 'cdk8s';
-import { OPERATOR_NAME, OperatorInstall } from '../../cdk8s/operator-install.js';
+import { OPERATOR_NAME, OperatorInstall, READER_ROLES } from '../../cdk8s/operator-install.js';
 import type { TestControlPlane } from './for-tests.js';
 
 export interface PolicyRule {
   apiGroups?: string[];
   resources?: string[];
+  nonResourceURLs?: string[];
   verbs: string[];
 }
 type RbacObject = KubernetesObject & { rules?: PolicyRule[] };
 
 /** The RBAC objects of the install manifests, as `kubectl apply` of them would create them. */
-export function installRbac(): { clusterRole: RbacObject; leaderRole: RbacObject } {
+export function installRbac(): {
+  clusterRole: RbacObject;
+  leaderRole: RbacObject;
+  readerRoles: Record<keyof typeof READER_ROLES, RbacObject>;
+} {
   const objects = new OperatorInstall(new App()).toJson() as RbacObject[];
-  const find = (kind: string) => {
-    const found = objects.find((o) => o.kind === kind);
-    if (!found) throw new Error(`the install manifests have no ${kind}`);
+  const find = (kind: string, name?: string) => {
+    const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+    if (!found) throw new Error(`the install manifests have no ${kind} ${name ?? ''}`);
     return found;
   };
-  return { clusterRole: find('ClusterRole'), leaderRole: find('Role') };
+  return {
+    clusterRole: find('ClusterRole', OPERATOR_NAME),
+    leaderRole: find('Role'),
+    readerRoles: { metrics: find('ClusterRole', READER_ROLES.metrics.name), cost: find('ClusterRole', READER_ROLES.cost.name) },
+  };
 }
 
 export interface OperatorIdentityOptions {
@@ -101,4 +110,44 @@ export async function operatorKubeConfig(
   });
   if (!token.status?.token) throw new Error('the TokenRequest API returned no token');
   return cluster.plane.tokenKubeConfig(token.status.token, `system:serviceaccount:${namespace}:${OPERATOR_NAME}`);
+}
+
+/**
+ * A bearer token of a new ServiceAccount `name` in `namespace`, bound to a copy of the install's
+ * reader ClusterRoles in `roles` (named after the namespace, like the operator's) and to nothing
+ * else; no roles: a token the apiserver accepts for a user RBAC grants nothing the operator serves.
+ */
+export async function readerToken(
+  cluster: TestControlPlane,
+  namespace: string,
+  name: string,
+  roles: (keyof typeof READER_ROLES)[],
+): Promise<string> {
+  const { readerRoles } = installRbac();
+  const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  for (const role of roles) {
+    const roleName = `${READER_ROLES[role].name}-${namespace}`;
+    const exists = await rbac.readClusterRole({ name: roleName }).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) await objects.create({ ...readerRoles[role], metadata: { ...readerRoles[role].metadata, name: roleName } } as RbacObject);
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: `${roleName}-${name}` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    });
+  }
+  const token = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  if (!token.status?.token) throw new Error('the TokenRequest API returned no token');
+  return token.status.token;
 }
