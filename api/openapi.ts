@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ERROR_EXAMPLES, errorExampleComponents, errorExampleName, requestExample } from './openapi-examples.js';
-import type { AnyRoute, ResponseSpec } from './route.js';
+import type { AnyRoute, ResponseSpec, StreamedMediaType } from './route.js';
 
 const ErrorEnvelopeSchema = {
   type: 'object',
@@ -72,7 +72,22 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query') {
 
 const toOpenApiPath = (path: string) => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
-function requestBody(route: AnyRoute & { body: z.ZodType }) {
+/** What a streamed body holds: one file (and its optional checksum) in a form, or the raw bytes. */
+const STREAMED_SCHEMAS: Record<StreamedMediaType, Record<string, unknown>> = {
+  'multipart/form-data': {
+    type: 'object',
+    required: ['file'],
+    properties: {
+      file: { type: 'string', format: 'binary' },
+      checksum: { type: 'string', description: 'SHA-256 of the file, hex (or send X-Checksum-SHA256)' },
+    },
+  },
+  'application/octet-stream': { type: 'string', format: 'binary' },
+};
+
+function requestBody(route: AnyRoute) {
+  if (route.streamedBody) return { required: true, content: { [route.streamedBody]: { schema: STREAMED_SCHEMAS[route.streamedBody] } } };
+  if (!route.body) return undefined;
   const schema = jsonSchema(route.body);
   return { required: true, content: { 'application/json': { schema, example: requestExample(route, schema) } } };
 }
@@ -87,6 +102,12 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
         Number(status) >= 400 ? errorResponse(Number(status), description) : { description, ...(content ? { content } : {}) };
     }
     responses['400'] ??= errorResponse(400, 'Invalid input');
+    if (route.params) responses['404'] ??= errorResponse(404, 'No such resource');
+    const body = requestBody(route);
+    if (body) {
+      responses['413'] ??= errorResponse(413, 'Body larger than the limit');
+      responses['415'] ??= errorResponse(415, `Not ${Object.keys(body.content).join(' or ')}`);
+    }
     if (route.access !== 'public') {
       responses['401'] ??= errorResponse(401, 'Not authenticated');
       responses['403'] ??= errorResponse(403, `Only ${route.access.join(', ')} may call this`);
@@ -100,7 +121,7 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       'x-sla-class': route.sla,
       security: route.access === 'public' ? [] : [{ bearer: [] }],
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
-      ...(route.body ? { requestBody: requestBody({ ...route, body: route.body }) } : {}),
+      ...(body ? { requestBody: body } : {}),
       responses,
     };
   }

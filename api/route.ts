@@ -9,7 +9,7 @@ import type { Next } from 'koa';
 import { z } from 'zod';
 import type { SlaLabel } from '../core/sla.js';
 import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
-import { forbidden, validationFailed } from '../domain/errors.js';
+import { forbidden, unsupportedMediaType, validationFailed } from '../domain/errors.js';
 import { authenticate } from './middleware/authenticate.js';
 import { jsonBody } from './middleware/json-body.js';
 
@@ -39,6 +39,8 @@ export interface Reply {
  */
 export type ResponseSpec = { data: z.ZodType; list?: true } | { media: readonly string[] };
 
+export type StreamedMediaType = 'multipart/form-data' | 'application/octet-stream';
+
 export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   method: Method;
   path: string;
@@ -49,6 +51,11 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /**
+   * A body the handler streams itself (never buffered as JSON): its media type, which the request
+   * must carry (415 otherwise) and the OpenAPI document states as the request body.
+   */
+  streamedBody?: StreamedMediaType;
   /** Extra middleware run after authorisation and before validation (e.g. a stricter rate limit). */
   before?: ((ctx: AppContext, next: Next) => Promise<void>)[];
   /** Response descriptions by status for the OpenAPI document. */
@@ -93,6 +100,13 @@ function checkReply(route: AnyRoute, schema: z.ZodType, reply: Reply): void {
   throw new Error(`${route.method.toUpperCase()} ${route.path} answered data its response schema does not describe: ${problems}`);
 }
 
+function requireMediaType(type: StreamedMediaType) {
+  return async (ctx: AppContext, next: Next) => {
+    if (!ctx.is(type)) throw unsupportedMediaType(type);
+    return next();
+  };
+}
+
 function authorize(access: Access) {
   return async (ctx: AppContext, next: Next) => {
     if (access === 'public') return next();
@@ -116,6 +130,7 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
       ...(route.before ?? []),
       // Bodies are read only by routes that take one, and only once the caller is known.
       ...(route.body ? [jsonBody(deps.config.BODY_LIMIT_BYTES, deps.config.BODY_MAX_DEPTH)] : []),
+      ...(route.streamedBody ? [requireMediaType(route.streamedBody)] : []),
       async (ctx: AppContext) => {
         const input = {
           params: parse(route.params, ctx.params, 'params'),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext, AppDeps, AuthUser } from '../context.js';
-import { badRequest, conflict, forbidden, notFound, payloadTooLarge, unprocessable, unsupportedMediaType } from '../../domain/errors.js';
+import { badRequest, conflict, forbidden, notFound, payloadTooLarge, unprocessable } from '../../domain/errors.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { receiveMultipartFile, receiveRawBody } from './receive.js';
 import {
@@ -57,9 +57,9 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       access: UPLOADERS,
       sla: 'uploads',
       response: { data: UploadView },
-      responses: { 202: 'Accepted for processing', 413: 'Larger than the single-upload limit', 415: 'Not multipart/form-data' },
+      streamedBody: 'multipart/form-data',
+      responses: { 202: 'Accepted for processing', 413: 'Larger than the single-upload limit' },
       async handler(ctx: AppContext, { user }) {
-        if (!ctx.is('multipart/form-data')) throw unsupportedMediaType('multipart/form-data');
         const id = randomUUID();
         const key = uploadKeys(id).original;
         const file = await receiveMultipartFile(ctx.req, storage, key, config.UPLOAD_MAX_BYTES);
@@ -125,15 +125,14 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       sla: 'uploads',
       response: { data: UploadPartView },
       params: PartParams,
+      streamedBody: 'application/octet-stream',
       responses: {
         200: 'Part stored',
         409: 'The upload is no longer receiving parts',
         413: 'Part larger than its expected size',
-        415: 'Not application/octet-stream',
         422: 'Part number out of range or part shorter than expected',
       },
       async handler(ctx: AppContext, { params, user }) {
-        if (!ctx.is('application/octet-stream')) throw unsupportedMediaType('application/octet-stream');
         const row = loadFor(user, await findUpload(db.primary, params.id), 'write');
         if (row.kind !== 'chunked') throw conflict('This upload was not started as a chunked upload.', 'NOT_CHUNKED');
         if (row.status !== 'receiving') throw conflict('This upload is complete and takes no more parts.', 'UPLOAD_NOT_RECEIVING');
@@ -164,7 +163,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: UploadView },
       params: UploadIdParams,
       body: CompleteUpload,
-      responses: { 202: 'Accepted for processing', 422: 'Parts are missing (listed in details.missingParts)' },
+      responses: {
+        202: 'Accepted for processing',
+        409: 'Not a chunked upload',
+        422: 'Parts are missing (listed in details.missingParts)',
+      },
       async handler(_ctx, { params, user }) {
         const row = loadFor(user, await findUpload(db.primary, params.id), 'write');
         if (row.kind !== 'chunked') throw conflict('This upload was not started as a chunked upload.', 'NOT_CHUNKED');
