@@ -63,6 +63,12 @@ function readers(groups: RuleGroup[]): Reader[] {
   for (const group of groups)
     for (const rule of group.rules)
       out.push({ expr: rule.expr, by: isAlertingRule(rule) ? `alert ${rule.alert}` : `record ${rule.record}` });
+  return [...out, ...panelQueries(), ...runbookQueries()];
+}
+
+/** Every dashboard panel's query, `$namespace` and `$__rate_interval` substituted as Grafana would. */
+function panelQueries(): Reader[] {
+  const out: Reader[] = [];
   for (const dashboard of buildDashboards(DEFAULT_SLA, DEFAULT_ALERTS).values()) {
     for (const panel of dashboard.panels as { title: string; targets?: { expr: string }[] }[]) {
       for (const target of panel.targets ?? []) {
@@ -71,7 +77,7 @@ function readers(groups: RuleGroup[]): Reader[] {
       }
     }
   }
-  return [...out, ...runbookQueries()];
+  return out;
 }
 
 /** The PromQL blocks of every runbook, placeholders filled as an on-call engineer would. */
@@ -108,30 +114,42 @@ function promtoolInputSeries(): VectorSelector[] {
 
 /**
  * A standard traffic scenario: logins, token refreshes (some refused by the auth rate limit), searches, reads, a
- * gate verification, readiness probes as the kubelet sends them, and an upload the worker processes.
+ * gate verification, analytics, report requests, readiness probes as the kubelet sends them, and uploads the
+ * worker processes: requests of every SLA class, in rounds a few scrapes apart, since a counter's first sample
+ * shows no increase and rate() needs a second one.
  */
 async function driveStandardTraffic(url: string, env: TestEnvironment): Promise<void> {
   const staff = await env.tokenFor('staff');
   const security = await env.tokenFor('security');
   const student = await env.tokenFor('student');
-  for (let i = 0; i < 5; i++) {
-    await call(url, 'GET', `/students/search?q=${['john', 'CS2023', 'engineering', 'active', 'john'][i]}`, { token: staff });
+  const png = await sampleImage('png');
+  let refreshes = 0;
+  for (let round = 0; round < 3; round++) {
+    for (const q of ['john', 'CS2023', 'engineering', 'active']) await call(url, 'GET', `/students/search?q=${q}`, { token: staff });
     await call(url, 'GET', '/students?limit=5', { token: staff });
     await call(url, 'POST', '/passes/verify', { token: security, body: { code: 'k1.AAAA.BBBB', gate: 'north', direction: 'entry' } });
+    await call(url, 'GET', '/analytics/verifications?granularity=hour', { token: staff });
     await call(url, 'GET', '/ready');
+    await call(url, 'POST', '/auth/login', { body: { email: 'nobody@university.edu', password: 'wrong-password-1' } });
+    // Token refreshes are the auth-limited route (logins are limited by their failures): past five a minute they are refused.
+    for (let i = 0; i < 3; i++) await call(url, 'POST', '/auth/refresh', { body: { refreshToken: `not-a-token-${refreshes++}` } });
+    const report = await call(url, 'POST', '/reports', {
+      token: staff,
+      body: { type: 'daily-summary', filters: { gates: [`g${round}`] } },
+    });
+    assert.equal(report.status, 202, JSON.stringify(report.body));
+    const form = new FormData();
+    form.append('file', new Blob([png], { type: 'image/png' }), `photo-${round}.png`);
+    const res = await fetch(`${url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${student}` }, body: form });
+    assert.equal(res.status, 202, await res.text());
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
   }
-  await call(url, 'POST', '/auth/login', { body: { email: 'nobody@university.edu', password: 'wrong-password-1' } });
-  // Token refreshes are the auth-limited route (logins are limited by their failures): the seventh is refused.
-  for (let i = 0; i < 7; i++) await call(url, 'POST', '/auth/refresh', { body: { refreshToken: `not-a-token-${i}` } });
-  const form = new FormData();
-  form.append('file', new Blob([await sampleImage('png')], { type: 'image/png' }), 'photo.png');
-  const res = await fetch(`${url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${student}` }, body: form });
-  assert.equal(res.status, 202, await res.text());
 }
 
 describe('labels read by alerts, dashboards and promtool tests, against real scrapes', () => {
   let env: TestEnvironment;
   let prometheus: TestPrometheus | undefined;
+  let trafficFrom = 0;
   const stops: (() => Promise<void>)[] = [];
 
   before(async () => {
@@ -171,6 +189,7 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
       spec: { autoscaling: { enabled: true, prometheusUrl: prometheus.url, intervalSeconds: 5 }, cost: { monthlyBudget: 1000 } },
     });
     stops.push(() => operator.stop());
+    trafficFrom = Date.now();
     await driveStandardTraffic(api.url, env);
   });
 
@@ -255,6 +274,40 @@ describe('labels read by alerts, dashboards and promtool tests, against real scr
       checked.selectors > 100 && checked.groupings > 50,
       `only ${checked.selectors} selectors and ${checked.groupings} groupings checked`,
     );
+  });
+
+  it('every dashboard panel query returns series under the standard traffic', async () => {
+    // Over the whole scenario, as a dashboard's time range shows it: a panel draws something when some
+    // series has a number at some step (a NaN-only series draws nothing, so it does not count).
+    const panels = panelQueries();
+    const drawsSomething = async (expr: string) => {
+      const params = new URLSearchParams({
+        query: expr,
+        start: String(trafficFrom / 1000 - 60),
+        end: String(Date.now() / 1000),
+        step: '5',
+      });
+      const body = (await (await fetch(`${prometheus?.url}/api/v1/query_range?${params}`)).json()) as {
+        status: string;
+        error?: string;
+        data?: { result: { values: [number, string][] }[] };
+      };
+      assert.equal(body.status, 'success', `${expr}: ${body.error}`);
+      return (body.data?.result ?? []).some((series) => series.values.some(([, value]) => Number.isFinite(Number(value))));
+    };
+    let empty: string[] = [];
+    // Recorded and operator series appear within a few evaluations and reconciles of the traffic.
+    await eventually(
+      async () => {
+        empty = [];
+        for (const { expr, by } of panels) if (!(await drawsSomething(expr))) empty.push(`${by}: ${expr}`);
+        return empty.length === 0;
+      },
+      'every panel to draw a series',
+      180_000,
+    ).catch(() => undefined);
+    assert.deepEqual(empty, [], `panels with no series under the standard traffic:\n${empty.join('\n')}`);
+    assert.ok(panels.length > 40, `only ${panels.length} panel queries`);
   });
 
   it('promtool unit tests feed series labelled as the processes label them', async () => {

@@ -58,7 +58,10 @@ export function apiDashboard(alerts: AlertThresholdSpec): DashboardSpec {
           ),
           timeseries('5xx by route', 'reqps', [
             {
-              expr: sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC, 'http_response_status_code=~"5.."'), RATE)),
+              // Every route with traffic at 0 until it fails: an empty panel would not tell "no errors" from "no data".
+              expr:
+                `${sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC, 'http_response_status_code=~"5.."'), RATE))}\n` +
+                `or ${sumBy(byRoute, rate(sel(COUNT, WORKLOAD, USER_TRAFFIC), RATE))} * 0`,
               legend: '{{http_route}}',
             },
           ]),
