@@ -85,6 +85,35 @@ describe('cost-report CLI over a simulator history file', () => {
     await assert.rejects(costReport(['--history', simulationPath]), /week\/hpa, week\/ours/);
   });
 
+  it('ranks a simulated run’s replica changes as the decisions that cost most', async () => {
+    const simulationPath = join(dir, 'simulation-decisions.json');
+    writeFileSync(
+      simulationPath,
+      JSON.stringify({ seed: 1, traces: [{ trace: 'week', runs: [{ policy: 'ours', durationMinutes: 7 * 24 * 60, history: changes }] }] }),
+    );
+    const { stdout } = await costReport([
+      '--history',
+      simulationPath,
+      '--trace',
+      'week',
+      '--policy',
+      'ours',
+      '--spec',
+      specPath,
+      '--format',
+      'json',
+    ]);
+    const { costliestDecisions } = JSON.parse(stdout) as {
+      costliestDecisions: { decision: { from: number; to: number }; cost: number; hours: number }[];
+    };
+    // Each morning's 2 → 6 holds 10 h: 4 × 10 h × 0.025 = 1 each, the top of the list; the evenings' 6 → 2 save as much.
+    assert.equal(costliestDecisions.length, 10);
+    assert.deepEqual(
+      costliestDecisions.slice(0, 6).map(({ decision, cost, hours }) => [decision.from, decision.to, cost, hours]),
+      Array(6).fill([2, 6, 1, 10]),
+    );
+  });
+
   it('rejects a bad month with the usage and exit code 2', async () => {
     await assert.rejects(costReport(['--history', historyPath, '--month', '2026-13']), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 2);

@@ -136,10 +136,12 @@ function frame(
       return `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}" stroke="#e5e7eb" /><text x="${MARGIN.left - 8}" y="${y + 4}" text-anchor="end">${escapeXml(format(tick))}</text>`;
     })
     .join('');
+  // Seven lines at 140 px each ran past the right edge: the entries share the plot's width instead.
+  const step = Math.min(140, PLOT_W / Math.max(1, series.length));
   const legend = series
     .map(
       (s, i) =>
-        `<rect x="${MARGIN.left + i * 140}" y="${HEIGHT - 14}" width="12" height="12" fill="${s.color}" /><text x="${MARGIN.left + i * 140 + 18}" y="${HEIGHT - 4}">${escapeXml(s.name)}</text>`,
+        `<rect x="${MARGIN.left + i * step}" y="${HEIGHT - 14}" width="12" height="12" fill="${s.color}" /><text x="${MARGIN.left + i * step + 18}" y="${HEIGHT - 4}">${escapeXml(s.name)}</text>`,
     )
     .join('');
   return [
