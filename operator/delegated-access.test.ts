@@ -2,7 +2,8 @@
  * Who may read the operator's /metrics and /cost, decided by a real kube-apiserver: TokenReviews
  * of real ServiceAccount tokens (TokenRequest API) and SubjectAccessReviews against the install's
  * own reader ClusterRoles, asked as the operator's ServiceAccount with the chart's RBAC. First the
- * operator process as a pod runs it (operator/main.ts, METRICS_AUTHORIZATION=kubernetes), then the
+ * operator process as a pod runs it (operator/main.ts, METRICS_AUTHORIZATION=kubernetes), read
+ * with curl-like requests and by a real Prometheus scraping with a bearer token, then the
  * cache and the failure answers, with the reviews counted on their way to the same apiserver.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { Registry } from 'prom-client';
 import { startTestControlPlane, type TestControlPlane } from '../testing/control-plane/for-tests.js';
 import { operatorKubeConfig, readerToken } from '../testing/control-plane/operator-identity.js';
 import { eventually } from '../testing/eventually.js';
+import { startPrometheus } from '../testing/prometheus.js';
 import { spawnOperator } from '../testing/platform-processes.js';
 import {
   DelegatedAccess,
@@ -104,6 +106,40 @@ describe('the operator process with METRICS_AUTHORIZATION=kubernetes', { timeout
     assert.equal((JSON.parse(answer.text) as { data: { platform: string } }).data.platform, `${namespace}/${operator.name}`);
     // The cost reader may not read the metrics.
     assert.equal((await get(`${base}/metrics`, costReader)).status, 403);
+  });
+
+  it('a real Prometheus scrapes it with a metrics reader’s token (up 1), and not with an unbound one (up 0)', async () => {
+    const reader = await readerToken(plane, namespace, 'real-prometheus', ['metrics']);
+    const unbound = await readerToken(plane, namespace, 'real-prometheus-unbound', []);
+    const prometheus = await startPrometheus([
+      { job: 'reader', address: operator.metricsAddress, bearerToken: reader },
+      { job: 'unbound', address: operator.metricsAddress, bearerToken: unbound },
+      { job: 'anonymous', address: operator.metricsAddress },
+    ]);
+    try {
+      const up = async () => {
+        const url = `${prometheus.url}/api/v1/query?${new URLSearchParams({ query: 'up' })}`;
+        const body = (await (await fetch(url)).json()) as { data: { result: { metric: { job: string }; value: [number, string] }[] } };
+        return Object.fromEntries(body.data.result.map((r) => [r.metric.job, r.value[1]]));
+      };
+      const scraped = await eventually(
+        async () => {
+          const jobs = await up();
+          return Object.keys(jobs).length === 3 && jobs;
+        },
+        'Prometheus to scrape all three jobs',
+        60_000,
+      );
+      assert.deepEqual(scraped, { reader: '1', unbound: '0', anonymous: '0' });
+      const leader = `${prometheus.url}/api/v1/query?${new URLSearchParams({ query: 'passplatform_operator_is_leader' })}`;
+      const series = (await (await fetch(leader)).json()) as { data: { result: { metric: { job: string } }[] } };
+      assert.deepEqual(
+        series.data.result.map((r) => r.metric.job),
+        ['reader'],
+      );
+    } finally {
+      await prometheus.stop();
+    }
   });
 });
 

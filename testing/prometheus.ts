@@ -19,6 +19,8 @@ export interface ScrapeTarget {
   /** host:port serving /metrics. */
   address: string;
   labels?: Record<string, string>;
+  /** Sent as `Authorization: Bearer <token>` on every scrape (a ServiceMonitor's `authorization`). */
+  bearerToken?: string;
 }
 
 export interface TestPrometheus {
@@ -48,6 +50,7 @@ export async function startPrometheus(
       scrape_configs: targets.map((t) => ({
         job_name: t.job,
         static_configs: [{ targets: [t.address], ...(t.labels ? { labels: t.labels } : {}) }],
+        ...(t.bearerToken ? { authorization: { type: 'Bearer', credentials: t.bearerToken } } : {}),
       })),
     }),
   );
