@@ -109,7 +109,7 @@ describe('errors the router answers are in the JSON envelope', () => {
         `GET ${path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\nConnection: close`,
         '',
       );
-      assert.ok(res.status >= 400 && res.status < 500, `${path}: ${res.text}`);
+      assert.ok(res.status !== undefined && res.status >= 400 && res.status < 500, `${path}: ${res.text}`);
       assert.match(res.text, /^content-type: application\/json/im);
       assert.match(res.text, /"error":\{"code":"[A-Z_]+"/);
     }
