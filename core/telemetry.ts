@@ -23,8 +23,8 @@ export const TRACER_NAME = 'passplatform';
 /** Modules whose ESM imports the loader hook wraps; everything else loads untouched. */
 const INSTRUMENTED_MODULES = ['http', 'https', 'koa', 'pg', 'pg-pool', 'ioredis'];
 
-/** Paths never worth a trace: probes and scrapes arrive every few seconds from every pod. */
-const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
+/** Paths never worth a trace: probes (the operator's are /healthz and /readyz) and scrapes arrive every few seconds from every pod. */
+const UNTRACED_PATHS = new Set(['/health', '/ready', '/healthz', '/readyz', '/metrics']);
 
 export interface TelemetryOptions {
   /** Span processors replacing the ones `OTEL_TRACES_EXPORTER` would build (tests pass an in-memory exporter). */

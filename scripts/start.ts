@@ -2,8 +2,10 @@
  * `npm start`: the whole platform in one process tree for a laptop or a demo — local Postgres and
  * Redis when none is configured, migrations, demo data on the first start of an embedded database,
  * then the API and the workers (both queues), and a note of what to try first. Stops
- * everything on SIGINT/SIGTERM, the API first so no new jobs arrive while the workers drain.
+ * everything on SIGINT/SIGTERM, the API first so no new jobs arrive while the workers drain, and
+ * flushes the traces, through the same `runUntilSignalled` as every process entry.
  */
+import { runUntilSignalled } from '../core/service.js';
 import { startTelemetry } from '../core/telemetry.js';
 import type { DemoDataOutcome } from './demo-data.js';
 
@@ -17,7 +19,7 @@ const { ensureLocalServices } = await import('./local-services.js');
 const { loadDemoDataOnce } = await import('./demo-data.js');
 const { startBanner } = await import('./start-banner.js');
 
-async function main(): Promise<void> {
+await runUntilSignalled(async () => {
   const services = await ensureLocalServices(process.env);
   const env = { ...process.env, ...services.env };
   const knex = createKnex(env.DATABASE_URL as string, 2, 0);
@@ -31,22 +33,12 @@ async function main(): Promise<void> {
   }
   const api = await startApi(env);
   const workers = await startWorkers(env);
-  const stopAll = async () => {
+  api.logger.info({ url: api.url, embedded: Object.keys(services.env).filter((k) => k.endsWith('_URL')) }, 'platform started');
+  console.log(startBanner({ url: api.url, demo, dataDir: services.dataDir }));
+  const stop = async () => {
     await api.stop().catch((err: unknown) => api.logger.error({ err }, 'api stop failed'));
     await workers.stop().catch((err: unknown) => api.logger.error({ err }, 'workers stop failed'));
     await services.stop();
   };
-  api.logger.info({ url: api.url, embedded: Object.keys(services.env).filter((k) => k.endsWith('_URL')) }, 'platform started');
-  console.log(startBanner({ url: api.url, demo, dataDir: services.dataDir }));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      api.logger.info({ signal }, 'stopping');
-      void stopAll().then(() => process.exit(0));
-    });
-  }
-}
-
-main().catch((err: Error) => {
-  console.error(err.name === 'ConfigError' ? err.message : `start failed: ${err.message}`);
-  process.exit(1);
-});
+  return { logger: api.logger, stop };
+}, 'platform stopped');
