@@ -18,11 +18,14 @@ export type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 /** `public` routes need no token; any other value lists the roles allowed. */
 export type Access = 'public' | readonly Role[];
 
-export interface RouteInput<P, Q, B> {
+/** The caller: always present on an authenticated route (authentication ran before the handler). */
+export type CallerOf<A extends Access> = A extends 'public' ? AuthUser | undefined : AuthUser;
+
+export interface RouteInput<P, Q, B, A extends Access = Access> {
   params: P;
   query: Q;
   body: B;
-  user: AuthUser | undefined;
+  user: CallerOf<A>;
 }
 
 /** What a handler returns: data for the envelope, or nothing when it wrote `ctx.body` itself. */
@@ -41,12 +44,12 @@ export type ResponseSpec = { data: z.ZodType; list?: true } | { media: readonly 
 
 export type StreamedMediaType = 'multipart/form-data' | 'application/octet-stream';
 
-export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown, A extends Access = Access> {
   method: Method;
   path: string;
   summary: string;
   tag: string;
-  access: Access;
+  access: A;
   sla: SlaLabel;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
@@ -62,17 +65,19 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   responses?: Record<number, string>;
   /** The success answer's body; routes answering 204 have none. */
   response?: ResponseSpec;
-  handler: (ctx: AppContext, input: RouteInput<P, Q, B>, deps: AppDeps) => Promise<Reply | void>;
+  handler: (ctx: AppContext, input: RouteInput<P, Q, B, A>) => Promise<Reply | void>;
 }
 
-/** Declares a route with its input types inferred from the schemas. */
-export function defineRoute<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+/** Declares a route with its input types inferred from the schemas and its caller from its access. */
+export function defineRoute<P = undefined, Q = undefined, B = undefined, const A extends Access = Access>(
+  spec: RouteSpec<P, Q, B, A>,
+): RouteSpec<P, Q, B, A> {
   return spec;
 }
 
 // Routes of different input types live in one list; their handlers only ever see their own input.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteSpec<any, any, any>;
+export type AnyRoute = RouteSpec<any, any, any, any>;
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
@@ -138,7 +143,7 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
           body: parse(route.body, (ctx.request as { body?: unknown }).body ?? {}, 'body'),
           user: ctx.state.user,
         };
-        const reply = await route.handler(ctx, input, deps);
+        const reply = await route.handler(ctx, input);
         if (!reply) return;
         if (checkedAgainst) checkReply(route, checkedAgainst, reply);
         ctx.status = reply.status ?? 200;

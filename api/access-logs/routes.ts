@@ -1,5 +1,6 @@
 import type { AppDeps } from '../context.js';
 import { forbidden } from '../../domain/errors.js';
+import { ownStudentFilter } from '../own-records.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { listAccessLogs } from '../../domain/access-logs/repository.js';
 import { AccessLogQuery } from '../../domain/access-logs/schemas.js';
@@ -17,10 +18,10 @@ export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: AccessLogView, list: true },
       query: AccessLogQuery,
       async handler(_ctx, { query, user }) {
-        if (user?.role === 'student') {
-          if (!user.studentRef || (query.studentId && query.studentId !== user.studentRef))
-            throw forbidden('Students may read only their own access logs.');
-          query = { ...query, studentId: user.studentRef };
+        if (user.role === 'student') {
+          const own = ownStudentFilter(user, query.studentId, 'access logs');
+          if (!own) throw forbidden('Students may read only their own access logs.');
+          query = { ...query, studentId: own };
         }
         const { items, nextCursor } = await deps.db.read((reader) => listAccessLogs(reader, query));
         return { data: items, pagination: { nextCursor } };

@@ -4,6 +4,7 @@ import { audit } from '../../domain/audit.js';
 import { conflict, forbidden, notFound, unprocessable } from '../../domain/errors.js';
 import { issuePass, type PassDto } from '../../domain/passes/repository.js';
 import { validityIssue, type PassType } from '../../domain/passes/schemas.js';
+import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { announceApplication } from '../realtime/announcements.js';
 import {
@@ -32,8 +33,8 @@ import { ApplicationView } from '../../domain/applications/views.js';
 
 const STAFF = ['admin', 'staff'] as const;
 
-function requireStudentRef(user: AuthUser | undefined): string {
-  if (!user?.studentRef) throw forbidden('This account is not linked to a student record.');
+function requireStudentRef(user: AuthUser): string {
+  if (!user.studentRef) throw forbidden('This account is not linked to a student record.');
   return user.studentRef;
 }
 
@@ -47,7 +48,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
   async function act(
     ctx: AppContext,
     id: string,
-    user: AuthUser | undefined,
+    user: AuthUser,
     action: ApplicationAction,
     change: (trx: Knex.Transaction, row: ApplicationRow) => Promise<Record<string, unknown>>,
     details: Record<string, unknown> = {},
@@ -55,8 +56,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
     return db.primary.transaction(async (trx) => {
       const row = await lockApplication(trx, id);
       if (!row) throw notFound('Application');
-      if (user?.role === 'student' && user.studentRef !== row.student_id)
-        throw forbidden('Students may act only on their own applications.');
+      assertOwnRecord(user, row.student_id, 'applications', 'act on');
       const to = nextStatus(row.status, action);
       if (!to) {
         throw conflict(`An application that is ${row.status} cannot be moved by '${action}'.`, 'ILLEGAL_TRANSITION', {
@@ -67,7 +67,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       }
       const updated = await updateApplication(trx, id, { status: to, ...(await change(trx, row)) });
       await audit(trx, {
-        actorId: user?.id ?? null,
+        actorId: user.id,
         eventType: `application.${to}`,
         entityType: 'application',
         entityId: id,
@@ -78,10 +78,10 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
     });
   }
 
-  async function readable(id: string, user: AuthUser | undefined): Promise<ApplicationDto> {
-    const found = await deps.readYourWrites.read(db, user?.id, (reader) => findApplication(reader, id));
+  async function readable(id: string, user: AuthUser): Promise<ApplicationDto> {
+    const found = await deps.readYourWrites.read(db, user.id, (reader) => findApplication(reader, id));
     if (!found) throw notFound('Application');
-    if (user?.role === 'student' && user.studentRef !== found.studentId) throw forbidden('Students may read only their own applications.');
+    assertOwnRecord(user, found.studentId, 'applications');
     return found;
   }
 
@@ -99,12 +99,12 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       async handler(ctx, { body, user }) {
         const studentId = requireStudentRef(user);
         const application = await db.primary.transaction(async (trx) => {
-          const unusable = await unusableAttachments(trx, user?.id ?? '', body.attachmentIds);
+          const unusable = await unusableAttachments(trx, user.id, body.attachmentIds);
           if (unusable.length)
             throw unprocessable('Some attachments are not usable uploads of yours.', 'UNUSABLE_ATTACHMENTS', { attachmentIds: unusable });
-          const created = await insertApplication(trx, { ...body, studentId, submittedBy: user?.id ?? '' });
+          const created = await insertApplication(trx, { ...body, studentId, submittedBy: user.id });
           await audit(trx, {
-            actorId: user?.id ?? null,
+            actorId: user.id,
             eventType: 'application.submitted',
             entityType: 'application',
             entityId: created.id,
@@ -128,7 +128,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: ApplicationView, list: true },
       query: QueueQuery,
       async handler(_ctx, { query, user }) {
-        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listQueue(reader, query));
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user.id, (reader) => listQueue(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),
@@ -142,12 +142,12 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: ApplicationView, list: true },
       query: ApplicationListQuery,
       async handler(_ctx, { query, user }) {
-        if (user?.role === 'student') {
+        if (user.role === 'student') {
           const own = requireStudentRef(user);
-          if (query.studentId && query.studentId !== own) throw forbidden('Students may read only their own applications.');
+          ownStudentFilter(user, query.studentId, 'applications');
           query = { ...query, studentId: own };
         }
-        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listApplications(reader, query));
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user.id, (reader) => listApplications(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),
@@ -181,7 +181,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
           params.id,
           user,
           'review',
-          async () => ({ reviewer_id: user?.id ?? null, ...(body.priority !== undefined ? { priority: body.priority } : {}) }),
+          async () => ({ reviewer_id: user.id, ...(body.priority !== undefined ? { priority: body.priority } : {}) }),
           body,
         );
         return { data };
@@ -222,10 +222,10 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
               validUntil,
               gates: body.gates ?? row.gates,
               applicationId: row.id,
-              issuedBy: user?.id ?? null,
+              issuedBy: user.id,
             });
             await audit(trx, {
-              actorId: user?.id ?? null,
+              actorId: user.id,
               eventType: 'pass.issued',
               entityType: 'pass',
               entityId: pass.id,
@@ -233,7 +233,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
               requestId: ctx.state.requestId,
             });
             issued = pass;
-            return { pass_id: pass.id, reviewer_id: user?.id ?? null, decided_at: trx.fn.now(), decision_reason: body.reason ?? null };
+            return { pass_id: pass.id, reviewer_id: user.id, decided_at: trx.fn.now(), decision_reason: body.reason ?? null };
           },
           { reason: body.reason ?? null },
         );
@@ -258,7 +258,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
           params.id,
           user,
           'reject',
-          async () => ({ reviewer_id: user?.id ?? null, decided_at: db.primary.fn.now(), decision_reason: body.reason }),
+          async () => ({ reviewer_id: user.id, decided_at: db.primary.fn.now(), decision_reason: body.reason }),
           { reason: body.reason },
         );
         announceApplication(deps.realtime, data);

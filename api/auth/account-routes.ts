@@ -60,8 +60,8 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
       params: AccountParams,
       responses: { 200: 'Disabled (or already disabled)', 404: 'No such account', 409: 'Your own account' },
       async handler(ctx, { params, user }) {
-        if (params.id === user?.id) throw conflict('You cannot disable your own account.', 'OWN_ACCOUNT');
-        const { row, sessions } = await setDisabled(deps, params.id, true, { actorId: user?.id ?? null, requestId: ctx.state.requestId });
+        if (params.id === user.id) throw conflict('You cannot disable your own account.', 'OWN_ACCOUNT');
+        const { row, sessions } = await setDisabled(deps, params.id, true, { actorId: user.id, requestId: ctx.state.requestId });
         await deps.sessions.announce(sessions);
         return { data: account(row) };
       },
@@ -77,7 +77,7 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
       params: AccountParams,
       responses: { 200: 'Enabled (or already enabled)', 404: 'No such account' },
       async handler(ctx, { params, user }) {
-        const { row } = await setDisabled(deps, params.id, false, { actorId: user?.id ?? null, requestId: ctx.state.requestId });
+        const { row } = await setDisabled(deps, params.id, false, { actorId: user.id, requestId: ctx.state.requestId });
         return { data: account(row) };
       },
     }),

@@ -1,6 +1,7 @@
 import type { AppDeps, AuthUser } from '../context.js';
 import { audit } from '../../domain/audit.js';
-import { conflict, forbidden, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
+import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
 import { chooseFormat, renderQr } from './qr.js';
@@ -13,21 +14,21 @@ import { VerificationView } from './verification-view.js';
 const PRINTERS = ['admin', 'staff', 'student'] as const;
 
 /** A pass as the caller may see it: gate staff verify codes, they never need to hold one. */
-function visibleTo(user: AuthUser | undefined, pass: PassDto): PassDto | Omit<PassDto, 'code'> {
+function visibleTo(user: AuthUser, pass: PassDto): PassDto | Omit<PassDto, 'code'> {
   if (user && (PRINTERS as readonly string[]).includes(user.role)) return pass;
   const { code: _code, ...withoutCode } = pass;
   return withoutCode;
 }
 
-function assertMayRead(user: AuthUser | undefined, pass: PassDto): void {
-  if (user?.role === 'student' && user.studentRef !== pass.studentId) throw forbidden('Students may read only their own passes.');
+function assertMayRead(user: AuthUser, pass: PassDto): void {
+  assertOwnRecord(user, pass.studentId, 'passes');
 }
 
 export function passRoutes(deps: AppDeps): AnyRoute[] {
   const { db } = deps;
 
-  async function loadPass(id: string, user: AuthUser | undefined): Promise<PassDto> {
-    const pass = await deps.readYourWrites.read(db, user?.id, (reader) => findPass(reader, id));
+  async function loadPass(id: string, user: AuthUser): Promise<PassDto> {
+    const pass = await deps.readYourWrites.read(db, user.id, (reader) => findPass(reader, id));
     if (!pass) throw notFound('Pass');
     assertMayRead(user, pass);
     return pass;
@@ -49,7 +50,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           code: body.code,
           gate: body.gate,
           direction: body.direction,
-          verifiedBy: user?.id ?? null,
+          verifiedBy: user.id,
           requestId: ctx.state.requestId,
         });
         deps.realtime.verified(result);
@@ -75,10 +76,10 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
             validFrom: body.validFrom ? new Date(body.validFrom) : new Date(),
             validUntil: new Date(body.validUntil),
             gates: body.gates,
-            issuedBy: user?.id ?? null,
+            issuedBy: user.id,
           });
           await audit(trx, {
-            actorId: user?.id ?? null,
+            actorId: user.id,
             eventType: 'pass.issued',
             entityType: 'pass',
             entityId: issued.id,
@@ -102,12 +103,12 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: PassView, list: true },
       query: PassListQuery,
       async handler(_ctx, { query, user }) {
-        if (user?.role === 'student') {
-          if (query.studentId && query.studentId !== user.studentRef) throw forbidden('Students may read only their own passes.');
-          if (!user.studentRef) return { data: [], pagination: { nextCursor: null } };
-          query = { ...query, studentId: user.studentRef };
+        if (user.role === 'student') {
+          const own = ownStudentFilter(user, query.studentId, 'passes');
+          if (!own) return { data: [], pagination: { nextCursor: null } };
+          query = { ...query, studentId: own };
         }
-        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listPasses(reader, query));
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user.id, (reader) => listPasses(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),
@@ -161,10 +162,10 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: 'Revoked', 404: 'No such pass', 409: 'Already revoked' },
       async handler(ctx, { params, body, user }) {
         const revoked = await db.primary.transaction(async (trx) => {
-          const pass = await revokePass(trx, params.id, user?.id ?? null, body.reason);
+          const pass = await revokePass(trx, params.id, user.id, body.reason);
           if (pass)
             await audit(trx, {
-              actorId: user?.id ?? null,
+              actorId: user.id,
               eventType: 'pass.revoked',
               entityType: 'pass',
               entityId: pass.id,

@@ -27,7 +27,7 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
         const now = new Date();
         const request = normaliseReportRequest(body, now);
         const hash = reportRequestHash(request, now, config.REPORT_DEDUPE_WINDOW_SECONDS);
-        const { row, reused } = await insertOrReuseReport(db.primary, request, hash, user?.id ?? null);
+        const { row, reused } = await insertOrReuseReport(db.primary, request, hash, user.id);
         // Enqueued on reuse as well: a no-op while its job exists, and a repair if enqueueing failed before.
         if (row.status === 'queued') await queues.enqueueReport(row.id);
         ctx.set('Location', `/reports/${row.id}`);

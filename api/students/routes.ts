@@ -1,6 +1,7 @@
 import type { AppDeps } from '../context.js';
 import { audit } from '../../domain/audit.js';
-import { conflict, forbidden, notFound } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
+import { assertOwnRecord } from '../own-records.js';
 import { defineRoute, type AnyRoute } from '../route.js';
 import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from '../../domain/students/repository.js';
 import { StudentSearchView, parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
@@ -58,7 +59,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: StudentView, list: true },
       query: StudentListQuery,
       async handler(_ctx, { query, user }) {
-        const { items, nextCursor } = await deps.readYourWrites.read(db, user?.id, (reader) => listStudents(reader, query));
+        const { items, nextCursor } = await deps.readYourWrites.read(db, user.id, (reader) => listStudents(reader, query));
         return { data: items, pagination: { nextCursor } };
       },
     }),
@@ -77,7 +78,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
           const student = await db.primary.transaction(async (trx) => {
             const created = await insertStudent(trx, body);
             await audit(trx, {
-              actorId: user?.id ?? null,
+              actorId: user.id,
               eventType: 'student.created',
               entityType: 'student',
               entityId: created.id,
@@ -104,8 +105,8 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       response: { data: StudentView },
       params: StudentIdParams,
       async handler(_ctx, { params, user }) {
-        if (user?.role === 'student' && user.studentRef !== params.id) throw forbidden('Students may read only their own record.');
-        const fresh = await deps.readYourWrites.mustReadPrimary(user?.id);
+        assertOwnRecord(user, params.id, 'record');
+        const fresh = await deps.readYourWrites.mustReadPrimary(user.id);
         const student = fresh
           ? await findStudent(db.primary, params.id)
           : await cache.getOrLoad(BY_ID, params.id, async () => (await db.read((r) => findStudent(r, params.id))) ?? null);
@@ -129,13 +130,13 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
           const { student, ended } = await db.primary.transaction(async (trx) => {
             const updated = await updateStudent(trx, params.id, body);
             if (!updated) return { student: undefined, ended: undefined };
-            const ended = body.status ? await endAccessFor(trx, params.id, body.status, user?.id ?? null) : undefined;
+            const ended = body.status ? await endAccessFor(trx, params.id, body.status, user.id) : undefined;
             const details = {
               fields: Object.keys(body),
               ...(ended ? { passesRevoked: ended.passes.length, sessionsRevoked: ended.sessionIds.length } : {}),
             };
             await audit(trx, {
-              actorId: user?.id ?? null,
+              actorId: user.id,
               eventType: 'student.updated',
               entityType: 'student',
               entityId: params.id,
@@ -166,10 +167,10 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       async handler(ctx, { params, user }) {
         const ended = await db.primary.transaction(async (trx) => {
           if (!(await softDeleteStudent(trx, params.id))) return undefined;
-          const revoked = await endAccessFor(trx, params.id, 'deleted', user?.id ?? null);
+          const revoked = await endAccessFor(trx, params.id, 'deleted', user.id);
           const details = { passesRevoked: revoked.passes.length, sessionsRevoked: revoked.sessionIds.length };
           await audit(trx, {
-            actorId: user?.id ?? null,
+            actorId: user.id,
             eventType: 'student.deleted',
             entityType: 'student',
             entityId: params.id,

@@ -26,7 +26,7 @@ import { UploadPartView, UploadView } from '../../domain/uploads/views.js';
 const UPLOADERS = ['admin', 'staff', 'student'] as const;
 
 /** Only the owner may change an upload; staff and admins may also read anyone's. */
-function loadFor(user: AuthUser | undefined, row: UploadRow | undefined, intent: 'read' | 'write'): UploadRow {
+function loadFor(user: AuthUser, row: UploadRow | undefined, intent: 'read' | 'write'): UploadRow {
   if (!row || !user) throw notFound('Upload');
   if (row.owner_id === user.id) return row;
   if (intent === 'read' && (user.role === 'staff' || user.role === 'admin')) return row;
@@ -70,7 +70,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         }
         const row = await insertUpload(db.primary, {
           id,
-          owner_id: user!.id,
+          owner_id: user.id,
           kind: 'single',
           filename: safeFilename(file.filename),
           declared_type: file.mimeType || null,
@@ -101,7 +101,7 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         const partSize = config.UPLOAD_PART_SIZE_BYTES;
         const row = await insertUpload(db.primary, {
           id,
-          owner_id: user!.id,
+          owner_id: user.id,
           kind: 'chunked',
           filename: body.filename,
           declared_type: body.contentType ?? null,
