@@ -1,7 +1,7 @@
 /**
- * `npm run fuzz`: the contract fuzzer. Starts the API as a real process on a fresh database (the
- * demo data `npm run seed` writes, as a real process too), logs in as each role and points
- * schemathesis at the live `/openapi.json`, once per role and once without a token. Every
+ * `npm run fuzz`: the contract fuzzer. Seeds a fresh database with the demo data (`npm run seed`,
+ * as a real process), then for each role and once without a token starts the API as a real
+ * process on a copy of it, logs in and points schemathesis at the live `/openapi.json`. Every
  * generated request must get an answer that is not a 5xx and that the document describes: a
  * documented status, content type, headers and body schema. Exits 1 with schemathesis's report
  * when any case broke that.
@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { DEMO_PASSWORD } from '../../core/demo-accounts.js';
 import { call } from '../api.js';
 import { spawnApiProcess } from '../api-process.js';
-import { createTestDatabase } from '../db.js';
+import knexFactory from 'knex';
+import { ADMIN_URL, createTestDatabase, type TestDatabase } from '../db.js';
 import { TEST_REDIS_URL, testRedisPrefix } from '../redis.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -115,14 +116,53 @@ function schemathesisArgs(
   ];
 }
 
+/**
+ * What a caller's run starts from: a copy of the seeded database, a Redis prefix and an API
+ * process of its own. One caller's cases change the data (the stateful phase follows the ids
+ * `GET /students` returns into `DELETE /students/{id}`, and the demo student could no longer log
+ * in after admin's run), and the next caller must not start from what the last one left.
+ */
+async function freshWorld(seeded: TestDatabase, caller: Caller, env: Record<string, string>) {
+  const name = `${seeded.name}_${caller}`;
+  const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`create database "${name}" template "${seeded.name}"`);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(seeded.url);
+  url.pathname = `/${name}`;
+  const redis = testRedisPrefix(`fuzz-${caller}`);
+  const api = await spawnApiProcess({ ...env, DATABASE_URL: url.toString(), REDIS_KEY_PREFIX: redis.prefix }).catch(async (err: Error) => {
+    await redis.cleanup();
+    await dropDatabase(name);
+    throw err;
+  });
+  return {
+    api,
+    async teardown() {
+      if (api.child.exitCode === null) await api.stop();
+      await redis.cleanup();
+      await dropDatabase(name);
+    },
+  };
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
 const database = await createTestDatabase('fuzz');
-const redis = testRedisPrefix('fuzz');
 const scratch = mkdtempSync(join(tmpdir(), 'pp-fuzz-'));
 const env: Record<string, string> = {
   NODE_ENV: 'test',
   DATABASE_URL: database.url,
   REDIS_URL: TEST_REDIS_URL,
-  REDIS_KEY_PREFIX: redis.prefix,
   JWT_SECRET: randomBytes(32).toString('hex'),
   // A run on a busy machine can outlast the default 15-minute token; an expired one would turn
   // the rest of the run into 401s.
@@ -148,7 +188,7 @@ function keepFailures(text: string): void {
 
 const started = Date.now();
 const outcomes: { caller: Caller; code: number; cases: number; seconds: number }[] = [];
-let api: Awaited<ReturnType<typeof spawnApiProcess>> | undefined;
+let world: Awaited<ReturnType<typeof freshWorld>> | undefined;
 try {
   const seeded = await run(
     process.execPath,
@@ -156,16 +196,17 @@ try {
     { ...process.env, ...env },
   );
   if (seeded.code !== 0) throw new Error(`seeding failed (exit ${seeded.code})`);
-  api = await spawnApiProcess(env);
-  if (process.env.FUZZ_API_LOG) api.child.stdout?.pipe(createWriteStream(process.env.FUZZ_API_LOG, { flags: 'a' }));
-  api.child.stdout?.on('data', (chunk: Buffer) => keepFailures(chunk.toString()));
-  const url = api.url;
-  const operations = operationsOf((await call(url, 'GET', '/openapi.json')).body);
   for (const caller of CALLERS) {
-    // A fresh token per caller; POST /auth/login itself is fuzzed too.
+    if (interrupted) break;
+    world = await freshWorld(database, caller, env);
+    const { api } = world;
+    if (process.env.FUZZ_API_LOG) api.child.stdout?.pipe(createWriteStream(process.env.FUZZ_API_LOG, { flags: 'a' }));
+    api.child.stdout?.on('data', (chunk: Buffer) => keepFailures(chunk.toString()));
+    const operations = operationsOf((await call(api.url, 'GET', '/openapi.json')).body);
+    // POST /auth/login itself is fuzzed too; this one is the token the caller's cases carry.
     let token: string | undefined;
     if (caller !== 'anonymous') {
-      const res = await call(url, 'POST', '/auth/login', { body: { email: `${caller}@university.edu`, password: DEMO_PASSWORD } });
+      const res = await call(api.url, 'POST', '/auth/login', { body: { email: `${caller}@university.edu`, password: DEMO_PASSWORD } });
       if (res.status !== 200) throw new Error(`login as ${caller} failed: ${res.status} ${JSON.stringify(res.body)}`);
       token = res.body.data.token as string;
     }
@@ -187,14 +228,15 @@ try {
         `\n▶ schemathesis as ${caller}, ${what} (${depth.phases}; max ${depth.maxExamples} examples per operation, seed ${SEED})\n`,
       );
       const began = Date.now();
-      const { code, output } = await run(SCHEMATHESIS, schemathesisArgs(`${url}/openapi.json`, token, selection, depth));
+      const { code, output } = await run(SCHEMATHESIS, schemathesisArgs(`${api.url}/openapi.json`, token, selection, depth));
       const cases = Number(/(\d+) generated/.exec(output)?.[1] ?? 0);
       outcomes.push({ caller, code, cases, seconds: (Date.now() - began) / 1000 });
     }
+    await world.teardown();
+    world = undefined;
   }
 } finally {
-  if (api && api.child.exitCode === null) await api.stop();
-  await redis.cleanup();
+  await world?.teardown();
   await database.drop();
   rmSync(scratch, { recursive: true, force: true });
 }
