@@ -6,7 +6,8 @@
  * a report worker stuck mid-job while reports queue up, uploads whose clients stall, a paused
  * Redis, a stopped worker, a stopped Postgres with traffic and queued jobs on it, an autoscaler
  * that cannot reach Prometheus, another replica taking the leader Lease, a stopped API and a
- * stopped operator. Each alert must go pending or firing with every annotation field rendered.
+ * stopped operator, and a kube-apiserver whose admission policy refuses the operator's writes. Each
+ * alert must go pending or firing with every annotation field rendered.
  *
  * Nothing here waits on a timer that assumes a speed: each step drives its condition and polls
  * Prometheus' /api/v1/alerts with a generous deadline.
@@ -22,14 +23,14 @@
  * (testing/cnpg-exporter.ts; its instance manager only runs in a CNPG pod). Not driven here, and
  * covered by the promtool tests instead (their input series checked against real scrapes by
  * exported-labels.test.ts): ApiLatencyIncrease and ThroughputDrop (baselines of a day and a week),
- * OperatorReconcileErrors (needs an API server that refuses the operator's writes), and the
- * kubelet's volume series (no kubelet here).
+ * and the kubelet's volume series (no kubelet here).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { OPERATOR_NAME } from '../cdk8s/operator-install.js';
 import { hashPassword } from '../api/auth/passwords.js';
 import { METRIC } from '../core/metric-names.js';
 import { freePort } from '../core/ports.js';
@@ -186,6 +187,10 @@ describe('alerts fire on real data', { timeout: 60 * 60_000 }, () => {
         ALERT_DEADLINE_MS,
       );
       assert.equal(res.status, 202, JSON.stringify(res.body));
+      // The backlog must be seen growing: half the reports, then a scrape of them waiting, then the rest
+      // (all twelve inside one scrape of the workers' queue gauge left deriv() at 0 and the alert silent).
+      if (i === JOBS / 2 - 1)
+        await eventually(() => reportsWaitingScraped(prometheus.url), 'waiting reports to be scraped', ALERT_DEADLINE_MS);
     }
     await expectAll([
       'ApiLatencyP95Critical',
@@ -275,6 +280,20 @@ describe('alerts fire on real data', { timeout: 60 * 60_000 }, () => {
     ]);
   });
 
+  it("the API server refuses the operator's writes", async () => {
+    const refusal = await refuseOperatorDeploymentWrites(operator, NAMESPACE);
+    try {
+      // A platform team's edit the operator must carry to the API Deployment, which it can no longer write.
+      await editPlatform(operator, (spec) => {
+        const api = spec.api as { resources: Record<string, string> };
+        api.resources = { ...api.resources, memory: '640Mi' };
+      });
+      await expectAlert('OperatorReconcileErrors', { platform_namespace: NAMESPACE });
+    } finally {
+      await refusal.lift();
+    }
+  });
+
   it('another replica takes the leader Lease; then the API and the operator are gone', async () => {
     await traffic?.stop();
     traffic = undefined;
@@ -291,7 +310,7 @@ describe('alerts fire on real data', { timeout: 60 * 60_000 }, () => {
   });
 
   it('every alert but the documented few was shown', () => {
-    const notDriven = new Set(['ApiLatencyIncrease', 'ThroughputDrop', 'OperatorReconcileErrors']);
+    const notDriven = new Set(['ApiLatencyIncrease', 'ThroughputDrop']);
     const all = groups.flatMap((g) => g.rules.filter(isAlertingRule)).map((r) => r.alert);
     assert.deepEqual(
       all.filter((a) => !shown.has(a) && !notDriven.has(a)),
@@ -299,6 +318,13 @@ describe('alerts fire on real data', { timeout: 60 * 60_000 }, () => {
     );
   });
 });
+
+/** Whether Prometheus has scraped at least one report waiting in its queue. */
+async function reportsWaitingScraped(prometheusUrl: string): Promise<boolean> {
+  const query = new URLSearchParams({ query: `${METRIC.queueJobs}{queue="reports",state="waiting"} > 0` });
+  const body = (await (await fetch(`${prometheusUrl}/api/v1/query?${query}`)).json()) as { data: { result: unknown[] } };
+  return body.data.result.length > 0;
+}
 
 /** Every `{{ $labels.x }}` the rule's annotations use is a non-empty label of the alert, and nothing is left unrendered. */
 function assertRenderedFully(rule: AlertingRule, alert: ActiveAlert): void {
@@ -387,11 +413,63 @@ async function stallUpload(url: string, token: string): Promise<Socket> {
 
 /** Edits the PassPlatform's `spec.autoscaling.prometheusUrl`, as a platform team would with kubectl. */
 async function pointAutoscalerAt(operator: Awaited<ReturnType<typeof spawnOperator>>, prometheusUrl: string): Promise<void> {
+  await editPlatform(operator, (spec) => {
+    spec.autoscaling = { ...(spec.autoscaling as Record<string, unknown>), prometheusUrl };
+  });
+}
+
+/** Reads the PassPlatform, changes its spec and writes it back, as `kubectl edit` would. */
+async function editPlatform(
+  operator: Awaited<ReturnType<typeof spawnOperator>>,
+  change: (spec: Record<string, unknown>) => void,
+): Promise<void> {
   const objects = operator.cluster.objects;
   const header = { apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', metadata: { name: operator.name, namespace: NAMESPACE } };
-  const current = (await objects.read(header)) as unknown as { spec: { autoscaling: Record<string, unknown> } } & typeof header;
-  current.spec.autoscaling = { ...current.spec.autoscaling, prometheusUrl };
+  const current = (await objects.read(header)) as unknown as { spec: Record<string, unknown> } & typeof header;
+  change(current.spec);
   await objects.replace(current as never);
+}
+
+/**
+ * A ValidatingAdmissionPolicy on the real kube-apiserver that refuses every write of the operator's
+ * ServiceAccount to Deployments in `namespace` (as an admission policy or quota of a cluster's own
+ * would): each reconcile's apply fails until the policy is lifted.
+ */
+async function refuseOperatorDeploymentWrites(
+  operator: Awaited<ReturnType<typeof spawnOperator>>,
+  namespace: string,
+): Promise<{ lift(): Promise<void> }> {
+  const admission = operator.cluster.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+  const name = `refuse-operator-writes-${namespace}`;
+  const user = `system:serviceaccount:${namespace}:${OPERATOR_NAME}`;
+  await admission.createValidatingAdmissionPolicy({
+    body: {
+      metadata: { name },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['deployments'] }],
+        },
+        validations: [{ expression: `request.userInfo.username != '${user}'`, message: 'the operator may not write Deployments here' }],
+      },
+    },
+  });
+  await admission.createValidatingAdmissionPolicyBinding({
+    body: {
+      metadata: { name },
+      spec: {
+        policyName: name,
+        validationActions: ['Deny'],
+        matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } },
+      },
+    },
+  });
+  return {
+    async lift() {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name });
+      await admission.deleteValidatingAdmissionPolicy({ name });
+    },
+  };
 }
 
 /**
