@@ -6,7 +6,6 @@
  * before the hang no longer overrules the access log.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
@@ -28,20 +27,7 @@ describe('a hung Redis', () => {
     api = await env.start({ REDIS_URL: redis.url });
     staff = await env.tokenFor('staff');
     security = await env.tokenFor('security');
-    const n = randomUUID().slice(0, 8);
-    const [row] = await env
-      .knex('students')
-      .insert({
-        student_id: `CS2026${parseInt(n, 16) % 1_000_000}`,
-        first_name: 'Grace',
-        last_name: `H${n}`,
-        email: `grace-${n}@university.edu`,
-        programme: 'physics',
-        year_of_study: 1,
-        status: 'active',
-      })
-      .returning('id');
-    studentId = (row as { id: string }).id;
+    studentId = await env.insertStudent({ status: 'active' });
   });
   after(async () => {
     redis?.resume();

@@ -2,7 +2,7 @@
  * Starts real API instances for tests: each test file gets its own database and Redis key prefix,
  * and may start several instances on them (to see invalidation reach another process's cache).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../core/config.js';
 import { createRegistry } from '../core/metrics.js';
@@ -37,6 +37,8 @@ export interface TestEnvironment {
   login(email: string, password?: string): Promise<{ token: string; refreshToken: string }>;
   /** Creates a user of the role and returns a bearer token for it. */
   tokenFor(role: Role, opts?: { studentRef?: string | null }): Promise<string>;
+  /** Inserts a student with unique identifiers (fields override the rest) and returns its id. */
+  insertStudent(fields?: Record<string, unknown>): Promise<string>;
   teardown(): Promise<void>;
 }
 
@@ -114,6 +116,22 @@ export async function createTestEnvironment(label: string): Promise<TestEnvironm
     async tokenFor(role, opts = {}) {
       const user = await createUser(role, opts);
       return (await login(user.email)).token;
+    },
+    async insertStudent(fields = {}) {
+      const n = randomUUID().slice(0, 8);
+      const [row] = await base.deps.db
+        .primary('students')
+        .insert({
+          student_id: `CS2026${parseInt(n, 16) % 1_000_000}`,
+          first_name: 'Ada',
+          last_name: `L${n}`,
+          email: `ada-${n}@university.edu`,
+          programme: 'computer science',
+          year_of_study: 2,
+          ...fields,
+        })
+        .returning('id');
+      return (row as { id: string }).id;
     },
     async teardown() {
       await Promise.allSettled(apis.map((a) => a.stop()));

@@ -14,21 +14,7 @@ describe('pass applications', () => {
   let student: string;
   let studentUserId: string;
 
-  async function newStudent(): Promise<string> {
-    const n = randomUUID().slice(0, 8);
-    const [row] = await env
-      .knex('students')
-      .insert({
-        student_id: `EN2026${parseInt(n, 16) % 1_000_000}`,
-        first_name: 'Grace',
-        last_name: `H${n}`,
-        email: `grace-${n}@university.edu`,
-        programme: 'engineering',
-        year_of_study: 3,
-      })
-      .returning('id');
-    return (row as { id: string }).id;
-  }
+  const newStudent = () => env.insertStudent();
 
   async function apply(body: Record<string, unknown> = {}, token = student) {
     const res = await call(url, 'POST', '/applications', {

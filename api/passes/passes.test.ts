@@ -21,22 +21,7 @@ describe('passes and gate verification', () => {
   let studentId: string;
   let studentToken: string;
 
-  async function newStudent(status = 'active'): Promise<string> {
-    const n = randomUUID().slice(0, 8);
-    const [row] = await env
-      .knex('students')
-      .insert({
-        student_id: `CS2026${parseInt(n, 16) % 1_000_000}`,
-        first_name: 'Ada',
-        last_name: `L${n}`,
-        email: `ada-${n}@university.edu`,
-        programme: 'computer science',
-        year_of_study: 2,
-        status,
-      })
-      .returning('id');
-    return (row as { id: string }).id;
-  }
+  const newStudent = (status = 'active') => env.insertStudent({ status });
 
   async function issue(body: Record<string, unknown>, token = staff) {
     const res = await call(a.url, 'POST', '/passes', { token, body: { studentId, validUntil: iso(24 * HOUR), ...body } });
