@@ -1,19 +1,33 @@
 /**
- * `npm run generate`: rewrites the generated, checked-in files (alert rules, promtool tests,
- * Grafana dashboards) from code, and removes generated files no longer produced.
+ * `npm run generate [-- GROUP…]`: rewrites the checked-in generated files from code — the
+ * operator's install manifests and Helm chart, alert rules and promtool tests, Grafana dashboards,
+ * the simulation's plots and tables and the week's cost report (scripts/generated-files.ts) — and
+ * removes the files in their places that are no longer produced. With group names (manifests,
+ * alerts, dashboards, simulation) only those; `npm run synth` is `generate manifests`.
  */
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { generatedFiles, GENERATED_DIRS } from './generated-files.js';
+import { filesInPlaces, GENERATED_GROUPS, GROUP_NAMES, ROOT, type GroupName } from './generated-files.js';
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..');
-const files = generatedFiles();
-
-for (const dir of GENERATED_DIRS) {
-  mkdirSync(join(root, dir), { recursive: true });
-  for (const name of readdirSync(join(root, dir))) {
-    if (!files.has(`${dir}/${name}`)) rmSync(join(root, dir, name));
-  }
+const asked = process.argv.slice(2);
+const unknown = asked.filter((name) => !GROUP_NAMES.includes(name as GroupName));
+if (unknown.length) {
+  console.error(`unknown group ${unknown.join(', ')}; groups: ${GROUP_NAMES.join(', ')}`);
+  process.exit(2);
 }
-for (const [path, content] of files) writeFileSync(join(root, path), content);
-console.log(`generated ${files.size} files in ${GENERATED_DIRS.join(', ')}`);
+
+for (const name of asked.length ? (asked as GroupName[]) : GROUP_NAMES) {
+  const group = GENERATED_GROUPS[name];
+  const files = group.files();
+  for (const path of filesInPlaces(group.owns)) {
+    if (!files.has(path)) {
+      rmSync(join(ROOT, path));
+      console.log(`removed ${path}`);
+    }
+  }
+  for (const [path, content] of files) {
+    mkdirSync(dirname(join(ROOT, path)), { recursive: true });
+    writeFileSync(join(ROOT, path), content);
+  }
+  console.log(`${name}: ${files.size} files`);
+}

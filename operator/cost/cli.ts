@@ -15,8 +15,9 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
-import { DEFAULT_SPEC, type PassPlatformSpec, type ReplicaChange, type ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
+import { DEFAULT_SPEC, type PassPlatformSpec, type ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
 import { appendChanges, emptyHistory, replicaChangesSchema } from './history-document.js';
+import { decisionsOf } from './simulated-decisions.js';
 import type { CostReportInput } from './report.js';
 import {
   InvalidReportRequest,
@@ -84,30 +85,6 @@ function simulationRun(file: z.infer<typeof simulationFileSchema>): z.infer<type
   }
   const start = Math.min(...run.history.map((change) => change.at));
   return { changes: run.history, start, end: start + run.durationMinutes * 60_000, decisions: decisionsOf(run.history, run.policy) };
-}
-
-/**
- * A simulated run records replica counts, not its policy's reasons: every change of a component
- * after its first count is one of the policy's decisions, so the report can rank what they cost.
- */
-function decisionsOf(history: readonly ReplicaChange[], policy: string): ScalingDecisionRecord[] {
-  const last = new Map<string, number>();
-  const decisions: ScalingDecisionRecord[] = [];
-  for (const change of [...history].sort((a, b) => a.at - b.at)) {
-    const from = last.get(change.component);
-    last.set(change.component, change.replicas);
-    if (from === undefined || from === change.replicas) continue;
-    const reason = `${policy} policy in the simulator (its reasons are not recorded)`;
-    decisions.push({
-      component: change.component,
-      from,
-      to: change.replicas,
-      time: new Date(change.at).toISOString(),
-      reason,
-      signals: {},
-    });
-  }
-  return decisions;
 }
 
 async function main(): Promise<void> {
