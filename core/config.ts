@@ -3,6 +3,7 @@
  * the process with a message naming the variable, never a stack trace from deep inside a driver.
  */
 import { z } from 'zod';
+import { RATE_LIMIT_DEFAULTS } from './rate-limit-defaults.js';
 
 const csv = z
   .string()
@@ -65,15 +66,15 @@ const EnvSchema = z.object({
   /** Extra public keys still accepted for verification during rotation: JSON {"kid":"PEM",…}. */
   PASS_VERIFY_KEYS: z.string().optional(),
 
-  RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
+  RATE_LIMIT_PER_MINUTE: positiveInt(RATE_LIMIT_DEFAULTS.requestsPerMinute),
   /** Token refreshes per client per window (logins are limited by their failures instead). */
-  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(30),
+  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt(RATE_LIMIT_DEFAULTS.refreshesPerMinute),
   /** Length of the rate-limit window; the limits above are per window (named per minute at the default). */
   RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
   /** Consecutive failed logins for one account from one address before that pair waits 15 minutes. */
-  LOGIN_FAILURES_PER_ACCOUNT: positiveInt(10),
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt(RATE_LIMIT_DEFAULTS.loginFailuresPerAccount),
   /** Failed logins from one address (any accounts) per hour before that address waits an hour. */
-  LOGIN_FAILURES_PER_ADDRESS: positiveInt(200),
+  LOGIN_FAILURES_PER_ADDRESS: positiveInt(RATE_LIMIT_DEFAULTS.loginFailuresPerAddress),
   /** Proxies trusted for X-Forwarded-For (behind the Kubernetes Service / ingress). */
   TRUST_PROXY: bool,
 

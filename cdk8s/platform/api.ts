@@ -6,8 +6,19 @@ import { ACCESS_LOG_SPILL_MOUNT_PATH, envValue } from './env.js';
 import { METRICS_LABEL, childLabels, selectorLabels } from './labels.js';
 import { childNames } from './names.js';
 import type { PlatformChildrenProps } from './props.js';
+import type { RateLimitSpec } from '../../platform-api/v1alpha1/index.js';
 
 export const API_PORT = 3000;
+
+/** The spec's per-client limits as the variables the API reads (core/config.ts). */
+function rateLimitEnv(limits: RateLimitSpec) {
+  return [
+    envValue('RATE_LIMIT_PER_MINUTE', String(limits.requestsPerMinute)),
+    envValue('AUTH_RATE_LIMIT_PER_MINUTE', String(limits.refreshesPerMinute)),
+    envValue('LOGIN_FAILURES_PER_ACCOUNT', String(limits.loginFailuresPerAccount)),
+    envValue('LOGIN_FAILURES_PER_ADDRESS', String(limits.loginFailuresPerAddress)),
+  ];
+}
 
 /** The HTTP API: Deployment, its Service (also scraped for metrics) and a PodDisruptionBudget. */
 export class ApiWorkload extends Construct {
@@ -35,6 +46,7 @@ export class ApiWorkload extends Construct {
             envValue('PORT', String(API_PORT)),
             envValue('TRUST_PROXY', 'true'),
             envValue('ACCESS_LOG_SPILL_DIR', ACCESS_LOG_SPILL_MOUNT_PATH),
+            ...rateLimitEnv(props.spec.api.rateLimits),
           ],
           // The image's tree is read-only; the journal of answered verifications needs a directory.
           scratchVolumes: [{ name: 'access-log-spill', mountPath: ACCESS_LOG_SPILL_MOUNT_PATH }],

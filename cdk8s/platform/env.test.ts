@@ -7,8 +7,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
-import { CONFIG_VARIABLES } from '../../core/config.js';
+import type { KubernetesObject, V1ConfigMap, V1Container, V1Deployment } from '@kubernetes/client-node';
+import { CONFIG_VARIABLES, loadConfig } from '../../core/config.js';
+import { RATE_LIMIT_DEFAULTS } from '../../core/rate-limit-defaults.js';
+import { generatePlatformKeys } from '../../operator/controller/platform-keys.js';
+import { platformFixture } from '../../operator/fixtures.js';
+import { reconcile } from '../../operator/reconcile/reconcile.js';
 import { EXAMPLES_DIR, renderExample } from '../../testing/platform-children.js';
 import { KEY_NAMES } from './config.js';
 import { childNames } from './names.js';
@@ -54,4 +58,43 @@ describe('the environment of the platform pods', () => {
       }
     });
   }
+});
+
+describe('the API pods per-client limits', () => {
+  const apiContainer = (children: KubernetesObject[]) => {
+    const api = children.find((c) => c.kind === 'Deployment' && c.metadata?.name === 'campus-api') as V1Deployment | undefined;
+    const container = api?.spec?.template.spec?.containers[0];
+    assert.ok(container, 'the API Deployment has its container');
+    return container;
+  };
+  /** What the API process configures itself with from the container's literal env values. */
+  const limitsReadByTheApi = (container: V1Container) => {
+    const env = Object.fromEntries((container.env ?? []).filter((v) => v.value !== undefined).map((v) => [v.name, v.value]));
+    const config = loadConfig({ DATABASE_URL: 'postgres://x/app', JWT_SECRET: 'j'.repeat(40), ...env });
+    return {
+      requestsPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      refreshesPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+      loginFailuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+      loginFailuresPerAddress: config.LOGIN_FAILURES_PER_ADDRESS,
+    };
+  };
+  const render = (spec: Record<string, unknown>) =>
+    reconcile({ platform: platformFixture(spec), observed: { children: [] }, now: new Date(), generateKeys: generatePlatformKeys })
+      .children ?? [];
+
+  it('spec.api.rateLimits reaches the API process as the limits it enforces (a load test on a cluster can raise them)', () => {
+    const rateLimits = {
+      requestsPerMinute: 1_000_000,
+      refreshesPerMinute: 50_000,
+      loginFailuresPerAccount: 7,
+      loginFailuresPerAddress: 900,
+    };
+    assert.deepEqual(limitsReadByTheApi(apiContainer(render({ api: { rateLimits } }))), rateLimits);
+  });
+
+  it('a spec that names none gets the limits a process started without configuration has', () => {
+    assert.deepEqual(limitsReadByTheApi(apiContainer(render({}))), { ...RATE_LIMIT_DEFAULTS });
+    const unset = loadConfig({ DATABASE_URL: 'postgres://x/app', JWT_SECRET: 'j'.repeat(40) });
+    assert.equal(unset.RATE_LIMIT_PER_MINUTE, RATE_LIMIT_DEFAULTS.requestsPerMinute);
+  });
 });

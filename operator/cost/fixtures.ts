@@ -7,7 +7,7 @@
  *   postgres       instance 0.5 + 10 GiB × 0.073 / 730                           = 0.501 / h
  *   redis shard    2 nodes × 0.1 + 2 × 1 GiB × 0.073 / 730                        = 0.2002 / h
  */
-import type { PriceSpec, ReplicaChange } from '../../platform-api/v1alpha1/index.js';
+import { DEFAULT_API, type PriceSpec, type ReplicaChange } from '../../platform-api/v1alpha1/index.js';
 import { replicaShapes, type SizingSpec } from './prices.js';
 
 export const TEST_PRICES: PriceSpec = {
@@ -21,7 +21,7 @@ export const TEST_PRICES: PriceSpec = {
 };
 
 export const TEST_SIZING: SizingSpec = {
-  api: { minReplicas: 1, maxReplicas: 10, resources: { cpu: '500m', memory: '1Gi' } },
+  api: { ...DEFAULT_API, minReplicas: 1, maxReplicas: 10, resources: { cpu: '500m', memory: '1Gi' } },
   workers: {
     uploads: { minReplicas: 1, maxReplicas: 5, concurrency: 4, resources: { cpu: '1', memory: '2Gi' } },
     reports: { minReplicas: 0, maxReplicas: 3, concurrency: 2, resources: { cpu: '250m', memory: '512Mi' } },

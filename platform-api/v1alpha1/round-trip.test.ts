@@ -30,7 +30,12 @@ type Complete<T> = T extends (infer Item)[] ? Complete<Item>[] : T extends objec
 const completeSpec: Complete<PassPlatformSpec> = {
   image: 'registry.example.edu/passplatform',
   version: '2.4.1',
-  api: { minReplicas: 3, maxReplicas: 12, resources: { cpu: '750m', memory: '768Mi' } },
+  api: {
+    minReplicas: 3,
+    maxReplicas: 12,
+    resources: { cpu: '750m', memory: '768Mi' },
+    rateLimits: { requestsPerMinute: 6_000, refreshesPerMinute: 60, loginFailuresPerAccount: 8, loginFailuresPerAddress: 500 },
+  },
   workers: {
     uploads: { minReplicas: 2, maxReplicas: 8, concurrency: 4, resources: { cpu: '600m', memory: '640Mi' } },
     reports: { minReplicas: 1, maxReplicas: 3, concurrency: 1, resources: { cpu: '2', memory: '3Gi' } },

@@ -72,6 +72,28 @@ const apiSchema = object(
   {
     ...replicaRange('API pods', DEFAULT_API, 1),
     resources: resources('API pod', DEFAULT_API.resources),
+    rateLimits: object(
+      'Per-client limits of the API, counted in Redis across all its pods. Raise them for a load test from few addresses (every virtual user of one load generator is one client).',
+      {
+        requestsPerMinute: integer('Requests one client address may make per minute before 429.', {
+          minimum: 1,
+          default: DEFAULT_API.rateLimits.requestsPerMinute,
+        }),
+        refreshesPerMinute: integer('Token refreshes one client address may make per minute before 429.', {
+          minimum: 1,
+          default: DEFAULT_API.rateLimits.refreshesPerMinute,
+        }),
+        loginFailuresPerAccount: integer('Consecutive failed logins of one account from one address before that pair waits 15 minutes.', {
+          minimum: 1,
+          default: DEFAULT_API.rateLimits.loginFailuresPerAccount,
+        }),
+        loginFailuresPerAddress: integer('Failed logins from one address in an hour, any accounts, before that address waits an hour.', {
+          minimum: 1,
+          default: DEFAULT_API.rateLimits.loginFailuresPerAddress,
+        }),
+      },
+      { default: {} },
+    ),
   },
   { default: {}, 'x-kubernetes-validations': [RANGE_RULE] },
 );

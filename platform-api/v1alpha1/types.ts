@@ -3,6 +3,7 @@
  * takes. The CRD's OpenAPI schema (`./schema.ts`) mirrors these types; the reconcile, the
  * autoscaler and the cost reports read them. SLA and alert defaults come from the SLA catalog.
  */
+import { RATE_LIMIT_DEFAULTS } from '../../core/rate-limit-defaults.js';
 import { ALERT_THRESHOLDS, COST_REFERENCE, SLA_CLASSES, type SlaClass } from '../../core/sla.js';
 
 export const API_GROUP = 'passplatform.io';
@@ -29,8 +30,17 @@ export interface ReplicaRange {
   maxReplicas: number;
 }
 
+/** The API's per-client limits (each pod counts in the shared Redis, so they hold across pods). */
+export interface RateLimitSpec {
+  requestsPerMinute: number;
+  refreshesPerMinute: number;
+  loginFailuresPerAccount: number;
+  loginFailuresPerAddress: number;
+}
+
 export interface ApiSpec extends ReplicaRange {
   resources: Resources;
+  rateLimits: RateLimitSpec;
 }
 
 export interface WorkerSpec extends ReplicaRange {
@@ -299,6 +309,7 @@ export const DEFAULT_API: ApiSpec = {
   minReplicas: 2,
   maxReplicas: 20,
   resources: { cpu: '500m', memory: '512Mi' },
+  rateLimits: { ...RATE_LIMIT_DEFAULTS },
 };
 
 export const DEFAULT_WORKERS: Record<WorkerQueue, WorkerSpec> = {

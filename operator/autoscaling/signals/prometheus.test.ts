@@ -29,7 +29,7 @@ const spec: PassPlatformSpec = {
   ...DEFAULT_SPEC,
   image: 'passplatform/app:test',
   version: 'test',
-  api: { minReplicas: 1, maxReplicas: 50, resources: { cpu: '100m', memory: '128Mi' } },
+  api: { ...DEFAULT_SPEC.api, minReplicas: 1, maxReplicas: 50, resources: { cpu: '100m', memory: '128Mi' } },
 };
 
 /** A target exporting the API's histogram: each request burns `?ms` of CPU, like a login hashing a password. */
