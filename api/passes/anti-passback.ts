@@ -12,8 +12,8 @@
  *
  * Any number of processes may start a new epoch; each change only costs one Postgres read per pass.
  *
- * A check that lets a pass through writes its passage with a nonce of its own and keeps the value it
- * replaced beside it. If the gate is then not answered "valid" — the reply came after its deadline
+ * A check that lets a pass through writes its passage with a nonce of its own, followed by the
+ * passage it replaced (one key, one write). If the gate is then not answered "valid" — the reply came after its deadline
  * and Postgres refused or could not be read, or the access log could not take the row — the write
  * is undone, but only while it is still the newest (compare-and-restore), so Redis never remembers
  * a passage nobody was told about.
@@ -30,8 +30,9 @@ import { passKeys } from './revocations.js';
 
 export type GateAnswer = 'revoked' | 'anti_passback' | 'ok';
 
-// KEYS: revoked flag, last direction, the value it replaced. ARGV: direction, memory (s), epoch,
-// epoch is fresh (1/0), now (ms), seed direction ('' when not seeding), seed time (ms), nonce.
+// KEYS: revoked flag, last direction. ARGV: direction, memory (s), epoch, epoch is fresh (1/0),
+// now (ms), seed direction ('' when not seeding), seed time (ms), nonce. A passage is stored as
+// <epoch>|<direction>|<ms>|<nonce>|<the passage it replaced: epoch|direction|ms>.
 // Returns the answer, or 'check' with what Redis holds when Postgres must be consulted first.
 const GATE_CHECK_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'revoked'} end
@@ -49,26 +50,25 @@ if last == nil then
   end
 end
 if last == ARGV[1] then return {'anti_passback'} end
-redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[8], 'EX', ARGV[2])
-redis.call('SET', KEYS[3], stored or '', 'EX', ARGV[2])
+local replaced = stored and string.match(stored, '^[^|]*|[^|]*|[^|]*') or ''
+redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[8] .. '|' .. replaced, 'EX', ARGV[2])
 return {'ok'}`;
 
-// KEYS: last direction, the value it replaced. ARGV: the value a check wrote, now (ms), memory (ms).
-// Puts the replaced value back (for what is left of its memory) only if the check's write is still
-// the newest; returns 1 when it was undone, 0 when a later passage had already replaced it.
+// KEYS: last direction. ARGV: the passage a check wrote (<epoch>|<direction>|<ms>|<nonce>), now (ms),
+// memory (ms). Puts back the passage it replaced (for what is left of its memory) only if the
+// check's write is still the newest; returns 1 when it was undone, 0 when a later passage replaced it.
 const UNDO_GATE_WRITE_SCRIPT = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-local before = redis.call('GET', KEYS[2])
-redis.call('DEL', KEYS[2])
-if before and before ~= '' then
-  local at = tonumber(string.match(before, '^[^|]*|[^|]*|([^|]*)'))
-  local left = at and (tonumber(ARGV[3]) - (tonumber(ARGV[2]) - at)) or 0
-  if left >= 1 then
-    redis.call('SET', KEYS[1], before, 'PX', math.floor(left))
-    return 1
-  end
+local current = redis.call('GET', KEYS[1])
+local written = ARGV[1] .. '|'
+if not current or string.sub(current, 1, #written) ~= written then return 0 end
+local replaced = string.sub(current, #written + 1)
+local at = tonumber(string.match(replaced, '^[^|]*|[^|]*|([^|]*)$') or '')
+local left = at and (tonumber(ARGV[3]) - (tonumber(ARGV[2]) - at)) or 0
+if left >= 1 then
+  redis.call('SET', KEYS[1], replaced, 'PX', math.floor(left))
+else
+  redis.call('DEL', KEYS[1])
 end
-redis.call('DEL', KEYS[1])
 return 1`;
 
 // KEYS: epoch. ARGV: now (ms). Moves the epoch forward to now, or by one if now is not later.
@@ -79,8 +79,8 @@ redis.call('SET', KEYS[1], nextEpoch)
 return nextEpoch`;
 
 interface AntiPassbackCommands {
-  passGateCheck(revokedKey: string, directionKey: string, beforeKey: string, ...args: (string | number)[]): Promise<string[]>;
-  passUndoGateWrite(directionKey: string, beforeKey: string, value: string, nowMs: number, memoryMs: number): Promise<number>;
+  passGateCheck(revokedKey: string, directionKey: string, ...args: (string | number)[]): Promise<string[]>;
+  passUndoGateWrite(directionKey: string, written: string, nowMs: number, memoryMs: number): Promise<number>;
   passNewEpoch(epochKey: string, nowMs: number): Promise<number>;
 }
 
@@ -88,6 +88,7 @@ interface AntiPassbackCommands {
 export interface GateWrite {
   readonly passId: string;
   readonly value: string;
+  readonly atMs: number;
 }
 
 /** Filled by `check` before it asks Redis: what the script writes if it lets the pass through. */
@@ -95,10 +96,9 @@ export interface GateCheckAttempt {
   write?: GateWrite;
 }
 
-/** The key beside a pass's last direction that holds the value the last passage replaced. */
-function beforeKeyOf(directionKey: string): string {
-  return `${directionKey}:before`;
-}
+/** Nonces: unique per process (a random prefix, since every container's node is PID 1) and per check, without crypto on each verification. */
+const NONCE_PREFIX = randomBytes(6).toString('base64url');
+let checksWritten = 0;
 
 export interface AntiPassbackOptions {
   redis: RedisClient;
@@ -158,8 +158,8 @@ export class AntiPassbackStore {
     this.ownPassages = new LRUCache({ max: options.ownPassagesMax ?? 100_000, ttl: options.windowSeconds * 1000 });
     this.epochKey = `${options.keyPrefix}apb:epoch`;
     this.runIdKey = `${options.keyPrefix}apb:redis-run-id`;
-    options.redis.defineCommand('passGateCheck', { numberOfKeys: 3, lua: GATE_CHECK_SCRIPT });
-    options.redis.defineCommand('passUndoGateWrite', { numberOfKeys: 2, lua: UNDO_GATE_WRITE_SCRIPT });
+    options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
+    options.redis.defineCommand('passUndoGateWrite', { numberOfKeys: 1, lua: UNDO_GATE_WRITE_SCRIPT });
     options.redis.defineCommand('passNewEpoch', { numberOfKeys: 1, lua: NEW_EPOCH_SCRIPT });
     this.commands = options.redis as unknown as AntiPassbackCommands;
     const renew = () => {
@@ -228,13 +228,12 @@ export class AntiPassbackStore {
     const epoch = await this.currentEpoch();
     const keys = passKeys(this.options.keyPrefix, passId);
     const fresh = now.getTime() - epoch < this.options.windowSeconds * 1000 ? '1' : '0';
-    const nonce = randomBytes(6).toString('base64url');
+    const nonce = `${NONCE_PREFIX}${(checksWritten += 1).toString(36)}`;
     const ask = async (seed?: Passage) => {
-      attempt.write = { passId, value: `${epoch}|${direction}|${now.getTime()}|${nonce}` };
+      attempt.write = { passId, value: `${epoch}|${direction}|${now.getTime()}|${nonce}`, atMs: now.getTime() };
       const reply = await this.commands.passGateCheck(
         keys.revoked,
         keys.lastDirection,
-        beforeKeyOf(keys.lastDirection),
         direction,
         this.options.windowSeconds,
         epoch,
@@ -263,13 +262,7 @@ export class AntiPassbackStore {
   async undo(write: GateWrite): Promise<void> {
     const { lastDirection } = passKeys(this.options.keyPrefix, write.passId);
     try {
-      const undone = await this.commands.passUndoGateWrite(
-        lastDirection,
-        beforeKeyOf(lastDirection),
-        write.value,
-        Date.now(),
-        this.options.windowSeconds * 1000,
-      );
+      const undone = await this.commands.passUndoGateWrite(lastDirection, write.value, Date.now(), this.options.windowSeconds * 1000);
       this.pendingUndos.delete(write.value);
       this.options.logger.info({ passId: write.passId, undone: undone === 1 }, 'passage of an unanswered gate check taken back from Redis');
     } catch (err) {
@@ -287,8 +280,7 @@ export class AntiPassbackStore {
     this.retryingUndos = true;
     try {
       for (const write of [...this.pendingUndos.values()]) {
-        const writtenAt = Number(write.value.split('|')[2]);
-        if (Date.now() - writtenAt >= this.options.windowSeconds * 1000) this.pendingUndos.delete(write.value);
+        if (Date.now() - write.atMs >= this.options.windowSeconds * 1000) this.pendingUndos.delete(write.value);
         else await this.undo(write);
       }
     } finally {

@@ -100,24 +100,36 @@ describe('a gate check whose reply missed its deadline', () => {
     };
   }
 
+  /** A pass that went in and out through the API: Redis remembers the exit. */
+  async function passInAndOut(): Promise<{ id: string; code: string }> {
+    const pass = await issuePass();
+    assert.equal((await gateOfApi(pass.code, 'entry')).body.data.valid, true);
+    assert.equal((await gateOfApi(pass.code, 'exit')).body.data.valid, true);
+    return pass;
+  }
+
+  /** A Postgres connection that can no longer be used: the verifier's fallback cannot decide. */
+  async function postgresGone(): Promise<Knex> {
+    const gone = createKnex(env.database.url, 1, 1_000);
+    await gone.destroy();
+    return gone;
+  }
+
+  const enterBehind = (behind: { verifier: PassVerifier }, code: string) =>
+    behind.verifier.verify({ code, gate: 'main-gate', direction: 'entry', verifiedBy: null, requestId: null });
+
   const directionInRedis = async (passId: string) => {
     const stored = await api.deps.redis.get(passKeys(env.prefix, passId).lastDirection);
     return stored?.split('|')[1];
   };
 
   it('takes its passage back when the gate was answered with an error (Postgres unreadable too)', async () => {
-    const pass = await issuePass();
-    assert.equal((await gateOfApi(pass.code, 'entry')).body.data.valid, true);
-    assert.equal((await gateOfApi(pass.code, 'exit')).body.data.valid, true);
+    const pass = await passInAndOut();
     // This verifier's Postgres is gone: its fallback cannot decide, so the gate gets an error.
-    const gone = createKnex(env.database.url, 1, 1_000);
-    await gone.destroy();
-    const behind = await verifierBehindProxy(gone);
+    const behind = await verifierBehindProxy(await postgresGone());
     try {
       proxy.holdReplies();
-      await assert.rejects(
-        behind.verifier.verify({ code: pass.code, gate: 'main-gate', direction: 'entry', verifiedBy: null, requestId: null }),
-      );
+      await assert.rejects(enterBehind(behind, pass.code));
       // The script ran: Redis held the entry nobody was let in on, until the undo put the exit back.
       proxy.releaseReplies();
       await eventually(async () => (await directionInRedis(pass.id)) === 'exit', 'the unanswered entry is taken back from Redis');
@@ -131,9 +143,7 @@ describe('a gate check whose reply missed its deadline', () => {
   });
 
   it('keeps its passage when Postgres answered "valid" and logged it', async () => {
-    const pass = await issuePass();
-    assert.equal((await gateOfApi(pass.code, 'entry')).body.data.valid, true);
-    assert.equal((await gateOfApi(pass.code, 'exit')).body.data.valid, true);
+    const pass = await passInAndOut();
     const knex = createKnex(env.database.url, 2, 5_000);
     const behind = await verifierBehindProxy(knex);
     try {
@@ -158,17 +168,11 @@ describe('a gate check whose reply missed its deadline', () => {
   });
 
   it('never undoes a later passage recorded by another process', async () => {
-    const pass = await issuePass();
-    assert.equal((await gateOfApi(pass.code, 'entry')).body.data.valid, true);
-    assert.equal((await gateOfApi(pass.code, 'exit')).body.data.valid, true);
-    const gone = createKnex(env.database.url, 1, 1_000);
-    await gone.destroy();
-    const behind = await verifierBehindProxy(gone);
+    const pass = await passInAndOut();
+    const behind = await verifierBehindProxy(await postgresGone());
     try {
       proxy.holdReplies();
-      await assert.rejects(
-        behind.verifier.verify({ code: pass.code, gate: 'main-gate', direction: 'entry', verifiedBy: null, requestId: null }),
-      );
+      await assert.rejects(enterBehind(behind, pass.code));
       // The undo ran in Redis, but its confirmation is held back too: it stays pending for a retry.
       await eventually(async () => (await directionInRedis(pass.id)) === 'exit', 'the unanswered entry is taken back');
       await eventually(async () => behind.verifier.unconfirmedUndos === 1, 'the undo waits for a retry');
