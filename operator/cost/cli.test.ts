@@ -30,6 +30,9 @@ describe('cost-report CLI over a simulator history file', () => {
   const historyPath = join(dir, 'week.json');
   const specPath = join(dir, 'platform.json');
   writeFileSync(historyPath, JSON.stringify({ changes, start, end: start + 7 * 86_400_000 }));
+  /** The report of the `ours` run of the `week` trace in a simulator output file, priced with the test spec. */
+  const reportOfOursOnTheWeek = (simulationPath: string, format: 'csv' | 'json') =>
+    costReport(['--history', simulationPath, '--trace', 'week', '--policy', 'ours', '--spec', specPath, '--format', format]);
   writeFileSync(
     specPath,
     JSON.stringify({ apiVersion: 'passplatform.io/v1alpha1', kind: 'PassPlatform', spec: { ...TEST_SIZING, cost: TEST_PRICES } }),
@@ -68,18 +71,7 @@ describe('cost-report CLI over a simulator history file', () => {
       history: [...changes.filter((change) => change.component !== 'api'), { component: 'api', at: start, replicas: apiReplicas }],
     });
     writeFileSync(simulationPath, JSON.stringify({ seed: 1, traces: [{ trace: 'week', runs: [run('hpa', 4), run('ours', 3)] }] }));
-    const { stdout } = await costReport([
-      '--history',
-      simulationPath,
-      '--trace',
-      'week',
-      '--policy',
-      'ours',
-      '--spec',
-      specPath,
-      '--format',
-      'csv',
-    ]);
+    const { stdout } = await reportOfOursOnTheWeek(simulationPath, 'csv');
     // 3 api replicas × 168 h × 0.025 = 12.6
     assert.equal(stdout.split('\r\n')[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,504,3,3,12.6,12.6,0,USD');
     await assert.rejects(costReport(['--history', simulationPath]), /week\/hpa, week\/ours/);
@@ -91,18 +83,7 @@ describe('cost-report CLI over a simulator history file', () => {
       simulationPath,
       JSON.stringify({ seed: 1, traces: [{ trace: 'week', runs: [{ policy: 'ours', durationMinutes: 7 * 24 * 60, history: changes }] }] }),
     );
-    const { stdout } = await costReport([
-      '--history',
-      simulationPath,
-      '--trace',
-      'week',
-      '--policy',
-      'ours',
-      '--spec',
-      specPath,
-      '--format',
-      'json',
-    ]);
+    const { stdout } = await reportOfOursOnTheWeek(simulationPath, 'json');
     const { costliestDecisions } = JSON.parse(stdout) as {
       costliestDecisions: { decision: { from: number; to: number }; cost: number; hours: number }[];
     };
