@@ -75,6 +75,27 @@ export function defineRoute<P = undefined, Q = undefined, B = undefined, const A
   return spec;
 }
 
+/** What the routes of one area share: their OpenAPI tag and their SLA class. */
+export interface RouteGroup {
+  tag: string;
+  sla: SlaLabel;
+}
+
+/** A route of a group: its declaration without the group's tag and SLA class. */
+export type GroupedRouteSpec<P, Q, B, A extends Access> = Omit<RouteSpec<P, Q, B, A>, 'tag' | 'sla'>;
+
+/**
+ * The `defineRoute` of one area: its routes state their tag and SLA class once, here, instead of
+ * on every declaration (the SLA class labels every request's metrics, so a route cannot lack one).
+ */
+export function routeGroup(group: RouteGroup) {
+  return function groupRoute<P = undefined, Q = undefined, B = undefined, const A extends Access = Access>(
+    spec: GroupedRouteSpec<P, Q, B, A>,
+  ): RouteSpec<P, Q, B, A> {
+    return { ...spec, tag: group.tag, sla: group.sla };
+  };
+}
+
 // Routes of different input types live in one list; their handlers only ever see their own input.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = RouteSpec<any, any, any, any>;

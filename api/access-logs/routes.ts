@@ -1,20 +1,20 @@
 import type { AppDeps } from '../context.js';
 import { forbidden } from '../../domain/errors.js';
 import { ownStudentFilter } from '../own-records.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { listAccessLogs } from '../../domain/access-logs/repository.js';
 import { AccessLogQuery } from '../../domain/access-logs/schemas.js';
 import { AccessLogView } from '../../domain/access-logs/views.js';
 
+const route = routeGroup({ tag: 'access-logs', sla: 'student_queries' });
+
 export function accessLogRoutes(deps: AppDeps): AnyRoute[] {
   return [
-    defineRoute({
+    route({
       method: 'get',
       path: '/access-logs',
       summary: 'Gate verifications, newest first, by pass, student, gate, direction, outcome and time range (students: their own)',
-      tag: 'access-logs',
       access: ['admin', 'staff', 'security', 'student'],
-      sla: 'student_queries',
       response: { data: AccessLogView, list: true },
       query: AccessLogQuery,
       async handler(_ctx, { query, user }) {

@@ -1,9 +1,11 @@
 import type { AppDeps } from '../context.js';
 import { badRequest } from '../../domain/errors.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { activePasses, applicationFunnel, verificationsOverTime } from '../../domain/analytics/repository.js';
 import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from '../../domain/analytics/schemas.js';
 import { ActivePassesView, FunnelView, VerificationsView } from '../../domain/analytics/views.js';
+
+const route = routeGroup({ tag: 'analytics', sla: 'analytics' });
 
 /** Figures change by the minute; a short TTL keeps dashboards cheap without going stale. */
 const TTL_SECONDS = 60;
@@ -23,13 +25,11 @@ function alignedRange(from: string | undefined, to: string | undefined, stepMs: 
 export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
   const { db, cache } = deps;
   return [
-    defineRoute({
+    route({
       method: 'get',
       path: '/analytics/verifications',
       summary: 'Verifications per hour or day and gate (total, valid, invalid, entries, exits) and totals by outcome',
-      tag: 'analytics',
       access: STAFF,
-      sla: 'analytics',
       response: { data: VerificationsView },
       query: VerificationsQuery,
       async handler(_ctx, { query }) {
@@ -44,13 +44,11 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
         return { data: { granularity: query.granularity, from: range.from.toISOString(), to: range.to.toISOString(), ...result } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/analytics/applications/funnel',
       summary: 'Applications submitted in a range by current status, approval rate and median time to decision',
-      tag: 'analytics',
       access: STAFF,
-      sla: 'analytics',
       response: { data: FunnelView },
       query: RangeQuery,
       async handler(_ctx, { query }) {
@@ -60,13 +58,11 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
         return { data: { from: range.from.toISOString(), to: range.to.toISOString(), ...funnel } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/analytics/passes/active',
       summary: 'Passes valid now by type, scheduled ones, those expiring within 7 days, revocations in 30 days',
-      tag: 'analytics',
       access: STAFF,
-      sla: 'analytics',
       response: { data: ActivePassesView },
       async handler() {
         // Keyed by minute: within one the answer (and its `at`) is shared, across minutes it moves with the clock.

@@ -5,7 +5,7 @@ import { conflict, forbidden, notFound, unprocessable } from '../../domain/error
 import { issuePass, type PassDto } from '../../domain/passes/repository.js';
 import { validityIssue, type PassType } from '../../domain/passes/schemas.js';
 import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { announceApplication } from '../realtime/announcements.js';
 import {
   findApplication,
@@ -30,6 +30,8 @@ import {
 } from '../../domain/applications/schemas.js';
 import { allowedActions, nextStatus, type ApplicationAction } from '../../domain/applications/state-machine.js';
 import { ApplicationView } from '../../domain/applications/views.js';
+
+const route = routeGroup({ tag: 'applications', sla: 'pass_generation' });
 
 const STAFF = ['admin', 'staff'] as const;
 
@@ -86,13 +88,11 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
   }
 
   return [
-    defineRoute({
+    route({
       method: 'post',
       path: '/applications',
       summary: 'Apply for a pass (type, reason, requested validity, attachments by upload id)',
-      tag: 'applications',
       access: ['student'],
-      sla: 'pass_generation',
       response: { data: ApplicationView },
       body: ApplicationCreate,
       responses: { 201: 'Submitted', 422: 'An attachment is unknown, not yours or rejected' },
@@ -118,13 +118,11 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         return { status: 201, data: application };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/applications/queue',
       summary: 'The review queue: submitted and under-review applications by status, priority, then oldest first',
-      tag: 'applications',
       access: STAFF,
-      sla: 'pass_generation',
       response: { data: ApplicationView, list: true },
       query: QueueQuery,
       async handler(_ctx, { query, user }) {
@@ -132,13 +130,11 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         return { data: items, pagination: { nextCursor } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/applications',
       summary: 'List applications, newest first (students see only their own)',
-      tag: 'applications',
       access: ['admin', 'staff', 'student'],
-      sla: 'pass_generation',
       response: { data: ApplicationView, list: true },
       query: ApplicationListQuery,
       async handler(_ctx, { query, user }) {
@@ -151,26 +147,22 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         return { data: items, pagination: { nextCursor } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/applications/:id',
       summary: 'One application (students may read only their own)',
-      tag: 'applications',
       access: ['admin', 'staff', 'student'],
-      sla: 'pass_generation',
       response: { data: ApplicationView },
       params: ApplicationIdParams,
       async handler(_ctx, { params, user }) {
         return { data: await readable(params.id, user) };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/applications/:id/review',
       summary: 'Take a submitted application under review (optionally re-prioritising it)',
-      tag: 'applications',
       access: STAFF,
-      sla: 'pass_generation',
       response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: ReviewBody,
@@ -187,13 +179,11 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         return { data };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/applications/:id/approve',
       summary: 'Approve an application and issue its pass (validity and gates may be narrowed)',
-      tag: 'applications',
       access: STAFF,
-      sla: 'pass_generation',
       response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: ApproveBody,
@@ -241,13 +231,11 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         return { data };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/applications/:id/reject',
       summary: 'Reject an application, with the reason the student will see',
-      tag: 'applications',
       access: STAFF,
-      sla: 'pass_generation',
       response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: RejectBody,
@@ -265,13 +253,11 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
         return { data };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/applications/:id/withdraw',
       summary: 'Withdraw your own application before it is decided',
-      tag: 'applications',
       access: ['student'],
-      sla: 'pass_generation',
       response: { data: ApplicationView },
       params: ApplicationIdParams,
       body: WithdrawBody,

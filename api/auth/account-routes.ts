@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { audit } from '../../domain/audit.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import type { AppDeps } from '../context.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { findUserById, revokeUserSessions, type UserRow } from './sessions.js';
 import { AccountView } from './views.js';
+
+const route = routeGroup({ tag: 'auth', sla: 'auth' });
 
 const AccountParams = z.object({ id: z.uuid() });
 
@@ -49,13 +51,11 @@ async function setDisabled(
 
 export function accountRoutes(deps: AppDeps): AnyRoute[] {
   return [
-    defineRoute({
+    route({
       method: 'post',
       path: '/users/:id/disable',
       summary: 'Disable an account: its sessions end at once, it cannot log in until enabled',
-      tag: 'auth',
       access: ['admin'],
-      sla: 'auth',
       response: { data: AccountView },
       params: AccountParams,
       responses: { 200: 'Disabled (or already disabled)', 404: 'No such account', 409: 'Your own account' },
@@ -66,13 +66,11 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
         return { data: account(row) };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/users/:id/enable',
       summary: 'Enable a disabled account again (it logs in anew; old sessions stay revoked)',
-      tag: 'auth',
       access: ['admin'],
-      sla: 'auth',
       response: { data: AccountView },
       params: AccountParams,
       responses: { 200: 'Enabled (or already enabled)', 404: 'No such account' },

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { AppDeps } from '../context.js';
 import { unauthorized } from '../../domain/errors.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { authUserOf, findUserByEmail, findUserById, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
 import { TokenPairView, UserView } from './views.js';
+
+const route = routeGroup({ tag: 'auth', sla: 'auth' });
 
 const LoginBody = z.object({
   email: z.email().max(254),
@@ -25,13 +27,11 @@ async function tokenPair(deps: AppDeps, user: UserRow, sessionId: string, refres
 export function authRoutes(deps: AppDeps): AnyRoute[] {
   const authLimit = deps.rateLimits.middleware('auth');
   return [
-    defineRoute({
+    route({
       method: 'post',
       path: '/auth/login',
       summary: 'Exchange e-mail and password for an access token and a refresh token',
-      tag: 'auth',
       access: 'public',
-      sla: 'auth',
       response: { data: TokenPairView },
       body: LoginBody,
       responses: { 200: 'Token pair and user', 401: 'Wrong credentials', 429: 'Too many attempts' },
@@ -50,13 +50,11 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
         return { data: await tokenPair(deps, user, session.sessionId, session.refreshToken) };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/auth/refresh',
       summary: 'Spend a refresh token for a new token pair (rotation; reuse revokes the session)',
-      tag: 'auth',
       access: 'public',
-      sla: 'auth',
       response: { data: TokenPairView },
       before: [authLimit],
       body: RefreshBody,
@@ -73,26 +71,22 @@ export function authRoutes(deps: AppDeps): AnyRoute[] {
         return { data: await tokenPair(deps, rotated.user, rotated.sessionId, rotated.refreshToken) };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/auth/logout',
       summary: 'End the current session: its refresh tokens and access tokens stop working',
-      tag: 'auth',
       access: ['admin', 'staff', 'security', 'student'],
-      sla: 'auth',
       responses: { 204: 'Logged out' },
       async handler(ctx, { user }) {
         if (user) await deps.sessions.announce([user.sessionId, ...(await revokeSession(deps.db.primary, user.id, user.sessionId))]);
         ctx.status = 204;
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/auth/me',
       summary: 'The calling user',
-      tag: 'auth',
       access: ['admin', 'staff', 'security', 'student'],
-      sla: 'auth',
       response: { data: UserView },
       async handler(_ctx, { user }) {
         const row = user ? await findUserById(deps.db.primary, user.id) : undefined;

@@ -2,13 +2,15 @@ import type { AppDeps, AuthUser } from '../context.js';
 import { audit } from '../../domain/audit.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
 import { chooseFormat, renderQr } from './qr.js';
 import { findPass, issuePass, listPasses, revokePass, type PassDto } from '../../domain/passes/repository.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
 import { PassView } from '../../domain/passes/views.js';
 import { VerificationView } from './verification-view.js';
+
+const route = routeGroup({ tag: 'passes', sla: 'pass_generation' });
 
 /** Roles that print or show passes (the QR route's); only they see a pass's signed code. */
 const PRINTERS = ['admin', 'staff', 'student'] as const;
@@ -35,13 +37,11 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
   }
 
   return [
-    defineRoute({
+    route({
       method: 'post',
       path: '/passes/verify',
       summary: 'Verify a scanned pass at a gate; every verification is recorded in the access log',
-      tag: 'passes',
       access: ['security', 'admin'],
-      sla: 'pass_generation',
       response: { data: VerificationView },
       body: VerifyBody,
       responses: { 200: 'The verdict: valid, or invalid with a reason' },
@@ -58,13 +58,11 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
         return { data: result };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/passes',
       summary: 'Issue a pass (standard or temporary) to an active student',
-      tag: 'passes',
       access: ['admin', 'staff'],
-      sla: 'pass_generation',
       response: { data: PassView },
       body: PassCreate,
       responses: { 201: 'Issued', 422: 'Unknown or inactive student' },
@@ -93,13 +91,11 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
         return { status: 201, data: pass };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/passes',
       summary: 'List passes, newest first (students see only their own)',
-      tag: 'passes',
       access: ['admin', 'staff', 'student'],
-      sla: 'pass_generation',
       response: { data: PassView, list: true },
       query: PassListQuery,
       async handler(_ctx, { query, user }) {
@@ -112,26 +108,22 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
         return { data: items, pagination: { nextCursor } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/passes/:id',
       summary: 'One pass; its signed code only for roles that print passes (students may read only their own)',
-      tag: 'passes',
       access: ['admin', 'staff', 'security', 'student'],
-      sla: 'pass_generation',
       response: { data: PassView },
       params: PassIdParams,
       async handler(_ctx, { params, user }) {
         return { data: visibleTo(user, await loadPass(params.id, user)) };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/passes/:id/qr',
       summary: 'The pass as a QR code image: PNG or SVG (?format=, else the Accept header)',
-      tag: 'passes',
       access: PRINTERS,
-      sla: 'pass_generation',
       response: { media: ['image/png', 'image/svg+xml'] },
       params: PassIdParams,
       query: QrQuery,
@@ -149,13 +141,11 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
         ctx.body = body;
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/passes/:id/revoke',
       summary: 'Revoke a pass; every gate refuses it within a second',
-      tag: 'passes',
       access: ['admin', 'staff'],
-      sla: 'pass_generation',
       response: { data: PassView },
       params: PassIdParams,
       body: PassRevoke,

@@ -8,10 +8,12 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ROLES, type AppDeps } from '../context.js';
 import { forbidden, serviceUnavailable, unauthorized, validationFailed } from '../../domain/errors.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import type { CloseReason } from './close-codes.js';
 import { RealtimeConnection, type LiveMessage, type Transport } from './connection.js';
 import { SubscriptionError, forbiddenChannels, parseSubscription } from './subscription.js';
+
+const route = routeGroup({ tag: 'realtime', sla: 'none' });
 
 export const SSE_PATH = '/realtime/events';
 const RETRY_MS = 2_000;
@@ -60,13 +62,11 @@ class SseTransport implements Transport {
 export function sseRoutes(deps: AppDeps): AnyRoute[] {
   const { realtime } = deps;
   return [
-    defineRoute({
+    route({
       method: 'get',
       path: SSE_PATH,
       summary: 'Server-Sent Events of real-time channels (same channels and messages as the WebSocket at /realtime/ws; see /asyncapi.json)',
-      tag: 'realtime',
       access: ROLES,
-      sla: 'none',
       response: { media: ['text/event-stream'] },
       query: SseQuery,
       responses: { 200: 'text/event-stream', 403: 'The role may not read one of the channels', 503: 'This server is draining or full' },

@@ -1,11 +1,13 @@
 import { normaliseReportRequest, reportRequestHash } from '../../core/report-request.js';
 import type { AppDeps } from '../context.js';
 import { conflict, notFound } from '../../domain/errors.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { findReport, insertOrReuseReport, toDto } from '../../domain/reports/repository.js';
 import { DownloadQuery, ReportCreate, ReportIdParams } from '../../domain/reports/schemas.js';
 import { z } from 'zod';
 import { ReportView } from '../../domain/reports/views.js';
+
+const route = routeGroup({ tag: 'reports', sla: 'reports' });
 
 const REPORT_READERS = ['admin', 'staff'] as const;
 
@@ -13,13 +15,11 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
   const { db, queues, storage, config } = deps;
 
   return [
-    defineRoute({
+    route({
       method: 'post',
       path: '/reports',
       summary: 'Request a report (daily-summary, weekly-trends, monthly, annual); identical requests within a short window share one',
-      tag: 'reports',
       access: REPORT_READERS,
-      sla: 'reports',
       response: { data: ReportView.extend({ reused: z.boolean() }) },
       body: ReportCreate,
       responses: { 202: 'Accepted; poll GET /reports/{id}' },
@@ -34,13 +34,11 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
         return { status: 202, data: { ...toDto(row), reused } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/reports/:id',
       summary: 'A report: status, progress, and download links once completed',
-      tag: 'reports',
       access: REPORT_READERS,
-      sla: 'reports',
       response: { data: ReportView },
       params: ReportIdParams,
       async handler(_ctx, { params }) {
@@ -49,13 +47,11 @@ export function reportRoutes(deps: AppDeps): AnyRoute[] {
         return { data: toDto(row) };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/reports/:id/download',
       summary: 'Download a completed report as CSV or as a readable HTML page',
-      tag: 'reports',
       access: REPORT_READERS,
-      sla: 'reports',
       response: { media: ['text/csv', 'text/html'] },
       params: ReportIdParams,
       query: DownloadQuery,

@@ -1,8 +1,10 @@
 import type { AppDeps } from '../context.js';
 import { METRICS_CHALLENGE, metricsAccessAllowed } from '../../core/metrics-access.js';
 import { AppError, serviceUnavailable } from '../../domain/errors.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { z } from 'zod';
+
+const route = routeGroup({ tag: 'ops', sla: 'none' });
 
 const ReadyView = z.strictObject({
   status: z.literal('ready'),
@@ -17,25 +19,21 @@ const ReadyView = z.strictObject({
 /** Liveness, readiness and Prometheus metrics: public, outside every SLA class. */
 export function opsRoutes(deps: AppDeps): AnyRoute[] {
   return [
-    defineRoute({
+    route({
       method: 'get',
       path: '/health',
       summary: 'Liveness: the process is up',
-      tag: 'ops',
       access: 'public',
-      sla: 'none',
       response: { data: z.strictObject({ status: z.literal('ok') }) },
       async handler() {
         return { data: { status: 'ok' } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/ready',
       summary: 'Readiness: the Postgres and Redis circuit breakers closed, and not draining',
-      tag: 'ops',
       access: 'public',
-      sla: 'none',
       response: { data: ReadyView },
       responses: { 200: 'Ready', 503: 'Draining or a dependency is down' },
       async handler(ctx) {
@@ -54,13 +52,11 @@ export function opsRoutes(deps: AppDeps): AnyRoute[] {
         return { data: { status: 'ready', checks } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/metrics',
       summary: 'Prometheus metrics (Authorization: Bearer METRICS_TOKEN when one is configured)',
-      tag: 'ops',
       access: 'public',
-      sla: 'none',
       response: { media: ['text/plain'] },
       responses: { 200: 'Prometheus text exposition', 401: 'METRICS_TOKEN is configured and was not presented' },
       async handler(ctx) {

@@ -2,12 +2,14 @@ import type { AppDeps } from '../context.js';
 import { audit } from '../../domain/audit.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { assertOwnRecord } from '../own-records.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from '../../domain/students/repository.js';
 import { StudentSearchView, parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
 import { announceEndedAccess, endAccessFor } from './standing.js';
 import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from '../../domain/students/schemas.js';
 import { StudentView } from '../../domain/students/views.js';
+
+const route = routeGroup({ tag: 'students', sla: 'student_queries' });
 
 /** Cache namespaces: one entry per student, and search results (retired wholesale on any write). */
 const BY_ID = 'student';
@@ -30,14 +32,12 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
   }
 
   return [
-    defineRoute({
+    route({
       method: 'get',
       path: '/students/search',
       summary:
         'Search students: exact student id first, then whole-word name matches, then prefixes (names, id, e-mail, programme, status)',
-      tag: 'students',
       access: ['admin', 'staff', 'security'],
-      sla: 'student_queries',
       response: { data: StudentSearchView },
       query: StudentSearchQuery,
       async handler(_ctx, { query }) {
@@ -49,13 +49,11 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
         return { data: { query: query.q, results } };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/students',
       summary: 'List students, newest first, with filters and cursor pagination',
-      tag: 'students',
       access: ['admin', 'staff'],
-      sla: 'student_queries',
       response: { data: StudentView, list: true },
       query: StudentListQuery,
       async handler(_ctx, { query, user }) {
@@ -63,13 +61,11 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
         return { data: items, pagination: { nextCursor } };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/students',
       summary: 'Create a student',
-      tag: 'students',
       access: ['admin', 'staff'],
-      sla: 'student_queries',
       response: { data: StudentView },
       body: StudentCreate,
       responses: { 201: 'Created', 409: 'Duplicate student id or e-mail' },
@@ -95,13 +91,11 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
         }
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/students/:id',
       summary: 'One student (students may read only their own record)',
-      tag: 'students',
       access: ['admin', 'staff', 'security', 'student'],
-      sla: 'student_queries',
       response: { data: StudentView },
       params: StudentIdParams,
       async handler(_ctx, { params, user }) {
@@ -114,13 +108,11 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
         return { data: student };
       },
     }),
-    defineRoute({
+    route({
       method: 'patch',
       path: '/students/:id',
       summary: 'Update a student; leaving `active` revokes their passes, suspension or withdrawal also their sessions',
-      tag: 'students',
       access: ['admin', 'staff'],
-      sla: 'student_queries',
       response: { data: StudentView },
       params: StudentIdParams,
       body: StudentPatch,
@@ -155,13 +147,11 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
         }
       },
     }),
-    defineRoute({
+    route({
       method: 'delete',
       path: '/students/:id',
       summary: 'Soft-delete a student (kept for the audit trail, hidden everywhere); revokes their passes and sessions',
-      tag: 'students',
       access: ['admin'],
-      sla: 'student_queries',
       params: StudentIdParams,
       responses: { 204: 'Deleted', 404: 'No such student' },
       async handler(ctx, { params, user }) {

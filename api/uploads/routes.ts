@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppContext, AppDeps, AuthUser } from '../context.js';
 import { badRequest, conflict, forbidden, notFound, payloadTooLarge, unprocessable } from '../../domain/errors.js';
-import { defineRoute, type AnyRoute } from '../route.js';
+import { routeGroup, type AnyRoute } from '../route.js';
 import { receiveMultipartFile, receiveRawBody } from './receive.js';
 import {
   findUpload,
@@ -22,6 +22,8 @@ import {
   safeFilename,
 } from '../../domain/uploads/schemas.js';
 import { UploadPartView, UploadView } from '../../domain/uploads/views.js';
+
+const route = routeGroup({ tag: 'uploads', sla: 'uploads' });
 
 const UPLOADERS = ['admin', 'staff', 'student'] as const;
 
@@ -49,13 +51,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
   }
 
   return [
-    defineRoute({
+    route({
       method: 'post',
       path: '/uploads',
       summary: 'Upload one file (multipart field "file", up to 5 MB); processed asynchronously',
-      tag: 'uploads',
       access: UPLOADERS,
-      sla: 'uploads',
       response: { data: UploadView },
       streamedBody: 'multipart/form-data',
       responses: { 202: 'Accepted for processing', 413: 'Larger than the single-upload limit' },
@@ -85,13 +85,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         return { status: 202, data: toDto(row) };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/uploads/chunked',
       summary: 'Start a chunked, resumable upload (up to 100 MB): returns the part size and count',
-      tag: 'uploads',
       access: UPLOADERS,
-      sla: 'uploads',
       response: { data: UploadView },
       body: ChunkedUploadInit,
       responses: { 201: 'Created; send the parts, then complete', 413: 'Larger than the chunked-upload limit' },
@@ -116,13 +114,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         return { status: 201, data: toDto(row, []) };
       },
     }),
-    defineRoute({
+    route({
       method: 'put',
       path: '/uploads/:id/parts/:partNumber',
       summary: 'Send one part (application/octet-stream); sending a part again replaces it',
-      tag: 'uploads',
       access: UPLOADERS,
-      sla: 'uploads',
       response: { data: UploadPartView },
       params: PartParams,
       streamedBody: 'application/octet-stream',
@@ -153,13 +149,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         return { data: { partNumber: params.partNumber, size: part.size, sha256: part.sha256 } };
       },
     }),
-    defineRoute({
+    route({
       method: 'post',
       path: '/uploads/:id/complete',
       summary: 'Finish a chunked upload once every part is stored; processing starts (safe to repeat)',
-      tag: 'uploads',
       access: UPLOADERS,
-      sla: 'uploads',
       response: { data: UploadView },
       params: UploadIdParams,
       body: CompleteUpload,
@@ -184,13 +178,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         return { status: 202, data: toDto(current) };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/uploads/:id',
       summary: 'An upload and its processing status (students see only their own)',
-      tag: 'uploads',
       access: ['admin', 'staff', 'student'],
-      sla: 'uploads',
       response: { data: UploadView },
       params: UploadIdParams,
       async handler(_ctx, { params, user }) {
@@ -199,13 +191,11 @@ export function uploadRoutes(deps: AppDeps): AnyRoute[] {
         return { data: toDto(row, parts) };
       },
     }),
-    defineRoute({
+    route({
       method: 'get',
       path: '/uploads/:id/thumbnail',
       summary: 'The WebP thumbnail of an image upload once it is ready',
-      tag: 'uploads',
       access: ['admin', 'staff', 'student'],
-      sla: 'uploads',
       response: { media: ['image/webp'] },
       params: UploadIdParams,
       responses: { 200: 'image/webp', 404: 'No such upload or no thumbnail' },
