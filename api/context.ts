@@ -7,6 +7,7 @@ import type { ObjectStorage } from '../core/object-storage.js';
 import type { JobQueues } from '../core/queues.js';
 import type { DependencyBreaker } from '../core/breaker.js';
 import type { RedisClient } from '../core/redis.js';
+import type { ActiveUsers } from './active-users.js';
 import type { TwoLevelCache } from './cache/two-level-cache.js';
 import type { PassServices } from './passes/services.js';
 import type { RateLimits } from './middleware/rate-limit.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   sessions: SessionRevocations;
   rateLimits: RateLimits;
   readYourWrites: ReadYourWrites;
+  /** Distinct users per day and month (HyperLogLogs in Redis), for the cost per active user. */
+  activeUsers: ActiveUsers;
   registry: Registry;
   /** Producer side of the worker queues (uploads, reports). */
   queues: JobQueues;

@@ -19,6 +19,7 @@ import {
   probeRedis,
   redisConnection,
 } from '../core/redis.js';
+import { ActiveUsers } from './active-users.js';
 import { SessionRevocations } from './auth/session-revocations.js';
 import { TokenService } from './auth/tokens.js';
 import { TwoLevelCache } from './cache/two-level-cache.js';
@@ -82,6 +83,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     config.DATABASE_REPLICA_URLS.length > 0,
   );
   const queues = new JobQueues(config, 'api-queues', redisBreaker);
+  const activeUsers = new ActiveUsers({ redis, keyPrefix: config.REDIS_KEY_PREFIX, registry, logger });
   logger.info({ objectStorage: describeObjectStorage(config) }, 'object storage');
   if (config.OBJECT_STORAGE === 'filesystem') {
     // The volume's free space is only ours to watch when uploads live on it (S3 has no such limit).
@@ -118,6 +120,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     sessions,
     rateLimits,
     readYourWrites,
+    activeUsers,
     registry,
     queues,
     storage: createObjectStorage(config),
@@ -126,6 +129,8 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
     draining: { value: false },
     async close() {
       sessions.close();
+      // The last second's users go to Redis before its connection closes.
+      await activeUsers.close();
       // Buffered access logs are written before the pools they need are closed.
       await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
       await realtime.close().catch((err: Error) => logger.error({ err: err.message }, 'closing real-time services failed'));

@@ -20,6 +20,7 @@ export const METRIC_LABELS = {
   dbReplicaLag: ['replica'],
   dbReplicaHealthy: ['replica'],
   passVerifications: ['outcome'],
+  activeUsers: ['window'],
   volumeFreeBytes: ['volume'],
   volumeSizeBytes: ['volume'],
   queueJobs: ['queue', 'state'],

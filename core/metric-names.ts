@@ -16,6 +16,8 @@ export const METRIC = {
   dbReplicaLag: 'passplatform_db_replica_lag_seconds',
   dbReplicaHealthy: 'passplatform_db_replica_healthy',
   passVerifications: 'passplatform_pass_verifications_total',
+  /** Distinct users with an authenticated request (label `window`: day, month), from the API's HyperLogLogs in Redis. */
+  activeUsers: 'passplatform_active_users',
   accessLogBuffer: 'passplatform_access_log_buffer_size',
   /** 1 while a dependency's circuit breaker lets calls through (label `dependency`: postgres, redis). */
   dependencyAvailable: 'passplatform_dependency_available',

@@ -9,7 +9,7 @@ import { AutoscalerMetrics } from './autoscaling/metrics.js';
 import { AutoscalingLoop } from './autoscaling/loop.js';
 import { PlatformController, type Logger } from './controller/controller.js';
 import { CostTracker } from './cost/tracking.js';
-import { prometheusRequestUsage } from './cost/io/requests-served.js';
+import { prometheusApiUsage } from './cost/io/api-usage.js';
 import { costReportRouter } from './cost/http.js';
 import { CostMetrics } from './cost/metrics.js';
 import { kubernetesCostSource } from './cost/service.js';
@@ -103,7 +103,7 @@ export class PassOperator {
     return [
       costReportRouter({
         source: kubernetesCostSource(kubeConfig),
-        usage: prometheusRequestUsage(kubeConfig, clock),
+        usage: prometheusApiUsage(kubeConfig, clock),
         ...(clock ? { clock } : {}),
       }),
     ];

@@ -76,6 +76,12 @@ export function apiRequestsOver(scope: Pick<SignalScope, 'matchers'>, seconds: n
   return `sum(increase(${HTTP}_count{${[scope.matchers, API].filter(Boolean).join(', ')}}[${Math.max(1, Math.round(seconds))}s]))`;
 }
 
+/** Distinct users of the calendar month as far as the `seconds` before the evaluation time go (the API's HyperLogLogs). */
+export function activeUsersOver(scope: Pick<SignalScope, 'matchers'>, seconds: number): string {
+  const selector = [scope.matchers, API, 'window="month"'].filter(Boolean).join(', ');
+  return `max(max_over_time(${METRIC.activeUsers}{${selector}}[${Math.max(1, Math.round(seconds))}s]))`;
+}
+
 export function queueQueries(scope: SignalScope) {
   const w = scope.window;
   const jobs = METRIC.queueJobs;
