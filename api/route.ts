@@ -8,6 +8,7 @@ import type Router from '@koa/router';
 import type { Next } from 'koa';
 import { z } from 'zod';
 import type { SlaLabel } from '../core/sla.js';
+import type { Actor } from '../domain/audit.js';
 import type { AppContext, AppDeps, AuthUser, Role } from './context.js';
 import { forbidden, unsupportedMediaType, validationFailed } from '../domain/errors.js';
 import { authenticate } from './middleware/authenticate.js';
@@ -94,6 +95,11 @@ export function routeGroup(group: RouteGroup) {
   ): RouteSpec<P, Q, B, A> {
     return { ...spec, tag: group.tag, sla: group.sla };
   };
+}
+
+/** The caller as the actor of an audited action (domain/audit.ts): who, and in which request. */
+export function actorOf(ctx: AppContext, user: AuthUser): Actor & { id: string } {
+  return { id: user.id, requestId: ctx.state.requestId };
 }
 
 // Routes of different input types live in one list; their handlers only ever see their own input.

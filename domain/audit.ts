@@ -20,3 +20,28 @@ export async function audit(db: Knex | Knex.Transaction, event: AuditEvent): Pro
     request_id: event.requestId ?? null,
   });
 }
+
+/** Who caused a change: a user (null for the platform itself, e.g. a worker's decision) and the request it came with. */
+export interface Actor {
+  id: string | null;
+  requestId?: string;
+}
+
+/** What an action did to which entity; the actor and the request are the action's. */
+export type AuditedEvent = Omit<AuditEvent, 'actorId' | 'requestId'>;
+
+/** Records one event of the running action, in its transaction. */
+export type RecordEvent = (event: AuditedEvent) => Promise<void>;
+
+/**
+ * An audited action: `work` runs in one transaction on `db` and records what it did through
+ * `record`, so every entry commits with the change or not at all and names the actor and request
+ * without each caller repeating them. A guarded change that finds nothing to do records nothing.
+ */
+export async function auditedAction<T>(
+  db: Knex,
+  actor: Actor,
+  work: (trx: Knex.Transaction, record: RecordEvent) => Promise<T>,
+): Promise<T> {
+  return db.transaction((trx) => work(trx, (event) => audit(trx, { ...event, actorId: actor.id, requestId: actor.requestId })));
+}

@@ -3,7 +3,8 @@ import type { AppDeps } from '../context.js';
 import { unauthorized } from '../../domain/errors.js';
 import { routeGroup, type AnyRoute } from '../route.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { authUserOf, findUserByEmail, findUserById, revokeSession, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
+import { authUserOf, findUserByEmail, findUserById, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
+import { revokeSession } from '../../domain/accounts/sessions.js';
 import { TokenPairView, UserView } from './views.js';
 
 const route = routeGroup({ tag: 'auth', sla: 'auth' });

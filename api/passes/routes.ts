@@ -1,11 +1,11 @@
 import type { AppDeps, AuthUser } from '../context.js';
-import { audit } from '../../domain/audit.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
-import { routeGroup, type AnyRoute } from '../route.js';
+import { actorOf, routeGroup, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
 import { chooseFormat, renderQr } from './qr.js';
-import { findPass, issuePass, listPasses, revokePass, type PassDto } from '../../domain/passes/repository.js';
+import { findPass, listPasses, type PassDto } from '../../domain/passes/repository.js';
+import { issueDirectPass, revokeActivePass } from '../../domain/passes/service.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
 import { PassView } from '../../domain/passes/views.js';
 import { VerificationView } from './verification-view.js';
@@ -67,24 +67,13 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       body: PassCreate,
       responses: { 201: 'Issued', 422: 'Unknown or inactive student' },
       async handler(ctx, { body, user }) {
-        const pass = await db.primary.transaction(async (trx) => {
-          const issued = await issuePass(trx, deps.passes.signer, {
-            studentId: body.studentId,
-            passType: body.passType,
-            validFrom: body.validFrom ? new Date(body.validFrom) : new Date(),
-            validUntil: new Date(body.validUntil),
-            gates: body.gates,
-            issuedBy: user.id,
-          });
-          await audit(trx, {
-            actorId: user.id,
-            eventType: 'pass.issued',
-            entityType: 'pass',
-            entityId: issued.id,
-            details: { passType: issued.passType, studentId: issued.studentId },
-            requestId: ctx.state.requestId,
-          });
-          return issued;
+        const pass = await issueDirectPass(db.primary, actorOf(ctx, user), deps.passes.signer, {
+          studentId: body.studentId,
+          passType: body.passType,
+          validFrom: body.validFrom ? new Date(body.validFrom) : new Date(),
+          validUntil: new Date(body.validUntil),
+          gates: body.gates,
+          issuedBy: user.id,
         });
         announcePassIssued(deps.realtime, pass);
         ctx.set('Location', `/passes/${pass.id}`);
@@ -151,19 +140,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       body: PassRevoke,
       responses: { 200: 'Revoked', 404: 'No such pass', 409: 'Already revoked' },
       async handler(ctx, { params, body, user }) {
-        const revoked = await db.primary.transaction(async (trx) => {
-          const pass = await revokePass(trx, params.id, user.id, body.reason);
-          if (pass)
-            await audit(trx, {
-              actorId: user.id,
-              eventType: 'pass.revoked',
-              entityType: 'pass',
-              entityId: pass.id,
-              details: { reason: body.reason },
-              requestId: ctx.state.requestId,
-            });
-          return pass;
-        });
+        const revoked = await revokeActivePass(db.primary, actorOf(ctx, user), params.id, body.reason);
         if (!revoked) {
           if (await findPass(db.primary, params.id)) throw conflict('The pass is already revoked.', 'ALREADY_REVOKED');
           throw notFound('Pass');

@@ -1,11 +1,11 @@
 import type { AppDeps } from '../context.js';
-import { audit } from '../../domain/audit.js';
 import { conflict, notFound } from '../../domain/errors.js';
 import { assertOwnRecord } from '../own-records.js';
-import { routeGroup, type AnyRoute } from '../route.js';
-import { findStudent, insertStudent, listStudents, softDeleteStudent, updateStudent } from '../../domain/students/repository.js';
+import { actorOf, routeGroup, type AnyRoute } from '../route.js';
+import { findStudent, listStudents } from '../../domain/students/repository.js';
+import { changeStudent, createStudent, deleteStudent } from '../../domain/students/service.js';
 import { StudentSearchView, parseStudentSearch, searchCacheKey, searchStudents } from './search.js';
-import { announceEndedAccess, endAccessFor } from './standing.js';
+import { announceEndedAccess } from './standing.js';
 import { StudentCreate, StudentIdParams, StudentListQuery, StudentPatch, StudentSearchQuery } from '../../domain/students/schemas.js';
 import { StudentView } from '../../domain/students/views.js';
 
@@ -71,17 +71,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 201: 'Created', 409: 'Duplicate student id or e-mail' },
       async handler(ctx, { body, user }) {
         try {
-          const student = await db.primary.transaction(async (trx) => {
-            const created = await insertStudent(trx, body);
-            await audit(trx, {
-              actorId: user.id,
-              eventType: 'student.created',
-              entityType: 'student',
-              entityId: created.id,
-              requestId: ctx.state.requestId,
-            });
-            return created;
-          });
+          const student = await createStudent(db.primary, actorOf(ctx, user), body);
           await cache.invalidateNamespace(SEARCH);
           ctx.set('Location', `/students/${student.id}`);
           return { status: 201, data: student };
@@ -119,28 +109,11 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: 'Updated', 404: 'No such student', 409: 'Duplicate student id or e-mail' },
       async handler(ctx, { params, body, user }) {
         try {
-          const { student, ended } = await db.primary.transaction(async (trx) => {
-            const updated = await updateStudent(trx, params.id, body);
-            if (!updated) return { student: undefined, ended: undefined };
-            const ended = body.status ? await endAccessFor(trx, params.id, body.status, user.id) : undefined;
-            const details = {
-              fields: Object.keys(body),
-              ...(ended ? { passesRevoked: ended.passes.length, sessionsRevoked: ended.sessionIds.length } : {}),
-            };
-            await audit(trx, {
-              actorId: user.id,
-              eventType: 'student.updated',
-              entityType: 'student',
-              entityId: params.id,
-              details,
-              requestId: ctx.state.requestId,
-            });
-            return { student: updated, ended };
-          });
-          if (!student) throw notFound('Student');
-          if (ended) await announceEndedAccess(deps, ended);
+          const changed = await changeStudent(db.primary, actorOf(ctx, user), params.id, body);
+          if (!changed) throw notFound('Student');
+          if (changed.ended) await announceEndedAccess(deps, changed.ended);
           await invalidate(params.id);
-          return { data: student };
+          return { data: changed.student };
         } catch (err) {
           if (isUniqueViolation(err)) throw duplicateStudent(err);
           throw err;
@@ -155,20 +128,7 @@ export function studentRoutes(deps: AppDeps): AnyRoute[] {
       params: StudentIdParams,
       responses: { 204: 'Deleted', 404: 'No such student' },
       async handler(ctx, { params, user }) {
-        const ended = await db.primary.transaction(async (trx) => {
-          if (!(await softDeleteStudent(trx, params.id))) return undefined;
-          const revoked = await endAccessFor(trx, params.id, 'deleted', user.id);
-          const details = { passesRevoked: revoked.passes.length, sessionsRevoked: revoked.sessionIds.length };
-          await audit(trx, {
-            actorId: user.id,
-            eventType: 'student.deleted',
-            entityType: 'student',
-            entityId: params.id,
-            details,
-            requestId: ctx.state.requestId,
-          });
-          return revoked;
-        });
+        const ended = await deleteStudent(db.primary, actorOf(ctx, user), params.id);
         if (!ended) throw notFound('Student');
         await announceEndedAccess(deps, ended);
         await invalidate(params.id);

@@ -56,3 +56,7 @@ export const WithdrawBody = z.object({ reason: z.string().trim().min(1).max(2000
 export type ApplicationCreateInput = z.infer<typeof ApplicationCreate>;
 export type ApplicationListInput = z.infer<typeof ApplicationListQuery>;
 export type QueueInput = z.infer<typeof QueueQuery>;
+export type ReviewInput = z.infer<typeof ReviewBody>;
+export type ApproveInput = z.infer<typeof ApproveBody>;
+export type RejectInput = z.infer<typeof RejectBody>;
+export type WithdrawInput = z.infer<typeof WithdrawBody>;

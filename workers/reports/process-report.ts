@@ -4,7 +4,7 @@
  * objects; the completion is guarded on `running` and commits with its audit entry, so it
  * happens once.
  */
-import { audit } from '../../domain/audit.js';
+import { auditedAction } from '../../domain/audit.js';
 import { findReport } from '../../domain/reports/repository.js';
 import type { ReportJobData } from '../../core/queues.js';
 import type { NormalisedReportRequest } from '../../core/report-request.js';
@@ -50,7 +50,8 @@ export async function processReport(
   ]);
   await progress(90);
 
-  const completed = await db.primary.transaction(async (trx) => {
+  // The report is completed on behalf of whoever asked for it.
+  const completed = await auditedAction(db.primary, { id: row.requested_by }, async (trx, record) => {
     const updated = await trx('reports').where({ id: row.id, status: 'running' }).update({
       status: 'completed',
       progress: 100,
@@ -61,13 +62,7 @@ export async function processReport(
       completed_at: trx.fn.now(),
     });
     if (updated)
-      await audit(trx, {
-        actorId: row.requested_by,
-        eventType: 'report.completed',
-        entityType: 'report',
-        entityId: row.id,
-        details: { rows: table.rows.length },
-      });
+      await record({ eventType: 'report.completed', entityType: 'report', entityId: row.id, details: { rows: table.rows.length } });
     return updated > 0;
   });
   if (completed) deps.notify.user(row.requested_by, 'report.ready', { reportId: row.id, type: row.type });

@@ -5,7 +5,7 @@
  * in the same transaction as its audit entry, so the effect happens exactly once.
  */
 import type { Knex } from 'knex';
-import { audit } from '../../domain/audit.js';
+import { auditedAction, type RecordEvent } from '../../domain/audit.js';
 import { findUpload, receivedParts, uploadKeys, type UploadRow } from '../../domain/uploads/repository.js';
 import type { UploadJobData } from '../../core/queues.js';
 import type { WorkerDeps } from '../deps.js';
@@ -34,7 +34,16 @@ async function cleanUp(deps: WorkerDeps, row: UploadRow): Promise<void> {
   if (row.status === 'rejected') await deps.storage.delete(keys.original);
 }
 
-async function decide(trx: Knex.Transaction, row: UploadRow, verdict: Verdict, thumbnailKey: string | null): Promise<boolean> {
+/** The platform itself decides an upload: no user is its actor. */
+const PLATFORM = { id: null };
+
+async function decide(
+  trx: Knex.Transaction,
+  record: RecordEvent,
+  row: UploadRow,
+  verdict: Verdict,
+  thumbnailKey: string | null,
+): Promise<boolean> {
   const common = {
     size: verdict.size ?? null,
     sha256: verdict.sha256 ?? null,
@@ -54,8 +63,7 @@ async function decide(trx: Knex.Transaction, row: UploadRow, verdict: Verdict, t
     .where({ id: row.id, status: 'queued' })
     .update({ ...changes, processed_at: trx.fn.now(), updated_at: trx.fn.now() });
   if (updated === 0) return false;
-  await audit(trx, {
-    actorId: null,
+  await record({
     eventType: verdict.ok ? 'upload.ready' : 'upload.rejected',
     entityType: 'upload',
     entityId: row.id,
@@ -93,7 +101,7 @@ export async function processUpload(deps: WorkerDeps, data: UploadJobData): Prom
   const thumbnail =
     verdict.ok && verdict.thumbnail ? await storage.put(keys.thumbnail, verdict.thumbnail).then(() => keys.thumbnail) : null;
 
-  const decidedNow = await db.primary.transaction((trx) => decide(trx, row, verdict, thumbnail));
+  const decidedNow = await auditedAction(db.primary, PLATFORM, (trx, record) => decide(trx, record, row, verdict, thumbnail));
   const decided = (await findUpload(db.primary, row.id))!;
   if (decidedNow) announceUpload(deps, decided);
   await cleanUp(deps, decided);
@@ -104,13 +112,12 @@ export async function processUpload(deps: WorkerDeps, data: UploadJobData): Prom
 
 /** After the last attempt failed: the upload cannot be judged, so it is rejected with that reason. */
 export async function rejectAfterFailure(deps: WorkerDeps, data: UploadJobData, error: string): Promise<void> {
-  const rejected = await deps.db.primary.transaction(async (trx) => {
+  const rejected = await auditedAction(deps.db.primary, PLATFORM, async (trx, record) => {
     const updated = await trx('uploads')
       .where({ id: data.uploadId, status: 'queued' })
       .update({ status: 'rejected', reason: 'processing_failed', processed_at: trx.fn.now(), updated_at: trx.fn.now() });
     if (updated)
-      await audit(trx, {
-        actorId: null,
+      await record({
         eventType: 'upload.rejected',
         entityType: 'upload',
         entityId: data.uploadId,
