@@ -131,6 +131,7 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
       sessions.close();
       // The last second's users go to Redis before its connection closes.
       await activeUsers.close();
+      rateLimits.close();
       // Buffered access logs are written before the pools they need are closed.
       await passes.close().catch((err: Error) => logger.error({ err: err.message }, 'closing pass services failed'));
       await realtime.close().catch((err: Error) => logger.error({ err: err.message }, 'closing real-time services failed'));

@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: load-tests the real API (a separate process, real Postgres and Redis) with
+ * `npm run bench`: load-tests the real API (the compiled build in a separate process, as pods run
+ * it; real Postgres and Redis) with
  * autocannon and reports throughput and p50/p95/p99 beside ceilings measured in the same run.
  *
  * Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
@@ -8,15 +9,15 @@
  * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated group names to run).
  * Results: printed, and written to .bench/results.json and .bench/results.md.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { SEED_PASSWORD, seedStudents, seedUsers } from '../scripts/seed.js';
 import { formatTable, measure, row, type BenchContext, type BenchRow } from './harness.js';
-import { freePort } from '../core/ports.js';
+import { ensureCompiledApi, loginToken, startApiProcess } from './api-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -59,48 +60,6 @@ async function prepareDatabase(): Promise<string> {
   return url;
 }
 
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-async function startApi(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/main.ts')], {
-    env: {
-      ...process.env,
-      // Production code paths, but the benchmark logs in as the seeded demo accounts, which
-      // NODE_ENV=production refuses; `test` keeps every production path the benchmarks measure.
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: dbUrl,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: REDIS_KEY_PREFIX,
-      // Every bench socket is the one security account's.
-      REALTIME_MAX_CONNECTIONS_PER_USER: '1000000',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      PASS_SIGNING_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      PASS_SIGNING_KEY_ID: 'bench',
-      RATE_LIMIT_PER_MINUTE: '1000000000',
-      AUTH_RATE_LIMIT_PER_MINUTE: '1000000000',
-      LOGIN_FAILURES_PER_ACCOUNT: '1000000',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/health`);
-  return { url, child };
-}
-
 async function startCeiling(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
   const child = fork(join(HERE, 'ceiling-server.ts'), [], {
     execArgv: ['--import', 'tsx'],
@@ -109,16 +68,6 @@ async function startCeiling(dbUrl: string): Promise<{ url: string; child: ChildP
   });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function loginToken(apiUrl: string, email: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: SEED_PASSWORD }),
-  });
-  const body = (await res.json()) as { data: { token: string } };
-  return body.data.token;
 }
 
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
@@ -200,7 +149,8 @@ async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise
 
 async function main(): Promise<void> {
   const dbUrl = await prepareDatabase();
-  const api = await startApi(dbUrl);
+  ensureCompiledApi(log);
+  const api = await startApiProcess({ databaseUrl: dbUrl, redisUrl: REDIS_URL, redisKeyPrefix: REDIS_KEY_PREFIX });
   const ceiling = await startCeiling(dbUrl);
   const children = [api.child, ceiling.child];
   try {

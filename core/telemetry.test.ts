@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { extractTraceContext, injectTraceContext, startTelemetry, traceEnqueue, traceJob, type Telemetry } from './telemetry.js';
+import {
+  exporterConfigured,
+  extractTraceContext,
+  injectTraceContext,
+  startTelemetry,
+  traceEnqueue,
+  traceJob,
+  type Telemetry,
+} from './telemetry.js';
 
 // Telemetry starts before anything instrumented is imported: http, koa, pg and ioredis load afterwards.
 const exporter = new InMemorySpanExporter();
@@ -38,6 +46,16 @@ after(async () => {
 });
 
 describe('telemetry', () => {
+  it('runs only when the OTEL_* variables name somewhere to send spans', () => {
+    assert.equal(exporterConfigured({}), false);
+    assert.equal(exporterConfigured({ OTEL_TRACES_EXPORTER: 'none' }), false);
+    assert.equal(exporterConfigured({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), false);
+    assert.equal(exporterConfigured({ OTEL_TRACES_EXPORTER: 'otlp' }), true);
+    assert.equal(exporterConfigured({ OTEL_TRACES_EXPORTER: 'console, none' }), true);
+    assert.equal(exporterConfigured({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), true);
+    assert.equal(exporterConfigured({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }), true);
+  });
+
   it('records a server span for an HTTP request, in the same trace as the client span', async () => {
     exporter.reset();
     const server = createServer((_req, res) => res.end('ok'));

@@ -32,7 +32,10 @@ export interface TelemetryOptions {
 }
 
 export interface Telemetry {
-  /** False when `OTEL_SDK_DISABLED=true`: spans are then no-ops and carriers stay empty. */
+  /**
+   * False when `OTEL_SDK_DISABLED=true` or when no exporter is configured: spans are then no-ops,
+   * nothing is patched and carriers stay empty.
+   */
   readonly enabled: boolean;
   /** Flushes pending spans and stops the SDK. */
   shutdown(): Promise<void>;
@@ -44,12 +47,11 @@ let loaderRegistered = false;
 /** Starts tracing for this process once; later calls return the running instance. */
 export function startTelemetry(serviceName: string, options: TelemetryOptions = {}): Telemetry {
   if (running) return running.telemetry;
+  // With nowhere to send spans, creating them costs every request a dozen spans (HTTP, each Koa
+  // middleware, every query and Redis command) that are built and dropped: a third of a bare
+  // request's time in the profile (docs/perf/). Nothing is patched then, and no SDK runs.
+  if (!options.spanProcessors && !exporterConfigured(process.env)) return { enabled: false, shutdown: async () => undefined };
   const enabled = process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true';
-  // With no collector configured, the SDK's default OTLP exporter would retry a localhost
-  // endpoint forever and log failures; spans are still created (and carried into jobs).
-  if (!process.env.OTEL_TRACES_EXPORTER && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT && !process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
-    process.env.OTEL_TRACES_EXPORTER = 'none';
-  }
   if (enabled && !loaderRegistered) {
     // ESM imports reach instrumentation only through this loader hook (CommonJS ones through require hooks).
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: INSTRUMENTED_MODULES } });
@@ -75,6 +77,16 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
   };
   running = { sdk, telemetry };
   return telemetry;
+}
+
+/** Whether the `OTEL_*` variables name somewhere to send spans (an exporter other than `none`, or an OTLP endpoint). */
+export function exporterConfigured(env: NodeJS.ProcessEnv): boolean {
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  if (exporters.length > 0) return exporters.some((name) => name !== 'none');
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
 /** Stops the running SDK, if any (for shutdown paths that do not hold the handle). */

@@ -1,6 +1,7 @@
 /**
- * Redis-backed rate limits (rate-limiter-flexible), shared by every API process: a general limit
- * per client, a stricter one on token refresh, and limits on failed logins only, after
+ * Rate limits shared by every API process: a general limit per client (counted locally and summed
+ * in Redis in batches, shared-window-limit.ts: it runs on every request), and, exact through Redis
+ * on each request (rate-limiter-flexible), a stricter one on token refresh and limits on failed logins only, after
  * rate-limiter-flexible's login-protection recipe: consecutive failures per account *and* address
  * (so an outsider cannot lock anyone else out: their failures count against their own address),
  * and failures per address (so one address cannot try many accounts). Successful logins are never
@@ -19,6 +20,7 @@ import { METRIC } from '../../core/metric-names.js';
 import type { RedisClient } from '../../core/redis.js';
 import type { AppContext } from '../context.js';
 import { tooManyRequests } from '../../domain/errors.js';
+import { SharedWindowLimit } from './shared-window-limit.js';
 
 export interface RateLimitOptions {
   redis: RedisClient;
@@ -47,7 +49,7 @@ const LOGIN_LOCK_SECONDS = 15 * 60;
 const accountAtAddress = (email: string, address: string) => `${email.toLowerCase()}_${address}`;
 
 export class RateLimits {
-  readonly general: RateLimiterRedis;
+  readonly general: SharedWindowLimit;
   readonly auth: RateLimiterRedis;
   readonly loginFailuresByAccountAndAddress: RateLimiterRedis;
   readonly loginFailuresByAddress: RateLimiterRedis;
@@ -57,7 +59,12 @@ export class RateLimits {
 
   constructor(options: RateLimitOptions) {
     const p = `${options.keyPrefix}rl`;
-    this.general = limiter(options.redis, `${p}:client`, options.perMinute, options.windowSeconds);
+    this.general = new SharedWindowLimit({
+      redis: options.redis,
+      keyPrefix: `${p}:client`,
+      points: options.perMinute,
+      durationSeconds: options.windowSeconds,
+    });
     this.auth = limiter(options.redis, `${p}:auth`, options.authPerMinute, options.windowSeconds);
     // Consecutive failures for one account from one address: that pair waits 15 minutes.
     this.loginFailuresByAccountAndAddress = limiter(
@@ -93,12 +100,27 @@ export class RateLimits {
    * scrapes (`exempt` paths) are never limited: a throttled kubelet would restart healthy pods.
    */
   middleware(which: 'general' | 'auth', exempt: ReadonlySet<string> = new Set()) {
-    const target = this[which];
+    if (which === 'general') {
+      return (ctx: AppContext, next: Next) => {
+        if (exempt.has(ctx.path)) return next();
+        const decision = this.general.consume(ctx.ip);
+        if (!decision.allowed) {
+          this.rejected.inc({ scope: which });
+          throw tooManyRequests(decision.msBeforeNext / 1000);
+        }
+        return next();
+      };
+    }
     return async (ctx: AppContext, next: Next) => {
       if (exempt.has(ctx.path)) return next();
-      await this.consume(target, which, ctx.ip);
+      await this.consume(this.auth, which, ctx.ip);
       return next();
     };
+  }
+
+  /** Stops the general limit's periodic sync. */
+  close(): void {
+    this.general.close();
   }
 
   /**

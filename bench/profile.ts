@@ -1,0 +1,136 @@
+/**
+ * `npx tsx bench/profile.ts <target> [name]`: a CPU profile of the compiled API under load on one
+ * path, and its flame graph. Targets: `health` (GET /health, every middleware), `verify` (POST
+ * /passes/verify with valid codes alternating entry and exit), `qr` (GET /passes/:id/qr, PNG).
+ * The API runs as the bench runs it (bench/api-process.ts) with `node --cpu-prof`; autocannon
+ * drives it for PROFILE_SECONDS (default 10) with BENCH_CONNECTIONS (default 32); SIGTERM writes
+ * the profile. Output: .bench/profiles/<name>.cpuprofile and .folded, and docs/perf/<name>.svg
+ * when `inferno-flamegraph` is on the PATH (docs/perf/README.md says which version).
+ * PROFILE_ENTRY profiles another build (e.g. the code before a change, compiled elsewhere).
+ * Needs the bench database (`npm run bench` once creates and seeds it).
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import knexFactory from 'knex';
+import { COMPILED_API, ROOT, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
+import { foldStacks, readProfile } from './cpuprofile.js';
+import { measure, type LoadOptions } from './harness.js';
+
+const TARGETS = ['health', 'verify', 'qr'] as const;
+type Target = (typeof TARGETS)[number];
+
+const target = process.argv[2] as Target | undefined;
+if (!target || !TARGETS.includes(target)) {
+  console.error(`usage: tsx bench/profile.ts ${TARGETS.join('|')} [name]`);
+  process.exit(2);
+}
+const name = process.argv[3] ?? target;
+const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const log = (m: string) => console.log(`[profile] ${m}`);
+
+const databaseUrl = (() => {
+  const url = new URL(ADMIN_URL);
+  url.pathname = '/pp_bench';
+  return url.toString();
+})();
+const HOUR = 3_600_000;
+const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+
+/** Issues passes through the API (its signing key is this run's), for the codes and ids the load uses. */
+async function issuePasses(apiUrl: string, staffToken: string, count: number): Promise<{ id: string; code: string }[]> {
+  const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 1, max: 1 } });
+  const students = (await knex('students').where({ status: 'active' }).whereNull('deleted_at').limit(count).pluck('id')) as string[];
+  await knex.destroy();
+  const passes: { id: string; code: string }[] = [];
+  for (const studentId of students) {
+    const res = await fetch(`${apiUrl}/passes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${staffToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ studentId, validUntil: new Date(Date.now() + 30 * 24 * HOUR).toISOString() }),
+    });
+    const body = (await res.json()) as { data: { id: string; code: string } };
+    if (res.status === 201) passes.push({ id: body.data.id, code: body.data.code });
+  }
+  if (passes.length === 0) throw new Error('no pass could be issued');
+  return passes;
+}
+
+async function load(apiUrl: string): Promise<LoadOptions> {
+  const base = { url: apiUrl, duration: SECONDS, connections: CONNECTIONS };
+  if (target === 'health') return { ...base, url: `${apiUrl}/health` };
+  const staff = await loginToken(apiUrl, 'staff@university.edu');
+  const passes = await issuePasses(apiUrl, staff, 500);
+  if (target === 'qr') {
+    return {
+      ...base,
+      headers: { authorization: `Bearer ${staff}` },
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/passes/${pick(passes).id}/qr?format=png` }) }],
+    };
+  }
+  const security = await loginToken(apiUrl, 'security@university.edu');
+  const lastDirection = new Map<string, string>();
+  return {
+    ...base,
+    headers: { authorization: `Bearer ${security}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'POST',
+        path: '/passes/verify',
+        setupRequest: (req) => {
+          const { code } = pick(passes);
+          const direction = lastDirection.get(code) === 'entry' ? 'exit' : 'entry';
+          lastDirection.set(code, direction);
+          return { ...req, body: JSON.stringify({ code, gate: 'main-gate', direction }) };
+        },
+      },
+    ],
+  };
+}
+
+const entry = process.env.PROFILE_ENTRY;
+if (!entry) ensureCompiledApi(log);
+const dir = join(ROOT, '.bench/profiles', name);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const api = await startApiProcess({
+  databaseUrl,
+  redisUrl: REDIS_URL,
+  redisKeyPrefix: `pp:profile:${name}:`,
+  nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+  entry: entry ?? COMPILED_API,
+});
+try {
+  const options = await load(api.url);
+  log(`${target}: ${SECONDS} s, ${CONNECTIONS} connections`);
+  const result = await measure(options);
+  log(`${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors (profiling slows it)`);
+} finally {
+  await stopApiProcess(api);
+}
+const [written] = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
+if (!written) throw new Error(`no profile in ${dir}`);
+const profilePath = join(ROOT, '.bench/profiles', `${name}.cpuprofile`);
+renameSync(join(dir, written), profilePath);
+const folded = join(ROOT, '.bench/profiles', `${name}.folded`);
+writeFileSync(folded, foldStacks(readProfile(profilePath)));
+log(`profile: ${profilePath}; folded stacks: ${folded}`);
+const svg = join(ROOT, 'docs/perf', `${name}.svg`);
+mkdirSync(join(ROOT, 'docs/perf'), { recursive: true });
+const out = openSync(svg, 'w');
+const rendered = spawnSync(
+  'inferno-flamegraph',
+  ['--title', `${name}: ${target}, ${SECONDS} s under load`, '--width', '1600', '--minwidth', '0.1', folded],
+  {
+    stdio: ['ignore', out, 'inherit'],
+  },
+);
+closeSync(out);
+if (rendered.status === 0) log(`flame graph: ${svg}`);
+else {
+  rmSync(svg, { force: true });
+  log('inferno-flamegraph did not run: no SVG (docs/perf/README.md says how to install it)');
+}
