@@ -36,3 +36,17 @@ export async function runUntilSignalled(start: () => Promise<StartedService>, st
     process.exit(1);
   }
 }
+
+/**
+ * Waits for a drain at most `graceMs`: whether it finished in time. One left running is not
+ * awaited (the process exits soon after; what it held is taken over elsewhere).
+ */
+export async function drainWithin(draining: Promise<unknown>, graceMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+  try {
+    return (await Promise.race([draining.then(() => 'drained' as const), grace])) === 'drained';
+  } finally {
+    clearTimeout(timer);
+  }
+}

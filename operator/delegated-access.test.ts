@@ -23,10 +23,10 @@ import {
   type AccessReviews,
   type DelegatedAccessOptions,
 } from './delegated-access.js';
-import { startHealthServer, type HealthServer } from './health-server.js';
+import { OPERATOR_PROBES, startProbeServer, type ProbeServer } from '../core/probe-server.js';
 
 let cluster: TestControlPlane;
-const servers: HealthServer[] = [];
+const servers: ProbeServer[] = [];
 
 before(async () => {
   cluster = await startTestControlPlane();
@@ -154,7 +154,8 @@ function counted(reviews: AccessReviews) {
 }
 
 async function serve(reviews: AccessReviews, options: DelegatedAccessOptions = {}): Promise<string> {
-  const server = await startHealthServer({
+  const server = await startProbeServer({
+    paths: OPERATOR_PROBES,
     registry: new Registry(),
     ready: () => true,
     port: 0,

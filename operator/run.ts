@@ -12,7 +12,8 @@ import { hostname } from 'node:os';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../core/logger.js';
 import { loadOperatorConfig } from '../core/operator-config.js';
-import { startHealthServer } from './health-server.js';
+import { OPERATOR_PROBES, startProbeServer } from '../core/probe-server.js';
+import { drainWithin } from '../core/service.js';
 import { DelegatedAccess, delegatedAccessMiddleware, kubernetesAccessReviews } from './delegated-access.js';
 import { LeaderElector } from './controller/leadership.js';
 import { PassOperator } from './operator.js';
@@ -56,8 +57,10 @@ export async function startOperator(env: NodeJS.ProcessEnv = process.env) {
   if (!access) log.warn({}, 'METRICS_AUTHORIZATION=none: anyone who reaches the port may read /metrics and /cost');
 
   let draining = false;
-  const health = await startHealthServer({
+  const health = await startProbeServer({
     registry: metrics.registry,
+    logger: log,
+    paths: OPERATOR_PROBES,
     ready: () => !draining && (!elector.isLeader || operator.synced),
     port: config.METRICS_PORT,
     routers: operator.routers(),
@@ -74,11 +77,8 @@ export async function startOperator(env: NodeJS.ProcessEnv = process.env) {
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     draining = true;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS)));
-    if ((await Promise.race([drain(), grace])) === 'timeout')
+    if (!(await drainWithin(drain(), config.SHUTDOWN_GRACE_MS)))
       log.warn({ graceMs: config.SHUTDOWN_GRACE_MS }, 'still stopping at the end of the grace period');
-    clearTimeout(timer);
     await health.close().catch((err: unknown) => log.error({ err }, 'health server close failed'));
   }
 

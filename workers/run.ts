@@ -1,22 +1,23 @@
 /**
- * The workers: configuration → dependencies → one BullMQ worker per configured queue
- * (WORKER_QUEUES), a metrics endpoint, and the stranded-job repair loop. `stop()` (SIGTERM/SIGINT
- * in main.ts) stops taking jobs and waits for the ones in flight (up to SHUTDOWN_GRACE_MS; a job
- * still running then is taken back by another worker once its lock expires).
+ * Starts the workers from an environment: configuration → dependencies (deps.ts: database,
+ * storage, notifications, BullMQ's connection and queues) → one BullMQ worker per configured queue
+ * (WORKER_QUEUES; what each runs is processors.ts) → the probe and metrics server and the
+ * stranded-job repair loop. `stop()` (SIGTERM/SIGINT in main.ts) stops taking jobs and waits for
+ * the ones in flight (up to SHUTDOWN_GRACE_MS; a job still running then is taken back by another
+ * worker once its lock expires).
  */
-import { Queue, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { createRegistry } from '../core/metrics.js';
-import { bullPrefix, createQueueConnection, type ReportJobData, type UploadJobData } from '../core/queues.js';
-import { closeRedis } from '../core/redis.js';
-import { createWorkerDeps } from './deps.js';
-import { startMetricsServer } from './metrics-server.js';
-import { registerQueueMetrics } from './metrics.js';
+import { bearerTokenAccess, PLATFORM_PROBES, startProbeServer } from '../core/probe-server.js';
+import type { JobDataByQueue, QueueName } from '../core/queues.js';
+import { drainWithin } from '../core/service.js';
+import { createWorkerDeps, type WorkerResources } from './deps.js';
+import { registerQueueMetrics, type JobMetrics } from './metrics.js';
+import { PROCESSORS, type QueueProcessor } from './processors.js';
 import { createQueueWorker } from './queue-worker.js';
-import { failReport, processReport } from './reports/process-report.js';
-import { repairStrandedJobs, type StrandedQueues } from './stranded-jobs.js';
-import { processUpload, rejectAfterFailure } from './uploads/process-upload.js';
+import { repairStrandedJobs } from './stranded-jobs.js';
 
 /** Rows waiting this long without a live job are repaired; checked this often. */
 const STRANDED_AFTER_MS = 5 * 60_000;
@@ -27,6 +28,23 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
+/** A running BullMQ worker for one queue, with that queue's processor from the table. */
+function startQueueWorker<Q extends QueueName>(queue: Q, deps: WorkerResources, metrics: JobMetrics): Worker<JobDataByQueue[Q]> {
+  const processor = PROCESSORS[queue] as QueueProcessor<Q>;
+  const worker = createQueueWorker({
+    queue,
+    connection: deps.connection,
+    config: deps.config,
+    logger: deps.logger,
+    metrics,
+    concurrency: processor.concurrency(deps.config),
+    process: (job) => processor.process(deps, job),
+    onFinalFailure: (data, error) => processor.onFinalFailure(deps, data, error),
+  });
+  worker.run().catch((err: Error) => deps.logger.error({ queue, err: err.message }, 'worker stopped unexpectedly'));
+  return worker;
+}
+
 export async function startWorkers(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningWorkers & { logger: ReturnType<typeof createLogger> }> {
@@ -34,50 +52,12 @@ export async function startWorkers(
   const logger = createLogger('workers', config.LOG_LEVEL);
   const registry = createRegistry('workers');
   const deps = createWorkerDeps(config, logger, registry);
-  const connection = createQueueConnection(config, 'workers');
-  connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  const queueOptions = { connection, prefix: bullPrefix(config.REDIS_KEY_PREFIX) };
-
-  const queues: StrandedQueues = {};
-  const workers: Worker[] = [];
-  const metrics = registerQueueMetrics(
-    registry,
-    config.WORKER_QUEUES.map((name) =>
-      name === 'uploads'
-        ? (queues.uploads = new Queue<UploadJobData>(name, queueOptions))
-        : (queues.reports = new Queue<ReportJobData>(name, queueOptions)),
-    ),
-  );
-  const common = { connection, config, logger, metrics };
-  if (config.WORKER_QUEUES.includes('uploads')) {
-    workers.push(
-      createQueueWorker({
-        ...common,
-        queue: 'uploads',
-        concurrency: config.UPLOAD_WORKER_CONCURRENCY,
-        process: (job) => processUpload(deps, job.data),
-        onFinalFailure: (data, error) => rejectAfterFailure(deps, data, error),
-      }),
-    );
-  }
-  if (config.WORKER_QUEUES.includes('reports')) {
-    workers.push(
-      createQueueWorker({
-        ...common,
-        queue: 'reports',
-        concurrency: config.REPORT_WORKER_CONCURRENCY,
-        process: (job) => processReport(deps, job.data, (percent) => job.updateProgress(percent)),
-        onFinalFailure: (data, error) => failReport(deps, data, error),
-      }),
-    );
-  }
-  for (const worker of workers) {
-    worker.run().catch((err: Error) => logger.error({ queue: worker.name, err: err.message }, 'worker stopped unexpectedly'));
-  }
+  const metrics = registerQueueMetrics(registry, Object.values(deps.queues));
+  const workers: Worker[] = config.WORKER_QUEUES.map((queue) => startQueueWorker(queue, deps, metrics));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
 
   const repairTimer = setInterval(() => {
-    repairStrandedJobs(deps, queues, STRANDED_AFTER_MS).then(
+    repairStrandedJobs(deps, deps.queues, STRANDED_AFTER_MS).then(
       (result) => (result.requeued || result.failed) && logger.warn(result, 'repaired stranded jobs'),
       (err: Error) => logger.warn({ err: err.message }, 'stranded-job repair failed'),
     );
@@ -86,33 +66,33 @@ export async function startWorkers(
 
   let stopping: Promise<void> | undefined;
   // Ready while every worker takes jobs over a live connection; a draining process is not.
-  const ready = () => stopping === undefined && connection.status === 'ready' && workers.every((w) => w.isRunning());
-  const metricsServer = await startMetricsServer(registry, logger, {
-    port: config.WORKER_METRICS_PORT,
-    host: config.WORKER_METRICS_HOST,
-    token: config.METRICS_TOKEN,
+  const ready = () => stopping === undefined && deps.connection.status === 'ready' && workers.every((w) => w.isRunning());
+  const probes = await startProbeServer({
+    registry,
+    logger,
+    paths: PLATFORM_PROBES,
     ready,
+    port: config.WORKER_METRICS_PORT,
+    // Loopback unless Prometheus must reach it from elsewhere (WORKER_METRICS_HOST).
+    host: config.WORKER_METRICS_HOST,
+    access: bearerTokenAccess(config.METRICS_TOKEN),
   });
   // The concurrency each queue really runs with (the spec's, through the pod's environment).
   const concurrency = Object.fromEntries(workers.map((w) => [w.name, w.concurrency]));
-  logger.info({ queues: config.WORKER_QUEUES, concurrency, metricsUrl: metricsServer.url }, 'workers ready');
+  logger.info({ queues: config.WORKER_QUEUES, concurrency, metricsUrl: probes.url }, 'workers ready');
 
   async function stop(): Promise<void> {
     clearInterval(repairTimer);
     // close() stops fetching and resolves once the jobs in flight have finished.
-    const drained = Promise.allSettled(workers.map((w) => w.close()));
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.SHUTDOWN_GRACE_MS)));
-    if ((await Promise.race([drained, grace])) === 'timeout') {
+    if (!(await drainWithin(Promise.allSettled(workers.map((w) => w.close())), config.SHUTDOWN_GRACE_MS))) {
       logger.warn(
         { graceMs: config.SHUTDOWN_GRACE_MS },
         'jobs still running at the end of the grace period; they will be retried elsewhere',
       );
     }
-    clearTimeout(timer);
-    await Promise.allSettled([...Object.values(queues).map((q: Queue) => q.close()), metricsServer.close()]);
-    await Promise.allSettled([deps.close(), closeRedis(connection)]);
+    await probes.close();
+    await deps.close();
   }
 
-  return { metricsUrl: metricsServer.url, logger, stop: () => (stopping ??= stop()) };
+  return { metricsUrl: probes.url, logger, stop: () => (stopping ??= stop()) };
 }

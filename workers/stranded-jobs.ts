@@ -7,14 +7,9 @@
 import type { Queue } from 'bullmq';
 import { injectTraceContext } from '../core/telemetry.js';
 import { jobIdFor, type ReportJobData, type UploadJobData } from '../core/queues.js';
-import type { WorkerDeps } from './deps.js';
+import type { OpenQueues, WorkerDeps } from './deps.js';
 import { failReport } from './reports/process-report.js';
 import { rejectAfterFailure } from './uploads/process-upload.js';
-
-export interface StrandedQueues {
-  uploads?: Queue<UploadJobData>;
-  reports?: Queue<ReportJobData>;
-}
 
 async function repair<T extends UploadJobData | ReportJobData>(
   queue: Queue<T>,
@@ -40,7 +35,7 @@ async function repair<T extends UploadJobData | ReportJobData>(
 
 export async function repairStrandedJobs(
   deps: WorkerDeps,
-  queues: StrandedQueues,
+  queues: OpenQueues,
   olderThanMs: number,
 ): Promise<{ requeued: number; failed: number }> {
   const tally = { requeued: 0, failed: 0, fine: 0 };

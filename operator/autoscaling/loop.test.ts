@@ -23,7 +23,7 @@ import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './state-stor
 import { costHistoryConfigMapName, HISTORY_KEY } from '../cost/io/configmap-persistence.js';
 import { decodeHistory } from '../cost/history-document.js';
 import { smallAutoscaledPlatform } from '../fixtures.js';
-import { startHealthServer } from '../health-server.js';
+import { OPERATOR_PROBES, startProbeServer } from '../../core/probe-server.js';
 import { PassOperator } from '../operator.js';
 import { apiQueries, DEFAULT_WINDOW } from './signals/queries.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
@@ -255,7 +255,8 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       const gauges = await operator.metrics.registry.metrics();
       assert.match(gauges, new RegExp(`${METRIC.costBudget}\\{platform="campus",platform_namespace="${NAMESPACE}"[^}]*\\} 500`));
       assert.match(gauges, new RegExp(`${METRIC.costSpendRate}\\{platform="campus",platform_namespace="${NAMESPACE}"[^}]*\\} [0-9.]+`));
-      const http = await startHealthServer({
+      const http = await startProbeServer({
+        paths: OPERATOR_PROBES,
         registry: operator.metrics.registry,
         ready: () => operator.synced,
         port: 0,
