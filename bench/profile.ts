@@ -34,7 +34,7 @@ const log = (m: string) => console.log(`[profile] ${m}`);
 
 const databaseUrl = (() => {
   const url = new URL(ADMIN_URL);
-  url.pathname = '/pp_bench';
+  url.pathname = `/${process.env.BENCH_DATABASE ?? 'pp_bench'}`;
   return url.toString();
 })();
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@
  * autocannon and reports throughput and p50/p95/p99 beside ceilings measured in the same run.
  *
  * Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
- * pp_bench is created and seeded once), REDIS_URL (default redis://127.0.0.1:6379),
+ * BENCH_DATABASE, default pp_bench, is created and seeded once), REDIS_URL (default redis://127.0.0.1:6379),
  * BENCH_STUDENTS (default 100000), BENCH_DURATION (seconds per run, default 8),
  * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated group names to run).
  * Results: printed, and written to .bench/results.json and .bench/results.md.
@@ -22,6 +22,8 @@ import { ensureCompiledApi, loginToken, startApiProcess } from './api-process.js
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** Its own name lets two branches with different migrations bench on one server. */
+const BENCH_DATABASE = process.env.BENCH_DATABASE ?? 'pp_bench';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 100_000);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -40,10 +42,10 @@ function databaseUrl(name: string): string {
 
 async function prepareDatabase(): Promise<string> {
   const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 1, max: 1 } });
-  const exists = await admin.raw("select 1 from pg_database where datname = 'pp_bench'");
-  if (exists.rows.length === 0) await admin.raw('create database pp_bench');
+  const exists = await admin.raw('select 1 from pg_database where datname = ?', [BENCH_DATABASE]);
+  if (exists.rows.length === 0) await admin.raw('create database ??', [BENCH_DATABASE]);
   await admin.destroy();
-  const url = databaseUrl('pp_bench');
+  const url = databaseUrl(BENCH_DATABASE);
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 1, max: 4 } });
   try {
     const { migrateLatest } = await import('../core/migrate.js');

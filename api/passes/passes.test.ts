@@ -102,6 +102,43 @@ describe('passes and gate verification', () => {
     assert.equal((await call(a.url, 'GET', `/passes/${pass.id}/qr?format=gif`, { token: staff })).status, 400);
   });
 
+  it('serves a QR image with a strong ETag and immutable caching, and a 304 to a holder who has it, after the same checks', async () => {
+    const pass = await issue({});
+    const qr = (token: string, query = '', ifNoneMatch?: string) =>
+      fetch(`${a.url}/passes/${pass.id}/qr${query}`, {
+        // As a browser revalidates (fetch would otherwise add `Cache-Control: no-cache`, which asks for the full image).
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch, 'cache-control': 'max-age=0' } : {}),
+        },
+      });
+    const first = await qr(studentToken);
+    const image = new Uint8Array(await first.arrayBuffer());
+    const etag = first.headers.get('etag') ?? '';
+    assert.match(etag, /^"[A-Za-z0-9_-]{27}"$/, 'a strong validator');
+    assert.equal(first.headers.get('cache-control'), 'private, max-age=31536000, immutable');
+    const again = await qr(staff);
+    assert.equal(again.headers.get('etag'), etag, 'the same image for every caller and every process');
+    assert.deepEqual(new Uint8Array(await again.arrayBuffer()), image);
+    const otherProcess = await fetch(`${b.url}/passes/${pass.id}/qr`, { headers: { authorization: `Bearer ${staff}` } });
+    assert.equal(otherProcess.headers.get('etag'), etag);
+    assert.deepEqual(new Uint8Array(await otherProcess.arrayBuffer()), image);
+
+    const notModified = await qr(studentToken, '', etag);
+    assert.equal(notModified.status, 304);
+    assert.equal((await notModified.arrayBuffer()).byteLength, 0);
+    assert.equal(notModified.headers.get('etag'), etag);
+    assert.equal((await qr(studentToken, '', `"stale", ${etag}`)).status, 304, 'any listed validator matches');
+    const svg = await qr(studentToken, '?format=svg', etag);
+    assert.equal(svg.status, 200, 'the SVG is another image');
+    assert.notEqual(svg.headers.get('etag'), etag);
+    assert.equal((await qr(studentToken, '', '"another-image"')).status, 200);
+
+    const otherStudent = await env.tokenFor('student', { studentRef: await newStudent() });
+    assert.equal((await qr(otherStudent, '', etag)).status, 403, 'knowing the ETag does not get past authorisation');
+    assert.equal((await qr(security, '', etag)).status, 403);
+  });
+
   it('lets a valid pass through and logs it', async () => {
     const pass = await issue({ gates: ['main-gate'] });
     const res = await verify(a, pass.code);

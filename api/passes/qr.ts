@@ -1,24 +1,58 @@
-/** Renders a pass token as a QR code image. */
+/**
+ * Renders a pass token as a QR code image, once per process and format. A pass's token never
+ * changes, so neither does its image: it is cached here, and served with a strong ETag (derived
+ * from the token and the rendering options, so it is known without rendering) and immutable
+ * caching, so a holder re-opening a pass gets a 304 and no image at all.
+ */
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import QRCode from 'qrcode';
 
 export type QrFormat = 'png' | 'svg';
 
+export interface RenderedQr {
+  body: Buffer;
+  contentType: string;
+  etag: string;
+}
+
 // Medium error correction survives a scuffed phone screen or a creased print without making the code dense.
 const OPTIONS = { errorCorrectionLevel: 'M', margin: 2 } as const;
+const PNG_SCALE = 4;
+/** Changes whenever the images would: a client's cached copy is then no longer "fresh". */
+const RENDERING = JSON.stringify({ ...OPTIONS, pngScale: PNG_SCALE, renderer: 'qrcode@1' });
 
-// A pass's token never changes, so its image never does: holders re-opening their pass (the common
-// case) skip the ~10 ms of PNG encoding. About 6 KB an image.
-const rendered = new LRUCache<string, { body: Buffer | string; contentType: string }>({ max: 2_000 });
+const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' };
 
-export async function renderQr(code: string, format: QrFormat): Promise<{ body: Buffer | string; contentType: string }> {
+// A PNG costs 10-40 ms of CPU to encode (more on a busy machine), an SVG a few; images are 5-7 KB.
+// Bounded by bytes: 32 MiB holds about 5,000 passes in both formats.
+const rendered = new LRUCache<string, RenderedQr>({ maxSize: 32 * 1024 * 1024, sizeCalculation: (image) => image.body.length + 256 });
+/** Renders under way, so a burst of first requests for one pass encodes it once. */
+const rendering = new Map<string, Promise<RenderedQr>>();
+
+/** The image's strong validator: the same token and format always give the same image. */
+export function qrEtag(code: string, format: QrFormat): string {
+  return `"${createHash('sha256').update(RENDERING).update('\n').update(format).update('\n').update(code).digest('base64url').slice(0, 27)}"`;
+}
+
+async function render(code: string, format: QrFormat): Promise<RenderedQr> {
+  const body =
+    format === 'svg'
+      ? Buffer.from(await QRCode.toString(code, { ...OPTIONS, type: 'svg' }))
+      : await QRCode.toBuffer(code, { ...OPTIONS, type: 'png', scale: PNG_SCALE });
+  return { body, contentType: CONTENT_TYPES[format], etag: qrEtag(code, format) };
+}
+
+export async function renderQr(code: string, format: QrFormat): Promise<RenderedQr> {
   const key = `${format}:${code}`;
   const hit = rendered.get(key);
   if (hit) return hit;
-  const image =
-    format === 'svg'
-      ? { body: await QRCode.toString(code, { ...OPTIONS, type: 'svg' }), contentType: 'image/svg+xml' }
-      : { body: await QRCode.toBuffer(code, { ...OPTIONS, type: 'png', scale: 4 }), contentType: 'image/png' };
+  let pending = rendering.get(key);
+  if (!pending) {
+    pending = render(code, format).finally(() => rendering.delete(key));
+    rendering.set(key, pending);
+  }
+  const image = await pending;
   rendered.set(key, image);
   return image;
 }
@@ -28,3 +62,6 @@ export function chooseFormat(explicit: QrFormat | undefined, accepts: (...types:
   if (explicit) return explicit;
   return accepts('image/png', 'image/svg+xml') === 'image/svg+xml' ? 'svg' : 'png';
 }
+
+/** How long a client may keep an image without asking again: it never changes, so a year. */
+export const QR_CACHE_CONTROL = 'private, max-age=31536000, immutable';

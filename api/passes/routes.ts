@@ -3,7 +3,7 @@ import { conflict, notFound } from '../../domain/errors.js';
 import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { actorOf, routeGroup, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
-import { chooseFormat, renderQr } from './qr.js';
+import { QR_CACHE_CONTROL, chooseFormat, qrEtag, renderQr } from './qr.js';
 import { findPass, listPasses, type PassDto } from '../../domain/passes/repository.js';
 import { issueDirectPass, revokeActivePass } from '../../domain/passes/service.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
@@ -116,17 +116,24 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       response: { media: ['image/png', 'image/svg+xml'] },
       params: PassIdParams,
       query: QrQuery,
-      responses: { 200: 'image/png or image/svg+xml' },
+      responses: {
+        200: 'image/png or image/svg+xml, with an ETag; cacheable for ever by the caller (private, immutable)',
+        304: 'Not modified: If-None-Match names this image’s ETag',
+      },
       async handler(ctx, { params, query, user }) {
+        // Authorised first, whatever the caller has cached: a 304 is an answer too.
         const pass = await loadPass(params.id, user);
-        const { body, contentType } = await renderQr(
-          pass.code,
-          chooseFormat(query.format, (...types) => ctx.accepts(...types)),
-        );
-        ctx.status = 200;
-        ctx.type = contentType;
-        ctx.set('Cache-Control', 'private, max-age=300');
+        const format = chooseFormat(query.format, (...types) => ctx.accepts(...types));
+        ctx.set('Cache-Control', QR_CACHE_CONTROL);
         ctx.set('Vary', 'Accept');
+        ctx.set('ETag', qrEtag(pass.code, format));
+        ctx.status = 200;
+        if (ctx.fresh) {
+          ctx.status = 304;
+          return;
+        }
+        const { body, contentType } = await renderQr(pass.code, format);
+        ctx.type = contentType;
         ctx.body = body;
       },
     }),
