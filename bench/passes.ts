@@ -9,8 +9,9 @@ import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
 import { seedAccessLogs, seedPasses } from '../scripts/seed-passes.js';
 import { measure, row, type BenchContext, type BenchRow } from './harness.js';
+import { benchScale } from './scale.js';
 
-const MIN_ACCESS_LOGS = 1_000_000;
+const MIN_ACCESS_LOGS = benchScale().accessLogs;
 const HOUR = 3_600_000;
 
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
@@ -24,7 +25,9 @@ async function ensureScale(knex: Knex, log: (m: string) => void): Promise<number
   const [{ n: logs }] = (await knex('access_logs').count('* as n')) as [{ n: number }];
   if (Number(logs) < MIN_ACCESS_LOGS) {
     log(`seeding ${MIN_ACCESS_LOGS - Number(logs)} access logs`);
+    const t0 = performance.now();
     await seedAccessLogs(knex, { count: MIN_ACCESS_LOGS - Number(logs), days: 90 });
+    log(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
   const [{ n }] = (await knex('access_logs').count('* as n')) as [{ n: number }];
   return Number(n);
