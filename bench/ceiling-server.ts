@@ -13,10 +13,6 @@ const databaseUrl = process.env.DATABASE_URL ?? '';
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
 const passwordHash = await hashPassword('TestPassword123!');
 
-const SEARCH_SQL = `select id, student_id, first_name, last_name, email, programme, year_of_study, status, phone, date_of_birth,
-  created_at, updated_at, ts_rank(search_vector, q) as rank from students, to_tsquery('simple', $1) q
-  where deleted_at is null and search_vector @@ q order by rank desc, last_name, first_name, id limit $2`;
-
 const app = new Koa();
 app.use(async (ctx) => {
   if (ctx.path === '/json') {
@@ -24,9 +20,6 @@ app.use(async (ctx) => {
   } else if (ctx.path.startsWith('/pg/student/')) {
     const { rows } = await pool.query('select * from students where id = $1 and deleted_at is null', [ctx.path.slice(12)]);
     ctx.body = { data: rows[0] };
-  } else if (ctx.path === '/pg/search') {
-    const { rows } = await pool.query(SEARCH_SQL, [`${String(ctx.query.q)}:*`, 20]);
-    ctx.body = { data: { results: rows } };
   } else if (ctx.path === '/argon2') {
     ctx.body = { data: { ok: await verifyPassword(passwordHash, 'TestPassword123!') } };
   } else {

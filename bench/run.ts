@@ -3,9 +3,11 @@
  * it; real Postgres and Redis) with
  * autocannon and reports throughput and p50/p95/p99 beside ceilings measured in the same run.
  *
- * Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; a database
- * BENCH_DATABASE, default pp_bench, is created and seeded once), REDIS_URL (default redis://127.0.0.1:6379),
- * BENCH_STUDENTS (default 100000), BENCH_DURATION (seconds per run, default 8),
+ * Environment: BENCH_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres; the database is
+ * created and seeded once), REDIS_URL (default redis://127.0.0.1:6379),
+ * BENCH_SCALE (`default`: 100,000 students and 1,000,000 access logs in pp_bench; `large`: 1,000,000
+ * and 10,000,000 in pp_bench_large), BENCH_DATABASE (another database name, e.g. per branch),
+ * BENCH_STUDENTS (overrides the scale's students), BENCH_DURATION (seconds per run, default 8),
  * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated group names to run).
  * Results: printed, and written to .bench/results.json and .bench/results.md.
  */
@@ -18,19 +20,20 @@ import knexFactory from 'knex';
 import { SEED_PASSWORD, seedStudents, seedUsers } from '../scripts/seed.js';
 import { formatTable, measure, row, type BenchContext, type BenchRow } from './harness.js';
 import { ensureCompiledApi, loginToken, startApiProcess } from './api-process.js';
+import { benchScale } from './scale.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-/** Its own name lets two branches with different migrations bench on one server. */
-const BENCH_DATABASE = process.env.BENCH_DATABASE ?? 'pp_bench';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 100_000);
+const SCALE = benchScale();
+/** Its own name lets two branches with different migrations bench on one server. */
+const BENCH_DATABASE = process.env.BENCH_DATABASE ?? SCALE.database;
+const STUDENTS = SCALE.students;
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const REDIS_KEY_PREFIX = `pp:bench:${randomBytes(3).toString('hex')}:`;
-const SEARCH_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
 
 const log = (m: string) => console.log(`[bench] ${m}`);
 
@@ -74,7 +77,7 @@ async function startCeiling(dbUrl: string): Promise<{ url: string; child: ChildP
 
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 
-/** The API core: framework overhead, login, search and student reads. */
+/** The API core: framework overhead, login and student reads (search: bench/search.ts). */
 async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<BenchRow[]> {
   const base = { duration: ctx.durationSeconds, connections: ctx.connections };
   const auth = { authorization: `Bearer ${ctx.tokens.staff}` };
@@ -100,20 +103,6 @@ async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<Bench
   });
   rows.push(row('POST /auth/login', login, 'Argon2id verify only', await measure({ ...base, url: `${ctx.ceilingUrl}/argon2` })));
 
-  ctx.log('search (k6 terms) vs raw pg full-text query');
-  const search = await measure({
-    ...base,
-    url: ctx.apiUrl,
-    headers: auth,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/students/search?q=${pick(SEARCH_TERMS)}&limit=20` }) }],
-  });
-  const rawSearch = await measure({
-    ...base,
-    url: ctx.ceilingUrl,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/pg/search?q=${pick(SEARCH_TERMS).toLowerCase()}` }) }],
-  });
-  rows.push(row('GET /students/search (cached)', search, 'raw pg FTS query', rawSearch));
-
   ctx.log('student by id vs raw pg primary-key query');
   const byId = await measure({
     ...base,
@@ -132,10 +121,11 @@ async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<Bench
 
 type BenchModule = Record<string, (ctx: BenchContext) => Promise<BenchRow[]>>;
 
-/** Benchmarks contributed by other modules (passes, uploads, reports), run when present. */
+/** Benchmarks contributed by other modules (search, passes, uploads, reports), run when present. */
 async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise<BenchRow[]>][]> {
   const groups: [string, (ctx: BenchContext) => Promise<BenchRow[]>][] = [];
   for (const [file, fn] of [
+    ['search', 'benchSearch'],
     ['passes', 'benchPasses'],
     ['uploads', 'benchUploads'],
     ['reports', 'benchReports'],
@@ -191,7 +181,10 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
     const meta = {
       date: new Date().toISOString(),
+      scale: SCALE.name,
       students: STUDENTS,
+      accessLogs: SCALE.accessLogs,
+      loadAverage: (await import('node:os')).loadavg().map((l) => Number(l.toFixed(1))),
       durationSeconds: DURATION,
       connections: CONNECTIONS,
       cpus: (await import('node:os')).cpus().length,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import { seedStudents } from '../../scripts/seed.js';
-import { parseStudentSearch, searchStatement } from './search.js';
+import { parseStudentSearch, rankedSearchStatement, searchStudents } from './search.js';
 
 interface Person {
   studentId: string;
@@ -32,9 +32,9 @@ const CORPUS: Person[] = [
   { studentId: 'EN2024000002', first: 'Wei', last: 'Chen' },
 ];
 
-/** Carries a plan out of a transaction that must be rolled back. */
-class ExplainedPlan extends Error {
-  constructor(readonly plan: string) {
+/** Carries plans out of a transaction that must be rolled back. */
+class ExplainedPlans extends Error {
+  constructor(readonly plans: string[]) {
     super('explained');
   }
 }
@@ -154,27 +154,56 @@ describe('student search over generated students (the seed generator)', () => {
     assert.ok(rows[0]!.top <= 5, `the most common full name is shared by ${rows[0]!.top}`);
   });
 
-  it('finds rows through the GIN index, not by scanning the table', async () => {
-    const parsed = parseStudentSearch('john smi');
+  /** The plans of a search's statements, on the seeded table without (some of) the indexes every live row is in. */
+  async function plansOf(text: string, alsoDrop: string[] = []): Promise<string[]> {
+    const parsed = parseStudentSearch(text);
     assert.ok(parsed);
     await env.knex.raw('analyze students');
-    const plan = await env.knex
+    return env.knex
       .transaction(async (trx) => {
         // A few thousand rows are cheaper to read whole, or along the partial indexes that cover
         // every live row, than through any search. Without those (dropped inside this transaction,
         // which is rolled back) and without the plain scan, what is left is what the search
-        // condition itself can use, as the planner does on a full-size table.
-        await trx.raw('drop index idx_students_created, idx_students_programme_status');
+        // conditions themselves can use, as the planner does on a full-size table.
+        await trx.raw(`drop index ${['idx_students_created', 'idx_students_programme_status', ...alsoDrop].join(', ')}`);
         await trx.raw('set local enable_seqscan = off');
-        const { sql, bindings } = searchStatement(parsed, 20);
+        const { sql, bindings } = rankedSearchStatement(parsed, 20);
         const explained = (await trx.raw(`explain ${sql}`, bindings)) as { rows: { 'QUERY PLAN': string }[] };
-        throw new ExplainedPlan(explained.rows.map((r) => r['QUERY PLAN']).join('\n'));
+        throw new ExplainedPlans([explained.rows.map((r) => r['QUERY PLAN']).join('\n')]);
       })
       .catch((e: unknown) => {
-        if (e instanceof ExplainedPlan) return e.plan;
+        if (e instanceof ExplainedPlans) return e.plans;
         throw e;
       });
-    assert.match(plan, /Bitmap Index Scan on idx_students_search_gin/);
-    assert.doesNotMatch(plan, /Seq Scan on students/);
+  }
+
+  it('finds the rows of several words through the GIN index, not by scanning the table', async () => {
+    // The tiers' partial btrees (lower-case ids, the name order) also cover every live row.
+    const [plan, ...more] = await plansOf('john smi', ['idx_students_student_id_lower', 'idx_students_name_order']);
+    assert.equal(more.length, 0);
+    assert.match(plan!, /Bitmap Index Scan on idx_students_search_gin/);
+    assert.doesNotMatch(plan!, /Seq Scan on students/);
+  });
+
+  it('finds one word tier by tier exactly as ranking every match would, whether a tier is sorted or walked', async () => {
+    const [someone] = (await env.knex('students').orderBy('student_id').limit(1).pluck('student_id')) as string[];
+    // Broad (a status, a one-letter prefix), middling, rare, an exact id, and nothing at all.
+    const words = ['active', 'a', 'jo', 'john', 'smi', 'graduated', someone!.toLowerCase(), 'zzqx'];
+    for (const word of words) {
+      const parsed = parseStudentSearch(word)!;
+      for (const limit of [1, 7, 20, 100]) {
+        const { sql, bindings } = rankedSearchStatement(parsed, limit);
+        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
+        // 5,000: every search of this table is ranked whole; 10: by tiers, any of more than ten walked.
+        for (const threshold of [5_000, 10]) {
+          const found = await searchStudents(env.knex, parsed, limit, { threshold });
+          assert.deepEqual(
+            found.map((r) => r.id),
+            expected,
+            `'${word}', limit ${limit}, searches and tiers of more than ${threshold} matches by tiers and walks`,
+          );
+        }
+      }
+    }
   });
 });

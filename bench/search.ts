@@ -1,0 +1,150 @@
+/**
+ * Student search at the bench's scale (100,000 students, or 1,000,000 with BENCH_SCALE=large),
+ * with a varied-term workload drawn from the data itself: last and first names, two-letter
+ * prefixes, exact student ids and their prefixes, programmes, statuses (`active` matches four
+ * students in five), full names and words that match nothing.
+ *
+ * Rows: the five k6 terms (cached, as deployed); the varied terms picked at random (cached as
+ * deployed; the hit rate, read from the API's own cache counter, is in the notes); every request a
+ * key never asked before (uncached: each one reaches Postgres); and beside them the statements
+ * alone, each term once over one connection (no HTTP, no cache, no queueing): the database's
+ * part, whose worst terms are named.
+ */
+import type { Knex } from 'knex';
+import { createKnex } from '../core/db.js';
+import { METRIC } from '../core/metric-names.js';
+import { parseStudentSearch, searchStudents } from '../api/students/search.js';
+import { measure, percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
+
+const K6_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
+
+/** Terms a registry desk types, drawn from the students (a fixed sample, so runs compare). */
+export async function variedSearchTerms(knex: Knex): Promise<string[]> {
+  const sample = `(select * from students where deleted_at is null order by md5(id::text) limit 5000) s`;
+  const column = async (sql: string): Promise<string[]> => (await knex.raw<{ rows: { t: string }[] }>(sql)).rows.map((r) => r.t);
+  const terms = [
+    ...(await column(`select distinct lower(last_name) as t from ${sample} limit 150`)),
+    ...(await column(`select distinct lower(first_name) as t from ${sample} limit 150`)),
+    ...(await column(`select distinct lower(substr(last_name, 1, 2)) as t from ${sample} limit 80`)),
+    ...(await column(`select distinct lower(substr(first_name, 1, 3)) as t from ${sample} limit 60`)),
+    ...(await column(`select student_id as t from ${sample} limit 60`)),
+    ...(await column(`select distinct lower(substr(student_id, 1, 6)) as t from ${sample} limit 30`)),
+    ...(await column(`select first_name || ' ' || last_name as t from ${sample} limit 60`)),
+    ...(await column(`select first_name || ' ' || substr(last_name, 1, 3) as t from ${sample} limit 30`)),
+    ...(await column(`select distinct programme as t from students limit 20`)),
+    'active',
+    'graduated',
+    'suspended',
+    'withdrawn',
+    ...Array.from({ length: 20 }, (_, i) => `zqx${i}`),
+  ];
+  return [...new Set(terms)];
+}
+
+/** Look-ups of one cache namespace so far, from the API's Prometheus counter. */
+async function cacheCounts(apiUrl: string, namespace: string): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  let hits = 0;
+  let misses = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${METRIC.cacheRequests}{`) || !line.includes(`cache="${namespace}"`)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.includes('result="hit"')) hits += value;
+    else misses += value;
+  }
+  return { hits, misses };
+}
+
+async function withHitRate(apiUrl: string, run: () => Promise<Measured>): Promise<{ measured: Measured; hitRate: number }> {
+  const before = await cacheCounts(apiUrl, 'student-search');
+  const measured = await run();
+  const after = await cacheCounts(apiUrl, 'student-search');
+  const hits = after.hits - before.hits;
+  const lookups = hits + after.misses - before.misses;
+  return { measured, hitRate: lookups ? hits / lookups : 0 };
+}
+
+/** Each term once, one at a time, straight through the search module: the database's part. */
+async function statementsAlone(knex: Knex, terms: string[]): Promise<{ measured: Measured; worst: string }> {
+  const times: { term: string; ms: number }[] = [];
+  const started = performance.now();
+  for (const term of terms) {
+    const search = parseStudentSearch(term)!;
+    const t0 = performance.now();
+    await searchStudents(knex, search, 20);
+    times.push({ term, ms: performance.now() - t0 });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const sorted = times.map((t) => t.ms).sort((a, b) => a - b);
+  const worst = [...times]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map((t) => `'${t.term}' ${t.ms.toFixed(1)} ms`)
+    .join(', ');
+  return {
+    measured: {
+      rps: terms.length / seconds,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+      errors: 0,
+      total: terms.length,
+    },
+    worst,
+  };
+}
+
+export async function benchSearch(ctx: BenchContext): Promise<BenchRow[]> {
+  const knex = createKnex(ctx.databaseUrl, 2, 0);
+  const base = { duration: ctx.durationSeconds, connections: ctx.connections, headers: { authorization: `Bearer ${ctx.tokens.staff}` } };
+  const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+  const path = (term: string, limit = 20) => `/students/search?q=${encodeURIComponent(term)}&limit=${limit}`;
+  try {
+    const terms = await variedSearchTerms(knex);
+    const [{ n: students }] = (await knex('students').whereNull('deleted_at').count('* as n')) as [{ n: number }];
+    const scale = `${Number(students).toLocaleString('en-GB')} students`;
+    ctx.log(`search: ${terms.length} distinct terms over ${scale}`);
+    // The database's part first, before the HTTP runs below warm anything for it.
+    const alone = await statementsAlone(knex, terms);
+
+    const k6 = await withHitRate(ctx.apiUrl, () =>
+      measure({ ...base, url: ctx.apiUrl, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(pick(K6_TERMS)) }) }] }),
+    );
+    const varied = await withHitRate(ctx.apiUrl, () =>
+      measure({ ...base, url: ctx.apiUrl, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(pick(terms)) }) }] }),
+    );
+    // Never the same (term, limit) twice: every request is a cache miss and reaches Postgres.
+    let n = 0;
+    const uncached = await withHitRate(ctx.apiUrl, () =>
+      measure({
+        ...base,
+        url: ctx.apiUrl,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => {
+              const i = n++;
+              return { ...req, path: path(terms[i % terms.length]!, 20 + (Math.floor(i / terms.length) % 80)) };
+            },
+          },
+        ],
+      }),
+    );
+    const ceiling = 'statements alone, each term once, one connection';
+    const hit = (r: number) => `cache hit rate ${(r * 100).toFixed(0)} %`;
+    return [
+      row(`GET /students/search (5 k6 terms, cached), ${scale}`, k6.measured, ceiling, alone.measured, hit(k6.hitRate)),
+      row(`GET /students/search (${terms.length} varied terms), ${scale}`, varied.measured, ceiling, alone.measured, hit(varied.hitRate)),
+      row(`GET /students/search (uncached: every key new), ${scale}`, uncached.measured, ceiling, alone.measured, hit(uncached.hitRate)),
+      row(
+        `search statements alone (${terms.length} terms once, serial), ${scale}`,
+        alone.measured,
+        ceiling,
+        alone.measured,
+        `p95 ${alone.measured.p95.toFixed(1)} ms; slowest: ${alone.worst}`,
+      ),
+    ];
+  } finally {
+    await knex.destroy();
+  }
+}
