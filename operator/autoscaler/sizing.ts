@@ -6,7 +6,7 @@
  */
 import { parseQuantity } from '../cost/quantity.js';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
-import type { PassPlatformSpec, WorkerQueue } from '../../platform-api/v1alpha1/index.js';
+import { DEFAULT_REDIS_OPS_PER_SHARD, type PassPlatformSpec, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
@@ -254,9 +254,10 @@ export function sizeRedis(input: SizingInput<RedisSignals>): Need {
   }
   if (ops !== undefined) {
     const planned = input.plan(ops).load;
-    const byOps = Math.ceil(planned / (POLICY.redisOpsPerShard * target));
+    const perShard = managed.opsPerShard ?? DEFAULT_REDIS_OPS_PER_SHARD;
+    const byOps = Math.ceil(planned / (perShard * target));
     replicas = Math.max(replicas, byOps);
-    minimum = Math.max(minimum, Math.ceil(planned / (1 + POLICY.surgeAllowance) / (POLICY.redisOpsPerShard * target)));
+    minimum = Math.max(minimum, Math.ceil(planned / (1 + POLICY.surgeAllowance) / (perShard * target)));
     signals.opsPerSecond = ops;
     parts.push(`${fmt(ops)} ops/s → ${byOps}`);
   }

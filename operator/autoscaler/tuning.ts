@@ -104,6 +104,4 @@ export const POLICY = {
   seasonalTrustedLevel: [0.8, 1.25] as const,
   /** Replication lag that counts as replicas falling behind, seconds. */
   maxReplicaLagSeconds: 10,
-  /** Commands per second one Redis shard (single-threaded) serves at full load. */
-  redisOpsPerShard: 80_000,
 } as const;

@@ -61,7 +61,13 @@ const completeSpec: Complete<PassPlatformSpec> = {
   },
   redis: {
     mode: 'managed',
-    managed: { shards: { minReplicas: 3, maxReplicas: 9 }, replicasPerShard: 2, resources: { cpu: '300m', memory: '1Gi' }, storage: '4Gi' },
+    managed: {
+      shards: { minReplicas: 3, maxReplicas: 9 },
+      replicasPerShard: 2,
+      resources: { cpu: '300m', memory: '1Gi' },
+      storage: '4Gi',
+      opsPerShard: 120_000,
+    },
     external: { secretName: 'redis-url' },
   },
   sla: Object.fromEntries(SLA_CLASS_NAMES.map((name, i) => [name, 0.25 + i / 10])) as SlaSpec,

@@ -233,6 +233,10 @@ const redisSchema = object(
           'Volume size of each Redis node. Fixed once created (a StatefulSet volume claim template).',
           DEFAULT_MANAGED_REDIS.storage,
         ),
+        opsPerShard: integer(
+          'Commands per second one shard primary serves with its thread saturated; the autoscaler sizes shards by it. The default is the low end of redis-benchmark on one core without pipelining (BullMQ scripts cost more than a GET): measure yours with redis-benchmark against one shard.',
+          { minimum: 1000, default: DEFAULT_MANAGED_REDIS.opsPerShard },
+        ),
       },
       {
         default: {},

@@ -93,6 +93,11 @@ export interface ManagedRedisSpec {
   replicasPerShard: number;
   resources: Resources;
   storage: string;
+  /**
+   * Commands per second one shard primary serves when its single thread is saturated: what the
+   * autoscaler sizes shards by for command load. The CRD defaults it (DEFAULT_REDIS_OPS_PER_SHARD).
+   */
+  opsPerShard?: number;
 }
 
 export interface ExternalRedisSpec {
@@ -324,11 +329,20 @@ export const DEFAULT_MANAGED_DATABASE: ManagedDatabaseSpec = {
   postgresVersion: 16,
 };
 
+/**
+ * A shard's saturated command rate when nothing better has been measured: redis-benchmark on one
+ * core without pipelining serves roughly 80,000–100,000 simple commands a second (redis.io, "Redis
+ * benchmark"); the low end, since BullMQ's Lua scripts cost more than a GET. Measure yours with
+ * `redis-benchmark -q -n 100000` against one shard and set spec.redis.managed.opsPerShard.
+ */
+export const DEFAULT_REDIS_OPS_PER_SHARD = 80_000;
+
 export const DEFAULT_MANAGED_REDIS: ManagedRedisSpec = {
   shards: { minReplicas: 3, maxReplicas: 6 },
   replicasPerShard: 1,
   resources: { cpu: '250m', memory: '512Mi' },
   storage: '2Gi',
+  opsPerShard: DEFAULT_REDIS_OPS_PER_SHARD,
 };
 
 /** The spec as the operator reads it once the API server has applied the CRD's defaults. */
