@@ -10,11 +10,12 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../core/logger.js';
 import { METRIC } from '../core/metric-names.js';
 import { createRedis, type RedisClient } from '../core/redis.js';
-import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
+import { call } from '../testing/api.js';
 import { eventually } from '../testing/eventually.js';
 import { startRedisCluster, type RedisCluster } from '../testing/redis-cluster.js';
 import { TEST_REDIS_URL, testRedisPrefix } from '../testing/redis.js';
 import { ActiveUsers } from './active-users.js';
+import { useTestEnvironment } from '../testing/use-test-environment.js';
 
 const logger = createLogger('active-users-test', 'silent');
 
@@ -28,23 +29,17 @@ async function scrapedCounts(url: string): Promise<Record<string, number>> {
 }
 
 describe('active users on the real API', () => {
-  let env: TestEnvironment;
-  let api: TestApi;
-  before(async () => {
-    env = await createTestEnvironment('active-users');
-    api = await env.start();
-  });
-  after(() => env.teardown());
+  const world = useTestEnvironment('active-users');
 
   it('counts each authenticated user once, and no anonymous caller', async () => {
-    const tokens = await Promise.all([env.tokenFor('staff'), env.tokenFor('staff'), env.tokenFor('admin')]);
+    const tokens = await Promise.all([world.env.tokenFor('staff'), world.env.tokenFor('staff'), world.env.tokenFor('admin')]);
     for (let round = 0; round < 3; round++)
-      for (const token of tokens) assert.equal((await call(api.url, 'GET', '/students?limit=1', { token })).status, 200);
-    for (let i = 0; i < 5; i++) await call(api.url, 'GET', '/health');
+      for (const token of tokens) assert.equal((await call(world.api.url, 'GET', '/students?limit=1', { token })).status, 200);
+    for (let i = 0; i < 5; i++) await call(world.api.url, 'GET', '/health');
     // A refused token is not a user.
-    assert.equal((await call(api.url, 'GET', '/students', { token: 'not-a-token' })).status, 401);
+    assert.equal((await call(world.api.url, 'GET', '/students', { token: 'not-a-token' })).status, 401);
     const counts = await eventually(async () => {
-      const scraped = await scrapedCounts(api.url);
+      const scraped = await scrapedCounts(world.api.url);
       return scraped.day === 3 ? scraped : undefined;
     }, 'three distinct users counted');
     assert.deepEqual(counts, { day: 3, month: 3 });

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
-import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
+import { call } from '../testing/api.js';
 import { colourCounts, dumpDom, findChromium, screenshot } from '../testing/chromium.js';
+import { useTestEnvironment } from '../testing/use-test-environment.js';
 
 type Operation = {
   requestBody?: { content: { 'application/json': { example?: unknown } } };
@@ -22,39 +23,33 @@ const GET_BLUE = '#61affe';
 const POST_GREEN = '#49cc90';
 
 describe('API reference at /docs', () => {
-  let env: TestEnvironment;
-  let api: TestApi;
-  before(async () => {
-    env = await createTestEnvironment('api-docs');
-    api = await env.start();
-  });
-  after(() => env.teardown());
+  const world = useTestEnvironment('api-docs');
 
   it('serves the page and the renderer from this origin only, and 404s other files', async () => {
-    const page = await call(api.url, 'GET', '/docs');
+    const page = await call(world.api.url, 'GET', '/docs');
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     assert.doesNotMatch(page.body, /https?:\/\//, 'no CDN or other remote resource');
     const bundle = /src="(\/docs\/assets\/[^"]+\/swagger-ui-bundle\.js)"/.exec(page.body)?.[1];
     assert.ok(bundle);
-    const js = await fetch(`${api.url}${bundle}`);
+    const js = await fetch(`${world.api.url}${bundle}`);
     assert.equal(js.status, 200);
     assert.match(js.headers.get('cache-control') ?? '', /immutable/);
     assert.ok((await js.arrayBuffer()).byteLength > 100_000);
-    const other = await call(api.url, 'GET', bundle.replace('swagger-ui-bundle.js', 'package.json'));
+    const other = await call(world.api.url, 'GET', bundle.replace('swagger-ui-bundle.js', 'package.json'));
     assert.equal(other.status, 404);
     assert.equal(other.body.error.code, 'NOT_FOUND');
   });
 
   it('documents an example body for every route that takes one, valid for that route, and the error envelope for every error', async () => {
-    const doc = (await call(api.url, 'GET', '/openapi.json')).body as {
+    const doc = (await call(world.api.url, 'GET', '/openapi.json')).body as {
       paths: Record<string, Record<string, Operation>>;
       components: { examples: Record<string, unknown> };
     };
     let bodies = 0;
     const refused: string[] = [];
-    for (const route of api.routes) {
+    for (const route of world.api.routes) {
       const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const operation = doc.paths[path]?.[route.method];
       assert.ok(operation, `${route.method} ${route.path} is documented`);
@@ -81,7 +76,7 @@ describe('API reference at /docs', () => {
   });
 
   it('documents the body of every success answer (only 204 has none)', async () => {
-    const doc = (await call(api.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
+    const doc = (await call(world.api.url, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
     const undocumented: string[] = [];
     for (const [path, operations] of Object.entries(doc.paths))
       for (const [method, operation] of Object.entries(operations))
@@ -96,16 +91,16 @@ describe('API reference at /docs', () => {
       t.skip('chromium not found (apt-get install -y chromium): the rendering check did not run');
       return;
     }
-    const dom = await dumpDom(chromium, `${api.url}/docs`);
+    const dom = await dumpDom(chromium, `${world.api.url}/docs`);
     const rendered = dom.match(/class="opblock opblock-/g)?.length ?? 0;
-    assert.equal(rendered, api.routes.length, 'one operation block per route');
+    assert.equal(rendered, world.api.routes.length, 'one operation block per route');
     assert.match(dom, /\/students\/search/);
     assert.match(dom, /PassPlatform API/);
 
     const dir = mkdtempSync(join(tmpdir(), 'api-docs-'));
     try {
       const shot = join(dir, 'docs.png');
-      await screenshot(chromium, `${api.url}/docs`, shot, { windowSize: [1280, 2400] });
+      await screenshot(chromium, `${world.api.url}/docs`, shot, { windowSize: [1280, 2400] });
       if (process.env.API_DOCS_SCREENSHOT) copyFileSync(shot, process.env.API_DOCS_SCREENSHOT);
       const png = PNG.sync.read(readFileSync(shot));
       const counts = colourCounts(png);

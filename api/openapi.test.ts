@@ -5,21 +5,18 @@
  * type the route takes, and a request of another type is refused with 415 before the handler.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../testing/api.js';
+import { before, describe, it } from 'node:test';
+import { call } from '../testing/api.js';
+import { useTestEnvironment } from '../testing/use-test-environment.js';
 
 type Operation = { requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }; responses: Record<string, unknown> };
 
 describe('the OpenAPI document', () => {
-  let env: TestEnvironment;
-  let api: TestApi;
+  const world = useTestEnvironment('openapi');
   let doc: { paths: Record<string, Record<string, Operation>> };
   before(async () => {
-    env = await createTestEnvironment('openapi');
-    api = await env.start();
-    doc = (await call(api.url, 'GET', '/openapi.json')).body;
+    doc = (await call(world.url, 'GET', '/openapi.json')).body;
   });
-  after(() => env.teardown());
 
   const operation = (method: string, path: string): Operation => {
     const found = doc.paths[path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[method];
@@ -29,13 +26,13 @@ describe('the OpenAPI document', () => {
 
   it('documents 404 for every route with path parameters, and 413 and 415 for every route that reads a body', () => {
     const missing: string[] = [];
-    for (const route of api.routes) {
+    for (const route of world.api.routes) {
       const statuses = Object.keys(operation(route.method, route.path).responses);
       const expected = [...(route.params ? ['404'] : []), ...(route.body || route.streamedBody ? ['413', '415'] : [])];
       for (const status of expected) if (!statuses.includes(status)) missing.push(`${route.method} ${route.path} ${status}`);
     }
     assert.deepEqual(missing, []);
-    assert.ok(api.routes.filter((r) => r.params).length > 10);
+    assert.ok(world.api.routes.filter((r) => r.params).length > 10);
   });
 
   it('documents streamed bodies as the media type the route reads, and JSON bodies as JSON', () => {
@@ -49,12 +46,12 @@ describe('the OpenAPI document', () => {
   });
 
   it('refuses a streamed body of another media type with 415 before anything else is read', async () => {
-    const token = await env.tokenFor('student');
-    const json = await call(api.url, 'POST', '/uploads', { token, body: { file: 'x' } });
+    const token = await world.env.tokenFor('student');
+    const json = await call(world.api.url, 'POST', '/uploads', { token, body: { file: 'x' } });
     assert.equal(json.status, 415);
     assert.equal(json.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
     // The media type is checked before the upload is looked up: no such upload, still 415.
-    const part = await call(api.url, 'PUT', `/uploads/${crypto.randomUUID()}/parts/1`, {
+    const part = await call(world.api.url, 'PUT', `/uploads/${crypto.randomUUID()}/parts/1`, {
       token,
       raw: 'abc',
       headers: { 'content-type': 'text/plain' },

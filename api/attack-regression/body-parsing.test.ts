@@ -4,25 +4,19 @@
  * route reads its body only after the caller is authenticated, at most 64 KiB and 16 levels deep.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { call, createTestEnvironment, type TestEnvironment } from '../../testing/api.js';
+import { describe, it } from 'node:test';
+import { call } from '../../testing/api.js';
 import { openSocket, readUntilClosed } from '../../testing/raw-http.js';
 import { jsonDepthExceeds } from '../middleware/json-body.js';
+import { useTestEnvironment } from '../../testing/use-test-environment.js';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 describe('attack: expensive JSON bodies', () => {
-  let env: TestEnvironment;
-  let url: string;
-
-  before(async () => {
-    env = await createTestEnvironment('atk-body');
-    url = (await env.start()).url;
-  });
-  after(() => env.teardown());
+  const world = useTestEnvironment('atk-body');
 
   it('refuses an anonymous caller before reading a byte of the body', async () => {
-    const socket = await openSocket(url);
+    const socket = await openSocket(world.url);
     const answer = readUntilClosed(socket, 30_000);
     // A megabyte is announced and never sent: only a server that waits for it stays silent.
     socket.write(
@@ -33,17 +27,21 @@ describe('attack: expensive JSON bodies', () => {
   });
 
   it('refuses deeply nested JSON without parsing it, on public routes too', async () => {
-    const res = await call(url, 'POST', '/auth/login', { raw: nested(30_000), headers: { 'content-type': 'application/json' } });
+    const res = await call(world.url, 'POST', '/auth/login', { raw: nested(30_000), headers: { 'content-type': 'application/json' } });
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'BODY_TOO_DEEP');
-    const staff = await env.tokenFor('staff');
+    const staff = await world.env.tokenFor('staff');
     const deepObject = `{"firstName":${'{"a":'.repeat(20)}1${'}'.repeat(20)}}`;
-    const authed = await call(url, 'POST', '/students', { token: staff, raw: deepObject, headers: { 'content-type': 'application/json' } });
+    const authed = await call(world.url, 'POST', '/students', {
+      token: staff,
+      raw: deepObject,
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(authed.body.error.code, 'BODY_TOO_DEEP');
   });
 
   it('refuses JSON bodies over 64 KiB with 413', async () => {
-    const res = await call(url, 'POST', '/auth/login', { body: { email: 'a@university.edu', password: 'x'.repeat(100 * 1024) } });
+    const res = await call(world.url, 'POST', '/auth/login', { body: { email: 'a@university.edu', password: 'x'.repeat(100 * 1024) } });
     assert.equal(res.status, 413);
     assert.equal(res.body.error.code, 'PAYLOAD_TOO_LARGE');
   });

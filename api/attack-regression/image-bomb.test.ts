@@ -4,13 +4,11 @@
  * API and uploads worker, it must be refused from its header as `image_too_large`.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { crc32, createDeflate } from 'node:zlib';
-import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
+import { call } from '../../testing/api.js';
 import { eventually } from '../../testing/eventually.js';
-import type { RunningWorkers } from '../../workers/run.js';
-import { startTestWorkers } from '../../testing/worker-process.js';
+import { useTestEnvironment } from '../../testing/use-test-environment.js';
 
 const EDGE = 16_000;
 /** Adam7 passes: x start, y start, x step, y step. */
@@ -56,34 +54,22 @@ async function interlacedBlackPng(edge: number): Promise<Buffer> {
 }
 
 describe('attack: decompression bomb image', () => {
-  let env: TestEnvironment;
-  let api: TestApi;
-  let workers: RunningWorkers;
-  let token: string;
-
-  before(async () => {
-    env = await createTestEnvironment('atk-image');
-    Object.assign(env.env, { WORKER_QUEUES: 'uploads' });
-    api = await env.start();
-    workers = await startTestWorkers(env.env);
-    token = await env.tokenFor('student');
-  });
-  after(async () => {
-    await workers?.stop();
-    await env.teardown();
-    await rm(env.env.STORAGE_DIR!, { recursive: true, force: true });
-  });
+  const world = useTestEnvironment('atk-image', { env: { WORKER_QUEUES: 'uploads' }, workers: true, tokens: ['student'] });
 
   it('refuses a 16000×16000 interlaced PNG from its header, without decoding it', async () => {
     const png = await interlacedBlackPng(EDGE);
     assert.ok(png.length < 1024 * 1024, `the bomb is ${png.length} bytes`);
     const form = new FormData();
     form.append('file', new Blob([png], { type: 'image/png' }), 'bomb.png');
-    const res = await fetch(`${api.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const res = await fetch(`${world.api.url}/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${world.token('student')}` },
+      body: form,
+    });
     assert.equal(res.status, 202);
     const { id } = ((await res.json()) as { data: { id: string } }).data;
     const settled = await eventually(async () => {
-      const status = await call(api.url, 'GET', `/uploads/${id}`, { token });
+      const status = await call(world.api.url, 'GET', `/uploads/${id}`, { token: world.token('student') });
       return ['ready', 'rejected'].includes(status.body.data.status) ? status.body.data : undefined;
     }, 'the upload to be decided');
     assert.equal(settled.status, 'rejected');

@@ -8,35 +8,27 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { TEST_PASSWORD, call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
+import { before, describe, it } from 'node:test';
+import { TEST_PASSWORD, call, type TestApi } from '../../testing/api.js';
+import { useTestEnvironment } from '../../testing/use-test-environment.js';
 
 const HOUR = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 
 describe('attack: access that should have ended', () => {
-  let env: TestEnvironment;
+  const world = useTestEnvironment('atk-revoked', { tokens: ['staff', 'admin', 'security'] });
   let a: TestApi;
   let b: TestApi;
-  let staff: string;
-  let admin: string;
-  let security: string;
-
   before(async () => {
-    env = await createTestEnvironment('atk-revoked');
-    a = await env.start();
-    b = await env.start();
-    staff = await env.tokenFor('staff');
-    admin = await env.tokenFor('admin');
-    security = await env.tokenFor('security');
+    a = world.api;
+    b = await world.env.start();
   });
-  after(() => env.teardown());
 
   /** A student record, its account, a pass used once at the gate, and an application. */
   async function enrolledStudent() {
     const n = randomUUID().slice(0, 8);
     const created = await call(a.url, 'POST', '/students', {
-      token: staff,
+      token: world.token('staff'),
       body: {
         studentId: `CS2026${parseInt(n, 16) % 1_000_000}`,
         firstName: 'Eve',
@@ -48,12 +40,12 @@ describe('attack: access that should have ended', () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const studentId = created.body.data.id as string;
-    const account = await env.createUser('student', { studentRef: studentId });
-    const session = await env.login(account.email);
-    const pass = await call(a.url, 'POST', '/passes', { token: staff, body: { studentId, validUntil: iso(24 * HOUR) } });
+    const account = await world.env.createUser('student', { studentRef: studentId });
+    const session = await world.env.login(account.email);
+    const pass = await call(a.url, 'POST', '/passes', { token: world.token('staff'), body: { studentId, validUntil: iso(24 * HOUR) } });
     assert.equal(pass.status, 201, JSON.stringify(pass.body));
     const entry = await call(b.url, 'POST', '/passes/verify', {
-      token: security,
+      token: world.token('security'),
       body: { code: pass.body.data.code, gate: 'main-gate', direction: 'entry' },
     });
     assert.equal(entry.body.data.valid, true);
@@ -74,8 +66,8 @@ describe('attack: access that should have ended', () => {
   const me = (api: TestApi, token: string) => call(api.url, 'GET', '/auth/me', { token });
 
   it('stops an access token at once after logout, on every API process', async () => {
-    const user = await env.createUser('staff');
-    const { token } = await env.login(user.email);
+    const user = await world.env.createUser('staff');
+    const { token } = await world.env.login(user.email);
     assert.equal((await me(b, token)).status, 200);
     assert.equal((await call(a.url, 'POST', '/auth/logout', { token })).status, 204);
     for (const api of [a, b]) {
@@ -86,8 +78,8 @@ describe('attack: access that should have ended', () => {
   });
 
   it('stops every access token of a session whose spent refresh token is replayed', async () => {
-    const user = await env.createUser('student');
-    const first = await env.login(user.email);
+    const user = await world.env.createUser('student');
+    const first = await world.env.login(user.email);
     const rotated = await call(a.url, 'POST', '/auth/refresh', { body: { refreshToken: first.refreshToken } });
     assert.equal(rotated.status, 200);
     assert.equal((await me(b, rotated.body.data.token)).status, 200);
@@ -99,9 +91,9 @@ describe('attack: access that should have ended', () => {
   });
 
   it('answers 401 on /auth/me for a disabled account', async () => {
-    const user = await env.createUser('staff');
-    const { token } = await env.login(user.email);
-    await env.knex('users').where({ id: user.id }).update({ disabled_at: new Date() });
+    const user = await world.env.createUser('staff');
+    const { token } = await world.env.login(user.email);
+    await world.env.knex('users').where({ id: user.id }).update({ disabled_at: new Date() });
     const res = await me(a, token);
     assert.equal(res.status, 401);
     assert.equal(res.body.error.code, 'ACCOUNT_DISABLED');
@@ -109,10 +101,10 @@ describe('attack: access that should have ended', () => {
 
   it('suspending a student refuses their pass at the gate and ends their sessions, at once', async () => {
     const s = await enrolledStudent();
-    const patched = await call(a.url, 'PATCH', `/students/${s.studentId}`, { token: staff, body: { status: 'suspended' } });
+    const patched = await call(a.url, 'PATCH', `/students/${s.studentId}`, { token: world.token('staff'), body: { status: 'suspended' } });
     assert.equal(patched.status, 200);
     const gate = await call(b.url, 'POST', '/passes/verify', {
-      token: security,
+      token: world.token('security'),
       body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' },
     });
     assert.equal(gate.status, 200);
@@ -121,14 +113,17 @@ describe('attack: access that should have ended', () => {
     assert.equal((await me(b, s.session.token)).status, 401);
     assert.equal((await call(b.url, 'POST', '/auth/login', { body: { email: s.account.email, password: TEST_PASSWORD } })).status, 401);
     assert.equal((await call(b.url, 'POST', '/auth/refresh', { body: { refreshToken: s.session.refreshToken } })).status, 401);
-    const [audit] = await env.knex('audit_logs').where({ event_type: 'student.updated', entity_id: s.studentId });
+    const [audit] = await world.env.knex('audit_logs').where({ event_type: 'student.updated', entity_id: s.studentId });
     assert.deepEqual([audit.details.passesRevoked, audit.details.sessionsRevoked], [1, 1]);
 
     // Reinstated: the account may log in again; the revoked pass stays revoked.
-    assert.equal((await call(a.url, 'PATCH', `/students/${s.studentId}`, { token: staff, body: { status: 'active' } })).status, 200);
+    assert.equal(
+      (await call(a.url, 'PATCH', `/students/${s.studentId}`, { token: world.token('staff'), body: { status: 'active' } })).status,
+      200,
+    );
     assert.equal((await call(b.url, 'POST', '/auth/login', { body: { email: s.account.email, password: TEST_PASSWORD } })).status, 200);
     const again = await call(a.url, 'POST', '/passes/verify', {
-      token: security,
+      token: world.token('security'),
       body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' },
     });
     assert.equal(again.body.data.valid, false);
@@ -136,10 +131,10 @@ describe('attack: access that should have ended', () => {
 
   it('a soft-deleted student cannot enter, log in, apply or upload, and drops out of staff lists', async () => {
     const s = await enrolledStudent();
-    assert.equal((await call(a.url, 'DELETE', `/students/${s.studentId}`, { token: admin })).status, 204);
+    assert.equal((await call(a.url, 'DELETE', `/students/${s.studentId}`, { token: world.token('admin') })).status, 204);
 
     const gate = await call(b.url, 'POST', '/passes/verify', {
-      token: security,
+      token: world.token('security'),
       body: { code: s.pass.code, gate: 'main-gate', direction: 'exit' },
     });
     assert.equal(gate.body.data.valid, false);
@@ -154,7 +149,7 @@ describe('attack: access that should have ended', () => {
     const upload = await fetch(`${b.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${s.session.token}` }, body: form });
     assert.equal(upload.status, 401);
 
-    for (const token of [staff, admin]) {
+    for (const token of [world.token('staff'), world.token('admin')]) {
       const passes = await call(b.url, 'GET', `/passes?studentId=${s.studentId}`, { token });
       assert.deepEqual(passes.body.data, []);
       assert.equal((await call(b.url, 'GET', `/passes/${s.pass.id}`, { token })).status, 404);
@@ -167,6 +162,6 @@ describe('attack: access that should have ended', () => {
       assert.deepEqual(logs.body.data, []);
     }
     // Kept for the audit trail, not destroyed.
-    assert.ok(await env.knex('passes').where({ id: s.pass.id, status: 'revoked' }).first());
+    assert.ok(await world.env.knex('passes').where({ id: s.pass.id, status: 'revoked' }).first());
   });
 });

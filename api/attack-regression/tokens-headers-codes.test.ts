@@ -6,43 +6,37 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
-import { call, createTestEnvironment, type TestEnvironment } from '../../testing/api.js';
+import { call } from '../../testing/api.js';
 import { openSocket, readUntilClosed } from '../../testing/raw-http.js';
+import { useTestEnvironment } from '../../testing/use-test-environment.js';
 
 describe('attack: tokens, slow headers and pass codes', () => {
-  let env: TestEnvironment;
-  let url: string;
-
-  before(async () => {
-    env = await createTestEnvironment('atk-edges');
-    url = (await env.start({ HTTP_HEADERS_TIMEOUT_MS: '1000' })).url;
-  });
-  after(() => env.teardown());
+  const world = useTestEnvironment('atk-edges', { env: { HTTP_HEADERS_TIMEOUT_MS: '1000' } });
 
   async function forgeable(claims: { exp?: boolean; iat?: boolean }): Promise<string> {
-    const user = await env.createUser('admin');
+    const user = await world.env.createUser('admin');
     const jwt = new SignJWT({ role: 'admin', sref: null, sid: randomUUID() })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(user.id)
       .setIssuer('passplatform');
     if (claims.iat) jwt.setIssuedAt();
     if (claims.exp) jwt.setExpirationTime('10m');
-    return jwt.sign(new TextEncoder().encode(env.env.JWT_SECRET));
+    return jwt.sign(new TextEncoder().encode(world.env.env.JWT_SECRET));
   }
 
   it('refuses a correctly signed access token without exp or without iat', async () => {
     for (const claims of [{ iat: true }, { exp: true }]) {
-      const res = await call(url, 'GET', '/auth/me', { token: await forgeable(claims) });
+      const res = await call(world.url, 'GET', '/auth/me', { token: await forgeable(claims) });
       assert.equal(res.status, 401, JSON.stringify(claims));
       assert.equal(res.body.error.code, 'INVALID_TOKEN');
     }
-    assert.equal((await call(url, 'GET', '/auth/me', { token: await forgeable({ exp: true, iat: true }) })).status, 200);
+    assert.equal((await call(world.url, 'GET', '/auth/me', { token: await forgeable({ exp: true, iat: true }) })).status, 200);
   });
 
   it('drops a connection whose headers trickle in, once the headers timeout passes', async () => {
-    const socket = await openSocket(url);
+    const socket = await openSocket(world.url);
     const answer = readUntilClosed(socket, 30_000);
     socket.write('GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ');
     const trickle = setInterval(() => socket.writable && socket.write('a'), 200);
@@ -52,18 +46,18 @@ describe('attack: tokens, slow headers and pass codes', () => {
   });
 
   it('gives the security role a pass without its signed code; printing roles get the code', async () => {
-    const student = { id: await env.insertStudent({ status: 'active' }) };
-    const staff = await env.tokenFor('staff');
-    const issued = await call(url, 'POST', '/passes', {
+    const student = { id: await world.env.insertStudent({ status: 'active' }) };
+    const staff = await world.env.tokenFor('staff');
+    const issued = await call(world.url, 'POST', '/passes', {
       token: staff,
       body: { studentId: student.id, validUntil: new Date(Date.now() + 3_600_000).toISOString() },
     });
     assert.equal(issued.status, 201);
-    const asSecurity = await call(url, 'GET', `/passes/${issued.body.data.id}`, { token: await env.tokenFor('security') });
+    const asSecurity = await call(world.url, 'GET', `/passes/${issued.body.data.id}`, { token: await world.env.tokenFor('security') });
     assert.equal(asSecurity.status, 200);
     assert.equal(asSecurity.body.data.code, undefined);
     assert.equal(asSecurity.body.data.id, issued.body.data.id);
-    const asStaff = await call(url, 'GET', `/passes/${issued.body.data.id}`, { token: staff });
+    const asStaff = await call(world.url, 'GET', `/passes/${issued.body.data.id}`, { token: staff });
     assert.equal(asStaff.body.data.code, issued.body.data.code);
   });
 });

@@ -4,12 +4,11 @@
  * checksum, and chunked uploads that are truncated, resumed and completed.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import type { RunningWorkers } from '../../workers/run.js';
+import { before, describe, it } from 'node:test';
+import { call } from '../../testing/api.js';
 import { eventually } from '../../testing/eventually.js';
-import { samplePdf, sampleImage, sha256, startTestWorkers } from '../../testing/worker-process.js';
+import { samplePdf, sampleImage, sha256 } from '../../testing/worker-process.js';
+import { useTestEnvironment } from '../../testing/use-test-environment.js';
 
 const PART_SIZE = 256 * 1024;
 const SINGLE_LIMIT = 5 * 1024 * 1024;
@@ -19,51 +18,34 @@ const SINGLE_LIMIT = 5 * 1024 * 1024;
 type Json = any;
 
 describe('uploads', () => {
-  let env: TestEnvironment;
-  let api: TestApi;
-  let workers: RunningWorkers;
-  let student: string;
-  let otherStudent: string;
-  let staff: string;
-
-  before(async () => {
-    env = await createTestEnvironment('uploads');
-    const overrides = {
-      UPLOAD_PART_SIZE_BYTES: String(PART_SIZE),
-      CHUNKED_UPLOAD_MAX_BYTES: String(2 * 1024 * 1024),
-      WORKER_QUEUES: 'uploads',
-    };
-    Object.assign(env.env, overrides);
-    api = await env.start(overrides);
-    workers = await startTestWorkers(env.env);
-    student = await env.tokenFor('student');
-    otherStudent = await env.tokenFor('student');
-    staff = await env.tokenFor('staff');
+  const world = useTestEnvironment('uploads', {
+    env: { UPLOAD_PART_SIZE_BYTES: String(PART_SIZE), CHUNKED_UPLOAD_MAX_BYTES: String(2 * 1024 * 1024), WORKER_QUEUES: 'uploads' },
+    workers: true,
+    tokens: ['student', 'staff'],
   });
-  after(async () => {
-    await workers?.stop();
-    await env.teardown();
-    await rm(env.env.STORAGE_DIR!, { recursive: true, force: true });
+  let otherStudent: string;
+  before(async () => {
+    otherStudent = await world.env.tokenFor('student');
   });
 
   async function upload(token: string, bytes: Buffer, filename: string, type: string, fields: Record<string, string> = {}) {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     form.append('file', new Blob([bytes], { type }), filename);
-    const res = await fetch(`${api.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const res = await fetch(`${world.api.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
     return { status: res.status, body: (await res.json()) as Json };
   }
 
-  async function settled(id: string, token = student): Promise<Json> {
+  async function settled(id: string, token = world.token('student')): Promise<Json> {
     return eventually(async () => {
-      const res = await call(api.url, 'GET', `/uploads/${id}`, { token });
+      const res = await call(world.api.url, 'GET', `/uploads/${id}`, { token });
       return res.body.data.status === 'ready' || res.body.data.status === 'rejected' ? res.body.data : undefined;
     }, `upload ${id} to settle`);
   }
 
   it('accepts a PNG, checks it by content and makes a WebP thumbnail', async () => {
     const png = await sampleImage('png', 800, 600);
-    const res = await upload(student, png, 'card.png', 'image/png', { checksum: sha256(png) });
+    const res = await upload(world.token('student'), png, 'card.png', 'image/png', { checksum: sha256(png) });
     assert.equal(res.status, 202);
     assert.equal(res.body.data.status, 'queued');
     const done = await settled(res.body.data.id);
@@ -72,12 +54,12 @@ describe('uploads', () => {
     assert.equal(done.size, png.length);
     assert.equal(done.sha256, sha256(png));
     assert.deepEqual([done.width, done.height], [800, 600]);
-    const thumb = await fetch(`${api.url}${done.thumbnailUrl}`, { headers: { authorization: `Bearer ${student}` } });
+    const thumb = await fetch(`${world.api.url}${done.thumbnailUrl}`, { headers: { authorization: `Bearer ${world.token('student')}` } });
     assert.equal(thumb.status, 200);
     assert.equal(thumb.headers.get('content-type'), 'image/webp');
     const bytes = Buffer.from(await thumb.arrayBuffer());
     assert.equal(bytes.subarray(8, 12).toString('latin1'), 'WEBP');
-    const audit = await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: done.id });
+    const audit = await world.env.knex('audit_logs').where({ entity_type: 'upload', entity_id: done.id });
     assert.deepEqual(
       audit.map((a) => a.event_type),
       ['upload.ready'],
@@ -91,7 +73,7 @@ describe('uploads', () => {
       [samplePdf(), 'letter.pdf', 'application/pdf'],
     ];
     for (const [bytes, name, type] of files) {
-      const res = await upload(student, bytes, name, type);
+      const res = await upload(world.token('student'), bytes, name, type);
       assert.equal(res.status, 202, name);
       const done = await settled(res.body.data.id);
       assert.equal(done.status, 'ready', `${name}: ${done.reason}`);
@@ -102,11 +84,18 @@ describe('uploads', () => {
 
   it('rejects spoofed, mislabelled and corrupt content, and drops the bytes', async () => {
     const script = Buffer.from('#!/bin/sh\necho pwned\n'.repeat(20));
-    const spoofed = await upload(student, script, 'selfie.png', 'image/png');
-    const mislabelled = await upload(student, samplePdf(), 'scan.jpg', 'image/jpeg');
+    const spoofed = await upload(world.token('student'), script, 'selfie.png', 'image/png');
+    const mislabelled = await upload(world.token('student'), samplePdf(), 'scan.jpg', 'image/jpeg');
     const png = await sampleImage('png');
-    const corrupt = await upload(student, Buffer.concat([png.subarray(0, 64), Buffer.alloc(2000, 7)]), 'broken.png', 'image/png');
-    const wrongSum = await upload(student, png, 'card.png', 'image/png', { checksum: sha256(Buffer.from('something else')) });
+    const corrupt = await upload(
+      world.token('student'),
+      Buffer.concat([png.subarray(0, 64), Buffer.alloc(2000, 7)]),
+      'broken.png',
+      'image/png',
+    );
+    const wrongSum = await upload(world.token('student'), png, 'card.png', 'image/png', {
+      checksum: sha256(Buffer.from('something else')),
+    });
     const expected: [Json, string][] = [
       [spoofed, 'unsupported_type'],
       [mislabelled, 'type_mismatch'],
@@ -120,35 +109,42 @@ describe('uploads', () => {
       assert.equal(done.reason, reason);
       // The worker deletes the bytes right after committing the decision, so poll for it.
       await eventually(
-        async () => (await api.deps.storage.stat(`uploads/${done.id}/original`)) === undefined,
+        async () => (await world.api.deps.storage.stat(`uploads/${done.id}/original`)) === undefined,
         `rejected bytes of ${reason} deleted`,
       );
     }
   });
 
   it('refuses oversized, malformed and non-multipart single uploads without storing anything', async () => {
-    const before = Number((await env.knex('uploads').count('* as n'))[0]!.n);
-    const big = await upload(student, Buffer.alloc(SINGLE_LIMIT + 1, 1), 'big.pdf', 'application/pdf');
+    const before = Number((await world.env.knex('uploads').count('* as n'))[0]!.n);
+    const big = await upload(world.token('student'), Buffer.alloc(SINGLE_LIMIT + 1, 1), 'big.pdf', 'application/pdf');
     assert.equal(big.status, 413);
     assert.equal(big.body.error.code, 'PAYLOAD_TOO_LARGE');
-    const json = await call(api.url, 'POST', '/uploads', { token: student, body: { file: 'x' } });
+    const json = await call(world.api.url, 'POST', '/uploads', { token: world.token('student'), body: { file: 'x' } });
     assert.equal(json.status, 415);
     const noFile = new FormData();
     noFile.append('note', 'hello');
-    const empty = await fetch(`${api.url}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${student}` }, body: noFile });
+    const empty = await fetch(`${world.api.url}/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${world.token('student')}` },
+      body: noFile,
+    });
     assert.equal(empty.status, 400);
-    const badSum = await upload(student, samplePdf(), 'a.pdf', 'application/pdf', { checksum: 'not-hex' });
+    const badSum = await upload(world.token('student'), samplePdf(), 'a.pdf', 'application/pdf', { checksum: 'not-hex' });
     assert.equal(badSum.status, 400);
-    assert.equal(Number((await env.knex('uploads').count('* as n'))[0]!.n), before);
+    assert.equal(Number((await world.env.knex('uploads').count('* as n'))[0]!.n), before);
   });
 
   it('lets owners, staff and admins read an upload, and no other student', async () => {
-    const res = await upload(student, samplePdf(), 'mine.pdf', 'application/pdf');
+    const res = await upload(world.token('student'), samplePdf(), 'mine.pdf', 'application/pdf');
     const id = res.body.data.id;
-    assert.equal((await call(api.url, 'GET', `/uploads/${id}`, { token: staff })).status, 200);
-    const other = await call(api.url, 'GET', `/uploads/${id}`, { token: otherStudent });
+    assert.equal((await call(world.api.url, 'GET', `/uploads/${id}`, { token: world.token('staff') })).status, 200);
+    const other = await call(world.api.url, 'GET', `/uploads/${id}`, { token: otherStudent });
     assert.equal(other.status, 403);
-    assert.equal((await call(api.url, 'GET', '/uploads/00000000-0000-4000-8000-000000000000', { token: student })).status, 404);
+    assert.equal(
+      (await call(world.api.url, 'GET', '/uploads/00000000-0000-4000-8000-000000000000', { token: world.token('student') })).status,
+      404,
+    );
     await settled(id);
   });
 
@@ -157,14 +153,19 @@ describe('uploads', () => {
     const parts = [0, 1, 2, 3].map((i) => file.subarray(i * PART_SIZE, (i + 1) * PART_SIZE));
 
     async function init(
-      token = student,
+      token = world.token('student'),
       body: Json = { filename: 'thesis.pdf', contentType: 'application/pdf', size: file.length, checksum: sha256(file) },
     ) {
-      return call(api.url, 'POST', '/uploads/chunked', { token, body });
+      return call(world.api.url, 'POST', '/uploads/chunked', { token, body });
     }
-    const putPart = (id: string, n: number, bytes: Buffer, token = student) =>
-      call(api.url, 'PUT', `/uploads/${id}/parts/${n}`, { token, raw: bytes, headers: { 'content-type': 'application/octet-stream' } });
-    const complete = (id: string, token = student) => call(api.url, 'POST', `/uploads/${id}/complete`, { token, body: {} });
+    const putPart = (id: string, n: number, bytes: Buffer, token = world.token('student')) =>
+      call(world.api.url, 'PUT', `/uploads/${id}/parts/${n}`, {
+        token,
+        raw: bytes,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+    const complete = (id: string, token = world.token('student')) =>
+      call(world.api.url, 'POST', `/uploads/${id}/complete`, { token, body: {} });
 
     it('refuses a truncated upload, then resumes the missing parts and completes exactly once', async () => {
       const started = await init();
@@ -185,7 +186,7 @@ describe('uploads', () => {
       assert.deepEqual(truncated.body.error.details.missingParts, [2, 4]);
 
       // Resume: the status tells which parts the server holds.
-      const status = await call(api.url, 'GET', `/uploads/${id}`, { token: student });
+      const status = await call(world.api.url, 'GET', `/uploads/${id}`, { token: world.token('student') });
       assert.deepEqual(status.body.data.receivedParts, [1, 3]);
       assert.equal((await putPart(id, 2, parts[1]!)).status, 200);
       assert.equal((await putPart(id, 4, parts[3]!)).status, 200);
@@ -202,16 +203,16 @@ describe('uploads', () => {
       assert.equal(done.detectedType, 'application/pdf');
       // The worker removes the parts just after it records the decision.
       await eventually(
-        async () => (await api.deps.storage.stat(`uploads/${id}/parts/00001`)) === undefined,
+        async () => (await world.api.deps.storage.stat(`uploads/${id}/parts/00001`)) === undefined,
         'parts to be removed once assembled',
       );
-      const events = await env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id });
+      const events = await world.env.knex('audit_logs').where({ entity_type: 'upload', entity_id: id });
       assert.equal(events.length, 1);
       assert.equal((await putPart(id, 1, parts[0]!)).status, 409);
     });
 
     it('rejects a chunked upload whose bytes do not match the declared checksum', async () => {
-      const started = await init(student, { filename: 'x.pdf', size: file.length, checksum: sha256(Buffer.from('other')) });
+      const started = await init(world.token('student'), { filename: 'x.pdf', size: file.length, checksum: sha256(Buffer.from('other')) });
       const { id } = started.body.data;
       for (const [i, part] of parts.entries()) assert.equal((await putPart(id, i + 1, part)).status, 200);
       assert.equal((await complete(id)).status, 202);
@@ -221,7 +222,7 @@ describe('uploads', () => {
     });
 
     it("refuses oversize uploads and parts, parts out of range, and other people's uploads", async () => {
-      const tooBig = await init(student, { filename: 'huge.pdf', size: 2 * 1024 * 1024 + 1, checksum: sha256(file) });
+      const tooBig = await init(world.token('student'), { filename: 'huge.pdf', size: 2 * 1024 * 1024 + 1, checksum: sha256(file) });
       assert.equal(tooBig.status, 413);
       const { id } = (await init()).body.data;
       const oversizePart = await putPart(id, 1, Buffer.concat([parts[0]!, Buffer.alloc(10)]));
@@ -229,7 +230,7 @@ describe('uploads', () => {
       assert.equal((await putPart(id, 5, parts[0]!)).status, 422);
       assert.equal((await putPart(id, 1, parts[0]!, otherStudent)).status, 403);
       assert.equal((await complete(id, otherStudent)).status, 403);
-      const notOctets = await call(api.url, 'PUT', `/uploads/${id}/parts/1`, { token: student, body: { a: 1 } });
+      const notOctets = await call(world.api.url, 'PUT', `/uploads/${id}/parts/1`, { token: world.token('student'), body: { a: 1 } });
       assert.equal(notOctets.status, 415);
     });
   });

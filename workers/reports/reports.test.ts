@@ -5,12 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import type { RunningWorkers } from '../run.js';
+import { before, describe, it } from 'node:test';
+import { call, type TestEnvironment } from '../../testing/api.js';
 import { eventually } from '../../testing/eventually.js';
-import { startTestWorkers } from '../../testing/worker-process.js';
+import { useTestEnvironment } from '../../testing/use-test-environment.js';
 
 // Tests read arbitrary response shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,38 +23,22 @@ function parseCsv(text: string): Record<string, string>[] {
 }
 
 describe('reports', () => {
-  let env: TestEnvironment;
-  let api: TestApi;
-  let workers: RunningWorkers;
-  let staff: string;
-
-  before(async () => {
-    env = await createTestEnvironment('reports');
-    env.env.WORKER_QUEUES = 'reports';
-    api = await env.start();
-    workers = await startTestWorkers(env.env);
-    staff = await env.tokenFor('staff');
-    await seedKnownData(env);
-  });
-  after(async () => {
-    await workers?.stop();
-    await env.teardown();
-    await rm(env.env.STORAGE_DIR!, { recursive: true, force: true });
-  });
+  const world = useTestEnvironment('reports', { env: { WORKER_QUEUES: 'reports' }, workers: true, tokens: ['staff'] });
+  before(() => seedKnownData(world.env));
 
   async function build(body: Json): Promise<{ report: Json; rows: Record<string, string>[]; html: string }> {
-    const created = await call(api.url, 'POST', '/reports', { token: staff, body });
+    const created = await call(world.api.url, 'POST', '/reports', { token: world.token('staff'), body });
     assert.equal(created.status, 202, JSON.stringify(created.body));
     const report = await eventually(async () => {
-      const res = await call(api.url, 'GET', `/reports/${created.body.data.id}`, { token: staff });
+      const res = await call(world.api.url, 'GET', `/reports/${created.body.data.id}`, { token: world.token('staff') });
       if (res.body.data.status === 'failed') throw new Error(res.body.data.error);
       return res.body.data.status === 'completed' ? res.body.data : undefined;
     }, 'report to complete');
-    const csv = await fetch(`${api.url}${report.links.csv}`, { headers: { authorization: `Bearer ${staff}` } });
+    const csv = await fetch(`${world.api.url}${report.links.csv}`, { headers: { authorization: `Bearer ${world.token('staff')}` } });
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
     assert.match(csv.headers.get('content-disposition') ?? '', /attachment/);
-    const html = await fetch(`${api.url}${report.links.html}`, { headers: { authorization: `Bearer ${staff}` } });
+    const html = await fetch(`${world.api.url}${report.links.html}`, { headers: { authorization: `Bearer ${world.token('staff')}` } });
     assert.equal(html.status, 200);
     return { report, rows: parseCsv(await csv.text()), html: await html.text() };
   }
@@ -176,39 +158,42 @@ describe('reports', () => {
       range: { from: '2026-03-10', to: '2026-03-10' },
       filters: { gates: ['south', 'north', 'south'] },
     };
-    const first = await call(api.url, 'POST', '/reports', { token: staff, body });
-    const same = await call(api.url, 'POST', '/reports', {
-      token: await env.tokenFor('admin'),
+    const first = await call(world.api.url, 'POST', '/reports', { token: world.token('staff'), body });
+    const same = await call(world.api.url, 'POST', '/reports', {
+      token: await world.env.tokenFor('admin'),
       body: { ...body, filters: { gates: ['north', 'south'] } },
     });
-    const other = await call(api.url, 'POST', '/reports', { token: staff, body: { ...body, filters: { direction: 'entry' } } });
+    const other = await call(world.api.url, 'POST', '/reports', {
+      token: world.token('staff'),
+      body: { ...body, filters: { direction: 'entry' } },
+    });
     assert.equal(first.body.data.reused, false);
     assert.equal(same.body.data.id, first.body.data.id);
     assert.equal(same.body.data.reused, true);
     assert.notEqual(other.body.data.id, first.body.data.id);
-    assert.equal(Number((await env.knex('reports').where({ range_from: '2026-03-10' }).count('* as n'))[0]!.n), 2);
+    assert.equal(Number((await world.env.knex('reports').where({ range_from: '2026-03-10' }).count('* as n'))[0]!.n), 2);
   });
 
   it('validates requests and refuses downloads of unfinished reports', async () => {
-    const backwards = await call(api.url, 'POST', '/reports', {
-      token: staff,
+    const backwards = await call(world.api.url, 'POST', '/reports', {
+      token: world.token('staff'),
       body: { type: 'monthly', range: { from: '2026-03-02', to: '2026-03-01' } },
     });
     assert.equal(backwards.status, 400);
-    const tooLong = await call(api.url, 'POST', '/reports', {
-      token: staff,
+    const tooLong = await call(world.api.url, 'POST', '/reports', {
+      token: world.token('staff'),
       body: { type: 'daily-summary', range: { from: '2025-01-01', to: '2026-01-01' } },
     });
     assert.equal(tooLong.status, 400);
-    assert.equal((await call(api.url, 'POST', '/reports', { token: staff, body: { type: 'hourly' } })).status, 400);
-    const [pending] = await env
+    assert.equal((await call(world.api.url, 'POST', '/reports', { token: world.token('staff'), body: { type: 'hourly' } })).status, 400);
+    const [pending] = await world.env
       .knex('reports')
       .insert({ type: 'annual', range_from: '2020-01-01', range_to: '2020-12-31', request_hash: randomUUID() })
       .returning('id');
-    const early = await call(api.url, 'GET', `/reports/${pending.id}/download?format=csv`, { token: staff });
+    const early = await call(world.api.url, 'GET', `/reports/${pending.id}/download?format=csv`, { token: world.token('staff') });
     assert.equal(early.status, 409);
     assert.equal(early.body.error.code, 'REPORT_NOT_READY');
-    assert.equal((await call(api.url, 'GET', `/reports/${randomUUID()}`, { token: staff })).status, 404);
+    assert.equal((await call(world.api.url, 'GET', `/reports/${randomUUID()}`, { token: world.token('staff') })).status, 404);
   });
 });
 

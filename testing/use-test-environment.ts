@@ -1,0 +1,85 @@
+/**
+ * The set-up most API test files share, declared once: before the file's tests, an environment of
+ * its own (database, Redis prefix), one API started on it, optionally the workers in this process
+ * and a token for each role asked for; after them, everything stopped and removed. Call it at the
+ * top of a `describe`; what it holds is read inside tests and later hooks (a file's own `before`,
+ * declared after it, runs after it). Tests needing more API processes start them on `t.env`.
+ */
+import { rm } from 'node:fs/promises';
+import { after, before } from 'node:test';
+import type { Role } from '../api/context.js';
+import type { RunningWorkers } from '../workers/run.js';
+import { createTestEnvironment, type TestApi, type TestEnvironment } from './api.js';
+import { startTestWorkers } from './worker-process.js';
+
+export interface TestEnvironmentUse {
+  /** Settings for every process the file starts (worker queues, limits, timeouts). */
+  env?: Record<string, string>;
+  /** Roles to hold a bearer token for, each for an account of its own (`t.token(role)`). */
+  tokens?: readonly Role[];
+  /** Also run the workers in this process, on the same settings. */
+  workers?: boolean;
+}
+
+export interface UsedTestEnvironment {
+  readonly env: TestEnvironment;
+  /** The API the file talks to. */
+  readonly api: TestApi;
+  /** Its base URL. */
+  readonly url: string;
+  /** The running workers (only with `workers: true`). */
+  readonly workers: RunningWorkers;
+  /** The token of a role named in `tokens`. */
+  token(role: Role): string;
+}
+
+interface Started {
+  env: TestEnvironment;
+  api: TestApi;
+  workers: RunningWorkers | undefined;
+  tokens: Map<Role, string>;
+}
+
+export function useTestEnvironment(label: string, use: TestEnvironmentUse = {}): UsedTestEnvironment {
+  let started: Started | undefined;
+  let env: TestEnvironment | undefined;
+  before(async () => {
+    env = await createTestEnvironment(label);
+    Object.assign(env.env, use.env);
+    const api = await env.start();
+    const workers = use.workers ? await startTestWorkers(env.env) : undefined;
+    const tokens = new Map<Role, string>();
+    for (const role of use.tokens ?? []) tokens.set(role, await env.tokenFor(role));
+    started = { env, api, workers, tokens };
+  });
+  after(async () => {
+    await started?.workers?.stop();
+    await env?.teardown();
+    if (env?.env.STORAGE_DIR) await rm(env.env.STORAGE_DIR, { recursive: true, force: true });
+  });
+  const ready = (): Started => {
+    if (!started) throw new Error(`useTestEnvironment('${label}') is read before its before() hook ran`);
+    return started;
+  };
+  return {
+    get env() {
+      return ready().env;
+    },
+    get api() {
+      return ready().api;
+    },
+    get url() {
+      return ready().api.url;
+    },
+    get workers() {
+      const { workers } = ready();
+      if (!workers) throw new Error(`useTestEnvironment('${label}') was not asked for workers`);
+      return workers;
+    },
+    token(role) {
+      const token = ready().tokens.get(role);
+      if (!token) throw new Error(`useTestEnvironment('${label}') holds no token for ${role}: name it in tokens`);
+      return token;
+    },
+  };
+}
