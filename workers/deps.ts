@@ -4,15 +4,14 @@
  * queues this process serves (WORKER_QUEUES), for its workers, queue metrics and stranded-job repair.
  */
 import { Queue } from 'bullmq';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { Database } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
-import { METRIC } from '../core/metric-names.js';
 import type { ObjectStorage } from '../core/object-storage.js';
 import { createObjectStorage, describeObjectStorage } from '../core/object-storage-config.js';
 import { Notifier } from '../core/realtime/notifier.js';
-import { RealtimePublisher } from '../core/realtime/publisher.js';
+import { publishFailuresCounter, RealtimePublisher } from '../core/realtime/publisher.js';
 import { bullPrefix, createQueueConnection, type JobDataByQueue, type QueueName } from '../core/queues.js';
 import { closeRedis, createRedis, redisConnection, type RedisClient } from '../core/redis.js';
 
@@ -53,20 +52,7 @@ export function createWorkerDeps(config: Config, logger: Logger, registry: Regis
   const delayMs = config.NODE_ENV === 'test' ? config.WORKER_TEST_DELAY_MS : 0;
   const redis = createRedis({ ...redisConnection(config), connectionName: 'workers-realtime', failFast: true });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'realtime redis connection error'));
-  const failures = new Counter({
-    name: METRIC.realtimePublishFailures,
-    help: 'Real-time messages that could not be published (the state change itself stands).',
-    labelNames: ['feed'] as const,
-    registers: [registry],
-  });
-  const publisher = new RealtimePublisher({
-    redis,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    historyLength: config.REALTIME_HISTORY_LENGTH,
-    historyTtlSeconds: config.REALTIME_HISTORY_TTL_SECONDS,
-    logger,
-    failures,
-  });
+  const publisher = RealtimePublisher.fromConfig(config, redis, logger, publishFailuresCounter(registry));
   const notify = new Notifier(publisher, db.primary, logger);
   const connection = createQueueConnection(config, 'workers');
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));

@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRIC } from '../../core/metric-names.js';
 import type { ChannelName } from './channels.js';
+import { publishFailuresCounter } from '../../core/realtime/publisher.js';
 
 export interface RealtimeMetrics {
   delivered: Map<ChannelName, number>;
@@ -60,11 +61,6 @@ export function createRealtimeMetrics(
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    publishFailures: new Counter({
-      name: METRIC.realtimePublishFailures,
-      help: 'Real-time messages that could not be published (the state change itself stands).',
-      labelNames: ['feed'] as const,
-      registers: [registry],
-    }),
+    publishFailures: publishFailuresCounter(registry),
   };
 }

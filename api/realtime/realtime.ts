@@ -87,14 +87,7 @@ export async function createRealtime({
   const subscribed = hub.start().catch((err: Error) => logger.warn({ err: err.message }, 'real-time channels unavailable; will retry'));
   await Promise.race([subscribed, once(subscriber, 'error')]);
 
-  const publisher = new RealtimePublisher({
-    redis,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    historyLength: config.REALTIME_HISTORY_LENGTH,
-    historyTtlSeconds: config.REALTIME_HISTORY_TTL_SECONDS,
-    logger,
-    failures: metrics.publishFailures,
-  });
+  const publisher = RealtimePublisher.fromConfig(config, redis, logger, metrics.publishFailures);
   const notify = new Notifier(publisher, knex, logger);
   const counters = new AnalyticsCounters(publisher);
   counters.start();

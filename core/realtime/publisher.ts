@@ -7,7 +7,9 @@
  * logged and counted, never turned into a failed request or job (the state change stands, and the
  * REST routes still show it).
  */
-import type { Counter } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { METRIC } from '../metric-names.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import { analyticsCountersKey, feedStream, userStream, type StreamRef } from './keys.js';
@@ -57,8 +59,35 @@ export interface PublisherOptions {
   failures?: Counter<'feed'>;
 }
 
+/** The count of messages that could not be published, as every publishing process exports it. */
+export function publishFailuresCounter(registry: Registry): Counter<'feed'> {
+  return new Counter({
+    name: METRIC.realtimePublishFailures,
+    help: 'Real-time messages that could not be published (the state change itself stands).',
+    labelNames: ['feed'] as const,
+    registers: [registry],
+  });
+}
+
 export class RealtimePublisher {
   private readonly scripts: RealtimeScripts;
+
+  /** A publisher with the history length and lifetime the process is configured with. */
+  static fromConfig(
+    config: Pick<Config, 'REDIS_KEY_PREFIX' | 'REALTIME_HISTORY_LENGTH' | 'REALTIME_HISTORY_TTL_SECONDS'>,
+    redis: RedisClient,
+    logger: Logger,
+    failures: Counter<'feed'>,
+  ): RealtimePublisher {
+    return new RealtimePublisher({
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      historyLength: config.REALTIME_HISTORY_LENGTH,
+      historyTtlSeconds: config.REALTIME_HISTORY_TTL_SECONDS,
+      logger,
+      failures,
+    });
+  }
 
   constructor(private readonly options: PublisherOptions) {
     options.redis.defineCommand('rtAppendAndAnnounce', { numberOfKeys: 1, lua: APPEND_AND_ANNOUNCE });
