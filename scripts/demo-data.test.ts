@@ -4,11 +4,10 @@
  * same database, and nothing over data that is already there.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Knex } from 'knex';
-import { createKnex } from '../core/db.js';
-import { createTestDatabase, type TestDatabase } from '../testing/db.js';
 import { DEMO_ACCOUNTS, DEMO_DATA, loadDemoDataOnce } from './demo-data.js';
+import { useTestDatabase } from '../testing/use-test-environment.js';
 
 async function counts(knex: Knex) {
   const count = async (table: string) => Number(((await knex(table).count('* as n')) as [{ n: string }])[0].n);
@@ -21,41 +20,32 @@ async function counts(knex: Knex) {
 }
 
 describe('demo data on the first start', () => {
-  let db: TestDatabase;
-  let knex: Knex;
+  const data = useTestDatabase('demo-data', 4, 60_000);
   const noLog = () => undefined;
-  before(async () => {
-    db = await createTestDatabase('demo-data');
-    knex = createKnex(db.url, 4, 60_000);
-  });
-  after(async () => {
-    await knex.destroy();
-    await db.drop();
-  });
 
   it('NODE_ENV=production: refused, and nothing is written', async () => {
-    assert.equal(await loadDemoDataOnce(knex, { NODE_ENV: 'production' }, noLog), 'refused-in-production');
-    assert.deepEqual(await counts(knex), { users: 0, students: 0, passes: 0, accessLogs: 0 });
+    assert.equal(await loadDemoDataOnce(data.knex, { NODE_ENV: 'production' }, noLog), 'refused-in-production');
+    assert.deepEqual(await counts(data.knex), { users: 0, students: 0, passes: 0, accessLogs: 0 });
   });
 
   it('two starts racing on an empty database: one loads the whole set, the other keeps it', { timeout: 600_000 }, async () => {
-    const outcomes = await Promise.all([loadDemoDataOnce(knex, {}, noLog), loadDemoDataOnce(knex, {}, noLog)]);
+    const outcomes = await Promise.all([loadDemoDataOnce(data.knex, {}, noLog), loadDemoDataOnce(data.knex, {}, noLog)]);
     assert.deepEqual(outcomes.sort(), ['kept-existing-data', 'loaded']);
-    assert.deepEqual(await counts(knex), {
+    assert.deepEqual(await counts(data.knex), {
       users: DEMO_DATA.loadTestUsers + DEMO_ACCOUNTS.length,
       students: DEMO_DATA.students,
       passes: DEMO_DATA.passes,
       accessLogs: DEMO_DATA.accessLogs,
     });
-    const accounts = await knex('users').whereIn('email', DEMO_ACCOUNTS).orderBy('email').pluck('role');
+    const accounts = await data.knex('users').whereIn('email', DEMO_ACCOUNTS).orderBy('email').pluck('role');
     assert.deepEqual(accounts, ['admin', 'security', 'staff', 'student']);
-    const johns = await knex('students').where('first_name', 'John').orWhere('last_name', 'John').count('* as n');
+    const johns = await data.knex('students').where('first_name', 'John').orWhere('last_name', 'John').count('* as n');
     assert.ok(Number((johns as [{ n: string }])[0].n) > 0, 'the README searches for john: the demo set has Johns');
   });
 
   it('a database that already has users is left alone', async () => {
-    const before = await counts(knex);
-    assert.equal(await loadDemoDataOnce(knex, {}, noLog), 'kept-existing-data');
-    assert.deepEqual(await counts(knex), before);
+    const before = await counts(data.knex);
+    assert.equal(await loadDemoDataOnce(data.knex, {}, noLog), 'kept-existing-data');
+    assert.deepEqual(await counts(data.knex), before);
   });
 });

@@ -3,13 +3,17 @@
  * its own (database, Redis prefix), one API started on it, optionally the workers in this process
  * and a token for each role asked for; after them, everything stopped and removed. Call it at the
  * top of a `describe`; what it holds is read inside tests and later hooks (a file's own `before`,
- * declared after it, runs after it). Tests needing more API processes start them on `t.env`.
+ * declared after it, runs after it). Tests needing more API processes start them on `world.env`.
+ * `useTestDatabase` is the same for tests of data code: a database and a pool, no API.
  */
 import { rm } from 'node:fs/promises';
 import { after, before } from 'node:test';
+import type { Knex } from 'knex';
 import type { Role } from '../api/context.js';
+import { createKnex } from '../core/db.js';
 import type { RunningWorkers } from '../workers/run.js';
 import { createTestEnvironment, type TestApi, type TestEnvironment } from './api.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
 import { startTestWorkers } from './worker-process.js';
 
 export interface TestEnvironmentUse {
@@ -80,6 +84,40 @@ export function useTestEnvironment(label: string, use: TestEnvironmentUse = {}):
       const token = ready().tokens.get(role);
       if (!token) throw new Error(`useTestEnvironment('${label}') holds no token for ${role}: name it in tokens`);
       return token;
+    },
+  };
+}
+
+export interface UsedTestDatabase {
+  readonly database: TestDatabase;
+  /** A pool on it, destroyed before the database is dropped. */
+  readonly knex: Knex;
+}
+
+/**
+ * For tests of data code without an API: a migrated database of the file's own and a pool on it
+ * (`poolMax` connections, statements cut at `statementTimeoutMs`), dropped after the file's tests.
+ */
+export function useTestDatabase(label: string, poolMax: number, statementTimeoutMs: number): UsedTestDatabase {
+  let started: UsedTestDatabase | undefined;
+  before(async () => {
+    const database = await createTestDatabase(label);
+    started = { database, knex: createKnex(database.url, poolMax, statementTimeoutMs) };
+  });
+  after(async () => {
+    await started?.knex.destroy();
+    await started?.database.drop();
+  });
+  const ready = (): UsedTestDatabase => {
+    if (!started) throw new Error(`useTestDatabase('${label}') is read before its before() hook ran`);
+    return started;
+  };
+  return {
+    get database() {
+      return ready().database;
+    },
+    get knex() {
+      return ready().knex;
     },
   };
 }

@@ -8,29 +8,20 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { createKnex } from '../../core/db.js';
 import { createLogger } from '../../core/logger.js';
-import { createTestDatabase, type TestDatabase } from '../../testing/db.js';
 import { tempSpillDir } from '../../testing/spill.js';
 import { AccessLogWriter, type AccessLogEntry } from './writer.js';
+import { useTestDatabase } from '../../testing/use-test-environment.js';
 
 const logger = createLogger('test', 'silent');
 const UNREACHABLE = 'postgres://postgres@127.0.0.1:1/none';
 
 describe('access log spill', () => {
-  let db: TestDatabase;
-  let knex: Knex;
-  before(async () => {
-    db = await createTestDatabase('spill');
-    knex = createKnex(db.url, 2, 10_000);
-  });
-  after(async () => {
-    await Promise.all(unreachable.map((pool) => pool.destroy()));
-    await knex.destroy();
-    await db.drop();
-  });
+  const data = useTestDatabase('spill', 2, 10_000);
+  after(() => Promise.all(unreachable.map((pool) => pool.destroy())));
 
   const entry = (gate: string, minute: number): AccessLogEntry => ({
     occurredAt: new Date(Date.UTC(2033, 6, 1, 8, minute)),
@@ -43,14 +34,14 @@ describe('access log spill', () => {
     requestId: `req-${gate}-${minute}`,
   });
   const unreachable: Knex[] = [];
-  const writer = (dir: string, url = db.url) => {
-    const pool = url === db.url ? knex : createKnex(url, 1, 1_000, logger);
-    if (pool !== knex) unreachable.push(pool);
+  const writer = (dir: string, url = data.database.url) => {
+    const pool = url === data.database.url ? data.knex : createKnex(url, 1, 1_000, logger);
+    if (pool !== data.knex) unreachable.push(pool);
     return new AccessLogWriter({ knex: pool, logger, flushIntervalMs: 3_600_000, batchSize: 2, spillDir: dir });
   };
-  const rows = async (gate: string) => Number(((await knex('access_logs').where({ gate }).count('* as n')) as [{ n: number }])[0].n);
+  const rows = async (gate: string) => Number(((await data.knex('access_logs').where({ gate }).count('* as n')) as [{ n: number }])[0].n);
   const rolledUp = async (gate: string) =>
-    Number(((await knex('access_log_hourly').where({ gate }).sum('count as n')) as [{ n: number | null }])[0].n ?? 0);
+    Number(((await data.knex('access_log_hourly').where({ gate }).sum('count as n')) as [{ n: number | null }])[0].n ?? 0);
 
   it('keeps what was acknowledged while Postgres was down, and writes it at the next start', async () => {
     const dir = tempSpillDir();
