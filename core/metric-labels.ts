@@ -39,8 +39,12 @@ export const METRIC_LABELS = {
   costBudget: ['platform', 'platform_namespace'],
   costLineSpendRate: ['platform', 'platform_namespace', 'cost_line'],
   costLineMonthToDate: ['platform', 'platform_namespace', 'cost_line'],
+  costLineIdleMonthToDate: ['platform', 'platform_namespace', 'cost_line'],
   cnpgBackends: ['datname', 'usename', 'application_name', 'state'],
   cnpgSetting: ['name'],
+  // cAdvisor, as the kubelet's /metrics/cadvisor exports them (scraped with honor_labels: the namespace and pod are the container's).
+  containerCpuUsage: ['container', 'id', 'image', 'name', 'namespace', 'pod'],
+  containerMemoryWorkingSet: ['container', 'id', 'image', 'name', 'namespace', 'pod'],
   kubeletVolumeAvailable: ['persistentvolumeclaim'],
   kubeletVolumeCapacity: ['persistentvolumeclaim'],
 } as const satisfies Partial<Record<MetricKey, readonly string[]>>;

@@ -65,6 +65,8 @@ export const METRIC = {
   cnpgXactRollback: 'cnpg_pg_stat_database_xact_rollback',
   // Containers (the kubelet's cAdvisor endpoint): CPU of any pod, whatever runs in it
   containerCpuUsage: 'container_cpu_usage_seconds_total',
+  /** Memory a container holds that cannot be reclaimed (what the kubelet evicts on): cost allocation. */
+  containerMemoryWorkingSet: 'container_memory_working_set_bytes',
   // The kubelet's volume stats (the disk alert covers every PersistentVolumeClaim)
   /** kubelet volume stats: free and total bytes of every mounted PersistentVolumeClaim. */
   kubeletVolumeAvailable: 'kubelet_volume_stats_available_bytes',
@@ -89,6 +91,8 @@ export const METRIC = {
   /** Per cost line (label `cost_line`: api, worker-uploads, postgres-primary, …): spend rate and month to date. */
   costLineSpendRate: 'passplatform_cost_line_spend_rate_per_hour',
   costLineMonthToDate: 'passplatform_cost_line_month_to_date',
+  /** Per pod cost line with measured usage: requested vCPU and memory no container used, month to date (part of the line's cost). */
+  costLineIdleMonthToDate: 'passplatform_cost_line_idle_month_to_date',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -9,7 +9,7 @@ import { AutoscalerMetrics } from './autoscaling/metrics.js';
 import { AutoscalingLoop } from './autoscaling/loop.js';
 import { PlatformController, type Logger } from './controller/controller.js';
 import { CostTracker } from './cost/tracking.js';
-import { prometheusApiUsage } from './cost/io/api-usage.js';
+import { observedUsageOf, prometheusPlatformUsage } from './cost/io/platform-usage.js';
 import { costReportRouter } from './cost/http.js';
 import { CostMetrics } from './cost/metrics.js';
 import { kubernetesCostSource } from './cost/service.js';
@@ -55,6 +55,7 @@ export class PassOperator {
       kubeConfig,
       platforms,
       metrics: new CostMetrics(this.metrics.registry),
+      observe: observedUsageOf,
       log,
       clock,
       refreshMs: options.costRefreshMs,
@@ -103,7 +104,7 @@ export class PassOperator {
     return [
       costReportRouter({
         source: kubernetesCostSource(kubeConfig),
-        usage: prometheusApiUsage(kubeConfig, clock),
+        observed: prometheusPlatformUsage(kubeConfig),
         ...(clock ? { clock } : {}),
       }),
     ];

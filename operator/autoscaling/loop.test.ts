@@ -75,7 +75,7 @@ class CannedPrometheus {
   private answer(query: string) {
     const t = Date.now() / 1000;
     const sample = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [t, String(value)] });
-    if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api"}[`))
+    if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api", sla_class!="none"}[`))
       return [sample(REQUESTS_THIS_MONTH)];
     switch (query) {
       case queries.requestRateByClass:

@@ -42,7 +42,7 @@ describe('cost-report CLI over a simulator history file', () => {
     const { stdout } = await costReport(['--history', historyPath, '--spec', specPath, '--format', 'csv']);
     const rows = stdout.trimEnd().split('\r\n');
     // api: 7 × (10 h × 6 + 14 h × 2) = 616 replica-hours × 0.025 = 15.4; fixed 6 × 168 h × 0.025 = 25.2
-    assert.equal(rows[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,616,6,3.666667,15.4,25.2,9.8,USD');
+    assert.equal(rows[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,616,6,3.666667,15.4,25.2,9.8,,USD');
     // + uploads 8.4 + Postgres 2 × 168 h × 0.501 + Redis 3 × 168 h × 0.2002 + the default shared services
     // ($105 a month: 168 h × round(105 / 730, 6) = 168 × 0.143836 = 24.164448), in a file of their own
     const totals = (await costReport(['--history', historyPath, '--spec', specPath, '--format', 'csv-totals'])).stdout
@@ -73,7 +73,7 @@ describe('cost-report CLI over a simulator history file', () => {
     writeFileSync(simulationPath, JSON.stringify({ seed: 1, traces: [{ trace: 'week', runs: [run('hpa', 4), run('ours', 3)] }] }));
     const { stdout } = await reportOfOursOnTheWeek(simulationPath, 'csv');
     // 3 api replicas × 168 h × 0.025 = 12.6
-    assert.equal(stdout.split('\r\n')[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,504,3,3,12.6,12.6,0,USD');
+    assert.equal(stdout.split('\r\n')[1], '2026-11-02T00:00:00.000Z,2026-11-09T00:00:00.000Z,api,true,504,3,3,12.6,12.6,0,,USD');
     await assert.rejects(costReport(['--history', simulationPath]), /week\/hpa, week\/ours/);
   });
 

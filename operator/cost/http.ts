@@ -1,7 +1,7 @@
 /**
  * The operator's cost report endpoint: GET /cost/:namespace/:name with `month=YYYY-MM` (or
  * `from`/`to`), `format=json|csv|csv-totals|csv-hourly|html`, and optionally the API's `requests` and
- * `activeUsers` for the period. JSON comes in the platform's `{"data": …}` envelope; errors as
+ * `activeUsers` for the period (read from Prometheus otherwise, with the containers' usage). JSON comes in the platform's `{"data": …}` envelope; errors as
  * `{"error": {code, message}}`.
  */
 import Router from '@koa/router';
@@ -18,12 +18,19 @@ import {
   type CostDataSource,
 } from './service.js';
 
-/** The API's request and active-user counts for a period, when the operator can read them. */
-export type UsageProvider = (platform: PlatformRef, period: CostReportInput['period']) => Promise<CostReportInput['usage']>;
+/**
+ * What was observed of a platform over a period, as far as `now` (its Prometheus): the API's
+ * requests and active users, and its containers' usage for the allocation.
+ */
+export type ObservedUsageProvider = (
+  platform: PlatformRef,
+  period: CostReportInput['period'],
+  now: number,
+) => Promise<Pick<CostReportInput, 'usage' | 'measured'>>;
 
 export interface CostReportRouterOptions {
   source: CostDataSource;
-  usage?: UsageProvider;
+  observed?: ObservedUsageProvider;
   clock?: () => number;
   /** Path prefix (default "/cost"). */
   prefix?: string;
@@ -41,8 +48,16 @@ export function costReportRouter(options: CostReportRouterOptions): Router {
       const platform = { namespace: ctx.params.namespace as string, name: ctx.params.name as string };
       const data = await options.source.load(platform);
       if (!data) return fail(ctx, 404, 'NOT_FOUND', `PassPlatform ${platform.namespace}/${platform.name} not found`);
-      const usage = parseUsage(query('requests'), query('activeUsers')) ?? (await options.usage?.(platform, period));
-      const report = reportFromData(data, { period, now, platform: `${platform.namespace}/${platform.name}`, ...(usage ? { usage } : {}) });
+      const observed = (await options.observed?.(platform, period, now)) ?? {};
+      // Counts given on the URL win over what Prometheus has (e.g. a period past its retention).
+      const usage = parseUsage(query('requests'), query('activeUsers')) ?? observed.usage;
+      const report = reportFromData(data, {
+        period,
+        now,
+        platform: `${platform.namespace}/${platform.name}`,
+        ...(usage ? { usage } : {}),
+        ...(observed.measured ? { measured: observed.measured } : {}),
+      });
       if (format === 'json') {
         ctx.body = { data: report };
         return;

@@ -1,7 +1,8 @@
 /**
  * The cost gauges: spend rate, month-to-date, month-end projection and budget per platform, set
  * from the current month's report. A thin wrapper: every figure comes from computeCostReport.
- * The budget alert (alerts/) compares the projection with the budget on these labels.
+ * Per line: spend rate, month to date (allocated: max(request, usage) where usage was measured)
+ * and the idle part of it. The budget alert (alerts/) compares the projection with the budget on these labels.
  */
 import { Gauge, type Registry } from 'prom-client';
 import { METRIC } from '../../core/metric-names.js';
@@ -23,6 +24,7 @@ export class CostMetrics {
   private readonly budget: Gauge<Label>;
   private readonly lineSpendRate: Gauge<Label | 'cost_line'>;
   private readonly lineMonthToDate: Gauge<Label | 'cost_line'>;
+  private readonly lineIdleMonthToDate: Gauge<Label | 'cost_line'>;
 
   constructor(registry: Registry) {
     const gauge = (name: string, help: string) =>
@@ -42,8 +44,14 @@ export class CostMetrics {
     });
     this.lineMonthToDate = new Gauge({
       name: METRIC.costLineMonthToDate,
-      help: 'Cost of one cost line in the current calendar month (UTC) so far, in spec.cost.currency.',
+      help: 'Cost of one cost line in the current calendar month (UTC) so far, in spec.cost.currency; pods with measured usage at max(request, usage).',
       labelNames: labelNamesOf('costLineMonthToDate'),
+      registers: [registry],
+    });
+    this.lineIdleMonthToDate = new Gauge({
+      name: METRIC.costLineIdleMonthToDate,
+      help: 'Requested vCPU and memory of one pod cost line that no container used, this month so far (part of its cost); only with measured usage.',
+      labelNames: labelNamesOf('costLineIdleMonthToDate'),
       registers: [registry],
     });
   }
@@ -59,6 +67,8 @@ export class CostMetrics {
     for (const line of report.lines.filter((l) => l.priced)) {
       this.lineMonthToDate.set({ ...labels, cost_line: line.line }, line.cost);
       this.lineSpendRate.set({ ...labels, cost_line: line.line }, report.spend.ratePerHourByLine[line.line] ?? 0);
+      if (line.allocation) this.lineIdleMonthToDate.set({ ...labels, cost_line: line.line }, line.allocation.idleCost);
+      else this.lineIdleMonthToDate.remove({ ...labels, cost_line: line.line });
     }
   }
 
@@ -66,7 +76,7 @@ export class CostMetrics {
   remove(platform: PlatformRef): void {
     const labels = labelsOf(platform);
     for (const gauge of [this.spendRate, this.monthToDate, this.projection, this.budget]) gauge.remove(labels);
-    for (const gauge of [this.lineSpendRate, this.lineMonthToDate]) {
+    for (const gauge of [this.lineSpendRate, this.lineMonthToDate, this.lineIdleMonthToDate]) {
       for (const line of COST_LINES) gauge.remove({ ...labels, cost_line: line });
     }
   }

@@ -2,7 +2,8 @@
  * The cost report as CSV for spreadsheets (RFC 4180, header first, UTC ISO times): `lines`, one
  * row per cost line and nothing else, so a pivot or a SUM over the column counts each once;
  * `totals`, the totals apart in a file of their own (with the seed's fleet prorated and the unit
- * costs); `hourly`, one row per line and hour.
+ * costs); `hourly`, one row per line and hour. `idle_cost` (requested, not used) is part of `cost`, so it is a
+ * column, never a row: summing `cost` stays right.
  */
 import { NOT_REPLICAS } from './prices.js';
 import type { CostReport } from './report.js';
@@ -26,6 +27,7 @@ function summaryCsv(report: CostReport): string {
     'cost',
     'fixed_fleet_cost',
     'saving',
+    'idle_cost',
     'currency',
   ];
   // Shared services are not replicas: their replica columns stay empty, so the column sums to the totals' replica_hours.
@@ -41,6 +43,7 @@ function summaryCsv(report: CostReport): string {
     decimal(line.cost),
     decimal(line.fixedFleetCost),
     decimal(line.saving),
+    line.allocation ? decimal(line.allocation.idleCost) : '',
     report.currency,
   ]);
   return toCsv([header, ...rows]);
@@ -59,6 +62,7 @@ function totalsCsv(report: CostReport): string {
     ['saving', decimal(total.saving)],
     ['saving_ratio', optional(total.savingRatio)],
     ['seed_fleet_prorated', decimal(seedFleet.prorated)],
+    ['idle_cost', optional(report.idle?.cost)],
     ['requests', optional(unitCosts.requests)],
     ['active_users', optional(unitCosts.activeUsers)],
     ['cost_per_1000_requests', optional(unitCosts.per1000Requests)],

@@ -83,6 +83,12 @@ function summaryCards(report: CostReport, money: (v: number) => string): string 
       `${side} the seed's ${unit(unitCosts.reference.perUserMonth)} a month`,
     ]);
   }
+  if (report.idle)
+    cards.push([
+      'Idle capacity',
+      money(report.idle.cost),
+      `${report.idle.ratio === null ? '' : `${percent(report.idle.ratio)} of `}the pods' requests, not used`,
+    ]);
   cards.push([
     'Seed fleet, prorated',
     money(report.seedFleet.prorated),
@@ -137,6 +143,11 @@ function linesTable(report: CostReport, money: (v: number) => string): string {
       `<td>${esc(money(line.cost))}</td><td>${esc(money(line.fixedFleetCost))}</td><td>${esc(money(line.saving))}</td></tr>`,
   );
   const { total } = report;
+  if (report.idle)
+    rows.push(
+      `<tr class="idle"><td>Idle: requested, not used <span class="muted">(included above)</span></td><td></td><td></td><td></td>` +
+        `<td>${esc(money(report.idle.cost))}</td><td></td><td></td></tr>`,
+    );
   rows.push(
     `<tr class="total"><td>Total</td><td>${number(total.replicaHours)}</td><td></td><td></td><td>${esc(money(total.cost))}</td><td>${esc(money(total.fixedFleetCost))}</td><td>${esc(money(total.saving))}</td></tr>`,
   );
@@ -167,7 +178,11 @@ function methodNote(report: CostReport, money: (v: number) => string): string {
     `for the hours the platform existed in the period (from ${report.period.platformFrom.slice(0, 16).replace('T', ' ')} UTC). ` +
     `Shared services (spec.cost.sharedCosts) are monthly prices counted over the same hours at 730 hours a month, in both columns. ` +
     `The seed's fixed fleet costs ${money(report.unitCosts.reference.fixedFleetMonthly)} a month, prorated over the same hours; ` +
-    `monthly figures use an average month of 30.4375 days.`
+    `monthly figures use an average month of 30.4375 days.` +
+    (report.idle
+      ? ` Pods with measured usage (cAdvisor) are charged max(request, usage) of vCPU and memory per component and hour, as OpenCost allocates; ` +
+        `the idle line is the part of their requests no container used.`
+      : '')
   );
 }
 
@@ -203,5 +218,5 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 svg { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; max-width: 100%; height: auto; }
 table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 6px 8px; text-align: right; } th:first-child, td:first-child { text-align: left; }
-tr.total td { font-weight: 600; } .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
+tr.total td { font-weight: 600; } tr.idle td { color: #6b7280; font-style: italic; } .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 `;

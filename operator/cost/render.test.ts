@@ -39,12 +39,12 @@ describe('renderCsv', () => {
     const lines = renderCsv(report).trimEnd().split('\r\n');
     assert.equal(
       lines[0],
-      'period_from,period_to,line,priced,replica_hours,peak_replicas,average_replicas,cost,fixed_fleet_cost,saving,currency',
+      'period_from,period_to,line,priced,replica_hours,peak_replicas,average_replicas,cost,fixed_fleet_cost,saving,idle_cost,currency',
     );
-    assert.equal(lines[1], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,api,true,2421.666667,4,3.363426,60.541667,72,11.458333,USD');
-    assert.equal(lines[3], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,worker-reports,true,0,0,0,0,0,0,USD');
+    assert.equal(lines[1], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,api,true,2421.666667,4,3.363426,60.541667,72,11.458333,,USD');
+    assert.equal(lines[3], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,worker-reports,true,0,0,0,0,0,0,,USD');
     // Shared services are no replicas: their replica columns are empty.
-    assert.equal(lines[7], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,shared-services,true,,,,103.56192,103.56192,0,USD');
+    assert.equal(lines[7], '2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,shared-services,true,,,,103.56192,103.56192,0,,USD');
     assert.equal(lines.length, 8);
     assert.ok(!lines.some((line) => line.includes(',total,')));
   });

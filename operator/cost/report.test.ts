@@ -227,3 +227,49 @@ describe('computeCostReport for a running month', () => {
     assert.equal(report.spend.projection, null);
   });
 });
+
+describe('computeCostReport with measured usage (OpenCost-style allocation)', () => {
+  // api at 2 replicas of 500m + 1Gi all of November: 1 vCPU and 2 GiB requested in each hour (0.025 × 2 = 0.05 / h).
+  const history = historyOf(NOVEMBER_HISTORY);
+  const base = { history, shapes: TEST_SHAPES, period: { from: at('2026-11-02T00:00:00Z'), to: at('2026-11-02T03:00:00Z') } };
+  const report = computeCostReport({
+    ...base,
+    now: at('2026-11-02T03:00:00Z'),
+    measured: {
+      api: [
+        // Under its requests on both: 0.3 vCPU and 1.5 GiB used; 0.7 × 0.04 + 0.5 × 0.005 = 0.0305 idle.
+        { from: at('2026-11-02T00:00:00Z'), vcpuHours: 0.3, gibHours: 1.5 },
+        // Over on memory: 0.25 vCPU, 3 GiB: charged 1 × 0.04 + 3 × 0.005 = 0.055 (0.005 burst), idle 0.75 × 0.04 = 0.03.
+        { from: at('2026-11-02T01:00:00Z'), vcpuHours: 0.25, gibHours: 3 },
+        // 02:00 unmeasured: priced by its requests (0.05), no idle figure.
+      ],
+    },
+  });
+
+  it('charges each measured hour max(request, usage) and keeps the idle part of the requests apart', () => {
+    const api = line(report, 'api');
+    assert.deepEqual(report.hourly.lines.api?.cost, [0.05, 0.055, 0.05]);
+    assert.equal(api.cost, 0.155);
+    assert.deepEqual(api.allocation, {
+      requestedVcpuHours: 2,
+      usedVcpuHours: 0.55,
+      requestedGibHours: 4,
+      usedGibHours: 4.5,
+      requestCost: 0.1,
+      burstCost: 0.005,
+      idleCost: 0.0605,
+      measuredHours: 2,
+    });
+    assert.deepEqual(report.idle, { cost: 0.0605, ratio: 0.605 });
+    // Lines without measurements (the worker ran unmeasured) keep their request price and carry no allocation.
+    assert.equal(line(report, 'worker-uploads').allocation, undefined);
+    assert.equal(line(report, 'worker-uploads').cost, 0.15);
+  });
+
+  it('is the request-priced report when nothing was measured', () => {
+    const plain = computeCostReport({ ...base, now: at('2026-11-02T03:00:00Z') });
+    assert.equal(plain.idle, null);
+    assert.equal(line(plain, 'api').cost, 0.15);
+    assert.equal(plain.total.cost, Math.round((report.total.cost - 0.005) * 1e6) / 1e6);
+  });
+});

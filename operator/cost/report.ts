@@ -6,6 +6,7 @@
  */
 import { COST_REFERENCE } from '../../core/sla.js';
 import type { PriceSpec, ScalingDecisionRecord } from '../../platform-api/v1alpha1/index.js';
+import { allocateHours, type LineAllocation, type MeasuredHour } from './allocation.js';
 import { Fraction } from './exact.js';
 import { historyStart, type HistoryDocument } from './history-document.js';
 import { COST_LINES, hourlyRate, NOT_REPLICAS, PriceHistory, type CostLine, type ReplicaShape, type ReplicaShapes } from './prices.js';
@@ -26,6 +27,11 @@ export interface CostReportInput {
   platform?: string;
   /** How many of the costliest scaling decisions to list (default 10). */
   decisionLimit?: number;
+  /**
+   * What the pods' containers used, per line and hour bin (cAdvisor, through Prometheus): lines
+   * with it are charged max(request, usage) and their idle cost is shown (allocation.ts).
+   */
+  measured?: Partial<Record<CostLine, readonly MeasuredHour[]>>;
 }
 
 export interface LineReport {
@@ -39,6 +45,8 @@ export interface LineReport {
   /** The same line run at its peak count for the whole period. */
   fixedFleetCost: number;
   saving: number;
+  /** With measured usage: requested vs. used vCPU and memory, and the cost split (cost = requests + burst). */
+  allocation?: LineAllocation;
 }
 
 export interface DecisionCost {
@@ -90,6 +98,11 @@ export interface CostReport {
   costliestDecisions: DecisionCost[];
   /** The shared-services line item by item, each over the hours the platform existed at the prices then. */
   sharedCosts: { name: string; monthly: number; cost: number }[];
+  /**
+   * Requested vCPU and memory no container used, over the lines with measured usage (part of
+   * their cost, shown apart); `ratio` is its share of what those requests cost. Null without measurements.
+   */
+  idle: { cost: number; ratio: number | null } | null;
 }
 
 const RUN_RATE_WINDOW_MS = 7 * 24 * HOUR_MS;
@@ -105,7 +118,17 @@ export function computeCostReport(input: CostReportInput): CostReport {
 
   const usage = COST_LINES.map((line) => ({ line, hours: hourlyUsage(timelines[line], counted, input.shapes[line], prices) }));
   const fixedFleet = usage.map(({ line, hours }) => fixedFleetMicros(hours, existed, input.shapes[line], prices));
-  const lines = usage.map(({ line, hours }, index) => lineReport(line, hours, counted, input.shapes, fixedFleet[index] ?? 0n));
+  // Before anything sums the hours: a measured hour's cost becomes max(request, usage) × price.
+  const allocations = new Map<CostLine, LineAllocation>();
+  for (const { line, hours } of usage) {
+    const shape = input.shapes[line];
+    const measured = input.measured?.[line];
+    if (shape && measured && measured.length > 0) allocations.set(line, allocateHours(hours, shape, measured, prices));
+  }
+  const lines = usage.map(({ line, hours }, index) => ({
+    ...lineReport(line, hours, counted, input.shapes, fixedFleet[index] ?? 0n),
+    ...(allocations.has(line) ? { allocation: allocations.get(line) as LineAllocation } : {}),
+  }));
   const totalMicros = sumMicros(usage.flatMap(({ hours }) => hours));
   const fixedMicros = fixedFleet.reduce((sum, line) => sum + line, 0n);
   const totalReplicaMs = usage
@@ -158,7 +181,17 @@ export function computeCostReport(input: CostReportInput): CostReport {
     },
     costliestDecisions: costliestDecisions(input, counted, timelines, prices),
     sharedCosts: sharedCostItems({ from: Math.max(counted.from, existed.from), to: asOf }, prices),
+    idle: idleOf([...allocations.values()]),
   };
+}
+
+function idleOf(allocations: readonly LineAllocation[]): CostReport['idle'] {
+  if (allocations.length === 0) return null;
+  // Sums of micro-unit figures, kept in micro-units so the total is exact.
+  const micros = (pick: (a: LineAllocation) => number) => allocations.reduce((sum, a) => sum + BigInt(Math.round(pick(a) * 1e6)), 0n);
+  const idle = micros((a) => a.idleCost);
+  const requests = micros((a) => a.requestCost);
+  return { cost: money(idle), ratio: requests > 0n ? Number(idle) / Number(requests) : null };
 }
 
 /** Each shared cost prorated over `range` at 730 hours a month, price period by price period. */

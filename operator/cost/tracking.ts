@@ -9,7 +9,7 @@ import { configMapPersistence } from './io/configmap-persistence.js';
 import type { HistoryDocument } from './history-document.js';
 import { ReplicaHistoryStore } from './history-store.js';
 import type { CostMetrics } from './metrics.js';
-import { monthOf } from './report.js';
+import { monthOf, type CostReportInput } from './report.js';
 import { reportFromData } from './service.js';
 import type { Logger } from '../controller/controller.js';
 import { platformKey, platformOwnerReference } from '../reconcile/platform-identity.js';
@@ -23,6 +23,8 @@ export interface CostTrackerOptions {
   clock?: () => number;
   /** How often the gauges are recomputed, ms (default 60 s). */
   refreshMs?: number;
+  /** The containers' usage (and API figures) in the month so far, for the allocation; without it lines are priced by requests. */
+  observe?: (platform: PassPlatform, period: CostReportInput['period'], now: number) => Promise<Pick<CostReportInput, 'measured'>>;
 }
 
 interface TrackedPlatform {
@@ -72,9 +74,11 @@ export class CostTracker {
         try {
           const entry = this.entryFor(platform);
           entry.history ??= await entry.store.load();
+          const period = { month: monthOf(now) };
+          const { measured } = (await this.options.observe?.(platform, period, now).catch(() => undefined)) ?? {};
           const report = reportFromData(
             { sizing: platform.spec, prices: platform.spec.cost, decisions: platform.status?.decisions ?? [], history: entry.history },
-            { period: { month: monthOf(now) }, now, platform: platformKey(platform.metadata) },
+            { period, now, platform: platformKey(platform.metadata), ...(measured ? { measured } : {}) },
           );
           this.options.metrics?.update(refOf(platform), report);
         } catch (err) {

@@ -88,16 +88,13 @@ function usageBetween(segment: Segment, from: number, to: number): { replicaMs: 
 }
 
 function emptyHours(range: TimeRange): HourUsage[] {
-  const hours: HourUsage[] = [];
-  for (let start = hourStartOf(range.from); start < range.to; start += HOUR_MS) {
-    hours.push({
-      from: Math.max(start, range.from),
-      to: Math.min(start + HOUR_MS, range.to),
-      replicaMs: Fraction.ZERO,
-      peak: 0,
-      cost: Fraction.ZERO,
-      costMicros: 0n,
-    });
-  }
-  return hours;
+  return hourBins(range).map((bin) => ({ ...bin, replicaMs: Fraction.ZERO, peak: 0, cost: Fraction.ZERO, costMicros: 0n }));
+}
+
+/** The parts of each UTC hour inside `range`: the bins every hourly figure of a report is kept in. */
+export function hourBins(range: TimeRange): TimeRange[] {
+  const bins: TimeRange[] = [];
+  for (let start = hourStartOf(range.from); start < range.to; start += HOUR_MS)
+    bins.push({ from: Math.max(start, range.from), to: Math.min(start + HOUR_MS, range.to) });
+  return bins;
 }

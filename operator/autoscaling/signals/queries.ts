@@ -35,6 +35,12 @@ function deploymentPods(deployment: string): string {
   return `pod=~"${deployment}-[a-z0-9]+-[a-z0-9]+"`;
 }
 
+/** The matcher of a scaled pod component's pods (its Deployment's), as cAdvisor labels them. */
+export function componentPods(platform: string, component: 'api' | `worker-${WorkerQueue}`): string {
+  const names = childNames(platform);
+  return deploymentPods(component === 'api' ? names.api : names.worker(component.slice('worker-'.length)));
+}
+
 /** Pods of a StatefulSet or CloudNativePG instances: `<name>-<ordinal>`. */
 function ordinalPods(name: string): string {
   return `pod=~"${name}-[0-9]+"`;
@@ -71,9 +77,12 @@ export function apiQueries(scope: SignalScope) {
   };
 }
 
-/** API requests served over the `seconds` before the query's evaluation time (for cost per 1,000 requests). */
+/**
+ * API requests served over the `seconds` before the query's evaluation time (for cost per 1,000
+ * requests): users' requests, not probes and scrapes (`/health`, `/ready`, `/metrics`: no SLA class).
+ */
 export function apiRequestsOver(scope: Pick<SignalScope, 'matchers'>, seconds: number): string {
-  return `sum(increase(${HTTP}_count{${[scope.matchers, API].filter(Boolean).join(', ')}}[${Math.max(1, Math.round(seconds))}s]))`;
+  return `sum(increase(${HTTP}_count{${[scope.matchers, API, CLASSIFIED].filter(Boolean).join(', ')}}[${Math.max(1, Math.round(seconds))}s]))`;
 }
 
 /** Distinct users of the calendar month as far as the `seconds` before the evaluation time go (the API's HyperLogLogs). */
