@@ -18,6 +18,8 @@ export interface LiveMessage {
   at: number;
   /** `{"type":"event","channel","id","event","at","data"}` as JSON text. */
   frame: string;
+  /** The same text as UTF-8, encoded once: a WebSocket send of a string encodes it again for every socket. */
+  frameBytes: Buffer;
 }
 
 export interface Transport {

@@ -57,7 +57,8 @@ class WebSocketTransport implements Transport {
   }
 
   sendEvent(message: LiveMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(message.frame);
+    // The bytes encoded once for every socket, sent as a text frame.
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(message.frameBytes, { binary: false });
   }
 
   sendControl(type: string, body: Record<string, unknown>): void {
