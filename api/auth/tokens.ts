@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ROLES, type AuthUser } from '../context.js';
 import { unauthorized } from '../../domain/errors.js';
@@ -21,8 +22,21 @@ export interface TokenOptions {
   accessTtlSeconds: number;
 }
 
+/** A token already verified: what it says, and when it stops being valid. */
+interface VerifiedToken {
+  user: AuthUser;
+  expiresAtMs: number;
+}
+
 export class TokenService {
   private readonly key: Uint8Array;
+  /**
+   * Tokens already verified, by their exact text: a client sends the same token on every request
+   * for its lifetime, and what it says cannot change (the key and issuer are fixed for the
+   * process); only time can end it, so a hit checks the expiry and nothing else. Revoked sessions
+   * are the caller's check (api/middleware/authenticate.ts), made on every request either way.
+   */
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: 20_000 });
 
   constructor(private readonly options: TokenOptions) {
     this.key = new TextEncoder().encode(options.secret);
@@ -44,6 +58,15 @@ export class TokenService {
 
   /** Verifies signature, issuer and expiry; throws a 401 AppError otherwise. */
   async verifyAccess(token: string): Promise<AuthUser> {
+    const known = this.verified.get(token);
+    if (known) {
+      // jose's own rule: expired once the clock reaches `exp` (no tolerance).
+      if (Date.now() >= known.expiresAtMs) {
+        this.verified.delete(token);
+        throw unauthorized('The access token has expired.', 'TOKEN_EXPIRED');
+      }
+      return known.user;
+    }
     try {
       // A token without `exp` would never expire, so its presence is required, not merely checked when there.
       const { payload } = await jwtVerify(token, this.key, {
@@ -52,7 +75,10 @@ export class TokenService {
         requiredClaims: ['exp', 'iat', 'sub'],
       });
       const claims = ClaimsSchema.parse(payload);
-      return { id: claims.sub, role: claims.role, studentRef: claims.sref, sessionId: claims.sid };
+      // Shared by every request carrying this token: frozen, so none can change it for the others.
+      const user: AuthUser = Object.freeze({ id: claims.sub, role: claims.role, studentRef: claims.sref, sessionId: claims.sid });
+      this.verified.set(token, { user, expiresAtMs: (payload.exp ?? 0) * 1000 });
+      return user;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthorized('The access token has expired.', 'TOKEN_EXPIRED');
       throw unauthorized('The access token is not valid.', 'INVALID_TOKEN');

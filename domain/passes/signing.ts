@@ -6,6 +6,7 @@
  * current key while passes signed with an older key verify for as long as that key is listed.
  */
 import { createPrivateKey, createPublicKey, hkdfSync, sign, verify, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
@@ -55,6 +56,13 @@ function pem(text: string): string {
 
 export class PassSigner {
   private readonly verifyKeys = new Map<string, KeyObject>();
+  /**
+   * Codes whose signature has been checked, by their exact text. A pass's code never changes and
+   * the keys are fixed for the process, so the answer never does: a gate scanning the same pass on
+   * the way in and out costs one Ed25519 verification and one payload parse, not two. Only valid
+   * codes are kept (a flood of forgeries cannot push them out faster than they are scanned).
+   */
+  private readonly checked = new LRUCache<string, TokenCheck & { ok: true }>({ max: 50_000 });
 
   constructor(
     private readonly privateKey: KeyObject,
@@ -104,12 +112,16 @@ export class PassSigner {
 
   /** Checks shape and signature only; time, gate and revocation are the verifier's business. */
   check(token: string): TokenCheck {
+    const known = this.checked.get(token);
+    if (known) return known;
     const match = TOKEN.exec(token);
     if (!match) return { ok: false, reason: 'malformed' };
     const [, kid = '', body = '', signature = ''] = match;
     const key = this.verifyKeys.get(kid);
     if (!key) return { ok: false, reason: 'forged' };
-    if (!verify(null, Buffer.from(`${kid}.${body}`), key, Buffer.from(signature, 'base64url'))) return { ok: false, reason: 'forged' };
+    // The token is ASCII (the pattern above): its signed part is a view of one buffer, not a new string and a copy.
+    const signed = Buffer.from(token, 'latin1').subarray(0, kid.length + 1 + body.length);
+    if (!verify(null, signed, key, Buffer.from(signature, 'base64url'))) return { ok: false, reason: 'forged' };
     let payload: z.infer<typeof Payload>;
     try {
       payload = Payload.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
@@ -117,7 +129,7 @@ export class PassSigner {
       // Validly signed but unreadable: only a bug of ours or a stolen key could produce it.
       return { ok: false, reason: 'forged' };
     }
-    return {
+    const valid: TokenCheck & { ok: true } = {
       ok: true,
       kid,
       claims: {
@@ -126,9 +138,13 @@ export class PassSigner {
         passType: payload.t === 't' ? 'temporary' : 'standard',
         validFrom: payload.f,
         validUntil: payload.u,
-        ...(payload.g ? { gates: payload.g } : {}),
+        ...(payload.g ? { gates: Object.freeze(payload.g) as string[] } : {}),
         issuedAt: payload.i,
       },
     };
+    // Shared by every later check of this code: frozen, so no caller can change it for the others.
+    Object.freeze(valid.claims);
+    this.checked.set(token, Object.freeze(valid));
+    return valid;
   }
 }
