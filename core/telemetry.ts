@@ -9,14 +9,26 @@
  * imports koa, pg or ioredis (entry points start telemetry, then `await import()` the app).
  * Trace context crosses the queue inside job data: the API injects it, the worker extracts it.
  */
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { KoaInstrumentation } from '@opentelemetry/instrumentation-koa';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import type * as HttpInstrumentationModule from '@opentelemetry/instrumentation-http';
+import type * as IORedisInstrumentationModule from '@opentelemetry/instrumentation-ioredis';
+import type * as KoaInstrumentationModule from '@opentelemetry/instrumentation-koa';
+import type * as PgInstrumentationModule from '@opentelemetry/instrumentation-pg';
+import type * as SdkModule from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+
+// The SDK and its instrumentations (CommonJS packages) are loaded only when spans go somewhere:
+// they are about a tenth of the API's start-up (docs/perf/), and by default there is no exporter.
+const requireSdk = createRequire(import.meta.url);
+const loadSdk = () => ({
+  NodeSDK: (requireSdk('@opentelemetry/sdk-node') as typeof SdkModule).NodeSDK,
+  HttpInstrumentation: (requireSdk('@opentelemetry/instrumentation-http') as typeof HttpInstrumentationModule).HttpInstrumentation,
+  IORedisInstrumentation: (requireSdk('@opentelemetry/instrumentation-ioredis') as typeof IORedisInstrumentationModule)
+    .IORedisInstrumentation,
+  KoaInstrumentation: (requireSdk('@opentelemetry/instrumentation-koa') as typeof KoaInstrumentationModule).KoaInstrumentation,
+  PgInstrumentation: (requireSdk('@opentelemetry/instrumentation-pg') as typeof PgInstrumentationModule).PgInstrumentation,
+});
 
 export const TRACER_NAME = 'passplatform';
 
@@ -41,7 +53,7 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-let running: { sdk: NodeSDK; telemetry: Telemetry } | undefined;
+let running: { sdk: SdkModule.NodeSDK; telemetry: Telemetry } | undefined;
 let loaderRegistered = false;
 
 /** Starts tracing for this process once; later calls return the running instance. */
@@ -57,10 +69,11 @@ export function startTelemetry(serviceName: string, options: TelemetryOptions = 
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: INSTRUMENTED_MODULES } });
     loaderRegistered = true;
   }
-  const sdk = new NodeSDK({
+  const sdkModules = loadSdk();
+  const sdk = new sdkModules.NodeSDK({
     // OTEL_SERVICE_NAME, when set, names the service; the caller's name is the fallback.
     serviceName: process.env.OTEL_SERVICE_NAME || serviceName,
-    instrumentations: instrumentations(),
+    instrumentations: instrumentations(sdkModules),
     // Traces only: no metric readers (prom-client owns metrics) and no log exporters.
     metricReaders: [],
     logRecordProcessors: [],
@@ -94,7 +107,12 @@ export async function shutdownTelemetry(): Promise<void> {
   await running?.telemetry.shutdown();
 }
 
-function instrumentations() {
+function instrumentations({
+  HttpInstrumentation,
+  KoaInstrumentation,
+  PgInstrumentation,
+  IORedisInstrumentation,
+}: ReturnType<typeof loadSdk>) {
   return [
     new HttpInstrumentation({
       ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
