@@ -174,7 +174,10 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
         if (!reply) return;
         if (checkedAgainst) checkReply(route, checkedAgainst, reply);
         ctx.status = reply.status ?? 200;
-        ctx.body = reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data };
+        // Serialised here, once: an object body is stringified by Koa to measure it (compression
+        // asks its length) and then again to send it.
+        ctx.type = 'application/json';
+        ctx.body = JSON.stringify(reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data });
       },
     ];
     router[route.method](route.path, ...(middleware as Parameters<typeof router.get>[1][]));

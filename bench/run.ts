@@ -130,6 +130,7 @@ async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise
     ['uploads', 'benchUploads'],
     ['reports', 'benchReports'],
     ['realtime', 'benchRealtime'],
+    ['cold-start', 'benchColdStart'],
   ] as const) {
     if (!existsSync(join(HERE, `${file}.ts`))) continue;
     const mod = (await import(`./${file}.js`)) as BenchModule;
