@@ -44,27 +44,39 @@ interface Started {
   tokens: Map<Role, string>;
 }
 
-export function useTestEnvironment(label: string, use: TestEnvironmentUse = {}): UsedTestEnvironment {
-  let started: Started | undefined;
-  let env: TestEnvironment | undefined;
+/**
+ * Runs `start` before the file's tests; what it registers with `onEnd` runs after them, last
+ * registered first, so a start that failed half-way still stops what it had started. The returned
+ * function reads what `start` made.
+ */
+function heldForTheFile<T>(what: string, start: (onEnd: (step: () => Promise<unknown>) => void) => Promise<T>): () => T {
+  let held: T | undefined;
+  const endSteps: (() => Promise<unknown>)[] = [];
   before(async () => {
-    env = await createTestEnvironment(label);
+    held = await start((step) => endSteps.unshift(step));
+  });
+  after(async () => {
+    for (const step of endSteps) await step();
+  });
+  return () => {
+    if (held === undefined) throw new Error(`${what} is read before its before() hook ran`);
+    return held;
+  };
+}
+
+export function useTestEnvironment(label: string, use: TestEnvironmentUse = {}): UsedTestEnvironment {
+  const ready = heldForTheFile<Started>(`useTestEnvironment('${label}')`, async (onEnd) => {
+    const env = await createTestEnvironment(label);
+    onEnd(() => rm(env.env.STORAGE_DIR!, { recursive: true, force: true }));
+    onEnd(() => env.teardown());
     Object.assign(env.env, use.env);
     const api = await env.start();
     const workers = use.workers ? await startTestWorkers(env.env) : undefined;
+    if (workers) onEnd(() => workers.stop());
     const tokens = new Map<Role, string>();
     for (const role of use.tokens ?? []) tokens.set(role, await env.tokenFor(role));
-    started = { env, api, workers, tokens };
+    return { env, api, workers, tokens };
   });
-  after(async () => {
-    await started?.workers?.stop();
-    await env?.teardown();
-    if (env?.env.STORAGE_DIR) await rm(env.env.STORAGE_DIR, { recursive: true, force: true });
-  });
-  const ready = (): Started => {
-    if (!started) throw new Error(`useTestEnvironment('${label}') is read before its before() hook ran`);
-    return started;
-  };
   return {
     get env() {
       return ready().env;
@@ -99,19 +111,13 @@ export interface UsedTestDatabase {
  * (`poolMax` connections, statements cut at `statementTimeoutMs`), dropped after the file's tests.
  */
 export function useTestDatabase(label: string, poolMax: number, statementTimeoutMs: number): UsedTestDatabase {
-  let started: UsedTestDatabase | undefined;
-  before(async () => {
+  const ready = heldForTheFile<UsedTestDatabase>(`useTestDatabase('${label}')`, async (onEnd) => {
     const database = await createTestDatabase(label);
-    started = { database, knex: createKnex(database.url, poolMax, statementTimeoutMs) };
+    onEnd(() => database.drop());
+    const knex = createKnex(database.url, poolMax, statementTimeoutMs);
+    onEnd(() => knex.destroy());
+    return { database, knex };
   });
-  after(async () => {
-    await started?.knex.destroy();
-    await started?.database.drop();
-  });
-  const ready = (): UsedTestDatabase => {
-    if (!started) throw new Error(`useTestDatabase('${label}') is read before its before() hook ran`);
-    return started;
-  };
   return {
     get database() {
       return ready().database;
