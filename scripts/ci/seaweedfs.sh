@@ -41,6 +41,9 @@ build() {
     timeout "${SEAWEEDFS_BUILD_TIMEOUT:-30m}" go build -ldflags "-s -w" -o "$tmp_bin/weed" ./weed) >&2
   mkdir -p "$bin_dir"
   mv "$tmp_bin/weed" "$weed"
+  # The EXIT trap names a local that is gone once build returns (set -u would fail the script there).
+  rm -rf "$tmp_bin"
+  trap - EXIT
   echo "seaweedfs.sh: built in $((SECONDS - start))s" >&2
 }
 
