@@ -128,8 +128,9 @@ const NAME_COLUMNS = NAME_ORDER.split(', ');
  * the limit is met, so a tier below a full page never runs (no member can run in a parallel
  * worker, which could interleave them: each reads a CTE, which is parallel-restricted). Each tier
  * has two members, of which one runs: with at most `candidatesSorted` candidates (found through
- * its GIN indexes, in a materialised CTE, counted only up to one past the threshold) they are
- * sorted; with more, the tier is read along the name-order index (index-only: it carries id and
+ * its GIN indexes, in a materialised CTE that stops one past the threshold: for a common word the
+ * planner reads the table until it has them, a handful of pages, instead of building a bitmap of
+ * most of it) they are sorted; with more, the tier is read along the name-order index (index-only: it carries id and
  * search_vector) and only the page's rows are fetched from the table.
  */
 export function singleWordStatement(search: StudentSearch, limit: number, candidatesSorted = CANDIDATES_SORTED): Statement {
@@ -144,25 +145,32 @@ export function singleWordStatement(search: StudentSearch, limit: number, candid
   for (const [index, tier] of SINGLE_WORD_TIERS.entries()) {
     const cte = `tier${index + 1}`;
     ctes.push(`${cte} as materialized (
-      select ${columns}, search_vector from students where ${LIVE} and ${tier.found.map(conditionSql).join(' and ')})`);
-    cteBindings.push(...tier.found.map(([, bind]) => values[bind]));
-    // A CTE is computed only as far as it is read: counting stops one past the threshold.
-    const candidates = `(select count(*) from (select from ${cte} limit ?) counted)`;
-    const inTier = [...tier.found.map(conditionSql), ...tier.not.map((c) => `not ${conditionSql(c)}`), 'lower(student_id) <> ?'].join(
-      ' and ',
-    );
-    const inTierBindings = [...[...tier.found, ...tier.not].map(([, bind]) => values[bind]), search.exact];
+      select ${columns}, search_vector from students where ${LIVE} and ${tier.found.map(conditionSql).join(' and ')} limit ?)`);
+    cteBindings.push(...tier.found.map(([, bind]) => values[bind]), candidatesSorted + 1);
+    const candidates = `(select count(*) from ${cte})`;
+    // On rows already read, a name condition is the A-weighted part of search_vector: the same
+    // words, without parsing the name again (the walk checks thousands of index entries).
+    const onRow = ([expression, bind]: Condition): [string, string] =>
+      expression === NAME_WORDS
+        ? [`search_vector @@ ${tsquery()}`, `${values[bind]}${bind === 'word' ? ':A' : 'A'}`]
+        : [conditionSql([expression, bind]), values[bind]];
+    const checks = [
+      ...tier.found.map((c) => onRow(c)),
+      ...tier.not.map((c) => onRow(c)).map(([sql, v]): [string, string] => [`not ${sql}`, v]),
+    ];
+    const inTier = [...checks.map(([sql]) => sql), 'lower(student_id) <> ?'].join(' and ');
+    const inTierBindings = [...checks.map(([, v]) => v), search.exact];
     members.push(
       `(select ${columns}, ${rank}, ${index + 1} as tier from ${cte}
          where ${candidates} <= ? and ${inTier} order by ${NAME_ORDER} limit ?)`,
       `(select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}, ${index + 1} as tier
-          from (select id, ${NAME_ORDER} from students where ${LIVE} and ${inTier} order by ${NAME_ORDER} limit ?) walked
+          from (select id, ${NAME_ORDER} from students
+                 where ${candidates} > ? and ${LIVE} and ${inTier} order by ${NAME_ORDER} limit ?) walked
           join students s using (id)
-         where ${candidates} > ?
          order by ${NAME_COLUMNS.map((c) => `walked.${c}`).join(', ')})`,
     );
-    bindings.push(values.prefix, candidatesSorted + 1, candidatesSorted, ...inTierBindings, limit);
-    bindings.push(values.prefix, ...inTierBindings, limit, candidatesSorted + 1, candidatesSorted);
+    bindings.push(values.prefix, candidatesSorted, ...inTierBindings, limit);
+    bindings.push(values.prefix, candidatesSorted, ...inTierBindings, limit);
   }
   return {
     sql: `with ${ctes.join(',\n')}
@@ -179,11 +187,42 @@ export function fewMatchesStatement(search: StudentSearch, limit: number, thresh
   const ranked = rankedSql(search, 'found', 'k.matches <= ?', [threshold]);
   return {
     sql: `with found as materialized (
-            select ${STUDENT_COLUMNS.join(', ')}, search_vector from students where ${LIVE} and search_vector @@ ${tsquery()})
-          select k.matches, page.* from (select count(*)::int as matches from (select from found limit ?) counted) k
+            select ${STUDENT_COLUMNS.join(', ')}, search_vector from students where ${LIVE} and search_vector @@ ${tsquery()} limit ?)
+          select k.matches, page.* from (select count(*)::int as matches from found) k
           left join lateral (${ranked.sql} limit ?) page on true`,
     bindings: [toPrefixQuery(search), threshold + 1, ...ranked.bindings, limit],
   };
+}
+
+/** How often each common word occurs among students, as ANALYZE last saw it (rows per word). */
+interface CommonWords {
+  readAt: number;
+  rows: Map<string, number>;
+}
+const COMMON_WORDS_TTL_MS = 10 * 60_000;
+const commonWordsByDb = new WeakMap<Knex, CommonWords>();
+
+/** The planner's own statistics of search_vector (its most common words and their frequencies), read at most every ten minutes. */
+async function commonWords(db: Knex): Promise<Map<string, number>> {
+  const cached = commonWordsByDb.get(db);
+  if (cached && Date.now() - cached.readAt < COMMON_WORDS_TTL_MS) return cached.rows;
+  const { rows } = await db.raw<{ rows: { words: string[] | null; freqs: number[] | null; reltuples: number }[] }>(
+    `select s.most_common_elems::text::text[] as words, s.most_common_elem_freqs as freqs, c.reltuples::float8 as reltuples
+       from pg_class c left join pg_stats s on s.tablename = c.relname and s.attname = 'search_vector' and s.schemaname = current_schema()
+      where c.oid = 'students'::regclass`,
+  );
+  const stats = rows[0];
+  const counts = new Map<string, number>();
+  stats?.words?.forEach((word, i) => counts.set(word, (stats.freqs?.[i] ?? 0) * Math.max(stats.reltuples, 0)));
+  commonWordsByDb.set(db, { readAt: Date.now(), rows: counts });
+  return counts;
+}
+
+/** Students the planner expects to start a word with `prefix` (common words only; 0 when none is). */
+async function expectedMatches(db: Knex, prefix: string): Promise<number> {
+  let total = 0;
+  for (const [word, rows] of await commonWords(db)) if (word.startsWith(prefix)) total += rows;
+  return total;
 }
 
 async function searchRows(db: Knex, search: StudentSearch, limit: number, threshold: number): Promise<(StudentRow & TierColumns)[]> {
@@ -192,9 +231,13 @@ async function searchRows(db: Knex, search: StudentSearch, limit: number, thresh
     const ranked = rankedSearchStatement(search, limit);
     return (await db.raw<{ rows: (StudentRow & TierColumns)[] }>(ranked.sql, ranked.bindings)).rows;
   }
-  const few = fewMatchesStatement(search, limit, threshold);
-  const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
-  if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
+  // A word the statistics call common goes straight to the tiers: counting its matches through the
+  // GIN index would build a bitmap of most of the table (250 ms for `active` at a million students).
+  if ((await expectedMatches(db, search.terms[0]!)) <= threshold) {
+    const few = fewMatchesStatement(search, limit, threshold);
+    const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
+    if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
+  }
   const { sql, bindings } = singleWordStatement(search, limit, threshold);
   const result = await db.raw<{ rows: (StudentRow & TierColumns)[] }>(sql, bindings);
   // The chain's rows come tier by tier, each in name order; the (stable) sort says so explicitly.
