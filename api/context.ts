@@ -15,9 +15,10 @@ import type { ReadYourWrites } from './read-your-writes.js';
 import type { SessionRevocations } from './auth/session-revocations.js';
 import type { TokenService } from './auth/tokens.js';
 import type { RealtimeServices } from './realtime/realtime.js';
+import type { Role } from '../domain/accounts/roles.js';
 
-export const ROLES = ['admin', 'staff', 'security', 'student'] as const;
-export type Role = (typeof ROLES)[number];
+// The roles are the domain's (accounts have them in the API and in the data alike).
+export { ROLES, type Role } from '../domain/accounts/roles.js';
 
 export interface AuthUser {
   id: string;

@@ -5,12 +5,11 @@
  * can neither log in nor refresh. An admin cannot disable their own account (no lock-out by slip).
  */
 import { z } from 'zod';
-import { auditedAction, type Actor } from '../../domain/audit.js';
-import { conflict, notFound } from '../../domain/errors.js';
+import { conflict } from '../../domain/errors.js';
 import type { AppDeps } from '../context.js';
 import { actorOf, routeGroup, type AnyRoute } from '../route.js';
-import { revokeUserSessions } from '../../domain/accounts/sessions.js';
-import { findUserById, type UserRow } from './sessions.js';
+import type { UserRow } from '../../domain/accounts/repository.js';
+import { setAccountDisabled } from '../../domain/accounts/service.js';
 import { AccountView } from './views.js';
 
 const route = routeGroup({ tag: 'auth', sla: 'auth' });
@@ -19,23 +18,6 @@ const AccountParams = z.object({ id: z.uuid() });
 
 function account(user: UserRow) {
   return { id: user.id, email: user.email, role: user.role, displayName: user.display_name, disabled: user.disabled_at !== null };
-}
-
-/**
- * Sets or clears `disabled_at` (audited only when it changed) and, when disabling, revokes every
- * session in the same transaction. Returns the account and the sessions to announce.
- */
-async function setDisabled(deps: AppDeps, id: string, disable: boolean, by: Actor): Promise<{ row: UserRow; sessions: string[] }> {
-  return auditedAction(deps.db.primary, by, async (trx, record) => {
-    const accounts = trx('users').where({ id });
-    const updated = await (disable ? accounts.whereNull('disabled_at') : accounts.whereNotNull('disabled_at')).update({
-      disabled_at: disable ? trx.fn.now() : null,
-    });
-    const row = await findUserById(trx, id);
-    if (!row) throw notFound('Account');
-    if (updated > 0) await record({ eventType: disable ? 'user.disabled' : 'user.enabled', entityType: 'user', entityId: id });
-    return { row, sessions: disable ? await revokeUserSessions(trx, id) : [] };
-  });
 }
 
 export function accountRoutes(deps: AppDeps): AnyRoute[] {
@@ -50,7 +32,7 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
       responses: { 200: 'Disabled (or already disabled)', 404: 'No such account', 409: 'Your own account' },
       async handler(ctx, { params, user }) {
         if (params.id === user.id) throw conflict('You cannot disable your own account.', 'OWN_ACCOUNT');
-        const { row, sessions } = await setDisabled(deps, params.id, true, actorOf(ctx, user));
+        const { row, sessions } = await setAccountDisabled(deps.db.primary, actorOf(ctx, user), params.id, true);
         await deps.sessions.announce(sessions);
         return { data: account(row) };
       },
@@ -64,7 +46,7 @@ export function accountRoutes(deps: AppDeps): AnyRoute[] {
       params: AccountParams,
       responses: { 200: 'Enabled (or already enabled)', 404: 'No such account' },
       async handler(ctx, { params, user }) {
-        const { row } = await setDisabled(deps, params.id, false, actorOf(ctx, user));
+        const { row } = await setAccountDisabled(deps.db.primary, actorOf(ctx, user), params.id, false);
         return { data: account(row) };
       },
     }),

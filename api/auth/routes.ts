@@ -3,7 +3,8 @@ import type { AppDeps } from '../context.js';
 import { unauthorized } from '../../domain/errors.js';
 import { routeGroup, type AnyRoute } from '../route.js';
 import { verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { authUserOf, findUserByEmail, findUserById, rotateRefreshToken, startSession, type UserRow } from './sessions.js';
+import { authUserOf, rotateRefreshToken, startSession } from './sessions.js';
+import { findUserByEmail, findUserById, type UserRow } from '../../domain/accounts/repository.js';
 import { revokeSession } from '../../domain/accounts/sessions.js';
 import { TokenPairView, UserView } from './views.js';
 

@@ -6,24 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { audit } from '../../domain/audit.js';
-import type { AuthUser, Role } from '../context.js';
+import type { AuthUser } from '../context.js';
+import { findUserById, type UserRow } from '../../domain/accounts/repository.js';
 import type { AppError } from '../../domain/errors.js';
 import { unauthorized } from '../../domain/errors.js';
 import type { SessionRevocations } from './session-revocations.js';
-import { BARRED_STUDENT_STATUSES } from '../../domain/students/schemas.js';
 import { hashRefreshToken, newRefreshToken } from './tokens.js';
-
-export interface UserRow {
-  id: string;
-  email: string;
-  password_hash: string;
-  role: Role;
-  display_name: string;
-  student_ref: string | null;
-  disabled_at: Date | null;
-  /** Whether the account may not hold a session (disabled, or its student deleted, suspended or withdrawn). */
-  barred: boolean;
-}
 
 interface RefreshRow {
   id: string;
@@ -32,30 +20,6 @@ interface RefreshRow {
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
-}
-
-/**
- * The account for an e-mail address, with whether it may hold a session at all: a disabled account
- * may not, nor may a student account whose student is deleted, suspended or withdrawn.
- */
-export async function findUserByEmail(db: Knex, email: string): Promise<UserRow | undefined> {
-  return withStanding(db).whereRaw('lower(users.email) = lower(?)', [email]).first();
-}
-
-/** The account with the given id, with its standing (see findUserByEmail). */
-export async function findUserById(db: Knex | Knex.Transaction, id: string): Promise<UserRow | undefined> {
-  return withStanding(db).where('users.id', id).first();
-}
-
-function withStanding(db: Knex | Knex.Transaction) {
-  return db<UserRow>('users')
-    .leftJoin('students', 'students.id', 'users.student_ref')
-    .select('users.*')
-    .select(
-      db.raw('(users.disabled_at is not null or students.deleted_at is not null or coalesce(students.status in (?, ?), false)) as barred', [
-        ...BARRED_STUDENT_STATUSES,
-      ]),
-    );
 }
 
 export function authUserOf(user: UserRow, sessionId: string): AuthUser {
