@@ -6,9 +6,8 @@
  * moves far less than the wall-clock time does.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { ROOT, startApiProcess, stopApiProcess, waitUntilOk } from './api-process.js';
+import { ROOT, cpuMs, startApiProcess, stopApiProcess, waitUntilOk } from './api-process.js';
 import { percentile, type BenchContext, type BenchRow } from './harness.js';
 import { freePort } from '../core/ports.js';
 
@@ -21,18 +20,6 @@ const app = new Koa();
 app.use((ctx) => { ctx.body = { data: { status: 'ready' } }; });
 createServer(app.callback()).listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));`;
-
-/** CPU seconds (user + system) a live process has used, from /proc (Linux); undefined elsewhere. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    // Fields after the command name (which may hold spaces); utime and stime are the 14th and 15th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 interface Starts {
   readyMs: number[];

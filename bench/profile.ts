@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import knexFactory from 'knex';
-import { COMPILED_API, ROOT, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
+import { COMPILED_API, ROOT, cpuMs, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
 import { foldStacks, readProfile } from './cpuprofile.js';
 import { measure, type LoadOptions } from './harness.js';
 
@@ -106,8 +106,17 @@ const api = await startApiProcess({
 try {
   const options = await load(api.url);
   log(`${target}: ${SECONDS} s, ${CONNECTIONS} connections`);
+  const cpuBefore = cpuMs(api.child.pid);
   const result = await measure(options);
-  log(`${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors (profiling slows it)`);
+  const cpuAfter = cpuMs(api.child.pid);
+  // CPU per request moves far less with the machine's load than req/s does (Linux /proc; profiling adds its share).
+  const perRequest =
+    cpuBefore !== undefined && cpuAfter !== undefined
+      ? `, API CPU ${(((cpuAfter - cpuBefore) * 1000) / result.total).toFixed(0)} µs/request`
+      : '';
+  log(
+    `${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors${perRequest} (profiling slows it)`,
+  );
 } finally {
   await stopApiProcess(api);
 }
