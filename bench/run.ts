@@ -131,6 +131,7 @@ async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise
     ['reports', 'benchReports'],
     ['realtime', 'benchRealtime'],
     ['cold-start', 'benchColdStart'],
+    ['mixed', 'benchMixed'],
   ] as const) {
     if (!existsSync(join(HERE, `${file}.ts`))) continue;
     const mod = (await import(`./${file}.js`)) as BenchModule;

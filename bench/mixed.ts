@@ -1,0 +1,210 @@
+/**
+ * A mixed workload at increasing rates until an SLA breaks: the seed's test mix ("70 % read, 20 %
+ * write, 10 % file upload") spread over the API's SLA classes, each class sent by its own
+ * autocannon instance at its share of the total rate (so each class's latency is its own), one
+ * step of BENCH_DURATION seconds per rate. A step breaks when a class's p95 exceeds its SLA
+ * (core/sla.ts) or more than 1 % of its requests fail; the row reports the last rate that held,
+ * per core of this machine (everything, load generator included, shares them), beside the seed's
+ * 1,850 req/s on 16 application cores (≈ 115 per core).
+ *
+ * Uploads are 256 KB PDFs (the mix's 10 % of 5 MB files would be 50 MB/s at 100 req/s, a
+ * bandwidth test, not a mix); only the API's 202 is timed (no worker runs in the bench).
+ */
+import { cpus } from 'node:os';
+import type autocannon from 'autocannon';
+import { createKnex } from '../core/db.js';
+import { SLA_CLASSES, type SlaClass } from '../core/sla.js';
+import { samplePdf } from '../testing/worker-process.js';
+import { SEED_PASSWORD } from '../scripts/seed.js';
+import { measure, type BenchContext, type BenchRow, type Measured } from './harness.js';
+
+const RATES = (process.env.BENCH_MIXED_RATES ?? '10,25,50,100,200,400').split(',').map(Number);
+const SEED_PER_CORE = 1850 / 16;
+
+interface Share {
+  name: string;
+  sla: SlaClass;
+  /** Percent of all requests. */
+  percent: number;
+  requests: autocannon.Request[];
+  headers?: Record<string, string>;
+}
+
+const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+
+function multipart(file: Buffer): { body: Buffer; type: string } {
+  const boundary = 'benchmixedboundary';
+  const head = Buffer.from(
+    `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="mixed.pdf"\r\ncontent-type: application/pdf\r\n\r\n`,
+  );
+  return { body: Buffer.concat([head, file, Buffer.from(`\r\n--${boundary}--\r\n`)]), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+export async function benchMixed(ctx: BenchContext): Promise<BenchRow[]> {
+  const knex = createKnex(ctx.databaseUrl, 2, 0);
+  const json = { 'content-type': 'application/json' };
+  try {
+    const studentIds = (await knex('students').where({ status: 'active' }).whereNull('deleted_at').limit(2000).pluck('id')) as string[];
+    const passes = (await knex('passes').whereNot('key_id', 'seed').where('status', 'active').limit(2000).select('id', 'qr_token')) as {
+      id: string;
+      qr_token: string;
+    }[];
+    const terms = (await knex('students').limit(500).pluck('last_name')) as string[];
+    if (!passes.length) throw new Error('the mixed bench needs issued passes: run the passes group first (BENCH_ONLY=passes,mixed)');
+    const upload = multipart(samplePdf(256 * 1024));
+    const staff = { authorization: `Bearer ${ctx.tokens.staff}` };
+    const security = { authorization: `Bearer ${ctx.tokens.security}` };
+    const student = { authorization: `Bearer ${ctx.tokens.student}` };
+    const hour = 3_600_000;
+    const now = Math.floor(Date.now() / hour) * hour;
+    const shares: Share[] = [
+      // Reads, 70 %.
+      {
+        name: 'student by id',
+        sla: 'student_queries',
+        percent: 30,
+        headers: staff,
+        requests: [{ method: 'GET', setupRequest: (r) => ({ ...r, path: `/students/${pick(studentIds)}` }) }],
+      },
+      {
+        name: 'search',
+        sla: 'student_queries',
+        percent: 20,
+        headers: staff,
+        requests: [
+          { method: 'GET', setupRequest: (r) => ({ ...r, path: `/students/search?q=${encodeURIComponent(pick(terms))}&limit=20` }) },
+        ],
+      },
+      {
+        name: 'QR',
+        sla: 'pass_generation',
+        percent: 10,
+        headers: staff,
+        requests: [{ method: 'GET', setupRequest: (r) => ({ ...r, path: `/passes/${pick(passes).id}/qr` }) }],
+      },
+      {
+        name: 'analytics',
+        sla: 'analytics',
+        percent: 10,
+        headers: staff,
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (r) => ({
+              ...r,
+              path: `/analytics/verifications?granularity=hour&from=${new Date(now - 24 * hour).toISOString()}&to=${new Date(now).toISOString()}`,
+            }),
+          },
+        ],
+      },
+      // Writes, 20 %.
+      {
+        name: 'verification',
+        sla: 'pass_generation',
+        percent: 14,
+        headers: { ...security, ...json },
+        requests: [
+          {
+            method: 'POST',
+            path: '/passes/verify',
+            setupRequest: (r) => ({
+              ...r,
+              body: JSON.stringify({ code: pick(passes).qr_token, gate: 'main-gate', direction: pick(['entry', 'exit']) }),
+            }),
+          },
+        ],
+      },
+      {
+        name: 'pass generation',
+        sla: 'pass_generation',
+        percent: 4,
+        headers: { ...staff, ...json },
+        requests: [
+          {
+            method: 'POST',
+            path: '/passes',
+            setupRequest: (r) => ({
+              ...r,
+              body: JSON.stringify({ studentId: pick(studentIds), validUntil: new Date(Date.now() + 30 * 24 * hour).toISOString() }),
+            }),
+          },
+        ],
+      },
+      {
+        name: 'login',
+        sla: 'auth',
+        percent: 2,
+        headers: json,
+        requests: [
+          {
+            method: 'POST',
+            path: '/auth/login',
+            setupRequest: (r) => ({
+              ...r,
+              body: JSON.stringify({ email: `user${Math.floor(Math.random() * 10_000)}@university.edu`, password: SEED_PASSWORD }),
+            }),
+          },
+        ],
+      },
+      // File uploads, 10 %.
+      {
+        name: 'upload (256 KB PDF)',
+        sla: 'uploads',
+        percent: 10,
+        headers: { ...student, 'content-type': upload.type },
+        requests: [{ method: 'POST', path: '/uploads', body: upload.body }],
+      },
+    ];
+    const cores = cpus().length;
+    let held: { rate: number; results: [Share, Measured][] } | undefined;
+    let broke = '';
+    const step = (rate: number, duration: number) =>
+      Promise.all(
+        shares.map(async (share): Promise<[Share, Measured]> => {
+          const shareRate = Math.max(1, Math.round((rate * share.percent) / 100));
+          const measured = await measure({
+            url: ctx.apiUrl,
+            duration,
+            connections: Math.max(1, Math.min(shareRate, 32)),
+            overallRate: shareRate,
+            ...(share.headers ? { headers: share.headers } : {}),
+            requests: share.requests,
+          });
+          return [share, measured];
+        }),
+      );
+    // A first, unmeasured step: new connections, cold caches and pools would otherwise be the p95 of the lowest rate.
+    await step(RATES[0]!, 3);
+    for (const rate of RATES) {
+      ctx.log(`mixed: ${rate} req/s`);
+      const results = await step(rate, ctx.durationSeconds);
+      const breaking = results.filter(
+        ([share, m]) => m.p95 > SLA_CLASSES[share.sla].p95Seconds * 1000 || m.errors > 0.01 * Math.max(m.total, 1),
+      );
+      const summary = results.map(([s, m]) => `${s.name} p95 ${m.p95.toFixed(0)} ms${m.errors ? ` (${m.errors} failed)` : ''}`).join(', ');
+      ctx.log(`mixed ${rate} req/s: ${summary}`);
+      if (breaking.length) {
+        broke = `at ${rate} req/s: ${breaking.map(([s, m]) => `${s.name} p95 ${m.p95.toFixed(0)} ms vs ${SLA_CLASSES[s.sla].p95Seconds * 1000} ms${m.errors ? `, ${m.errors} of ${m.total} failed` : ''}`).join('; ')}`;
+        break;
+      }
+      held = { rate, results };
+    }
+    const total = (held?.results ?? []).reduce((sum, [, m]) => sum + m.rps, 0);
+    const worst = (held?.results ?? []).reduce((a, [, m]) => Math.max(a, m.p95), 0);
+    return [
+      {
+        name: `mixed workload (seed mix), highest rate with every SLA held, ${cores} cores`,
+        rps: total,
+        p50: 0,
+        p95: worst,
+        p99: 0,
+        errors: 0,
+        ceilingName: "seed: 1,850 req/s on 16 cores, per core × this machine's cores",
+        ceilingRps: SEED_PER_CORE * cores,
+        notes: `${held ? `held at ${held.rate} req/s asked (${total.toFixed(0)} served, ${(total / cores).toFixed(0)} per core vs the seed's ${SEED_PER_CORE.toFixed(0)})` : `no step held (lowest ${RATES[0]} req/s)`}; broke ${broke || `nowhere up to ${RATES[RATES.length - 1]} req/s`}`,
+      },
+    ];
+  } finally {
+    await knex.destroy();
+  }
+}
