@@ -4,7 +4,7 @@
  * and removed with its data on `stop()`. Each target can carry static labels, which is how a test
  * gives a process the labels a Kubernetes scrape would add (e.g. `namespace`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { freePort } from '../core/ports.js';
 import { eventually } from './eventually.js';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? '/usr/bin/promtool';
 
 export interface ScrapeTarget {
   job: string;
@@ -31,6 +32,12 @@ export interface TestPrometheus {
 /** Rule groups (the shape of a rule file's `groups`) Prometheus loads and evaluates. */
 export interface PrometheusOptions {
   ruleGroups?: unknown[];
+  /**
+   * History to start with, in the OpenMetrics text format (samples with timestamps, `# EOF` last):
+   * written into the TSDB as blocks with `promtool tsdb create-blocks-from openmetrics` before
+   * Prometheus starts, as an operator backfills a new server.
+   */
+  backfill?: string;
 }
 
 export async function startPrometheus(
@@ -54,6 +61,17 @@ export async function startPrometheus(
       })),
     }),
   );
+  if (options.backfill !== undefined) {
+    const input = join(dataDir, 'backfill.om.txt');
+    writeFileSync(input, options.backfill);
+    const created = spawnSync(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', input, join(dataDir, 'data')], {
+      encoding: 'utf8',
+    });
+    if (created.status !== 0) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`promtool could not backfill: ${created.stderr || created.error?.message}`);
+    }
+  }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
