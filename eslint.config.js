@@ -28,6 +28,18 @@ export default tseslint.config(
  * the resulting folder graph has no cycle.
  */
 function importBoundaries() {
+  /** The simulated platform, apart from the policies that drive it (simulator/policies.ts, run.ts and the reports). */
+  const SIMULATOR_MODEL_FILES = [
+    'simulator/model.ts',
+    'simulator/cluster.ts',
+    'simulator/pod-queue.ts',
+    'simulator/workload.ts',
+    'simulator/traces.ts',
+    'simulator/held-out.ts',
+    'simulator/random.ts',
+    'simulator/hpa.ts',
+  ];
+
   const forbidden = {
     core: ['domain', 'api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator', 'platform-api'],
     domain: ['api', 'workers', 'operator', 'cdk8s', 'alerts', 'grafana', 'simulator'],
@@ -71,6 +83,29 @@ function importBoundaries() {
         ],
       },
     })),
+    {
+      // The simulated platform is written without the policy's maths: its model files import
+      // nothing from operator/autoscaler, not even its index (tests included).
+      files: SIMULATOR_MODEL_FILES,
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `^(\\.\\./)+(${forbidden.simulator.join('|')})/`,
+                message: `simulator/ must not import ${forbidden.simulator.join(', ')} (see docs/architecture.md).`,
+              },
+              testingIsForTests,
+              {
+                regex: '(^|/)operator/autoscaler(/|$)',
+                message: "The simulator's model shares no code or maths with the policy: it must not import operator/autoscaler.",
+              },
+            ],
+          },
+        ],
+      },
+    },
     {
       files: ['operator/**/*.ts'],
       ignores: ['operator/autoscaler/**', '**/*.test.ts'],

@@ -10,11 +10,20 @@
  *   --trace a,b          only these traces (k6-ramp, gate-rush, month-end, upload-deadline, week)
  *   --plots DIR          where the SVGs go (default .sim/); `--plots none` writes none
  *   --history FILE       also write every run's ReplicaChange[] history as JSON (for cost reports)
+ *   --full-json          print every report whole (series and histories too) on one line, nothing else
+ *   --held-out SEED      run the held-out trace families (simulator/held-out.ts) drawn from SEED
+ *                        instead of the five developed traces; "date" takes today's date (UTC) as the seed
+ *   --frontier           run each policy across its knob (simulator/frontier.ts) at --seeds (default
+ *                        1-5) and write frontier-<trace>.svg and frontier.md into --out
+ *   --knobs N            the frontier at N knob values per policy instead of five
+ *   --out DIR            where the frontier goes (default docs/simulation)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkReport, formatFailure } from './check.js';
+import { FRONTIER_KNOBS, fewerKnobs, frontierMarkdown, plotFrontier, runFrontier, undominated } from './frontier.js';
+import { heldOutTraces } from './held-out.js';
 import { plotTrace } from './plot.js';
 import { toJson, toSeedsTable, toTable } from './report.js';
 import { simulate } from './simulate.js';
@@ -30,8 +39,19 @@ const { values } = parseArgs({
     trace: { type: 'string' },
     plots: { type: 'string', default: '.sim' },
     history: { type: 'string' },
+    'full-json': { type: 'boolean', default: false },
+    'held-out': { type: 'string' },
+    frontier: { type: 'boolean', default: false },
+    knobs: { type: 'string' },
+    out: { type: 'string', default: 'docs/simulation' },
   },
 });
+
+/** Writes `text` to stdout and exits once it is flushed (a pipe takes writes asynchronously; exiting at once cuts them). */
+async function exitAfter(text: string): Promise<never> {
+  await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  process.exit(0);
+}
 
 function fail(message: string): never {
   console.error(message);
@@ -54,19 +74,48 @@ function parseSeeds(text: string): number[] {
   return seeds;
 }
 
-const seeds = parseSeeds(values.seeds ?? values.seed);
+const seeds = parseSeeds(values.seeds ?? (values.frontier ? '1-5' : values.seed));
 const wanted = values.trace?.split(',').map((t) => t.trim());
-const tracesFor = (seed: number) => allTraces(seed).filter((t) => !wanted || wanted.includes(t.name));
+const heldOutSeed =
+  values['held-out'] === 'date' ? Number(new Date().toISOString().slice(0, 10).replaceAll('-', '')) : Number(values['held-out']);
+if (values['held-out'] !== undefined && !Number.isSafeInteger(heldOutSeed))
+  fail(`--held-out: "${values['held-out']}" is not an integer or "date"`);
+if (values['held-out'] !== undefined) console.error(`held-out traces drawn from seed ${heldOutSeed}`);
+const family = (seed: number) => (values['held-out'] !== undefined ? heldOutTraces(heldOutSeed + seed - 1) : allTraces(seed));
+const tracesFor = (seed: number) => family(seed).filter((t) => !wanted || wanted.includes(t.name));
 if (tracesFor(seeds[0] ?? 1).length === 0)
   fail(
-    `no trace named ${values.trace}; traces: ${allTraces(1)
+    `no trace named ${values.trace}; traces: ${family(1)
       .map((t) => t.name)
       .join(', ')}`,
   );
 
+if (values.frontier) {
+  const count = values.knobs === undefined ? FRONTIER_KNOBS.ours.length : Number(values.knobs);
+  if (!Number.isSafeInteger(count) || count < 1) fail(`--knobs: "${values.knobs}" is not a positive integer`);
+  const points = runFrontier(tracesFor, seeds, SIMULATED_SPEC, fewerKnobs(count));
+  mkdirSync(values.out, { recursive: true });
+  const names = [...new Set(points.map((p) => p.trace))];
+  for (const name of names) writeFileSync(join(values.out, `frontier-${name}.svg`), plotFrontier(points, name));
+  const command = `npm run simulate -- ${process.argv.slice(2).join(' ')}`;
+  writeFileSync(join(values.out, 'frontier.md'), frontierMarkdown(points, command));
+  for (const name of names) {
+    const left = undominated(points, name);
+    console.log(
+      `${name}: ${left.length ? `ours does not dominate ${left.length} baseline point(s)` : 'ours dominates every baseline point'}`,
+    );
+  }
+  await exitAfter(`frontier written to ${values.out}/frontier.md and frontier-<trace>.svg\n`);
+}
+
 const reports = seeds.map((seed) => simulate(tracesFor(seed), SIMULATED_SPEC, seed));
 const first = reports[0];
 if (!first) fail('--seeds: no seed given');
+
+if (values['full-json']) {
+  // Everything, per-minute series and histories included, on one line: for simulator/seeds-in-parallel.ts.
+  await exitAfter(`${JSON.stringify(reports)}\n`);
+}
 
 if (values.plots !== 'none') {
   mkdirSync(values.plots, { recursive: true });

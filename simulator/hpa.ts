@@ -9,7 +9,7 @@
  * - default behaviour: scale-up max(4 pods, 100 %) per 15 s with no stabilisation window;
  *   scale-down 100 % per 15 s after a 300 s window (the highest recommendation of the last 300 s).
  */
-import type { Pod } from './model.js';
+import type { Pod } from './cluster.js';
 
 export const HPA_SYNC_SECONDS = 15;
 export const HPA_TOLERANCE = 0.1;
@@ -25,7 +25,13 @@ interface ScaleEvent {
 }
 
 /** Replicas a CPU utilisation target asks for, with the controller's readiness rules. */
-export function cpuRecommendation(pods: readonly Pod[], utilization: number, target: number, current: number, now: number): number {
+export function cpuRecommendation(
+  pods: readonly Pick<Pod, 'startedAt' | 'readyAt'>[],
+  utilization: number,
+  target: number,
+  current: number,
+  now: number,
+): number {
   let ready = 0;
   let unready = 0;
   for (const pod of pods) {
@@ -61,11 +67,17 @@ export class HpaBehavior {
   constructor(
     private readonly minReplicas: number,
     private readonly maxReplicas: number,
-  ) {}
+    /** behavior.scaleDown.stabilizationWindowSeconds; 300 by default. */
+    scaleDownWindowSeconds = SCALE_DOWN_WINDOW_MS / 1000,
+  ) {
+    this.scaleDownWindowMs = scaleDownWindowSeconds * 1000;
+  }
+
+  private readonly scaleDownWindowMs: number;
 
   next(current: number, recommended: number, now: number): number {
     const desired = Math.min(this.maxReplicas, Math.max(this.minReplicas, recommended));
-    this.recommendations = this.recommendations.filter((r) => r.at > now - SCALE_DOWN_WINDOW_MS);
+    this.recommendations = this.recommendations.filter((r) => r.at > now - this.scaleDownWindowMs);
     let down = desired;
     for (const r of this.recommendations) down = Math.max(down, r.replicas);
     this.recommendations.push({ at: now, replicas: desired });

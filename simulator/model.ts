@@ -1,77 +1,61 @@
 /**
- * A discrete-time (5 s) queueing model of one PassPlatform: API pods as an M/M/c queue behind a
- * least-request balancer plus a fluid backlog when saturated; each worker queue as BullMQ keeps it
- * (`wait` list served before the `prioritized` set, `delayed` retries, `active` slots); read
- * replicas as an M/M/c queue of cores; Redis shards by commands and memory. Replicas take their
- * component's start-up time before they serve. The model exposes what each policy can observe:
- * pod CPU (HPA), a request rate and the `wait` list length (KEDA), and the full signal set (ours).
+ * A model of one PassPlatform in 5 s steps, written from how the platform runs, not from the
+ * autoscaler (it imports nothing from operator/autoscaler; eslint.config.js refuses it):
+ * - API: every ready pod has its own queue behind a round-robin Service. Requests are simulated one
+ *   by one (arrival, lognormal CPU, FIFO wait on their pod) on a few tracked pods that stand for
+ *   all of them; a pod serves at its CPU request plus the node's unrequested cores it can burst
+ *   into, at most one core (one Node.js thread). Requests that would wait 30 s are dropped.
+ * - Latency = queueing on the pod + CPU + a lognormal base (network, hashing) + read-replica time
+ *   stretched by their load (processor sharing) + waits for a Pooler connection and for Redis.
+ *   It is exported through the API's own histogram buckets (core/sla.ts), as Prometheus scrapes it.
+ * - Workers: BullMQ as it is (`wait` before `prioritized`, retries through `delayed`), `concurrency`
+ *   slots per pod, lognormal job durations; report jobs load the read replicas.
+ * - Read replicas: cores shared by reads and report jobs; overload becomes backlog and lag. A new
+ *   replica serves after pg_basebackup of the whole database and WAL catch-up.
+ * - Redis shards: single-threaded command queues; a new shard serves once the reshard has moved its keys.
+ * - Nodes: API and worker pods wait for room on the app node pool (simulator/cluster.ts).
+ * What a policy may see of it is in simulator/observe.ts: the exported series, scraped.
  */
-import { SLA_CLASS_NAMES, type SlaClass } from '../core/sla.js';
-import { erlangC, waitExceedProbability } from '../operator/autoscaler/index.js';
-import { cores, QUEUE_SLA_CLASS } from '../operator/autoscaler/index.js';
-import type { PlatformSignals } from '../operator/autoscaler/index.js';
+import { LATENCY_BUCKETS_SECONDS, SLA_CLASS_NAMES, type SlaClass } from '../core/sla.js';
+import { parseQuantity } from '../operator/cost/quantity.js';
 import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type WorkerQueue } from '../platform-api/v1alpha1/index.js';
-import { Random } from './random.js';
+import { AppNodePool, Fleet, type Pod, type StartTime } from './cluster.js';
+import { PodQueue } from './pod-queue.js';
+import { lognormalCdf, lognormalShape, Random, type LognormalShape } from './random.js';
 import type { Batch, LoadPoint } from './traces.js';
-import { JOB_COSTS, REDIS_MODEL, REQUEST_COSTS, STARTUP_SECONDS, TYPICAL_CPU_PER_REQUEST } from './workload.js';
+import {
+  API_PROCESS_MAX_CORES,
+  BASE_LATENCY_P95_OVER_MEDIAN,
+  DATABASE,
+  JOB_COSTS,
+  POD_START_SECONDS,
+  QUEUE_SLA_CLASS,
+  REDIS_MODEL,
+  REQUEST_COSTS,
+  replicaStartSeconds,
+  reshardSeconds,
+} from './workload.js';
 
 export const STEP_SECONDS = 5;
-/** Prometheus rate()/quantile window the signals are computed over. */
-const SIGNAL_WINDOW_STEPS = 12;
-/** Clients give up after this long; work queued beyond it is dropped (and counted against the SLA). */
+/** Clients give up after this long; a request that would wait longer on its pod is dropped (504 at the ingress). */
 const CLIENT_TIMEOUT_SECONDS = 30;
-const SLA_EXCEED = 0.05;
+/** API pods whose requests are simulated one by one; the others are statistically the same (one keeps the week affordable). */
+const TRACKED_API_PODS = 1;
+/** Utilisation above which processor-sharing stretch is capped (the rest shows as backlog). */
+const MAX_STRETCH_UTILIZATION = 0.95;
+/** Read replicas hold this much queued work at most (seconds of their cores): clients have given up on the rest. */
+const REPLICA_BACKLOG_LIMIT_SECONDS = CLIENT_TIMEOUT_SECONDS;
+/** Extra latency on a request when a Redis shard is full and evicts (cache misses go to Postgres). */
+const REDIS_FULL_PENALTY_SECONDS = 0.05;
+/** A z-score of the normal distribution's 95th percentile. */
+const Z95 = 1.6449;
 
-export interface Pod {
-  startedAt: number;
-  readyAt: number;
+export function cores(quantity: string): number {
+  return parseQuantity(quantity).toNumber();
 }
 
-/** The replicas of one component; removing replicas takes the not-yet-ready and newest first, as a ReplicaSet does. */
-export class Fleet {
-  readonly pods: Pod[] = [];
-
-  constructor(
-    private readonly startup: readonly [number, number],
-    private readonly random: Random,
-    initial: number,
-    now: number,
-  ) {
-    for (let i = 0; i < initial; i++) this.pods.push({ startedAt: now, readyAt: now });
-  }
-
-  get size(): number {
-    return this.pods.length;
-  }
-
-  resize(replicas: number, now: number): void {
-    while (this.pods.length < replicas) {
-      this.pods.push({ startedAt: now, readyAt: now + this.random.between(this.startup[0], this.startup[1]) * 1000 });
-    }
-    if (this.pods.length > replicas) {
-      this.pods.sort((a, b) => b.readyAt - a.readyAt);
-      this.pods.splice(0, this.pods.length - replicas);
-    }
-  }
-
-  ready(now: number): number {
-    let ready = 0;
-    for (const pod of this.pods) if (pod.readyAt <= now) ready++;
-    return ready;
-  }
-}
-
-interface Cohort {
-  at: number;
-  count: number;
-}
-
-interface QueueState {
-  wait: Cohort[];
-  prioritized: Cohort[];
-  delayed: Cohort[];
-  active: number;
-}
+/** Upper bounds of the API's and workers' latency histograms, then +Inf: the exported contract. */
+export const HISTOGRAM_BOUNDS: readonly number[] = [...LATENCY_BUCKETS_SECONDS, Infinity];
 
 export interface ClassOutcome {
   count: number;
@@ -90,20 +74,54 @@ export interface StepOutcome {
   queues: Record<WorkerQueue, QueueOutcome>;
 }
 
-interface StepRecord {
-  requests: Record<SlaClass, number>;
-  p95: Record<SlaClass, number>;
-  dropped: number;
-  apiCpuCores: number;
-  apiUtilization: number;
-  queueAdded: Record<WorkerQueue, number>;
-  queueCompleted: Record<WorkerQueue, number>;
-  jobSeconds: Record<WorkerQueue, number>;
-  workerUtilization: Record<WorkerQueue, number>;
-  replicaCores: number;
-  replicaUtilization: number;
-  readQueries: number;
-  redisOps: number;
+/** The series the platform's exporters publish, as counters (cumulative) and gauges (now). */
+export interface ExportedSeries {
+  api: {
+    requests: Record<SlaClass, number>;
+    /** Per class, requests per histogram bucket (not cumulative; the last is +Inf). */
+    buckets: Record<SlaClass, number[]>;
+    errors: number;
+    cpuSeconds: number;
+    /** Processes up (scraped). */
+    pods: number;
+  };
+  queues: Record<
+    WorkerQueue,
+    {
+      waiting: number;
+      prioritized: number;
+      delayed: number;
+      active: number;
+      oldestWaitingAgeSeconds: number;
+      completed: number;
+      durationSum: number;
+      durationBuckets: number[];
+      cpuSeconds: number;
+      pods: number;
+    }
+  >;
+  postgres: {
+    readQueries: number;
+    replicaCpuSeconds: number;
+    lagSeconds: number;
+    healthyReplicas: number;
+    /** Backends on the busiest replica, and its max_connections. */
+    backends: number;
+    maxConnections: number;
+  };
+  redis: { memoryBytes: number; maxShardMemoryBytes: number; maxmemoryBytes: number; commands: number; shards: number };
+}
+
+interface Cohort {
+  at: number;
+  count: number;
+}
+
+interface QueueState {
+  wait: Cohort[];
+  prioritized: Cohort[];
+  delayed: Cohort[];
+  active: number;
 }
 
 function perClass<T>(value: (c: SlaClass) => T): Record<SlaClass, T> {
@@ -120,17 +138,36 @@ function total(cohorts: readonly Cohort[]): number {
   return sum;
 }
 
+function bucketIndex(value: number): number {
+  let i = 0;
+  while (value > (HISTOGRAM_BOUNDS[i] as number)) i++;
+  return i;
+}
+
+/** What the read replicas do to a request this step. */
+interface ReplicaState {
+  /** Factor on a request's replica time (processor sharing at the replicas' utilisation). */
+  stretch: number;
+  /** Wait for queued replica work plus for a Pooler connection, seconds. */
+  queued: number;
+}
+
 export class PlatformModel {
   readonly fleets: Record<Component, Fleet>;
-  private apiBacklogCoreSeconds = 0;
-  private replicaBacklogCoreSeconds = 0;
-  private replicaLagSeconds = 0;
-  private readonly queues: Record<WorkerQueue, QueueState>;
-  private readonly window: StepRecord[] = [];
+  readonly nodes: AppNodePool;
   private readonly random: Random;
   private readonly podCores: number;
   private readonly replicaCores: number;
   private readonly shardMaxMemoryBytes: number;
+  private readonly cpuShapes: Record<SlaClass, LognormalShape>;
+  private readonly baseShapes: Record<SlaClass, LognormalShape>;
+  private readonly queues: Record<WorkerQueue, QueueState>;
+  private readonly workerCores: Record<WorkerQueue, number>;
+  private replicaBacklogCoreSeconds = 0;
+  /** Report jobs started in the last step: the replica work they bring. */
+  private reportsStarted = 0;
+  private poolBacklogConnectionSeconds = 0;
+  readonly exported: ExportedSeries;
 
   constructor(
     readonly spec: PassPlatformSpec,
@@ -138,22 +175,73 @@ export class PlatformModel {
     now: number,
   ) {
     this.random = new Random(seed);
-    const initial = (c: Component): number => {
-      if (c === 'api') return spec.api.minReplicas;
-      if (c === 'worker-uploads') return spec.workers.uploads.minReplicas;
-      if (c === 'worker-reports') return spec.workers.reports.minReplicas;
-      if (c === 'postgres-replicas') return spec.database.managed?.readReplicas.minReplicas ?? 0;
-      return spec.redis.managed?.shards.minReplicas ?? 0;
-    };
-    this.fleets = Object.fromEntries(COMPONENTS.map((c) => [c, new Fleet(STARTUP_SECONDS[c], this.random, initial(c), now)])) as Record<
-      Component,
-      Fleet
-    >;
-    this.queues = perQueue(() => ({ wait: [], prioritized: [], delayed: [], active: 0 }));
     this.podCores = cores(spec.api.resources.cpu);
     this.replicaCores = cores(spec.database.managed?.resources.cpu ?? '1');
     // maxmemory leaves a tenth of the container for fork and buffers.
     this.shardMaxMemoryBytes = 0.9 * cores(spec.redis.managed?.resources.memory ?? '512Mi');
+    this.workerCores = perQueue((q) => cores(spec.workers[q].resources.cpu));
+    this.cpuShapes = perClass((c) => lognormalShape(REQUEST_COSTS[c].cpuSeconds, REQUEST_COSTS[c].cpuCv));
+    const spread = Math.log(BASE_LATENCY_P95_OVER_MEDIAN) / Z95;
+    this.baseShapes = perClass((c) => ({ mu: Math.log(REQUEST_COSTS[c].baseP95Seconds) - Z95 * spread, sigma: spread }));
+
+    const between = (range: readonly [number, number]): number => this.random.between(range[0], range[1]);
+    const startTimes: Record<Component, StartTime> = {
+      api: () => between(POD_START_SECONDS.api),
+      'worker-uploads': () => between(POD_START_SECONDS['worker-uploads']),
+      'worker-reports': () => between(POD_START_SECONDS['worker-reports']),
+      'postgres-replicas': () =>
+        replicaStartSeconds(between(POD_START_SECONDS['postgres-replicas']), between(DATABASE.baseBackupBytesPerSecond)),
+      'redis-shards': (shards) => reshardSeconds(between(POD_START_SECONDS['redis-shards']), shards),
+    };
+    const initial: Record<Component, number> = {
+      api: spec.api.minReplicas,
+      'worker-uploads': spec.workers.uploads.minReplicas,
+      'worker-reports': spec.workers.reports.minReplicas,
+      'postgres-replicas': spec.database.managed?.readReplicas.minReplicas ?? 0,
+      'redis-shards': spec.redis.managed?.shards.minReplicas ?? 0,
+    };
+    const requested: Record<Component, number> = {
+      api: this.podCores,
+      'worker-uploads': cores(spec.workers.uploads.resources.cpu),
+      'worker-reports': cores(spec.workers.reports.resources.cpu),
+      'postgres-replicas': 0,
+      'redis-shards': 0,
+    };
+    this.fleets = Object.fromEntries(COMPONENTS.map((c) => [c, new Fleet(startTimes[c], requested[c], initial[c], now)])) as Record<
+      Component,
+      Fleet
+    >;
+    this.nodes = new AppNodePool([this.fleets.api, this.fleets['worker-uploads'], this.fleets['worker-reports']], this.random, now);
+    this.queues = perQueue(() => ({ wait: [], prioritized: [], delayed: [], active: 0 }));
+    this.exported = {
+      api: {
+        requests: perClass(() => 0),
+        buckets: perClass(() => HISTOGRAM_BOUNDS.map(() => 0)),
+        errors: 0,
+        cpuSeconds: 0,
+        pods: this.fleets.api.size,
+      },
+      queues: perQueue(() => ({
+        waiting: 0,
+        prioritized: 0,
+        delayed: 0,
+        active: 0,
+        oldestWaitingAgeSeconds: 0,
+        completed: 0,
+        durationSum: 0,
+        durationBuckets: HISTOGRAM_BOUNDS.map(() => 0),
+        cpuSeconds: 0,
+        pods: 0,
+      })),
+      postgres: { readQueries: 0, replicaCpuSeconds: 0, lagSeconds: 0, healthyReplicas: 0, backends: 0, maxConnections: 200 },
+      redis: {
+        memoryBytes: REDIS_MODEL.baseMemoryBytes,
+        maxShardMemoryBytes: 0,
+        maxmemoryBytes: this.shardMaxMemoryBytes,
+        commands: 0,
+        shards: 0,
+      },
+    };
   }
 
   setReplicas(replicas: Partial<Record<Component, number>>, now: number): void {
@@ -162,146 +250,207 @@ export class PlatformModel {
 
   step(now: number, load: LoadPoint, batches: readonly Batch[]): StepOutcome {
     const dt = STEP_SECONDS;
+    this.nodes.tick(now);
     const arrivals = perClass((c) => this.random.poisson(load.requests[c] * dt));
-    const requestCount = SLA_CLASS_NAMES.reduce((s, c) => s + arrivals[c], 0);
 
-    // Read replicas: API reads plus running report jobs.
-    const readyReplicas = this.fleets['postgres-replicas'].ready(now);
-    const replicaCapacity = readyReplicas > 0 ? readyReplicas * this.replicaCores : 0.5 * this.replicaCores;
-    const activeReports = this.queues.reports.active;
-    const replicaDemand =
-      SLA_CLASS_NAMES.reduce((s, c) => s + (arrivals[c] / dt) * REQUEST_COSTS[c].replicaCpuSeconds, 0) +
-      activeReports * JOB_COSTS.reports.replicaCores;
-    const replicaWork = this.replicaBacklogCoreSeconds + replicaDemand * dt;
-    const replicaDone = Math.min(replicaWork, replicaCapacity * dt);
-    this.replicaBacklogCoreSeconds = Math.min(replicaWork - replicaDone, replicaCapacity * 600);
-    const replicaServers = Math.max(1, Math.round(replicaCapacity));
-    const replicaLoad = Math.min(replicaDemand, 0.98 * replicaServers);
-    const replicaQueueing =
-      erlangC(replicaServers, replicaLoad, 1) / (replicaServers - replicaLoad) + this.replicaBacklogCoreSeconds / replicaCapacity;
-    this.replicaLagSeconds = 0.1 + this.replicaBacklogCoreSeconds / replicaCapacity;
-    const readQueries = SLA_CLASS_NAMES.reduce((s, c) => s + arrivals[c] * REQUEST_COSTS[c].replicaQueries, 0);
-
-    // Redis: commands per shard stretch every request a little; a full shard evicts and misses the cache.
+    // Redis: each shard a single-threaded command queue (M/M/1 response time per command).
     const readyShards = Math.max(1, this.fleets['redis-shards'].ready(now));
     const redisOps =
       SLA_CLASS_NAMES.reduce((s, c) => s + (arrivals[c] / dt) * REQUEST_COSTS[c].redisOps, 0) +
       REDIS_MODEL.opsPerJob * WORKER_QUEUES.reduce((s, q) => s + load.jobs[q], 0);
-    const redisRho = Math.min(0.98, redisOps / (readyShards * REDIS_MODEL.opsPerShard));
+    const redisUse = Math.min(MAX_STRETCH_UTILIZATION, redisOps / (readyShards * REDIS_MODEL.opsPerShard));
     const redisMemory =
       REDIS_MODEL.baseMemoryBytes +
       WORKER_QUEUES.reduce((s, q) => s + JOB_COSTS[q].bytesQueued * (total(this.queues[q].wait) + total(this.queues[q].prioritized)), 0);
     const redisFull = redisMemory / readyShards > this.shardMaxMemoryBytes;
-    const redisDelay = (REDIS_MODEL.secondsPerOp * 4 * redisRho) / (1 - redisRho) + (redisFull ? 0.05 : 0);
+    const secondsPerRedisOp = REDIS_MODEL.secondsPerOp / (1 - redisUse);
 
-    // API pods.
-    const readyPods = this.fleets.api.ready(now);
-    const capacityCores = readyPods * this.podCores;
-    const cpuWork = SLA_CLASS_NAMES.reduce((s, c) => s + arrivals[c] * REQUEST_COSTS[c].cpuSeconds, 0);
-    const backlogBefore = this.apiBacklogCoreSeconds;
-    const work = backlogBefore + cpuWork;
-    const done = Math.min(work, capacityCores * dt);
-    let backlogAfter = work - done;
-    let dropped = 0;
-    const timeoutWork = capacityCores * CLIENT_TIMEOUT_SECONDS;
-    if (backlogAfter > timeoutWork) {
-      const meanCpu = requestCount > 0 ? cpuWork / requestCount : TYPICAL_CPU_PER_REQUEST;
-      dropped = (backlogAfter - timeoutWork) / meanCpu;
-      backlogAfter = timeoutWork;
-    }
-    this.apiBacklogCoreSeconds = backlogAfter;
-    const fluidWait = capacityCores > 0 ? (backlogBefore + backlogAfter) / 2 / capacityCores : CLIENT_TIMEOUT_SECONDS;
-    const meanCpu = requestCount > 0 ? cpuWork / requestCount : TYPICAL_CPU_PER_REQUEST;
-    const perPodRate = this.podCores / meanCpu;
-    const arrivalRate = Math.min(requestCount / dt, 0.98 * readyPods * perPodRate);
-    const waitsAtAll = readyPods > 0 ? erlangC(readyPods, arrivalRate, perPodRate) : 1;
-    const drain = readyPods * perPodRate - arrivalRate;
-    const erlangP95 = waitsAtAll <= SLA_EXCEED || drain <= 0 ? 0 : Math.log(waitsAtAll / SLA_EXCEED) / drain;
+    const replica = this.stepReplicas(now, arrivals);
+    const queues = perQueue((q) => this.stepQueue(q, now, load, batches, replica));
+    const requests = this.stepApi(now, arrivals, replica, secondsPerRedisOp, redisFull ? REDIS_FULL_PENALTY_SECONDS : 0);
 
-    const requests = perClass<ClassOutcome>((c) => ({ count: arrivals[c], exceeded: 0 }));
-    const p95 = perClass(() => 0);
-    const droppedShare = requestCount > 0 ? Math.min(1, dropped / requestCount) : 0;
-    for (const c of SLA_CLASS_NAMES) {
-      const cost = REQUEST_COSTS[c];
-      const fixed = cost.baseP95Seconds + cost.replicaSeconds * replicaQueueing + redisDelay;
-      const slack = this.spec.sla[c] - fixed - fluidWait;
-      const exceed = readyPods === 0 || slack <= 0 ? 1 : waitsAtAll * Math.exp(-drain * slack);
-      requests[c].exceeded = arrivals[c] * Math.min(1, droppedShare + (1 - droppedShare) * exceed);
-      p95[c] = readyPods === 0 ? CLIENT_TIMEOUT_SECONDS : fixed + fluidWait + erlangP95;
-    }
-
-    const queues = perQueue((q) => this.stepQueue(q, now, load, batches, replicaQueueing));
-    this.record({
-      requests: arrivals,
-      p95,
-      dropped,
-      apiCpuCores: done / dt,
-      apiUtilization: capacityCores > 0 ? done / dt / capacityCores : 0,
-      queueAdded: perQueue((q) => this.lastAdded[q]),
-      queueCompleted: perQueue((q) => this.lastCompleted[q]),
-      jobSeconds: perQueue((q) => this.jobSeconds(q, replicaQueueing)),
-      workerUtilization: perQueue((q) => this.workerUtilization(q, now)),
-      replicaCores: replicaDone / dt,
-      replicaUtilization: replicaDone / dt / replicaCapacity,
-      readQueries,
-      redisOps,
-    });
-    this.redisMemoryBytes = redisMemory;
+    const redis = this.exported.redis;
+    redis.memoryBytes = redisMemory;
+    redis.maxShardMemoryBytes = redisMemory / readyShards;
+    redis.commands += redisOps * dt;
+    redis.shards = this.fleets['redis-shards'].ready(now);
     return { requests, queues };
   }
 
-  private redisMemoryBytes = REDIS_MODEL.baseMemoryBytes;
-  private readonly lastAdded = perQueue(() => 0);
-  private readonly lastCompleted = perQueue(() => 0);
+  /** Read replicas and the Pooler in front of them: load, stretch, backlog, lag, connections. */
+  private stepReplicas(now: number, arrivals: Record<SlaClass, number>): ReplicaState {
+    const dt = STEP_SECONDS;
+    const ready = this.fleets['postgres-replicas'].ready(now);
+    // With no replica serving, the -ro Pooler's reads fall back to the primary's spare half core.
+    const capacity = ready > 0 ? ready * this.replicaCores : 0.5 * this.replicaCores;
+    const activeReports = this.queues.reports.active;
+    // A report needs a fixed amount of replica CPU (its queries), however long the replicas make it take.
+    const demand =
+      SLA_CLASS_NAMES.reduce((s, c) => s + (arrivals[c] / dt) * REQUEST_COSTS[c].replicaCpuSeconds, 0) +
+      (this.reportsStarted / dt) * JOB_COSTS.reports.replicaCores * JOB_COSTS.reports.meanSeconds;
+    const work = this.replicaBacklogCoreSeconds + demand * dt;
+    const done = Math.min(work, capacity * dt);
+    this.replicaBacklogCoreSeconds = Math.min(work - done, capacity * REPLICA_BACKLOG_LIMIT_SECONDS);
+    const use = Math.min(MAX_STRETCH_UTILIZATION, demand / capacity);
+    const stretch = 1 / (1 - use);
+    const backlogWait = this.replicaBacklogCoreSeconds / capacity;
 
-  private jobSeconds(queue: WorkerQueue, replicaQueueing: number): number {
-    const cost = JOB_COSTS[queue];
-    return cost.meanSeconds * (1 + cost.replicaShare * Math.min(replicaQueueing, 10));
+    // Connections held on the replicas' Pooler: each request for its replica time, each running report throughout.
+    const held =
+      SLA_CLASS_NAMES.reduce(
+        (s, c) => s + (REQUEST_COSTS[c].replicaQueries > 0 ? (arrivals[c] / dt) * REQUEST_COSTS[c].replicaSeconds * stretch : 0),
+        0,
+      ) + activeReports;
+    const connections = DATABASE.serverConnections * Math.max(1, ready);
+    // Clients waiting for a connection give up after the client timeout: the queue holds no more than that.
+    this.poolBacklogConnectionSeconds = Math.min(
+      connections * CLIENT_TIMEOUT_SECONDS,
+      Math.max(0, this.poolBacklogConnectionSeconds + (held - connections) * dt),
+    );
+    const poolWait = this.poolBacklogConnectionSeconds / connections;
+
+    const pg = this.exported.postgres;
+    const queries =
+      SLA_CLASS_NAMES.reduce((s, c) => s + arrivals[c] * REQUEST_COSTS[c].replicaQueries, 0) +
+      this.reportsStarted * DATABASE.reportQueriesPerJob;
+    if (ready > 0) {
+      pg.readQueries += queries;
+      pg.replicaCpuSeconds += done;
+    }
+    pg.lagSeconds = 0.05 + backlogWait;
+    pg.healthyReplicas = ready;
+    pg.backends = Math.min(DATABASE.serverConnections, held / Math.max(1, ready));
+    return { stretch, queued: backlogWait + poolWait };
+  }
+
+  /** API pods: per-pod FIFO queues behind round-robin, simulated request by request on the tracked pods. */
+  private stepApi(
+    now: number,
+    arrivals: Record<SlaClass, number>,
+    replica: ReplicaState,
+    secondsPerRedisOp: number,
+    redisPenalty: number,
+  ): Record<SlaClass, ClassOutcome> {
+    const dt = STEP_SECONDS;
+    const api = this.exported.api;
+    const outcome = perClass<ClassOutcome>((c) => ({ count: arrivals[c], exceeded: 0 }));
+    const pods = this.fleets.api.readyPods(now);
+    api.pods = pods.length;
+    let requestCount = 0;
+    for (const c of SLA_CLASS_NAMES) {
+      api.requests[c] += arrivals[c];
+      requestCount += arrivals[c];
+    }
+    if (pods.length === 0) {
+      for (const c of SLA_CLASS_NAMES) outcome[c].exceeded = arrivals[c];
+      api.errors += requestCount;
+      return outcome;
+    }
+    const appPods =
+      this.fleets.api.scheduledCount() + this.fleets['worker-uploads'].scheduledCount() + this.fleets['worker-reports'].scheduledCount();
+    const speed = Math.min(API_PROCESS_MAX_CORES, this.podCores + this.nodes.spareCores(now) / Math.max(1, appPods));
+    const fixed = perClass((c) => {
+      const cost = REQUEST_COSTS[c];
+      const db = cost.replicaQueries > 0 ? cost.replicaSeconds * replica.stretch + replica.queued : 0;
+      return db + cost.redisOps * secondsPerRedisOp + redisPenalty;
+    });
+    const tracked = pods.slice(0, TRACKED_API_PODS);
+    const weight = pods.length / tracked.length;
+    const step = { fixed, weight, sampled: perClass(() => 0), exceeded: perClass(() => 0), dropped: 0 };
+    this.current = step;
+    const start = now / 1000;
+    const perPod = requestCount / pods.length;
+    // Round-robin over n pods hands each pod every n-th arrival: gaps are Erlang-n, regular when n is large.
+    const jitter = 1 / Math.sqrt(pods.length);
+    let cpu = 0;
+    for (const pod of tracked) {
+      const queue = (pod.queue ??= new PodQueue((kind, seconds) => this.finished(kind, seconds)));
+      const count = Math.floor(perPod) + (this.random.fast() < perPod - Math.floor(perPod) ? 1 : 0);
+      const gap = dt / Math.max(1, count);
+      let at = start;
+      for (let i = 0; i < count; i++) {
+        at += pods.length >= 3 ? gap * Math.max(0.05, 1 + jitter * this.random.fastNormal()) : -gap * Math.log(1 - this.random.fast());
+        let pick = this.random.fast() * requestCount;
+        let kind = 0;
+        while (kind < SLA_CLASS_NAMES.length - 1 && (pick -= arrivals[SLA_CLASS_NAMES[kind] as SlaClass]) >= 0) kind++;
+        const slaClass = SLA_CLASS_NAMES[kind] as SlaClass;
+        if (!queue.arrive(at, this.random.lognormal(this.cpuShapes[slaClass]), kind, speed)) {
+          step.sampled[slaClass]++;
+          step.exceeded[slaClass]++;
+          step.dropped++;
+        }
+      }
+      queue.advance(start + dt, speed);
+      cpu += queue.takeCpu();
+    }
+    for (const c of SLA_CLASS_NAMES) {
+      if (!arrivals[c]) continue;
+      if (step.sampled[c] > 0) outcome[c].exceeded = (arrivals[c] * step.exceeded[c]) / step.sampled[c];
+      else {
+        // No tracked request of this class finished this step: one probe behind the first tracked pod's requests.
+        const inProgress = (tracked[0] as Pod).queue?.inProgress ?? 0;
+        const work = this.random.lognormal(this.cpuShapes[c]) * (inProgress + 1);
+        const latency = work / speed + this.random.lognormal(this.baseShapes[c]) + fixed[c];
+        outcome[c].exceeded = latency > this.spec.sla[c] ? arrivals[c] : 0;
+      }
+    }
+    api.errors += step.dropped * weight;
+    api.cpuSeconds += (cpu / tracked.length) * pods.length;
+    return outcome;
+  }
+
+  /** The step being run, for requests finishing on tracked pods. */
+  private current = { fixed: perClass(() => 0), weight: 1, sampled: perClass(() => 0), exceeded: perClass(() => 0), dropped: 0 };
+
+  /** A tracked request left its pod after `seconds`: its latency, histogram bucket and SLA outcome. */
+  private finished(kind: number, seconds: number): void {
+    const step = this.current;
+    const slaClass = SLA_CLASS_NAMES[kind] as SlaClass;
+    step.sampled[slaClass]++;
+    if (seconds > CLIENT_TIMEOUT_SECONDS) {
+      // The client gave up: a 504 at the ingress, not a latency the API records.
+      step.exceeded[slaClass]++;
+      step.dropped++;
+      return;
+    }
+    const latency = seconds + this.random.lognormal(this.baseShapes[slaClass]) + step.fixed[slaClass];
+    if (latency > this.spec.sla[slaClass]) step.exceeded[slaClass]++;
+    const buckets = this.exported.api.buckets[slaClass];
+    const index = bucketIndex(latency);
+    buckets[index] = (buckets[index] ?? 0) + step.weight;
   }
 
   private slots(queue: WorkerQueue, now: number): number {
     return this.fleets[`worker-${queue}`].ready(now) * this.spec.workers[queue].concurrency;
   }
 
-  private workerUtilization(queue: WorkerQueue, now: number): number {
-    const slots = this.slots(queue, now);
-    return slots > 0 ? (this.queues[queue].active / slots) * JOB_COSTS[queue].cpuAtFullBusy : 0;
-  }
-
-  private stepQueue(queue: WorkerQueue, now: number, load: LoadPoint, batches: readonly Batch[], replicaQueueing: number): QueueOutcome {
+  private stepQueue(queue: WorkerQueue, now: number, load: LoadPoint, batches: readonly Batch[], replica: ReplicaState): QueueOutcome {
     const dt = STEP_SECONDS;
     const state = this.queues[queue];
     const cost = JOB_COSTS[queue];
-    const duration = this.jobSeconds(queue, replicaQueueing);
-    const durationP95 = duration * cost.p95Factor;
+    // The share of a job spent in replica queries stretches with the replicas' load and waits for their backlog.
+    const duration =
+      cost.meanSeconds * (1 - cost.replicaShare + cost.replicaShare * replica.stretch) + (cost.replicaShare > 0 ? replica.queued : 0);
+    const shape = lognormalShape(duration, cost.durationCv);
+    const durationP95 = Math.exp(shape.mu + Z95 * shape.sigma);
     const target = this.spec.sla[QUEUE_SLA_CLASS[queue]];
-    let added = 0;
 
     while (state.delayed.length && (state.delayed[0]?.at ?? Infinity) <= now) {
       const due = state.delayed.shift() as Cohort;
       state.wait.push({ at: due.at, count: due.count });
-      added += due.count;
     }
     const arrivals = this.random.poisson(load.jobs[queue] * dt);
     if (arrivals > 0) state.wait.push({ at: now, count: arrivals });
-    added += arrivals;
     for (const batch of batches) {
       if (batch.queue !== queue) continue;
       (batch.prioritized ? state.prioritized : state.wait).push({ at: now, count: batch.count });
-      added += batch.count;
     }
 
     const slots = this.slots(queue, now);
-    // Fluid service: each slot finishes dt / duration jobs per step.
+    // Each slot finishes dt / duration jobs per step.
     let free = (slots * dt) / duration;
     let started = 0;
     let exceeded = 0;
-    const freshExceed = waitExceedProbability(
-      slots,
-      Math.min(load.jobs[queue], (0.98 * slots) / duration),
-      1 / duration,
-      target - durationP95,
-    );
     // BullMQ serves the `wait` list before the `prioritized` set.
     for (const cohorts of [state.wait, state.prioritized]) {
       while (free > 1e-9 && cohorts.length) {
@@ -309,7 +458,7 @@ export class PlatformModel {
         const take = Math.min(free, cohort.count);
         const waited = (now - cohort.at) / 1000;
         started += take;
-        exceeded += waited + durationP95 > target ? take : take * (cohort.at === now ? freshExceed : 0);
+        exceeded += take * (1 - lognormalCdf(shape, target - waited));
         cohort.count -= take;
         free -= take;
         if (cohort.count <= 1e-9) cohorts.shift();
@@ -318,101 +467,28 @@ export class PlatformModel {
     const retries = this.random.poisson(started * cost.retryShare);
     if (retries > 0) state.delayed.push({ at: now + cost.retryDelaySeconds * 1000, count: retries });
     state.active = Math.min(slots, (started * duration) / dt);
+    if (queue === 'reports') this.reportsStarted = started;
     const oldest = Math.min(state.wait[0]?.at ?? now, state.prioritized[0]?.at ?? now);
-    this.lastAdded[queue] = added;
-    this.lastCompleted[queue] = started;
-    return { started, exceeded, oldestWaitingAgeSeconds: (now - oldest) / 1000, durationP95Seconds: durationP95 };
-  }
 
-  private record(record: StepRecord): void {
-    this.window.push(record);
-    if (this.window.length > SIGNAL_WINDOW_STEPS) this.window.shift();
-  }
-
-  private recent(steps: number): StepRecord[] {
-    return this.window.slice(-steps);
-  }
-
-  /** Average CPU utilisation of a component's ready pods over the last 30 s, as metrics-server reports it. */
-  cpuUtilization(component: Component): number | undefined {
-    const records = this.recent(6);
-    if (!records.length) return undefined;
-    const value = (r: StepRecord): number => {
-      if (component === 'api') return r.apiUtilization;
-      if (component === 'worker-uploads') return r.workerUtilization.uploads;
-      if (component === 'worker-reports') return r.workerUtilization.reports;
-      if (component === 'postgres-replicas') return r.replicaUtilization;
-      return 0;
-    };
-    return records.reduce((s, r) => s + value(r), 0) / records.length;
-  }
-
-  /** `sum(rate(http_server_request_duration_seconds_count[1m]))`: what a KEDA Prometheus trigger reads. */
-  requestRate(): number {
-    const records = this.recent(SIGNAL_WINDOW_STEPS);
-    const count = records.reduce((s, r) => s + SLA_CLASS_NAMES.reduce((a, c) => a + r.requests[c], 0), 0);
-    return count / (records.length * STEP_SECONDS || 1);
-  }
-
-  /** LLEN of BullMQ's `wait` list: what KEDA's Redis list trigger reads. */
-  waitListLength(queue: WorkerQueue): number {
-    return Math.round(total(this.queues[queue].wait));
-  }
-
-  /** Everything operator/autoscaling/signals would read from Prometheus, over the same 1-minute windows. */
-  signals(now: number): PlatformSignals {
-    const records = this.recent(SIGNAL_WINDOW_STEPS);
-    const seconds = records.length * STEP_SECONDS || 1;
-    const requestRate = perClass((c) => records.reduce((s, r) => s + r.requests[c], 0) / seconds);
-    const p95LatencySeconds: Partial<Record<SlaClass, number>> = {};
-    for (const c of SLA_CLASS_NAMES) {
-      const count = records.reduce((s, r) => s + r.requests[c], 0);
-      if (count > 0) p95LatencySeconds[c] = records.reduce((s, r) => s + r.requests[c] * r.p95[c], 0) / count;
-    }
-    const totalRequests = SLA_CLASS_NAMES.reduce((s, c) => s + requestRate[c], 0) * seconds;
-    const average = (value: (r: StepRecord) => number): number => records.reduce((s, r) => s + value(r), 0) / (records.length || 1);
-    const queues = perQueue((q) => {
-      const state = this.queues[q];
-      const completed = records.reduce((s, r) => s + r.queueCompleted[q], 0);
-      const duration = average((r) => r.jobSeconds[q]);
-      const oldest = Math.min(state.wait[0]?.at ?? now, state.prioritized[0]?.at ?? now);
-      return {
-        waiting: Math.round(total(state.wait)),
-        prioritized: Math.round(total(state.prioritized)),
-        delayed: Math.round(total(state.delayed)),
-        active: Math.round(state.active),
-        arrivalRate: records.reduce((s, r) => s + r.queueAdded[q], 0) / seconds,
-        completionRate: completed / seconds,
-        oldestWaitingAgeSeconds: (now - oldest) / 1000,
-        meanJobDurationSeconds: duration,
-        p95JobDurationSeconds: duration * JOB_COSTS[q].p95Factor,
-        readyPods: this.fleets[`worker-${q}`].ready(now),
-      };
+    const exported = this.exported.queues[queue];
+    exported.waiting = Math.round(total(state.wait));
+    exported.prioritized = Math.round(total(state.prioritized));
+    exported.delayed = Math.round(total(state.delayed));
+    exported.active = Math.round(state.active);
+    exported.oldestWaitingAgeSeconds = (now - oldest) / 1000;
+    exported.completed += started;
+    exported.durationSum += started * duration;
+    let below = 0;
+    const buckets = exported.durationBuckets;
+    HISTOGRAM_BOUNDS.forEach((bound, i) => {
+      const cdf = bound === Infinity ? 1 : lognormalCdf(shape, bound);
+      buckets[i] = (buckets[i] ?? 0) + started * (cdf - below);
+      below = cdf;
     });
-    const readyShards = this.fleets['redis-shards'].ready(now);
-    return {
-      observedAt: now,
-      api: {
-        requestRate,
-        p95LatencySeconds,
-        errorRatio: totalRequests > 0 ? records.reduce((s, r) => s + r.dropped, 0) / totalRequests : 0,
-        cpuCores: average((r) => r.apiCpuCores),
-        readyPods: this.fleets.api.ready(now),
-      },
-      queues,
-      postgres: {
-        readQps: records.reduce((s, r) => s + r.readQueries, 0) / seconds,
-        replicaCpuCores: average((r) => r.replicaCores),
-        maxReplicaLagSeconds: this.replicaLagSeconds,
-        readyReplicas: this.fleets['postgres-replicas'].ready(now),
-      },
-      redis: {
-        totalMemoryBytes: this.redisMemoryBytes,
-        maxShardMemoryBytes: this.redisMemoryBytes / Math.max(1, readyShards),
-        shardMaxMemoryBytes: this.shardMaxMemoryBytes,
-        opsPerSecond: average((r) => r.redisOps),
-        readyShards,
-      },
-    };
+    const pods = this.fleets[`worker-${queue}`].ready(now);
+    exported.pods = pods;
+    const podCores = this.workerCores[queue];
+    exported.cpuSeconds += slots > 0 ? (state.active / slots) * cost.cpuAtFullBusy * podCores * pods * dt : 0;
+    return { started, exceeded, oldestWaitingAgeSeconds: (now - oldest) / 1000, durationP95Seconds: durationP95 };
   }
 }

@@ -11,7 +11,7 @@ const WIDTH = 960;
 const PANEL_HEIGHT = 120;
 const MARGIN = { left: 60, right: 20, top: 30 };
 const STRIP_HEIGHT = 10;
-const COLORS: Record<PolicyName, string> = { hpa: '#d62728', keda: '#ff7f0e', ours: '#1f77b4' };
+const COLORS: Record<PolicyName, string> = { hpa: '#d62728', keda: '#ff7f0e', tuned: '#2ca02c', ours: '#1f77b4' };
 /** Long traces are drawn at this many points at most (each the max of its span, so peaks survive). */
 const MAX_POINTS = 1200;
 

@@ -76,14 +76,14 @@ export function toTable(report: SimulationReport): string {
 
 /**
  * Several seeds at a glance, as Markdown: per trace, SLA-violation minutes and cost as
- * "ours / HPA / KEDA" for each seed.
+ * "ours / HPA / KEDA / tuned" for each seed.
  */
 export function toSeedsTable(reports: readonly SimulationReport[]): string {
-  const header = ['trace', 'measure (ours / hpa / keda)', ...reports.map((r) => `seed ${r.seed}`)];
+  const header = ['trace', 'measure (ours / hpa / keda / tuned)', ...reports.map((r) => `seed ${r.seed}`)];
   const traces = reports[0]?.traces.map((t) => t.trace) ?? [];
   const cell = (report: SimulationReport, trace: string, value: (run: Summary) => string): string => {
     const runs = report.traces.find((t) => t.trace === trace)?.runs ?? [];
-    const byPolicy = (['ours', 'hpa', 'keda'] as const).map((p) => runs.find((r) => r.policy === p));
+    const byPolicy = (['ours', 'hpa', 'keda', 'tuned'] as const).map((p) => runs.find((r) => r.policy === p));
     return byPolicy.map((run) => (run ? value(run) : '—')).join(' / ');
   };
   const rows = traces.flatMap((trace) => [

@@ -5,12 +5,13 @@
  * scaling actions, and how long the SLA takes to hold again after each load step.
  */
 import { SLA_CLASS_NAMES } from '../core/sla.js';
-import { QUEUE_SLA_CLASS } from '../operator/autoscaler/index.js';
 import { hourlyRate, replicaShapes } from '../operator/cost/prices.js';
 import { COMPONENTS, WORKER_QUEUES, type Component, type PassPlatformSpec, type ReplicaChange } from '../platform-api/v1alpha1/index.js';
 import { PlatformModel, STEP_SECONDS, type StepOutcome } from './model.js';
-import { createPolicy, type PolicyName } from './policies.js';
+import { Prometheus } from './observe.js';
+import { createPolicy, DEFAULT_KNOBS, type PolicyName } from './policies.js';
 import type { Trace } from './traces.js';
+import { QUEUE_SLA_CLASS } from './workload.js';
 
 /** The policy settles on the trace's opening load for this long before measuring starts. */
 const WARM_UP_SECONDS = 600;
@@ -33,6 +34,8 @@ export interface SeriesPoint {
 export interface RunResult {
   trace: string;
   policy: PolicyName;
+  /** The policy's knob in this run (ours: targetUtilization; the others: their target utilisation). */
+  knob: number;
   durationMinutes: number;
   violationMinutes: Record<SlaKey, number>;
   totalViolationMinutes: number;
@@ -86,14 +89,21 @@ function perComponent(value: (c: Component) => number): Record<Component, number
   return Object.fromEntries(COMPONENTS.map((c) => [c, value(c)])) as Record<Component, number>;
 }
 
-export function runTrace(trace: Trace, policyName: PolicyName, spec: PassPlatformSpec, seed: number): RunResult {
+export function runTrace(
+  trace: Trace,
+  policyName: PolicyName,
+  spec: PassPlatformSpec,
+  seed: number,
+  knob = DEFAULT_KNOBS[policyName],
+): RunResult {
   const start = trace.startAt;
   // History runs like the warm-up (policies act, nothing is measured): the days a deployment has
   // already seen, from which ours learns the daily and weekly pattern.
   const past = trace.historySeconds ?? 0;
   const lead = WARM_UP_SECONDS + past;
   const model = new PlatformModel(spec, seed, start - lead * 1000);
-  const policy = createPolicy(policyName, spec, model);
+  const prometheus = new Prometheus(model);
+  const policy = createPolicy(policyName, spec, { model, prometheus }, knob);
   const shapes = replicaShapes(spec);
   const hourly = perComponent((c) => {
     const shape = shapes[c];
@@ -113,7 +123,8 @@ export function runTrace(trace: Trace, policyName: PolicyName, spec: PassPlatfor
     const now = start + t * 1000;
     const batches = trace.batches.filter((b) => b.atSeconds >= t && b.atSeconds < t + STEP_SECONDS);
     const outcome = model.step(now, trace.load(Math.max(-past, t)), batches);
-    const decided = policy.decide(model, now);
+    prometheus.tick(now);
+    const decided = policy.decide(now);
     if (decided) model.setReplicas(decided, now);
     if (t < 0) continue;
 
@@ -153,6 +164,7 @@ export function runTrace(trace: Trace, policyName: PolicyName, spec: PassPlatfor
   return {
     trace: trace.name,
     policy: policyName,
+    knob,
     durationMinutes: violatedMinutes.length,
     violationMinutes,
     totalViolationMinutes: Object.values(violationMinutes).reduce((a, b) => a + b, 0),

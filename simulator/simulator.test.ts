@@ -17,7 +17,7 @@ describe('simulator on the k6 ramp', () => {
   it('runs every policy over the whole trace', () => {
     assert.deepEqual(
       runs.map((r) => r.policy),
-      ['hpa', 'keda', 'ours'],
+      ['hpa', 'keda', 'tuned', 'ours'],
     );
     for (const run of runs) assert.equal(run.durationMinutes, 35);
   });

@@ -55,13 +55,13 @@ export function stages(seconds: number, plan: readonly (readonly [number, number
   return from;
 }
 
-function scaledMix(scale: number, overrides: Partial<Record<SlaClass, number>> = {}): Record<SlaClass, number> {
+export function scaledMix(scale: number, overrides: Partial<Record<SlaClass, number>> = {}): Record<SlaClass, number> {
   const mix = {} as Record<SlaClass, number>;
   for (const c of SLA_CLASS_NAMES) mix[c] = overrides[c] ?? TYPICAL_MIX[c] * scale;
   return mix;
 }
 
-function jobs(scale: number, overrides: Partial<Record<WorkerQueue, number>> = {}): Record<WorkerQueue, number> {
+export function jobs(scale: number, overrides: Partial<Record<WorkerQueue, number>> = {}): Record<WorkerQueue, number> {
   return { uploads: overrides.uploads ?? TYPICAL_JOBS.uploads * scale, reports: overrides.reports ?? TYPICAL_JOBS.reports * scale };
 }
 
@@ -76,7 +76,7 @@ function piecewise(x: number, points: readonly (readonly [number, number])[]): n
 }
 
 /** Smooth step from 0 to 1 over [start, start + duration]. */
-function ramp(seconds: number, start: number, duration: number): number {
+export function ramp(seconds: number, start: number, duration: number): number {
   return Math.min(1, Math.max(0, (seconds - start) / duration));
 }
 
@@ -228,7 +228,7 @@ export function uploadDeadlineTrace(): Trace {
 }
 
 /** Share of the typical load at an hour of a weekday: night, the 07:30 gate rush, lectures, lunch, evening. */
-function weekdayShape(hour: number): number {
+export function weekdayShape(hour: number): number {
   return piecewise(hour, [
     [0, 0.06],
     [5, 0.04],

@@ -18,11 +18,16 @@ import {
 } from '../platform-api/v1alpha1/index.js';
 
 export interface RequestCost {
-  /** CPU seconds on an API pod. */
+  /** Mean CPU seconds on an API pod's one thread at one full core. */
   cpuSeconds: number;
-  /** p95 latency with no queueing anywhere, seconds. */
+  /** Spread of that CPU (coefficient of variation of a lognormal). */
+  cpuCv: number;
+  /**
+   * p95 of the latency that is neither the pod's CPU, nor queueing, nor replica time: network,
+   * primary and Redis round trips, seconds. Lognormal, its p95 twice its median.
+   */
   baseP95Seconds: number;
-  /** Seconds of that spent in replica queries (stretched when replicas are busy). */
+  /** Seconds in replica queries when the replicas are idle (stretched as they get busy). */
   replicaSeconds: number;
   /** Replica CPU seconds per request. */
   replicaCpuSeconds: number;
@@ -32,11 +37,12 @@ export interface RequestCost {
 }
 
 export const REQUEST_COSTS: Record<SlaClass, RequestCost> = {
-  // argon2id password hashing dominates a login.
-  auth: { cpuSeconds: 0.03, baseP95Seconds: 0.11, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 6 },
+  // argon2id password hashing dominates a login: a fixed cost, so little spread.
+  auth: { cpuSeconds: 0.03, cpuCv: 0.25, baseP95Seconds: 0.04, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 6 },
   student_queries: {
     cpuSeconds: 0.008,
-    baseP95Seconds: 0.12,
+    cpuCv: 1,
+    baseP95Seconds: 0.06,
     replicaSeconds: 0.04,
     replicaCpuSeconds: 0.004,
     replicaQueries: 2,
@@ -44,23 +50,32 @@ export const REQUEST_COSTS: Record<SlaClass, RequestCost> = {
   },
   pass_generation: {
     cpuSeconds: 0.012,
-    baseP95Seconds: 0.15,
+    cpuCv: 1,
+    baseP95Seconds: 0.11,
     replicaSeconds: 0.01,
     replicaCpuSeconds: 0.001,
     replicaQueries: 1,
     redisOps: 4,
   },
   // Multipart parsing, magic bytes and checksum of a 5 MB body; the rest is the transfer.
-  uploads: { cpuSeconds: 0.15, baseP95Seconds: 1, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 5 },
-  analytics: { cpuSeconds: 0.02, baseP95Seconds: 0.4, replicaSeconds: 0.2, replicaCpuSeconds: 0.03, replicaQueries: 3, redisOps: 3 },
+  uploads: { cpuSeconds: 0.15, cpuCv: 0.5, baseP95Seconds: 0.7, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 5 },
+  analytics: {
+    cpuSeconds: 0.02,
+    cpuCv: 1,
+    baseP95Seconds: 0.16,
+    replicaSeconds: 0.2,
+    replicaCpuSeconds: 0.03,
+    replicaQueries: 3,
+    redisOps: 3,
+  },
   // POST /reports only enqueues; the work is the job.
-  reports: { cpuSeconds: 0.005, baseP95Seconds: 0.05, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 6 },
+  reports: { cpuSeconds: 0.005, cpuCv: 1, baseP95Seconds: 0.04, replicaSeconds: 0, replicaCpuSeconds: 0, replicaQueries: 0, redisOps: 6 },
 };
 
 export interface JobCost {
   meanSeconds: number;
-  /** p95 / mean of the job duration. */
-  p95Factor: number;
+  /** Spread of the duration (coefficient of variation of a lognormal). */
+  durationCv: number;
   /** Share of a worker pod's CPU request in use when every slot is busy. */
   cpuAtFullBusy: number;
   /** Replica cores a running job keeps busy. */
@@ -77,7 +92,7 @@ export interface JobCost {
 export const JOB_COSTS: Record<WorkerQueue, JobCost> = {
   uploads: {
     meanSeconds: 0.6,
-    p95Factor: 2,
+    durationCv: 0.55,
     cpuAtFullBusy: 0.85,
     replicaCores: 0,
     replicaShare: 0,
@@ -87,7 +102,7 @@ export const JOB_COSTS: Record<WorkerQueue, JobCost> = {
   },
   reports: {
     meanSeconds: 1.5,
-    p95Factor: 2,
+    durationCv: 0.55,
     cpuAtFullBusy: 0.8,
     replicaCores: 0.5,
     replicaShare: 0.6,
@@ -97,17 +112,77 @@ export const JOB_COSTS: Record<WorkerQueue, JobCost> = {
   },
 };
 
-/** Seconds from "scale up" until a replica serves, drawn uniformly from the range per start. */
-export const STARTUP_SECONDS: Record<Component, readonly [number, number]> = {
-  api: [20, 40],
-  'worker-uploads': [15, 25],
-  'worker-reports': [15, 25],
-  'postgres-replicas': [180, 300],
-  'redis-shards': [180, 300],
+/**
+ * Seconds from a pod being scheduled on a node to its process serving (image pull, start, readiness
+ * probe), drawn uniformly per pod. Postgres replicas and Redis shards add their data's copy to this
+ * (`replicaStartSeconds`, `reshardSeconds`); API and worker pods add the wait for a node when the
+ * cluster is full (`APP_NODES`).
+ */
+export const POD_START_SECONDS: Record<Component, readonly [number, number]> = {
+  api: [15, 35],
+  'worker-uploads': [10, 25],
+  'worker-reports': [10, 25],
+  'postgres-replicas': [20, 40],
+  'redis-shards': [15, 30],
 };
 
-/** Redis: one single-threaded shard's command rate, and what every deployment keeps in memory. */
-export const REDIS_MODEL = { opsPerShard: 80_000, opsPerJob: 10, baseMemoryBytes: 250 * 2 ** 20, secondsPerOp: 0.0002 };
+/** The node pool API and worker pods run on, and how the cluster autoscaler grows and shrinks it. */
+export const APP_NODES = {
+  /** Allocatable cores of one node (a 4-vCPU VM less the kubelet's and system reserve). */
+  allocatableCores: 3.8,
+  /** From a pod found unschedulable to its new node Ready (scan, VM boot, kubelet join). */
+  provisionSeconds: [60, 150] as const,
+  /** A node whose pods fit on the others for this long is removed (cluster-autoscaler's default). */
+  unneededSeconds: 600,
+};
+
+/**
+ * Cores one API process can use: its pods have a CPU request and no CPU limit, so a pod bursts into
+ * its node's unrequested cores, but Node.js runs request handlers on one thread.
+ */
+export const API_PROCESS_MAX_CORES = 1;
+
+/** p95 / median of the part of a request's latency that is not queueing (lognormal). */
+export const BASE_LATENCY_P95_OVER_MEDIAN = 2;
+
+/** The database a read replica clones: pg_basebackup streams it, then the replica replays the WAL written meanwhile. */
+export const DATABASE = {
+  sizeBytes: 16 * 2 ** 30,
+  baseBackupBytesPerSecond: [60 * 2 ** 20, 120 * 2 ** 20] as const,
+  walBytesPerSecond: 2 * 2 ** 20,
+  replayBytesPerSecond: 40 * 2 ** 20,
+  /** Server connections each Pooler may open to one instance: max_connections 200 less 20 reserved. */
+  serverConnections: 180,
+  /** Read queries one report job sends. */
+  reportQueriesPerJob: 6,
+};
+
+/** Seconds until a new read replica serves: its pod starts, pg_basebackup copies the database, it replays the WAL written meanwhile. */
+export function replicaStartSeconds(podStart: number, bytesPerSecond: number): number {
+  const backup = DATABASE.sizeBytes / bytesPerSecond;
+  const catchUp = (backup * DATABASE.walBytesPerSecond) / (DATABASE.replayBytesPerSecond - DATABASE.walBytesPerSecond);
+  return podStart + backup + catchUp;
+}
+
+/** Redis: one shard's command rate when its single thread is saturated, its keys, and how fast a reshard moves them. */
+export const REDIS_MODEL = {
+  opsPerShard: 60_000,
+  opsPerJob: 10,
+  baseMemoryBytes: 250 * 2 ** 20,
+  /** Mean service time of one command, seconds. */
+  secondsPerOp: 0.0002,
+  keys: 3_000_000,
+  /** Keys `redis-cli --cluster reshard` moves per second (MIGRATE in pipelines of 10). */
+  migrateKeysPerSecond: 8_000,
+};
+
+/** Seconds until shard number `shards` (counting from 1) serves: its pod starts, then a reshard moves it its share of the keys. */
+export function reshardSeconds(podStart: number, shards: number): number {
+  return podStart + REDIS_MODEL.keys / Math.max(1, shards) / REDIS_MODEL.migrateKeysPerSecond;
+}
+
+/** The SLA class a queue's jobs are held to, from enqueue to done. */
+export const QUEUE_SLA_CLASS: Record<WorkerQueue, SlaClass> = { uploads: 'uploads', reports: 'reports' };
 
 /** Daytime request mix on a normal weekday, req/s per class: the "typical" load traces scale. */
 export const TYPICAL_MIX: Record<SlaClass, number> = {

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { undominated, type FrontierPoint } from './frontier.js';
+
+const run = promisify(execFile);
+
+// The frontier as `npm run simulate -- --frontier` writes it, reduced to one seed, three knob
+// values per policy and the shortest trace so the suite can afford it.
+describe('npm run simulate -- --frontier', () => {
+  it('writes one plot per trace and a table of every policy at every knob value', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'frontier-'));
+    try {
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', 'simulator/cli.ts', '--frontier', '--seeds', '1', '--knobs', '3', '--trace', 'k6-ramp', '--out', out],
+        { timeout: 600_000 },
+      );
+      assert.match(stdout, /^k6-ramp: ours (dominates every baseline point|does not dominate \d+ baseline point\(s\))$/m);
+      assert.deepEqual(readdirSync(out).sort(), ['frontier-k6-ramp.svg', 'frontier.md']);
+      const table = readFileSync(join(out, 'frontier.md'), 'utf8');
+      const rows = table.split('\n').filter((line) => line.startsWith('| k6-ramp |'));
+      assert.equal(rows.length, 4 * 3, table);
+      for (const policy of ['hpa', 'keda', 'tuned', 'ours']) {
+        assert.equal(rows.filter((r) => r.startsWith(`| k6-ramp | ${policy} |`)).length, 3, policy);
+      }
+      assert.match(table, /## Where ours does not dominate\n\n- k6-ramp: /);
+      const svg = readFileSync(join(out, 'frontier-k6-ramp.svg'), 'utf8');
+      assert.equal((svg.match(/<polyline/g) ?? []).length, 4);
+      assert.equal((svg.match(/<circle/g) ?? []).length, 12);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dominance', () => {
+  const point = (policy: FrontierPoint['policy'], violationMinutes: number, cost: number): FrontierPoint => ({
+    trace: 't',
+    policy,
+    knob: 0.5,
+    seeds: [1],
+    violationMinutes,
+    cost,
+  });
+
+  it('leaves a baseline point undominated when no point of ours is both no dearer and no worse', () => {
+    const points = [point('ours', 10, 5), point('ours', 4, 8), point('hpa', 12, 6), point('tuned', 3, 9), point('keda', 6, 6)];
+    assert.deepEqual(
+      undominated(points, 't').map((p) => p.policy),
+      ['tuned', 'keda'],
+    );
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * The cost–SLA frontier: each policy run across its own knob (ours: targetUtilization; HPA, KEDA
+ * and the tuned recipe: their target utilisation) on every trace and seed, as SLA-violation minutes
+ * against dollars. One point per policy and knob is the mean over the seeds. Ours dominates a
+ * baseline's point when one of its own points costs no more and violates no longer.
+ */
+import type { PassPlatformSpec } from '../platform-api/v1alpha1/index.js';
+import { POLICY_NAMES, type PolicyName } from './policies.js';
+import { runTrace } from './run.js';
+import type { Trace } from './traces.js';
+
+export const FRONTIER_KNOBS: Record<PolicyName, readonly number[]> = {
+  hpa: [0.4, 0.5, 0.6, 0.7, 0.8],
+  keda: [0.4, 0.5, 0.6, 0.7, 0.8],
+  tuned: [0.3, 0.4, 0.5, 0.6, 0.7],
+  ours: [0.4, 0.5, 0.6, 0.7, 0.8],
+};
+
+export interface FrontierPoint {
+  trace: string;
+  policy: PolicyName;
+  knob: number;
+  seeds: number[];
+  /** Means over the seeds. */
+  violationMinutes: number;
+  cost: number;
+}
+
+/** `count` knob values spread over each policy's range (its ends and evenly between). */
+export function fewerKnobs(count: number): Record<PolicyName, readonly number[]> {
+  const pick = (values: readonly number[]): number[] => {
+    if (count >= values.length) return [...values];
+    if (count <= 1) return [values[Math.floor(values.length / 2)] as number];
+    return Array.from({ length: count }, (_, i) => values[Math.round((i * (values.length - 1)) / (count - 1))] as number);
+  };
+  return {
+    hpa: pick(FRONTIER_KNOBS.hpa),
+    keda: pick(FRONTIER_KNOBS.keda),
+    tuned: pick(FRONTIER_KNOBS.tuned),
+    ours: pick(FRONTIER_KNOBS.ours),
+  };
+}
+
+export function runFrontier(
+  tracesFor: (seed: number) => Trace[],
+  seeds: readonly number[],
+  spec: PassPlatformSpec,
+  knobs: Record<PolicyName, readonly number[]> = FRONTIER_KNOBS,
+): FrontierPoint[] {
+  const points: FrontierPoint[] = [];
+  const names = tracesFor(seeds[0] ?? 1).map((t) => t.name);
+  for (const name of names) {
+    for (const policy of POLICY_NAMES) {
+      for (const knob of knobs[policy]) {
+        let minutes = 0;
+        let cost = 0;
+        for (const seed of seeds) {
+          const trace = tracesFor(seed).find((t) => t.name === name);
+          if (!trace) throw new Error(`seed ${seed} has no trace ${name}`);
+          const run = runTrace(trace, policy, spec, seed, knob);
+          minutes += run.totalViolationMinutes;
+          cost += run.totalCost;
+        }
+        points.push({ trace: name, policy, knob, seeds: [...seeds], violationMinutes: minutes / seeds.length, cost: cost / seeds.length });
+      }
+    }
+  }
+  return points;
+}
+
+/** The baseline points on a trace that no point of ours dominates (costs no more and violates no longer). */
+export function undominated(points: readonly FrontierPoint[], trace: string): FrontierPoint[] {
+  const ours = points.filter((p) => p.trace === trace && p.policy === 'ours');
+  return points.filter(
+    (p) => p.trace === trace && p.policy !== 'ours' && !ours.some((o) => o.cost <= p.cost && o.violationMinutes <= p.violationMinutes),
+  );
+}
+
+function traces(points: readonly FrontierPoint[]): string[] {
+  return [...new Set(points.map((p) => p.trace))];
+}
+
+/** The frontier as Markdown: every point, then per trace the baseline points ours does not dominate. */
+export function frontierMarkdown(points: readonly FrontierPoint[], command: string): string {
+  const seeds = points[0]?.seeds ?? [];
+  const lines = [
+    '# Cost–SLA frontier',
+    '',
+    `Written by \`${command}\` (seeds ${seeds.join(', ')}; each point the mean over them).`,
+    '',
+    '| trace | policy | knob | SLA-violation min | cost (USD) |',
+    '|---|---|---|---|---|',
+    ...points.map((p) => `| ${p.trace} | ${p.policy} | ${p.knob} | ${p.violationMinutes.toFixed(1)} | ${p.cost.toFixed(2)} |`),
+    '',
+    '## Where ours does not dominate',
+    '',
+  ];
+  for (const trace of traces(points)) {
+    const left = undominated(points, trace);
+    lines.push(
+      left.length
+        ? `- ${trace}: ${left.map((p) => `${p.policy} at ${p.knob} (${p.violationMinutes.toFixed(1)} min, $${p.cost.toFixed(2)})`).join('; ')}`
+        : `- ${trace}: ours dominates every baseline point`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const COLORS: Record<PolicyName, string> = { hpa: '#d62728', keda: '#ff7f0e', tuned: '#2ca02c', ours: '#1f77b4' };
+
+/** One trace's frontier: dollars across, SLA-violation minutes up, one line per policy through its knob values. */
+export function plotFrontier(points: readonly FrontierPoint[], trace: string): string {
+  const mine = points.filter((p) => p.trace === trace);
+  const width = 640;
+  const height = 420;
+  const margin = { left: 70, right: 130, top: 40, bottom: 50 };
+  const costs = mine.map((p) => p.cost);
+  const minutes = mine.map((p) => p.violationMinutes);
+  const [x0, x1] = [Math.min(...costs) * 0.97, Math.max(...costs) * 1.03];
+  const y1 = Math.max(1, ...minutes) * 1.05;
+  const x = (v: number) => margin.left + ((v - x0) / (x1 - x0 || 1)) * (width - margin.left - margin.right);
+  const y = (v: number) => height - margin.bottom - (v / y1) * (height - margin.top - margin.bottom);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="10" y="18" font-size="13">${trace}: SLA-violation minutes against dollars, each policy across its knob (seeds ${mine[0]?.seeds.join(', ') ?? ''})</text>`,
+    `<rect x="${margin.left}" y="${margin.top}" width="${width - margin.left - margin.right}" height="${height - margin.top - margin.bottom}" fill="none" stroke="#ccc"/>`,
+    `<text x="${margin.left}" y="${height - 12}">USD ${x0.toFixed(2)}</text>`,
+    `<text x="${width - margin.right}" y="${height - 12}" text-anchor="end">USD ${x1.toFixed(2)} →</text>`,
+    `<text x="${margin.left - 6}" y="${margin.top + 4}" text-anchor="end">${y1.toFixed(0)} min</text>`,
+    `<text x="${margin.left - 6}" y="${height - margin.bottom}" text-anchor="end">0</text>`,
+  ];
+  POLICY_NAMES.forEach((policy, i) => {
+    const line = mine.filter((p) => p.policy === policy).sort((a, b) => a.knob - b.knob);
+    if (!line.length) return;
+    parts.push(
+      `<polyline fill="none" stroke="${COLORS[policy]}" stroke-width="1.5" points="${line.map((p) => `${x(p.cost).toFixed(1)},${y(p.violationMinutes).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const p of line) {
+      parts.push(`<circle cx="${x(p.cost).toFixed(1)}" cy="${y(p.violationMinutes).toFixed(1)}" r="3" fill="${COLORS[policy]}"/>`);
+      parts.push(
+        `<text x="${(x(p.cost) + 4).toFixed(1)}" y="${(y(p.violationMinutes) - 4).toFixed(1)}" fill="${COLORS[policy]}">${p.knob}</text>`,
+      );
+    }
+    parts.push(`<text x="${width - margin.right + 10}" y="${margin.top + 14 + i * 16}" fill="${COLORS[policy]}">■ ${policy}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
