@@ -9,7 +9,7 @@ import { AutoscalerMetrics } from './autoscaling/metrics.js';
 import { AutoscalingLoop } from './autoscaling/loop.js';
 import { PlatformController, type Logger } from './controller/controller.js';
 import { CostTracker } from './cost/tracking.js';
-import { observedUsageOf, prometheusPlatformUsage } from './cost/io/platform-usage.js';
+import { observedUsageOf, prometheusObservedUsage } from './cost/io/platform-usage.js';
 import { costReportRouter } from './cost/http.js';
 import { CostMetrics } from './cost/metrics.js';
 import { kubernetesCostSource } from './cost/service.js';
@@ -104,7 +104,7 @@ export class PassOperator {
     return [
       costReportRouter({
         source: kubernetesCostSource(kubeConfig),
-        observed: prometheusPlatformUsage(kubeConfig),
+        observed: prometheusObservedUsage,
         ...(clock ? { clock } : {}),
       }),
     ];

@@ -10,6 +10,7 @@ import type { PlatformRef } from './metrics.js';
 import type { CostReportInput } from './report.js';
 import {
   InvalidReportRequest,
+  type PlatformCostData,
   parseFormat,
   parsePeriod,
   parseUsage,
@@ -20,10 +21,12 @@ import {
 
 /**
  * What was observed of a platform over a period, as far as `now` (its Prometheus): the API's
- * requests and active users, and its containers' usage for the allocation.
+ * requests and active users, and its containers' usage for the allocation. Given the cost data the
+ * request already loaded, so the PassPlatform is read once per report.
  */
 export type ObservedUsageProvider = (
   platform: PlatformRef,
+  data: PlatformCostData,
   period: CostReportInput['period'],
   now: number,
 ) => Promise<Pick<CostReportInput, 'usage' | 'measured'>>;
@@ -48,7 +51,7 @@ export function costReportRouter(options: CostReportRouterOptions): Router {
       const platform = { namespace: ctx.params.namespace as string, name: ctx.params.name as string };
       const data = await options.source.load(platform);
       if (!data) return fail(ctx, 404, 'NOT_FOUND', `PassPlatform ${platform.namespace}/${platform.name} not found`);
-      const observed = (await options.observed?.(platform, period, now)) ?? {};
+      const observed = (await options.observed?.(platform, data, period, now)) ?? {};
       // Counts given on the URL win over what Prometheus has (e.g. a period past its retention).
       const usage = parseUsage(query('requests'), query('activeUsers')) ?? observed.usage;
       const report = reportFromData(data, {

@@ -192,7 +192,8 @@ describe('the live cost report, reconciled by hand', { timeout: 15 * 60_000 }, (
     app.use(
       costReportRouter({
         source: { load: async () => ({ sizing: SIZING, prices: PRICES, decisions: [], history }) },
-        observed: (platform, period, at) => observedUsage(client, { namespace: platform.namespace, platform: platform.name }, period, at),
+        observed: (platform, _data, period, at) =>
+          observedUsage(client, { namespace: platform.namespace, platform: platform.name }, period, at),
         clock: () => now,
       }).routes(),
     );

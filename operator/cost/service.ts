@@ -28,6 +28,8 @@ export interface PlatformCostData {
   prices: PriceSpec;
   decisions: readonly ScalingDecisionRecord[];
   history: HistoryDocument;
+  /** The Prometheus the platform's autoscaler reads (spec.autoscaling), where its usage is observed. */
+  prometheusUrl?: string;
 }
 
 export interface CostDataSource {
@@ -55,7 +57,13 @@ export function kubernetesCostSource(kubeConfig: KubeConfig): CostDataSource {
         throw error;
       }
       const { doc } = await configMapPersistence({ api: core, namespace, platformName: name }).load();
-      return { sizing: platform.spec, prices: platform.spec.cost, decisions: platform.status?.decisions ?? [], history: doc };
+      return {
+        sizing: platform.spec,
+        prices: platform.spec.cost,
+        decisions: platform.status?.decisions ?? [],
+        history: doc,
+        prometheusUrl: platform.spec.autoscaling.prometheusUrl,
+      };
     },
   };
 }

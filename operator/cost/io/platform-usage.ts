@@ -10,33 +10,17 @@
  * Counted only as far back as Prometheus keeps data (15 days by default), so a whole month needs
  * a longer retention. A figure Prometheus has no data for is left out.
  */
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { ObservedUsageProvider } from '../http.js';
 import type { CostReportInput } from '../report.js';
 import { monthRange } from '../report.js';
 import { PrometheusClient } from '../../autoscaling/signals/prometheus-client.js';
 import { activeUsersOver, apiRequestsOver } from '../../autoscaling/signals/queries.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../../platform-api/v1alpha1/index.js';
+import type { PassPlatform } from '../../../platform-api/v1alpha1/index.js';
 import { measureContainerUsage } from './container-usage.js';
 
-export function prometheusPlatformUsage(kubeConfig: KubeConfig): ObservedUsageProvider {
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  return async ({ namespace, name }, period, now) => {
-    try {
-      const platform = (await custom.getNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace,
-        plural: PLURAL,
-        name,
-      })) as PassPlatform;
-      return await observedUsageOf(platform, period, now);
-    } catch {
-      // Without the platform's Prometheus the report still has everything but the unit costs, priced by requests.
-      return {};
-    }
-  };
-}
+/** The cost endpoint's reader: the platform's Prometheus, named by the spec its report already loaded. */
+export const prometheusObservedUsage: ObservedUsageProvider = async ({ namespace, name }, { prometheusUrl }, period, now) =>
+  prometheusUrl ? observedUsage(new PrometheusClient(prometheusUrl), { namespace, platform: name }, period, now) : {};
 
 /** The same for a PassPlatform at hand (the cost gauges' refresh), from the Prometheus its autoscaler reads. */
 export function observedUsageOf(
