@@ -103,3 +103,18 @@ export function formatTable(rows: BenchRow[]): string {
   const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   return [fmt(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmt)].join('\n');
 }
+
+/** A uniformly random element of a non-empty list (load generators pick ids and terms with it). */
+export const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)] as T;
+
+/** `POST /passes` for a random one of `studentIds`, valid for 30 days from the moment it is sent. */
+export function passGenerationRequest(studentIds: readonly string[]): autocannon.Request {
+  return {
+    method: 'POST',
+    path: '/passes',
+    setupRequest: (req) => ({
+      ...req,
+      body: JSON.stringify({ studentId: pick(studentIds), validUntil: new Date(Date.now() + 30 * 24 * 3_600_000).toISOString() }),
+    }),
+  };
+}

@@ -16,7 +16,7 @@ import { createKnex } from '../core/db.js';
 import { SLA_CLASSES, type SlaClass } from '../core/sla.js';
 import { samplePdf } from '../testing/worker-process.js';
 import { SEED_PASSWORD } from '../scripts/seed.js';
-import { measure, type BenchContext, type BenchRow, type Measured } from './harness.js';
+import { measure, passGenerationRequest, pick, type BenchContext, type BenchRow, type Measured } from './harness.js';
 
 const RATES = (process.env.BENCH_MIXED_RATES ?? '10,25,50,100,200,400').split(',').map(Number);
 const SEED_PER_CORE = 1850 / 16;
@@ -29,8 +29,6 @@ interface Share {
   requests: autocannon.Request[];
   headers?: Record<string, string>;
 }
-
-const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 
 function multipart(file: Buffer): { body: Buffer; type: string } {
   const boundary = 'benchmixedboundary';
@@ -119,16 +117,7 @@ export async function benchMixed(ctx: BenchContext): Promise<BenchRow[]> {
         sla: 'pass_generation',
         percent: 4,
         headers: { ...staff, ...json },
-        requests: [
-          {
-            method: 'POST',
-            path: '/passes',
-            setupRequest: (r) => ({
-              ...r,
-              body: JSON.stringify({ studentId: pick(studentIds), validUntil: new Date(Date.now() + 30 * 24 * hour).toISOString() }),
-            }),
-          },
-        ],
+        requests: [passGenerationRequest(studentIds)],
       },
       {
         name: 'login',

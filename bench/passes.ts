@@ -8,13 +8,11 @@
 import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
 import { seedAccessLogs, seedPasses } from '../scripts/seed-passes.js';
-import { measure, row, type BenchContext, type BenchRow } from './harness.js';
+import { measure, passGenerationRequest, pick, row, type BenchContext, type BenchRow } from './harness.js';
 import { benchScale } from './scale.js';
 
 const MIN_ACCESS_LOGS = benchScale().accessLogs;
 const HOUR = 3_600_000;
-
-const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 
 async function ensureScale(knex: Knex, log: (m: string) => void): Promise<number> {
   const [{ n: passes }] = (await knex('passes').count('* as n')) as [{ n: number }];
@@ -71,16 +69,7 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
       ...base,
       url: ctx.apiUrl,
       headers: { authorization: `Bearer ${ctx.tokens.staff}`, ...json },
-      requests: [
-        {
-          method: 'POST',
-          path: '/passes',
-          setupRequest: (req) => ({
-            ...req,
-            body: JSON.stringify({ studentId: pick(studentIds), validUntil: new Date(Date.now() + 30 * 24 * HOUR).toISOString() }),
-          }),
-        },
-      ],
+      requests: [passGenerationRequest(studentIds)],
     });
     rows.push(row('POST /passes (sign + insert)', generation, 'bare Koa JSON', ceiling));
 

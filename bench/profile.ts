@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import knexFactory from 'knex';
 import { COMPILED_API, ROOT, cpuMs, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
 import { foldStacks, readProfile } from './cpuprofile.js';
-import { measure, type LoadOptions } from './harness.js';
+import { measure, pick, type LoadOptions } from './harness.js';
 
 const TARGETS = ['health', 'verify', 'qr'] as const;
 type Target = (typeof TARGETS)[number];
@@ -38,7 +38,6 @@ const databaseUrl = (() => {
   return url.toString();
 })();
 const HOUR = 3_600_000;
-const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 
 /** Issues passes through the API (its signing key is this run's), for the codes and ids the load uses. */
 async function issuePasses(apiUrl: string, staffToken: string, count: number): Promise<{ id: string; code: string }[]> {

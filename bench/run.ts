@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { SEED_PASSWORD, seedStudents, seedUsers } from '../scripts/seed.js';
-import { formatTable, measure, row, type BenchContext, type BenchRow } from './harness.js';
+import { formatTable, measure, pick, row, type BenchContext, type BenchRow } from './harness.js';
 import { ensureCompiledApi, loginToken, startApiProcess } from './api-process.js';
 import { benchScale } from './scale.js';
 
@@ -74,8 +74,6 @@ async function startCeiling(dbUrl: string): Promise<{ url: string; child: ChildP
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return { url: `http://127.0.0.1:${port}`, child };
 }
-
-const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 
 /** The API core: framework overhead, login and student reads (search: bench/search.ts). */
 async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<BenchRow[]> {

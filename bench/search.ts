@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
 import { METRIC } from '../core/metric-names.js';
 import { parseStudentSearch, searchStudents } from '../api/students/search.js';
-import { measure, percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
+import { measure, percentile, pick, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
 
 const K6_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
 
@@ -97,7 +97,6 @@ async function statementsAlone(knex: Knex, terms: string[]): Promise<{ measured:
 export async function benchSearch(ctx: BenchContext): Promise<BenchRow[]> {
   const knex = createKnex(ctx.databaseUrl, 2, 0);
   const base = { duration: ctx.durationSeconds, connections: ctx.connections, headers: { authorization: `Bearer ${ctx.tokens.staff}` } };
-  const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
   const path = (term: string, limit = 20) => `/students/search?q=${encodeURIComponent(term)}&limit=${limit}`;
   try {
     const terms = await variedSearchTerms(knex);
