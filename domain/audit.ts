@@ -27,8 +27,11 @@ export interface Actor {
   requestId?: string;
 }
 
-/** What an action did to which entity; the actor and the request are the action's. */
-export type AuditedEvent = Omit<AuditEvent, 'actorId' | 'requestId'>;
+/**
+ * What an action did to which entity; the actor and the request are the action's. `actorId` is set
+ * only by an action that learns who acts as it runs (a presented refresh token names its owner).
+ */
+export type AuditedEvent = Omit<AuditEvent, 'actorId' | 'requestId'> & { actorId?: string | null };
 
 /** Records one event of the running action, in its transaction. */
 export type RecordEvent = (event: AuditedEvent) => Promise<void>;
@@ -43,5 +46,9 @@ export async function auditedAction<T>(
   actor: Actor,
   work: (trx: Knex.Transaction, record: RecordEvent) => Promise<T>,
 ): Promise<T> {
-  return db.transaction((trx) => work(trx, (event) => audit(trx, { ...event, actorId: actor.id, requestId: actor.requestId })));
+  return db.transaction((trx) =>
+    work(trx, (event) =>
+      audit(trx, { ...event, actorId: event.actorId === undefined ? actor.id : event.actorId, requestId: actor.requestId }),
+    ),
+  );
 }

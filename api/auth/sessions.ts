@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { audit } from '../../domain/audit.js';
+import { auditedAction } from '../../domain/audit.js';
 import type { AuthUser } from '../context.js';
 import { findUserById, type UserRow } from '../../domain/accounts/repository.js';
 import type { AppError } from '../../domain/errors.js';
@@ -52,8 +52,11 @@ export async function rotateRefreshToken(
   requestId: string,
   revocations: SessionRevocations,
 ): Promise<{ user: UserRow; sessionId: string; refreshToken: string }> {
-  const outcome = await db.transaction(
-    async (trx): Promise<{ error: AppError; revoked?: string } | { user: UserRow; sessionId: string; refreshToken: string }> => {
+  // The caller is anonymous until the token is read: a reuse is recorded under the token's owner.
+  const outcome = await auditedAction(
+    db,
+    { id: null, requestId },
+    async (trx, record): Promise<{ error: AppError; revoked?: string } | { user: UserRow; sessionId: string; refreshToken: string }> => {
       const row = (await trx('refresh_tokens')
         .where({ token_hash: hashRefreshToken(presented) })
         .forUpdate()
@@ -62,13 +65,7 @@ export async function rotateRefreshToken(
       if (row.revoked_at) return { error: unauthorized('This session has been revoked; log in again.', 'SESSION_REVOKED') };
       if (row.used_at) {
         await trx('refresh_tokens').where({ family_id: row.family_id }).whereNull('revoked_at').update({ revoked_at: trx.fn.now() });
-        await audit(trx, {
-          actorId: row.user_id,
-          eventType: 'auth.refresh_token_reused',
-          entityType: 'session',
-          entityId: row.family_id,
-          requestId,
-        });
+        await record({ actorId: row.user_id, eventType: 'auth.refresh_token_reused', entityType: 'session', entityId: row.family_id });
         return {
           error: unauthorized('This refresh token was already used; the session is revoked.', 'REFRESH_TOKEN_REUSED'),
           revoked: row.family_id,
