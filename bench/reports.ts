@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import type { Knex } from 'knex';
 import { ensureAccessLogPartitions } from '../api/access-logs/partitions.js';
+import { bulkLoadAccessLogs } from '../scripts/bulk-access-logs.js';
 import { normaliseReportRequest, reportRequestHash, type ReportType } from '../core/report-request.js';
 import { SLA_CLASSES } from '../core/sla.js';
 import { createTestEnvironment } from '../testing/api.js';
@@ -24,7 +25,7 @@ const REQUESTS: { type: ReportType; range: { from: string; to: string } }[] = [
 ];
 
 /**
- * Access logs over one year in a single statement: students, gates, directions and outcomes in
+ * Access logs over one year, in one bulk load: students, gates, directions and outcomes in
  * fixed proportions (about 1 in 12 refused), times spread by a fixed hash so runs compare.
  * Also students, applications and passes, so the monthly and annual reports have all their parts.
  */
@@ -34,21 +35,17 @@ export async function seedReportData(knex: Knex, accessLogs: number): Promise<vo
     insert into students (student_id, first_name, last_name, email, programme, year_of_study)
     select 'BN2025' || lpad(i::text, 6, '0'), 'First' || i, 'Last' || i, 'bench' || i || '@university.edu', 'engineering', 1 + i % 4
       from generate_series(1, 2000) i`);
-  // In batches, so no single statement meets the statement timeout; times are a fixed hash of i.
-  const batch = 200_000;
-  for (let start = 1; start <= accessLogs; start += batch) {
-    await knex.raw(
-      `with s as (select array_agg(id order by student_id) as ids from students)
-       insert into access_logs (occurred_at, student_id, gate, direction, outcome)
-       select timestamptz '2025-01-01 00:00:00+00' + ((i * 2654435761) % 31536000) * interval '1 second',
-              s.ids[1 + i % array_length(s.ids, 1)],
-              (array['north', 'south', 'east', 'west', 'library'])[1 + (i * 7) % 5],
-              case when i % 2 = 0 then 'entry' else 'exit' end,
-              case when i % 20 = 0 then 'expired' when i % 33 = 0 then 'revoked' else 'valid' end
-         from generate_series(?::bigint, ?::bigint) i, s`,
-      [start, Math.min(accessLogs, start + batch - 1)],
-    );
-  }
+  // One bulk load (scripts/bulk-access-logs.ts): generated inside Postgres, rollups built once.
+  await bulkLoadAccessLogs(knex, {
+    sql: `with s as (select array_agg(id order by student_id) as ids from students)
+          select timestamptz '2025-01-01 00:00:00+00' + ((i * 2654435761) % 31536000) * interval '1 second', null::uuid,
+                 s.ids[1 + i % array_length(s.ids, 1)],
+                 (array['north', 'south', 'east', 'west', 'library'])[1 + (i * 7) % 5],
+                 case when i % 2 = 0 then 'entry' else 'exit' end,
+                 case when i % 20 = 0 then 'expired' when i % 33 = 0 then 'revoked' else 'valid' end
+            from generate_series(1, ?::bigint) i, s`,
+    bindings: [accessLogs],
+  });
   await knex.raw(`
     with s as (select array_agg(id order by student_id) as ids from students)
     insert into applications (student_id, pass_type, reason, requested_valid_from, requested_valid_until, status, submitted_at, decided_at)
@@ -61,7 +58,7 @@ export async function seedReportData(knex: Knex, accessLogs: number): Promise<vo
     insert into passes (student_id, pass_type, valid_from, valid_until, key_id, qr_token, qr_code_hash, created_at)
     select student_id, 'standard', '2025-01-01', '2026-01-01', 'bench', md5(id::text), md5(id::text || 'h'), decided_at
       from applications where status = 'approved'`);
-  await knex.raw('analyze access_logs, applications, passes');
+  await knex.raw('analyze applications, passes');
 }
 
 /** Rows: report latencies beside the complex-report SLA; `rps` is reports per second, one at a time. */

@@ -9,6 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { ensureAccessLogPartitions } from '../api/access-logs/partitions.js';
+import { bulkLoadAccessLogs, type BulkLoadTimings } from './bulk-access-logs.js';
 
 const BATCH = 200_000;
 const GATES = ['main-gate', 'north-gate', 'south-gate', 'library', 'sports-centre', 'lab-block'];
@@ -39,33 +40,30 @@ export async function seedPasses(knex: Knex, { count }: { count: number }): Prom
 
 /**
  * `count` access logs over the last `days` days, for seeded passes (or none when there are no
- * passes): gates, directions and outcomes in fixed proportions, about one in twelve refused. Each
- * batch also adds its counts to the hourly rollup, exactly as the API's writer does.
+ * passes): gates, directions and outcomes in fixed proportions, about one in twelve refused. One
+ * bulk load (scripts/bulk-access-logs.ts): the rows are generated inside Postgres, the rollups
+ * built once from them, the secondary indexes rebuilt at the end.
  */
-export async function seedAccessLogs(knex: Knex, { count, days = 90 }: { count: number; days?: number }): Promise<void> {
+export async function seedAccessLogs(
+  knex: Knex,
+  { count, days = 90, log }: { count: number; days?: number; log?: (message: string) => void },
+): Promise<BulkLoadTimings> {
   const now = new Date();
   await ensureAccessLogPartitions(knex, { from: new Date(now.getTime() - days * 86_400_000), to: now });
-  for (let start = 1; start <= count; start += BATCH) {
-    await knex.raw(
-      `with p as (select array_agg(id) as ids, array_agg(student_id) as students from (select id, student_id from passes limit 100000) x),
-            rows as (
-              select now() - ((i * 2654435761) % (? * 86400)) * interval '1 second' as occurred_at,
-                     p.ids[1 + (i * 104729) % greatest(array_length(p.ids, 1), 1)] as pass_id,
-                     p.students[1 + (i * 104729) % greatest(array_length(p.ids, 1), 1)] as student_id,
-                     (?::text[])[1 + (i * 7) % ?] as gate,
-                     case when i % 2 = 0 then 'entry' else 'exit' end as direction,
-                     case when i % 20 = 0 then 'expired' when i % 37 = 0 then 'anti_passback' when i % 53 = 0 then 'revoked'
-                          when i % 97 = 0 then 'forged' else 'valid' end as outcome
-                from generate_series(?::bigint, ?::bigint) i, p),
-            inserted as (
-              insert into access_logs (occurred_at, pass_id, student_id, gate, direction, outcome)
-              select occurred_at, pass_id, student_id, gate, direction, outcome from rows
-              returning occurred_at, gate, direction, outcome)
-       insert into access_log_hourly (bucket, gate, direction, outcome, count)
-       select date_trunc('hour', occurred_at, 'UTC'), gate, direction, outcome, count(*) from inserted group by 1, 2, 3, 4
-       on conflict (bucket, gate, direction, outcome) do update set count = access_log_hourly.count + excluded.count`,
-      [days, GATES, GATES.length, start, Math.min(count, start + BATCH - 1)],
-    );
-  }
-  await knex.raw('analyze access_logs, access_log_hourly');
+  return bulkLoadAccessLogs(
+    knex,
+    {
+      sql: `with p as (select array_agg(id) as ids, array_agg(student_id) as students from (select id, student_id from passes limit 100000) x)
+            select now() - ((i * 2654435761) % (? * 86400)) * interval '1 second',
+                   p.ids[1 + (i * 104729) % greatest(array_length(p.ids, 1), 1)],
+                   p.students[1 + (i * 104729) % greatest(array_length(p.ids, 1), 1)],
+                   (?::text[])[1 + (i * 7) % ?],
+                   case when i % 2 = 0 then 'entry' else 'exit' end,
+                   case when i % 20 = 0 then 'expired' when i % 37 = 0 then 'anti_passback' when i % 53 = 0 then 'revoked'
+                        when i % 97 = 0 then 'forged' else 'valid' end
+              from generate_series(1, ?::bigint) i, p`,
+      bindings: [days, GATES, GATES.length, count],
+    },
+    log,
+  );
 }

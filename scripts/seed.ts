@@ -141,7 +141,7 @@ async function seedOptional(knex: Knex, passes: number, accessLogs: number, log:
   if (!passes && !accessLogs) return;
   const mod = (await import('./seed-passes.js')) as {
     seedPasses(k: Knex, o: { count: number }): Promise<void>;
-    seedAccessLogs(k: Knex, o: { count: number }): Promise<void>;
+    seedAccessLogs(k: Knex, o: { count: number }): Promise<unknown>;
   };
   if (passes) await mod.seedPasses(knex, { count: passes });
   if (passes) log(`passes: ${passes}`);

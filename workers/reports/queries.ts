@@ -1,11 +1,22 @@
 /**
  * The queries behind each report type, run on a read replica. Each returns a table: columns in
- * display order and one plain object per row. Gate verifications come from `access_logs`
- * (partitioned by month; the time predicate prunes partitions), applications and passes from
- * their tables. Days are UTC calendar days; the range is inclusive.
+ * display order and one plain object per row. Gate verifications come from the rollups, never
+ * from `access_logs` itself, so a report's cost does not grow with the log:
+ *
+ * - counts (verifications, granted, denied, entries, exits, busiest gate, peak hour, busiest
+ *   month) from `access_log_hourly`, one row per hour, gate, direction and outcome;
+ * - unique students from `access_log_presence` (migration 20261204_301): one row per student
+ *   present in a day, ISO week, month or year, with the gates they passed by direction. Each
+ *   period of a report reads the rows of the largest whole periods inside it (a whole year: the
+ *   year's rows; a year the range cuts: its whole months and the remaining days), and counts
+ *   distinct students across them: exact, as `count(distinct student_id)` over the log was.
+ *
+ * Applications and passes come from their tables. Days are UTC calendar days; the range is
+ * inclusive.
  */
 import type { Knex } from 'knex';
 import type { NormalisedReportRequest, ReportType } from '../../core/report-request.js';
+import { presencePieces, type Piece } from './presence-pieces.js';
 
 /** The outcome the verifier records for an admitted pass; anything else is a refusal reason. */
 export const GRANTED_OUTCOME = 'valid';
@@ -27,17 +38,15 @@ export interface ReportTable {
 }
 
 interface Window {
-  fromTs: string;
-  toTs: string;
   where: string;
   bindings: unknown[];
 }
 
-/** The access-log predicate for the request: time range (as timestamps, for pruning) and filters. */
-function logWindow(request: NormalisedReportRequest): Window {
+/** The hourly rollup's predicate for the request: whole UTC days of the range, and the filters. */
+function hourlyWindow(request: NormalisedReportRequest): Window {
   const fromTs = `${request.range.from}T00:00:00Z`;
   const toTs = new Date(Date.parse(`${request.range.to}T00:00:00Z`) + 86_400_000).toISOString();
-  const clauses = ['occurred_at >= ?::timestamptz', 'occurred_at < ?::timestamptz'];
+  const clauses = ['bucket >= ?::timestamptz', 'bucket < ?::timestamptz'];
   const bindings: unknown[] = [fromTs, toTs];
   if (request.filters.gates?.length) {
     clauses.push('gate = any(?::text[])');
@@ -47,7 +56,35 @@ function logWindow(request: NormalisedReportRequest): Window {
     clauses.push('direction = ?');
     bindings.push(request.filters.direction);
   }
-  return { fromTs, toTs, where: clauses.join(' and '), bindings };
+  return { where: clauses.join(' and '), bindings };
+}
+
+/**
+ * The gates a presence row counts under the request's direction (both when none), and whether
+ * the row counts at all under its filters.
+ */
+function presenceFilter(request: NormalisedReportRequest): { gates: string; where: string; bindings: unknown[] } {
+  const direction = request.filters.direction;
+  const gates = direction === 'entry' ? 'p.entry_gates' : direction === 'exit' ? 'p.exit_gates' : '(p.entry_gates || p.exit_gates)';
+  const wanted = request.filters.gates;
+  if (wanted?.length) return { gates, where: `${gates} && ?::text[]`, bindings: [wanted] };
+  return { gates, where: `cardinality(${gates}) > 0`, bindings: [] };
+}
+
+/** Distinct students per owner (a period of the report) over the presence rows of its pieces. */
+async function uniqueStudents(db: Knex, request: NormalisedReportRequest, pieces: Piece[]): Promise<Map<string, number>> {
+  if (pieces.length === 0) return new Map();
+  const filter = presenceFilter(request);
+  const result = await rows<{ owner: string; n: string }>(
+    db,
+    `select pieces.owner, count(distinct p.student_id) as n
+       from unnest(?::text[], ?::date[], ?::text[]) as pieces (period, period_start, owner)
+       join access_log_presence p on p.period = pieces.period and p.period_start = pieces.period_start
+      where ${filter.where}
+      group by pieces.owner`,
+    [pieces.map((x) => x.period), pieces.map((x) => x.start), pieces.map((x) => x.owner), ...filter.bindings],
+  );
+  return new Map(result.map((r) => [r.owner, Number(r.n)]));
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -57,9 +94,9 @@ async function rows<T>(db: Knex, sql: string, bindings: unknown[]): Promise<T[]>
 }
 
 const COUNTS = `
-  count(*) as verifications,
-  count(*) filter (where outcome = '${GRANTED_OUTCOME}') as granted,
-  count(*) filter (where outcome <> '${GRANTED_OUTCOME}') as denied`;
+  sum(count) as verifications,
+  coalesce(sum(count) filter (where outcome = '${GRANTED_OUTCOME}'), 0) as granted,
+  coalesce(sum(count) filter (where outcome <> '${GRANTED_OUTCOME}'), 0) as denied`;
 
 const VERIFICATION_COLUMNS: Column[] = [
   { key: 'verifications', label: 'Verifications', additive: true },
@@ -75,16 +112,29 @@ const filterNote = (request: NormalisedReportRequest): string[] => {
 };
 
 async function dailySummary(db: Knex, request: NormalisedReportRequest): Promise<ReportTable> {
-  const w = logWindow(request);
+  const w = hourlyWindow(request);
+  const presence = presenceFilter(request);
+  const gateFilter = request.filters.gates?.length ? 'where gate = any(?::text[])' : '';
   const result = await rows<Record<string, unknown>>(
     db,
-    `select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day, gate, ${COUNTS},
-            count(*) filter (where outcome = '${GRANTED_OUTCOME}' and direction = 'entry') as entries,
-            count(*) filter (where outcome = '${GRANTED_OUTCOME}' and direction = 'exit') as exits,
-            count(distinct student_id) as unique_students
-       from access_logs where ${w.where}
-      group by 1, 2 order by 1, 2`,
-    w.bindings,
+    `with counts as (
+        select (bucket at time zone 'UTC')::date as day, gate, ${COUNTS},
+               coalesce(sum(count) filter (where outcome = '${GRANTED_OUTCOME}' and direction = 'entry'), 0) as entries,
+               coalesce(sum(count) filter (where outcome = '${GRANTED_OUTCOME}' and direction = 'exit'), 0) as exits
+          from access_log_hourly where ${w.where}
+         group by 1, 2
+     ), uniques as (
+        select p.period_start as day, g.gate, count(*) as unique_students
+          from access_log_presence p
+          cross join lateral (select distinct gate from unnest(${presence.gates}) gate ${gateFilter}) g
+         where p.period = 'day' and p.period_start between ?::date and ?::date
+         group by 1, 2
+     )
+     select to_char(day, 'YYYY-MM-DD') as day, gate, verifications, granted, denied, entries, exits,
+            coalesce(unique_students, 0) as unique_students
+       from counts left join uniques using (day, gate)
+      order by 1, 2`,
+    [...w.bindings, ...(request.filters.gates?.length ? [request.filters.gates] : []), request.range.from, request.range.to],
   );
   return {
     title: 'Daily summary of gate verifications',
@@ -111,27 +161,28 @@ async function dailySummary(db: Knex, request: NormalisedReportRequest): Promise
 }
 
 async function weeklyTrends(db: Knex, request: NormalisedReportRequest): Promise<ReportTable> {
-  const w = logWindow(request);
-  const result = await rows<Record<string, unknown>>(
-    db,
-    `with weeks as (
-        select generate_series(date_trunc('week', ?::date), date_trunc('week', ?::date), interval '1 week')::date as week_start
-     ), stats as (
-        select date_trunc('week', occurred_at at time zone 'UTC')::date as week_start, ${COUNTS},
-               count(distinct student_id) as unique_students
-          from access_logs where ${w.where} group by 1
-     )
-     select to_char(weeks.week_start, 'YYYY-MM-DD') as week_start,
-            coalesce(verifications, 0) as verifications, coalesce(granted, 0) as granted, coalesce(denied, 0) as denied,
-            round(100.0 * coalesce(denied, 0) / nullif(verifications, 0), 2) as denial_rate_pct,
-            coalesce(unique_students, 0) as unique_students,
-            round(100.0 * (coalesce(verifications, 0) - lag(coalesce(verifications, 0)) over w)
-                  / nullif(lag(coalesce(verifications, 0)) over w, 0), 2) as change_pct
-       from weeks left join stats using (week_start)
-     window w as (order by weeks.week_start)
-      order by weeks.week_start`,
-    [request.range.from, request.range.to, ...w.bindings],
-  );
+  const w = hourlyWindow(request);
+  const [result, uniques] = await Promise.all([
+    rows<Record<string, unknown>>(
+      db,
+      `with weeks as (
+          select generate_series(date_trunc('week', ?::date), date_trunc('week', ?::date), interval '1 week')::date as week_start
+       ), stats as (
+          select date_trunc('week', bucket at time zone 'UTC')::date as week_start, ${COUNTS}
+            from access_log_hourly where ${w.where} group by 1
+       )
+       select to_char(weeks.week_start, 'YYYY-MM-DD') as week_start,
+              coalesce(verifications, 0) as verifications, coalesce(granted, 0) as granted, coalesce(denied, 0) as denied,
+              round(100.0 * coalesce(denied, 0) / nullif(verifications, 0), 2) as denial_rate_pct,
+              round(100.0 * (coalesce(verifications, 0) - lag(coalesce(verifications, 0)) over w)
+                    / nullif(lag(coalesce(verifications, 0)) over w, 0), 2) as change_pct
+         from weeks left join stats using (week_start)
+       window w as (order by weeks.week_start)
+        order by weeks.week_start`,
+      [request.range.from, request.range.to, ...w.bindings],
+    ),
+    uniqueStudents(db, request, presencePieces(request.range, 'week')),
+  ]);
   return {
     title: 'Weekly verification trends',
     columns: [
@@ -147,7 +198,7 @@ async function weeklyTrends(db: Knex, request: NormalisedReportRequest): Promise
       granted: num(r.granted),
       denied: num(r.denied),
       denial_rate_pct: num(r.denial_rate_pct),
-      unique_students: num(r.unique_students),
+      unique_students: uniques.get(String(r.week_start)) ?? 0,
       change_pct: num(r.change_pct),
     })),
     notes: [
@@ -166,43 +217,44 @@ interface PeriodStats {
 
 /**
  * Verification figures per period (`month` or `year`), plus the busiest gate, the peak hour and the
- * busiest month of each period from one small (period, month, gate, hour) aggregate.
+ * busiest month of each period, from one small (period, month, gate, hour) aggregate of the hourly
+ * rollup; unique students from the presence rollup.
  */
 async function verificationsBy(db: Knex, request: NormalisedReportRequest, period: 'month' | 'year') {
-  const w = logWindow(request);
-  const main = await rows<Record<string, unknown>>(
-    db,
-    `select to_char(date_trunc('${period}', occurred_at at time zone 'UTC'), 'YYYY-MM-DD') as period, ${COUNTS},
-            count(distinct student_id) as unique_students
-       from access_logs where ${w.where} group by 1`,
-    w.bindings,
-  );
-  const detail = await rows<{ period: string; month: string; gate: string; hour: number; n: number }>(
-    db,
-    `select to_char(date_trunc('${period}', occurred_at at time zone 'UTC'), 'YYYY-MM-DD') as period,
-            to_char(occurred_at at time zone 'UTC', 'YYYY-MM') as month, gate,
-            extract(hour from occurred_at at time zone 'UTC')::int as hour, count(*) as n
-       from access_logs where ${w.where} group by 1, 2, 3, 4`,
-    w.bindings,
-  );
+  const w = hourlyWindow(request);
+  const [detail, uniques] = await Promise.all([
+    rows<{ period: string; month: string; gate: string; hour: number; verifications: string; granted: string; denied: string }>(
+      db,
+      `select to_char(date_trunc('${period}', bucket at time zone 'UTC'), 'YYYY-MM-DD') as period,
+              to_char(bucket at time zone 'UTC', 'YYYY-MM') as month, gate,
+              extract(hour from bucket at time zone 'UTC')::int as hour, ${COUNTS}
+         from access_log_hourly where ${w.where} group by 1, 2, 3, 4`,
+      w.bindings,
+    ),
+    uniqueStudents(db, request, presencePieces(request.range, period)),
+  ]);
   const stats = new Map<string, PeriodStats & { gates: Map<string, number>; hours: Map<number, number>; months: Map<string, number> }>();
-  for (const r of main) {
-    stats.set(String(r.period), {
-      verifications: Number(r.verifications),
-      granted: Number(r.granted),
-      denied: Number(r.denied),
-      unique_students: Number(r.unique_students),
-      gates: new Map(),
-      hours: new Map(),
-      months: new Map(),
-    });
-  }
   for (const d of detail) {
-    const s = stats.get(d.period);
-    if (!s) continue;
-    s.gates.set(d.gate, (s.gates.get(d.gate) ?? 0) + Number(d.n));
-    s.hours.set(d.hour, (s.hours.get(d.hour) ?? 0) + Number(d.n));
-    s.months.set(d.month, (s.months.get(d.month) ?? 0) + Number(d.n));
+    let s = stats.get(d.period);
+    if (!s) {
+      s = {
+        verifications: 0,
+        granted: 0,
+        denied: 0,
+        unique_students: uniques.get(d.period) ?? 0,
+        gates: new Map(),
+        hours: new Map(),
+        months: new Map(),
+      };
+      stats.set(d.period, s);
+    }
+    const n = Number(d.verifications);
+    s.verifications += n;
+    s.granted += Number(d.granted);
+    s.denied += Number(d.denied);
+    s.gates.set(d.gate, (s.gates.get(d.gate) ?? 0) + n);
+    s.hours.set(d.hour, (s.hours.get(d.hour) ?? 0) + n);
+    s.months.set(d.month, (s.months.get(d.month) ?? 0) + n);
   }
   return stats;
 }

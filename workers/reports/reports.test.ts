@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
+import { insertAccessLogs, type AccessLogEntry, type Direction } from '../../api/access-logs/writer.js';
 import { call, type TestEnvironment } from '../../testing/api.js';
 import { eventually } from '../../testing/eventually.js';
 import { useTestEnvironment } from '../../testing/use-test-environment.js';
@@ -224,14 +225,19 @@ async function seedKnownData(env: TestEnvironment): Promise<void> {
     )
     .returning('id');
   const [s1, s2, s3] = students.map((s: { id: string }) => s.id) as [string, string, string];
-  const log = (at: string, gate: string, direction: string, outcome: string, student: string) => ({
-    occurred_at: at,
+  const log = (at: string, gate: string, direction: Direction, outcome: string, student: string): AccessLogEntry => ({
+    occurredAt: new Date(at),
+    passId: null,
+    studentId: student,
     gate,
     direction,
     outcome,
-    student_id: student,
+    verifiedBy: null,
+    requestId: null,
   });
-  await knex('access_logs').insert([
+  // Through the API's writer, as gates record them: the rows and their hourly rollup in one
+  // statement, the presence rollup by the table's trigger.
+  await insertAccessLogs(knex, [
     log('2025-12-31T23:59:00Z', 'north', 'entry', 'valid', s1),
     log('2026-03-02T08:10:00Z', 'north', 'entry', 'valid', s1),
     log('2026-03-02T08:20:00Z', 'north', 'entry', 'valid', s2),

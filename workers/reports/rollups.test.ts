@@ -1,0 +1,181 @@
+/**
+ * The reports read rollups (hourly counts, per-period presence); this checks every figure they
+ * take from them against the same figure computed from the access-log rows themselves, on data
+ * written the ways production writes it: the bulk seed (generated inside Postgres, 400 days,
+ * across a new year) and the API's writer (including a replayed batch, which must add nothing,
+ * and refused codes with no student). Ranges cut weeks, months and years, so partial periods
+ * (whole months plus days, days alone) are checked as well as whole ones; with and without filters.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import type { Knex } from 'knex';
+import { insertAccessLogs, type AccessLogEntry } from '../../api/access-logs/writer.js';
+import { normaliseReportRequest, type ReportFilters, type ReportType } from '../../core/report-request.js';
+import { seedAccessLogs, seedPasses } from '../../scripts/seed-passes.js';
+import { useTestDatabase } from '../../testing/use-test-environment.js';
+import { REPORT_QUERIES, GRANTED_OUTCOME } from './queries.js';
+
+const DAY_MS = 86_400_000;
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+const TRUNC: Record<ReportType, string> = { 'daily-summary': 'day', 'weekly-trends': 'week', monthly: 'month', annual: 'year' };
+const KEY: Record<ReportType, string> = { 'daily-summary': 'day', 'weekly-trends': 'week_start', monthly: 'month', annual: 'year' };
+
+interface RawRow {
+  period: string;
+  gate: string | null;
+  verifications: number;
+  granted: number;
+  denied: number;
+  entries: number;
+  exits: number;
+  unique_students: number;
+}
+
+/** The report's figures straight from `access_logs` (what the reports computed before the rollups). */
+async function fromRows(knex: Knex, type: ReportType, range: { from: string; to: string }, filters: ReportFilters) {
+  const clauses = [`occurred_at >= ?::timestamptz`, `occurred_at < ?::timestamptz + interval '24 hours'`];
+  const bindings: unknown[] = [`${range.from}T00:00:00Z`, `${range.to}T00:00:00Z`];
+  if (filters.gates) {
+    clauses.push('gate = any(?::text[])');
+    bindings.push(filters.gates);
+  }
+  if (filters.direction) {
+    clauses.push('direction = ?');
+    bindings.push(filters.direction);
+  }
+  const period = `to_char(date_trunc('${TRUNC[type]}', occurred_at at time zone 'UTC'), 'YYYY-MM-DD')`;
+  const byGate = type === 'daily-summary';
+  const main = (
+    await knex.raw<{ rows: RawRow[] }>(
+      `select ${period} as period, ${byGate ? 'gate' : 'null'} as gate, count(*)::int as verifications,
+              (count(*) filter (where outcome = '${GRANTED_OUTCOME}'))::int as granted,
+              (count(*) filter (where outcome <> '${GRANTED_OUTCOME}'))::int as denied,
+              (count(*) filter (where outcome = '${GRANTED_OUTCOME}' and direction = 'entry'))::int as entries,
+              (count(*) filter (where outcome = '${GRANTED_OUTCOME}' and direction = 'exit'))::int as exits,
+              count(distinct student_id)::int as unique_students
+         from access_logs where ${clauses.join(' and ')} group by 1, 2 order by 1, 2`,
+      bindings as Knex.RawBinding[],
+    )
+  ).rows;
+  // Busiest gate, peak hour and busiest month: most verifications, ties to the smallest key.
+  const busiest = async (what: string) =>
+    new Map(
+      (
+        await knex.raw<{ rows: { period: string; key: string }[] }>(
+          `select distinct on (period) period, key from (
+             select ${period} as period, (${what})::text as key, count(*) as n from access_logs where ${clauses.join(' and ')} group by 1, 2
+           ) x order by period, n desc, ${what === 'gate' ? 'key' : 'key::int'}`,
+          bindings as Knex.RawBinding[],
+        )
+      ).rows.map((r) => [r.period, r.key]),
+    );
+  return {
+    main,
+    gate: await busiest('gate'),
+    hour: await busiest(`extract(hour from occurred_at at time zone 'UTC')::int`),
+    month: await busiest(`to_char(occurred_at at time zone 'UTC', 'YYYYMM')`),
+  };
+}
+
+describe('reports from rollups equal reports from the rows', () => {
+  const data = useTestDatabase('report-rollups', 4, 120_000);
+  let newest = 0;
+
+  before(async () => {
+    await data.knex.raw(`insert into students (student_id, first_name, last_name, email, programme, year_of_study)
+      select 'RR2026' || lpad(i::text, 4, '0'), 'F' || i, 'L' || i, 'rr' || i || '@university.edu', 'law', 1 from generate_series(1, 300) i`);
+    await seedPasses(data.knex, { count: 400 });
+    await seedAccessLogs(data.knex, { count: 60_000, days: 400 });
+    // The writer's path: a batch, the same batch replayed (entries already present add nothing),
+    // refused codes that name no student.
+    const students = (await data.knex('students').limit(20).pluck('id')) as string[];
+    const now = Date.now();
+    const batch: AccessLogEntry[] = students.flatMap((studentId, i) => [
+      {
+        entryId: randomUUID(),
+        occurredAt: new Date(now - i * 3_600_000),
+        passId: null,
+        studentId,
+        gate: 'writer-gate',
+        direction: i % 2 ? 'exit' : 'entry',
+        outcome: 'valid',
+        verifiedBy: null,
+        requestId: null,
+      },
+      {
+        entryId: randomUUID(),
+        occurredAt: new Date(now - i * 7_200_000),
+        passId: null,
+        studentId: null,
+        gate: 'main-gate',
+        direction: 'entry',
+        outcome: 'forged',
+        verifiedBy: null,
+        requestId: null,
+      },
+    ]);
+    await insertAccessLogs(data.knex, batch);
+    await insertAccessLogs(data.knex, batch);
+    newest = now;
+  });
+
+  const requests = (): { type: ReportType; range: { from: string; to: string } }[] => {
+    const year = new Date(newest).getUTCFullYear();
+    return [
+      { type: 'daily-summary', range: { from: day(newest - 40 * DAY_MS), to: day(newest) } },
+      { type: 'weekly-trends', range: { from: day(newest - 200 * DAY_MS), to: day(newest - 3 * DAY_MS) } },
+      { type: 'monthly', range: { from: day(newest - 380 * DAY_MS), to: day(newest - 9 * DAY_MS) } },
+      { type: 'annual', range: { from: `${year - 1}-01-01`, to: `${year}-12-31` } },
+      { type: 'annual', range: { from: day(newest - 390 * DAY_MS), to: day(newest - 20 * DAY_MS) } },
+    ];
+  };
+  const filterSets: ReportFilters[] = [
+    {},
+    { gates: ['library', 'main-gate'] },
+    { direction: 'entry' },
+    { gates: ['north-gate', 'writer-gate'], direction: 'exit' },
+  ];
+
+  it('the seeded rows and the writer path are all counted, replays once', async () => {
+    const [{ n }] = (await data.knex('access_logs').count('* as n')) as [{ n: string }];
+    assert.equal(Number(n), 60_040);
+    const [{ rolled }] = (await data.knex('access_log_hourly').sum('count as rolled')) as [{ rolled: string }];
+    assert.equal(Number(rolled), 60_040);
+  });
+
+  for (const filters of filterSets) {
+    it(`every report type, whole and cut periods, filters ${JSON.stringify(filters)}`, async () => {
+      let compared = 0;
+      for (const { type, range } of requests()) {
+        const report = await REPORT_QUERIES[type](data.knex, normaliseReportRequest({ type, range, filters }, new Date(newest)));
+        const raw = await fromRows(data.knex, type, range, filters);
+        const byPeriod = new Map(raw.main.map((r) => [`${r.period}|${r.gate ?? ''}`, r]));
+        const key = KEY[type];
+        const reportRows = report.rows.filter((r) => type !== 'weekly-trends' || Number(r.verifications) > 0);
+        assert.equal(reportRows.length, raw.main.length, `${type} ${range.from}..${range.to}: periods with verifications`);
+        for (const row of reportRows) {
+          const cell = String(row[key]);
+          const period = type === 'monthly' ? `${cell}-01` : type === 'annual' ? `${cell}-01-01` : cell;
+          const expected = byPeriod.get(`${period}|${type === 'daily-summary' ? String(row.gate) : ''}`);
+          const where = `${type} ${range.from}..${range.to} ${JSON.stringify(filters)} ${cell} ${String(row.gate ?? '')}`;
+          assert.ok(expected, `${where}: no such period in the rows`);
+          assert.deepEqual(
+            [row.verifications, row.granted, row.denied, row.unique_students],
+            [expected.verifications, expected.granted, expected.denied, expected.unique_students],
+            where,
+          );
+          if (type === 'daily-summary') assert.deepEqual([row.entries, row.exits], [expected.entries, expected.exits], where);
+          if (type === 'monthly' || type === 'annual') {
+            assert.equal(row.busiest_gate, raw.gate.get(period), `${where}: busiest gate`);
+            assert.equal(String(row.peak_hour), raw.hour.get(period), `${where}: peak hour`);
+          }
+          if (type === 'annual') assert.equal(String(row.busiest_month).replace('-', ''), raw.month.get(period), `${where}: busiest month`);
+          compared++;
+        }
+      }
+      assert.ok(compared > 50, `compared ${compared} rows`);
+    });
+  }
+});
