@@ -61,7 +61,7 @@ export function benchApiEnvironment(options: ApiProcessOptions, port: number): N
     // NODE_ENV=production refuses. Not `test`: that checks every reply against its schema
     // (api/route.ts), work production never does.
     NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'warn',
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: options.databaseUrl,

@@ -11,7 +11,7 @@ export type RedisClient = Redis | Cluster;
 
 /** Deadlines of request/response Redis calls: every command is O(1) or close, so a slow answer means a hung server. */
 export const REDIS_DEADLINES = {
-  /** A reply later than this is an error (ioredis `commandTimeout`); the caller degrades. */
+  /** A reply later than this is an error (`commandTimeoutMs`, see `readRepliesBeforeDeadline`); the caller degrades. */
   commandMs: 500,
   /** TCP connect to a server that does not accept (ioredis `connectTimeout`). */
   connectMs: 2_000,
@@ -50,7 +50,6 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
     ...(options.password ? { password: options.password } : {}),
     lazyConnect: false,
     connectTimeout: REDIS_DEADLINES.connectMs,
-    ...(options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {}),
     retryStrategy: (times: number) => Math.min(times * 200, 2_000),
   };
   if (options.clusterNodes && options.clusterNodes.length > 0) {
@@ -58,13 +57,48 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
       const [host, port] = seed.split(':');
       return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
     });
-    return new Cluster(nodes, {
+    const cluster = new Cluster(nodes, {
       redisOptions: common,
       enableOfflineQueue: common.enableOfflineQueue,
       shardedSubscribers: options.shardedSubscriber === true,
     });
+    return options.commandTimeoutMs ? readRepliesBeforeDeadline(cluster, options.commandTimeoutMs) : cluster;
   }
-  return new Redis(options.url ?? 'redis://127.0.0.1:6379', common);
+  const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', common);
+  return options.commandTimeoutMs ? readRepliesBeforeDeadline(client, options.commandTimeoutMs) : client;
+}
+
+/**
+ * Rejects every command of `client` not answered within `ms` — ioredis' `commandTimeout`, except
+ * that a reply which has already arrived is read before the deadline is declared missed.
+ *
+ * Node runs due timers at the start of each event-loop turn, before it reads the sockets. After
+ * the loop was held up for longer than the deadline (a long synchronous task, a GC pause, a CPU
+ * starved by other processes), ioredis' own timer therefore fires for replies that are sitting
+ * unread in the socket: every command in flight "times out" at once, three of them open the
+ * breaker, and the gates fall back to Postgres although Redis answered in time. Here the expired
+ * timer only schedules the check for after the next poll phase (`setImmediate`), so whatever the
+ * server sent is parsed first; a server that really did not answer is still failed one turn later.
+ */
+export function readRepliesBeforeDeadline<C extends RedisClient>(client: C, ms: number): C {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => Promise<unknown>;
+  // A cluster sends a command again after a redirection: one deadline per command, from its first send.
+  const timed = new WeakSet<Command>();
+  const timedSend = (command: Command, ...rest: unknown[]): Promise<unknown> => {
+    if (!timed.has(command)) {
+      timed.add(command);
+      const timer = setTimeout(() => {
+        setImmediate(() => {
+          if (!command.isSettled) command.reject(new Error('Command timed out'));
+        });
+      }, ms);
+      const settled = () => clearTimeout(timer);
+      command.promise.then(settled, settled);
+    }
+    return send(command, ...rest);
+  };
+  (client as unknown as { sendCommand: typeof timedSend }).sendCommand = timedSend;
+  return client;
 }
 
 /**
