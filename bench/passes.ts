@@ -81,9 +81,9 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
       .limit(1000)
       .select('id', 'qr_token')) as { id: string; qr_token: string }[];
     const qrRequest = (id: string) => `/passes/${id}/qr?format=png`;
-    // Each pass's image is rendered once per process, then served from memory (api/passes/qr.ts):
-    // first every pass once (the renders), then random passes (what holders re-opening them cost).
-    ctx.log(`QR rendering: GET /passes/:id/qr, each of ${issued.length} passes once, then again at random`);
+    // Each pass's image is rendered when it is issued, then served from memory (api/passes/qr.ts):
+    // first every pass once (a holder opening a new pass), then random passes (holders re-opening them).
+    ctx.log(`QR: GET /passes/:id/qr, each of ${issued.length} passes once, then again at random`);
     let next = 0;
     const firstRenders = await measure({
       url: ctx.apiUrl,
@@ -92,14 +92,14 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
       headers: { authorization: `Bearer ${ctx.tokens.staff}` },
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: qrRequest(issued[next++ % issued.length]?.id ?? '') }) }],
     });
-    rows.push(row('GET /passes/:id/qr (PNG, first render)', firstRenders, 'bare Koa JSON', ceiling));
+    rows.push(row('GET /passes/:id/qr (PNG, first request)', firstRenders, 'bare Koa JSON', ceiling));
     const qr = await measure({
       ...base,
       url: ctx.apiUrl,
       headers: { authorization: `Bearer ${ctx.tokens.staff}` },
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: qrRequest(pick(issued).id) }) }],
     });
-    rows.push(row('GET /passes/:id/qr (PNG, rendered before)', qr, 'bare Koa JSON', ceiling));
+    rows.push(row('GET /passes/:id/qr (PNG, again)', qr, 'bare Koa JSON', ceiling));
 
     ctx.log('gate verification: POST /passes/verify');
     // Each code alternates entry and exit, as a real gate sees it, so most verdicts are "valid".

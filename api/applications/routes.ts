@@ -3,6 +3,7 @@ import { forbidden, notFound } from '../../domain/errors.js';
 import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { actorOf, routeGroup, type AnyRoute } from '../route.js';
 import { announceApplication } from '../realtime/announcements.js';
+import { prerenderQr } from '../passes/qr.js';
 import {
   findApplication,
   listApplications,
@@ -148,6 +149,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
           mayActOn(user),
         );
         announceApplication(deps.realtime, application, pass);
+        if (pass) prerenderQr(pass.code);
         return { data: application };
       },
     }),

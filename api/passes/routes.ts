@@ -3,7 +3,7 @@ import { conflict, notFound } from '../../domain/errors.js';
 import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { actorOf, routeGroup, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
-import { QR_CACHE_CONTROL, chooseFormat, qrEtag, renderQr } from './qr.js';
+import { QR_CACHE_CONTROL, chooseFormat, prerenderQr, qrEtag, renderQr } from './qr.js';
 import { findPass, listPasses, type PassDto } from '../../domain/passes/repository.js';
 import { issueDirectPass, revokeActivePass } from '../../domain/passes/service.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
@@ -76,6 +76,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           issuedBy: user.id,
         });
         announcePassIssued(deps.realtime, pass);
+        prerenderQr(pass.code);
         ctx.set('Location', `/passes/${pass.id}`);
         return { status: 201, data: pass };
       },
