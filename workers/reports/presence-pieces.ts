@@ -42,7 +42,9 @@ function periodEnd(kind: PeriodKind, start: number): number {
 
 /** Pieces covering [from, end) (end exclusive), whole `kind` periods where they fit, else finer. */
 function cover(kind: PeriodKind, from: number, end: number, owner: string, out: Piece[]): void {
-  const finer: Record<PeriodKind, PeriodKind | null> = { year: 'month', month: 'day', week: 'day', day: null };
+  // A month the range cuts: the ISO weeks wholly inside the part covered, then days. Weeks do not
+  // nest in months, but any pieces whose days make up the part count the same distinct students.
+  const finer: Record<PeriodKind, PeriodKind | null> = { year: 'month', month: 'week', week: 'day', day: null };
   for (let start = periodStart(kind, from); start < end; start = periodEnd(kind, start)) {
     const stop = periodEnd(kind, start);
     const lo = Math.max(start, from);

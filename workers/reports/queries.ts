@@ -60,31 +60,48 @@ function hourlyWindow(request: NormalisedReportRequest): Window {
 }
 
 /**
- * The gates a presence row counts under the request's direction (both when none), and whether
- * the row counts at all under its filters.
+ * The gates a presence row counts under the request's direction (both when none), and the
+ * condition for the row to count at all under its filters (none: every row has a gate).
  */
 function presenceFilter(request: NormalisedReportRequest): { gates: string; where: string; bindings: unknown[] } {
   const direction = request.filters.direction;
   const gates = direction === 'entry' ? 'p.entry_gates' : direction === 'exit' ? 'p.exit_gates' : '(p.entry_gates || p.exit_gates)';
   const wanted = request.filters.gates;
   if (wanted?.length) return { gates, where: `${gates} && ?::text[]`, bindings: [wanted] };
-  return { gates, where: `cardinality(${gates}) > 0`, bindings: [] };
+  return { gates, where: direction ? `cardinality(${gates}) > 0` : 'true', bindings: [] };
 }
 
-/** Distinct students per owner (a period of the report) over the presence rows of its pieces. */
+/**
+ * Distinct students per owner (a period of the report) over the presence rows of its pieces.
+ * `select distinct` then `count(*)` lets Postgres hash the pairs; `count(distinct …)` per group
+ * sorts them all.
+ */
 async function uniqueStudents(db: Knex, request: NormalisedReportRequest, pieces: Piece[]): Promise<Map<string, number>> {
   if (pieces.length === 0) return new Map();
   const filter = presenceFilter(request);
-  const result = await rows<{ owner: string; n: string }>(
-    db,
-    `select pieces.owner, count(distinct p.student_id) as n
-       from unnest(?::text[], ?::date[], ?::text[]) as pieces (period, period_start, owner)
-       join access_log_presence p on p.period = pieces.period and p.period_start = pieces.period_start
-      where ${filter.where}
-      group by pieces.owner`,
-    [pieces.map((x) => x.period), pieces.map((x) => x.start), pieces.map((x) => x.owner), ...filter.bindings],
-  );
-  return new Map(result.map((r) => [r.owner, Number(r.n)]));
+  // A period read from one piece has one row per student: a count. Only periods made of several
+  // pieces (cut by the range) need the distinct students across them.
+  const piecesPerOwner = new Map<string, number>();
+  for (const piece of pieces) piecesPerOwner.set(piece.owner, (piecesPerOwner.get(piece.owner) ?? 0) + 1);
+  const list = (xs: Piece[]) => [xs.map((x) => x.period), xs.map((x) => x.start), xs.map((x) => x.owner), ...filter.bindings];
+  const from = `from unnest(?::text[], ?::date[], ?::text[]) as pieces (period, period_start, owner)
+         join access_log_presence p on p.period = pieces.period and p.period_start = pieces.period_start
+        where ${filter.where}`;
+  const whole = pieces.filter((x) => piecesPerOwner.get(x.owner) === 1);
+  const cut = pieces.filter((x) => piecesPerOwner.get(x.owner)! > 1);
+  const [single, several] = await Promise.all([
+    whole.length
+      ? rows<{ owner: string; n: string }>(db, `select pieces.owner, count(*) as n ${from} group by pieces.owner`, list(whole))
+      : [],
+    cut.length
+      ? rows<{ owner: string; n: string }>(
+          db,
+          `select owner, count(*) as n from (select distinct pieces.owner, p.student_id ${from}) present group by owner`,
+          list(cut),
+        )
+      : [],
+  ]);
+  return new Map([...single, ...several].map((r) => [r.owner, Number(r.n)]));
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -113,8 +130,9 @@ const filterNote = (request: NormalisedReportRequest): string[] => {
 
 async function dailySummary(db: Knex, request: NormalisedReportRequest): Promise<ReportTable> {
   const w = hourlyWindow(request);
-  const presence = presenceFilter(request);
-  const gateFilter = request.filters.gates?.length ? 'where gate = any(?::text[])' : '';
+  const direction = request.filters.direction;
+  const gateFilter = request.filters.gates?.length ? 'and gate = any(?::text[])' : '';
+  const presenceBindings = [request.range.from, request.range.to, ...(request.filters.gates?.length ? [request.filters.gates] : [])];
   const result = await rows<Record<string, unknown>>(
     db,
     `with counts as (
@@ -124,17 +142,31 @@ async function dailySummary(db: Knex, request: NormalisedReportRequest): Promise
           from access_log_hourly where ${w.where}
          group by 1, 2
      ), uniques as (
-        select p.period_start as day, g.gate, count(*) as unique_students
-          from access_log_presence p
-          cross join lateral (select distinct gate from unnest(${presence.gates}) gate ${gateFilter}) g
-         where p.period = 'day' and p.period_start between ?::date and ?::date
-         group by 1, 2
+        -- One row per student and day, and neither array repeats a gate: a student counts once
+        -- for each gate of their entries, and for each gate of their exits not among those.
+        select day, gate, count(*) as unique_students from (
+          ${
+            direction === 'exit'
+              ? ''
+              : `select p.period_start as day, gate from access_log_presence p cross join unnest(p.entry_gates) gate
+                  where p.period = 'day' and p.period_start between ?::date and ?::date ${gateFilter}`
+          }
+          ${direction ? '' : 'union all'}
+          ${
+            direction === 'entry'
+              ? ''
+              : `select p.period_start as day, gate from access_log_presence p cross join unnest(p.exit_gates) gate
+                  where p.period = 'day' and p.period_start between ?::date and ?::date ${gateFilter}
+                    ${direction ? '' : 'and not gate = any(p.entry_gates)'}`
+          }
+        ) present
+        group by 1, 2
      )
      select to_char(day, 'YYYY-MM-DD') as day, gate, verifications, granted, denied, entries, exits,
             coalesce(unique_students, 0) as unique_students
        from counts left join uniques using (day, gate)
       order by 1, 2`,
-    [...w.bindings, ...(request.filters.gates?.length ? [request.filters.gates] : []), request.range.from, request.range.to],
+    [...w.bindings, ...(direction ? [] : presenceBindings), ...presenceBindings],
   );
   return {
     title: 'Daily summary of gate verifications',
