@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PatchStrategy, setHeaderOptions, type KubernetesObject } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { RECONCILE_RESULT } from '../../core/metric-labels.js';
 import { childNames } from '../../cdk8s/platform/names.js';
 import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
 import { eventually } from '../../testing/eventually.js';
@@ -21,9 +22,10 @@ import {
   platformWarnings,
 } from '../../testing/control-plane/platform-controller.js';
 import { FINALIZER } from './controller.js';
+import { OperatorMetrics } from './metrics.js';
 import { platformManifest } from '../fixtures.js';
 import { CHILD_KINDS } from '../../cdk8s/child-kinds.js';
-import { API_GROUP, API_VERSION, PLURAL } from '../../platform-api/v1alpha1/index.js';
+import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const EXPECTED_CHILDREN = 20;
@@ -281,6 +283,56 @@ describe('PlatformController on a real control plane', () => {
       await operator.stop();
     }
   });
+
+  it(
+    'a spec changed while a pass runs: the API server refuses its status write (409), the pass is requeued, not failed, and the next converges',
+    { timeout: 600_000 },
+    async () => {
+      const namespace = await cluster.namespace('conflict');
+      const metrics = new OperatorMetrics();
+      const reconciles = async (result: string) =>
+        (await metrics.reconciles.get()).values.filter((v) => v.labels.result === result).reduce((sum, v) => sum + v.value, 0);
+      let interleaved: number | undefined;
+      const operator = await startTestController(cluster, namespace, {
+        metrics,
+        // Runs between the pass's read of the platform and its status write: the first time, a real
+        // spec update lands on the API server in between.
+        onApplied: async (platform) => {
+          if (interleaved !== undefined) return;
+          interleaved = platform.metadata.generation;
+          await patchPlatformSpec(cluster, namespace, { api: { minReplicas: 3 } });
+        },
+      });
+      // Every status the API server stored, in order, as its watch reports them.
+      const landed: (number | undefined)[] = [];
+      const watch = await new Watch(cluster.kubeConfig).watch(
+        `/apis/${API_GROUP}/${API_VERSION}/namespaces/${namespace}/${PLURAL}`,
+        {},
+        (_type, platform: PassPlatform) => {
+          if (platform.status) landed.push(platform.status.observedGeneration);
+        },
+        () => undefined,
+      );
+      try {
+        await createPlatform(namespace);
+        await eventually(
+          async () => (await getPlatform(cluster, namespace)).status?.observedGeneration === 2,
+          'the status of the new spec (generation 2)',
+          DEADLINE_MS,
+        );
+        await operator.settled();
+        assert.equal(interleaved, 1, 'the update came between the read of generation 1 and its status write');
+        assert.equal(await reconciles(RECONCILE_RESULT.error), 0, 'a conflict is not a reconcile error');
+        assert.ok(!landed.includes(1), `no status computed from generation 1 landed (statuses seen: ${landed.join(', ')})`);
+        assert.ok(await reconciles(RECONCILE_RESULT.requeue), 'the refused write requeued the pass');
+        assert.equal((await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.replicas, 3);
+        assert.deepEqual(await warnings(namespace), []);
+      } finally {
+        watch.abort();
+        await operator.stop();
+      }
+    },
+  );
 
   it('rejects an invalid spec with the schema message', async () => {
     const namespace = await cluster.namespace('invalid');

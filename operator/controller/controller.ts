@@ -77,6 +77,9 @@ const REQUEUE: Requeue = { requeue: true };
 const DELETION_STAGE: Readonly<Record<string, number>> = { Deployment: 0, Job: 0, Cluster: 2, StatefulSet: 2 };
 const deletionStage = (child: KubernetesObject) => DELETION_STAGE[child.kind ?? ''] ?? 1;
 
+/** How a guarded write of the platform went; `conflict` (409: changed since read) requeues the pass. */
+type WriteOutcome = 'written' | 'unchanged' | 'gone' | 'conflict';
+
 /** What applying the children met: failures fail the reconcile, conflicts only requeue it. */
 interface ApplyOutcome {
   failures: string[];
@@ -219,17 +222,14 @@ export class PlatformController {
   }
 
   private async reconcilePlatform(platform: PassPlatform): Promise<Requeue | undefined> {
-    if (platform.metadata.deletionTimestamp) {
-      await this.finalize(platform);
-      return undefined;
-    }
+    if (platform.metadata.deletionTimestamp) return this.finalize(platform);
     if (!platform.metadata.finalizers?.includes(FINALIZER)) {
       // The finalizer goes on first (guarded by resourceVersion), so no child exists without it;
       // the patch's own watch event queues the next pass.
-      await this.patchPlatform(platform, {
+      const added = await this.patchPlatform(platform, {
         metadata: { finalizers: [...(platform.metadata.finalizers ?? []), FINALIZER], resourceVersion: platform.metadata.resourceVersion },
       });
-      return undefined;
+      return added === 'conflict' ? REQUEUE : undefined;
     }
     const observed = await this.withKeysSecret(platform, this.ownedChildren(platform));
     const result = reconcile({
@@ -242,9 +242,12 @@ export class PlatformController {
       generateKeys: generatePlatformKeys,
     });
     const applied = result.children ? await this.apply(platform, observed, result) : { failures: [], conflicts: [] };
-    await this.writeStatus(platform, result, applied.failures);
+    const status = await this.writeStatus(platform, result, applied.failures);
     if (applied.failures.length) throw new Error(`could not apply ${applied.failures.length} children: ${applied.failures.join('; ')}`);
-    return applied.conflicts.length ? REQUEUE : undefined;
+    const conflicts = status === 'conflict' ? [...applied.conflicts, `${KIND}/${platform.metadata.name} status`] : applied.conflicts;
+    if (conflicts.length === 0) return undefined;
+    this.options.log?.info({ platform: platformKey(platform.metadata), conflicts }, 'changed since read (409); requeued');
+    return REQUEUE;
   }
 
   /**
@@ -273,22 +276,33 @@ export class PlatformController {
     return outcome;
   }
 
-  /** Records reconcile's Events (and the apply failures), then writes the status when it changed. */
-  private async writeStatus(platform: PassPlatform, result: ReconcileResult, failures: string[]): Promise<void> {
+  /**
+   * Records reconcile's Events (and the apply failures), then writes the status when it changed.
+   * The write carries the resourceVersion this pass read: when the platform changed since (a new
+   * spec, another writer), the API server refuses it with 409, so a status computed from what is
+   * no longer the spec never lands; the pass is requeued and computes it again from the new one.
+   */
+  private async writeStatus(platform: PassPlatform, result: ReconcileResult, failures: string[]): Promise<WriteOutcome> {
     for (const event of result.events) await this.recordEvent(platform, event.type, event.reason, event.message);
     if (failures.length) await this.recordEvent(platform, 'Warning', 'ApplyFailed', failures.join('; '));
-    if (isDeepStrictEqual(platform.status, result.status)) return;
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace: platform.metadata.namespace,
-        plural: PLURAL,
-        name: platform.metadata.name,
-        body: { status: result.status },
-      },
-      MERGE,
-    );
+    if (isDeepStrictEqual(platform.status, result.status)) return 'unchanged';
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: API_GROUP,
+          version: API_VERSION,
+          namespace: platform.metadata.namespace,
+          plural: PLURAL,
+          name: platform.metadata.name,
+          body: { metadata: { resourceVersion: platform.metadata.resourceVersion }, status: result.status },
+        },
+        MERGE,
+      );
+      return 'written';
+    } catch (error) {
+      if (isConflict(error)) return 'conflict';
+      throw error;
+    }
   }
 
   /**
@@ -307,24 +321,25 @@ export class PlatformController {
     }
   }
 
-  private async finalize(platform: PassPlatform): Promise<void> {
-    if (!platform.metadata.finalizers?.includes(FINALIZER)) return;
+  private async finalize(platform: PassPlatform): Promise<Requeue | undefined> {
+    if (!platform.metadata.finalizers?.includes(FINALIZER)) return undefined;
     await this.options.onPlatformDeleted?.(platform);
     const children = this.ownedChildren(platform).sort((a, b) => deletionStage(a) - deletionStage(b));
     for (const child of children) await deleteObject(this.objects, child);
     // Guarded by resourceVersion: a second pass over a stale copy (the cache has not seen the
-    // release yet) gets a conflict or not-found, and records nothing.
+    // release yet) gets a conflict (requeued) or not-found, and records nothing.
     const released = await this.patchPlatform(platform, {
       metadata: {
         finalizers: platform.metadata.finalizers.filter((f) => f !== FINALIZER),
         resourceVersion: platform.metadata.resourceVersion,
       },
     });
-    if (released) await this.recordEvent(platform, 'Normal', 'Finalized', 'children deleted; released the PassPlatform');
+    if (released === 'written') await this.recordEvent(platform, 'Normal', 'Finalized', 'children deleted; released the PassPlatform');
+    return released === 'conflict' ? REQUEUE : undefined;
   }
 
-  /** Merge-patches the platform; false when it is gone or changed since it was read. */
-  private async patchPlatform(platform: PassPlatform, body: object): Promise<boolean> {
+  /** Merge-patches the platform: `gone` when it no longer exists, `conflict` when it changed since it was read. */
+  private async patchPlatform(platform: PassPlatform, body: object): Promise<WriteOutcome> {
     try {
       await this.custom.patchNamespacedCustomObject(
         {
@@ -337,9 +352,10 @@ export class PlatformController {
         },
         MERGE,
       );
-      return true;
+      return 'written';
     } catch (error) {
-      if (isNotFound(error) || isConflict(error)) return false;
+      if (isNotFound(error)) return 'gone';
+      if (isConflict(error)) return 'conflict';
       throw error;
     }
   }
