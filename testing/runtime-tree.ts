@@ -1,7 +1,8 @@
 /**
  * Assembles the runtime tree exactly as the Dockerfile's last stage does: production dependencies
  * installed with the command the Dockerfile's `production-dependencies` stage runs, the compiled
- * `dist/`, and `package.json` — nothing else — owned by root and read-only to everyone else.
+ * `dist/` (with the API's bundle, as `npm run build` makes it), and `package.json` — nothing else —
+ * owned by root and read-only to everyone else.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -55,6 +56,12 @@ export function assembleRuntimeTree(): string {
     {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
+  );
+  // The rest of `npm run build`: the API bundled into one file, from the tree's own (production) node_modules.
+  execFileSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'), join(REPO_ROOT, 'scripts/bundle-api.ts'), join(tree, 'dist')],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   // Root-owned, world-readable, nobody else may write: the tree is read-only to the process.
   execFileSync('chmod', ['-R', 'u=rwX,go=rX', tree]);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -103,12 +103,20 @@ describe('the runtime tree', { timeout: 900_000 }, () => {
     for (const run of runs) assert.equal(await run.exited, 0, run.output());
   });
 
-  it('runs the API as nobody: ready, serving, then a clean exit on SIGTERM with an in-flight request answered', async () => {
+  it('runs the API as nobody from its one-file bundle: ready, serving, then a clean exit on SIGTERM with an in-flight request answered', async () => {
     const port = await freePort();
     const env = platformEnv({ PORT: String(port) });
+    // The bundle carries the whole API (scripts/bundle-api.ts): with one of the modules it was built
+    // from out of the way, the API can only start from it.
+    const appModule = join(tree, 'dist/api/app.js');
+    renameSync(appModule, `${appModule}.away`);
     const api = start('api', env);
     const base = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await status(`${base}/ready`)) === 200, `api ready\n${api.output()}`, 120_000);
+    try {
+      await eventually(async () => (await status(`${base}/ready`)) === 200, `api ready\n${api.output()}`, 120_000);
+    } finally {
+      renameSync(`${appModule}.away`, appModule);
+    }
     assert.equal(await status(`${base}/health`), 200);
     assert.equal(await status(`${base}/metrics`), 401, 'metrics need the token');
     assert.equal(await status(`${base}/metrics`, { authorization: `Bearer ${env.METRICS_TOKEN}` }), 200);
