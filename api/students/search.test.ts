@@ -206,4 +206,39 @@ describe('student search over generated students (the seed generator)', () => {
       }
     }
   });
+
+  it('finds several words tier by tier exactly as ranking every match would', async () => {
+    const [first] = (await env.knex('students').orderBy('student_id').limit(1).select('first_name', 'last_name')) as {
+      first_name: string;
+      last_name: string;
+    }[];
+    // All common and in no name (a programme, a status and a programme), a name and a prefix,
+    // common prefixes, someone's full name, a word and a prefix of it, nothing.
+    const queries = [
+      'computer science',
+      'active law',
+      'john smi',
+      'jo a',
+      `${first!.first_name} ${first!.last_name}`,
+      'a b',
+      'engineering e',
+      'zzqx john',
+    ];
+    for (const query of queries) {
+      const parsed = parseStudentSearch(query)!;
+      for (const limit of [1, 7, 20, 100]) {
+        const { sql, bindings } = rankedSearchStatement(parsed, limit);
+        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
+        // 5,000: ranked whole; 200 and 40: tiers sorted from their candidates or walked; 10: walked.
+        for (const threshold of [5_000, 200, 40, 10]) {
+          const found = await searchStudents(env.knex, parsed, limit, { threshold });
+          assert.deepEqual(
+            found.map((r) => r.id),
+            expected,
+            `'${query}', limit ${limit}, tiers of more than ${threshold} candidates walked`,
+          );
+        }
+      }
+    }
+  });
 });

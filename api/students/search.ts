@@ -218,30 +218,140 @@ async function commonWords(db: Knex): Promise<Map<string, number>> {
   return counts;
 }
 
-/** Students the planner expects to start a word with `prefix` (common words only; 0 when none is). */
-async function expectedMatches(db: Knex, prefix: string): Promise<number> {
-  let total = 0;
-  for (const [word, rows] of await commonWords(db)) if (word.startsWith(prefix)) total += rows;
-  return total;
-}
-
 async function searchRows(db: Knex, search: StudentSearch, limit: number, threshold: number): Promise<(StudentRow & TierColumns)[]> {
-  if (search.terms.length > 1) {
-    // Every word must match: their intersection is small but for pathological queries (see README).
-    const ranked = rankedSearchStatement(search, limit);
-    return (await db.raw<{ rows: (StudentRow & TierColumns)[] }>(ranked.sql, ranked.bindings)).rows;
-  }
-  // A word the statistics call common goes straight to the tiers: counting its matches through the
-  // GIN index would build a bitmap of most of the table (250 ms for `active` at a million students).
-  if ((await expectedMatches(db, search.terms[0]!)) <= threshold) {
+  const words = await commonWords(db);
+  const expected = (term: string) => {
+    let total = 0;
+    for (const [word, rows] of words) if (word.startsWith(term)) total += rows;
+    return total;
+  };
+  // A search whose rarest word the statistics call common goes straight to the tiers: counting
+  // its matches through the GIN index would build a bitmap of most of the table (250 ms for
+  // `active` at a million students).
+  if (Math.min(...search.terms.map(expected)) <= threshold) {
     const few = fewMatchesStatement(search, limit, threshold);
     const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
     if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
   }
+  if (search.terms.length > 1) return severalWords(db, search, limit, threshold);
   const { sql, bindings } = singleWordStatement(search, limit, threshold);
   const result = await db.raw<{ rows: (StudentRow & TierColumns)[] }>(sql, bindings);
   // The chain's rows come tier by tier, each in name order; the (stable) sort says so explicitly.
   return result.rows.sort((a, b) => a.tier - b.tier);
+}
+
+/** How much of the name order a tier of several common words reads before counting its candidates. */
+const NAME_ORDER_HEAD = 5_000;
+
+type RankedRow = StudentRow & TierColumns & { exact: boolean; name_words: number; whole_words: number };
+
+/**
+ * Several words, all common (`computer science`: a tenth of the table), in the order ranking every
+ * match gives (exact id, then how many words are whole words of the name, whole words anywhere,
+ * prefixes of the name; then the name order), without ranking every match:
+ *
+ * - the matches some word of the name starts with (or the exact id) are few, since names are
+ *   varied: found through the name-words GIN index and ranked whole;
+ * - the others tie on the name counts (0), so among them only the whole-word count k orders, then
+ *   the name: one tier per k, from all the words down to none, each sorted from its candidates or
+ *   walked along the name order (as one word's tiers are), read only while the page is not full.
+ *
+ * The ranked ones with no whole word of the name go in just before the tier of their own whole-
+ * word count (they start a word of the name, which those do not). When the name matches are too
+ * many to rank (a pathological query), every match is ranked.
+ */
+async function severalWords(db: Knex, search: StudentSearch, limit: number, threshold: number): Promise<(StudentRow & TierColumns)[]> {
+  const anyNamePrefix = search.terms.map((t) => `${t}:*`).join(' | ');
+  const namePart = rankedSql(search, 'found', 'true', []);
+  const { rows: named } = await db.raw<{ rows: ({ matches: number } & RankedRow)[] }>(
+    // `offset 0` keeps the words' condition off the index: with it, the planner would AND in a
+    // bitmap of every match of the common words (a tenth of the table) to find a handful of names.
+    `with found as materialized (
+       select * from (
+         select ${STUDENT_COLUMNS.join(', ')}, search_vector from students
+          where ${LIVE} and (${NAME_WORDS} @@ ${tsquery()} or lower(student_id) = ?) offset 0) named
+        where search_vector @@ ${tsquery()} limit ?)
+     select k.matches, page.* from (select count(*)::int as matches from found) k left join lateral (${namePart.sql}) page on true`,
+    [anyNamePrefix, search.exact, toPrefixQuery(search), threshold + 1, ...namePart.bindings],
+  );
+  if (named[0]!.matches > threshold) {
+    const ranked = rankedSearchStatement(search, limit);
+    return (await db.raw<{ rows: (StudentRow & TierColumns)[] }>(ranked.sql, ranked.bindings)).rows;
+  }
+  const ranked = named.filter((r) => r.id !== null);
+  const page: (StudentRow & TierColumns)[] = ranked.filter((r) => r.exact || r.name_words > 0);
+  for (let k = search.terms.length; k >= 0 && page.length < limit; k--) {
+    page.push(...ranked.filter((r) => !r.exact && r.name_words === 0 && r.whole_words === k));
+    if (page.length >= limit) break;
+    const wanted = limit - page.length;
+    const head = wholeWordTierStatement(search, k, wanted, threshold, NAME_ORDER_HEAD);
+    const found = (await db.raw<{ rows: (StudentRow & TierColumns)[] }>(head.sql, head.bindings)).rows;
+    if (found.length === wanted) {
+      page.push(...found);
+      continue;
+    }
+    const tier = wholeWordTierStatement(search, k, wanted, threshold);
+    page.push(...(await db.raw<{ rows: (StudentRow & TierColumns)[] }>(tier.sql, tier.bindings)).rows);
+  }
+  return page.slice(0, limit);
+}
+
+/**
+ * The matches of several words that no word of the name starts with, exactly `k` of the words
+ * being whole words of the student, in name order: sorted from their candidates when there are at
+ * most `candidatesSorted` (the rows with every word whole, for k = all; else every match), else
+ * walked along the name-order index, index-only, until `limit` are found.
+ */
+export function wholeWordTierStatement(
+  search: StudentSearch,
+  k: number,
+  limit: number,
+  candidatesSorted: number,
+  head?: number,
+): Statement {
+  const columns = STUDENT_COLUMNS.join(', ');
+  const candidateQuery = k === search.terms.length ? search.terms.join(' & ') : toPrefixQuery(search);
+  const whole = countMatching('search_vector', search, false);
+  // On rows already read, a name condition is the A-weighted part of search_vector (see singleWordStatement).
+  const inTier = `search_vector @@ ${tsquery()} and not search_vector @@ ${tsquery()} and lower(student_id) <> ? and ${whole.sql} = ?`;
+  const inTierBindings = [toPrefixQuery(search), search.terms.map((t) => `${t}:*A`).join(' | '), search.exact, ...whole.bindings, k];
+  const rank = `ts_rank(search_vector, ${tsquery()}) as rank, ${k > 0 ? 2 : 4} as tier`;
+  if (head !== undefined) {
+    // Only the first `head` entries of the name order, index-only: if a page of the tier is among
+    // them, it is the tier's first page (any earlier row of the tier would be among them too).
+    return {
+      sql: `select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}
+              from (select id, ${NAME_ORDER} from (select id, ${NAME_ORDER}, search_vector from students where ${LIVE} order by ${NAME_ORDER} limit ?) h
+                     where ${inTier} order by ${NAME_ORDER} limit ?) walked
+              join students s using (id)
+             order by ${NAME_COLUMNS.map((c) => `walked.${c}`).join(', ')}`,
+      bindings: [toPrefixQuery(search), head, ...inTierBindings, limit],
+    };
+  }
+  return {
+    sql: `with candidates as materialized (
+            select ${columns}, search_vector from students where ${LIVE} and search_vector @@ ${tsquery()} limit ?)
+          (select ${columns}, ${rank} from candidates
+            where (select count(*) from candidates) <= ? and ${inTier} order by ${NAME_ORDER} limit ?)
+          union all
+          (select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}
+             from (select id, ${NAME_ORDER} from students
+                    where (select count(*) from candidates) > ? and ${LIVE} and ${inTier} order by ${NAME_ORDER} limit ?) walked
+             join students s using (id)
+            order by ${NAME_COLUMNS.map((c) => `walked.${c}`).join(', ')})`,
+    bindings: [
+      candidateQuery,
+      candidatesSorted + 1,
+      toPrefixQuery(search),
+      candidatesSorted,
+      ...inTierBindings,
+      limit,
+      toPrefixQuery(search),
+      candidatesSorted,
+      ...inTierBindings,
+      limit,
+    ],
+  };
 }
 
 /**
@@ -263,12 +373,16 @@ function rankedSql(search: StudentSearch, source: string, where: string, whereBi
                  case when lower(student_id) = ? then 0
                       when ${nameWords.sql} > 0 then 1
                       when ${wholeWords.sql} > 0 then 2
-                      else 4 end as tier
+                      else 4 end as tier,
+                 lower(student_id) = ? as exact, ${nameWords.sql} as name_words, ${wholeWords.sql} as whole_words
             from ${source}
            where ${where}
            order by lower(student_id) = ? desc, ${nameWords.sql} desc, ${wholeWords.sql} desc, ${namePrefixes.sql} desc, ${NAME_ORDER}`,
     bindings: [
       toPrefixQuery(search),
+      search.exact,
+      ...nameWords.bindings,
+      ...wholeWords.bindings,
       search.exact,
       ...nameWords.bindings,
       ...wholeWords.bindings,
