@@ -178,8 +178,12 @@ describe('student search over generated students (the seed generator)', () => {
   }
 
   it('finds the rows of several words through the GIN index, not by scanning the table', async () => {
-    // The tiers' partial btrees (lower-case ids, the name order) also cover every live row.
-    const [plan, ...more] = await plansOf('john smi', ['idx_students_student_id_lower', 'idx_students_name_order']);
+    // The tiers' partial btrees (lower-case ids, id prefixes, the name order) also cover every live row.
+    const [plan, ...more] = await plansOf('john smi', [
+      'idx_students_student_id_lower',
+      'idx_students_student_id_prefix',
+      'idx_students_name_order',
+    ]);
     assert.equal(more.length, 0);
     assert.match(plan!, /Bitmap Index Scan on idx_students_search_gin/);
     assert.doesNotMatch(plan!, /Seq Scan on students/);
@@ -188,7 +192,19 @@ describe('student search over generated students (the seed generator)', () => {
   it('finds one word tier by tier exactly as ranking every match would, whether a tier is sorted or walked', async () => {
     const [someone] = (await env.knex('students').orderBy('student_id').limit(1).pluck('student_id')) as string[];
     // Broad (a status, a one-letter prefix), middling, rare, an exact id, and nothing at all.
-    const words = ['active', 'a', 'jo', 'john', 'smi', 'graduated', someone!.toLowerCase(), 'zzqx'];
+    // Id prefixes too (a programme code, a programme and year): broad tiers walked without counting.
+    const words = [
+      'active',
+      'a',
+      'jo',
+      'john',
+      'smi',
+      'graduated',
+      someone!.toLowerCase(),
+      someone!.toLowerCase().slice(0, 6),
+      'cs',
+      'zzqx',
+    ];
     for (const word of words) {
       const parsed = parseStudentSearch(word)!;
       for (const limit of [1, 7, 20, 100]) {

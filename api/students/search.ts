@@ -133,7 +133,13 @@ const NAME_COLUMNS = NAME_ORDER.split(', ');
  * most of it) they are sorted; with more, the tier is read along the name-order index (index-only: it carries id and
  * search_vector) and only the page's rows are fetched from the table.
  */
-export function singleWordStatement(search: StudentSearch, limit: number, candidatesSorted = CANDIDATES_SORTED): Statement {
+export function singleWordStatement(
+  search: StudentSearch,
+  limit: number,
+  candidatesSorted = CANDIDATES_SORTED,
+  /** The last tier (other prefixes) is known to have more than `candidatesSorted` candidates: walked without counting them. */
+  broadPrefixTier = false,
+): Statement {
   const word = search.terms[0]!;
   const values: Record<Bind, string> = { word, prefix: `${word}:*` };
   const columns = STUDENT_COLUMNS.join(', ');
@@ -144,10 +150,13 @@ export function singleWordStatement(search: StudentSearch, limit: number, candid
   const bindings: (string | number)[] = [values.prefix, search.exact];
   for (const [index, tier] of SINGLE_WORD_TIERS.entries()) {
     const cte = `tier${index + 1}`;
-    ctes.push(`${cte} as materialized (
+    const counted = !(broadPrefixTier && index === SINGLE_WORD_TIERS.length - 1);
+    if (counted) {
+      ctes.push(`${cte} as materialized (
       select ${columns}, search_vector from students where ${LIVE} and ${tier.found.map(conditionSql).join(' and ')} limit ?)`);
-    cteBindings.push(...tier.found.map(([, bind]) => values[bind]), candidatesSorted + 1);
-    const candidates = `(select count(*) from ${cte})`;
+      cteBindings.push(...tier.found.map(([, bind]) => values[bind]), candidatesSorted + 1);
+    }
+    const candidates = counted ? `(select count(*) from ${cte})` : `(${candidatesSorted} + 1)`;
     // On rows already read, a name condition is the A-weighted part of search_vector: the same
     // words, without parsing the name again (the walk checks thousands of index entries).
     const onRow = ([expression, bind]: Condition): [string, string] =>
@@ -161,7 +170,7 @@ export function singleWordStatement(search: StudentSearch, limit: number, candid
     const inTier = [...checks.map(([sql]) => sql), 'lower(student_id) <> ?'].join(' and ');
     const inTierBindings = [...checks.map(([, v]) => v), search.exact];
     members.push(
-      `(select ${columns}, ${rank}, ${index + 1} as tier from ${cte}
+      `(select ${columns}, ${rank}, ${index + 1} as tier from ${counted ? cte : 'students'}
          where ${candidates} <= ? and ${inTier} order by ${NAME_ORDER} limit ?)`,
       `(select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}, ${index + 1} as tier
           from (select id, ${NAME_ORDER} from students
@@ -228,13 +237,25 @@ async function searchRows(db: Knex, search: StudentSearch, limit: number, thresh
   // A search whose rarest word the statistics call common goes straight to the tiers: counting
   // its matches through the GIN index would build a bitmap of most of the table (250 ms for
   // `active` at a million students).
-  if (Math.min(...search.terms.map(expected)) <= threshold) {
+  // An id prefix (`cs2020`) with more ids than the threshold: its prefix tier is broad, as the
+  // lower-case id btree tells from at most threshold + 1 entries (no GIN prefix expansion).
+  const broadIdPrefix =
+    search.terms.length === 1 &&
+    Number(
+      (
+        await db.raw<{ rows: { n: number }[] }>(
+          `select count(*)::int as n from (select 1 from students where ${LIVE} and lower(student_id) like ? limit ?) ids`,
+          [`${search.terms[0]!}%`, threshold + 1],
+        )
+      ).rows[0]!.n,
+    ) > threshold;
+  if (!broadIdPrefix && Math.min(...search.terms.map(expected)) <= threshold) {
     const few = fewMatchesStatement(search, limit, threshold);
     const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
     if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
   }
   if (search.terms.length > 1) return severalWords(db, search, limit, threshold);
-  const { sql, bindings } = singleWordStatement(search, limit, threshold);
+  const { sql, bindings } = singleWordStatement(search, limit, threshold, broadIdPrefix);
   const result = await db.raw<{ rows: (StudentRow & TierColumns)[] }>(sql, bindings);
   // The chain's rows come tier by tier, each in name order; the (stable) sort says so explicitly.
   return result.rows.sort((a, b) => a.tier - b.tier);

@@ -1,0 +1,292 @@
+/**
+ * Student search, ranked the way a person reading the list expects:
+ *
+ * 1. the student whose id is exactly what was typed;
+ * 2. then by how many of the typed words are whole words of the name (`john` finds John Smith
+ *    before Drake Johnson), then whole words anywhere (e-mail, id, programme, status);
+ * 3. then by how many typed words start a word of the name (`medi` finds Bob Medina before a
+ *    student of medicine);
+ * 4. ties by last name, first name and student id: stable across pages and readable.
+ *
+ * Every condition is one an index answers (`search_vector` and the name words have GIN indexes,
+ * student ids a btree on their lower case), and the order inside a tier is the order of the
+ * (last name, first name, student id) btree. So a one-word search is a chain of tiers, each
+ * `order by` that index `limit` the page, stopping as soon as the page is full: a word as broad as
+ * `active` (most students) reads a page's worth of the name index, a rare one a few GIN entries,
+ * never the whole table. Several words (all of which must match) are ranked on the rows the GIN
+ * index finds for them together, which is a small set for anything but a pathological query.
+ */
+import type { Knex } from 'knex';
+import { STUDENT_COLUMNS, toDto, type StudentDto, type StudentRow } from '../../domain/students/repository.js';
+import { z } from 'zod';
+import { StudentView } from '../../domain/students/views.js';
+
+/** At most this many words are searched; more would not narrow anything a person types. */
+const MAX_TERMS = 8;
+const MAX_TERM_LENGTH = 64;
+
+/** Why a result matched, best first; the order of the results follows it. */
+export const SEARCH_MATCHES = ['studentId', 'name', 'word', 'prefix'] as const;
+export type SearchMatch = (typeof SEARCH_MATCHES)[number];
+
+export interface StudentSearch {
+  /** Lower-cased words of letters and digits only, so no tsquery syntax can be injected. */
+  terms: string[];
+  /** The whole text, trimmed and lower-cased, compared with student ids. */
+  exact: string;
+}
+
+export type StudentSearchResult = StudentDto & { rank: number; match: SearchMatch };
+
+export const StudentSearchView = z.strictObject({
+  query: z.string(),
+  results: z.array(StudentView.extend({ rank: z.number(), match: z.enum(SEARCH_MATCHES) })),
+});
+
+/** Splits free text into search words (`John  Smi!` → `john`, `smi`); undefined when none is left. */
+export function parseStudentSearch(text: string): StudentSearch | undefined {
+  const terms = text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((t) => t.length > 0)
+    .slice(0, MAX_TERMS)
+    .map((t) => t.slice(0, MAX_TERM_LENGTH));
+  return terms.length ? { terms, exact: text.trim().toLowerCase() } : undefined;
+}
+
+/** Every word must match the start of a word of the student: `john smi` → `john:* & smi:*`. */
+export function toPrefixQuery(search: StudentSearch): string {
+  return search.terms.map((t) => `${t}:*`).join(' & ');
+}
+
+/** A key that identifies the ordered result (the same words and exact text give the same list). */
+export function searchCacheKey(search: StudentSearch, limit: number): string {
+  return JSON.stringify([limit, search.exact, search.terms]);
+}
+
+/** The name's words alone, as the A-weighted part of `search_vector`; an expression GIN index covers it. */
+const NAME_WORDS = `to_tsvector('simple', first_name || ' ' || last_name)`;
+/** The order inside a tier; the partial btree idx_students_name_order gives it without sorting. */
+const NAME_ORDER = 'last_name, first_name, student_id';
+const LIVE = 'deleted_at is null';
+const tsquery = (bind = '?') => `to_tsquery('simple', ${bind})`;
+
+interface TierColumns {
+  rank: number;
+  tier: number;
+}
+
+type Bind = 'word' | 'prefix';
+/** A condition on the words of a student: the expression (name words or the whole vector) and the query. */
+type Condition = [expression: string, bind: Bind];
+
+const NAME_WORD: Condition = [NAME_WORDS, 'word'];
+const NAME_PREFIX: Condition = [NAME_WORDS, 'prefix'];
+const ANY_WORD: Condition = ['search_vector', 'word'];
+const ANY_PREFIX: Condition = ['search_vector', 'prefix'];
+
+/**
+ * One word, as a chain of disjoint tiers, best first; inside each, the name order. `found` are
+ * the conditions a GIN index answers (the tier's candidates), `not` take out the rows of a better
+ * tier. Whatever a tier's `not` removes from its candidates lies in an earlier tier, which is what
+ * bounds the walk below.
+ */
+const SINGLE_WORD_TIERS: { match: SearchMatch; found: Condition[]; not: Condition[] }[] = [
+  { match: 'name', found: [NAME_WORD], not: [] },
+  { match: 'word', found: [ANY_WORD, NAME_PREFIX], not: [NAME_WORD] },
+  { match: 'word', found: [ANY_WORD], not: [NAME_PREFIX] },
+  { match: 'prefix', found: [NAME_PREFIX], not: [ANY_WORD] },
+  { match: 'prefix', found: [ANY_PREFIX], not: [NAME_PREFIX, ANY_WORD] },
+];
+const TIER_MATCH: SearchMatch[] = ['studentId', ...SINGLE_WORD_TIERS.map((t) => t.match)];
+
+/**
+ * A search (or a tier) with at most this many candidates is ranked whole (a millisecond or two
+ * through its GIN index); a larger tier is read along the name order instead. Then, since fewer
+ * than a page of rows came before it, at least CANDIDATES_SORTED - limit of its candidates are in
+ * the tier, and the walk meets a page of them within a bounded stretch of the index
+ * (≈ rows × students / 1,000 index entries, read index-only).
+ */
+const CANDIDATES_SORTED = 1_000;
+
+/** `(expr @@ 'a') + (expr @@ 'b') …`: how many of the words match, as whole words or as prefixes. */
+function countMatching(expr: string, search: StudentSearch, prefix: boolean): { sql: string; bindings: string[] } {
+  return {
+    sql: search.terms.map(() => `(${expr} @@ ${tsquery()})::int`).join(' + '),
+    bindings: search.terms.map((t) => (prefix ? `${t}:*` : t)),
+  };
+}
+
+type Statement = { sql: string; bindings: (string | number)[] };
+
+const conditionSql = ([expression]: Condition) => `${expression} @@ ${tsquery()}`;
+const NAME_COLUMNS = NAME_ORDER.split(', ');
+
+/**
+ * The statement of a one-word search: the exact-id tier, then each word tier, chained with UNION
+ * ALL under the page's limit. Postgres runs an Append's members in order and stops pulling once
+ * the limit is met, so a tier below a full page never runs (no member can run in a parallel
+ * worker, which could interleave them: each reads a CTE, which is parallel-restricted). Each tier
+ * has two members, of which one runs: with at most `candidatesSorted` candidates (found through
+ * its GIN indexes, in a materialised CTE that stops one past the threshold: for a common word the
+ * planner reads the table until it has them, a handful of pages, instead of building a bitmap of
+ * most of it) they are sorted; with more, the tier is read along the name-order index (index-only: it carries id and
+ * search_vector) and only the page's rows are fetched from the table.
+ */
+export function singleWordStatement(search: StudentSearch, limit: number, candidatesSorted = CANDIDATES_SORTED): Statement {
+  const word = search.terms[0]!;
+  const values: Record<Bind, string> = { word, prefix: `${word}:*` };
+  const columns = STUDENT_COLUMNS.join(', ');
+  const rank = `ts_rank(search_vector, ${tsquery()}) as rank`;
+  const ctes: string[] = [];
+  const cteBindings: (string | number)[] = [];
+  const members = [`(select ${columns}, ${rank}, 0 as tier from students where ${LIVE} and lower(student_id) = ? limit 1)`];
+  const bindings: (string | number)[] = [values.prefix, search.exact];
+  for (const [index, tier] of SINGLE_WORD_TIERS.entries()) {
+    const cte = `tier${index + 1}`;
+    ctes.push(`${cte} as materialized (
+      select ${columns}, search_vector from students where ${LIVE} and ${tier.found.map(conditionSql).join(' and ')} limit ?)`);
+    cteBindings.push(...tier.found.map(([, bind]) => values[bind]), candidatesSorted + 1);
+    const candidates = `(select count(*) from ${cte})`;
+    // On rows already read, a name condition is the A-weighted part of search_vector: the same
+    // words, without parsing the name again (the walk checks thousands of index entries).
+    const onRow = ([expression, bind]: Condition): [string, string] =>
+      expression === NAME_WORDS
+        ? [`search_vector @@ ${tsquery()}`, `${values[bind]}${bind === 'word' ? ':A' : 'A'}`]
+        : [conditionSql([expression, bind]), values[bind]];
+    const checks = [
+      ...tier.found.map((c) => onRow(c)),
+      ...tier.not.map((c) => onRow(c)).map(([sql, v]): [string, string] => [`not ${sql}`, v]),
+    ];
+    const inTier = [...checks.map(([sql]) => sql), 'lower(student_id) <> ?'].join(' and ');
+    const inTierBindings = [...checks.map(([, v]) => v), search.exact];
+    members.push(
+      `(select ${columns}, ${rank}, ${index + 1} as tier from ${cte}
+         where ${candidates} <= ? and ${inTier} order by ${NAME_ORDER} limit ?)`,
+      `(select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}, ${index + 1} as tier
+          from (select id, ${NAME_ORDER} from students
+                 where ${candidates} > ? and ${LIVE} and ${inTier} order by ${NAME_ORDER} limit ?) walked
+          join students s using (id)
+         order by ${NAME_COLUMNS.map((c) => `walked.${c}`).join(', ')})`,
+    );
+    bindings.push(values.prefix, candidatesSorted, ...inTierBindings, limit);
+    bindings.push(values.prefix, candidatesSorted, ...inTierBindings, limit);
+  }
+  return {
+    sql: `with ${ctes.join(',\n')}
+          select * from (${members.join('\n union all ')}) chain limit ?`,
+    bindings: [...cteBindings, ...bindings, limit],
+  };
+}
+
+/**
+ * Every match of the words, ranked whole when there are at most `threshold` (what most searches
+ * find: one short statement); past that only counted (up to one more), and `many` is 0 rows.
+ */
+export function fewMatchesStatement(search: StudentSearch, limit: number, threshold: number): Statement {
+  const ranked = rankedSql(search, 'found', 'k.matches <= ?', [threshold]);
+  return {
+    sql: `with found as materialized (
+            select ${STUDENT_COLUMNS.join(', ')}, search_vector from students where ${LIVE} and search_vector @@ ${tsquery()} limit ?)
+          select k.matches, page.* from (select count(*)::int as matches from found) k
+          left join lateral (${ranked.sql} limit ?) page on true`,
+    bindings: [toPrefixQuery(search), threshold + 1, ...ranked.bindings, limit],
+  };
+}
+
+/** How often each common word occurs among students, as ANALYZE last saw it (rows per word). */
+interface CommonWords {
+  readAt: number;
+  rows: Map<string, number>;
+}
+const COMMON_WORDS_TTL_MS = 10 * 60_000;
+const commonWordsByDb = new WeakMap<Knex, CommonWords>();
+
+/** The planner's own statistics of search_vector (its most common words and their frequencies), read at most every ten minutes. */
+async function commonWords(db: Knex): Promise<Map<string, number>> {
+  const cached = commonWordsByDb.get(db);
+  if (cached && Date.now() - cached.readAt < COMMON_WORDS_TTL_MS) return cached.rows;
+  const { rows } = await db.raw<{ rows: { words: string[] | null; freqs: number[] | null; reltuples: number }[] }>(
+    `select s.most_common_elems::text::text[] as words, s.most_common_elem_freqs as freqs, c.reltuples::float8 as reltuples
+       from pg_class c left join pg_stats s on s.tablename = c.relname and s.attname = 'search_vector' and s.schemaname = current_schema()
+      where c.oid = 'students'::regclass`,
+  );
+  const stats = rows[0];
+  const counts = new Map<string, number>();
+  stats?.words?.forEach((word, i) => counts.set(word, (stats.freqs?.[i] ?? 0) * Math.max(stats.reltuples, 0)));
+  commonWordsByDb.set(db, { readAt: Date.now(), rows: counts });
+  return counts;
+}
+
+/** Students the planner expects to start a word with `prefix` (common words only; 0 when none is). */
+async function expectedMatches(db: Knex, prefix: string): Promise<number> {
+  let total = 0;
+  for (const [word, rows] of await commonWords(db)) if (word.startsWith(prefix)) total += rows;
+  return total;
+}
+
+async function searchRows(db: Knex, search: StudentSearch, limit: number, threshold: number): Promise<(StudentRow & TierColumns)[]> {
+  if (search.terms.length > 1) {
+    // Every word must match: their intersection is small but for pathological queries (see README).
+    const ranked = rankedSearchStatement(search, limit);
+    return (await db.raw<{ rows: (StudentRow & TierColumns)[] }>(ranked.sql, ranked.bindings)).rows;
+  }
+  // A word the statistics call common goes straight to the tiers: counting its matches through the
+  // GIN index would build a bitmap of most of the table (250 ms for `active` at a million students).
+  if ((await expectedMatches(db, search.terms[0]!)) <= threshold) {
+    const few = fewMatchesStatement(search, limit, threshold);
+    const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
+    if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
+  }
+  const { sql, bindings } = singleWordStatement(search, limit, threshold);
+  const result = await db.raw<{ rows: (StudentRow & TierColumns)[] }>(sql, bindings);
+  // The chain's rows come tier by tier, each in name order; the (stable) sort says so explicitly.
+  return result.rows.sort((a, b) => a.tier - b.tier);
+}
+
+/**
+ * Every match ranked in one statement: what a search of several words runs (they must all match,
+ * so the GIN index finds few rows), and for one word the reference the tiers must agree with.
+ */
+export function rankedSearchStatement(search: StudentSearch, limit: number): Statement {
+  const ranked = rankedSql(search, 'students', `${LIVE} and search_vector @@ ${tsquery()}`, [toPrefixQuery(search)]);
+  return { sql: `${ranked.sql} limit ?`, bindings: [...ranked.bindings, limit] };
+}
+
+/** Every row of `source` that `where` keeps, in the search's order (without a limit). */
+function rankedSql(search: StudentSearch, source: string, where: string, whereBindings: (string | number)[]): Statement {
+  const nameWords = countMatching(NAME_WORDS, search, false);
+  const wholeWords = countMatching('search_vector', search, false);
+  const namePrefixes = countMatching(NAME_WORDS, search, true);
+  return {
+    sql: `select ${STUDENT_COLUMNS.join(', ')}, ts_rank(search_vector, ${tsquery()}) as rank,
+                 case when lower(student_id) = ? then 0
+                      when ${nameWords.sql} > 0 then 1
+                      when ${wholeWords.sql} > 0 then 2
+                      else 4 end as tier
+            from ${source}
+           where ${where}
+           order by lower(student_id) = ? desc, ${nameWords.sql} desc, ${wholeWords.sql} desc, ${namePrefixes.sql} desc, ${NAME_ORDER}`,
+    bindings: [
+      toPrefixQuery(search),
+      search.exact,
+      ...nameWords.bindings,
+      ...wholeWords.bindings,
+      ...whereBindings,
+      search.exact,
+      ...nameWords.bindings,
+      ...wholeWords.bindings,
+      ...namePrefixes.bindings,
+    ],
+  };
+}
+
+export async function searchStudents(
+  db: Knex,
+  search: StudentSearch,
+  limit: number,
+  tuning = { threshold: CANDIDATES_SORTED },
+): Promise<StudentSearchResult[]> {
+  const rows = await searchRows(db, search, limit, tuning.threshold);
+  return rows.map((row) => ({ ...toDto(row), rank: Number(row.rank), match: TIER_MATCH[row.tier] ?? 'prefix' }));
+}
