@@ -39,8 +39,10 @@ if (files.length === 0) {
 // its own): starting one per file would cost the 2-core machine far more than the tests themselves.
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 let controlPlane: ControlPlane | undefined;
-// A file uses it through startTestControlPlane(), or through spawnOperator() (testing/platform-processes.ts).
-const usesControlPlane = (file: string) => /\b(startTestControlPlane|spawnOperator)\(/.test(readFileSync(file, 'utf8'));
+// A file uses it through startTestControlPlane(), useControlPlane() or useOperatorNamespace()
+// (testing/control-plane/), or through spawnOperator() (testing/platform-processes.ts).
+const usesControlPlane = (file: string) =>
+  /\b(startTestControlPlane|useControlPlane|useOperatorNamespace|spawnOperator)\(/.test(readFileSync(file, 'utf8'));
 if (!env[SHARED_CONTROL_PLANE_ENV] && files.some(usesControlPlane)) {
   const started = Date.now();
   controlPlane = await ControlPlane.start();

@@ -7,13 +7,13 @@
  * `useTestDatabase` is the same for tests of data code: a database and a pool, no API.
  */
 import { rm } from 'node:fs/promises';
-import { after, before } from 'node:test';
 import type { Knex } from 'knex';
 import type { Role } from '../api/context.js';
 import { createKnex } from '../core/db.js';
 import type { RunningWorkers } from '../workers/run.js';
 import { createTestEnvironment, type TestApi, type TestEnvironment } from './api.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { heldForTheFile } from './held-for-the-file.js';
 import { startTestWorkers } from './worker-process.js';
 
 export interface TestEnvironmentUse {
@@ -42,26 +42,6 @@ interface Started {
   api: TestApi;
   workers: RunningWorkers | undefined;
   tokens: Map<Role, string>;
-}
-
-/**
- * Runs `start` before the file's tests; what it registers with `onEnd` runs after them, last
- * registered first, so a start that failed half-way still stops what it had started. The returned
- * function reads what `start` made.
- */
-function heldForTheFile<T>(what: string, start: (onEnd: (step: () => Promise<unknown>) => void) => Promise<T>): () => T {
-  let held: T | undefined;
-  const endSteps: (() => Promise<unknown>)[] = [];
-  before(async () => {
-    held = await start((step) => endSteps.unshift(step));
-  });
-  after(async () => {
-    for (const step of endSteps) await step();
-  });
-  return () => {
-    if (held === undefined) throw new Error(`${what} is read before its before() hook ran`);
-    return held;
-  };
 }
 
 export function useTestEnvironment(label: string, use: TestEnvironmentUse = {}): UsedTestEnvironment {

@@ -8,15 +8,12 @@
  * on from the same state and cost-history ConfigMaps; the cost endpoint and gauges answer.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { METRIC } from '../../core/metric-names.js';
 import { eventually } from '../../testing/eventually.js';
-import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
-import { operatorKubeConfig } from '../../testing/control-plane/operator-identity.js';
+import { useOperatorNamespace } from '../../testing/control-plane/use-control-plane.js';
 import { decodeState } from '../autoscaler/state-codec.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
 import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './state-store.js';
@@ -26,10 +23,10 @@ import { smallAutoscaledPlatform } from '../fixtures.js';
 import { OPERATOR_PROBES, startProbeServer } from '../../core/probe-server.js';
 import { PassOperator } from '../operator.js';
 import { apiQueries, DEFAULT_WINDOW } from './signals/queries.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
 // Its own namespace on a control plane other test files share.
-const NAMESPACE = `loop-${randomBytes(3).toString('hex')}`;
+const kube = useOperatorNamespace('loop');
+const NAMESPACE = kube.namespace;
 const scope = { matchers: `namespace="${NAMESPACE}"`, window: DEFAULT_WINDOW, platform: 'campus' };
 const queries = apiQueries(scope);
 
@@ -97,36 +94,24 @@ class CannedPrometheus {
   }
 }
 
-let cluster: TestControlPlane;
-let kubeConfig: KubeConfig;
-let custom: CustomObjectsApi;
-let apps: AppsV1Api;
-let core: CoreV1Api;
 let prometheus: CannedPrometheus;
 let prometheusUrl: string;
 
-const getPlatform = () =>
-  custom.getNamespacedCustomObject({
-    group: API_GROUP,
-    version: API_VERSION,
-    namespace: NAMESPACE,
-    plural: PLURAL,
-    name: 'campus',
-  }) as Promise<PassPlatform>;
-const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
+const getPlatform = () => kube.platform();
+const apiReplicas = () => kube.apiReplicas();
 const readState = async () => {
-  const configMap = await core.readNamespacedConfigMap({ name: autoscalerStateConfigMapName('campus'), namespace: NAMESPACE });
+  const configMap = await kube.cluster.core.readNamespacedConfigMap({ name: autoscalerStateConfigMapName('campus'), namespace: NAMESPACE });
   const state = decodeState(configMap.data?.[AUTOSCALER_STATE_KEY] ?? '');
   assert.ok(state, 'the stored state decodes');
   return { state, configMap };
 };
 const readHistory = async () => {
-  const configMap = await core.readNamespacedConfigMap({ name: costHistoryConfigMapName('campus'), namespace: NAMESPACE });
+  const configMap = await kube.cluster.core.readNamespacedConfigMap({ name: costHistoryConfigMapName('campus'), namespace: NAMESPACE });
   return decodeHistory(configMap.data?.[HISTORY_KEY] ?? '');
 };
 
 async function startOperator(): Promise<PassOperator> {
-  const operator = new PassOperator({ kubeConfig, namespace: NAMESPACE, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
+  const operator = new PassOperator({ kubeConfig: kube.kubeConfig, namespace: NAMESPACE, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
   await operator.start();
   return operator;
 }
@@ -138,31 +123,22 @@ async function runAutoscaler(operator: PassOperator) {
 }
 
 before(async () => {
-  cluster = await startTestControlPlane();
-  ({ custom, apps, core } = cluster);
-  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-  kubeConfig = await operatorKubeConfig(cluster, NAMESPACE);
   prometheus = new CannedPrometheus();
   prometheusUrl = await prometheus.start();
 });
 
 after(async () => {
   await prometheus.close();
-  await cluster.stop();
 });
 
 describe('the operator’s autoscaling loop and cost tracking', () => {
   it('scales the API on rising load, holds while Prometheus is down, and carries on after a restart', async () => {
     let operator = await startOperator();
     try {
-      await custom.createNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace: NAMESPACE,
-        plural: PLURAL,
-        // Runs are driven by the test (runNow); the timer's first run happens at start.
-        body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl, intervalSeconds: 3600 }, { cost: { monthlyBudget: 500 } }),
-      });
+      // Runs are driven by the test (runNow); the timer's first run happens at start.
+      await kube.createPlatform(
+        smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl, intervalSeconds: 3600 }, { cost: { monthlyBudget: 500 } }),
+      );
       await eventually(async () => (await apiReplicas()) !== undefined, 'API Deployment created');
 
       // Quiet: a handful of logins per second fits one pod.
@@ -188,7 +164,7 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       assert.equal(status?.replicas?.api, busy);
       assert.equal(status?.slaState, 'Violated: auth');
       assert.equal(status?.conditions?.find((c) => c.type === 'ScalingActive')?.status, 'True');
-      const events = await core.listNamespacedEvent({ namespace: NAMESPACE });
+      const events = await kube.cluster.core.listNamespacedEvent({ namespace: NAMESPACE });
       assert.ok(
         events.items.some((e) => e.reason === 'Scaled' && e.message?.startsWith(`api ${quiet} → ${busy}:`)),
         'Scaled event for the API',
@@ -226,7 +202,9 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       );
       assert.match(scaling?.message ?? '', new RegExp(prometheusUrl));
       assert.equal(held.status?.phase === 'Degraded', false, 'a blind autoscaler does not make the platform Degraded');
-      const warnings = (await core.listNamespacedEvent({ namespace: NAMESPACE })).items.filter((e) => e.reason === 'SignalsUnavailable');
+      const warnings = (await kube.cluster.core.listNamespacedEvent({ namespace: NAMESPACE })).items.filter(
+        (e) => e.reason === 'SignalsUnavailable',
+      );
       assert.equal(warnings.length, 1, `one Warning for the outage, not one per run: ${warnings.map((e) => e.message).join(' / ')}`);
       assert.equal(
         (await readState()).configMap.metadata?.resourceVersion,

@@ -13,22 +13,16 @@
  * and the operator, so it reads high — which only makes scaling up easier to see, not possible).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { createTestEnvironment, TEST_PASSWORD, type TestApi, type TestEnvironment } from '../../testing/api.js';
-import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
-import { operatorKubeConfig } from '../../testing/control-plane/operator-identity.js';
+import { useOperatorNamespace } from '../../testing/control-plane/use-control-plane.js';
 import { steadyLoad, type RunningLoad } from '../../testing/load.js';
 import { eventually } from '../../testing/eventually.js';
 import { line, startExpositionTarget, type ExpositionTarget } from '../../testing/exposition-target.js';
 import { startPrometheus, type TestPrometheus } from '../../testing/prometheus.js';
 import { smallAutoscaledPlatform } from '../fixtures.js';
 import { PassOperator } from '../operator.js';
-import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
-// Its own namespace on a control plane other test files share.
-const NAMESPACE = `campus-live-${randomBytes(3).toString('hex')}`;
 const SIGNAL_WINDOW_MS = 10_000;
 /** Scrapes are a second apart and may lag on a busy machine: the window Prometheus saw may start earlier. */
 const SCRAPE_SLACK_MS = 2_000;
@@ -36,19 +30,16 @@ const SCRAPE_SLACK_MS = 2_000;
 const QUIET_LOGINS_PER_WINDOW = SIGNAL_WINDOW_MS / 1000;
 
 describe('autoscaling from a real Prometheus scraping a real API under load', () => {
-  let kube: TestControlPlane;
-  let operatorConfig: KubeConfig;
+  // Its own namespace on a control plane other test files share.
+  const kube = useOperatorNamespace('campus-live');
+  const NAMESPACE = kube.namespace;
   let env: TestEnvironment;
   let api: TestApi;
   let prometheus: TestPrometheus;
   let kubelet: ExpositionTarget | undefined;
-  let operator: PassOperator | undefined;
   let load: RunningLoad | undefined;
 
   before(async () => {
-    kube = await startTestControlPlane();
-    await kube.core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-    operatorConfig = await operatorKubeConfig(kube, NAMESPACE);
     env = await createTestEnvironment('operator-autoscaling');
     api = await env.start();
     kubelet = await startExpositionTarget(() => {
@@ -65,24 +56,14 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
 
   after(async () => {
     await load?.stop();
-    await operator?.stop();
     await prometheus?.stop();
     await kubelet?.close();
     await env?.teardown();
-    await kube?.stop();
   });
 
   it('raises the API Deployment’s replicas when logins rise, and says why', async (t) => {
-    const { custom, apps } = kube;
-    const getPlatform = () =>
-      custom.getNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace: NAMESPACE,
-        plural: PLURAL,
-        name: 'campus',
-      }) as Promise<PassPlatform>;
-    const apiReplicas = async () => (await apps.readNamespacedDeployment({ name: 'campus-api', namespace: NAMESPACE })).spec?.replicas;
+    const getPlatform = () => kube.platform();
+    const apiReplicas = () => kube.apiReplicas();
 
     const user = await env.createUser('student');
     const login = () =>
@@ -94,27 +75,23 @@ describe('autoscaling from a real Prometheus scraping a real API under load', ()
 
     // Quiet: about one login a second. The 10 s window is four-plus of the 1 s scrapes.
     load = steadyLoad(login, 1);
-    operator = new PassOperator({
-      kubeConfig: operatorConfig,
+    const operator = new PassOperator({
+      kubeConfig: kube.kubeConfig,
       namespace: NAMESPACE,
       signalWindow: `${SIGNAL_WINDOW_MS / 1000}s`,
       resyncMs: 3_600_000,
       costRefreshMs: 3_600_000,
     });
+    // Stopped as the test ends, before the file's hooks let go of the control plane.
+    t.after(() => operator.stop());
     await operator.start();
-    await custom.createNamespacedCustomObject({
-      group: API_GROUP,
-      version: API_VERSION,
-      namespace: NAMESPACE,
-      plural: PLURAL,
-      body: smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl: prometheus.url, intervalSeconds: 5 }),
-    });
+    await kube.createPlatform(smallAutoscaledPlatform('campus', NAMESPACE, { prometheusUrl: prometheus.url, intervalSeconds: 5 }));
     // The quiet size: once the loop has read a request rate and the reconcile has applied its wish.
     const quiet = await eventually(
       async () => {
         const platform = await getPlatform();
         const active = platform.status?.conditions?.find((c) => c.type === 'ScalingActive');
-        const ran = active?.status === 'True' && operator?.autoscaling.slaViolations(platform) !== undefined;
+        const ran = active?.status === 'True' && operator.autoscaling.slaViolations(platform) !== undefined;
         const replicas = await apiReplicas();
         return ran && replicas !== undefined && platform.status?.replicas?.api === replicas ? replicas : undefined;
       },

@@ -6,19 +6,19 @@
  * removes what the children owned (ReplicaSets, Pods, the Redis volumes' claims).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PatchStrategy, setHeaderOptions, Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { RECONCILE_RESULT } from '../../core/metric-labels.js';
 import { childNames } from '../../cdk8s/platform/names.js';
-import { startTestControlPlane, type TestControlPlane } from '../../testing/control-plane/for-tests.js';
+import { useControlPlane } from '../../testing/control-plane/use-control-plane.js';
 import { eventually } from '../../testing/eventually.js';
 import {
+  createPlatform as createPlatformIn,
   DEADLINE_MS,
   getPlatform,
   patchPlatformSpec,
   provisionRedisVolumes,
   reportDatabaseHealthy,
-  startTestController,
   platformWarnings,
 } from '../../testing/control-plane/platform-controller.js';
 import { FINALIZER } from './controller.js';
@@ -31,14 +31,7 @@ const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const EXPECTED_CHILDREN = 20;
 const names = childNames('campus');
 
-let cluster: TestControlPlane;
-
-before(async () => {
-  cluster = await startTestControlPlane();
-});
-after(async () => {
-  await cluster.stop();
-});
+const cluster = useControlPlane();
 
 /** The children of platforms in `namespace`: objects the platform owns. */
 async function children(namespace: string): Promise<KubernetesObject[]> {
@@ -46,15 +39,8 @@ async function children(namespace: string): Promise<KubernetesObject[]> {
   return lists.flatMap((l) => l.items).filter((i) => i.metadata?.ownerReferences?.some((o) => o.kind === 'PassPlatform'));
 }
 
-async function createPlatform(namespace: string, spec: Record<string, unknown> = {}) {
-  await cluster.custom.createNamespacedCustomObject({
-    group: API_GROUP,
-    version: API_VERSION,
-    namespace,
-    plural: PLURAL,
-    body: platformManifest('campus', namespace, spec),
-  });
-}
+const createPlatform = (namespace: string, spec: Record<string, unknown> = {}) =>
+  createPlatformIn(cluster, namespace, platformManifest('campus', namespace, spec));
 
 const allChildren = (namespace: string) =>
   eventually(
@@ -66,241 +52,212 @@ const allChildren = (namespace: string) =>
     DEADLINE_MS,
   );
 
-const warnings = (namespace: string) => platformWarnings(cluster, namespace);
-
 describe('PlatformController on a real control plane', () => {
   it(
     'creates every child owned by the platform, goes Progressing, then Ready once the real controllers rolled it out',
     { timeout: 600_000 },
-    async () => {
-      const namespace = await cluster.namespace('create');
-      const operator = await startTestController(cluster, namespace);
-      try {
-        await createPlatform(namespace);
-        const made = await allChildren(namespace);
-        const platform = await getPlatform(cluster, namespace);
-        assert.ok(platform.metadata.finalizers?.includes(FINALIZER));
-        for (const child of made)
-          assert.equal(child.metadata?.ownerReferences?.[0]?.uid, platform.metadata.uid, `${child.kind}/${child.metadata?.name}`);
-        await eventually(
-          async () => (await getPlatform(cluster, namespace)).status?.phase === 'Progressing',
-          'status Progressing',
-          DEADLINE_MS,
-        );
+    async (t) => {
+      const { namespace } = await cluster.controllerFor(t, 'create');
+      await createPlatform(namespace);
+      const made = await allChildren(namespace);
+      const platform = await getPlatform(cluster, namespace);
+      assert.ok(platform.metadata.finalizers?.includes(FINALIZER));
+      for (const child of made)
+        assert.equal(child.metadata?.ownerReferences?.[0]?.uid, platform.metadata.uid, `${child.kind}/${child.metadata?.name}`);
+      await eventually(
+        async () => (await getPlatform(cluster, namespace)).status?.phase === 'Progressing',
+        'status Progressing',
+        DEADLINE_MS,
+      );
 
-        // Deployments, the Redis StatefulSet and its Job are rolled out by kube-controller-manager,
-        // scheduled by kube-scheduler and run by kwok; storage and CloudNativePG are played here.
-        await provisionRedisVolumes(cluster, namespace);
-        await reportDatabaseHealthy(cluster, namespace);
-        const ready = await eventually(
-          async () => {
-            const p = await getPlatform(cluster, namespace);
-            return p.status?.phase === 'Ready' && p;
-          },
-          'status Ready',
-          DEADLINE_MS,
-        );
-        assert.equal(ready.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
-        assert.equal(ready.status?.observedGeneration, 1);
-        const redis = await cluster.apps.readNamespacedStatefulSet({ name: names.redis, namespace });
-        assert.equal(redis.status?.readyReplicas, redis.spec?.replicas, 'the Redis pods run on their claimed volumes');
-        const events = await cluster.core.listNamespacedEvent({ namespace });
-        assert.ok(events.items.some((e) => e.reason === 'Ready' && e.involvedObject.name === 'campus'));
-        assert.deepEqual(await warnings(namespace), []);
-      } finally {
-        await operator.stop();
-      }
+      // Deployments, the Redis StatefulSet and its Job are rolled out by kube-controller-manager,
+      // scheduled by kube-scheduler and run by kwok; storage and CloudNativePG are played here.
+      await provisionRedisVolumes(cluster, namespace);
+      await reportDatabaseHealthy(cluster, namespace);
+      const ready = await eventually(
+        async () => {
+          const p = await getPlatform(cluster, namespace);
+          return p.status?.phase === 'Ready' && p;
+        },
+        'status Ready',
+        DEADLINE_MS,
+      );
+      assert.equal(ready.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+      assert.equal(ready.status?.observedGeneration, 1);
+      const redis = await cluster.apps.readNamespacedStatefulSet({ name: names.redis, namespace });
+      assert.equal(redis.status?.readyReplicas, redis.spec?.replicas, 'the Redis pods run on their claimed volumes');
+      const events = await cluster.core.listNamespacedEvent({ namespace });
+      assert.ok(events.items.some((e) => e.reason === 'Ready' && e.involvedObject.name === 'campus'));
+      assert.deepEqual(await platformWarnings(cluster, namespace), []);
     },
   );
 
-  it('applies a spec change to the children and touches nothing else', { timeout: 600_000 }, async () => {
-    const namespace = await cluster.namespace('change');
-    const operator = await startTestController(cluster, namespace);
-    try {
-      await cluster.core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'unrelated' }, data: { a: '1' } } });
-      await createPlatform(namespace);
-      await allChildren(namespace);
-      await operator.settled();
-      const unrelatedBefore = await cluster.core.readNamespacedConfigMap({ name: 'unrelated', namespace });
-      await cluster.apps.patchNamespacedDeployment(
-        { name: names.api, namespace, body: { metadata: { annotations: { 'team/owner': 'gate-security' } } } },
-        MERGE,
-      );
-      const workerBefore = await cluster.apps.readNamespacedDeployment({ name: names.worker('reports'), namespace });
+  it('applies a spec change to the children and touches nothing else', { timeout: 600_000 }, async (t) => {
+    const { namespace, operator } = await cluster.controllerFor(t, 'change');
+    await cluster.core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'unrelated' }, data: { a: '1' } } });
+    await createPlatform(namespace);
+    await allChildren(namespace);
+    await operator.settled();
+    const unrelatedBefore = await cluster.core.readNamespacedConfigMap({ name: 'unrelated', namespace });
+    await cluster.apps.patchNamespacedDeployment(
+      { name: names.api, namespace, body: { metadata: { annotations: { 'team/owner': 'gate-security' } } } },
+      MERGE,
+    );
+    const workerBefore = await cluster.apps.readNamespacedDeployment({ name: names.worker('reports'), namespace });
 
-      await patchPlatformSpec(cluster, namespace, { api: { minReplicas: 4 }, workers: { uploads: { minReplicas: 3 } } });
-      const api = await eventually(
-        async () => {
-          const d = await cluster.apps.readNamespacedDeployment({ name: names.api, namespace });
-          return d.spec?.replicas === 4 && d;
-        },
-        'api scaled to the new minimum',
-        DEADLINE_MS,
-      );
-      assert.equal(api.metadata?.annotations?.['team/owner'], 'gate-security', 'a field set by someone else survives the apply');
-      await eventually(
-        async () => (await cluster.apps.readNamespacedDeployment({ name: names.worker('uploads'), namespace })).spec?.replicas === 3,
-        'uploads worker scaled',
-        DEADLINE_MS,
-      );
-      await eventually(
-        async () => (await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).status?.readyReplicas === 4,
-        'four API pods ready (kube-controller-manager, kube-scheduler, kwok)',
-        DEADLINE_MS,
-      );
-      await operator.settled();
-      const workerAfter = await cluster.apps.readNamespacedDeployment({ name: names.worker('reports'), namespace });
-      // Its status moves (the Deployment controller writes it); its spec must not.
-      assert.equal(workerAfter.metadata?.generation, workerBefore.metadata?.generation, 'unchanged child not rewritten');
-      const unrelatedAfter = await cluster.core.readNamespacedConfigMap({ name: 'unrelated', namespace });
-      assert.equal(unrelatedAfter.metadata?.resourceVersion, unrelatedBefore.metadata?.resourceVersion);
-      const platform = await getPlatform(cluster, namespace);
-      assert.equal(platform.metadata.generation, 2);
-      await eventually(
-        async () => (await getPlatform(cluster, namespace)).status?.observedGeneration === 2,
-        'status observed generation 2',
-        DEADLINE_MS,
-      );
-    } finally {
-      await operator.stop();
-    }
+    await patchPlatformSpec(cluster, namespace, { api: { minReplicas: 4 }, workers: { uploads: { minReplicas: 3 } } });
+    const api = await eventually(
+      async () => {
+        const d = await cluster.apps.readNamespacedDeployment({ name: names.api, namespace });
+        return d.spec?.replicas === 4 && d;
+      },
+      'api scaled to the new minimum',
+      DEADLINE_MS,
+    );
+    assert.equal(api.metadata?.annotations?.['team/owner'], 'gate-security', 'a field set by someone else survives the apply');
+    await eventually(
+      async () => (await cluster.apps.readNamespacedDeployment({ name: names.worker('uploads'), namespace })).spec?.replicas === 3,
+      'uploads worker scaled',
+      DEADLINE_MS,
+    );
+    await eventually(
+      async () => (await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).status?.readyReplicas === 4,
+      'four API pods ready (kube-controller-manager, kube-scheduler, kwok)',
+      DEADLINE_MS,
+    );
+    await operator.settled();
+    const workerAfter = await cluster.apps.readNamespacedDeployment({ name: names.worker('reports'), namespace });
+    // Its status moves (the Deployment controller writes it); its spec must not.
+    assert.equal(workerAfter.metadata?.generation, workerBefore.metadata?.generation, 'unchanged child not rewritten');
+    const unrelatedAfter = await cluster.core.readNamespacedConfigMap({ name: 'unrelated', namespace });
+    assert.equal(unrelatedAfter.metadata?.resourceVersion, unrelatedBefore.metadata?.resourceVersion);
+    const platform = await getPlatform(cluster, namespace);
+    assert.equal(platform.metadata.generation, 2);
+    await eventually(
+      async () => (await getPlatform(cluster, namespace)).status?.observedGeneration === 2,
+      'status observed generation 2',
+      DEADLINE_MS,
+    );
   });
 
-  it('restores a child deleted or edited by hand', { timeout: 600_000 }, async () => {
-    const namespace = await cluster.namespace('drift');
-    const operator = await startTestController(cluster, namespace);
-    try {
-      await createPlatform(namespace);
-      await allChildren(namespace);
-      await operator.settled();
-      const before = await cluster.core.readNamespacedService({ name: names.api, namespace });
-      await cluster.core.deleteNamespacedService({ name: names.api, namespace });
-      const restored = await eventually(
-        () => cluster.core.readNamespacedService({ name: names.api, namespace }),
-        'service restored',
-        DEADLINE_MS,
-      );
-      assert.notEqual(restored.metadata?.uid, before.metadata?.uid);
-      await operator.settled();
+  it('restores a child deleted or edited by hand', { timeout: 600_000 }, async (t) => {
+    const { namespace, operator } = await cluster.controllerFor(t, 'drift');
+    await createPlatform(namespace);
+    await allChildren(namespace);
+    await operator.settled();
+    const before = await cluster.core.readNamespacedService({ name: names.api, namespace });
+    await cluster.core.deleteNamespacedService({ name: names.api, namespace });
+    const restored = await eventually(
+      () => cluster.core.readNamespacedService({ name: names.api, namespace }),
+      'service restored',
+      DEADLINE_MS,
+    );
+    assert.notEqual(restored.metadata?.uid, before.metadata?.uid);
+    await operator.settled();
 
-      const image = (await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.template.spec?.containers[0]?.image;
-      await cluster.apps.patchNamespacedDeployment(
-        {
-          name: names.api,
-          namespace,
-          body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'elsewhere/app:latest' }] } } } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-      );
-      await eventually(
-        async () =>
-          (await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.template.spec?.containers[0]?.image === image,
-        'image restored',
-        DEADLINE_MS,
-      );
-    } finally {
-      await operator.stop();
-    }
+    const image = (await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.template.spec?.containers[0]?.image;
+    await cluster.apps.patchNamespacedDeployment(
+      {
+        name: names.api,
+        namespace,
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image: 'elsewhere/app:latest' }] } } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    await eventually(
+      async () =>
+        (await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.template.spec?.containers[0]?.image === image,
+      'image restored',
+      DEADLINE_MS,
+    );
   });
 
   it(
     'deletion runs the finalizer once, and the real garbage collector removes Pods, ReplicaSets and the Redis claims',
     { timeout: 600_000 },
-    async () => {
-      const namespace = await cluster.namespace('delete');
-      const operator = await startTestController(cluster, namespace);
-      try {
-        await createPlatform(namespace);
-        await allChildren(namespace);
-        await provisionRedisVolumes(cluster, namespace);
-        await eventually(
-          async () =>
-            (await cluster.core.listNamespacedPersistentVolumeClaim({ namespace })).items.every((c) => c.status?.phase === 'Bound'),
-          'the Redis claims bound',
-          DEADLINE_MS,
-        );
-        await eventually(
-          async () => (await cluster.core.listNamespacedPod({ namespace })).items.some((p) => p.status?.phase === 'Running'),
-          'pods running',
-          DEADLINE_MS,
-        );
-        await cluster.custom.deleteNamespacedCustomObject({
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace,
-          plural: PLURAL,
-          name: 'campus',
-        });
-        await eventually(
-          async () =>
-            getPlatform(cluster, namespace).then(
-              () => false,
-              () => true,
-            ),
-          'platform gone',
-          DEADLINE_MS,
-        );
-        await eventually(async () => (await children(namespace)).length === 0, 'children gone', DEADLINE_MS);
-        await eventually(
-          async () => (await cluster.apps.listNamespacedReplicaSet({ namespace })).items.length === 0,
-          'ReplicaSets collected',
-          DEADLINE_MS,
-        );
-        await eventually(
-          async () => (await cluster.core.listNamespacedPod({ namespace })).items.length === 0,
-          'Pods collected',
-          DEADLINE_MS,
-        );
-        // ADR 0011: a Redis node's volume goes with it (persistentVolumeClaimRetentionPolicy).
-        await eventually(
-          async () => (await cluster.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0,
-          'Redis claims collected',
-          DEADLINE_MS,
-        );
-        const events = await cluster.core.listNamespacedEvent({ namespace });
-        assert.equal(events.items.filter((e) => e.reason === 'Finalized').length, 1, 'Finalized recorded once');
-      } finally {
-        await operator.stop();
-      }
+    async (t) => {
+      const { namespace } = await cluster.controllerFor(t, 'delete');
+      await createPlatform(namespace);
+      await allChildren(namespace);
+      await provisionRedisVolumes(cluster, namespace);
+      await eventually(
+        async () => (await cluster.core.listNamespacedPersistentVolumeClaim({ namespace })).items.every((c) => c.status?.phase === 'Bound'),
+        'the Redis claims bound',
+        DEADLINE_MS,
+      );
+      await eventually(
+        async () => (await cluster.core.listNamespacedPod({ namespace })).items.some((p) => p.status?.phase === 'Running'),
+        'pods running',
+        DEADLINE_MS,
+      );
+      await cluster.custom.deleteNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural: PLURAL,
+        name: 'campus',
+      });
+      await eventually(
+        async () =>
+          getPlatform(cluster, namespace).then(
+            () => false,
+            () => true,
+          ),
+        'platform gone',
+        DEADLINE_MS,
+      );
+      await eventually(async () => (await children(namespace)).length === 0, 'children gone', DEADLINE_MS);
+      await eventually(
+        async () => (await cluster.apps.listNamespacedReplicaSet({ namespace })).items.length === 0,
+        'ReplicaSets collected',
+        DEADLINE_MS,
+      );
+      await eventually(async () => (await cluster.core.listNamespacedPod({ namespace })).items.length === 0, 'Pods collected', DEADLINE_MS);
+      // ADR 0011: a Redis node's volume goes with it (persistentVolumeClaimRetentionPolicy).
+      await eventually(
+        async () => (await cluster.core.listNamespacedPersistentVolumeClaim({ namespace })).items.length === 0,
+        'Redis claims collected',
+        DEADLINE_MS,
+      );
+      const events = await cluster.core.listNamespacedEvent({ namespace });
+      assert.equal(events.items.filter((e) => e.reason === 'Finalized').length, 1, 'Finalized recorded once');
     },
   );
 
-  it("without the chart's passplatforms/finalizers rule, the children are refused (the rule is needed)", { timeout: 600_000 }, async () => {
-    const namespace = await cluster.namespace('rbac');
-    const operator = await startTestController(cluster, namespace, {
-      identity: { withoutRule: (rule) => Boolean(rule.resources?.includes(`${PLURAL}/finalizers`)) },
-    });
-    try {
+  it(
+    "without the chart's passplatforms/finalizers rule, the children are refused (the rule is needed)",
+    { timeout: 600_000 },
+    async (t) => {
+      const { namespace } = await cluster.controllerFor(t, 'rbac', {
+        identity: { withoutRule: (rule) => Boolean(rule.resources?.includes(`${PLURAL}/finalizers`)) },
+      });
       await createPlatform(namespace);
       const refused = await eventually(
-        async () => (await warnings(namespace)).find((w) => w.startsWith('ApplyFailed')),
+        async () => (await platformWarnings(cluster, namespace)).find((w) => w.startsWith('ApplyFailed')),
         'a refused apply',
         DEADLINE_MS,
       );
       assert.match(refused, /cannot set blockOwnerDeletion/);
       assert.deepEqual(await children(namespace), []);
-    } finally {
-      await operator.stop();
-    }
-  });
+    },
+  );
 
   it(
     'a spec changed while a pass runs: the API server refuses its status write (409), the pass is requeued, not failed, and the next converges',
     { timeout: 600_000 },
-    async () => {
-      const namespace = await cluster.namespace('conflict');
+    async (t) => {
       const metrics = new OperatorMetrics();
       const reconciles = async (result: string) =>
         (await metrics.reconciles.get()).values.filter((v) => v.labels.result === result).reduce((sum, v) => sum + v.value, 0);
       let interleaved: number | undefined;
-      const operator = await startTestController(cluster, namespace, {
+      const { namespace, operator } = await cluster.controllerFor(t, 'conflict', {
         metrics,
         // Runs between the pass's read of the platform and its status write: the first time, a real
         // spec update lands on the API server in between.
         onApplied: async (platform) => {
           if (interleaved !== undefined) return;
           interleaved = platform.metadata.generation;
-          await patchPlatformSpec(cluster, namespace, { api: { minReplicas: 3 } });
+          await patchPlatformSpec(cluster, platform.metadata.namespace, { api: { minReplicas: 3 } });
         },
       });
       // Every status the API server stored, in order, as its watch reports them.
@@ -313,24 +270,20 @@ describe('PlatformController on a real control plane', () => {
         },
         () => undefined,
       );
-      try {
-        await createPlatform(namespace);
-        await eventually(
-          async () => (await getPlatform(cluster, namespace)).status?.observedGeneration === 2,
-          'the status of the new spec (generation 2)',
-          DEADLINE_MS,
-        );
-        await operator.settled();
-        assert.equal(interleaved, 1, 'the update came between the read of generation 1 and its status write');
-        assert.equal(await reconciles(RECONCILE_RESULT.error), 0, 'a conflict is not a reconcile error');
-        assert.ok(!landed.includes(1), `no status computed from generation 1 landed (statuses seen: ${landed.join(', ')})`);
-        assert.ok(await reconciles(RECONCILE_RESULT.requeue), 'the refused write requeued the pass');
-        assert.equal((await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.replicas, 3);
-        assert.deepEqual(await warnings(namespace), []);
-      } finally {
-        watch.abort();
-        await operator.stop();
-      }
+      t.after(() => watch.abort());
+      await createPlatform(namespace);
+      await eventually(
+        async () => (await getPlatform(cluster, namespace)).status?.observedGeneration === 2,
+        'the status of the new spec (generation 2)',
+        DEADLINE_MS,
+      );
+      await operator.settled();
+      assert.equal(interleaved, 1, 'the update came between the read of generation 1 and its status write');
+      assert.equal(await reconciles(RECONCILE_RESULT.error), 0, 'a conflict is not a reconcile error');
+      assert.ok(!landed.includes(1), `no status computed from generation 1 landed (statuses seen: ${landed.join(', ')})`);
+      assert.ok(await reconciles(RECONCILE_RESULT.requeue), 'the refused write requeued the pass');
+      assert.equal((await cluster.apps.readNamespacedDeployment({ name: names.api, namespace })).spec?.replicas, 3);
+      assert.deepEqual(await platformWarnings(cluster, namespace), []);
     },
   );
 

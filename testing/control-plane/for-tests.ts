@@ -10,7 +10,8 @@ import { ControlPlane } from './control-plane.js';
 
 export const SHARED_CONTROL_PLANE_ENV = 'PASSPLATFORM_TEST_CONTROL_PLANE';
 
-export interface TestControlPlane {
+/** What a test uses of the control plane: its clients and a namespace of its own. */
+export interface ControlPlaneClients {
   plane: ControlPlane;
   kubeConfig: KubeConfig;
   custom: CustomObjectsApi;
@@ -19,6 +20,9 @@ export interface TestControlPlane {
   core: CoreV1Api;
   /** Creates a namespace named `<base>-<random>` and returns its name. */
   namespace(base: string): Promise<string>;
+}
+
+export interface TestControlPlane extends ControlPlaneClients {
   /** Stops the control plane if this file started it; a shared one is left to the runner. */
   stop(): Promise<void>;
 }

@@ -16,7 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import { App } from 'cdk8s';
 import { OPERATOR_NAME, OperatorInstall, READER_ROLES } from '../../cdk8s/operator-install.js';
-import type { TestControlPlane } from './for-tests.js';
+import type { ControlPlaneClients } from './for-tests.js';
 
 export interface PolicyRule {
   apiGroups?: string[];
@@ -59,7 +59,11 @@ function chartRules(clusterRole: RbacObject, options: OperatorIdentityOptions): 
 }
 
 /** Sets the rules of the operator's ClusterRole in `namespace` to the chart's, changed by `options`. */
-export async function setOperatorRules(cluster: TestControlPlane, namespace: string, options: OperatorIdentityOptions = {}): Promise<void> {
+export async function setOperatorRules(
+  cluster: ControlPlaneClients,
+  namespace: string,
+  options: OperatorIdentityOptions = {},
+): Promise<void> {
   const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
   await rbac.patchClusterRole(
     { name: clusterRoleName(namespace), body: { rules: chartRules(installRbac().clusterRole, options) } },
@@ -73,7 +77,7 @@ export async function setOperatorRules(cluster: TestControlPlane, namespace: str
  * change each other's) and to the leader-election Role in `namespace`.
  */
 export async function operatorKubeConfig(
-  cluster: TestControlPlane,
+  cluster: ControlPlaneClients,
   namespace: string,
   options: OperatorIdentityOptions = {},
 ): Promise<KubeConfig> {
@@ -118,7 +122,7 @@ export async function operatorKubeConfig(
  * else; no roles: a token the apiserver accepts for a user RBAC grants nothing the operator serves.
  */
 export async function readerToken(
-  cluster: TestControlPlane,
+  cluster: ControlPlaneClients,
   namespace: string,
   name: string,
   roles: (keyof typeof READER_ROLES)[],

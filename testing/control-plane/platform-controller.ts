@@ -10,10 +10,12 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { childNames } from '../../cdk8s/platform/names.js';
-import type { TestControlPlane } from './for-tests.js';
+import type { ControlPlaneClients } from './for-tests.js';
 import { operatorKubeConfig, type OperatorIdentityOptions } from './operator-identity.js';
 import { eventually } from '../eventually.js';
 import { PlatformController, type ControllerOptions } from '../../operator/controller/controller.js';
+import { generatePlatformKeys } from '../../operator/controller/platform-keys.js';
+import { reconcile } from '../../operator/reconcile/reconcile.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../../platform-api/v1alpha1/index.js';
 
 export const DEADLINE_MS = 180_000;
@@ -33,16 +35,18 @@ export interface TestController {
   stop(): Promise<void>;
 }
 
+export type TestControllerOptions = Partial<ControllerOptions> & {
+  identity?: OperatorIdentityOptions;
+  kubeConfig?: KubeConfig;
+  /** Return before every cache has listed (await `started` later). */
+  returnEarly?: boolean;
+};
+
 /** A PlatformController watching `namespace`, authenticated as the operator's ServiceAccount. */
 export async function startTestController(
-  cluster: TestControlPlane,
+  cluster: ControlPlaneClients,
   namespace: string,
-  options: Partial<ControllerOptions> & {
-    identity?: OperatorIdentityOptions;
-    kubeConfig?: KubeConfig;
-    /** Return before every cache has listed (await `started` later). */
-    returnEarly?: boolean;
-  } = {},
+  options: TestControllerOptions = {},
 ): Promise<TestController> {
   const kubeConfig = options.kubeConfig ?? (await operatorKubeConfig(cluster, namespace, options.identity));
   const problems: string[] = [];
@@ -91,7 +95,7 @@ async function withDeadline(promise: Promise<void>, what: string, problems: stri
   }
 }
 
-export function getPlatform(cluster: TestControlPlane, namespace: string, name = 'campus'): Promise<PassPlatform> {
+export function getPlatform(cluster: ControlPlaneClients, namespace: string, name = 'campus'): Promise<PassPlatform> {
   return cluster.custom.getNamespacedCustomObject({
     group: API_GROUP,
     version: API_VERSION,
@@ -101,7 +105,42 @@ export function getPlatform(cluster: TestControlPlane, namespace: string, name =
   }) as Promise<PassPlatform>;
 }
 
-export function patchPlatformSpec(cluster: TestControlPlane, namespace: string, spec: Record<string, unknown>, name = 'campus') {
+/** Creates a PassPlatform from `manifest` in `namespace`; returns it as the API server stored it. */
+export async function createPlatform(cluster: ControlPlaneClients, namespace: string, manifest: object): Promise<PassPlatform> {
+  return (await cluster.custom.createNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace,
+    plural: PLURAL,
+    body: manifest,
+  })) as PassPlatform;
+}
+
+/**
+ * Waits until every child a first reconcile of the platform wants exists on the API server;
+ * returns them as read back (with the owner references the controller gave them).
+ */
+export async function waitForEveryChild(cluster: ControlPlaneClients, namespace: string, name = 'campus'): Promise<KubernetesObject[]> {
+  const platform = await getPlatform(cluster, namespace, name);
+  const wanted = reconcile({ platform, observed: { children: [] }, now: new Date(), generateKeys: generatePlatformKeys }).children ?? [];
+  if (wanted.length === 0) throw new Error(`reconcile wants no children of ${namespace}/${name}: ${JSON.stringify(platform.status)}`);
+  return eventually(
+    async () => {
+      const found = await Promise.all(
+        wanted.map((c) =>
+          cluster.objects
+            .read({ apiVersion: c.apiVersion as string, kind: c.kind as string, metadata: { name: c.metadata?.name as string, namespace } })
+            .catch(() => undefined),
+        ),
+      );
+      return found.every(Boolean) && (found as KubernetesObject[]);
+    },
+    'every child created',
+    DEADLINE_MS,
+  );
+}
+
+export function patchPlatformSpec(cluster: ControlPlaneClients, namespace: string, spec: Record<string, unknown>, name = 'campus') {
   return cluster.custom.patchNamespacedCustomObject(
     { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { spec } },
     MERGE,
@@ -113,7 +152,7 @@ export function patchPlatformSpec(cluster: TestControlPlane, namespace: string, 
  * pre-bound to that claim (so files sharing the control plane never take each other's), which
  * kube-controller-manager's binder binds and kube-scheduler then schedules the Redis pods on.
  */
-export async function provisionRedisVolumes(cluster: TestControlPlane, namespace: string, platform = 'campus'): Promise<void> {
+export async function provisionRedisVolumes(cluster: ControlPlaneClients, namespace: string, platform = 'campus'): Promise<void> {
   const statefulSet = await eventually(
     () => cluster.apps.readNamespacedStatefulSet({ name: childNames(platform).redis, namespace }),
     'the Redis StatefulSet',
@@ -142,7 +181,7 @@ export async function provisionRedisVolumes(cluster: TestControlPlane, namespace
  * Plays CloudNativePG's controller, which cannot run here (its instances need a real kubelet):
  * writes the status it documents for a healthy Cluster with every instance ready.
  */
-export async function reportDatabaseHealthy(cluster: TestControlPlane, namespace: string, platform = 'campus'): Promise<void> {
+export async function reportDatabaseHealthy(cluster: ControlPlaneClients, namespace: string, platform = 'campus'): Promise<void> {
   const name = childNames(platform).database;
   const database = (await eventually(
     () => cluster.custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace, plural: 'clusters', name }),
@@ -163,7 +202,7 @@ export async function reportDatabaseHealthy(cluster: TestControlPlane, namespace
 }
 
 /** The Warning events the operator recorded on PassPlatforms in `namespace`, as `reason: message`. */
-export async function platformWarnings(cluster: TestControlPlane, namespace: string): Promise<string[]> {
+export async function platformWarnings(cluster: ControlPlaneClients, namespace: string): Promise<string[]> {
   const events = await cluster.core.listNamespacedEvent({ namespace });
   return events.items
     .filter((e) => e.type === 'Warning' && e.involvedObject.kind === 'PassPlatform')
