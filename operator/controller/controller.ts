@@ -286,23 +286,11 @@ export class PlatformController {
     for (const event of result.events) await this.recordEvent(platform, event.type, event.reason, event.message);
     if (failures.length) await this.recordEvent(platform, 'Warning', 'ApplyFailed', failures.join('; '));
     if (isDeepStrictEqual(platform.status, result.status)) return 'unchanged';
-    try {
-      await this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace: platform.metadata.namespace,
-          plural: PLURAL,
-          name: platform.metadata.name,
-          body: { metadata: { resourceVersion: platform.metadata.resourceVersion }, status: result.status },
-        },
-        MERGE,
-      );
-      return 'written';
-    } catch (error) {
-      if (isConflict(error)) return 'conflict';
-      throw error;
-    }
+    return this.patchPlatform(
+      platform,
+      { metadata: { resourceVersion: platform.metadata.resourceVersion }, status: result.status },
+      'status',
+    );
   }
 
   /**
@@ -338,20 +326,22 @@ export class PlatformController {
     return released === 'conflict' ? REQUEUE : undefined;
   }
 
-  /** Merge-patches the platform: `gone` when it no longer exists, `conflict` when it changed since it was read. */
-  private async patchPlatform(platform: PassPlatform, body: object): Promise<WriteOutcome> {
+  /**
+   * Merge-patches the platform (or its status subresource): `gone` when it no longer exists,
+   * `conflict` when the body carries a resourceVersion and the platform changed since.
+   */
+  private async patchPlatform(platform: PassPlatform, body: object, subresource?: 'status'): Promise<WriteOutcome> {
+    const request = {
+      group: API_GROUP,
+      version: API_VERSION,
+      namespace: platform.metadata.namespace,
+      plural: PLURAL,
+      name: platform.metadata.name,
+      body,
+    };
     try {
-      await this.custom.patchNamespacedCustomObject(
-        {
-          group: API_GROUP,
-          version: API_VERSION,
-          namespace: platform.metadata.namespace,
-          plural: PLURAL,
-          name: platform.metadata.name,
-          body,
-        },
-        MERGE,
-      );
+      if (subresource === 'status') await this.custom.patchNamespacedCustomObjectStatus(request, MERGE);
+      else await this.custom.patchNamespacedCustomObject(request, MERGE);
       return 'written';
     } catch (error) {
       if (isNotFound(error)) return 'gone';
