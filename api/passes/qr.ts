@@ -1,7 +1,7 @@
 /**
  * Renders a pass token as a QR code image, once per process and format. A pass's token never
- * changes, so neither does its image: it is rendered when the pass is issued (`prerenderQr`, after
- * the reply), cached here, and served with a strong ETag (derived from the token and the rendering
+ * changes, so neither does its image: its PNG is rendered when the pass is issued (`prerenderQr`,
+ * after the reply), cached here, and served with a strong ETag (derived from the token and the rendering
  * options, so it is known without rendering) and immutable caching, so a holder re-opening a pass
  * gets a 304 and no image at all. A process that did not issue the pass renders it on its first
  * request for it.
@@ -27,11 +27,11 @@ const PNG_SCALE = 4;
 // qrcode passes through (its type declarations name only the deflate ones).
 const PNG_ENCODING = { deflateLevel: 9, colorType: 0, filterType: 2 } as const;
 /** Changes whenever the images would: a client's cached copy is then no longer "fresh". */
-const RENDERING = JSON.stringify({ ...OPTIONS, pngScale: PNG_SCALE, png: PNG_ENCODING, renderer: 'qrcode@1' });
+const RENDERING = JSON.stringify({ ...OPTIONS, pngScale: PNG_SCALE, png: PNG_ENCODING, segments: 'byte', renderer: 'qrcode@1' });
 
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' };
 
-// A PNG costs about 4 ms of CPU to encode (more on a busy machine), an SVG about 2; images are 2-6 KB.
+// A PNG costs about 3.5 ms of CPU to encode (more on a busy machine), an SVG about 1; images are 2-6 KB.
 // Bounded by bytes: 32 MiB holds about 5,000 passes in both formats.
 const rendered = new LRUCache<string, RenderedQr>({ maxSize: 32 * 1024 * 1024, sizeCalculation: (image) => image.body.length + 256 });
 /** Renders under way, so a burst of first requests for one pass encodes it once. */
@@ -43,10 +43,13 @@ export function qrEtag(code: string, format: QrFormat): string {
 }
 
 async function render(code: string, format: QrFormat): Promise<RenderedQr> {
+  // One byte-mode segment: given a bare string, qrcode searches (Dijkstra over every character) for
+  // the cheapest mix of modes, half of a render's CPU, and for a base64url code finds byte mode anyway.
+  const segments = [{ data: Buffer.from(code), mode: 'byte' as const }];
   const body =
     format === 'svg'
-      ? Buffer.from(await QRCode.toString(code, { ...OPTIONS, type: 'svg' }))
-      : await QRCode.toBuffer(code, { ...OPTIONS, type: 'png', scale: PNG_SCALE, rendererOpts: PNG_ENCODING });
+      ? Buffer.from(await QRCode.toString(segments, { ...OPTIONS, type: 'svg' }))
+      : await QRCode.toBuffer(segments, { ...OPTIONS, type: 'png', scale: PNG_SCALE, rendererOpts: PNG_ENCODING });
   return { body, contentType: CONTENT_TYPES[format], etag: qrEtag(code, format) };
 }
 
@@ -65,13 +68,15 @@ export async function renderQr(code: string, format: QrFormat): Promise<Rendered
 }
 
 /**
- * Renders a newly issued pass's images once the current reply has been sent, so the holder's first
- * request for them (the app opens a pass right after it is issued) does not wait for the encoding.
+ * Renders a newly issued pass's PNG once the current reply has been sent, so the holder's first
+ * request for it (the app opens a pass right after it is issued) does not wait for the encoding.
+ * Only the PNG, the app's format: the render is CPU the issuing path pays for every pass (about
+ * twice a `POST /passes` of its own), and an SVG (for printing) costs a first request about 1 ms.
  */
 export function prerenderQr(code: string): void {
   setImmediate(() => {
     // A render that fails here is tried again by the request that needs the image.
-    for (const format of ['png', 'svg'] as const) renderQr(code, format).catch(() => undefined);
+    renderQr(code, 'png').catch(() => undefined);
   });
 }
 
