@@ -21,6 +21,8 @@ export interface BenchRow {
 
 export interface BenchContext {
   apiUrl: string;
+  /** The API process (its CPU time is read from /proc by rows that report CPU per operation). */
+  apiPid: number | undefined;
   ceilingUrl: string;
   databaseUrl: string;
   /** The API process's Redis and key prefix (the real-time bench publishes into its feeds). */

@@ -157,6 +157,7 @@ async function main(): Promise<void> {
     await knex.destroy();
     const ctx: BenchContext = {
       apiUrl: api.url,
+      apiPid: api.child.pid,
       ceilingUrl: ceiling.url,
       databaseUrl: dbUrl,
       redisUrl: REDIS_URL,

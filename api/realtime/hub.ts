@@ -32,6 +32,29 @@ type Source = { kind: 'user' } | { kind: 'feed'; feed: FeedName };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Sockets written to before the hub yields to the event loop. Each delivery is one write system
+ * call; a verdict for 10,000 readers held the loop for 100-300 ms on a busy 2-core machine, and
+ * every HTTP request and Redis reply of the process waited behind it — long enough for Redis
+ * calls to miss their deadline and open the breaker. Slices keep that wait to a few milliseconds.
+ */
+const FAN_OUT_SLICE = 256;
+
+/**
+ * Heartbeats go out in this many rounds per interval, a share of the connections in each: pinging
+ * all 10,000 at once was a burst of 10,000 writes, then of 10,000 pongs to read, that held every
+ * delivery of the moment back by hundreds of milliseconds. Each connection is still pinged, and
+ * found dead when it has not answered, once per interval.
+ */
+const HEARTBEAT_ROUNDS = 30;
+
+/** A message on its way to the readers it had when it arrived, `next` the first not yet sent. */
+interface FanOut {
+  message: LiveMessage;
+  readers: RealtimeConnection[];
+  next: number;
+}
+
 /** Parses `<stream id> <payload JSON>` (or a history entry) into the message every socket is sent. */
 export function toLiveMessage(channel: ChannelName, id: string, payloadJson: string): { message: LiveMessage; payload: RealtimePayload } {
   const payload = JSON.parse(payloadJson) as RealtimePayload;
@@ -47,6 +70,12 @@ export class RealtimeHub {
   private readonly sources = new Map<string, Source>();
   private heartbeat: NodeJS.Timeout | undefined;
   private draining = false;
+  /** Messages being fanned out, strictly in arrival order, so no socket sees two out of order. */
+  private readonly fanOuts: FanOut[] = [];
+  private fanOutScheduled = false;
+  /** This interval's connections, beaten a share per round. */
+  private heartbeatTurn: RealtimeConnection[] = [];
+  private heartbeatRound = 0;
   /** Handed to every connection: keeps the indexes and metrics right whoever ends it. */
   readonly connectionEvents: ConnectionEvents = {
     delivered: (message) =>
@@ -62,7 +91,7 @@ export class RealtimeHub {
   /** Subscribes to every channel (one SSUBSCRIBE each: on a cluster they live on different shards). */
   async start(): Promise<void> {
     this.options.subscriber.on('smessage', (channel: string, message: string) => this.onMessage(channel, message));
-    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs / HEARTBEAT_ROUNDS);
     this.heartbeat.unref();
     await Promise.all([...this.sources.keys()].map((channel) => this.options.subscriber.ssubscribe(channel)));
   }
@@ -157,19 +186,44 @@ export class RealtimeHub {
       const { message, payload } = toLiveMessage(name, raw.slice(0, space), raw.slice(space + 1));
       this.options.metrics.lag.observe(Math.max(0, Date.now() - payload.at) / 1000);
       const readers = source.kind === 'user' ? this.byUser.get(payload.scope) : this.byFeed.get(source.feed);
-      for (const connection of readers ?? [])
-        if (source.kind === 'feed' || connection.channels.includes('notifications')) connection.deliver(message);
+      if (!readers?.size) return;
+      this.fanOuts.push({
+        message,
+        readers: source.kind === 'feed' ? [...readers] : [...readers].filter((c) => c.channels.includes('notifications')),
+        next: 0,
+      });
+      // A slice now (nothing waits for a small fan-out); the rest after the loop has served I/O.
+      if (!this.fanOutScheduled) this.continueFanOut();
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message, channel }, 'unreadable real-time message ignored');
     }
   }
 
+  private continueFanOut(): void {
+    this.fanOutScheduled = false;
+    let budget = FAN_OUT_SLICE;
+    while (budget > 0 && this.fanOuts.length > 0) {
+      const fanOut = this.fanOuts[0] as FanOut;
+      const end = Math.min(fanOut.readers.length, fanOut.next + budget);
+      for (let i = fanOut.next; i < end; i++) fanOut.readers[i]?.deliver(fanOut.message);
+      budget -= end - fanOut.next;
+      fanOut.next = end;
+      if (end === fanOut.readers.length) this.fanOuts.shift();
+    }
+    if (this.fanOuts.length === 0) return;
+    this.fanOutScheduled = true;
+    setImmediate(() => this.continueFanOut());
+  }
+
   private beat(): void {
-    for (const connection of [...this.all]) {
-      if (connection.transport.heartbeat()) continue;
+    if (this.heartbeatRound === 0) this.heartbeatTurn = [...this.all];
+    const share = Math.ceil(this.heartbeatTurn.length / HEARTBEAT_ROUNDS);
+    for (const connection of this.heartbeatTurn.slice(this.heartbeatRound * share, (this.heartbeatRound + 1) * share)) {
+      if (connection.closed || connection.transport.heartbeat()) continue;
       connection.transport.terminate();
       connection.markClosed(CLOSE.DEAD);
     }
+    this.heartbeatRound = (this.heartbeatRound + 1) % HEARTBEAT_ROUNDS;
   }
 
   private forget(connection: RealtimeConnection, reason: CloseReason | 'client'): void {

@@ -312,6 +312,62 @@ describe('real-time notifications and feeds', () => {
     assert.ok(slow.events().length < count, 'the slow consumer did not get everything buffered for it');
   });
 
+  it('cuts a socket that stops answering heartbeats (pinged in rounds), and keeps the one that answers', async () => {
+    const beating = await pod({ REALTIME_HEARTBEAT_MS: '2000' });
+    const silent = await socket(wsUrlOf(beating), security, { channels: 'gates' });
+    const alive = await socket(wsUrlOf(beating), security, { channels: 'gates' });
+    await Promise.all([silent.welcomed(), alive.welcomed()]);
+    // A paused socket reads nothing, so it never sees a ping and never answers one.
+    silent.ws.pause();
+    const metrics = await eventually(async () => {
+      const text = (await call(beating.url, 'GET', '/metrics')).body as string;
+      return /passplatform_realtime_disconnects_total\{reason="DEAD"[^}]*\} 1\b/.test(text) ? text : undefined;
+    }, 'the silent socket to be found dead');
+    assert.match(metrics, /passplatform_realtime_connections\{transport="ws"[^}]*\} 1\b/, 'only the silent socket was cut');
+    silent.ws.resume();
+    assert.equal((await silent.closed).code, 1006);
+    await publisher.gateVerdict({
+      gate: 'after-heartbeats',
+      direction: 'entry',
+      valid: true,
+      reason: null,
+      passId: null,
+      passType: null,
+      checkedAt: new Date().toISOString(),
+      degraded: false,
+    });
+    await alive.waitFor((m) => m.data?.gate === 'after-heartbeats', 'a verdict on the answering socket');
+  });
+
+  it('fans a message out to more sockets than one slice (hub.ts) in slices: every socket gets every verdict, in order', async () => {
+    const crowded = await pod({ REALTIME_MAX_CONNECTIONS_PER_USER: '1000' });
+    const desks = await Promise.all(Array.from({ length: 600 }, () => socket(wsUrlOf(crowded), security, { channels: 'gates' })));
+    await Promise.all(desks.map((desk) => desk.welcomed()));
+    const tag = randomBytes(3).toString('hex');
+    const verdict = (i: number) => ({
+      gate: `${tag}-${i}`,
+      direction: 'entry' as const,
+      valid: true,
+      reason: null,
+      passId: null,
+      passType: null,
+      checkedAt: new Date().toISOString(),
+      degraded: false,
+    });
+    // Pipelined on one Redis connection: the ids, and so the order every socket must see, follow i.
+    await Promise.all(Array.from({ length: 5 }, (_, i) => publisher.gateVerdict(verdict(i))));
+    for (const desk of desks) {
+      await desk.waitFor((m) => m.data?.gate === `${tag}-4`, 'the last verdict');
+      assert.deepEqual(
+        desk
+          .events('gate.verdict')
+          .map((m) => m.data.gate as string)
+          .filter((gate) => gate.startsWith(`${tag}-`)),
+        [0, 1, 2, 3, 4].map((i) => `${tag}-${i}`),
+      );
+    }
+  });
+
   it('SIGTERM closes every socket with 1001 "going away", spread out, and the process exits cleanly', async () => {
     const doomed = await pod({ REALTIME_DRAIN_SPREAD_MS: '2000' });
     const clients = await Promise.all(Array.from({ length: 10 }, () => socket(wsUrlOf(doomed), staff)));
