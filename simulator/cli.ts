@@ -16,13 +16,14 @@
  *   --frontier           run each policy across its knob (simulator/frontier.ts) at --seeds (default
  *                        1-5) and write frontier-<trace>.svg and frontier.md into --out
  *   --knobs N            the frontier at N knob values per policy instead of five
- *   --out DIR            where the frontier goes (default docs/simulation)
+ *   --out DIR            where the frontier goes (default docs/simulation); its frontier.json keeps every
+ *                        trace's points with the command that ran them, and a run replaces only its own traces'
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkReport, formatFailure } from './check.js';
-import { FRONTIER_KNOBS, fewerKnobs, frontierMarkdown, plotFrontier, runFrontier, undominated } from './frontier.js';
+import { FRONTIER_KNOBS, fewerKnobs, frontierMarkdown, mergeFrontier, plotFrontier, runFrontier, undominated } from './frontier.js';
 import { heldOutTraces } from './held-out.js';
 import { plotTrace } from './plot.js';
 import { toJson, toSeedsTable, toTable } from './report.js';
@@ -93,12 +94,17 @@ if (tracesFor(seeds[0] ?? 1).length === 0)
 if (values.frontier) {
   const count = values.knobs === undefined ? FRONTIER_KNOBS.ours.length : Number(values.knobs);
   if (!Number.isSafeInteger(count) || count < 1) fail(`--knobs: "${values.knobs}" is not a positive integer`);
-  const points = runFrontier(tracesFor, seeds, SIMULATED_SPEC, fewerKnobs(count));
+  const ran = runFrontier(tracesFor, seeds, SIMULATED_SPEC, fewerKnobs(count));
   mkdirSync(values.out, { recursive: true });
-  const names = [...new Set(points.map((p) => p.trace))];
-  for (const name of names) writeFileSync(join(values.out, `frontier-${name}.svg`), plotFrontier(points, name));
-  const command = `npm run simulate -- ${process.argv.slice(2).join(' ')}`;
-  writeFileSync(join(values.out, 'frontier.md'), frontierMarkdown(points, command));
+  const names = [...new Set(ran.map((p) => p.trace))];
+  for (const name of names) writeFileSync(join(values.out, `frontier-${name}.svg`), plotFrontier(ran, name));
+  // The traces run now replace theirs in frontier.json; the others stay, so one slow trace can be re-run on its own.
+  const points = mergeFrontier(
+    existsSync(join(values.out, 'frontier.json')) ? readFileSync(join(values.out, 'frontier.json'), 'utf8') : undefined,
+    ran,
+  );
+  writeFileSync(join(values.out, 'frontier.json'), `${JSON.stringify(points, null, 1)}\n`);
+  writeFileSync(join(values.out, 'frontier.md'), frontierMarkdown(points));
   for (const name of names) {
     const left = undominated(points, name);
     console.log(

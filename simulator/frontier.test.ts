@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { undominated, type FrontierPoint } from './frontier.js';
+import { mergeFrontier, undominated, type FrontierPoint } from './frontier.js';
 
 const run = promisify(execFile);
+const table0 = (out: string) => readFileSync(join(out, 'frontier.md'), 'utf8');
 
 // The frontier as `npm run simulate -- --frontier` writes it, reduced to one seed, three knob
 // values per policy and the shortest trace so the suite can afford it.
@@ -21,7 +22,8 @@ describe('npm run simulate -- --frontier', () => {
         { timeout: 600_000 },
       );
       assert.match(stdout, /^k6-ramp: ours (dominates every baseline point|does not dominate \d+ baseline point\(s\))$/m);
-      assert.deepEqual(readdirSync(out).sort(), ['frontier-k6-ramp.svg', 'frontier.md']);
+      assert.deepEqual(readdirSync(out).sort(), ['frontier-k6-ramp.svg', 'frontier.json', 'frontier.md']);
+      assert.match(table0(out), /\*\*k6-ramp\*\*: written by `npm run simulate -- --frontier --seeds 1 --knobs 3 --trace k6-ramp --out /);
       const table = readFileSync(join(out, 'frontier.md'), 'utf8');
       const rows = table.split('\n').filter((line) => line.startsWith('| k6-ramp |'));
       assert.equal(rows.length, 4 * 3, table);
@@ -53,6 +55,15 @@ describe('dominance', () => {
     assert.deepEqual(
       undominated(points, 't').map((p) => p.policy),
       ['tuned', 'keda'],
+    );
+  });
+
+  it('replaces only the traces a run ran in the frontier kept so far', () => {
+    const earlier = [point('ours', 10, 5), { ...point('hpa', 12, 6), trace: 'week' }];
+    const merged = mergeFrontier(JSON.stringify(earlier), [point('hpa', 1, 1)]);
+    assert.deepEqual(
+      merged.map((p) => `${p.trace}:${p.policy}:${p.violationMinutes}`),
+      ['week:hpa:12', 't:hpa:1'],
     );
   });
 });

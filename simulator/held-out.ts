@@ -3,8 +3,9 @@
  * (`npm run simulate -- --held-out <seed>`; CI picks the seed from the date and prints it), so the
  * repository holds no copy of them to fit. Each family has its day-to-day noise, and the seed moves
  * its event in time and size:
- * - `flash-crowd`: an ordinary weekday, then a one-off crowd (5–10× for 20–60 min at a random
- *   hour), then another ordinary day: a policy must not replay the crowd the next day;
+ * - `flash-crowd`: two ordinary weekdays of history, then a measured day with a one-off crowd
+ *   (5–10× for 20–60 min at a random hour), then a measured ordinary day: a policy must not replay
+ *   the crowd the next day (simulator/held-out.test.ts checks it);
  * - `holiday`: weekdays, then a holiday at a third of the load with no morning gate rush, then a
  *   weekday again: no pre-scaling for a rush that does not come;
  * - `slow-growth`: load growing 5–15 % a day for five days (a term starting): following it, not lagging it.
@@ -31,13 +32,14 @@ function noise(random: Random, days: number): number[] {
 
 export function flashCrowdTrace(seed: number): Trace {
   const random = new Random(seed ^ 0xf1a5);
-  const crowdAt = DAY + Math.round(random.between(9, 20) * HOUR);
+  // On the first measured day, so the second (measured too) shows whether the crowd is replayed.
+  const crowdAt = Math.round(random.between(9, 20) * HOUR);
   const crowdLength = Math.round(random.between(20, 60)) * 60;
   const crowdSize = random.between(5, 10);
   const drift = noise(random, 4);
   return {
     name: 'flash-crowd',
-    description: `one-off crowd ×${crowdSize.toFixed(1)} for ${crowdLength / 60} min on day 1, then an ordinary day (held out, seed ${seed})`,
+    description: `one-off crowd ×${crowdSize.toFixed(1)} for ${crowdLength / 60} min at ${(crowdAt / HOUR).toFixed(1)} h on the first day, then an ordinary day (held out, seed ${seed})`,
     startAt: MONDAY + DAY,
     durationSeconds: 2 * DAY,
     historySeconds: 2 * DAY,

@@ -27,6 +27,7 @@ import {
   type SizingInput,
 } from './sizing.js';
 import { clampToRange, stabilize } from './stabilizer.js';
+import { followStartup, readyReplicas, startupSeconds } from './startup.js';
 import { COMPONENT_TUNING, POLICY } from './tuning.js';
 import type { AutoscalerResult, AutoscalerState, ComponentMemory, Need, PlatformSignals, SignalSource } from './types.js';
 
@@ -178,18 +179,16 @@ export function autoscale(
         ),
       };
     }
-    const horizonMs = (tuning.startupSeconds + interval + POLICY.signalLagSeconds) * 1000;
+    const startup = startupSeconds(memory, tuning.startupSeconds);
+    const horizonMs = (startup + interval + POLICY.signalLagSeconds) * 1000;
     const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalMinHorizonSeconds * 1000));
-    const sized = size(
-      component,
-      { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: tuning.startupSeconds },
-      fresh,
-    );
+    const sized = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: startup }, fresh);
     const workerPods = component === 'api' ? budgetedWorkerPods(spec, state) : undefined;
     const need = workerPods !== undefined ? withinBudget(sized, workerPods) : { need: sized, refused: false };
     const before = memory.replicas;
     const result = stabilize(memory, need.need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);
-    components[component] = { ...result.memory, budgetRefused: need.refused || undefined };
+    const followed = followStartup(result.memory, before, readyReplicas(component, fresh), now, tuning.startupSeconds);
+    components[component] = { ...followed, budgetRefused: need.refused || undefined };
     replicas[component] = result.replicas;
     const reason = !fresh
       ? 'signals missing or stale; back inside spec bounds'

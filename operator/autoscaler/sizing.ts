@@ -8,6 +8,7 @@ import { parseQuantity } from '../cost/quantity.js';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
 import { DEFAULT_REDIS_OPS_PER_SHARD, type PassPlatformSpec, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
+import { fitLine, utilisationCeiling, type WeightedFit } from './downstream.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
@@ -109,6 +110,17 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
     why = `no class has a wait budget left → ${replicas} pods at ${fmt(spec.autoscaling.targetUtilization)} utilisation`;
   }
+  // Pods on CPU: the planned CPU at the target utilisation, or lower where a class's learned
+  // latency curve says its p95 reaches the SLA sooner (a CPU-bound class on a half-core pod).
+  const ceiling = apiLatencyCeiling(spec, state, api);
+  const apiTarget = Math.min(spec.autoscaling.targetUtilization, ceiling?.utilisation ?? 1);
+  const onCpu = Math.ceil((arrival * cpuPerRequest) / (podCores * apiTarget));
+  if (onCpu > replicas) {
+    replicas = onCpu;
+    minimum = Math.max(minimum, Math.ceil((plan.load * cpuPerRequest) / (podCores * apiTarget)));
+    why = `${why}; ${fmt(arrival * cpuPerRequest)} cores at ${fmt(apiTarget * 100)} % of ${fmt(podCores)}${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas} pods`;
+  }
+  if (ceiling) signals.latencyCeiling = ceiling.utilisation;
   const sockets = podsForConnections(api);
   if (sockets && sockets.pods > replicas) {
     // Requests may need fewer pods than the open sockets do: the sockets win.
@@ -132,6 +144,30 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     reason: `api: ${fmt(rate)} req/s${planText(plan)}, ${fmt(cpuPerRequest * 1000)} ms CPU/request; ${why}${missed.length ? `; ${missed.join(', ')}` : ''}`,
     signals,
   };
+}
+
+/** The lowest API utilisation ceiling any class's learned latency curve asks for (downstream.ts). */
+export function apiLatencyCeiling(
+  spec: PassPlatformSpec,
+  state: AutoscalerState,
+  api: ApiSignals,
+): { utilisation: number; reason: string } | undefined {
+  let lowest: { utilisation: number; reason: string } | undefined;
+  for (const slaClass of SLA_CLASS_NAMES) {
+    if (!(api.requestRate?.[slaClass] ?? 0)) continue;
+    const line = fitLine(state.apiLatencyFit?.[slaClass], POLICY.downstreamMinWeight);
+    const utilisation = utilisationCeiling(line, spec.sla[slaClass] * POLICY.latencyTargetRatio, {
+      minSlopeT: POLICY.downstreamMinSlopeT,
+      minSpreadX: POLICY.downstreamMinSpreadX,
+      floor: POLICY.downstreamFloorUtilization,
+    });
+    if (utilisation === undefined || !line || (lowest && lowest.utilisation <= utilisation)) continue;
+    lowest = {
+      utilisation,
+      reason: `${slaClass} p95 ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ): ≤ ${fmt(utilisation * 100)} % keeps it in its SLA`,
+    };
+  }
+  return lowest;
 }
 
 /**
@@ -198,6 +234,34 @@ export function postgresLoadCores(pg: PostgresSignals | undefined, state: Autosc
   return pg.readQps !== undefined && perQuery !== undefined ? pg.readQps * perQuery : pg.replicaCpuCores;
 }
 
+/**
+ * The lowest replica utilisation ceiling any worker queue's learned dependence asks for
+ * (downstream.ts): the utilisation at which its mean job duration × its p95/mean ratio reaches
+ * its SLA × the latency target ratio. Undefined when no queue's jobs are seen to depend on the replicas.
+ */
+export function downstreamCeiling(spec: PassPlatformSpec, state: AutoscalerState): { utilisation: number; reason: string } | undefined {
+  let lowest: { utilisation: number; reason: string } | undefined;
+  for (const [queue, fit] of Object.entries(state.replicaDependence ?? {}) as [WorkerQueue, WeightedFit][]) {
+    const tail = state.jobP95OverMean?.[queue];
+    if (tail === undefined) continue;
+    // No latencyTargetRatio margin here: histogram_quantile interpolates linearly inside a bucket
+    // whose density falls, so the p95 it reads (and the tail ratio) already sits above the true one.
+    const maxMean = spec.sla[QUEUE_SLA_CLASS[queue]] / tail;
+    const line = fitLine(fit, POLICY.downstreamMinWeight);
+    const utilisation = utilisationCeiling(line, maxMean, {
+      minSlopeT: POLICY.downstreamMinSlopeT,
+      minSpreadX: POLICY.downstreamMinSpreadX,
+      floor: POLICY.downstreamFloorUtilization,
+    });
+    if (utilisation === undefined || !line || (lowest && lowest.utilisation <= utilisation)) continue;
+    lowest = {
+      utilisation,
+      reason: `${queue} jobs take ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ), p95 ${fmt(tail)} × mean: ≤ ${fmt(utilisation * 100)} % keeps them in their SLA`,
+    };
+  }
+  return lowest;
+}
+
 /** Read replicas: their load in cores at the target utilisation, plus one when lag shows they fall behind. */
 export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const { spec, state, signals: pg, current } = input;
@@ -213,10 +277,13 @@ export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const signals: Record<string, number> = { loadCores: load };
   if (pg.readQps !== undefined) signals.readQps = pg.readQps;
   const plan = input.plan(load);
-  const perReplica = replicaCores * spec.autoscaling.targetUtilization;
+  const ceiling = downstreamCeiling(spec, state);
+  const target = Math.min(spec.autoscaling.targetUtilization, ceiling?.utilisation ?? 1);
+  if (ceiling) signals.downstreamCeiling = ceiling.utilisation;
+  const perReplica = replicaCores * target;
   let replicas = Math.ceil(plan.load / perReplica);
   let minimum = Math.ceil(plan.load / (1 + POLICY.surgeAllowance) / perReplica);
-  let why = `${fmt(load)} cores of reads${planText(plan)} at ${fmt(spec.autoscaling.targetUtilization * 100)} % of ${fmt(replicaCores)} cores → ${replicas}`;
+  let why = `${fmt(load)} cores of reads${planText(plan)} at ${fmt(target * 100)} % of ${fmt(replicaCores)} cores${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas}`;
   const lag = pg.maxReplicaLagSeconds;
   const lagging = lag !== undefined && lag > POLICY.maxReplicaLagSeconds;
   if (lag !== undefined) signals.maxReplicaLagSeconds = lag;

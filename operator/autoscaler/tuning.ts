@@ -7,7 +7,11 @@
 import type { Component } from '../../platform-api/v1alpha1/index.js';
 
 export interface ComponentTuning {
-  /** Seconds from "scale up" to a replica serving: the horizon the forecast must cover. */
+  /**
+   * Seconds from "scale up" to a replica serving, until the policy has measured it (startup.ts
+   * learns it from the ready counts the signals show): the horizon the forecast must cover. The
+   * defaults are the ones docs/adr/0006-autoscaler-decisions.md gives their sources for.
+   */
   startupSeconds: number;
   /** Largest step up: max(pods, ratio × current) more replicas per decision. */
   maxStepUpPods: number;
@@ -102,6 +106,19 @@ export const POLICY = {
   seasonalMaxGrowth: 3,
   /** Comparable days within this ratio of today: the pattern repeats, follow it rather than the trend. */
   seasonalTrustedLevel: [0.8, 1.25] as const,
+  /** A scale-up not ready after this many times the default start-up is no longer timed (startup.ts). */
+  startupGiveUpFactor: 10,
   /** Replication lag that counts as replicas falling behind, seconds. */
   maxReplicaLagSeconds: 10,
+  /**
+   * Downstream fit (downstream.ts): each run's point keeps this share of the earlier points' weight
+   * (0.998 per 15 s run: a memory of about two hours, long enough to see the replicas busy and idle).
+   */
+  downstreamKeep: 0.998,
+  /** The fit acts once it holds this much weight (runs), a slope this sure (t-statistic) and this spread of 1 / (1 − ρ). */
+  downstreamMinWeight: 40,
+  downstreamMinSlopeT: 3,
+  downstreamMinSpreadX: 0.05,
+  /** Never size the replicas for less than this utilisation on a downstream fit's word (it bounds a bad fit's cost). */
+  downstreamFloorUtilization: 0.2,
 } as const;

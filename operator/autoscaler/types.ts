@@ -6,6 +6,7 @@
  */
 import type { SlaClass } from '../../core/sla.js';
 import type { Component, ScalingDecisionRecord, WorkerQueue } from '../../platform-api/v1alpha1/index.js';
+import type { WeightedFit } from './downstream.js';
 
 export interface ApiSignals {
   /** Requests per second per SLA class (routes outside every SLA excluded). */
@@ -120,6 +121,10 @@ export interface ComponentMemory {
   budgetRefused?: boolean;
   /** Recent load samples for the short-term trend. */
   recent: LoadSample[];
+  /** Seconds from a scale-up decision to that many replicas ready, learned and smoothed (startup.ts). */
+  startupSeconds?: number;
+  /** The scale-up being followed: when it was decided and to how many replicas. */
+  awaitingReady?: { since: number; replicas: number };
   seasonal?: SeasonalMemory;
 }
 
@@ -135,6 +140,12 @@ export interface AutoscalerState {
   jobDurationSeconds: Partial<Record<WorkerQueue, number>>;
   /** Replica CPU seconds per read query, smoothed. */
   postgresCpuSecondsPerQuery?: number;
+  /** Per queue: mean job duration against the read replicas' 1 / (1 − utilisation) (downstream.ts). */
+  replicaDependence?: Partial<Record<WorkerQueue, WeightedFit>>;
+  /** Per SLA class: its p95 latency against the API pods' 1 / (1 − CPU utilisation of their request) (downstream.ts). */
+  apiLatencyFit?: Partial<Record<SlaClass, WeightedFit>>;
+  /** Per queue: p95 job duration / mean job duration, smoothed (how far the tail sits above the mean). */
+  jobP95OverMean?: Partial<Record<WorkerQueue, number>>;
 }
 
 export interface AutoscalerResult {

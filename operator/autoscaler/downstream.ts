@@ -1,0 +1,79 @@
+/**
+ * How a worker queue's job duration depends on the read replicas' load, learned from the signals.
+ * A job that waits on replica queries takes longer as the replicas get busy: under processor
+ * sharing (a database's cores shared by its backends) a query's time grows as 1 / (1 − ρ), ρ the
+ * replicas' CPU utilisation. So each run adds the point (x = 1 / (1 − ρ), mean job duration) to an
+ * exponentially weighted least-squares line per queue. A queue whose jobs do not touch the
+ * replicas shows no slope (or no correlation) and constrains nothing; one that does gives the
+ * highest utilisation at which its jobs still fit their SLA, and the replicas are sized under it.
+ * Nothing here is specific to a queue: the line is what the cluster showed.
+ */
+export interface WeightedFit {
+  /** Total weight, and the weighted sums of x, y, x², xy, y². */
+  w: number;
+  sx: number;
+  sy: number;
+  sxx: number;
+  sxy: number;
+  syy: number;
+}
+
+export interface Line {
+  intercept: number;
+  slope: number;
+  /** Pearson correlation of the weighted points. */
+  correlation: number;
+  /** The slope's t-statistic, the total weight taken as the number of points: how sure the slope is not zero. */
+  slopeT: number;
+  /** Weighted standard deviation of x: how much of the curve the points cover. */
+  spreadX: number;
+}
+
+export const EMPTY_FIT: WeightedFit = { w: 0, sx: 0, sy: 0, sxx: 0, sxy: 0, syy: 0 };
+
+/** Adds a point after discounting the old ones by `keep` (0 < keep ≤ 1). */
+export function addPoint(fit: WeightedFit | undefined, x: number, y: number, keep: number): WeightedFit {
+  const f = fit ?? EMPTY_FIT;
+  return {
+    w: f.w * keep + 1,
+    sx: f.sx * keep + x,
+    sy: f.sy * keep + y,
+    sxx: f.sxx * keep + x * x,
+    sxy: f.sxy * keep + x * y,
+    syy: f.syy * keep + y * y,
+  };
+}
+
+/** The least-squares line through the points; undefined with too little weight or no spread in x or y. */
+export function fitLine(fit: WeightedFit | undefined, minWeight: number): Line | undefined {
+  if (!fit || fit.w < minWeight) return undefined;
+  const meanX = fit.sx / fit.w;
+  const meanY = fit.sy / fit.w;
+  const varX = fit.sxx / fit.w - meanX * meanX;
+  const varY = fit.syy / fit.w - meanY * meanY;
+  const cov = fit.sxy / fit.w - meanX * meanY;
+  if (!(varX > 1e-12) || !(varY > 1e-12)) return undefined;
+  const slope = cov / varX;
+  const correlation = cov / Math.sqrt(varX * varY);
+  const slopeT = correlation * Math.sqrt(Math.max(0, fit.w - 2) / Math.max(1e-12, 1 - correlation * correlation));
+  return { intercept: meanY - slope * meanX, slope, correlation, slopeT, spreadX: Math.sqrt(varX) };
+}
+
+/**
+ * The highest replica utilisation at which a mean job duration stays at or under `maxMeanSeconds`
+ * according to `line` (x = 1 / (1 − ρ)); undefined when the line shows no dependence worth
+ * acting on (slope ≤ 0, its t-statistic under `minSlopeT`, or x spread under `minSpreadX`). A
+ * latency read through histogram buckets jitters from run to run, so the test is whether the slope
+ * is surely positive over many runs, not how well one line explains each reading.
+ * When even idle replicas (x = 1) would be too slow, `floor`: more replicas cannot help beyond it.
+ */
+export function utilisationCeiling(
+  line: Line | undefined,
+  maxMeanSeconds: number,
+  options: { minSlopeT: number; minSpreadX: number; floor: number },
+): number | undefined {
+  if (!line || line.slope <= 0 || line.slopeT < options.minSlopeT || line.spreadX < options.minSpreadX) return undefined;
+  const maxX = (maxMeanSeconds - line.intercept) / line.slope;
+  if (maxX <= 1) return options.floor;
+  return Math.max(options.floor, 1 - 1 / maxX);
+}

@@ -1,0 +1,147 @@
+/**
+ * What the policy learns from the signals instead of holding as constants: how a worker queue's job
+ * duration grows with the read replicas' utilisation (and so how busy the replicas may run), how
+ * an SLA class's p95 grows with the API pods' utilisation, and how long a scale-up takes to show
+ * ready replicas. Each is driven through `autoscale` with readings shaped as collect.ts delivers them.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import { autoscale, initialAutoscalerState } from './autoscaler.js';
+import { addPoint, fitLine, utilisationCeiling } from './downstream.js';
+import type { AutoscalerState, PlatformSignals } from './types.js';
+
+const managed = DEFAULT_SPEC.database.managed;
+if (!managed) throw new Error('the default spec manages its database');
+const spec: PassPlatformSpec = {
+  ...DEFAULT_SPEC,
+  image: 'passplatform/app:test',
+  version: 'test',
+  database: {
+    mode: 'managed',
+    managed: { ...managed, readReplicas: { minReplicas: 1, maxReplicas: 10 }, resources: { cpu: '2', memory: '4Gi' } },
+  },
+};
+// Reactive sizing only: these tests are about what the policy learned, not about its forecasts.
+spec.autoscaling = { ...spec.autoscaling, predictive: false };
+const INTERVAL_MS = spec.autoscaling.intervalSeconds * 1000;
+const T0 = Date.UTC(2026, 2, 3, 9, 0);
+
+/** Replica readings over a day-like swing of utilisation, report jobs taking `jobSeconds(ρ)`. */
+function replicaReadings(runs: number, jobSeconds: (utilisation: number) => number): PlatformSignals[] {
+  return Array.from({ length: runs }, (_, i) => {
+    const utilisation = 0.15 + 0.3 * (0.5 + 0.5 * Math.sin(i / 20));
+    const mean = jobSeconds(utilisation);
+    return {
+      observedAt: T0 + i * INTERVAL_MS,
+      postgres: { readQps: 1000, replicaCpuCores: utilisation * 2 * 2, readyReplicas: 2, maxReplicaLagSeconds: 0.1 },
+      queues: {
+        reports: {
+          waiting: 0,
+          prioritized: 0,
+          active: 1,
+          arrivalRate: 0.3,
+          completionRate: 0.3,
+          meanJobDurationSeconds: mean,
+          p95JobDurationSeconds: mean * 2,
+          readyPods: 1,
+        },
+        uploads: {
+          waiting: 0,
+          prioritized: 0,
+          active: 1,
+          arrivalRate: 3,
+          completionRate: 3,
+          meanJobDurationSeconds: 0.6,
+          p95JobDurationSeconds: 1.2,
+          readyPods: 1,
+        },
+      },
+    };
+  });
+}
+
+function run(readings: PlatformSignals[], state: AutoscalerState = initialAutoscalerState({ 'postgres-replicas': 2 })) {
+  let result = { state, replicas: {}, decisions: [] } as ReturnType<typeof autoscale>;
+  const decisions: ReturnType<typeof autoscale>['decisions'] = [];
+  for (const signals of readings) {
+    result = autoscale(spec, result.state, signals, signals.observedAt);
+    decisions.push(...result.decisions);
+  }
+  return { ...result, decisions };
+}
+
+describe('a line through noisy readings', () => {
+  it('recovers intercept and slope, and the utilisation at which the line reaches a bound', () => {
+    let fit = undefined;
+    for (let i = 0; i < 400; i++) {
+      const x = 1 + (i % 40) / 20;
+      fit = addPoint(fit, x, 0.6 + 0.9 * x + (i % 2 ? 0.05 : -0.05), 0.998);
+    }
+    const line = fitLine(fit, 40);
+    assert.ok(line);
+    assert.ok(Math.abs(line.slope - 0.9) < 0.02 && Math.abs(line.intercept - 0.6) < 0.03, JSON.stringify(line));
+    // 0.6 + 0.9 x = 2.4 at x = 2: ρ = 1 − 1/2.
+    const ceiling = utilisationCeiling(line, 2.4, { minSlopeT: 3, minSpreadX: 0.05, floor: 0.2 });
+    assert.ok(ceiling !== undefined && Math.abs(ceiling - 0.5) < 0.02, String(ceiling));
+  });
+
+  it('constrains nothing when the readings do not rise with x', () => {
+    let fit = undefined;
+    for (let i = 0; i < 400; i++) fit = addPoint(fit, 1 + (i % 40) / 20, 0.6 + (i % 3) * 0.01, 0.998);
+    assert.equal(utilisationCeiling(fitLine(fit, 40), 2.4, { minSlopeT: 3, minSpreadX: 0.05, floor: 0.2 }), undefined);
+  });
+});
+
+describe('read replicas sized for the jobs that wait on them', () => {
+  /** A day of swinging replica load, then 3.8 cores of reads held for ten minutes. */
+  function dayThenBusy(jobSeconds: (utilisation: number) => number): PlatformSignals[] {
+    return [...replicaReadings(300, jobSeconds), ...replicaReadings(40, () => jobSeconds(0.95))].map((s, i) =>
+      i < 300 ? s : { ...s, postgres: { readQps: 1000, replicaCpuCores: 3.8, readyReplicas: 2, maxReplicaLagSeconds: 0.1 } },
+    );
+  }
+
+  it('runs the replicas cooler when report jobs slow down as they get busy, and says why', () => {
+    // Jobs of 0.5 + 1 s / (1 − ρ), p95 twice the mean, 5 s SLA: ρ ≤ 1 − 1/2 = 50 %, under the
+    // spec's 70 %: 3.8 cores of reads need 4 replicas of 2 cores instead of 3.
+    const result = run(dayThenBusy((u) => 0.5 + 1 / (1 - u)));
+    assert.equal(result.replicas['postgres-replicas'], 4);
+    const reason = result.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '';
+    assert.match(reason, /reports jobs take 0\.50? \+ 1 s \/ \(1 − ρ\)/);
+  });
+
+  it('keeps the spec target when the jobs do not depend on the replicas', () => {
+    // 3.8 cores at 70 % of 2 → 3 replicas.
+    assert.equal(run(dayThenBusy(() => 2)).replicas['postgres-replicas'], 3);
+  });
+});
+
+describe('start-up time', () => {
+  it('is measured from the scale-up decision to the signals showing that many ready pods', () => {
+    let state = initialAutoscalerState({ api: 2 });
+    let ready = 2;
+    let decidedAt: number | undefined;
+    let target = 2;
+    for (let i = 0; i < 60; i++) {
+      const now = T0 + i * INTERVAL_MS;
+      // 2 pods until the scale-up, then the new ones show up 90 s after it.
+      if (decidedAt !== undefined && now - decidedAt >= 90_000) ready = target;
+      const signals: PlatformSignals = {
+        observedAt: now,
+        api: {
+          requestRate: { student_queries: i < 4 ? 100 : 800 },
+          p95LatencySeconds: { student_queries: 0.1 },
+          cpuCores: (i < 4 ? 100 : 800) * 0.002,
+          readyPods: ready,
+        },
+      };
+      const result = autoscale(spec, state, signals, now);
+      const next = result.replicas.api ?? target;
+      if (next > target && decidedAt === undefined) decidedAt = now;
+      target = Math.max(target, next);
+      state = result.state;
+    }
+    assert.ok(decidedAt !== undefined, 'the API was scaled up');
+    assert.equal(state.components.api?.startupSeconds, 90);
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Generalisation on traces this repository does not contain: the held-out families are drawn
+ * from a seed at run time (today's date unless HELD_OUT_SEED is set; the test's name prints it, so
+ * a failure can be re-run with `HELD_OUT_SEED=<seed> npx tsx scripts/run-tests.ts simulator/held-out.test.ts`
+ * or looked at with `npm run simulate -- --held-out <seed>`). Ours remembers load by time of day
+ * to scale ahead of what recurs; these check it does not scale ahead of what does not:
+ * - the day after a one-off flash crowd, at the crowd's hour, it runs about the fleet the HPA
+ *   (which remembers nothing) runs, far from the crowd's;
+ * - on a holiday morning it does not stand up the working days' gate-rush fleet.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { flashCrowdTrace, holidayTrace } from './held-out.js';
+import { runTrace, type RunResult } from './run.js';
+import { SIMULATED_SPEC } from './workload.js';
+
+const SEED = Number(process.env.HELD_OUT_SEED ?? new Date().toISOString().slice(0, 10).replaceAll('-', ''));
+const DAY_MINUTES = 24 * 60;
+
+/** The most API pods a run held between two minutes of its measured time. */
+function mostApiPods(run: RunResult, fromMinute: number, toMinute: number): number {
+  return Math.max(...run.series.filter((p) => p.minute >= fromMinute && p.minute < toMinute).map((p) => p.replicas.api));
+}
+
+/** What a policy that remembers nothing may need more: half again, or three pods on a small fleet (load noise). */
+function nearHpa(hpa: number): number {
+  return Math.max(1.5 * hpa, hpa + 3);
+}
+
+describe(`held-out traces (seed ${SEED})`, () => {
+  it('does not replay a one-off flash crowd the next day', (t) => {
+    const trace = flashCrowdTrace(SEED);
+    const ours = runTrace(trace, 'ours', SIMULATED_SPEC, SEED);
+    const hpa = runTrace(trace, 'hpa', SIMULATED_SPEC, SEED);
+    const crowdAt = Math.floor((trace.steps[0] ?? 0) / 60);
+    const crowdEnd = crowdAt + 90;
+    const crowdFleet = mostApiPods(ours, crowdAt, crowdEnd);
+    // The same hours the next day, with half an hour either side for a forecast's horizon.
+    const [from, to] = [DAY_MINUTES + crowdAt - 30, DAY_MINUTES + crowdEnd + 30];
+    const nextDay = mostApiPods(ours, from, to);
+    const hpaNextDay = mostApiPods(hpa, from, to);
+    const context = `${trace.description}: ours ${crowdFleet} API pods in the crowd, ${nextDay} at that hour the next day (HPA ${hpaNextDay})`;
+    t.diagnostic(context);
+    assert.ok(crowdFleet >= 2 * hpaNextDay, `the crowd did not need a bigger fleet; the check would prove nothing. ${context}`);
+    assert.ok(nextDay <= nearHpa(hpaNextDay), context);
+    assert.ok(nextDay <= crowdFleet / 2, context);
+  });
+
+  it('does not pre-scale a holiday morning for the working days’ gate rush', (t) => {
+    const trace = holidayTrace(SEED);
+    const ours = runTrace(trace, 'ours', SIMULATED_SPEC, SEED);
+    const hpa = runTrace(trace, 'hpa', SIMULATED_SPEC, SEED);
+    // The working days' rush is at 07:30–08:30; the holiday is the first measured day.
+    const [from, to] = [7 * 60, 9 * 60];
+    const holiday = mostApiPods(ours, from, to);
+    const hpaHoliday = mostApiPods(hpa, from, to);
+    const rushDay = mostApiPods(ours, DAY_MINUTES + from, DAY_MINUTES + to);
+    const context = `${trace.description}: ours ${holiday} API pods on the holiday morning (HPA ${hpaHoliday}), ${rushDay} on the working day after`;
+    t.diagnostic(context);
+    assert.ok(rushDay >= 2 * hpaHoliday, `the working day's rush did not need a bigger fleet; the check would prove nothing. ${context}`);
+    assert.ok(holiday <= nearHpa(hpaHoliday), context);
+  });
+});
