@@ -189,6 +189,25 @@ describe('student search over generated students (the seed generator)', () => {
     assert.doesNotMatch(plan!, /Seq Scan on students/);
   });
 
+  /** Each query at four page sizes and each threshold gives exactly the rows ranking every match gives. */
+  async function assertTiersRankAsEveryMatch(queries: string[], thresholds: number[]): Promise<void> {
+    for (const query of queries) {
+      const parsed = parseStudentSearch(query)!;
+      for (const limit of [1, 7, 20, 100]) {
+        const { sql, bindings } = rankedSearchStatement(parsed, limit);
+        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
+        for (const threshold of thresholds) {
+          const found = await searchStudents(env.knex, parsed, limit, { threshold });
+          assert.deepEqual(
+            found.map((r) => r.id),
+            expected,
+            `'${query}', limit ${limit}, searches and tiers of more than ${threshold} candidates by tiers and walks`,
+          );
+        }
+      }
+    }
+  }
+
   it('finds one word tier by tier exactly as ranking every match would, whether a tier is sorted or walked', async () => {
     const [someone] = (await env.knex('students').orderBy('student_id').limit(1).pluck('student_id')) as string[];
     // Broad (a status, a one-letter prefix), middling, rare, an exact id, and nothing at all.
@@ -205,22 +224,8 @@ describe('student search over generated students (the seed generator)', () => {
       'cs',
       'zzqx',
     ];
-    for (const word of words) {
-      const parsed = parseStudentSearch(word)!;
-      for (const limit of [1, 7, 20, 100]) {
-        const { sql, bindings } = rankedSearchStatement(parsed, limit);
-        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
-        // 5,000: every search of this table is ranked whole; 10: by tiers, any of more than ten walked.
-        for (const threshold of [5_000, 10]) {
-          const found = await searchStudents(env.knex, parsed, limit, { threshold });
-          assert.deepEqual(
-            found.map((r) => r.id),
-            expected,
-            `'${word}', limit ${limit}, searches and tiers of more than ${threshold} matches by tiers and walks`,
-          );
-        }
-      }
-    }
+    // 5,000: every search of this table is ranked whole; 10: by tiers, any of more than ten walked.
+    await assertTiersRankAsEveryMatch(words, [5_000, 10]);
   });
 
   it('finds several words tier by tier exactly as ranking every match would', async () => {
@@ -240,21 +245,7 @@ describe('student search over generated students (the seed generator)', () => {
       'engineering e',
       'zzqx john',
     ];
-    for (const query of queries) {
-      const parsed = parseStudentSearch(query)!;
-      for (const limit of [1, 7, 20, 100]) {
-        const { sql, bindings } = rankedSearchStatement(parsed, limit);
-        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
-        // 5,000: ranked whole; 200 and 40: tiers sorted from their candidates or walked; 10: walked.
-        for (const threshold of [5_000, 200, 40, 10]) {
-          const found = await searchStudents(env.knex, parsed, limit, { threshold });
-          assert.deepEqual(
-            found.map((r) => r.id),
-            expected,
-            `'${query}', limit ${limit}, tiers of more than ${threshold} candidates walked`,
-          );
-        }
-      }
-    }
+    // 5,000: ranked whole; 200 and 40: tiers sorted from their candidates or walked; 10: walked.
+    await assertTiersRankAsEveryMatch(queries, [5_000, 200, 40, 10]);
   });
 });

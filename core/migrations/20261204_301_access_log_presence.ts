@@ -15,6 +15,20 @@ import type { Knex } from 'knex';
  * writer's own statement: moving them here would count twice while old pods still write them.
  * An update only rewrites a row when it brings a gate the row lacks.
  */
+/** Presence rows (period, start, student, gates by direction) of the access logs in `source`, grouped. */
+const presenceOf = (source: string) => `
+  select k.period, k.period_start, n.student_id,
+         coalesce(array_agg(distinct n.gate order by n.gate) filter (where n.direction = 'entry'), '{}'),
+         coalesce(array_agg(distinct n.gate order by n.gate) filter (where n.direction = 'exit'), '{}')
+    from ${source} n
+    cross join lateral (values
+      ('day', (n.occurred_at at time zone 'UTC')::date),
+      ('week', date_trunc('week', n.occurred_at at time zone 'UTC')::date),
+      ('month', date_trunc('month', n.occurred_at at time zone 'UTC')::date),
+      ('year', date_trunc('year', n.occurred_at at time zone 'UTC')::date)) k (period, period_start)
+   where n.student_id is not null
+   group by 1, 2, 3`;
+
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     create table access_log_presence (
@@ -33,17 +47,7 @@ export async function up(knex: Knex): Promise<void> {
     create function access_log_presence_add() returns trigger language plpgsql as $$
     begin
       insert into access_log_presence as p (period, period_start, student_id, entry_gates, exit_gates)
-      select k.period, k.period_start, n.student_id,
-             coalesce(array_agg(distinct n.gate order by n.gate) filter (where n.direction = 'entry'), '{}'),
-             coalesce(array_agg(distinct n.gate order by n.gate) filter (where n.direction = 'exit'), '{}')
-        from inserted_rows n
-        cross join lateral (values
-          ('day', (n.occurred_at at time zone 'UTC')::date),
-          ('week', date_trunc('week', n.occurred_at at time zone 'UTC')::date),
-          ('month', date_trunc('month', n.occurred_at at time zone 'UTC')::date),
-          ('year', date_trunc('year', n.occurred_at at time zone 'UTC')::date)) k (period, period_start)
-       where n.student_id is not null
-       group by 1, 2, 3
+      ${presenceOf('inserted_rows')}
        -- A fixed order makes concurrent flushes lock rows alike (no deadlock), as the hourly rollup does.
        order by 1, 2, 3
       on conflict (period, period_start, student_id) do update
@@ -57,17 +61,7 @@ export async function up(knex: Knex): Promise<void> {
       referencing new table as inserted_rows for each statement execute function access_log_presence_add();
 
     insert into access_log_presence (period, period_start, student_id, entry_gates, exit_gates)
-    select k.period, k.period_start, l.student_id,
-           coalesce(array_agg(distinct l.gate order by l.gate) filter (where l.direction = 'entry'), '{}'),
-           coalesce(array_agg(distinct l.gate order by l.gate) filter (where l.direction = 'exit'), '{}')
-      from access_logs l
-      cross join lateral (values
-        ('day', (l.occurred_at at time zone 'UTC')::date),
-        ('week', date_trunc('week', l.occurred_at at time zone 'UTC')::date),
-        ('month', date_trunc('month', l.occurred_at at time zone 'UTC')::date),
-        ('year', date_trunc('year', l.occurred_at at time zone 'UTC')::date)) k (period, period_start)
-     where l.student_id is not null
-     group by 1, 2, 3;
+    ${presenceOf('access_logs')}
   `);
 }
 
