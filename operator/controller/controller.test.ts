@@ -52,6 +52,24 @@ const allChildren = (namespace: string) =>
     DEADLINE_MS,
   );
 
+/** Deletes the platform and waits until the finalizer released it and it is gone. */
+async function deletePlatform(namespace: string) {
+  await cluster.custom.deleteNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name: 'campus' });
+  await eventually(
+    () =>
+      getPlatform(cluster, namespace).then(
+        () => false,
+        () => true,
+      ),
+    'platform released and gone',
+    DEADLINE_MS,
+  );
+}
+
+/** How many reconciles `metrics` counted with a result (`passplatform_operator_reconcile_total`). */
+const reconcilesCounted = (metrics: OperatorMetrics) => async (result: string) =>
+  (await metrics.reconciles.get()).values.filter((v) => v.labels.result === result).reduce((sum, v) => sum + v.value, 0);
+
 describe('PlatformController on a real control plane', () => {
   it(
     'creates every child owned by the platform, goes Progressing, then Ready once the real controllers rolled it out',
@@ -190,22 +208,7 @@ describe('PlatformController on a real control plane', () => {
         'pods running',
         DEADLINE_MS,
       );
-      await cluster.custom.deleteNamespacedCustomObject({
-        group: API_GROUP,
-        version: API_VERSION,
-        namespace,
-        plural: PLURAL,
-        name: 'campus',
-      });
-      await eventually(
-        async () =>
-          getPlatform(cluster, namespace).then(
-            () => false,
-            () => true,
-          ),
-        'platform gone',
-        DEADLINE_MS,
-      );
+      await deletePlatform(namespace);
       await eventually(async () => (await children(namespace)).length === 0, 'children gone', DEADLINE_MS);
       await eventually(
         async () => (await cluster.apps.listNamespacedReplicaSet({ namespace })).items.length === 0,
@@ -247,8 +250,7 @@ describe('PlatformController on a real control plane', () => {
     { timeout: 600_000 },
     async (t) => {
       const metrics = new OperatorMetrics();
-      const reconciles = async (result: string) =>
-        (await metrics.reconciles.get()).values.filter((v) => v.labels.result === result).reduce((sum, v) => sum + v.value, 0);
+      const reconciles = reconcilesCounted(metrics);
       let interleaved: number | undefined;
       const { namespace, operator } = await cluster.controllerFor(t, 'conflict', {
         metrics,
@@ -286,6 +288,42 @@ describe('PlatformController on a real control plane', () => {
       assert.deepEqual(await platformWarnings(cluster, namespace), []);
     },
   );
+
+  it('a platform changed while its finalizer runs: the release gets 409, is requeued, not failed, and the next pass releases it', async (t) => {
+    const metrics = new OperatorMetrics();
+    const reconciles = reconcilesCounted(metrics);
+    let interleaved = false;
+    const { namespace, operator } = await cluster.controllerFor(t, 'release', {
+      metrics,
+      // Runs after the finalizing pass read the platform, before it releases it: the first time, a
+      // real update (a label) lands on the API server in between.
+      onPlatformDeleted: async (platform) => {
+        if (interleaved) return;
+        interleaved = true;
+        await cluster.custom.patchNamespacedCustomObject(
+          {
+            group: API_GROUP,
+            version: API_VERSION,
+            namespace: platform.metadata.namespace,
+            plural: PLURAL,
+            name: platform.metadata.name,
+            body: { metadata: { labels: { 'team/owner': 'gate-security' } } },
+          },
+          MERGE,
+        );
+      },
+    });
+    await createPlatform(namespace);
+    await allChildren(namespace);
+    await operator.settled();
+    const requeuedBefore = await reconciles(RECONCILE_RESULT.requeue);
+    await deletePlatform(namespace);
+    assert.ok(interleaved, 'the update came between the read of the deleted platform and its release');
+    assert.equal(await reconciles(RECONCILE_RESULT.error), 0, 'a conflict is not a reconcile error');
+    assert.ok((await reconciles(RECONCILE_RESULT.requeue)) > requeuedBefore, 'the refused release requeued the pass');
+    const events = await cluster.core.listNamespacedEvent({ namespace });
+    assert.equal(events.items.filter((e) => e.reason === 'Finalized').length, 1, 'Finalized recorded once');
+  });
 
   it('rejects an invalid spec with the schema message', async () => {
     const namespace = await cluster.namespace('invalid');
