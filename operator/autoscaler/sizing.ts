@@ -8,7 +8,7 @@ import { parseQuantity } from '../cost/quantity.js';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
 import { DEFAULT_REDIS_OPS_PER_SHARD, type PassPlatformSpec, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
-import { fitLine, utilisationCeiling, type WeightedFit } from './downstream.js';
+import { fitLine, utilisationCeiling, type Line, type WeightedFit } from './downstream.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
@@ -146,6 +146,20 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   };
 }
 
+/**
+ * The utilisation at which a learned latency line (downstream.ts) reaches `maxMeanSeconds`, with
+ * the line; undefined while the fit is too thin or too flat to trust.
+ */
+function learnedCeiling(fit: WeightedFit | undefined, maxMeanSeconds: number): { line: Line; utilisation: number } | undefined {
+  const line = fitLine(fit, POLICY.downstreamMinWeight);
+  const utilisation = utilisationCeiling(line, maxMeanSeconds, {
+    minSlopeT: POLICY.downstreamMinSlopeT,
+    minSpreadX: POLICY.downstreamMinSpreadX,
+    floor: POLICY.downstreamFloorUtilization,
+  });
+  return line && utilisation !== undefined ? { line, utilisation } : undefined;
+}
+
 /** The lowest API utilisation ceiling any class's learned latency curve asks for (downstream.ts). */
 export function apiLatencyCeiling(
   spec: PassPlatformSpec,
@@ -155,13 +169,9 @@ export function apiLatencyCeiling(
   let lowest: { utilisation: number; reason: string } | undefined;
   for (const slaClass of SLA_CLASS_NAMES) {
     if (!(api.requestRate?.[slaClass] ?? 0)) continue;
-    const line = fitLine(state.apiLatencyFit?.[slaClass], POLICY.downstreamMinWeight);
-    const utilisation = utilisationCeiling(line, spec.sla[slaClass] * POLICY.latencyTargetRatio, {
-      minSlopeT: POLICY.downstreamMinSlopeT,
-      minSpreadX: POLICY.downstreamMinSpreadX,
-      floor: POLICY.downstreamFloorUtilization,
-    });
-    if (utilisation === undefined || !line || (lowest && lowest.utilisation <= utilisation)) continue;
+    const ceiling = learnedCeiling(state.apiLatencyFit?.[slaClass], spec.sla[slaClass] * POLICY.latencyTargetRatio);
+    if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
+    const { line, utilisation } = ceiling;
     lowest = {
       utilisation,
       reason: `${slaClass} p95 ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ): ≤ ${fmt(utilisation * 100)} % keeps it in its SLA`,
@@ -247,13 +257,9 @@ export function downstreamCeiling(spec: PassPlatformSpec, state: AutoscalerState
     // No latencyTargetRatio margin here: histogram_quantile interpolates linearly inside a bucket
     // whose density falls, so the p95 it reads (and the tail ratio) already sits above the true one.
     const maxMean = spec.sla[QUEUE_SLA_CLASS[queue]] / tail;
-    const line = fitLine(fit, POLICY.downstreamMinWeight);
-    const utilisation = utilisationCeiling(line, maxMean, {
-      minSlopeT: POLICY.downstreamMinSlopeT,
-      minSpreadX: POLICY.downstreamMinSpreadX,
-      floor: POLICY.downstreamFloorUtilization,
-    });
-    if (utilisation === undefined || !line || (lowest && lowest.utilisation <= utilisation)) continue;
+    const ceiling = learnedCeiling(fit, maxMean);
+    if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
+    const { line, utilisation } = ceiling;
     lowest = {
       utilisation,
       reason: `${queue} jobs take ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ), p95 ${fmt(tail)} × mean: ≤ ${fmt(utilisation * 100)} % keeps them in their SLA`,
