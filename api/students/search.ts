@@ -207,14 +207,16 @@ export function fewMatchesStatement(search: StudentSearch, limit: number, thresh
 interface CommonWords {
   readAt: number;
   rows: Map<string, number>;
+  /** Students in the table, as ANALYZE last counted them. */
+  students: number;
 }
 const COMMON_WORDS_TTL_MS = 10 * 60_000;
 const commonWordsByDb = new WeakMap<Knex, CommonWords>();
 
 /** The planner's own statistics of search_vector (its most common words and their frequencies), read at most every ten minutes. */
-async function commonWords(db: Knex): Promise<Map<string, number>> {
+async function commonWords(db: Knex): Promise<CommonWords> {
   const cached = commonWordsByDb.get(db);
-  if (cached && Date.now() - cached.readAt < COMMON_WORDS_TTL_MS) return cached.rows;
+  if (cached && Date.now() - cached.readAt < COMMON_WORDS_TTL_MS) return cached;
   const { rows } = await db.raw<{ rows: { words: string[] | null; freqs: number[] | null; reltuples: number }[] }>(
     `select s.most_common_elems::text::text[] as words, s.most_common_elem_freqs as freqs, c.reltuples::float8 as reltuples
        from pg_class c left join pg_stats s on s.tablename = c.relname and s.attname = 'search_vector' and s.schemaname = current_schema()
@@ -223,18 +225,25 @@ async function commonWords(db: Knex): Promise<Map<string, number>> {
   const stats = rows[0];
   const counts = new Map<string, number>();
   stats?.words?.forEach((word, i) => counts.set(word, (stats.freqs?.[i] ?? 0) * Math.max(stats.reltuples, 0)));
-  commonWordsByDb.set(db, { readAt: Date.now(), rows: counts });
-  return counts;
+  const read = { readAt: Date.now(), rows: counts, students: Math.max(stats?.reltuples ?? 0, 0) };
+  commonWordsByDb.set(db, read);
+  return read;
 }
 
 async function searchRows(db: Knex, search: StudentSearch, limit: number, threshold: number): Promise<(StudentRow & TierColumns)[]> {
   const words = await commonWords(db);
   const expected = (term: string) => {
     let total = 0;
-    for (const [word, rows] of words) if (word.startsWith(term)) total += rows;
+    for (const [word, rows] of words.rows) if (word.startsWith(term)) total += rows;
     return total;
   };
-  // A search whose rarest word the statistics call common goes straight to the tiers: counting
+  // Students expected to match every word, as if the words were independent: a common first
+  // name and a common last name together are few (`james taylor`: ≈ 100 of a million), a
+  // programme's two words are not (`computer science`: a tenth, estimated 1 %).
+  const expectedAll = words.students
+    ? search.terms.reduce((rows, term) => rows * Math.min(1, expected(term) / words.students), words.students)
+    : 0;
+  // A search the statistics expect to match many students goes straight to the tiers: counting
   // its matches through the GIN index would build a bitmap of most of the table (250 ms for
   // `active` at a million students).
   // An id prefix (`cs2020`) with more ids than the threshold: its prefix tier is broad, as the
@@ -249,7 +258,7 @@ async function searchRows(db: Knex, search: StudentSearch, limit: number, thresh
         )
       ).rows[0]!.n,
     ) > threshold;
-  if (!broadIdPrefix && Math.min(...search.terms.map(expected)) <= threshold) {
+  if (!broadIdPrefix && expectedAll <= threshold) {
     const few = fewMatchesStatement(search, limit, threshold);
     const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
     if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
