@@ -6,22 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import { specWithManagedReplicas } from '../../testing/autoscaler-spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { addPoint, fitLine, utilisationCeiling } from './downstream.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';
 
-const managed = DEFAULT_SPEC.database.managed;
-if (!managed) throw new Error('the default spec manages its database');
-const spec: PassPlatformSpec = {
-  ...DEFAULT_SPEC,
-  image: 'passplatform/app:test',
-  version: 'test',
-  database: {
-    mode: 'managed',
-    managed: { ...managed, readReplicas: { minReplicas: 1, maxReplicas: 10 }, resources: { cpu: '2', memory: '4Gi' } },
-  },
-};
+const spec: PassPlatformSpec = specWithManagedReplicas();
 // Reactive sizing only: these tests are about what the policy learned, not about its forecasts.
 spec.autoscaling = { ...spec.autoscaling, predictive: false };
 const INTERVAL_MS = spec.autoscaling.intervalSeconds * 1000;

@@ -6,21 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import { specWithManagedReplicas } from '../../testing/autoscaler-spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import type { AutoscalerState, PostgresSignals } from './types.js';
 
-const managed = DEFAULT_SPEC.database.managed;
-if (!managed) throw new Error('the default spec manages its database');
-const spec: PassPlatformSpec = {
-  ...DEFAULT_SPEC,
-  image: 'passplatform/app:test',
-  version: 'test',
-  database: {
-    mode: 'managed',
-    managed: { ...managed, readReplicas: { minReplicas: 1, maxReplicas: 10 }, resources: { cpu: '2', memory: '4Gi' } },
-  },
-};
+const spec: PassPlatformSpec = specWithManagedReplicas();
 const INTERVAL_MS = spec.autoscaling.intervalSeconds * 1000;
 const T0 = Date.UTC(2026, 2, 3, 9, 0);
 /** Replica CPU per read query in the cluster under test (2.5 ms: 600 q/s keep 1.5 cores busy). */
