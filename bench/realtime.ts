@@ -29,6 +29,7 @@ import { cpuMs } from './api-process.js';
 import { percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
 import type { ClientCommand, ClientReply } from './realtime-clients.js';
 import { monotonicMs, stamp } from './realtime-stamp.js';
+import { gateVerdictAt } from '../testing/realtime-client.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = Number(process.env.BENCH_WS_CONNECTIONS ?? 10_000);
@@ -228,21 +229,8 @@ function verdictFrame(at: number): string {
     id: `${Date.now()}-0`,
     event: 'gate.verdict',
     at: Date.now(),
-    data: verdict(at),
+    data: gateVerdictAt(stamp(at)),
   });
-}
-
-function verdict(at: number) {
-  return {
-    gate: stamp(at),
-    direction: 'entry' as const,
-    valid: true,
-    reason: null,
-    passId: null,
-    passType: null,
-    checkedAt: new Date().toISOString(),
-    degraded: false,
-  };
 }
 
 const ms = (n: number) => n.toFixed(1);
@@ -296,7 +284,7 @@ export async function benchRealtime(ctx: BenchContext): Promise<BenchRow[]> {
     idleUrl: `${apiWs}?channels=notifications`,
     headers: { authorization: `Bearer ${ctx.tokens.security}` },
     readyWhen: 'welcome',
-    publish: (at) => publisher.gateVerdict(verdict(at)),
+    publish: (at) => publisher.gateVerdict(gateVerdictAt(stamp(at))),
   };
   const bare: Side = {
     name: 'bare ws',

@@ -6,6 +6,7 @@
 import { WebSocket } from 'ws';
 import { eventually } from './eventually.js';
 import { SUBPROTOCOL } from '../api/realtime/ws-endpoint.js';
+import type { GateVerdict } from '../core/realtime/events.js';
 
 // Messages are whatever JSON the server sends; tests assert on their fields.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,6 +19,18 @@ export interface Closed {
 }
 
 /** The WebSocket base URL of an API process. */
+/** A valid entry verdict told apart by its gate name (what feed tests and the bench publish directly). */
+export const gateVerdictAt = (gate: string): GateVerdict => ({
+  gate,
+  direction: 'entry',
+  valid: true,
+  reason: null,
+  passId: null,
+  passType: null,
+  checkedAt: new Date().toISOString(),
+  degraded: false,
+});
+
 export const wsUrlOf = (api: { url: string }): string => api.url.replace(/^http/, 'ws');
 
 export type AuthVia = 'header' | 'subprotocol' | 'message' | 'none';

@@ -15,19 +15,7 @@ import { eventually } from '../../testing/eventually.js';
 import { CHANNELS, CHANNEL_NAMES } from './channels.js';
 import { CLOSE } from './close-codes.js';
 import { spawnApiProcess, type ApiProcess } from '../../testing/api-process.js';
-import { TestSocket, wsUrlOf } from '../../testing/realtime-client.js';
-
-/** A gate verdict told apart by its gate name (what the feed tests publish directly). */
-const verdictAt = (gate: string) => ({
-  gate,
-  direction: 'entry' as const,
-  valid: true,
-  reason: null,
-  passId: null,
-  passType: null,
-  checkedAt: new Date().toISOString(),
-  degraded: false,
-});
+import { TestSocket, gateVerdictAt, wsUrlOf } from '../../testing/realtime-client.js';
 
 describe('real-time notifications and feeds', () => {
   let env: TestEnvironment;
@@ -292,7 +280,7 @@ describe('real-time notifications and feeds', () => {
     slow.ws.pause();
     const count = 1_500;
     const padding = 'x'.repeat(8_000);
-    const verdict = (i: number) => verdictAt(`g${i}-${padding}`);
+    const verdict = (i: number) => gateVerdictAt(`g${i}-${padding}`);
     // Paced by the fast consumer: a batch (5 × 8 kB, under the 64 KiB limit) goes out only once the fast socket has
     // read the previous one, so the fast socket never holds more than the limit however slow this machine is, while
     // the paused socket's backlog grows until it is cut off. Each batch is pipelined on one connection, so ids follow i.
@@ -329,7 +317,7 @@ describe('real-time notifications and feeds', () => {
     assert.match(metrics, /passplatform_realtime_connections\{transport="ws"[^}]*\} 1\b/, 'only the silent socket was cut');
     silent.ws.resume();
     assert.equal((await silent.closed).code, 1006);
-    await publisher.gateVerdict(verdictAt('after-heartbeats'));
+    await publisher.gateVerdict(gateVerdictAt('after-heartbeats'));
     await alive.waitFor((m) => m.data?.gate === 'after-heartbeats', 'a verdict on the answering socket');
   });
 
@@ -338,7 +326,7 @@ describe('real-time notifications and feeds', () => {
     const desks = await Promise.all(Array.from({ length: 600 }, () => socket(wsUrlOf(crowded), security, { channels: 'gates' })));
     await Promise.all(desks.map((desk) => desk.welcomed()));
     const tag = randomBytes(3).toString('hex');
-    const verdict = (i: number) => verdictAt(`${tag}-${i}`);
+    const verdict = (i: number) => gateVerdictAt(`${tag}-${i}`);
     // Pipelined on one Redis connection: the ids, and so the order every socket must see, follow i.
     await Promise.all(Array.from({ length: 5 }, (_, i) => publisher.gateVerdict(verdict(i))));
     for (const desk of desks) {
