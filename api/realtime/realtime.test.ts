@@ -40,6 +40,23 @@ describe('real-time notifications and feeds', () => {
     return opened;
   }
 
+  /** Two security desks on the gate feed of `api`, both welcomed: one the test stops reading, one that keeps up. */
+  async function twoGateDesks(api: ApiProcess): Promise<[TestSocket, TestSocket]> {
+    const desks = await Promise.all([0, 1].map(() => socket(wsUrlOf(api), security, { channels: 'gates' })));
+    await Promise.all(desks.map((desk) => desk.welcomed()));
+    return [desks[0]!, desks[1]!];
+  }
+
+  /** Waits until `api` has counted one disconnect for `reason`, then asserts one socket is left open. */
+  async function afterOneDisconnect(api: ApiProcess, reason: string, awaited: string): Promise<void> {
+    const disconnected = new RegExp(`passplatform_realtime_disconnects_total\\{reason="${reason}"[^}]*\\} 1\\b`);
+    const metrics = await eventually(async () => {
+      const text = (await call(api.url, 'GET', '/metrics')).body as string;
+      return disconnected.test(text) ? text : undefined;
+    }, awaited);
+    assert.match(metrics, /passplatform_realtime_connections\{transport="ws"[^}]*\} 1\b/, `only the ${reason} socket was closed`);
+  }
+
   async function newStudent(): Promise<{ studentId: string; token: string; refreshToken: string; userId: string }> {
     const n = randomBytes(3).toString('hex');
     const [row] = (await env
@@ -274,9 +291,7 @@ describe('real-time notifications and feeds', () => {
 
   it('cuts off a consumer that stops reading, and the others receive everything', async () => {
     const tight = await pod({ REALTIME_MAX_BUFFERED_BYTES: '65536' });
-    const slow = await socket(wsUrlOf(tight), security, { channels: 'gates' });
-    const fast = await socket(wsUrlOf(tight), security, { channels: 'gates' });
-    await Promise.all([slow.welcomed(), fast.welcomed()]);
+    const [slow, fast] = await twoGateDesks(tight);
     slow.ws.pause();
     const count = 1_500;
     const padding = 'x'.repeat(8_000);
@@ -293,11 +308,7 @@ describe('real-time notifications and feeds', () => {
       fast.events('gate.verdict').map((m) => Number((m.data.gate as string).split('-')[0]!.slice(1))),
       Array.from({ length: count }, (_, i) => i),
     );
-    const metrics = await eventually(async () => {
-      const text = (await call(tight.url, 'GET', '/metrics')).body as string;
-      return /passplatform_realtime_disconnects_total\{reason="SLOW_CONSUMER"[^}]*\} 1/.test(text) ? text : undefined;
-    }, 'the slow consumer to be cut off');
-    assert.match(metrics, /passplatform_realtime_connections\{transport="ws"[^}]*\} 1\b/, 'only the slow socket was closed');
+    await afterOneDisconnect(tight, 'SLOW_CONSUMER', 'the slow consumer to be cut off');
     slow.ws.resume();
     assert.ok([CLOSE.SLOW_CONSUMER.code, 1006].includes((await slow.closed).code));
     assert.ok(slow.events().length < count, 'the slow consumer did not get everything buffered for it');
@@ -305,16 +316,10 @@ describe('real-time notifications and feeds', () => {
 
   it('cuts a socket that stops answering heartbeats (pinged in rounds), and keeps the one that answers', async () => {
     const beating = await pod({ REALTIME_HEARTBEAT_MS: '2000' });
-    const silent = await socket(wsUrlOf(beating), security, { channels: 'gates' });
-    const alive = await socket(wsUrlOf(beating), security, { channels: 'gates' });
-    await Promise.all([silent.welcomed(), alive.welcomed()]);
+    const [silent, alive] = await twoGateDesks(beating);
     // A paused socket reads nothing, so it never sees a ping and never answers one.
     silent.ws.pause();
-    const metrics = await eventually(async () => {
-      const text = (await call(beating.url, 'GET', '/metrics')).body as string;
-      return /passplatform_realtime_disconnects_total\{reason="DEAD"[^}]*\} 1\b/.test(text) ? text : undefined;
-    }, 'the silent socket to be found dead');
-    assert.match(metrics, /passplatform_realtime_connections\{transport="ws"[^}]*\} 1\b/, 'only the silent socket was cut');
+    await afterOneDisconnect(beating, 'DEAD', 'the silent socket to be found dead');
     silent.ws.resume();
     assert.equal((await silent.closed).code, 1006);
     await publisher.gateVerdict(gateVerdictAt('after-heartbeats'));
