@@ -5,7 +5,6 @@
  * share). Bytes never go through Redis.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -117,9 +116,13 @@ export class FileSystemStorage implements ObjectStorage {
     // Written beside the target and renamed into place, so a crash or a retry never leaves half an object.
     const temp = `${path}.${randomUUID()}.tmp`;
     const counter = new DigestingCounter(options.maxBytes);
+    // Opened (and so created) before the pipeline starts: a stream that opens its own file does so
+    // asynchronously, and a pipeline that fails at once (an oversized buffer) would let the clean-up
+    // below run before that open, leaving the temp file behind.
+    const file = await open(temp, 'wx');
     try {
       const source = Buffer.isBuffer(body) ? [body] : body;
-      await pipeline(source, counter, createWriteStream(temp, { highWaterMark: WRITE_BUFFER_BYTES }));
+      await pipeline(source, counter, file.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES }));
       await rename(temp, path);
     } catch (err) {
       await rm(temp, { force: true });
