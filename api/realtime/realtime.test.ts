@@ -326,6 +326,26 @@ describe('real-time notifications and feeds', () => {
     await alive.waitFor((m) => m.data?.gate === 'after-heartbeats', 'a verdict on the answering socket');
   });
 
+  it('pings the sockets in rounds spread over the heartbeat interval, not in one burst (hub.ts)', async () => {
+    const intervalMs = 6000;
+    const spread = await pod({ REALTIME_HEARTBEAT_MS: String(intervalMs), REALTIME_MAX_CONNECTIONS_PER_USER: '1000' });
+    const desks = await Promise.all(Array.from({ length: 90 }, () => socket(wsUrlOf(spread), security, { channels: 'gates' })));
+    await Promise.all(desks.map((desk) => desk.welcomed()));
+    // Every ping that reaches a desk during exactly one interval: one burst would put them all
+    // within a few milliseconds of each other; rounds put a share in each of many moments.
+    const pingedAt: number[] = [];
+    const recordPing = () => pingedAt.push(performance.now());
+    for (const desk of desks) desk.ws.on('ping', recordPing);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    for (const desk of desks) desk.ws.off('ping', recordPing);
+
+    assert.ok(pingedAt.length >= desks.length / 2, `${pingedAt.length} pings in one interval for ${desks.length} sockets`);
+    const moments = new Set(pingedAt.map((at) => Math.floor(at / 200)));
+    const spanMs = Math.max(...pingedAt) - Math.min(...pingedAt);
+    assert.ok(moments.size >= 5, `pings arrived in ${moments.size} separate 200 ms windows`);
+    assert.ok(spanMs >= intervalMs / 4, `pings spread over ${Math.round(spanMs)} ms of a ${intervalMs} ms interval`);
+  });
+
   it('fans a message out to more sockets than one slice (hub.ts) in slices: every socket gets every verdict, in order', async () => {
     const crowded = await pod({ REALTIME_MAX_CONNECTIONS_PER_USER: '1000' });
     const desks = await Promise.all(Array.from({ length: 600 }, () => socket(wsUrlOf(crowded), security, { channels: 'gates' })));
