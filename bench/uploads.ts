@@ -162,7 +162,9 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
   const sizeBytes = options.sizeBytes ?? THROUGHPUT_TARGETS.uploadSizeBytes;
   const env = await createTestEnvironment('bench-uploads');
   Object.assign(env.env, { WORKER_QUEUES: 'uploads' });
-  const api = await spawnApiProcess(env.env, { NODE_ENV });
+  // UPLOADS_CPU_PROFILE_DIR: the API writes a V8 CPU profile there when it stops (bench/cpuprofile.ts folds it).
+  const profileDir = process.env.UPLOADS_CPU_PROFILE_DIR;
+  const api = await spawnApiProcess(env.env, { NODE_ENV }, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const workers = await spawnWorkerProcess(env.env, { NODE_ENV });
   const token = await env.tokenFor('student');
   const storage = createObjectStorage(loadConfig({ ...env.env }));

@@ -17,11 +17,16 @@ export interface ApiProcess {
 }
 
 /** Spawns the API with `env` (a test environment's) and resolves once it logs that it listens. */
-export async function spawnApiProcess(env: Record<string, string>, overrides: Record<string, string> = {}): Promise<ApiProcess> {
+export async function spawnApiProcess(
+  env: Record<string, string>,
+  overrides: Record<string, string> = {},
+  nodeFlags: string[] = [],
+): Promise<ApiProcess> {
   const started = await spawnServiceProcess(
     'api/main.ts',
     { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...overrides },
     'api listening',
+    nodeFlags,
   );
   const { child, exited } = started;
   return {

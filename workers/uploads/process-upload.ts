@@ -14,16 +14,18 @@ import { inspectUpload, type Verdict } from './inspect.js';
 export type UploadOutcome = { uploadId: string; status: 'ready' | 'rejected'; reason?: string } | { uploadId: string; skipped: string };
 
 /**
- * Concatenates the parts into the original. Parts are deleted only after the upload is decided,
- * so a retried job (status still `queued`) always finds them and simply composes again.
+ * Concatenates the parts into the original and returns the digest of the whole, computed in the
+ * same pass. Parts are deleted only after the upload is decided, so a retried job (status still
+ * `queued`) always finds them and simply composes again.
  */
-async function assembleParts(deps: WorkerDeps, row: UploadRow): Promise<void> {
+async function assembleParts(deps: WorkerDeps, row: UploadRow): Promise<string> {
   const keys = uploadKeys(row.id);
   const parts = await receivedParts(deps.db.primary, row.id);
-  await deps.storage.compose(
+  const { sha256 } = await deps.storage.compose(
     keys.original,
     parts.map((p) => keys.part(p.part_number)),
   );
+  return sha256;
 }
 
 /** Removes what is no longer needed once the upload is decided; repeatable. */
@@ -90,12 +92,14 @@ export async function processUpload(deps: WorkerDeps, data: UploadJobData): Prom
   await db.primary('uploads').where({ id: row.id }).increment('attempts', 1);
 
   const keys = uploadKeys(row.id);
-  if (row.kind === 'chunked') await assembleParts(deps, row);
+  // A single upload's digest was computed by the API as it stored the bytes; a chunked one's by the compose.
+  const storedSha256 = row.kind === 'chunked' ? await assembleParts(deps, row) : row.received_sha256;
   await deps.pauseMidJob();
   const verdict = await inspectUpload(storage, keys.original, {
     declaredSize: row.declared_size,
     maxBytes: row.kind === 'single' ? config.UPLOAD_MAX_BYTES : config.CHUNKED_UPLOAD_MAX_BYTES,
-    sha256: [row.declared_sha256, row.received_sha256],
+    declaredSha256: row.declared_sha256,
+    storedSha256,
     declaredType: row.declared_type,
   });
   const thumbnail =
