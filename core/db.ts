@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
 import { labelNamesOf } from './metric-labels.js';
+import { replayLagSeconds, sampleReplay } from './replica-lag.js';
 import { DB_QUERY_TARGETS, LATENCY_BUCKETS_SECONDS } from './sla.js';
 
 // BIGINT counts become numbers (they stay far below 2^53); numeric stays a string (money-safe).
@@ -50,6 +51,8 @@ interface Replica {
   knex: Knex;
   healthy: boolean;
   lagSeconds: number;
+  /** When a check last found it with everything it received replayed (bounds its lag: replica-lag.ts). */
+  lastCaughtUpAtMs?: number;
 }
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -187,6 +190,7 @@ export class Database {
   private readonly replicas: Replica[];
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
 
   constructor(private readonly options: DatabaseOptions) {
     this.primary = createKnex(options.primaryUrl, options.poolMax, options.statementTimeoutMs, options.logger);
@@ -234,18 +238,29 @@ export class Database {
   }
 
   async checkReplicas(): Promise<void> {
-    await Promise.all(
-      this.replicas.map(async (replica) => {
-        try {
-          // A hung replica must leave the rotation, not stall the check (and the reads behind it).
-          const lag = await withDeadline(measureLagSeconds(replica.knex), DB_DEADLINES.probeMs, `${replica.name} lag check`);
-          replica.lagSeconds = lag;
-          replica.healthy = lag * 1000 <= this.options.maxReplicaLagMs;
-        } catch {
-          replica.healthy = false;
-        }
-      }),
-    );
+    // A check still running when the next is due (a busy machine) is not overtaken: an older
+    // sample landing after a newer one would put a stale verdict back.
+    if (this.checking) return this.checking;
+    this.checking = Promise.all(this.replicas.map((replica) => this.checkReplica(replica))).then(() => undefined);
+    try {
+      await this.checking;
+    } finally {
+      this.checking = undefined;
+    }
+  }
+
+  private async checkReplica(replica: Replica): Promise<void> {
+    try {
+      const sampledAtMs = Date.now();
+      // A hung replica must leave the rotation, not stall the check (and the reads behind it).
+      const sample = await withDeadline(sampleReplay(replica.knex), DB_DEADLINES.probeMs, `${replica.name} lag check`);
+      const lag = replayLagSeconds(sample, sampledAtMs, replica.lastCaughtUpAtMs);
+      if (sample.caughtUp) replica.lastCaughtUpAtMs = sampledAtMs;
+      replica.lagSeconds = lag;
+      replica.healthy = lag * 1000 <= this.options.maxReplicaLagMs;
+    } catch {
+      replica.healthy = false;
+    }
   }
 
   async ping(): Promise<void> {
@@ -319,21 +334,6 @@ export class Database {
       },
     });
   }
-}
-
-/**
- * Replay lag of a standby: zero when it has replayed all it received (an idle primary sends
- * nothing, so the replay timestamp alone would grow forever), else the age of the last replayed
- * transaction. A server not in recovery (the primary itself) has no lag.
- */
-async function measureLagSeconds(knex: Knex): Promise<number> {
-  const result = await knex.raw<{ rows: { lag: number | string | null }[] }>(`
-    select case
-      when not pg_is_in_recovery() then 0
-      when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
-      else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0)
-    end as lag`);
-  return Number(result.rows[0]?.lag ?? 0);
 }
 
 interface QueryEvent {
