@@ -16,8 +16,12 @@
  *   --frontier           run each policy across its knob (simulator/frontier.ts) at --seeds (default
  *                        1-5) and write frontier-<trace>.svg and frontier.md into --out
  *   --knobs N            the frontier at N knob values per policy instead of five
+ *   --policies a,b       the frontier of these policies only (hpa, keda, tuned, ours); frontier.json keeps
+ *                        every point not re-run (e.g. `--policies ours --knobs 2` after a change to ours
+ *                        that leaves its default knob as it was)
  *   --out DIR            where the frontier goes (default docs/simulation); its frontier.json keeps every
- *                        trace's points with the command that ran them, and a run replaces only its own traces'
+ *                        point with the command that ran it, and a run replaces only the traces,
+ *                        policies and knob values it ran
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { checkReport, formatFailure } from './check.js';
 import { FRONTIER_KNOBS, fewerKnobs, frontierMarkdown, mergeFrontier, plotFrontier, runFrontier, undominated } from './frontier.js';
 import { heldOutTraces } from './held-out.js';
+import { POLICY_NAMES, type PolicyName } from './policies.js';
 import { plotTrace } from './plot.js';
 import { toJson, toSeedsTable, toTable } from './report.js';
 import { simulate } from './simulate.js';
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     'held-out': { type: 'string' },
     frontier: { type: 'boolean', default: false },
     knobs: { type: 'string' },
+    policies: { type: 'string' },
     out: { type: 'string', default: 'docs/simulation' },
   },
 });
@@ -94,15 +100,19 @@ if (tracesFor(seeds[0] ?? 1).length === 0)
 if (values.frontier) {
   const count = values.knobs === undefined ? FRONTIER_KNOBS.ours.length : Number(values.knobs);
   if (!Number.isSafeInteger(count) || count < 1) fail(`--knobs: "${values.knobs}" is not a positive integer`);
-  const ran = runFrontier(tracesFor, seeds, SIMULATED_SPEC, fewerKnobs(count));
+  const policies = values.policies?.split(',').map((p) => p.trim()) ?? [...POLICY_NAMES];
+  const unknown = policies.filter((p) => !(POLICY_NAMES as readonly string[]).includes(p));
+  if (unknown.length || !policies.length) fail(`--policies: "${values.policies}"; policies: ${POLICY_NAMES.join(', ')}`);
+  const ran = runFrontier(tracesFor, seeds, SIMULATED_SPEC, fewerKnobs(count), undefined, policies as PolicyName[]);
   mkdirSync(values.out, { recursive: true });
   const names = [...new Set(ran.map((p) => p.trace))];
-  for (const name of names) writeFileSync(join(values.out, `frontier-${name}.svg`), plotFrontier(ran, name));
-  // The traces run now replace theirs in frontier.json; the others stay, so one slow trace can be re-run on its own.
+  // The traces and policies run now replace theirs in frontier.json; the others stay, so one slow trace
+  // or one changed policy can be re-run on its own.
   const points = mergeFrontier(
     existsSync(join(values.out, 'frontier.json')) ? readFileSync(join(values.out, 'frontier.json'), 'utf8') : undefined,
     ran,
   );
+  for (const name of names) writeFileSync(join(values.out, `frontier-${name}.svg`), plotFrontier(points, name));
   writeFileSync(join(values.out, 'frontier.json'), `${JSON.stringify(points, null, 1)}\n`);
   writeFileSync(join(values.out, 'frontier.md'), frontierMarkdown(points));
   for (const name of names) {

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { mergeFrontier, undominated, type FrontierPoint } from './frontier.js';
+import { runTrace } from './run.js';
+import { allTraces } from './traces.js';
+import { SIMULATED_SPEC } from './workload.js';
 
 const run = promisify(execFile);
 const table0 = (out: string) => readFileSync(join(out, 'frontier.md'), 'utf8');
@@ -58,12 +61,33 @@ describe('dominance', () => {
     );
   });
 
-  it('replaces only the traces a run ran in the frontier kept so far', () => {
-    const earlier = [point('ours', 10, 5), { ...point('hpa', 12, 6), trace: 'week' }];
+  it('replaces only the traces, policies and knob values a run ran in the frontier kept so far', () => {
+    const earlier = [
+      point('ours', 10, 5),
+      { ...point('hpa', 30, 3), knob: 0.8 },
+      point('hpa', 20, 4),
+      { ...point('hpa', 12, 6), trace: 'week' },
+    ];
     const merged = mergeFrontier(JSON.stringify(earlier), [point('hpa', 1, 1)]);
     assert.deepEqual(
-      merged.map((p) => `${p.trace}:${p.policy}:${p.violationMinutes}`),
-      ['week:hpa:12', 't:hpa:1'],
+      merged.map((p) => `${p.trace}:${p.policy}:${p.knob}:${p.violationMinutes}`),
+      ['t:hpa:0.5:1', 't:hpa:0.8:30', 't:ours:0.5:10', 'week:hpa:0.5:12'],
     );
+  });
+});
+
+// The knob must span cheap to safe: before the learned curves followed it, their caps fixed the
+// size and 0.5 → 0.9 moved the gate rush's dollars up and down by a few cents. Simulated time only.
+describe("ours' knob on the gate rush (seed 1)", () => {
+  it('costs strictly less at each higher knob, and violates no less', () => {
+    const trace = allTraces(1).find((t) => t.name === 'gate-rush');
+    assert.ok(trace);
+    const runs = [0.5, 0.7, 0.9].map((knob) => runTrace(trace, 'ours', SIMULATED_SPEC, 1, knob));
+    const costs = runs.map((r) => r.totalCost);
+    assert.ok(costs[0]! > costs[1]! && costs[1]! > costs[2]!, `costs ${costs.join(', ')}`);
+    // A real trade, not noise: the cheap end saves at least a fifth of the safe end's dollars.
+    assert.ok(costs[2]! < 0.8 * costs[0]!, `costs ${costs.join(', ')}`);
+    const minutes = runs.map((r) => r.totalViolationMinutes);
+    assert.ok(minutes[0]! <= minutes[1]! && minutes[1]! <= minutes[2]!, `minutes ${minutes.join(', ')}`);
   });
 });

@@ -13,8 +13,9 @@ export const FRONTIER_KNOBS: Record<PolicyName, readonly number[]> = {
   hpa: [0.4, 0.5, 0.6, 0.7, 0.8],
   keda: [0.4, 0.5, 0.6, 0.7, 0.8],
   tuned: [0.3, 0.4, 0.5, 0.6, 0.7],
-  // Ours' own ceilings (learned latency curves) already hold its sizes under the SLA, so its knob
-  // reaches higher before the SLA gives: its range is shifted up by one step.
+  // Ours' knob picks the point of its learned latency curves (ADR 0006): at 0.7 where they reach
+  // the SLA's mark, at 0.5 with more than twice the headroom, at 0.9 well past it. Its range is one
+  // step higher than the HPA's because its Erlang C and curve sizing, not the knob alone, set headroom.
   ours: [0.5, 0.6, 0.7, 0.8, 0.9],
 };
 
@@ -51,11 +52,12 @@ export function runFrontier(
   spec: PassPlatformSpec,
   knobs: Record<PolicyName, readonly number[]> = FRONTIER_KNOBS,
   command = `npm run simulate -- ${process.argv.slice(2).join(' ')}`,
+  policies: readonly PolicyName[] = POLICY_NAMES,
 ): FrontierPoint[] {
   const points: FrontierPoint[] = [];
   const names = tracesFor(seeds[0] ?? 1).map((t) => t.name);
   for (const name of names) {
-    for (const policy of POLICY_NAMES) {
+    for (const policy of policies) {
       for (const knob of knobs[policy]) {
         let minutes = 0;
         let cost = 0;
@@ -93,11 +95,23 @@ function traces(points: readonly FrontierPoint[]): string[] {
   return [...new Set(points.map((p) => p.trace))];
 }
 
-/** Earlier points (frontier.json's text) with those of the traces in `ran` replaced by `ran`'s. */
+/**
+ * Earlier points (frontier.json's text) with each trace, policy and knob value in `ran` replaced
+ * by `ran`'s point, in trace, policy and knob order: a policy re-run alone (`--policies ours`), or
+ * at some knob values only, keeps every other point.
+ */
 export function mergeFrontier(earlier: string | undefined, ran: readonly FrontierPoint[]): FrontierPoint[] {
-  const replaced = new Set(ran.map((p) => p.trace));
-  const kept = earlier ? (JSON.parse(earlier) as FrontierPoint[]).filter((p) => !replaced.has(p.trace)) : [];
-  return [...kept, ...ran];
+  const key = (p: FrontierPoint) => `${p.trace}\u0000${p.policy}\u0000${p.knob}`;
+  const replaced = new Set(ran.map(key));
+  const kept = earlier ? (JSON.parse(earlier) as FrontierPoint[]).filter((p) => !replaced.has(key(p))) : [];
+  const merged = [...kept, ...ran];
+  const traceOrder = traces(merged);
+  return merged.sort(
+    (a, b) =>
+      traceOrder.indexOf(a.trace) - traceOrder.indexOf(b.trace) ||
+      POLICY_NAMES.indexOf(a.policy) - POLICY_NAMES.indexOf(b.policy) ||
+      a.knob - b.knob,
+  );
 }
 
 /** The frontier as Markdown: per trace the command that ran it and every point, then the baseline points ours does not dominate. */
@@ -110,11 +124,14 @@ export function frontierMarkdown(points: readonly FrontierPoint[]): string {
   ];
   for (const trace of traces(points)) {
     const mine = points.filter((p) => p.trace === trace);
-    const first = mine[0];
-    lines.push(
-      `**${trace}**: written by \`${first?.command ?? 'npm run simulate -- --frontier'}\` (seeds ${first?.seeds.join(', ') ?? ''}).`,
-      '',
-    );
+    // One line per command that wrote some of this trace's points, naming its policies when it did not write them all.
+    const commands = [...new Set(mine.map((p) => p.command ?? 'npm run simulate -- --frontier'))];
+    for (const command of commands) {
+      const by = mine.filter((p) => (p.command ?? 'npm run simulate -- --frontier') === command);
+      const policies = [...new Set(by.map((p) => p.policy))];
+      const which = commands.length > 1 ? ` (${policies.join(', ')})` : '';
+      lines.push(`**${trace}**${which}: written by \`${command}\` (seeds ${by[0]?.seeds.join(', ') ?? ''}).`, '');
+    }
   }
   lines.push(
     '| trace | policy | knob | SLA-violation min | cost (USD) |',

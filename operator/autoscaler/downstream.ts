@@ -66,14 +66,33 @@ export function fitLine(fit: WeightedFit | undefined, minWeight: number): Line |
  * latency read through histogram buckets jitters from run to run, so the test is whether the slope
  * is surely positive over many runs, not how well one line explains each reading.
  * When even idle replicas (x = 1) would be too slow, `floor`: more replicas cannot help beyond it.
+ * `queueScale` (default 1) scales the queueing part the SLA allows: the knob's choice of point (queueScale()).
  */
 export function utilisationCeiling(
   line: Line | undefined,
   maxMeanSeconds: number,
-  options: { minSlopeT: number; minSpreadX: number; floor: number },
+  options: { minSlopeT: number; minSpreadX: number; floor: number; queueScale?: number },
 ): number | undefined {
   if (!line || line.slope <= 0 || line.slopeT < options.minSlopeT || line.spreadX < options.minSpreadX) return undefined;
   const maxX = (maxMeanSeconds - line.intercept) / line.slope;
   if (maxX <= 1) return options.floor;
-  return Math.max(options.floor, 1 - 1 / maxX);
+  // The point aimed at: the queueing part (x − 1) the SLA allows, scaled by the knob (queueScale).
+  const aimX = 1 + (options.queueScale ?? 1) * (maxX - 1);
+  return Math.max(options.floor, 1 - 1 / aimX);
+}
+
+/**
+ * How far the spec's one cost knob (`targetUtilization`) moves a learned curve's aim, as a factor on
+ * its queueing part. On a line p95 = a + b · x with x = 1 / (1 − ρ), the part capacity buys is
+ * b · (x − 1), and x − 1 = ρ / (1 − ρ) is the M/M/1 queue-length factor: how many requests wait per
+ * server at utilisation ρ. A component sized on CPU alone at utilisation u lets that factor reach
+ * u / (1 − u); so a curve-sized component at knob u allows its curve the queueing part it allows at
+ * the reference knob times q(u) / q(reference). At the reference nothing changes; above it the policy
+ * spends SLA margin for dollars (at 0.9 against 0.7: 3.9 × the queue), below it keeps headroom (at
+ * 0.5: 0.43 ×) — the same trade the knob makes on a component without a curve, so one knob spans
+ * cheap to safe everywhere instead of the curve fixing the size whatever the knob says.
+ */
+export function queueScale(targetUtilization: number, referenceUtilization: number): number {
+  const queueFactor = (u: number) => u / (1 - Math.min(u, 0.999));
+  return queueFactor(targetUtilization) / queueFactor(referenceUtilization);
 }

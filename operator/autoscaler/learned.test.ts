@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { specWithManagedReplicas } from '../../testing/autoscaler-spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
-import { addPoint, fitLine, utilisationCeiling } from './downstream.js';
+import { addPoint, fitLine, queueScale, utilisationCeiling } from './downstream.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';
 
 const spec: PassPlatformSpec = specWithManagedReplicas();
@@ -77,6 +77,18 @@ describe('a line through noisy readings', () => {
     assert.ok(ceiling !== undefined && Math.abs(ceiling - 0.5) < 0.02, String(ceiling));
   });
 
+  it('aims at the point the knob picks: the queueing part the bound allows, scaled', () => {
+    const line = { intercept: 0.6, slope: 0.9, correlation: 0.99, slopeT: 50, spreadX: 0.5 };
+    const options = { minSlopeT: 3, minSpreadX: 0.05, floor: 0.2 };
+    // The bound is reached at x = 2 (x − 1 = 1); twice the queueing part: x = 3, ρ = 2/3; half: x = 1.5, ρ = 1/3.
+    assert.ok(Math.abs((utilisationCeiling(line, 2.4, { ...options, queueScale: 2 }) ?? 0) - 2 / 3) < 1e-9);
+    assert.ok(Math.abs((utilisationCeiling(line, 2.4, { ...options, queueScale: 0.5 }) ?? 0) - 1 / 3) < 1e-9);
+    // The knob's scale is 1 at the reference and follows u / (1 − u) around it.
+    assert.equal(queueScale(0.7, 0.7), 1);
+    assert.ok(Math.abs(queueScale(0.9, 0.7) - 9 / (0.7 / 0.3)) < 1e-9);
+    assert.ok(queueScale(0.5, 0.7) < queueScale(0.6, 0.7) && queueScale(0.8, 0.7) < queueScale(0.9, 0.7));
+  });
+
   it('constrains nothing when the readings do not rise with x', () => {
     let fit = undefined;
     for (let i = 0; i < 400; i++) fit = addPoint(fit, 1 + (i % 40) / 20, 0.6 + (i % 3) * 0.01, 0.998);
@@ -99,6 +111,22 @@ describe('read replicas sized for the jobs that wait on them', () => {
     assert.equal(result.replicas['postgres-replicas'], 4);
     const reason = result.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '';
     assert.match(reason, /reports jobs take 0\.50? \+ 1 s \/ \(1 − ρ\)/);
+  });
+
+  it('lets the knob pick the point of the curve: cheaper above the default, more headroom below', () => {
+    // Same curve (ρ ≤ 50 % at the default 0.7). The knob scales the queueing part x − 1 = ρ / (1 − ρ)
+    // by q(knob) / q(0.7), q(u) = u / (1 − u): at 0.9 × 3.86 → ρ 79 % → 3 replicas; at 0.5 × 0.43 →
+    // ρ 30 % → 7 replicas (3.8 cores of reads on 2-core replicas).
+    const at = (knob: number) => {
+      const previous = spec.autoscaling;
+      spec.autoscaling = { ...previous, targetUtilization: knob };
+      try {
+        return run(dayThenBusy((u) => 0.5 + 1 / (1 - u))).replicas['postgres-replicas'];
+      } finally {
+        spec.autoscaling = previous;
+      }
+    };
+    assert.deepEqual([0.5, 0.7, 0.9].map(at), [7, 4, 3]);
   });
 
   it('keeps the spec target when the jobs do not depend on the replicas', () => {

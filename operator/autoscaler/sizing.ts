@@ -6,9 +6,14 @@
  */
 import { parseQuantity } from '../cost/quantity.js';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
-import { DEFAULT_REDIS_OPS_PER_SHARD, type PassPlatformSpec, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
+import {
+  DEFAULT_AUTOSCALING,
+  DEFAULT_REDIS_OPS_PER_SHARD,
+  type PassPlatformSpec,
+  type WorkerQueue,
+} from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
-import { fitLine, utilisationCeiling, type Line, type WeightedFit } from './downstream.js';
+import { fitLine, queueScale, utilisationCeiling, type Line, type WeightedFit } from './downstream.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
@@ -146,16 +151,35 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   };
 }
 
+/** How far the knob moves a learned curve's aim from the default's (downstream.ts queueScale). */
+function knobQueueScale(spec: PassPlatformSpec): number {
+  return queueScale(spec.autoscaling.targetUtilization, DEFAULT_AUTOSCALING.targetUtilization);
+}
+
+/** What the point picked on a curve means, for the decision's reason. */
+function aimText(spec: PassPlatformSpec, utilisation: number, holds: string): string {
+  const scale = knobQueueScale(spec);
+  return scale === 1
+    ? `≤ ${fmt(utilisation * 100)} % keeps ${holds}`
+    : `≤ ${fmt(utilisation * 100)} % at knob ${fmt(spec.autoscaling.targetUtilization)} (${fmt(scale)} × the queueing that keeps ${holds})`;
+}
+
 /**
  * The utilisation at which a learned latency line (downstream.ts) reaches `maxMeanSeconds`, with
  * the line; undefined while the fit is too thin or too flat to trust.
  */
-function learnedCeiling(fit: WeightedFit | undefined, maxMeanSeconds: number): { line: Line; utilisation: number } | undefined {
+function learnedCeiling(
+  fit: WeightedFit | undefined,
+  spec: PassPlatformSpec,
+  maxMeanSeconds: number,
+): { line: Line; utilisation: number } | undefined {
   const line = fitLine(fit, POLICY.downstreamMinWeight);
   const utilisation = utilisationCeiling(line, maxMeanSeconds, {
     minSlopeT: POLICY.downstreamMinSlopeT,
     minSpreadX: POLICY.downstreamMinSpreadX,
     floor: POLICY.downstreamFloorUtilization,
+    // The knob picks the point of the curve: the spec default aims where the line reaches the SLA's mark.
+    queueScale: knobQueueScale(spec),
   });
   return line && utilisation !== undefined ? { line, utilisation } : undefined;
 }
@@ -169,12 +193,12 @@ export function apiLatencyCeiling(
   let lowest: { utilisation: number; reason: string } | undefined;
   for (const slaClass of SLA_CLASS_NAMES) {
     if (!(api.requestRate?.[slaClass] ?? 0)) continue;
-    const ceiling = learnedCeiling(state.apiLatencyFit?.[slaClass], spec.sla[slaClass] * POLICY.latencyTargetRatio);
+    const ceiling = learnedCeiling(state.apiLatencyFit?.[slaClass], spec, spec.sla[slaClass] * POLICY.latencyTargetRatio);
     if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
     const { line, utilisation } = ceiling;
     lowest = {
       utilisation,
-      reason: `${slaClass} p95 ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ): ≤ ${fmt(utilisation * 100)} % keeps it in its SLA`,
+      reason: `${slaClass} p95 ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ): ${aimText(spec, utilisation, 'it in its SLA')}`,
     };
   }
   return lowest;
@@ -257,12 +281,12 @@ export function downstreamCeiling(spec: PassPlatformSpec, state: AutoscalerState
     // No latencyTargetRatio margin here: histogram_quantile interpolates linearly inside a bucket
     // whose density falls, so the p95 it reads (and the tail ratio) already sits above the true one.
     const maxMean = spec.sla[QUEUE_SLA_CLASS[queue]] / tail;
-    const ceiling = learnedCeiling(fit, maxMean);
+    const ceiling = learnedCeiling(fit, spec, maxMean);
     if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
     const { line, utilisation } = ceiling;
     lowest = {
       utilisation,
-      reason: `${queue} jobs take ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ), p95 ${fmt(tail)} × mean: ≤ ${fmt(utilisation * 100)} % keeps them in their SLA`,
+      reason: `${queue} jobs take ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ), p95 ${fmt(tail)} × mean: ${aimText(spec, utilisation, 'them in their SLA')}`,
     };
   }
   return lowest;
