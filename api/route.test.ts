@@ -6,7 +6,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { z } from 'zod';
 import type { AppContext, AppDeps } from './context.js';
-import { defineRoute, mountRoutes, type AnyRoute } from './route.js';
+import { JsonText, defineRoute, mountRoutes, type AnyRoute } from './route.js';
 
 const Answer = z.strictObject({ id: z.uuid(), name: z.string() });
 
@@ -42,9 +42,32 @@ const routes: AnyRoute[] = [
     response: { data: Answer, list: true },
     handler: async () => ({ data: [] }),
   }),
+  // Data serialised already (analytics answers written by Postgres): checked and enveloped alike.
+  defineRoute({
+    method: 'get',
+    path: '/right-text',
+    summary: 'rt',
+    tag: 't',
+    access: 'public',
+    sla: 'none',
+    response: { data: Answer },
+    handler: async () => ({ data: new JsonText('{"id":"6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f","name":"x"}') }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/extra-text',
+    summary: 'et',
+    tag: 't',
+    access: 'public',
+    sla: 'none',
+    response: { data: Answer },
+    handler: async () => ({ data: new JsonText('{"id":"6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f","name":"x","passwordHash":"h"}') }),
+  }),
 ];
 
-async function statuses(nodeEnv: string): Promise<Record<string, number>> {
+const PATHS = ['/right', '/extra', '/unpaged', '/right-text', '/extra-text'];
+
+async function answers(nodeEnv: string): Promise<Record<string, { status: number; body: string }>> {
   const app = new Koa();
   const router = new Router<AppContext['state'], AppContext>();
   mountRoutes(router, routes, { config: { NODE_ENV: nodeEnv } } as unknown as AppDeps);
@@ -54,19 +77,37 @@ async function statuses(nodeEnv: string): Promise<Record<string, number>> {
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const found: Record<string, number> = {};
-    for (const path of ['/right', '/extra', '/unpaged']) found[path] = (await fetch(`${base}${path}`)).status;
+    const found: Record<string, { status: number; body: string }> = {};
+    for (const path of PATHS) {
+      const res = await fetch(`${base}${path}`);
+      found[path] = { status: res.status, body: await res.text() };
+    }
     return found;
   } finally {
     server.close();
   }
 }
 
+async function statuses(nodeEnv: string): Promise<Record<string, number>> {
+  return Object.fromEntries(Object.entries(await answers(nodeEnv)).map(([path, { status }]) => [path, status]));
+}
+
 describe('declared response schemas', () => {
   it('refuse, under NODE_ENV=test, a reply with a field the schema lacks or a list without pagination', async () => {
-    assert.deepEqual(await statuses('test'), { '/right': 200, '/extra': 500, '/unpaged': 500 });
+    assert.deepEqual(await statuses('test'), { '/right': 200, '/extra': 500, '/unpaged': 500, '/right-text': 200, '/extra-text': 500 });
   });
   it('cost nothing in production: replies are not checked there', async () => {
-    assert.deepEqual(await statuses('production'), { '/right': 200, '/extra': 200, '/unpaged': 200 });
+    assert.deepEqual(await statuses('production'), {
+      '/right': 200,
+      '/extra': 200,
+      '/unpaged': 200,
+      '/right-text': 200,
+      '/extra-text': 200,
+    });
+  });
+  it('send data serialised already inside the same envelope as an object', async () => {
+    const found = await answers('test');
+    assert.equal(found['/right-text']?.body, found['/right']?.body);
+    assert.deepEqual(JSON.parse(found['/right-text']?.body ?? ''), { data: { id: '6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f', name: 'x' } });
   });
 });

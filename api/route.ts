@@ -29,9 +29,18 @@ export interface RouteInput<P, Q, B, A extends Access = Access> {
   user: CallerOf<A>;
 }
 
+/**
+ * `data` already serialised as JSON (e.g. written by Postgres and kept so in the cache): it goes
+ * into the envelope as it is, with no parse and no second `JSON.stringify` of a large answer.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** What a handler returns: data for the envelope, or nothing when it wrote `ctx.body` itself. */
 export interface Reply {
   status?: number;
+  /** Any JSON value, or a `JsonText` holding one already serialised. */
   data: unknown;
   pagination?: { nextCursor: string | null };
 }
@@ -125,7 +134,7 @@ function replySchema(route: AnyRoute): z.ZodType | undefined {
 
 /** Refuses (as a 500, loudly) a reply its declared schema does not describe. */
 function checkReply(route: AnyRoute, schema: z.ZodType, reply: Reply): void {
-  const result = schema.safeParse(reply.data);
+  const result = schema.safeParse(reply.data instanceof JsonText ? JSON.parse(reply.data.text) : reply.data);
   const listed = route.response !== undefined && 'data' in route.response && route.response.list === true;
   if (result.success && listed === (reply.pagination !== undefined)) return;
   const problems = result.success ? 'pagination does not match the declaration' : z.prettifyError(result.error);
@@ -146,6 +155,13 @@ function authorize(access: Access) {
     if (!user || !access.includes(user.role)) throw forbidden();
     return next();
   };
+}
+
+/** The success body: `{"data": …}`, with `pagination` on lists. */
+function envelope(reply: Reply): string {
+  const pagination = reply.pagination ? `,"pagination":${JSON.stringify(reply.pagination)}` : '';
+  if (reply.data instanceof JsonText) return `{"data":${reply.data.text}${pagination}}`;
+  return JSON.stringify(reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data });
 }
 
 export function mountRoutes(router: Router<AppContext['state'], AppContext>, routes: AnyRoute[], deps: AppDeps): void {
@@ -177,7 +193,7 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
         // Serialised here, once: an object body is stringified by Koa to measure it (compression
         // asks its length) and then again to send it.
         ctx.type = 'application/json';
-        ctx.body = JSON.stringify(reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data });
+        ctx.body = envelope(reply);
       },
     ];
     router[route.method](route.path, ...(middleware as Parameters<typeof router.get>[1][]));

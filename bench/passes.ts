@@ -1,9 +1,8 @@
 /**
  * Pass lifecycle benchmarks against the running API: pass generation (sign + insert), QR
- * rendering, gate verification (signature, Redis revocation/anti-passback script, batched access
- * log) and an analytics query over 1,000,000+ access logs with distinct ranges (so the cache does
- * not answer). Each beside the bare-Koa ceiling measured in the same run; the analytics row notes
- * what the same question costs as a plain scan of the access log, the reason for the rollup.
+ * rendering and gate verification (signature, Redis revocation/anti-passback script, batched
+ * access log), each beside the bare-Koa ceiling measured in the same run. The analytics over the
+ * access logs seeded here: bench/analytics.ts.
  */
 import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
@@ -12,9 +11,9 @@ import { measure, passGenerationRequest, pick, row, type BenchContext, type Benc
 import { benchScale } from './scale.js';
 
 const MIN_ACCESS_LOGS = benchScale().accessLogs;
-const HOUR = 3_600_000;
 
-async function ensureScale(knex: Knex, log: (m: string) => void): Promise<number> {
+/** Seeds passes and access logs up to the bench's scale (once per database); returns the access logs there are. */
+export async function ensureAccessLogs(knex: Knex, log: (m: string) => void): Promise<number> {
   const [{ n: passes }] = (await knex('passes').count('* as n')) as [{ n: number }];
   if (Number(passes) < 10_000) {
     log('seeding 50000 passes');
@@ -31,33 +30,13 @@ async function ensureScale(knex: Knex, log: (m: string) => void): Promise<number
   return Number(n);
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
-/** What "verifications per hour per gate, last 30 days" costs from the rollup and as a plain scan. */
-async function rollupVersusScan(knex: Knex): Promise<string> {
-  const since = new Date(Date.now() - 30 * 24 * HOUR);
-  const rollup = await timed(() =>
-    knex.raw(`select date_trunc('hour', bucket, 'UTC'), gate, sum(count) from access_log_hourly where bucket >= ? group by 1, 2`, [since]),
-  );
-  const scan = await timed(() =>
-    knex.raw(`select date_trunc('hour', occurred_at, 'UTC'), gate, count(*) from access_logs where occurred_at >= ? group by 1, 2`, [
-      since,
-    ]),
-  );
-  return `30-day hourly per-gate figures: rollup ${rollup.toFixed(0)} ms vs plain scan ${scan.toFixed(0)} ms`;
-}
-
 export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
   const knex = createKnex(ctx.databaseUrl, 2, 0);
   const base = { duration: ctx.durationSeconds, connections: ctx.connections };
   const json = { 'content-type': 'application/json' };
   const rows: BenchRow[] = [];
   try {
-    const accessLogs = await ensureScale(knex, ctx.log);
+    await ensureAccessLogs(knex, ctx.log);
     const studentIds = (await knex('students').where({ status: 'active' }).whereNull('deleted_at').limit(2000).pluck('id')) as string[];
     ctx.log('ceiling: bare Koa JSON');
     const ceiling = await measure({ ...base, url: `${ctx.ceilingUrl}/json` });
@@ -123,35 +102,6 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
     });
     rows.push(row('POST /passes/verify', verification, 'bare Koa JSON', ceiling));
 
-    ctx.log(`analytics over ${accessLogs} access logs: GET /analytics/verifications, distinct ranges`);
-    const now = Math.floor(Date.now() / HOUR) * HOUR;
-    let n = 0;
-    const analytics = await measure({
-      ...base,
-      url: ctx.apiUrl,
-      headers: { authorization: `Bearer ${ctx.tokens.staff}` },
-      requests: [
-        {
-          method: 'GET',
-          setupRequest: (req) => {
-            // A new (from, to) pair per request: every answer comes from the rollup, none from the cache.
-            const i = n++;
-            const to = new Date(now - Math.floor(i / 600) * HOUR).toISOString();
-            const from = new Date(now - Math.floor(i / 600) * HOUR - (24 + (i % 600)) * HOUR).toISOString();
-            return { ...req, path: `/analytics/verifications?granularity=hour&from=${from}&to=${to}` };
-          },
-        },
-      ],
-    });
-    rows.push(
-      row(
-        `GET /analytics/verifications (uncached, ${(accessLogs / 1e6).toFixed(1)}M logs)`,
-        analytics,
-        'bare Koa JSON',
-        ceiling,
-        await rollupVersusScan(knex),
-      ),
-    );
     return rows;
   } finally {
     await knex.destroy();

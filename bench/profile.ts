@@ -1,7 +1,9 @@
 /**
  * `npx tsx bench/profile.ts <target> [name]`: a CPU profile of the compiled API under load on one
  * path, and its flame graph. Targets: `health` (GET /health, every middleware), `verify` (POST
- * /passes/verify with valid codes alternating entry and exit), `qr` (GET /passes/:id/qr, PNG).
+ * /passes/verify with valid codes alternating entry and exit), `qr` (GET /passes/:id/qr, PNG),
+ * `analytics` (GET /analytics/verifications, a range never asked before each time: uncached; run
+ * it with BENCH_DATABASE=pp_bench_large for 10,000,000 access logs).
  * The API runs as the bench runs it (bench/api-process.ts) with `node --cpu-prof`; autocannon
  * drives it for PROFILE_SECONDS (default 10) with BENCH_CONNECTIONS (default 32); SIGTERM writes
  * the profile. Output: .bench/profiles/<name>.cpuprofile and .folded, and docs/perf/<name>.svg
@@ -15,9 +17,10 @@ import { join } from 'node:path';
 import knexFactory from 'knex';
 import { COMPILED_API, ROOT, cpuMs, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
 import { foldStacks, readProfile } from './cpuprofile.js';
+import { uncachedAnalyticsRequest } from './analytics.js';
 import { measure, pick, type LoadOptions } from './harness.js';
 
-const TARGETS = ['health', 'verify', 'qr'] as const;
+const TARGETS = ['health', 'verify', 'qr', 'analytics'] as const;
 type Target = (typeof TARGETS)[number];
 
 const target = process.argv[2] as Target | undefined;
@@ -62,6 +65,7 @@ async function load(apiUrl: string): Promise<LoadOptions> {
   const base = { url: apiUrl, duration: SECONDS, connections: CONNECTIONS };
   if (target === 'health') return { ...base, url: `${apiUrl}/health` };
   const staff = await loginToken(apiUrl, 'staff@university.edu');
+  if (target === 'analytics') return { ...base, headers: { authorization: `Bearer ${staff}` }, requests: [uncachedAnalyticsRequest()] };
   const passes = await issuePasses(apiUrl, staff, 500);
   if (target === 'qr') {
     return {

@@ -8,7 +8,8 @@
  * BENCH_SCALE (`default`: 100,000 students and 1,000,000 access logs in pp_bench; `large`: 1,000,000
  * and 10,000,000 in pp_bench_large), BENCH_DATABASE (another database name, e.g. per branch),
  * BENCH_STUDENTS (overrides the scale's students), BENCH_DURATION (seconds per run, default 8),
- * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated group names to run).
+ * BENCH_CONNECTIONS (default 32), BENCH_ONLY (comma-separated group names to run), BENCH_API_ENTRY
+ * (another build's dist/api/main.js, e.g. the code before a change, benched the same way).
  * Results: printed, and written to .bench/results.json and .bench/results.md.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -119,12 +120,13 @@ async function benchCore(ctx: BenchContext, studentIds: string[]): Promise<Bench
 
 type BenchModule = Record<string, (ctx: BenchContext) => Promise<BenchRow[]>>;
 
-/** Benchmarks contributed by other modules (search, passes, uploads, reports), run when present. */
+/** Benchmarks contributed by other modules (search, passes, analytics, uploads, reports), run when present. */
 async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise<BenchRow[]>][]> {
   const groups: [string, (ctx: BenchContext) => Promise<BenchRow[]>][] = [];
   for (const [file, fn] of [
     ['search', 'benchSearch'],
     ['passes', 'benchPasses'],
+    ['analytics', 'benchAnalytics'],
     ['uploads', 'benchUploads'],
     ['reports', 'benchReports'],
     ['realtime', 'benchRealtime'],
@@ -141,8 +143,14 @@ async function optionalGroups(): Promise<[string, (ctx: BenchContext) => Promise
 
 async function main(): Promise<void> {
   const dbUrl = await prepareDatabase();
-  ensureCompiledApi(log);
-  const api = await startApiProcess({ databaseUrl: dbUrl, redisUrl: REDIS_URL, redisKeyPrefix: REDIS_KEY_PREFIX });
+  const entry = process.env.BENCH_API_ENTRY;
+  if (!entry) ensureCompiledApi(log);
+  const api = await startApiProcess({
+    databaseUrl: dbUrl,
+    redisUrl: REDIS_URL,
+    redisKeyPrefix: REDIS_KEY_PREFIX,
+    ...(entry ? { entry } : {}),
+  });
   const ceiling = await startCeiling(dbUrl);
   const children = [api.child, ceiling.child];
   try {

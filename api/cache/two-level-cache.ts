@@ -32,6 +32,14 @@ interface Boxed {
   value: unknown;
 }
 
+/** How a value is written to Redis and read back. */
+interface Codec<T> {
+  encode(value: T): string;
+  decode(stored: string): T;
+}
+const JSON_CODEC: Codec<unknown> = { encode: (value) => JSON.stringify(value), decode: (stored) => JSON.parse(stored) as unknown };
+const TEXT_CODEC: Codec<string> = { encode: (value) => value, decode: (stored) => stored };
+
 export class TwoLevelCache {
   private readonly local: LRUCache<string, Boxed>;
   private readonly generations = new Map<string, number>();
@@ -69,6 +77,24 @@ export class TwoLevelCache {
   }
 
   async getOrLoad<T>(ns: string, key: string, loader: () => Promise<T>, ttlSeconds = this.options.defaultTtlSeconds): Promise<T> {
+    return this.lookUp(ns, key, loader, ttlSeconds, JSON_CODEC as Codec<T>);
+  }
+
+  /**
+   * `getOrLoad` for a value that is text already (e.g. a JSON answer written by Postgres): Redis
+   * holds the text itself, not a JSON string of it, so a large answer is neither escaped on the
+   * way in nor parsed on the way out.
+   */
+  async getOrLoadText(
+    ns: string,
+    key: string,
+    loader: () => Promise<string>,
+    ttlSeconds = this.options.defaultTtlSeconds,
+  ): Promise<string> {
+    return this.lookUp(ns, key, loader, ttlSeconds, TEXT_CODEC);
+  }
+
+  private async lookUp<T>(ns: string, key: string, loader: () => Promise<T>, ttlSeconds: number, codec: Codec<T>): Promise<T> {
     const gen = await this.generation(ns);
     const fullKey = this.fullKey(ns, gen, key);
     const hit = this.local.get(fullKey);
@@ -79,7 +105,7 @@ export class TwoLevelCache {
     const remote = await this.options.redis.get(fullKey).catch(() => undefined);
     if (typeof remote === 'string') {
       this.requests.inc({ cache: ns, level: 'redis', result: 'hit' });
-      const value = JSON.parse(remote) as T;
+      const value = codec.decode(remote);
       this.local.set(fullKey, { value });
       return value;
     }
@@ -87,7 +113,7 @@ export class TwoLevelCache {
     const value = await loader();
     if (value !== undefined) {
       this.local.set(fullKey, { value });
-      await this.options.redis.set(fullKey, JSON.stringify(value), 'EX', ttlSeconds).catch(() => undefined);
+      await this.options.redis.set(fullKey, codec.encode(value), 'EX', ttlSeconds).catch(() => undefined);
     }
     return value;
   }

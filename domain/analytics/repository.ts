@@ -7,46 +7,52 @@
  * and ≈ 3,500 rows rather than the ≈ 40,000 of the widest rollup (migration 20261204_303).
  */
 import type { Knex } from 'knex';
-import type { VerificationBucket, Funnel, ActivePasses } from './views.js';
+import type { Funnel, ActivePasses } from './views.js';
 export type { VerificationBucket, Funnel, ActivePasses } from './views.js';
 
-export async function verificationsOverTime(
-  db: Knex,
-  q: { granularity: 'hour' | 'day'; from: Date; to: Date; gate?: string | undefined },
-): Promise<{ buckets: VerificationBucket[]; outcomes: Record<string, number> }> {
+export interface VerificationsQuestion {
+  granularity: 'hour' | 'day';
+  from: Date;
+  to: Date;
+  gate?: string | undefined;
+}
+
+/**
+ * The verifications answer (`VerificationsView`) as JSON text, written by Postgres: a month of
+ * hourly buckets per gate is ≈ 4,000 objects, and turning the rows into JavaScript objects and
+ * those into JSON again cost the API ≈ 7 ms of CPU per answer (pg's row and date parsing, the
+ * objects' garbage, two `JSON.stringify`s: one for the cache, one for the reply), far more than
+ * Postgres spends building the same text. The text goes to the cache and into the reply as it is.
+ * Buckets are ordered by time then gate; outcomes by count (largest first) then name.
+ */
+export async function verificationsJson(db: Knex, q: VerificationsQuestion): Promise<string> {
   const gateFilter = q.gate ? 'and gate = ?' : '';
-  const params = [q.from, q.to, ...(q.gate ? [q.gate] : [])];
-  const [buckets, outcomes] = await Promise.all([
-    db.raw<{ rows: { bucket: Date; gate: string; total: string; valid: string; entries: string; exits: string }[] }>(
-      `select date_trunc('${q.granularity}', bucket, 'UTC') as bucket, gate,
-              sum(total)::int8 as total, sum(valid)::int8 as valid, sum(entries)::int8 as entries, sum(exits)::int8 as exits
-         from access_log_hourly_gate
-        where bucket >= ? and bucket < ? ${gateFilter}
-        group by 1, 2
-        order by 1, 2`,
-      params,
-    ),
-    db.raw<{ rows: { outcome: string; total: string }[] }>(
-      `select outcome, sum(count) as total
-         from ${q.gate ? 'access_log_hourly' : 'access_log_hourly_outcome'}
-        where bucket >= ? and bucket < ? ${gateFilter}
-        group by 1
-        order by 2 desc, 1`,
-      params,
-    ),
-  ]);
-  return {
-    buckets: buckets.rows.map((r) => ({
-      bucket: r.bucket.toISOString(),
-      gate: r.gate,
-      total: Number(r.total),
-      valid: Number(r.valid),
-      invalid: Number(r.total) - Number(r.valid),
-      entries: Number(r.entries),
-      exits: Number(r.exits),
-    })),
-    outcomes: Object.fromEntries(outcomes.rows.map((r) => [r.outcome, Number(r.total)])),
-  };
+  const range = [q.from, q.to, ...(q.gate ? [q.gate] : [])];
+  // An hourly bucket is one row of the hourly table (its key is hour and gate): no grouping then.
+  const buckets =
+    q.granularity === 'hour'
+      ? `select bucket, gate, total, valid, entries, exits from access_log_hourly_gate where bucket >= ? and bucket < ? ${gateFilter}`
+      : `select date_trunc('day', bucket, 'UTC') as bucket, gate, sum(total) as total, sum(valid) as valid,
+                sum(entries) as entries, sum(exits) as exits
+           from access_log_hourly_gate where bucket >= ? and bucket < ? ${gateFilter} group by 1, 2`;
+  const result = await db.raw<{ rows: { buckets: string; outcomes: string }[] }>(
+    `select
+       (select coalesce(string_agg(
+                 '{"bucket":"' || to_char(b.bucket at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS".000Z"') || '","gate":' || to_json(b.gate)::text
+                 || ',"total":' || b.total || ',"valid":' || b.valid || ',"invalid":' || (b.total - b.valid)
+                 || ',"entries":' || b.entries || ',"exits":' || b.exits || '}',
+                 ',' order by b.bucket, b.gate), '')
+          from (${buckets}) b) as buckets,
+       (select coalesce(string_agg(to_json(o.outcome)::text || ':' || o.total, ',' order by o.total desc, o.outcome), '')
+          from (select outcome, sum(count) as total
+                  from ${q.gate ? 'access_log_hourly' : 'access_log_hourly_outcome'}
+                 where bucket >= ? and bucket < ? ${gateFilter}
+                 group by 1) o) as outcomes`,
+    [...range, ...range],
+  );
+  const row = result.rows[0] ?? { buckets: '', outcomes: '' };
+  const head = JSON.stringify({ granularity: q.granularity, from: q.from.toISOString(), to: q.to.toISOString() }).slice(0, -1);
+  return `${head},"buckets":[${row.buckets}],"outcomes":{${row.outcomes}}}`;
 }
 
 /** Applications submitted in the range, by where they are now, with the approval rate and decision time. */

@@ -14,7 +14,8 @@ import { insertAccessLogs, type AccessLogEntry } from '../../api/access-logs/wri
 import { normaliseReportRequest, type ReportFilters, type ReportType } from '../../core/report-request.js';
 import { seedAccessLogs, seedPasses } from '../../scripts/seed-passes.js';
 import { useTestDatabase } from '../../testing/use-test-environment.js';
-import { verificationsOverTime } from '../../domain/analytics/repository.js';
+import { verificationsJson } from '../../domain/analytics/repository.js';
+import { VerificationsView } from '../../domain/analytics/views.js';
 import { REPORT_QUERIES, GRANTED_OUTCOME } from './queries.js';
 
 const DAY_MS = 86_400_000;
@@ -196,7 +197,8 @@ describe('reports from rollups equal reports from the rows', () => {
         const to = new Date(
           granularity === 'day' ? Math.floor((hourNow - back * HOUR) / DAY_MS) * DAY_MS + DAY_MS : hourNow - back * HOUR + HOUR,
         );
-        const answer = await verificationsOverTime(data.knex, { granularity, from, to, gate });
+        // The answer as the API sends it (JSON text written by Postgres): it must be the declared shape.
+        const answer = VerificationsView.parse(JSON.parse(await verificationsJson(data.knex, { granularity, from, to, gate })));
         const where = `occurred_at >= ? and occurred_at < ?${gate ? ' and gate = ?' : ''}`;
         const bindings = [from, to, ...(gate ? [gate] : [])];
         const buckets = (
@@ -218,8 +220,20 @@ describe('reports from rollups equal reports from the rows', () => {
         const label = `${granularity} ${from.toISOString()}..${to.toISOString()} gate ${gate ?? '*'}`;
         // The writer's gate has rows in the last day only.
         if (gate !== 'writer-gate' || back === 0) assert.ok(buckets.length > 0, `${label}: rows to compare`);
+        assert.deepEqual(
+          { granularity: answer.granularity, from: answer.from, to: answer.to },
+          { granularity, from: from.toISOString(), to: to.toISOString() },
+          label,
+        );
         assert.deepEqual(answer.buckets, buckets, label);
         assert.deepEqual(answer.outcomes, Object.fromEntries(outcomes.map((o) => [o.outcome, o.n])), label);
+        // Largest first, as the rows were ordered before the text was written by Postgres.
+        const counts = Object.values(answer.outcomes);
+        assert.deepEqual(
+          counts,
+          [...counts].sort((x, y) => y - x),
+          `${label}: outcomes by count`,
+        );
       }
     }
   });

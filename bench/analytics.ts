@@ -1,0 +1,132 @@
+/**
+ * `GET /analytics/verifications` at the bench's scale (1,000,000 access logs, or 10,000,000 with
+ * BENCH_SCALE=large): every request a range never asked before (24 to 623 hours of hourly figures
+ * per gate, ending at the current hour or earlier), so no answer comes from the cache and each one
+ * reads the hourly rollups. Beside it: the statement alone over the same ranges, serial on one
+ * connection (no HTTP, no cache, no queueing), and what the same question costs as a plain scan
+ * of the access log (the reason for the rollups). The notes carry the API's CPU per request (read
+ * from /proc: it moves far less with the machine's load than latency does) and the answer's size.
+ */
+import type autocannon from 'autocannon';
+import type { Knex } from 'knex';
+import { createKnex } from '../core/db.js';
+import { verificationsJson } from '../domain/analytics/repository.js';
+import { cpuMs } from './api-process.js';
+import { measure, percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
+import { ensureAccessLogs } from './passes.js';
+
+const HOUR = 3_600_000;
+/** Ranges per end hour: 24 to 623 hours wide. */
+const WIDTHS = 600;
+/** Coprime with WIDTHS: the widths of any run of requests are spread evenly over 24-623 hours. */
+const STRIDE = 119;
+
+/**
+ * The i-th range of the uncached workload: each (from, to) pair is new (within a block of 600 the
+ * widths are distinct, each block ends an hour earlier), up to 26 days of hours. The width does not
+ * grow with i, so a faster API is not handed wider ranges than a slower one.
+ */
+export function uncachedRange(i: number, now = Date.now()): { from: Date; to: Date } {
+  const end = Math.floor(now / HOUR) * HOUR - Math.floor(i / WIDTHS) * HOUR;
+  return { from: new Date(end - (24 + ((i * STRIDE) % WIDTHS)) * HOUR), to: new Date(end) };
+}
+
+/** Requests of the uncached workload, numbered from `start` (a second run continues where the first stopped). */
+export function uncachedAnalyticsRequest(start = 0, now = Date.now()): autocannon.Request {
+  let n = start;
+  return {
+    method: 'GET',
+    setupRequest: (req) => {
+      const { from, to } = uncachedRange(n++, now);
+      return { ...req, path: `/analytics/verifications?granularity=hour&from=${from.toISOString()}&to=${to.toISOString()}` };
+    },
+  };
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** What "verifications per hour per gate, last 30 days" costs from the rollup and as a plain scan. */
+async function rollupVersusScan(knex: Knex): Promise<string> {
+  const since = new Date(Date.now() - 30 * 24 * HOUR);
+  const rollup = await timed(() => verificationsJson(knex, { granularity: 'hour', from: since, to: new Date() }));
+  const scan = await timed(() =>
+    knex.raw(`select date_trunc('hour', occurred_at, 'UTC'), gate, count(*) from access_logs where occurred_at >= ? group by 1, 2`, [
+      since,
+    ]),
+  );
+  return `30-day hourly per-gate figures: rollup ${rollup.toFixed(0)} ms vs plain scan ${scan.toFixed(0)} ms`;
+}
+
+/** The statement (both reads and the client's parsing) over 60 of the workload's ranges, one at a time. */
+async function statementAlone(knex: Knex): Promise<Measured> {
+  const times: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < 60; i++) {
+    const range = uncachedRange(i * 10);
+    times.push(await timed(() => verificationsJson(knex, { granularity: 'hour', ...range })));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    rps: times.length / seconds,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    errors: 0,
+    total: 60,
+  };
+}
+
+/** Load on the API with its CPU per request and the mean answer size (as sent: no compression asked). */
+async function measureWithCost(ctx: BenchContext, request: autocannon.Request): Promise<{ measured: Measured; notes: string }> {
+  const cpuBefore = cpuMs(ctx.apiPid);
+  let bytes = 0;
+  let answers = 0;
+  const measured = await measure({
+    duration: ctx.durationSeconds,
+    connections: ctx.connections,
+    url: ctx.apiUrl,
+    headers: { authorization: `Bearer ${ctx.tokens.staff}` },
+    requests: [
+      {
+        ...request,
+        onResponse: (_status, body) => {
+          bytes += body.length;
+          answers++;
+        },
+      },
+    ],
+  });
+  const cpuAfter = cpuMs(ctx.apiPid);
+  const cpu =
+    cpuBefore !== undefined && cpuAfter !== undefined ? `API CPU ${((cpuAfter - cpuBefore) / measured.total).toFixed(2)} ms/request; ` : '';
+  return { measured, notes: `${cpu}answer ${(bytes / Math.max(answers, 1) / 1024).toFixed(0)} KB on average` };
+}
+
+export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
+  const knex = createKnex(ctx.databaseUrl, 2, 0);
+  try {
+    const accessLogs = await ensureAccessLogs(knex, ctx.log);
+    const scale = `${(accessLogs / 1e6).toFixed(1)}M logs`;
+    ctx.log(`analytics over ${accessLogs} access logs: the statement alone, then GET /analytics/verifications, distinct ranges`);
+    const alone = await statementAlone(knex);
+    const ceiling = 'statement alone, serial';
+    const uncached = await measureWithCost(ctx, uncachedAnalyticsRequest());
+    return [
+      row(
+        `GET /analytics/verifications (uncached, ${scale})`,
+        uncached.measured,
+        ceiling,
+        alone,
+        `${uncached.notes}; ${await rollupVersusScan(knex)}`,
+      ),
+      row(`analytics statement alone (60 ranges, serial, ${scale})`, alone, ceiling, alone),
+    ];
+  } finally {
+    await knex.destroy();
+  }
+}
