@@ -3,7 +3,8 @@
  * BENCH_SCALE=large): every request a range never asked before (24 to 623 hours of hourly figures
  * per gate, ending at the current hour or earlier), so no answer comes from the cache and each one
  * reads the hourly rollups. Beside it: the statement alone over the same ranges, serial on one
- * connection (no HTTP, no cache, no queueing), and what the same question costs as a plain scan
+ * connection (no HTTP, no cache, no queueing); the same ranges in the `series` layout (per gate,
+ * an array per figure: ≈ 7× fewer bytes); and what the same question costs as a plain scan
  * of the access log (the reason for the rollups). The notes carry the API's CPU per request (read
  * from /proc: it moves far less with the machine's load than latency does) and the answer's size.
  */
@@ -31,14 +32,18 @@ export function uncachedRange(i: number, now = Date.now()): { from: Date; to: Da
   return { from: new Date(end - (24 + ((i * STRIDE) % WIDTHS)) * HOUR), to: new Date(end) };
 }
 
-/** Requests of the uncached workload, numbered from `start` (a second run continues where the first stopped). */
-export function uncachedAnalyticsRequest(start = 0, now = Date.now()): autocannon.Request {
-  let n = start;
+/** Requests of the uncached workload in one answer layout (`rows`, the default, or `series`). */
+export function uncachedAnalyticsRequest(layout: 'rows' | 'series' = 'rows', now = Date.now()): autocannon.Request {
+  let n = 0;
+  const layoutParam = layout === 'rows' ? '' : `&layout=${layout}`;
   return {
     method: 'GET',
     setupRequest: (req) => {
       const { from, to } = uncachedRange(n++, now);
-      return { ...req, path: `/analytics/verifications?granularity=hour&from=${from.toISOString()}&to=${to.toISOString()}` };
+      return {
+        ...req,
+        path: `/analytics/verifications?granularity=hour&from=${from.toISOString()}&to=${to.toISOString()}${layoutParam}`,
+      };
     },
   };
 }
@@ -115,8 +120,8 @@ export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log(`analytics over ${accessLogs} access logs: the statement alone, then GET /analytics/verifications, distinct ranges`);
     const alone = await statementAlone(knex);
     const ceiling = 'statement alone, serial';
-    const uncached = await measureWithCost(ctx, uncachedAnalyticsRequest());
-    return [
+    const uncached = await measureWithCost(ctx, uncachedAnalyticsRequest('rows'));
+    const rows = [
       row(
         `GET /analytics/verifications (uncached, ${scale})`,
         uncached.measured,
@@ -124,8 +129,19 @@ export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
         alone,
         `${uncached.notes}; ${await rollupVersusScan(knex)}`,
       ),
-      row(`analytics statement alone (60 ranges, serial, ${scale})`, alone, ceiling, alone),
     ];
+    // The same ranges in the series layout (its cache keys differ: uncached too), when the API has it
+    // (BENCH_API_ENTRY may name a build from before it).
+    const probe = await fetch(`${ctx.apiUrl}/analytics/verifications?layout=series`, {
+      headers: { authorization: `Bearer ${ctx.tokens.staff}` },
+    });
+    await probe.arrayBuffer();
+    if (probe.ok) {
+      const series = await measureWithCost(ctx, uncachedAnalyticsRequest('series'));
+      rows.push(row(`GET /analytics/verifications?layout=series (uncached, ${scale})`, series.measured, ceiling, alone, series.notes));
+    } else ctx.log(`no series layout in this API (${probe.status}): its row is skipped`);
+    rows.push(row(`analytics statement alone (60 ranges, serial, ${scale})`, alone, ceiling, alone));
+    return rows;
   } finally {
     await knex.destroy();
   }

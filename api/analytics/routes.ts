@@ -3,7 +3,8 @@ import { badRequest } from '../../domain/errors.js';
 import { JsonText, routeGroup, type AnyRoute } from '../route.js';
 import { activePasses, applicationFunnel, verificationsJson } from '../../domain/analytics/repository.js';
 import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from '../../domain/analytics/schemas.js';
-import { ActivePassesView, FunnelView, VerificationsView } from '../../domain/analytics/views.js';
+import { ActivePassesView, FunnelView, VerificationSeriesView, VerificationsView } from '../../domain/analytics/views.js';
+import { z } from 'zod';
 
 const route = routeGroup({ tag: 'analytics', sla: 'analytics' });
 
@@ -28,18 +29,19 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
     route({
       method: 'get',
       path: '/analytics/verifications',
-      summary: 'Verifications per hour or day and gate (total, valid, invalid, entries, exits) and totals by outcome',
+      summary:
+        'Verifications per hour or day and gate (total, valid, invalid, entries, exits) and totals by outcome; layout=series: per gate, an array per figure',
       access: STAFF,
-      response: { data: VerificationsView },
+      response: { data: z.union([VerificationsView, VerificationSeriesView]) },
       query: VerificationsQuery,
       async handler(_ctx, { query }) {
         const range = alignedRange(query.from, query.to, GRANULARITY_MS[query.granularity], query.granularity === 'hour' ? 24 : 30);
-        const key = `verifications-json:${query.granularity}:${range.from.toISOString()}:${range.to.toISOString()}:${query.gate ?? '*'}`;
+        const key = `verifications-json:${query.layout}:${query.granularity}:${range.from.toISOString()}:${range.to.toISOString()}:${query.gate ?? '*'}`;
         // JSON text from Postgres to the cache and the reply: never parsed into objects (domain/analytics/repository.ts).
         const text = await cache.getOrLoadText(
           NS,
           key,
-          () => db.read((r) => verificationsJson(r, { granularity: query.granularity, ...range, gate: query.gate })),
+          () => db.read((r) => verificationsJson(r, { granularity: query.granularity, ...range, gate: query.gate, layout: query.layout })),
           TTL_SECONDS,
         );
         return { data: new JsonText(text) };

@@ -407,6 +407,21 @@ describe('passes and gate verification', () => {
         Object.values(expected).reduce((s, n) => s + n, 0),
       );
     }
+    // The series layout through the API (its reply checked against the declared schema under NODE_ENV=test).
+    const series = await call(a.url, 'GET', `/analytics/verifications?layout=series&from=${iso(-48 * HOUR)}&to=${iso(2 * HOUR)}`, {
+      token: staff,
+    });
+    assert.equal(series.status, 200);
+    assert.equal(series.body.data.layout, 'series');
+    const seriesByGate = Object.fromEntries(
+      Object.entries(series.body.data.gates as Record<string, { total: number[] }>).map(([gate, f]) => [
+        gate,
+        f.total.reduce((sum, n) => sum + n, 0),
+      ]),
+    );
+    assert.deepEqual(seriesByGate, expected);
+    const badLayout = await call(a.url, 'GET', '/analytics/verifications?layout=columns', { token: staff });
+    assert.equal(badLayout.status, 400);
     const east = await call(a.url, 'GET', `/analytics/verifications?gate=east&from=${iso(-3 * HOUR)}`, { token: staff });
     assert.ok(east.body.data.buckets.every((bkt: { gate: string }) => bkt.gate === 'east'));
     const tooWide = await call(a.url, 'GET', `/analytics/verifications?granularity=hour&from=2020-01-01T00:00:00Z`, { token: staff });

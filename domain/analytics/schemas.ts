@@ -13,6 +13,10 @@ export const VerificationsQuery = z
     from: datetime.optional(),
     to: datetime.optional(),
     gate: Gate.optional(),
+    layout: z
+      .enum(['rows', 'series'])
+      .default('rows')
+      .describe('rows: an object per bucket and gate; series: per gate, an array per figure with a value per bucket (≈ 7× smaller)'),
   })
   .strict();
 

@@ -15,7 +15,7 @@ import { normaliseReportRequest, type ReportFilters, type ReportType } from '../
 import { seedAccessLogs, seedPasses } from '../../scripts/seed-passes.js';
 import { useTestDatabase } from '../../testing/use-test-environment.js';
 import { verificationsJson } from '../../domain/analytics/repository.js';
-import { VerificationsView } from '../../domain/analytics/views.js';
+import { VerificationSeriesView, VerificationsView } from '../../domain/analytics/views.js';
 import { REPORT_QUERIES, GRANTED_OUTCOME } from './queries.js';
 
 const DAY_MS = 86_400_000;
@@ -234,6 +234,31 @@ describe('reports from rollups equal reports from the rows', () => {
           [...counts].sort((x, y) => y - x),
           `${label}: outcomes by count`,
         );
+        // The series layout: the same figures per gate, one value per bucket of the range, 0 where none.
+        const series = VerificationSeriesView.parse(
+          JSON.parse(await verificationsJson(data.knex, { granularity, from, to, gate, layout: 'series' })),
+        );
+        const step = granularity === 'hour' ? HOUR : DAY_MS;
+        const slots = (to.getTime() - from.getTime()) / step;
+        assert.deepEqual(Object.keys(series.gates).sort(), [...new Set(buckets.map((b) => b.gate))].sort(), `${label}: series gates`);
+        const fromSeries = [];
+        for (let i = 0; i < slots; i++) {
+          for (const [name, figures] of Object.entries(series.gates).sort(([x], [y]) => (x < y ? -1 : 1))) {
+            for (const values of Object.values(figures)) assert.equal(values.length, slots, `${label}: ${name} has a value per bucket`);
+            if (figures.total[i] === 0) continue;
+            fromSeries.push({
+              bucket: new Date(from.getTime() + i * step).toISOString(),
+              gate: name,
+              total: figures.total[i],
+              valid: figures.valid[i],
+              entries: figures.entries[i],
+              exits: figures.exits[i],
+              invalid: figures.invalid[i],
+            });
+          }
+        }
+        assert.deepEqual(fromSeries, buckets, `${label}: series`);
+        assert.deepEqual(series.outcomes, answer.outcomes, `${label}: series outcomes`);
       }
     }
   });
