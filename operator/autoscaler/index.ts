@@ -7,5 +7,5 @@
  */
 export { autoscale, initialAutoscalerState, scaledComponents } from './autoscaler.js';
 export { cores, QUEUE_SLA_CLASS } from './sizing.js';
-export { decodeState, durableKey, encodeState, STATE_SIZE_LIMIT_BYTES } from './state-codec.js';
+export { decodeState, durableKey, encodeState, needsWrite, readState, STATE_SIZE_LIMIT_BYTES } from './state-codec.js';
 export type * from './types.js';

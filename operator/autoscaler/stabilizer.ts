@@ -21,15 +21,34 @@ export function clampToRange(replicas: number, range: ReplicaRange): number {
 }
 
 /**
+ * Most recommendations a window keeps. A steady decline of one replica per run over a long window
+ * would otherwise keep one per run, and the stored state (state-codec.ts) must stay bounded.
+ */
+export const MAX_WINDOW_RECOMMENDATIONS = 16;
+
+/**
  * Appends a recommendation and drops those it dominates (earlier and no higher): they leave the
  * window before it does and can never be its highest again. What is left descends in replicas,
- * so the list stays as short as the number of distinct levels, not the window's length.
+ * so the list stays as short as the number of distinct levels, not the window's length. Past
+ * MAX_WINDOW_RECOMMENDATIONS, the two neighbours closest in replicas merge into one holding the
+ * higher count until the later one's time: the window's highest is then never lower than it
+ * would have been, so bounding the list can only delay a scale-down, never hasten it.
  */
 export function keepWindowMaxima(recommendations: readonly Recommendation[], latest: Recommendation): Recommendation[] {
   const kept = recommendations.filter((r) => r.replicas > latest.replicas);
   kept.push(latest);
+  while (kept.length > MAX_WINDOW_RECOMMENDATIONS) {
+    let closest = 0;
+    for (let i = 1; i < kept.length - 1; i++) {
+      if (gap(kept, i) < gap(kept, closest)) closest = i;
+    }
+    const [higher, later] = [kept[closest], kept[closest + 1]] as [Recommendation, Recommendation];
+    kept.splice(closest, 2, { at: later.at, replicas: higher.replicas });
+  }
   return kept;
 }
+
+const gap = (list: readonly Recommendation[], i: number) => (list[i]?.replicas ?? 0) - (list[i + 1]?.replicas ?? 0);
 
 export function stabilize(
   memory: ComponentMemory,

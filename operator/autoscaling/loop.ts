@@ -13,11 +13,10 @@
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { SLA_CLASS_NAMES, type SlaClass } from '../../core/sla.js';
-import { autoscale, initialAutoscalerState } from '../autoscaler/index.js';
+import { autoscale, initialAutoscalerState, needsWrite } from '../autoscaler/index.js';
 import type { AutoscalerMetrics } from './metrics.js';
-import { durableKey } from '../autoscaler/index.js';
 import type { AutoscalerState, PlatformSignals } from '../autoscaler/index.js';
-import { AutoscalerStateStore, type StoredAutoscalerState } from './state-store.js';
+import { AutoscalerStateStore } from './state-store.js';
 import type { Logger } from '../controller/controller.js';
 import { DocumentConflictError } from '../controller/kube/configmap-document.js';
 import { platformKey, platformOwnerReference } from '../reconcile/platform-identity.js';
@@ -43,11 +42,20 @@ export interface AutoscalingLoopOptions {
   prometheusTimeoutMs?: number;
 }
 
+/** The ConfigMap as last read or written, and the policy's memory since (which moves every run but is written only when needsWrite says). */
+interface KnownState {
+  /** What the ConfigMap holds at `version`. */
+  stored: AutoscalerState | undefined;
+  version: string | undefined;
+  /** The latest state, stored or not. */
+  latest: AutoscalerState | undefined;
+}
+
 interface PlatformEntry {
   uid: string;
   store: AutoscalerStateStore;
-  /** What the ConfigMap held after our last read or write; undefined means read it again. */
-  stored?: StoredAutoscalerState;
+  /** Undefined means read the ConfigMap again. */
+  known?: KnownState;
   nextRunAt: number;
   running?: Promise<void>;
   wish?: ScalingInput;
@@ -135,7 +143,7 @@ export class AutoscalingLoop {
     const run = this.runOnce(platform, entry)
       .catch((err: unknown) => {
         // The state may be anything now; read it again next time.
-        entry.stored = undefined;
+        entry.known = undefined;
         this.options.log?.warn({ platform: platformKey(platform.metadata), err }, 'autoscaling run failed; holding');
       })
       .finally(() => {
@@ -148,8 +156,11 @@ export class AutoscalingLoop {
   private async runOnce(platform: PassPlatform, entry: PlatformEntry): Promise<void> {
     const { spec } = platform;
     const now = this.clock();
-    entry.stored ??= await entry.store.load();
-    const previous = entry.stored.state ?? initialAutoscalerState(platform.status?.replicas ?? {});
+    entry.known ??= await this.load(platform, entry);
+    // A component the stored state lacks (or could not be read for) starts from the count running now.
+    const running = initialAutoscalerState(platform.status?.replicas ?? {});
+    const latest = entry.known.latest;
+    const previous = latest ? { ...latest, components: { ...running.components, ...latest.components } } : running;
 
     const client = new PrometheusClient(spec.autoscaling.prometheusUrl, this.options.prometheusTimeoutMs);
     const collected = await collectSignals(client, this.scopeFor(platform), new Date(now));
@@ -180,23 +191,36 @@ export class AutoscalingLoop {
     );
   }
 
+  /** Reads the ConfigMap, saying which parts of it could not be read and start fresh. */
+  private async load(platform: PassPlatform, entry: PlatformEntry): Promise<KnownState> {
+    const loaded = await entry.store.load();
+    if (loaded.problems.length) {
+      this.options.log?.warn(
+        { platform: platformKey(platform.metadata), problems: loaded.problems },
+        `autoscaler state partly unreadable; starting those parts fresh: ${loaded.problems.join('; ')}`,
+      );
+    }
+    // A partly read document is rewritten at the first run, so the problem is reported once.
+    return { stored: loaded.problems.length ? undefined : loaded.state, version: loaded.version, latest: loaded.state };
+  }
+
   /**
-   * Stores the state over the version last seen when something durable changed (state-codec.ts);
-   * false (and a reload next run) when someone else wrote since.
+   * Stores the state over the version last seen when it differs durably from what is stored
+   * (state-codec.ts needsWrite); false (and a reload next run) when someone else wrote since.
    */
   private async store(platform: PassPlatform, entry: PlatformEntry, state: AutoscalerState): Promise<boolean> {
-    const stored = entry.stored;
-    if (stored?.state && stored.version !== undefined && durableKey(stored.state) === durableKey(state)) {
-      entry.stored = { state, version: stored.version };
+    const known = entry.known;
+    if (known?.stored && known.version !== undefined && !needsWrite(known.stored, state)) {
+      entry.known = { ...known, latest: state };
       return true;
     }
     try {
-      const version = await entry.store.save(state, entry.stored?.version);
-      entry.stored = { state, version };
+      const version = await entry.store.save(state, known?.version);
+      entry.known = { stored: state, version, latest: state };
       return true;
     } catch (error) {
       if (!(error instanceof DocumentConflictError)) throw error;
-      entry.stored = undefined;
+      entry.known = undefined;
       this.options.log?.warn(
         { platform: platformKey(platform.metadata) },
         'autoscaler state changed elsewhere (leader change?); discarding this run',

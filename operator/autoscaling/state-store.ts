@@ -6,7 +6,7 @@
  * stored and a stale leader's write is refused.
  */
 import type { CoreV1Api, V1OwnerReference } from '@kubernetes/client-node';
-import { decodeState, encodeState, STATE_SIZE_LIMIT_BYTES } from '../autoscaler/index.js';
+import { encodeState, readState, STATE_SIZE_LIMIT_BYTES } from '../autoscaler/index.js';
 import type { AutoscalerState } from '../autoscaler/index.js';
 import { configMapDocument, type ConfigMapDocument } from '../controller/kube/configmap-document.js';
 
@@ -21,6 +21,8 @@ export interface StoredAutoscalerState {
   /** Undefined when nothing usable is stored yet (first run, or a format this version cannot read). */
   state: AutoscalerState | undefined;
   version: string | undefined;
+  /** Parts of the stored document that could not be read and start fresh (state-schema.ts); empty when all read. */
+  problems: string[];
 }
 
 export class AutoscalerStateStore {
@@ -39,7 +41,8 @@ export class AutoscalerStateStore {
 
   async load(): Promise<StoredAutoscalerState> {
     const { text, version } = await this.document.read();
-    return { state: text === undefined ? undefined : decodeState(text), version };
+    if (text === undefined) return { state: undefined, version, problems: [] };
+    return { ...readState(text), version };
   }
 
   /** Stores over `version`; throws DocumentConflictError when someone else wrote since. */
