@@ -15,6 +15,33 @@ interface ProfileNode {
 interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
+  /** Microseconds on the monotonic clock (the clock of `process.hrtime`, shared by every process of the machine). */
+  startTime?: number;
+  /** Microseconds from the previous sample (the first: from `startTime`). */
+  timeDeltas?: number[];
+}
+
+/** Part of a profile's time, in microseconds of the monotonic clock: `monotonicMicros()` of any process. */
+export interface SampleWindow {
+  fromUs: number;
+  toUs: number;
+}
+
+/** Now on the clock a CPU profile's sample times are on (Linux: CLOCK_MONOTONIC), in microseconds. */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** The profile with only the samples taken inside `window` (e.g. the load, without the set-up before it). */
+export function samplesWithin(profile: CpuProfile, window: SampleWindow): CpuProfile {
+  if (profile.startTime === undefined || !profile.timeDeltas) throw new Error('the profile carries no sample times');
+  const samples: number[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((sample, index) => {
+    at += profile.timeDeltas?.[index] ?? 0;
+    if (at >= window.fromUs && at <= window.toUs) samples.push(sample);
+  });
+  return { nodes: profile.nodes, samples };
 }
 
 export function readProfile(path: string): CpuProfile {

@@ -16,7 +16,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeF
 import { join } from 'node:path';
 import knexFactory from 'knex';
 import { COMPILED_API, ROOT, cpuMs, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
-import { foldStacks, readProfile } from './cpuprofile.js';
+import { foldStacks, monotonicMicros, readProfile, samplesWithin, type SampleWindow } from './cpuprofile.js';
 import { uncachedAnalyticsRequest } from './analytics.js';
 import { measure, pick, type LoadOptions } from './harness.js';
 
@@ -106,11 +106,14 @@ const api = await startApiProcess({
   nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   entry: entry ?? COMPILED_API,
 });
+let loadWindow: SampleWindow | undefined;
 try {
   const options = await load(api.url);
   log(`${target}: ${SECONDS} s, ${CONNECTIONS} connections`);
   const cpuBefore = cpuMs(api.child.pid);
+  const fromUs = monotonicMicros();
   const result = await measure(options);
+  loadWindow = { fromUs, toUs: monotonicMicros() };
   const cpuAfter = cpuMs(api.child.pid);
   // CPU per request moves far less with the machine's load than req/s does (Linux /proc; profiling adds its share).
   const perRequest =
@@ -127,9 +130,13 @@ const [written] = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile')
 if (!written) throw new Error(`no profile in ${dir}`);
 const profilePath = join(ROOT, '.bench/profiles', `${name}.cpuprofile`);
 renameSync(join(dir, written), profilePath);
+// The flame graph shows the load alone: the set-up before it (start-up, passes issued and their
+// QR codes rendered) would otherwise take a third of a verify profile. The whole run is folded too.
+const profile = readProfile(profilePath);
 const folded = join(ROOT, '.bench/profiles', `${name}.folded`);
-writeFileSync(folded, foldStacks(readProfile(profilePath)));
-log(`profile: ${profilePath}; folded stacks: ${folded}`);
+writeFileSync(folded, foldStacks(loadWindow ? samplesWithin(profile, loadWindow) : profile));
+writeFileSync(join(ROOT, '.bench/profiles', `${name}.whole.folded`), foldStacks(profile));
+log(`profile: ${profilePath}; folded stacks of the load: ${folded} (of the whole run: ${name}.whole.folded)`);
 const svg = join(ROOT, 'docs/perf', `${name}.svg`);
 mkdirSync(join(ROOT, 'docs/perf'), { recursive: true });
 const out = openSync(svg, 'w');

@@ -13,6 +13,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../../core/db.js';
 import { createLogger } from '../../core/logger.js';
 import { tempSpillDir } from '../../testing/spill.js';
+import { AccessLogSpill } from './spill.js';
 import { AccessLogWriter, type AccessLogEntry } from './writer.js';
 import { useTestDatabase } from '../../testing/use-test-environment.js';
 
@@ -94,4 +95,40 @@ describe('access log spill', () => {
     assert.equal(await rows('spill-c'), 2);
     await next.close();
   });
+});
+
+describe('access log spill segments read back', () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ entry_id: randomUUID(), n: i }));
+  async function readAll(spill: AccessLogSpill, batchSize: number): Promise<string[][]> {
+    const batches: string[][] = [];
+    for (const segment of await spill.seal()) for await (const batch of spill.read(segment, batchSize)) batches.push(batch);
+    return batches;
+  }
+
+  for (const [label, memoryLines] of [
+    ['kept in memory', 100],
+    ['past the memory bound, from disk', 3],
+  ] as const) {
+    it(`gives back what this process wrote, in order and in batches, as the file holds it (${label})`, async () => {
+      const dir = tempSpillDir();
+      const spill = new AccessLogSpill(dir, logger, memoryLines);
+      await spill.open();
+      const written = lines(7);
+      // Three group commits: the bound is crossed by the second when it is 3.
+      await spill.append(written.slice(0, 2));
+      await spill.append(written.slice(2, 5));
+      await spill.append(written.slice(5));
+      const batches = await readAll(spill, 3);
+      assert.deepEqual(
+        batches.map((batch) => batch.length),
+        [3, 3, 1],
+      );
+      assert.deepEqual(batches.flat(), written);
+      await spill.close();
+      // The other side: the same directory opened afresh, as the next start reads it (from disk only).
+      const fresh = new AccessLogSpill(dir, logger);
+      await fresh.open();
+      assert.deepEqual((await readAll(fresh, 3)).flat(), written);
+    });
+  }
 });
