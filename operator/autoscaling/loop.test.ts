@@ -5,7 +5,10 @@
  * server implementing the part of its query API the signals client calls (/api/v1/query), with
  * canned vectors: rising load scales the API Deployment with a reason in status and an Event;
  * Prometheus down holds the replicas and says which queries failed; a restarted operator carries
- * on from the same state and cost-history ConfigMaps; the cost endpoint and gauges answer.
+ * on from the same state and cost-history ConfigMaps; the cost endpoint and gauges answer. What
+ * the policy learned goes through the real kube-apiserver with the state: a latency curve learned
+ * by one operator is in the ConfigMap the moment it starts setting a cap, and the next operator's
+ * first decision uses it; a ConfigMap edited by hand or cut short costs only the parts it spoils.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -14,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { METRIC } from '../../core/metric-names.js';
 import { eventually } from '../../testing/eventually.js';
 import { useOperatorNamespace } from '../../testing/control-plane/use-control-plane.js';
-import { decodeState } from '../autoscaler/state-codec.js';
+import { curveSetsCap, decodeState, readState as readStoredState } from '../autoscaler/state-codec.js';
 import type { AutoscalerState } from '../autoscaler/types.js';
 import { AUTOSCALER_STATE_KEY, autoscalerStateConfigMapName } from './state-store.js';
 import { costHistoryConfigMapName, HISTORY_KEY } from '../cost/io/configmap-persistence.js';
@@ -110,8 +113,22 @@ const readHistory = async () => {
   return decodeHistory(configMap.data?.[HISTORY_KEY] ?? '');
 };
 
+/** What the operator logged as warnings (the messages). */
+const warnings: string[] = [];
+const log = {
+  info: () => undefined,
+  warn: (_: object, message: string) => void warnings.push(message),
+  error: (_: object, message: string) => void warnings.push(message),
+};
+
 async function startOperator(): Promise<PassOperator> {
-  const operator = new PassOperator({ kubeConfig: kube.kubeConfig, namespace: NAMESPACE, resyncMs: 3_600_000, costRefreshMs: 3_600_000 });
+  const operator = new PassOperator({
+    kubeConfig: kube.kubeConfig,
+    namespace: NAMESPACE,
+    resyncMs: 3_600_000,
+    costRefreshMs: 3_600_000,
+    log,
+  });
   await operator.start();
   return operator;
 }
@@ -263,6 +280,94 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       } finally {
         await http.close();
       }
+    } finally {
+      await operator.stop();
+    }
+  });
+  it('keeps a learned latency curve across a restart, and reads what it can of a spoiled state', async () => {
+    // Auth's p95 grows as 0.03 + 0.075 s / (1 − ρ) of the API pod's CPU: it reaches 90 % of the
+    // 200 ms SLA at ρ = 50 %, under the spec's 70 %.
+    const learning = (run: number): ApiLoad => {
+      const utilisation = 0.1 + 0.05 * (run % 10);
+      return { authRate: 50, authP95: 0.03 + 0.075 / (1 - utilisation), cpuCores: utilisation * 0.1, pods: 1 };
+    };
+    let operator = await startOperator();
+    let learnedAt: number | undefined;
+    try {
+      for (let run = 0; run < 60 && learnedAt === undefined; run++) {
+        prometheus.load = learning(run);
+        await runAutoscaler(operator);
+        if (curveSetsCap((await readState()).state.apiLatencyFit?.auth)) learnedAt = run;
+      }
+    } finally {
+      await operator.stop();
+    }
+    // Stored the run it started setting a cap: 40 runs make a fit (POLICY.downstreamMinWeight).
+    assert.ok(learnedAt !== undefined && learnedAt >= 39, `auth's curve in the ConfigMap after run ${learnedAt}`);
+    const { configMap: learnedMap } = await readState();
+
+    // A new operator (a new leader): its first decision sizes the API on that curve.
+    operator = await startOperator();
+    try {
+      const since = new Date().toISOString();
+      // Twice the API's CPU of the first test's busy spell: more pods than run now, with or without the curve.
+      prometheus.load = { authRate: 2000, authP95: 0.15, cpuCores: 1.4, pods: 1 };
+      await runAutoscaler(operator);
+      const first = (await getPlatform()).status?.decisions?.find((d) => d.component === 'api' && d.time >= since);
+      assert.ok(first, 'the new operator scaled the API');
+      assert.match(first.reason, /auth p95 0\.0\d+ \+ 0\.0\d+ s \/ \(1 − ρ\): ≤ [\d.]+ % keeps it in its SLA/);
+      const ceiling = first.signals.latencyCeiling ?? 1;
+      assert.ok(Math.abs(ceiling - 0.5) < 0.02, `cap ${ceiling} from the stored curve`);
+    } finally {
+      await operator.stop();
+    }
+
+    // Hand-edited: auth's curve and the API's seasonal memory spoiled, the rest intact.
+    const stored = JSON.parse(learnedMap.data?.[AUTOSCALER_STATE_KEY] ?? '{}') as {
+      apiLatencyFit: Record<string, unknown>;
+      components: { api: { seasonal: { means: string } } };
+    };
+    stored.apiLatencyFit.auth = 'tuned by hand';
+    stored.components.api.seasonal.means = 'AA';
+    const edit = async (text: string) => {
+      const { configMap } = await readState().catch(async () => ({
+        configMap: await kube.cluster.core.readNamespacedConfigMap({ name: autoscalerStateConfigMapName('campus'), namespace: NAMESPACE }),
+      }));
+      await kube.cluster.core.replaceNamespacedConfigMap({
+        name: autoscalerStateConfigMapName('campus'),
+        namespace: NAMESPACE,
+        body: { ...configMap, data: { ...configMap.data, [AUTOSCALER_STATE_KEY]: text } },
+      });
+    };
+    await edit(JSON.stringify(stored));
+    warnings.length = 0;
+    const running = await apiReplicas();
+    operator = await startOperator();
+    try {
+      await runAutoscaler(operator);
+      const warned = warnings.find((w) => w.startsWith('autoscaler state partly unreadable')) ?? warnings.join('\n');
+      assert.match(warned, /API latency curve of auth unreadable/);
+      assert.match(warned, /component api: seasonal memory unreadable/);
+      // Written again at once, whole: the warning is not repeated by the next operator.
+      const { state, configMap } = await readState();
+      assert.deepEqual(readStoredState(configMap.data?.[AUTOSCALER_STATE_KEY] ?? '').problems, []);
+      assert.ok(!curveSetsCap(state.apiLatencyFit?.auth), 'auth’s curve is relearned');
+      assert.ok((state.components.api?.recent.length ?? 0) > 1, 'the readable parts are kept (the recent samples)');
+      assert.equal((await getPlatform()).status?.conditions?.find((c) => c.type === 'ScalingActive')?.status, 'True');
+
+      // Cut short: nothing readable; the API continues from what runs, not from its minimum.
+      const text = (await readState()).configMap.data?.[AUTOSCALER_STATE_KEY] ?? '';
+      await edit(text.slice(0, text.length / 2));
+      await operator.stop();
+      warnings.length = 0;
+      operator = await startOperator();
+      await runAutoscaler(operator);
+      assert.ok(
+        warnings.some((w) => /not JSON.*starting fresh/.test(w)),
+        warnings.join('\n'),
+      );
+      assert.ok(((await apiReplicas()) ?? 0) >= (running ?? 0), 'not reset to the minimum');
+      assert.ok((await readState()).state, 'the ConfigMap holds a readable state again');
     } finally {
       await operator.stop();
     }
