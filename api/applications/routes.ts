@@ -4,6 +4,7 @@ import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { actorOf, routeGroup, type AnyRoute } from '../route.js';
 import { announceApplication } from '../realtime/announcements.js';
 import { prerenderQr } from '../passes/qr.js';
+import { storeQrPng } from '../../domain/passes/repository.js';
 import {
   findApplication,
   listApplications,
@@ -149,7 +150,7 @@ export function applicationRoutes(deps: AppDeps): AnyRoute[] {
           mayActOn(user),
         );
         announceApplication(deps.realtime, application, pass);
-        if (pass) prerenderQr(pass.code);
+        if (pass) prerenderQr(pass.code, (image) => storeQrPng(db.primary, pass.id, image));
         return { data: application };
       },
     }),

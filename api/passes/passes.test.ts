@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { PNG } from 'pngjs';
 import { call, createTestEnvironment, type TestApi, type TestEnvironment } from '../../testing/api.js';
 import { createKnex } from '../../core/db.js';
+import { eventually } from '../../testing/eventually.js';
 import { createLogger } from '../../core/logger.js';
 import { PassSigner } from '../../domain/passes/signing.js';
 import { RevocationRegistry } from './revocations.js';
@@ -143,6 +144,37 @@ describe('passes and gate verification', () => {
     const otherStudent = await env.tokenFor('student', { studentRef: await newStudent() });
     assert.equal((await qr(otherStudent, '', etag)).status, 403, 'knowing the ETag does not get past authorisation');
     assert.equal((await qr(security, '', etag)).status, 403);
+  });
+
+  it('keeps the PNG with the pass: another process serves the stored bytes, and replaces one from other rendering options', async () => {
+    const pass = await issue({});
+    const stored = async () =>
+      (await env.knex('passes').where({ id: pass.id }).first('qr_png', 'qr_png_etag')) as {
+        qr_png: Buffer | null;
+        qr_png_etag: string | null;
+      };
+    // Rendered and stored after the issuing reply.
+    await eventually(async () => (await stored()).qr_png !== null, 'the PNG stored at issue');
+    const qr = (api: TestApi) => fetch(`${api.url}/passes/${pass.id}/qr`, { headers: { authorization: `Bearer ${staff}` } });
+    const issued = await qr(a);
+    const etag = issued.headers.get('etag');
+    assert.equal((await stored()).qr_png_etag, etag);
+    assert.deepEqual(Buffer.from(await issued.arrayBuffer()), (await stored()).qr_png);
+
+    // Process b never rendered this pass: what it serves comes from the row, byte for byte.
+    const marker = Buffer.from('the stored image');
+    await env.knex('passes').where({ id: pass.id }).update({ qr_png: marker });
+    const fromRow = await qr(b);
+    assert.equal(fromRow.headers.get('etag'), etag);
+    assert.deepEqual(Buffer.from(await fromRow.arrayBuffer()), marker);
+
+    // An image of another rendering is not served: b renders the current one and stores it.
+    await env.knex('passes').where({ id: pass.id }).update({ qr_png_etag: '"an-older-rendering"' });
+    const rerendered = await qr(b);
+    const png = PNG.sync.read(Buffer.from(await rerendered.arrayBuffer()));
+    assert.equal(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data, pass.code);
+    await eventually(async () => (await stored()).qr_png_etag === etag, 'the re-rendered PNG stored');
+    assert.notDeepEqual((await stored()).qr_png, marker);
   });
 
   it('lets a valid pass through and logs it', async () => {

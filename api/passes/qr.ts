@@ -3,8 +3,9 @@
  * changes, so neither does its image: its PNG is rendered when the pass is issued (`prerenderQr`,
  * after the reply), cached here, and served with a strong ETag (derived from the token and the rendering
  * options, so it is known without rendering) and immutable caching, so a holder re-opening a pass
- * gets a 304 and no image at all. A process that did not issue the pass renders it on its first
- * request for it.
+ * gets a 304 and no image at all. The PNG is also stored with the pass (`passes.qr_png`), so a
+ * process that did not issue it serves it from the row it reads anyway; a pass without one (or
+ * with one from other rendering options) is rendered on its first request and stored then.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -69,14 +70,17 @@ export async function renderQr(code: string, format: QrFormat): Promise<Rendered
 
 /**
  * Renders a newly issued pass's PNG once the current reply has been sent, so the holder's first
- * request for it (the app opens a pass right after it is issued) does not wait for the encoding.
- * Only the PNG, the app's format: the render is CPU the issuing path pays for every pass (about
- * twice a `POST /passes` of its own), and an SVG (for printing) costs a first request about 1 ms.
+ * request for it (the app opens a pass right after it is issued) does not wait for the encoding,
+ * and hands it to `keep` (which stores it with the pass, for every process). Only the PNG, the
+ * app's format: the render is CPU the issuing path pays for every pass (about twice a `POST
+ * /passes` of its own), and an SVG (for printing) costs a first request about 1 ms.
  */
-export function prerenderQr(code: string): void {
+export function prerenderQr(code: string, keep: (image: RenderedQr) => Promise<void>): void {
   setImmediate(() => {
-    // A render that fails here is tried again by the request that needs the image.
-    renderQr(code, 'png').catch(() => undefined);
+    // A render or store that fails here is done again by the request that needs the image.
+    renderQr(code, 'png')
+      .then(keep)
+      .catch(() => undefined);
   });
 }
 

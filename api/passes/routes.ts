@@ -4,7 +4,7 @@ import { assertOwnRecord, ownStudentFilter } from '../own-records.js';
 import { actorOf, routeGroup, type AnyRoute } from '../route.js';
 import { announcePassIssued, announcePassRevoked } from '../realtime/announcements.js';
 import { QR_CACHE_CONTROL, chooseFormat, prerenderQr, qrEtag, renderQr } from './qr.js';
-import { findPass, listPasses, type PassDto } from '../../domain/passes/repository.js';
+import { findPass, findPassWithQrPng, listPasses, storeQrPng, type PassDto, type StoredQrPng } from '../../domain/passes/repository.js';
 import { issueDirectPass, revokeActivePass } from '../../domain/passes/service.js';
 import { PassCreate, PassIdParams, PassListQuery, PassRevoke, QrQuery, VerifyBody } from '../../domain/passes/schemas.js';
 import { PassView } from '../../domain/passes/views.js';
@@ -22,18 +22,25 @@ function visibleTo(user: AuthUser, pass: PassDto): PassDto | Omit<PassDto, 'code
   return withoutCode;
 }
 
-function assertMayRead(user: AuthUser, pass: PassDto): void {
+/** The pass, if there is one and the caller may read it. */
+function readable(user: AuthUser, pass: PassDto | undefined): PassDto {
+  if (!pass) throw notFound('Pass');
   assertOwnRecord(user, pass.studentId, 'passes');
+  return pass;
 }
 
 export function passRoutes(deps: AppDeps): AnyRoute[] {
   const { db } = deps;
 
   async function loadPass(id: string, user: AuthUser): Promise<PassDto> {
-    const pass = await deps.readYourWrites.read(db, user.id, (reader) => findPass(reader, id));
-    if (!pass) throw notFound('Pass');
-    assertMayRead(user, pass);
-    return pass;
+    return readable(user, await deps.readYourWrites.read(db, user.id, (reader) => findPass(reader, id)));
+  }
+
+  /** The same checks as `loadPass`, and the pass's stored PNG in the same read. */
+  async function loadPassWithQrPng(id: string, user: AuthUser): Promise<{ pass: PassDto; png?: StoredQrPng }> {
+    const found = await deps.readYourWrites.read(db, user.id, (reader) => findPassWithQrPng(reader, id));
+    readable(user, found?.pass);
+    return found!;
   }
 
   return [
@@ -76,7 +83,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
           issuedBy: user.id,
         });
         announcePassIssued(deps.realtime, pass);
-        prerenderQr(pass.code);
+        prerenderQr(pass.code, (image) => storeQrPng(db.primary, pass.id, image));
         ctx.set('Location', `/passes/${pass.id}`);
         return { status: 201, data: pass };
       },
@@ -123,17 +130,26 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       },
       async handler(ctx, { params, query, user }) {
         // Authorised first, whatever the caller has cached: a 304 is an answer too.
-        const pass = await loadPass(params.id, user);
+        const { pass, png } = await loadPassWithQrPng(params.id, user);
         const format = chooseFormat(query.format, (...types) => ctx.accepts(...types));
+        const etag = qrEtag(pass.code, format);
         ctx.set('Cache-Control', QR_CACHE_CONTROL);
         ctx.set('Vary', 'Accept');
-        ctx.set('ETag', qrEtag(pass.code, format));
+        ctx.set('ETag', etag);
         ctx.status = 200;
         if (ctx.fresh) {
           ctx.status = 304;
           return;
         }
+        if (format === 'png' && png?.etag === etag) {
+          ctx.type = 'image/png';
+          ctx.body = png.body;
+          return;
+        }
         const { body, contentType } = await renderQr(pass.code, format);
+        // Rendered here, so kept with the pass for every other process (after the reply; a failed
+        // store only means the next process to be asked renders it too).
+        if (format === 'png') setImmediate(() => storeQrPng(db.primary, pass.id, { body, etag }).catch(() => undefined));
         ctx.type = contentType;
         ctx.body = body;
       },

@@ -119,9 +119,33 @@ export async function issuePass(db: Knex | Knex.Transaction, signer: PassSigner,
   return toDto(row as PassRow);
 }
 
+/** One pass's row with the given columns, unless its student was erased. */
+function visiblePassRow(db: Knex, id: string, columns: string[]) {
+  return hideDeletedStudents(db('passes').select(columns).where({ id }), 'passes.student_id').first();
+}
+
 export async function findPass(db: Knex, id: string): Promise<PassDto | undefined> {
-  const row = (await hideDeletedStudents(db('passes').select(COLUMNS).where({ id }), 'passes.student_id').first()) as PassRow | undefined;
+  const row = (await visiblePassRow(db, id, COLUMNS)) as PassRow | undefined;
   return row ? toDto(row) : undefined;
+}
+
+/** A pass's QR code as stored with it: the PNG's bytes and the ETag of the rendering they came from. */
+export interface StoredQrPng {
+  body: Buffer;
+  etag: string;
+}
+
+/** A pass and, when one was stored, its rendered PNG: one read for the QR route. */
+export async function findPassWithQrPng(db: Knex, id: string): Promise<{ pass: PassDto; png?: StoredQrPng } | undefined> {
+  const row = (await visiblePassRow(db, id, [...COLUMNS, 'qr_png', 'qr_png_etag'])) as
+    (PassRow & { qr_png: Buffer | null; qr_png_etag: string | null }) | undefined;
+  if (!row) return undefined;
+  return { pass: toDto(row), ...(row.qr_png && row.qr_png_etag ? { png: { body: row.qr_png, etag: row.qr_png_etag } } : {}) };
+}
+
+/** Keeps a pass's rendered PNG with it (not a change to the pass: `updated_at` stays). */
+export async function storeQrPng(db: Knex, id: string, png: StoredQrPng): Promise<void> {
+  await db('passes').where({ id }).update({ qr_png: png.body, qr_png_etag: png.etag });
 }
 
 /** Revokes an active pass; undefined when it does not exist or was already revoked. */
