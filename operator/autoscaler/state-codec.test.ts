@@ -286,6 +286,33 @@ describe('a stored state that cannot be read whole', () => {
     }
   });
 
+  it('never throws, and the policy runs, whatever single value a hand edit changes', () => {
+    const random = seeded(29);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+    const replacements = [null, -1, 0, 1e308, 'x', '', true, [], {}, [1, 'a'], { at: 1 }, Number.MAX_SAFE_INTEGER, 2.5];
+    /** Every path to a value in the document. */
+    const paths = (value: unknown, at: string[] = []): string[][] =>
+      typeof value === 'object' && value !== null
+        ? [at, ...Object.entries(value).flatMap(([key, child]) => paths(child, [...at, key]))]
+        : [at];
+    const all = paths(JSON.parse(text)).filter((path) => path.length > 0);
+    for (let i = 0; i < 400; i++) {
+      const doc = JSON.parse(text) as Record<string, unknown>;
+      const path = pick(all);
+      const parent = path.slice(0, -1).reduce((at, key) => (at as Record<string, unknown>)[key], doc as unknown) as Record<string, unknown>;
+      const key = path.at(-1) as string;
+      if (random() < 0.2) delete parent[key];
+      else parent[key] = pick(replacements);
+      const edited = JSON.stringify(doc);
+      const what = `${path.join('.')} → ${JSON.stringify(parent[key])}`;
+      const { state } = readState(edited);
+      const result = next(state);
+      assert.ok(Object.keys(result.replicas).length > 0, what);
+      // What the policy stores next reads back whole.
+      assert.deepEqual(readState(encodeState(result.state)).problems, [], what);
+    }
+  });
+
   it('reads a version 2 document (fits, samples and recommendations as objects)', () => {
     const v2 = JSON.stringify({
       version: 2,
