@@ -24,6 +24,8 @@ import { measure, passGenerationRequest, pick, type BenchContext, type BenchRow,
 // (at 10 req/s login was 1 in 11 requests, and its Argon2 hash most of the API's CPU).
 const RATES = (process.env.BENCH_MIXED_RATES ?? '50,100,200,400,800').split(',').map(Number);
 const SEED_PER_CORE = 1850 / 16;
+const BREAKDOWN_SECONDS = 4;
+const BREAKDOWN_CONNECTIONS = 8;
 
 interface Share {
   name: string;
@@ -47,6 +49,46 @@ function cpuNote(perRequest: number[]): string {
   if (perRequest.length === 0) return 'API CPU not measured (no /proc)';
   const median = [...perRequest].sort((a, b) => a - b)[Math.floor(perRequest.length / 2)]!;
   return `API CPU ${median.toFixed(2)} ms per request of the mix (median of ${perRequest.length} steps): at most ${(1000 / median).toFixed(0)} req/s per core for the API process alone (Postgres, Redis and the load generator not counted)`;
+}
+
+/**
+ * Which requests of the mix cost the API its CPU: each share alone, as fast as BREAKDOWN_CONNECTIONS
+ * connections send it, for BREAKDOWN_SECONDS; its API CPU per request (the process's idle CPU over
+ * the same time taken off, though at thousands of requests it hardly counts), and what that weighs
+ * in the mix (percent × CPU), largest first. Unlike the latencies, this barely depends on the load
+ * of the machine, so it says where a faster mix must come from.
+ */
+async function cpuByShare(ctx: BenchContext, shares: Share[]): Promise<string> {
+  const idleBefore = cpuMs(ctx.apiPid);
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const idleAfter = cpuMs(ctx.apiPid);
+  if (idleBefore === undefined || idleAfter === undefined) return 'API CPU by share not measured (no /proc)';
+  const idlePerMs = (idleAfter - idleBefore) / (performance.now() - idleStarted);
+  const costs: { share: Share; perRequest: number; served: number }[] = [];
+  for (const share of shares) {
+    const before = cpuMs(ctx.apiPid);
+    const started = performance.now();
+    const measured = await measure({
+      url: ctx.apiUrl,
+      duration: BREAKDOWN_SECONDS,
+      connections: BREAKDOWN_CONNECTIONS,
+      ...(share.headers ? { headers: share.headers } : {}),
+      requests: share.requests,
+    });
+    const after = cpuMs(ctx.apiPid);
+    if (before === undefined || after === undefined || !measured.total) continue;
+    const busy = after - before - idlePerMs * (performance.now() - started);
+    costs.push({ share, perRequest: Math.max(0, busy) / measured.total, served: measured.total });
+  }
+  const weighed = costs
+    .map(({ share, perRequest, served }) => ({ name: share.name, perRequest, served, inMix: (perRequest * share.percent) / 100 }))
+    .sort((a, b) => b.inMix - a.inMix);
+  const sum = weighed.reduce((total, c) => total + c.inMix, 0);
+  ctx.log(`mixed: API CPU by share: ${weighed.map((c) => `${c.name} ${c.perRequest.toFixed(2)} ms (${c.served} requests)`).join(', ')}`);
+  return `API CPU by share, each alone as fast as ${BREAKDOWN_CONNECTIONS} connections send it (ms per request → ms per request of the mix): ${weighed
+    .map((c) => `${c.name} ${c.perRequest.toFixed(2)} → ${c.inMix.toFixed(2)}`)
+    .join(', ')}; sum ${sum.toFixed(2)} ms → ${(1000 / sum).toFixed(0)} req/s per core`;
 }
 
 export async function benchMixed(ctx: BenchContext): Promise<BenchRow[]> {
@@ -197,6 +239,7 @@ export async function benchMixed(ctx: BenchContext): Promise<BenchRow[]> {
       }
       held = { rate, results };
     }
+    const breakdown = await cpuByShare(ctx, shares);
     const total = (held?.results ?? []).reduce((sum, [, m]) => sum + m.rps, 0);
     const worst = (held?.results ?? []).reduce((a, [, m]) => Math.max(a, m.p95), 0);
     return [
@@ -209,7 +252,7 @@ export async function benchMixed(ctx: BenchContext): Promise<BenchRow[]> {
         errors: 0,
         ceilingName: "seed: 1,850 req/s on 16 cores, per core × this machine's cores",
         ceilingRps: SEED_PER_CORE * cores,
-        notes: `${cpuNote(cpuPerRequest)}; ${held ? `held at ${held.rate} req/s asked (${total.toFixed(0)} served, ${(total / cores).toFixed(0)} per core vs the seed's ${SEED_PER_CORE.toFixed(0)})` : `no step held (lowest ${RATES[0]} req/s)`}; broke ${broke || `nowhere up to ${RATES[RATES.length - 1]} req/s`}`,
+        notes: `${cpuNote(cpuPerRequest)}; ${breakdown}; ${held ? `held at ${held.rate} req/s asked (${total.toFixed(0)} served, ${(total / cores).toFixed(0)} per core vs the seed's ${SEED_PER_CORE.toFixed(0)})` : `no step held (lowest ${RATES[0]} req/s)`}; broke ${broke || `nowhere up to ${RATES[RATES.length - 1]} req/s`}`,
       },
     ];
   } finally {
