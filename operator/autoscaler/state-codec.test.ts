@@ -286,6 +286,26 @@ describe('a stored state that cannot be read whole', () => {
     }
   });
 
+  it('drops what would outgrow the bound: a seasonal ring of another shape, a longer scale-down window', () => {
+    const slots = 2 * 2304;
+    const { state, problems } = readState(
+      edit(
+        ['components.api.seasonal.slots', slots],
+        ['components.api.seasonal.means', 'AB'.repeat(slots)],
+        ['components.redis-shards.seasonal.bucketMs', 60_000],
+        ['components.worker-uploads.recommendations', Array.from({ length: 500 }, (_, i) => [T0 + DAY_MS - i, 500 - i])],
+      ),
+    );
+    assert.deepEqual(problems.length, 3, problems.join('\n'));
+    assert.match(
+      problems[0] ?? '',
+      /component api: seasonal memory unreadable \(4608 buckets of 300000 ms where the policy keeps 2304 of 300000 ms\)/,
+    );
+    assert.match(problems[1] ?? '', /component worker-uploads: scale-down window unreadable/);
+    assert.match(problems[2] ?? '', /component redis-shards: seasonal memory unreadable \(2304 buckets of 60000 ms/);
+    assert.ok(Buffer.byteLength(encodeState(next(state).state)) <= STATE_SIZE_LIMIT_BYTES);
+  });
+
   it('never throws, and the policy runs, whatever single value a hand edit changes', () => {
     const random = seeded(29);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -308,8 +328,10 @@ describe('a stored state that cannot be read whole', () => {
       const { state } = readState(edited);
       const result = next(state);
       assert.ok(Object.keys(result.replicas).length > 0, what);
-      // What the policy stores next reads back whole.
-      assert.deepEqual(readState(encodeState(result.state)).problems, [], what);
+      // What the policy stores next is inside the bound and reads back whole.
+      const stored = encodeState(result.state);
+      assert.ok(Buffer.byteLength(stored) <= STATE_SIZE_LIMIT_BYTES, what);
+      assert.deepEqual(readState(stored).problems, [], what);
     }
   });
 

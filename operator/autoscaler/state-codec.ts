@@ -34,6 +34,7 @@
 import { SLA_CLASS_NAMES } from '../../core/sla.js';
 import { COMPONENTS, WORKER_QUEUES, type Component } from '../../platform-api/v1alpha1/index.js';
 import { fitLine, utilisationCeiling, type WeightedFit } from './downstream.js';
+import { emptySeasonalMemory } from './forecast.js';
 import {
   isRecord,
   nonNegativeNumber,
@@ -89,7 +90,15 @@ function encodeSeasonal(memory: SeasonalMemory): StoredSeasonal {
   return { bucketMs: memory.bucketMs, slots, newest, means, openId: memory.openId, openSum: memory.openSum, openCount: memory.openCount };
 }
 
+const SEASONAL_BUCKET_MS = POLICY.seasonalBucketSeconds * 1000;
+const SEASONAL_SLOTS = emptySeasonalMemory(SEASONAL_BUCKET_MS, POLICY.seasonalSpanSeconds * 1000).ids.length;
+
 function decodeSeasonal(stored: StoredSeasonal): SeasonalMemory {
+  // Only the ring the policy keeps: another shape would mix bucket widths, or outgrow the bound.
+  if (stored.bucketMs !== SEASONAL_BUCKET_MS || stored.slots !== SEASONAL_SLOTS)
+    throw new Error(
+      `${stored.slots} buckets of ${stored.bucketMs} ms where the policy keeps ${SEASONAL_SLOTS} of ${SEASONAL_BUCKET_MS} ms`,
+    );
   if (stored.means.length !== stored.slots * 2) throw new Error('seasonal memory of the wrong length');
   const ids: number[] = [];
   const means: number[] = [];

@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import type { WeightedFit } from './downstream.js';
+import { MAX_WINDOW_RECOMMENDATIONS } from './stabilizer.js';
+import { POLICY } from './tuning.js';
 import type { ComponentMemory, LoadSample, Recommendation } from './types.js';
 
 /** zod's number() refuses NaN and ±Infinity: a stored value is finite or it is dropped. */
@@ -50,6 +52,9 @@ export const storedSeasonalSchema = z.object({
   openCount: count,
 });
 export type StoredSeasonal = z.infer<typeof storedSeasonalSchema>;
+
+/** Recent samples the trend's window holds at the shortest interval the spec allows (5 s). */
+const MOST_RECENT_SAMPLES = POLICY.trendWindowSeconds / 5;
 
 /** Collects what could not be read, for the caller's log line. */
 export class Problems {
@@ -103,9 +108,12 @@ export function readKeyed<K extends string, T>(
   return result;
 }
 
-/** A list whose entries must all read, else it is dropped whole (they are ordered and belong together). */
-function readList<T>(value: unknown, schema: z.ZodType<T>, what: string, problems: Problems): T[] {
-  return readOptional(value, z.array(schema), what, problems) ?? [];
+/**
+ * A list whose entries must all read, else it is dropped whole (they are ordered and belong
+ * together); one longer than the policy ever keeps is dropped too, or the state would outgrow its bound.
+ */
+function readList<T>(value: unknown, schema: z.ZodType<T>, most: number, what: string, problems: Problems): T[] {
+  return readOptional(value, z.array(schema).max(most), what, problems) ?? [];
 }
 
 /**
@@ -129,8 +137,8 @@ export function readComponentMemory(
   const what = (field: string) => `component ${name}: ${field}`;
   const memory: Omit<ComponentMemory, 'seasonal'> = {
     replicas: replicas.data,
-    recommendations: readList(raw.recommendations, recommendationSchema, what('scale-down window'), problems),
-    recent: readList(raw.recent, loadSampleSchema, what('recent load samples'), problems),
+    recommendations: readList(raw.recommendations, recommendationSchema, MAX_WINDOW_RECOMMENDATIONS, what('scale-down window'), problems),
+    recent: readList(raw.recent, loadSampleSchema, MOST_RECENT_SAMPLES, what('recent load samples'), problems),
   };
   const lastScaleUpAt = readOptional(raw.lastScaleUpAt, finite, what('last scale-up time'), problems);
   const lastScaleDownAt = readOptional(raw.lastScaleDownAt, finite, what('last scale-down time'), problems);
