@@ -16,6 +16,7 @@
  *   --frontier           run each policy across its knob (simulator/frontier.ts) at --seeds (default
  *                        1-5) and write frontier-<trace>.svg and frontier.md into --out
  *   --knobs N            the frontier at N knob values per policy instead of five
+ *   --knob-values a,b    the frontier at these knob values (for every policy run) instead of --knobs
  *   --policies a,b       the frontier of these policies only (hpa, keda, tuned, ours); frontier.json keeps
  *                        every point not re-run (e.g. `--policies ours --knobs 2` after a change to ours
  *                        that leaves its default knob as it was)
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     frontier: { type: 'boolean', default: false },
     knobs: { type: 'string' },
     policies: { type: 'string' },
+    'knob-values': { type: 'string' },
     out: { type: 'string', default: 'docs/simulation' },
   },
 });
@@ -103,7 +105,11 @@ if (values.frontier) {
   const policies = values.policies?.split(',').map((p) => p.trim()) ?? [...POLICY_NAMES];
   const unknown = policies.filter((p) => !(POLICY_NAMES as readonly string[]).includes(p));
   if (unknown.length || !policies.length) fail(`--policies: "${values.policies}"; policies: ${POLICY_NAMES.join(', ')}`);
-  const ran = runFrontier(tracesFor, seeds, SIMULATED_SPEC, fewerKnobs(count), undefined, policies as PolicyName[]);
+  const knobValues = values['knob-values']?.split(',').map(Number);
+  if (knobValues && (!knobValues.length || knobValues.some((k) => !(k > 0 && k <= 1))))
+    fail(`--knob-values: "${values['knob-values']}" is not a list of numbers in (0, 1]`);
+  const knobs = knobValues ? Object.fromEntries(POLICY_NAMES.map((p) => [p, knobValues])) : fewerKnobs(count);
+  const ran = runFrontier(tracesFor, seeds, SIMULATED_SPEC, knobs as Record<PolicyName, number[]>, undefined, policies as PolicyName[]);
   mkdirSync(values.out, { recursive: true });
   const names = [...new Set(ran.map((p) => p.trace))];
   // The traces and policies run now replace theirs in frontier.json; the others stay, so one slow trace

@@ -121,12 +121,19 @@ describe('read replicas sized for the jobs that wait on them', () => {
       const previous = spec.autoscaling;
       spec.autoscaling = { ...previous, targetUtilization: knob };
       try {
-        return run(dayThenBusy((u) => 0.5 + 1 / (1 - u))).replicas['postgres-replicas'];
+        return run(dayThenBusy((u) => 0.5 + 1 / (1 - u)));
       } finally {
         spec.autoscaling = previous;
       }
     };
-    assert.deepEqual([0.5, 0.7, 0.9].map(at), [7, 4, 3]);
+    const results = [0.5, 0.7, 0.9].map(at);
+    assert.deepEqual(
+      results.map((r) => r.replicas['postgres-replicas']),
+      [7, 4, 3],
+    );
+    // The decision says which point the knob picked.
+    const reason = results[2]?.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '';
+    assert.match(reason, /≤ 79\.41 % at knob 0\.90 \(3\.86 × the queueing that keeps them in their SLA\)/);
   });
 
   it('keeps the spec target when the jobs do not depend on the replicas', () => {
