@@ -22,13 +22,17 @@ const K6_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
 export async function variedSearchTerms(knex: Knex): Promise<string[]> {
   const sample = `(select * from students where deleted_at is null order by md5(id::text) limit 5000) s`;
   const column = async (sql: string): Promise<string[]> => (await knex.raw<{ rows: { t: string }[] }>(sql)).rows.map((r) => r.t);
+  // Distinct values in a hashed order: `select distinct … limit n` returns the first n
+  // alphabetically (all 150 last names began with a or b), the cheap end of the name-order walks.
+  const distinct = (expression: string, n: number) =>
+    column(`select t from (select distinct ${expression} as t from ${sample}) d order by md5(t) limit ${n}`);
   const terms = [
-    ...(await column(`select distinct lower(last_name) as t from ${sample} limit 150`)),
-    ...(await column(`select distinct lower(first_name) as t from ${sample} limit 150`)),
-    ...(await column(`select distinct lower(substr(last_name, 1, 2)) as t from ${sample} limit 80`)),
-    ...(await column(`select distinct lower(substr(first_name, 1, 3)) as t from ${sample} limit 60`)),
+    ...(await distinct('lower(last_name)', 150)),
+    ...(await distinct('lower(first_name)', 150)),
+    ...(await distinct('lower(substr(last_name, 1, 2))', 80)),
+    ...(await distinct('lower(substr(first_name, 1, 3))', 60)),
     ...(await column(`select student_id as t from ${sample} limit 60`)),
-    ...(await column(`select distinct lower(substr(student_id, 1, 6)) as t from ${sample} limit 30`)),
+    ...(await distinct('lower(substr(student_id, 1, 6))', 30)),
     ...(await column(`select first_name || ' ' || last_name as t from ${sample} limit 60`)),
     ...(await column(`select first_name || ' ' || substr(last_name, 1, 3) as t from ${sample} limit 30`)),
     ...(await column(`select distinct programme as t from students limit 20`)),
