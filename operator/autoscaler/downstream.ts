@@ -91,6 +91,10 @@ export function utilisationCeiling(
  * spends SLA margin for dollars (at 0.9 against 0.7: 3.9 × the queue), below it keeps headroom (at
  * 0.5: 0.43 ×) — the same trade the knob makes on a component without a curve, so one knob spans
  * cheap to safe everywhere instead of the curve fixing the size whatever the knob says.
+ * One factor for all components, whatever their price, is the cost-weighted optimum's answer: n
+ * replicas at price p holding a / (1 − ρ) waiting requests at weight w cost least at
+ * ρ / (1 − ρ) = √(p / w), so changing w (what the knob says) scales every component's queue factor
+ * by the same ratio (docs/adr/0006-autoscaler-decisions.md).
  */
 export function queueScale(targetUtilization: number, referenceUtilization: number): number {
   const queueFactor = (u: number) => u / (1 - Math.min(u, 0.999));
