@@ -15,8 +15,12 @@ import type { Knex } from 'knex';
  * writer's own statement: moving them here would count twice while old pods still write them.
  * An update only rewrites a row when it brings a gate the row lacks.
  */
-/** Presence rows (period, start, student, gates by direction) of the access logs in `source`, grouped. */
-const presenceOf = (source: string) => `
+/**
+ * Presence rows (period, start, student, gates by direction) of the access logs in `source`,
+ * grouped. Exported with `MERGE_PRESENCE` for the bulk loader (scripts/bulk-access-logs.ts), which
+ * builds the same rows without the trigger: one definition of what presence is.
+ */
+export const presenceOf = (source: string) => `
   select k.period, k.period_start, n.student_id,
          coalesce(array_agg(distinct n.gate order by n.gate) filter (where n.direction = 'entry'), '{}'),
          coalesce(array_agg(distinct n.gate order by n.gate) filter (where n.direction = 'exit'), '{}')
@@ -28,6 +32,12 @@ const presenceOf = (source: string) => `
       ('year', date_trunc('year', n.occurred_at at time zone 'UTC')::date)) k (period, period_start)
    where n.student_id is not null
    group by 1, 2, 3`;
+
+/** What an insert into `access_log_presence as p` does with a row that exists: adds the gates it lacks. */
+export const MERGE_PRESENCE = `on conflict (period, period_start, student_id) do update
+         set entry_gates = access_log_presence_merge(p.entry_gates, excluded.entry_gates),
+             exit_gates = access_log_presence_merge(p.exit_gates, excluded.exit_gates)
+       where not (p.entry_gates @> excluded.entry_gates and p.exit_gates @> excluded.exit_gates)`;
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -50,10 +60,7 @@ export async function up(knex: Knex): Promise<void> {
       ${presenceOf('inserted_rows')}
        -- A fixed order makes concurrent flushes lock rows alike (no deadlock), as the hourly rollup does.
        order by 1, 2, 3
-      on conflict (period, period_start, student_id) do update
-         set entry_gates = access_log_presence_merge(p.entry_gates, excluded.entry_gates),
-             exit_gates = access_log_presence_merge(p.exit_gates, excluded.exit_gates)
-       where not (p.entry_gates @> excluded.entry_gates and p.exit_gates @> excluded.exit_gates);
+      ${MERGE_PRESENCE};
       return null;
     end $$;
 
