@@ -3,7 +3,7 @@
  * command, cdk8s/image-commands.ts), built first when a source file is newer than it, in its own
  * process against the bench database and Redis.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -109,6 +109,18 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
   );
   const readyAt = await Promise.race([waitUntilOk(`${url}/ready`), exited]);
   return { url, child, readyMs: readyAt - started };
+}
+
+/** The ceiling server (bench/ceiling-server.ts: bare Koa, raw pg, Argon2 alone), as the bench starts it. */
+export async function startCeilingProcess(databaseUrl: string, nodeFlags: string[] = []): Promise<ApiProcess> {
+  const started = performance.now();
+  const child = fork(join(ROOT, 'bench/ceiling-server.ts'), [], {
+    execArgv: ['--import', 'tsx', ...nodeFlags],
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return { url: `http://127.0.0.1:${port}`, child, readyMs: performance.now() - started };
 }
 
 /** SIGTERM, as the kubelet sends it, and the exit (a --cpu-prof profile is written then). */

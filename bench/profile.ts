@@ -3,7 +3,8 @@
  * path, and its flame graph. Targets: `health` (GET /health, every middleware), `verify` (POST
  * /passes/verify with valid codes alternating entry and exit), `qr` (GET /passes/:id/qr, PNG),
  * `analytics` (GET /analytics/verifications, a range never asked before each time: uncached; run
- * it with BENCH_DATABASE=pp_bench_large for 10,000,000 access logs).
+ * it with BENCH_DATABASE=pp_bench_large for 10,000,000 access logs), and `bare-koa` (the bench's
+ * ceiling, bench/ceiling-server.ts, on its JSON route: the CPU per request `health` is compared with).
  * The API runs as the bench runs it (bench/api-process.ts) with `node --cpu-prof`; autocannon
  * drives it for PROFILE_SECONDS (default 10) with BENCH_CONNECTIONS (default 32); SIGTERM writes
  * the profile. Output: .bench/profiles/<name>.cpuprofile and .folded, and docs/perf/<name>.svg
@@ -15,12 +16,21 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import knexFactory from 'knex';
-import { COMPILED_API, ROOT, cpuMs, ensureCompiledApi, loginToken, startApiProcess, stopApiProcess } from './api-process.js';
+import {
+  COMPILED_API,
+  ROOT,
+  cpuMs,
+  ensureCompiledApi,
+  loginToken,
+  startApiProcess,
+  startCeilingProcess,
+  stopApiProcess,
+} from './api-process.js';
 import { foldStacks, monotonicMicros, readProfile, samplesWithin, type SampleWindow } from './cpuprofile.js';
 import { uncachedAnalyticsRequest } from './analytics.js';
 import { measure, pick, type LoadOptions } from './harness.js';
 
-const TARGETS = ['health', 'verify', 'qr', 'analytics'] as const;
+const TARGETS = ['health', 'verify', 'qr', 'analytics', 'bare-koa'] as const;
 type Target = (typeof TARGETS)[number];
 
 const target = process.argv[2] as Target | undefined;
@@ -64,6 +74,7 @@ async function issuePasses(apiUrl: string, staffToken: string, count: number): P
 async function load(apiUrl: string): Promise<LoadOptions> {
   const base = { url: apiUrl, duration: SECONDS, connections: CONNECTIONS };
   if (target === 'health') return { ...base, url: `${apiUrl}/health` };
+  if (target === 'bare-koa') return { ...base, url: `${apiUrl}/json` };
   const staff = await loginToken(apiUrl, 'staff@university.edu');
   if (target === 'analytics') return { ...base, headers: { authorization: `Bearer ${staff}` }, requests: [uncachedAnalyticsRequest()] };
   const passes = await issuePasses(apiUrl, staff, 500);
@@ -99,13 +110,17 @@ if (!entry) ensureCompiledApi(log);
 const dir = join(ROOT, '.bench/profiles', name);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const api = await startApiProcess({
-  databaseUrl,
-  redisUrl: REDIS_URL,
-  redisKeyPrefix: `pp:profile:${name}:`,
-  nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-  entry: entry ?? COMPILED_API,
-});
+const profiling = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const api =
+  target === 'bare-koa'
+    ? await startCeilingProcess(databaseUrl, profiling)
+    : await startApiProcess({
+        databaseUrl,
+        redisUrl: REDIS_URL,
+        redisKeyPrefix: `pp:profile:${name}:`,
+        nodeFlags: profiling,
+        entry: entry ?? COMPILED_API,
+      });
 let loadWindow: SampleWindow | undefined;
 try {
   const options = await load(api.url);

@@ -12,7 +12,6 @@
  * (another build's dist/api/main.js, e.g. the code before a change, benched the same way).
  * Results: printed, and written to .bench/results.json and .bench/results.md.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { SEED_PASSWORD, seedStudents, seedUsers } from '../scripts/seed.js';
 import { formatTable, measure, pick, row, type BenchContext, type BenchRow } from './harness.js';
-import { ensureCompiledApi, loginToken, startApiProcess } from './api-process.js';
+import { ensureCompiledApi, loginToken, startApiProcess, startCeilingProcess } from './api-process.js';
 import { benchScale } from './scale.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -64,16 +63,6 @@ async function prepareDatabase(): Promise<string> {
     await knex.destroy();
   }
   return url;
-}
-
-async function startCeiling(dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(join(HERE, 'ceiling-server.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, DATABASE_URL: dbUrl },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 /** The API core: framework overhead, login and student reads (search: bench/search.ts). */
@@ -151,7 +140,7 @@ async function main(): Promise<void> {
     redisKeyPrefix: REDIS_KEY_PREFIX,
     ...(entry ? { entry } : {}),
   });
-  const ceiling = await startCeiling(dbUrl);
+  const ceiling = await startCeilingProcess(dbUrl);
   const children = [api.child, ceiling.child];
   try {
     const tokens = {
