@@ -6,7 +6,8 @@
  * it with BENCH_DATABASE=pp_bench_large for 10,000,000 access logs), and `bare-koa` (the bench's
  * ceiling, bench/ceiling-server.ts, on its JSON route: the CPU per request `health` is compared with).
  * The API runs as the bench runs it (bench/api-process.ts) with `node --cpu-prof`; autocannon
- * drives it for PROFILE_SECONDS (default 10) with BENCH_CONNECTIONS (default 32); SIGTERM writes
+ * drives it for PROFILE_SECONDS (default 10) with BENCH_CONNECTIONS (default 32), at most PROFILE_RATE
+ * requests a second when set (to compare two builds at the same rate); SIGTERM writes
  * the profile. Output: .bench/profiles/<name>.cpuprofile and .folded, and docs/perf/<name>.svg
  * when `inferno-flamegraph` is on the PATH (docs/perf/README.md says which version).
  * PROFILE_ENTRY profiles another build (e.g. the code before a change, compiled elsewhere).
@@ -43,6 +44,10 @@ const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+// A fixed offered rate (req/s): the CPU per request falls as the rate rises (batches fill, fixed
+// costs spread), so two builds compare fairly only at the same rate, which a busy machine's
+// closed-loop load does not give them.
+const RATE = process.env.PROFILE_RATE ? Number(process.env.PROFILE_RATE) : undefined;
 const log = (m: string) => console.log(`[profile] ${m}`);
 
 const databaseUrl = (() => {
@@ -72,7 +77,7 @@ async function issuePasses(apiUrl: string, staffToken: string, count: number): P
 }
 
 async function load(apiUrl: string): Promise<LoadOptions> {
-  const base = { url: apiUrl, duration: SECONDS, connections: CONNECTIONS };
+  const base = { url: apiUrl, duration: SECONDS, connections: CONNECTIONS, ...(RATE ? { overallRate: RATE } : {}) };
   if (target === 'health') return { ...base, url: `${apiUrl}/health` };
   if (target === 'bare-koa') return { ...base, url: `${apiUrl}/json` };
   const staff = await loginToken(apiUrl, 'staff@university.edu');

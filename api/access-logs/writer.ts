@@ -88,6 +88,7 @@ async function insertRecordLines(knex: Knex, lines: readonly string[]): Promise<
 export class AccessLogWriter {
   private readonly spill: AccessLogSpill;
   private flushing: Promise<void> | undefined;
+  private backgroundFlush: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started: Promise<void> | undefined;
 
@@ -131,7 +132,22 @@ export class AccessLogWriter {
     this.started ??= this.spill.open();
     await this.started;
     await this.spill.append([JSON.stringify(toRecord(entry))]);
-    if (this.buffered >= this.options.batchSize) void this.flush().catch(() => undefined);
+    if (this.buffered >= this.options.batchSize) this.flushInBackground();
+  }
+
+  /**
+   * A flush unless one is already waiting or running: every append past the batch size used to
+   * queue one of its own, so under load hundreds waited in line and then ran back to back, each
+   * moving the handful of entries appended since the one before (a query, a new segment file
+   * and its directory sync, a delete each). Now the flush after the running one takes all of them.
+   */
+  private flushInBackground(): void {
+    if (this.backgroundFlush) return;
+    this.backgroundFlush = this.flush()
+      .catch(() => undefined)
+      .finally(() => {
+        this.backgroundFlush = undefined;
+      });
   }
 
   /**
