@@ -178,11 +178,12 @@ describe('student search over generated students (the seed generator)', () => {
   }
 
   it('finds the rows of several words through the GIN index, not by scanning the table', async () => {
-    // The tiers' partial btrees (lower-case ids, id prefixes, the name order) also cover every live row.
+    // The tiers' partial btrees (lower-case ids, id prefixes, the name order, lower-case last names) also cover every live row.
     const [plan, ...more] = await plansOf('john smi', [
       'idx_students_student_id_lower',
       'idx_students_student_id_prefix',
       'idx_students_name_order',
+      'idx_students_last_name_lower',
     ]);
     assert.equal(more.length, 0);
     assert.match(plan!, /Bitmap Index Scan on idx_students_search_gin/);
@@ -247,5 +248,87 @@ describe('student search over generated students (the seed generator)', () => {
     ];
     // 5,000: ranked whole; 200 and 40: tiers sorted from their candidates or walked; 10: walked.
     await assertTiersRankAsEveryMatch(queries, [5_000, 200, 40, 10]);
+  });
+});
+
+describe('student search of a common last name late in the name order', () => {
+  let env: TestEnvironment;
+
+  before(async () => {
+    env = await createTestEnvironment('student-search-last-names');
+    await seedStudents(env.knex, 500);
+    // Thirty Zimmers (as the case comes), at the end of the name order like the Smiths of a large
+    // table; then the tier's other rows, which sort before or among them: first names Zimmer, last
+    // names of several words, a Zimmer whose student id is the word, one deleted.
+    const people: (Person & { deleted?: boolean })[] = [
+      ...Array.from({ length: 30 }, (_, i) => ({
+        studentId: `ZM${String(i).padStart(4, '0')}`,
+        first: ['Ann', 'Bo', 'Cy', 'Di', 'Ed'][i % 5]!,
+        last: ['Zimmer', 'ZIMMER', 'zimmer'][i % 3]!,
+      })),
+      ...Array.from({ length: 12 }, (_, i) => ({ studentId: `ZF${String(i).padStart(4, '0')}`, first: 'Zimmer', last: `Aa${i}` })),
+      { studentId: 'ZO0001', first: 'Eva', last: 'Zimmer-Abbott' },
+      { studentId: 'ZO0002', first: 'Eva', last: 'van Zimmer' },
+      { studentId: 'ZO0003', first: 'Zimmer', last: 'Zimmer' },
+      { studentId: 'zimmer', first: 'Ann', last: 'Zimmer' },
+      { studentId: 'ZD0001', first: 'Aaron', last: 'Zimmer', deleted: true },
+    ];
+    await env.knex('students').insert(
+      people.map((p, i) => ({
+        student_id: p.studentId,
+        first_name: p.first,
+        last_name: p.last,
+        email: `zimmer-case${i}@university.edu`,
+        programme: 'history',
+        year_of_study: 2,
+        deleted_at: p.deleted ? new Date() : null,
+      })),
+    );
+  });
+  after(() => env.teardown());
+
+  it('pages through the Zimmers exactly as ranking every match would, whether the others are sorted or walked', async () => {
+    for (const word of ['zimmer', 'Zimmer', 'ZIMMER']) {
+      const parsed = parseStudentSearch(word)!;
+      for (const limit of [1, 7, 12, 13, 20, 45, 100]) {
+        const { sql, bindings } = rankedSearchStatement(parsed, limit);
+        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
+        // 5,000: ranked whole; 20: the other name words (15) sorted; 10: walked.
+        for (const threshold of [5_000, 20, 10]) {
+          const found = await searchStudents(env.knex, parsed, limit, { threshold });
+          assert.deepEqual(
+            found.map((r) => r.id),
+            expected,
+            `'${word}', limit ${limit}, threshold ${threshold}`,
+          );
+        }
+      }
+    }
+  });
+
+  it('puts the exact id first, then first names Zimmer before the last names, by name then id', async () => {
+    const found = await searchStudents(env.knex, parseStudentSearch('zimmer')!, 20, { threshold: 10 });
+    assert.equal(found[0]!.studentId, 'zimmer');
+    assert.equal(found[0]!.match, 'studentId');
+    // The first names Zimmer have last names Aa0…Aa11, which sort before every Zimmer, in byte order.
+    assert.deepEqual(
+      found.slice(1, 13).map((r) => r.lastName),
+      ['Aa0', 'Aa1', 'Aa10', 'Aa11', 'Aa2', 'Aa3', 'Aa4', 'Aa5', 'Aa6', 'Aa7', 'Aa8', 'Aa9'],
+    );
+    // Then the last names themselves, by name and id, upper case first (ZIMMER, Zimmer, Zimmer-Abbott, zimmer).
+    assert.deepEqual(
+      found.slice(13, 20).map((r) => `${r.lastName} ${r.firstName} ${r.studentId}`),
+      [
+        'ZIMMER Ann ZM0010',
+        'ZIMMER Ann ZM0025',
+        'ZIMMER Bo ZM0001',
+        'ZIMMER Bo ZM0016',
+        'ZIMMER Cy ZM0007',
+        'ZIMMER Cy ZM0022',
+        'ZIMMER Di ZM0013',
+      ],
+    );
+    assert.ok(found.slice(1).every((r) => r.match === 'name'));
+    assert.ok(!found.some((r) => r.studentId === 'ZD0001'), 'a deleted student is never found');
   });
 });

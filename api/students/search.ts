@@ -69,6 +69,13 @@ const NAME_WORDS = `to_tsvector('simple', first_name || ' ' || last_name)`;
 /** The order inside a tier; the partial btree idx_students_name_order gives it without sorting. */
 const NAME_ORDER = 'last_name, first_name, student_id';
 const LIVE = 'deleted_at is null';
+/**
+ * The name's words but a plain last name's (letters and digits only: its one word is its lower
+ * case); the GIN index idx_students_other_name_words covers it. A student whose name has a word
+ * and whose lower-cased last name is not that word has it here: the first name's, or a last name's
+ * of several words.
+ */
+const OTHER_NAME_WORDS = `to_tsvector('simple', first_name || case when last_name ~ '^[A-Za-z0-9]+$' then '' else ' ' || last_name end)`;
 const tsquery = (bind = '?') => `to_tsquery('simple', ${bind})`;
 
 interface TierColumns {
@@ -123,6 +130,45 @@ const conditionSql = ([expression]: Condition) => `${expression} @@ ${tsquery()}
 const NAME_COLUMNS = NAME_ORDER.split(', ');
 
 /**
+ * The whole-word name tier of one word, whose matches cluster where the word's last names begin
+ * (the Smiths are all at S: a walk of the name order from its start read 843,000 entries at a
+ * million students), read in two parts and merged, the page being among each part's first page:
+ *
+ * - the students whose last name is the word: a range of idx_students_last_name_lower, already in
+ *   name order, read until the page is full. Its tier check sits above an `offset 0`: taking the
+ *   name word and the last name for independent, the planner would otherwise expect a handful of
+ *   Smiths and sort every one of them (9,953 rows from the table) instead of reading in order;
+ * - the others (a first name Smith, a last name of several words), found through the GIN index of
+ *   the other name words (`cte`, stopping one past `candidatesSorted`): sorted when that few, else
+ *   walked along the name order, which they are spread over as first names are over last names.
+ *
+ * Bindings: the rank's query, then per part (word or threshold, word, the tier check, limit),
+ * then the limit; the CTE's: the word and candidatesSorted + 1.
+ */
+function nameTierMember(cte: string, tier: number, rank: string, inTier: string): { cte: string; member: string } {
+  const others = `(select count(*) from ${cte})`;
+  return {
+    cte: `${cte} as materialized (
+      select id, ${NAME_ORDER}, search_vector from students where ${LIVE} and ${OTHER_NAME_WORDS} @@ ${tsquery()} limit ?)`,
+    member: `(select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}, ${tier} as tier
+        from (select id, ${NAME_ORDER} from (
+                (select * from (select id, ${NAME_ORDER} from (
+                   select id, ${NAME_ORDER}, search_vector from students
+                    where ${LIVE} and lower(last_name) = ? order by ${NAME_ORDER} offset 0) named
+                  where ${inTier} limit ?) named_page)
+                union all
+                (select id, ${NAME_ORDER} from ${cte}
+                  where ${others} <= ? and lower(last_name) <> ? and ${inTier} order by ${NAME_ORDER} limit ?)
+                union all
+                (select id, ${NAME_ORDER} from students
+                  where ${others} > ? and ${LIVE} and lower(last_name) <> ? and ${inTier} order by ${NAME_ORDER} limit ?)) parts
+               order by ${NAME_ORDER} limit ?) walked
+        join students s using (id)
+       order by ${NAME_COLUMNS.map((c) => `walked.${c}`).join(', ')})`,
+  };
+}
+
+/**
  * The statement of a one-word search: the exact-id tier, then each word tier, chained with UNION
  * ALL under the page's limit. Postgres runs an Append's members in order and stops pulling once
  * the limit is met, so a tier below a full page never runs (no member can run in a parallel
@@ -131,7 +177,8 @@ const NAME_COLUMNS = NAME_ORDER.split(', ');
  * its GIN indexes, in a materialised CTE that stops one past the threshold: for a common word the
  * planner reads the table until it has them, a handful of pages, instead of building a bitmap of
  * most of it) they are sorted; with more, the tier is read along the name-order index (index-only: it carries id and
- * search_vector) and only the page's rows are fetched from the table.
+ * search_vector) and only the page's rows are fetched from the table. The whole-word name tier,
+ * whose matches cluster under their last name, is one member of its own (nameTierMember).
  */
 export function singleWordStatement(
   search: StudentSearch,
@@ -150,13 +197,6 @@ export function singleWordStatement(
   const bindings: (string | number)[] = [values.prefix, search.exact];
   for (const [index, tier] of SINGLE_WORD_TIERS.entries()) {
     const cte = `tier${index + 1}`;
-    const counted = !(broadPrefixTier && index === SINGLE_WORD_TIERS.length - 1);
-    if (counted) {
-      ctes.push(`${cte} as materialized (
-      select ${columns}, search_vector from students where ${LIVE} and ${tier.found.map(conditionSql).join(' and ')} limit ?)`);
-      cteBindings.push(...tier.found.map(([, bind]) => values[bind]), candidatesSorted + 1);
-    }
-    const candidates = counted ? `(select count(*) from ${cte})` : `(${candidatesSorted} + 1)`;
     // On rows already read, a name condition is the A-weighted part of search_vector: the same
     // words, without parsing the name again (the walk checks thousands of index entries).
     const onRow = ([expression, bind]: Condition): [string, string] =>
@@ -169,6 +209,24 @@ export function singleWordStatement(
     ];
     const inTier = [...checks.map(([sql]) => sql), 'lower(student_id) <> ?'].join(' and ');
     const inTierBindings = [...checks.map(([, v]) => v), search.exact];
+    if (tier.match === 'name') {
+      const named = nameTierMember(cte, index + 1, rank, inTier);
+      ctes.push(named.cte);
+      cteBindings.push(word, candidatesSorted + 1);
+      members.push(named.member);
+      bindings.push(values.prefix, word, ...inTierBindings, limit);
+      bindings.push(candidatesSorted, word, ...inTierBindings, limit);
+      bindings.push(candidatesSorted, word, ...inTierBindings, limit);
+      bindings.push(limit);
+      continue;
+    }
+    const counted = !(broadPrefixTier && index === SINGLE_WORD_TIERS.length - 1);
+    if (counted) {
+      ctes.push(`${cte} as materialized (
+      select ${columns}, search_vector from students where ${LIVE} and ${tier.found.map(conditionSql).join(' and ')} limit ?)`);
+      cteBindings.push(...tier.found.map(([, bind]) => values[bind]), candidatesSorted + 1);
+    }
+    const candidates = counted ? `(select count(*) from ${cte})` : `(${candidatesSorted} + 1)`;
     members.push(
       `(select ${columns}, ${rank}, ${index + 1} as tier from ${counted ? cte : 'students'}
          where ${candidates} <= ? and ${inTier} order by ${NAME_ORDER} limit ?)`,
