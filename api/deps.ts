@@ -37,12 +37,11 @@ export async function createDeps(config: Config, logger: Logger, registry: Regis
   const db = Database.fromConfig(config, logger, registry);
   const redisOptions = { ...redisConnection(config), failFast: true };
   // Every request/response call to Redis has a deadline and passes one breaker, so a hung Redis
-  // costs one deadline, not one per request; the subscriber only waits for messages. The commands
-  // of one event-loop turn (each request's gate check, rate-limit sync, publishes) share a write.
+  // costs one deadline, not one per request; the subscriber only waits for messages.
   const redisBreaker = createRedisBreaker(logger);
   const stopRedisProbe = probeRedis(redisBreaker, { ...redisOptions, connectionName: 'api' });
   const redis = guardWithBreaker(
-    createRedis({ ...redisOptions, connectionName: 'api', commandTimeoutMs: REDIS_DEADLINES.commandMs, autoPipelining: true }),
+    createRedis({ ...redisOptions, connectionName: 'api', commandTimeoutMs: REDIS_DEADLINES.commandMs }),
     redisBreaker,
   );
   exportDependencyAvailability(registry, [db.breaker, redisBreaker]);

@@ -31,11 +31,6 @@ export interface RedisConnectionOptions {
   shardedSubscriber?: boolean;
   /** AUTH password; a password in `url` takes precedence. */
   password?: string | undefined;
-  /**
-   * Send the commands issued in one event-loop turn in one write (ioredis `enableAutoPipelining`):
-   * a busy request/response client otherwise pays a socket write per command.
-   */
-  autoPipelining?: boolean;
 }
 
 /** Where and how to connect, as configuration gives it. */
@@ -56,7 +51,6 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
     lazyConnect: false,
     connectTimeout: REDIS_DEADLINES.connectMs,
     retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-    enableAutoPipelining: options.autoPipelining === true,
   };
   if (options.clusterNodes && options.clusterNodes.length > 0) {
     const nodes = options.clusterNodes.map((seed) => {
@@ -66,7 +60,6 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
     const cluster = new Cluster(nodes, {
       redisOptions: common,
       enableOfflineQueue: common.enableOfflineQueue,
-      enableAutoPipelining: common.enableAutoPipelining,
       shardedSubscribers: options.shardedSubscriber === true,
     });
     return options.commandTimeoutMs ? readRepliesBeforeDeadline(cluster, options.commandTimeoutMs) : cluster;
