@@ -240,19 +240,26 @@ describe('real-time notifications and feeds', () => {
   });
 
   it('closes the socket when the access token expires, unless a fresh token was sent in time', async () => {
-    const shortLived = await pod({ ACCESS_TOKEN_TTL_SECONDS: '3' });
+    // Long enough that a login (Argon2id: seconds on a busy machine) and a connect fit in one
+    // token's life; the renewal is a refresh, which checks no password.
+    const shortLived = await pod({ ACCESS_TOKEN_TTL_SECONDS: '6' });
     const user = await env.createUser('staff');
     const loginThere = async () =>
-      (await call(shortLived.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } })).body.data
-        .token as string;
+      (await call(shortLived.url, 'POST', '/auth/login', { body: { email: user.email, password: TEST_PASSWORD } })).body.data as {
+        token: string;
+        refreshToken: string;
+      };
 
-    const lapsing = await socket(wsUrlOf(shortLived), await loginThere());
+    const lapsing = await socket(wsUrlOf(shortLived), (await loginThere()).token);
     const lapsingExpiry = Date.parse((await lapsing.welcomed()).expiresAt as string);
-    const renewed = await socket(wsUrlOf(shortLived), await loginThere());
+    const session = await loginThere();
+    const renewed = await socket(wsUrlOf(shortLived), session.token);
     const firstExpiry = Date.parse((await renewed.welcomed()).expiresAt as string);
     // A token issued a second later expires a second later.
     await new Promise((r) => setTimeout(r, 1_100));
-    renewed.send({ type: 'auth', token: await loginThere() });
+    const refreshed = await call(shortLived.url, 'POST', '/auth/refresh', { body: { refreshToken: session.refreshToken } });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    renewed.send({ type: 'auth', token: refreshed.body.data.token as string });
     const secondExpiry = Date.parse((await renewed.waitFor((m) => m.type === 'authenticated', 'the renewal')).expiresAt as string);
     assert.ok(secondExpiry > firstExpiry);
 
@@ -266,7 +273,7 @@ describe('real-time notifications and feeds', () => {
 
     const other = await env.createUser('staff');
     const stranger = (await env.login(other.email)).token;
-    const hijack = await socket(wsUrlOf(shortLived), await loginThere());
+    const hijack = await socket(wsUrlOf(shortLived), (await loginThere()).token);
     await hijack.welcomed();
     hijack.send({ type: 'auth', token: stranger });
     assert.equal((await hijack.closed).code, CLOSE.UNAUTHORIZED.code, "a socket cannot be carried over to another user's token");
