@@ -16,8 +16,15 @@ import { flashCrowdTrace, holidayTrace } from './held-out.js';
 import { runTrace, type RunResult } from './run.js';
 import { SIMULATED_SPEC } from './workload.js';
 
+/**
+ * The simulated platform with room for any crowd a seed draws: at the usual 60 pods a crowd late in
+ * the day was cut to the cap, no more than twice the next day's ordinary fleet, and the check could
+ * prove nothing (seed 20261205: 60 pods in the crowd, 33 the next evening). The cap is not what is
+ * in question here.
+ */
+const HELD_OUT_SPEC = { ...SIMULATED_SPEC, api: { ...SIMULATED_SPEC.api, maxReplicas: 400 } };
 /** Ours without forecasts: what it runs on the measured load alone. */
-const REACTIVE_SPEC = { ...SIMULATED_SPEC, autoscaling: { ...SIMULATED_SPEC.autoscaling, predictive: false } };
+const REACTIVE_SPEC = { ...HELD_OUT_SPEC, autoscaling: { ...HELD_OUT_SPEC.autoscaling, predictive: false } };
 
 const SEED = Number(process.env.HELD_OUT_SEED ?? new Date().toISOString().slice(0, 10).replaceAll('-', ''));
 const DAY_MINUTES = 24 * 60;
@@ -35,7 +42,7 @@ function nearReactive(reactive: number): number {
 describe(`held-out traces (seed ${SEED})`, () => {
   it('does not replay a one-off flash crowd the next day', (t) => {
     const trace = flashCrowdTrace(SEED);
-    const ours = runTrace(trace, 'ours', SIMULATED_SPEC, SEED);
+    const ours = runTrace(trace, 'ours', HELD_OUT_SPEC, SEED);
     const reactive = runTrace(trace, 'ours', REACTIVE_SPEC, SEED);
     const crowdAt = Math.floor((trace.steps[0] ?? 0) / 60);
     const crowdEnd = crowdAt + 90;
@@ -53,7 +60,7 @@ describe(`held-out traces (seed ${SEED})`, () => {
 
   it('does not pre-scale a holiday morning for the working days’ gate rush', (t) => {
     const trace = holidayTrace(SEED);
-    const ours = runTrace(trace, 'ours', SIMULATED_SPEC, SEED);
+    const ours = runTrace(trace, 'ours', HELD_OUT_SPEC, SEED);
     const reactive = runTrace(trace, 'ours', REACTIVE_SPEC, SEED);
     // The working days' rush is at 07:30–08:30; the holiday is the first measured day.
     const [from, to] = [7 * 60, 9 * 60];

@@ -10,7 +10,7 @@
  *   weekday again: no pre-scaling for a rush that does not come;
  * - `slow-growth`: load growing 5–15 % a day for five days (a term starting): following it, not lagging it.
  */
-import { Random } from './random.js';
+import { familySeed, Random } from './random.js';
 import { jobs, ramp, scaledMix, weekdayShape, type Trace } from './traces.js';
 import { TYPICAL_MIX } from './workload.js';
 
@@ -31,7 +31,7 @@ function noise(random: Random, days: number): number[] {
 }
 
 export function flashCrowdTrace(seed: number): Trace {
-  const random = new Random(seed ^ 0xf1a5);
+  const random = new Random(familySeed('flash-crowd', seed));
   // On the first measured day, so the second (measured too) shows whether the crowd is replayed.
   const crowdAt = Math.round(random.between(9, 20) * HOUR);
   const crowdLength = Math.round(random.between(20, 60)) * 60;
@@ -59,7 +59,7 @@ export function flashCrowdTrace(seed: number): Trace {
 }
 
 export function holidayTrace(seed: number): Trace {
-  const random = new Random(seed ^ 0x4011);
+  const random = new Random(familySeed('holiday', seed));
   const level = random.between(0.25, 0.4);
   const drift = noise(random, 6);
   return {
@@ -81,7 +81,7 @@ export function holidayTrace(seed: number): Trace {
 }
 
 export function slowGrowthTrace(seed: number): Trace {
-  const random = new Random(seed ^ 0x6205);
+  const random = new Random(familySeed('slow-growth', seed));
   const growth = random.between(0.05, 0.15);
   const drift = noise(random, 7);
   return {
