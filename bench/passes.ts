@@ -60,7 +60,7 @@ export async function benchPasses(ctx: BenchContext): Promise<BenchRow[]> {
       .limit(1000)
       .select('id', 'qr_token')) as { id: string; qr_token: string }[];
     const qrRequest = (id: string) => `/passes/${id}/qr?format=png`;
-    // Each pass's image is rendered when it is issued, then served from memory (api/passes/qr.ts):
+    // Each pass's image is rendered when it is issued and stored with the pass (api/passes/qr.ts):
     // first every pass once (a holder opening a new pass), then random passes (holders re-opening them).
     ctx.log(`QR: GET /passes/:id/qr, each of ${issued.length} passes once, then again at random`);
     let next = 0;

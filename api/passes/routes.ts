@@ -39,8 +39,7 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
   /** The same checks as `loadPass`, and the pass's stored PNG in the same read. */
   async function loadPassWithQrPng(id: string, user: AuthUser): Promise<{ pass: PassDto; png?: StoredQrPng }> {
     const found = await deps.readYourWrites.read(db, user.id, (reader) => findPassWithQrPng(reader, id));
-    readable(user, found?.pass);
-    return found!;
+    return { ...found, pass: readable(user, found?.pass) };
   }
 
   return [
