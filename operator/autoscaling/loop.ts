@@ -101,10 +101,14 @@ export class AutoscalingLoop {
     this.entries.delete(platformKey(platform.metadata));
   }
 
-  /** Runs a platform now (or waits for the run in flight); the timer keeps its own schedule. */
+  /**
+   * Runs a platform on signals read after this call: a run already in flight (the timer's, say, which
+   * read Prometheus before whatever the caller just changed) is waited for, then a fresh one starts.
+   * The timer keeps its own schedule.
+   */
   async runNow(platform: PassPlatform): Promise<void> {
     const entry = this.ensureEntry(platform);
-    if (entry.running) return entry.running;
+    while (entry.running) await entry.running;
     return this.launch(platform, entry);
   }
 
