@@ -11,13 +11,11 @@
  * read at scrape time: every API pod exports the same figure, so readers take `max`. The cost
  * report reads the month's figure for its cost per active user.
  */
-import type { Next } from 'koa';
 import { Gauge, type Registry } from 'prom-client';
 import { METRIC } from '../core/metric-names.js';
 import { labelNamesOf } from '../core/metric-labels.js';
 import type { Logger } from '../core/logger.js';
 import type { RedisClient } from '../core/redis.js';
-import type { AppContext } from './context.js';
 
 const DAY_MS = 86_400_000;
 /** A day's key outlives its month by a few days, so the month's count can be read at its end. */
@@ -65,15 +63,7 @@ export class ActiveUsers {
     });
   }
 
-  /** Notes the caller of every request that authenticated (authentication runs inside the routes, so after next()). */
-  middleware() {
-    return async (ctx: AppContext, next: Next) => {
-      await next();
-      const user = ctx.state.user;
-      if (user) this.note(user.id);
-    };
-  }
-
+  /** Notes the caller of an authenticated request (api/route.ts, once the route has answered). */
   note(userId: string): void {
     const key = this.dayKey(this.clock());
     let ids = this.pending.get(key);

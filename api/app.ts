@@ -1,8 +1,9 @@
 /**
  * Builds the Koa application from its dependencies, so tests can start as many instances as they
  * like against the same Postgres and Redis. The order of the middleware is the contract:
- * request id → security headers → metrics → error envelope → compression → rate limit → active users → routes.
- * Each route reads its JSON body itself, after authentication and authorisation (api/route.ts).
+ * request id → security headers → metrics → error envelope → compression → rate limit → routes.
+ * Each route reads its JSON body itself, after authentication and authorisation, and notes its
+ * caller as active and their writes for read-your-writes after it (api/route.ts).
  */
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -44,8 +45,6 @@ export function buildApp(deps: AppDeps, extraRoutes: AnyRoute[] = []): BuiltApp 
   app.use(errorHandler(deps.logger));
   app.use(compress({ threshold: 1024 }));
   app.use(deps.rateLimits.middleware('general', PROBE_PATHS));
-  app.use(deps.readYourWrites.middleware());
-  app.use(deps.activeUsers.middleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return { app, routes };

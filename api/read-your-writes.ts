@@ -2,13 +2,12 @@
  * Read-your-writes across API pods: after a caller writes, their reads go to the primary for a
  * short window, so they never read their own change from a replica that has not replayed it yet.
  * The marker lives in Redis (any pod may serve the next request) with an in-process copy; if Redis
- * cannot answer, reads go to the primary, which is always correct.
+ * cannot answer, reads go to the primary, which is always correct. Every successful authenticated
+ * write marks its caller (api/route.ts), unless its route declares `readYourWrites: false`.
  */
-import type { Next } from 'koa';
 import type { Knex } from 'knex';
 import type { Database } from '../core/db.js';
 import type { RedisClient } from '../core/redis.js';
-import type { AppContext } from './context.js';
 
 export class ReadYourWrites {
   private readonly local = new Map<string, number>();
@@ -42,15 +41,6 @@ export class ReadYourWrites {
   /** Runs a read on a replica, or on the primary when this caller has just written. */
   async read<T>(db: Database, userId: string | undefined, query: (db: Knex) => Promise<T>): Promise<T> {
     return db.read(query, { fresh: await this.mustReadPrimary(userId) });
-  }
-
-  /** Marks the caller after every successful write request. */
-  middleware() {
-    return async (ctx: AppContext, next: Next) => {
-      await next();
-      const user = ctx.state.user;
-      if (user && ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.status < 400) await this.markWrite(user.id);
-    };
   }
 
   private key(userId: string): string {

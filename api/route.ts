@@ -69,6 +69,12 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown, A extends Acce
    * must carry (415 otherwise) and the OpenAPI document states as the request body.
    */
   streamedBody?: StreamedMediaType;
+  /**
+   * `false` when a successful call changes nothing the caller reads back through a replica, so it
+   * need not send their reads to the primary afterwards (api/read-your-writes.ts: that costs a
+   * Redis write per call). Every other authenticated route that is not a GET marks its caller.
+   */
+  readYourWrites?: false;
   /** Extra middleware run after authorisation and before validation (e.g. a stricter rate limit). */
   before?: ((ctx: AppContext, next: Next) => Promise<void>)[];
   /** Response descriptions by status for the OpenAPI document. */
@@ -148,6 +154,22 @@ function requireMediaType(type: StreamedMediaType) {
   };
 }
 
+/**
+ * After an authenticated call returns: its caller is counted as active (api/active-users.ts: a Set
+ * add), and a successful write sends the caller's reads to the primary for a while
+ * (api/read-your-writes.ts). Only authenticated routes run it, so probes and public routes pay nothing.
+ */
+function afterAuthenticatedCall(deps: AppDeps, route: AnyRoute) {
+  const marksWrite = route.method !== 'get' && route.readYourWrites !== false;
+  return async (ctx: AppContext, next: Next) => {
+    await next();
+    const user = ctx.state.user;
+    if (!user) return;
+    deps.activeUsers.note(user.id);
+    if (marksWrite && ctx.status < 400) await deps.readYourWrites.markWrite(user.id);
+  };
+}
+
 function authorize(access: Access) {
   return async (ctx: AppContext, next: Next) => {
     if (access === 'public') return next();
@@ -173,7 +195,7 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
         ctx.state.slaClass = route.sla;
         return next();
       },
-      ...(route.access === 'public' ? [] : [authenticate(deps)]),
+      ...(route.access === 'public' ? [] : [authenticate(deps), afterAuthenticatedCall(deps, route)]),
       authorize(route.access),
       ...(route.before ?? []),
       // Bodies are read only by routes that take one, and only once the caller is known.

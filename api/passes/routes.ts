@@ -50,6 +50,10 @@ export function passRoutes(deps: AppDeps): AnyRoute[] {
       access: ['security', 'admin'],
       response: { data: VerificationView },
       body: VerifyBody,
+      // Its only write is the access-log row, which reaches Postgres in batches (api/access-logs/writer.ts)
+      // and is listed from replicas whatever the marker says; it changes no pass, student or
+      // application, so marking the gate for read-your-writes (a Redis SET per verification) bought nothing.
+      readYourWrites: false,
       responses: { 200: 'The verdict: valid, or invalid with a reason' },
       async handler(ctx, { body, user }) {
         const result = await deps.passes.verifier.verify({
