@@ -272,6 +272,16 @@ describe('student search of a common last name late in the name order', () => {
       { studentId: 'ZO0003', first: 'Zimmer', last: 'Zimmer' },
       { studentId: 'zimmer', first: 'Ann', last: 'Zimmer' },
       { studentId: 'ZD0001', first: 'Aaron', last: 'Zimmer', deleted: true },
+      // For the prefix tier: longer last names in every case (past the case-varied first four
+      // letters too), a non-ASCII initial in three cases, a first name with the prefix.
+      ...['Zimmermann', 'ZIMMERMANN', 'zimmermann', 'ZimmerMann', 'ZiMmErMaNn', 'Zimmerli'].map((last, i) => ({
+        studentId: `ZP${String(i).padStart(4, '0')}`,
+        first: 'Fay',
+        last,
+      })),
+      ...['Özil', 'özil', 'ÖZIL', 'Özdemir'].map((last, i) => ({ studentId: `ZU${String(i).padStart(4, '0')}`, first: 'Gil', last })),
+      { studentId: 'ZF0100', first: 'Zia', last: 'Abbott' },
+      { studentId: 'ZF0101', first: 'Özge', last: 'Abbott' },
     ];
     await env.knex('students').insert(
       people.map((p, i) => ({
@@ -294,6 +304,26 @@ describe('student search of a common last name late in the name order', () => {
         const { sql, bindings } = rankedSearchStatement(parsed, limit);
         const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
         // 5,000: ranked whole; 20: the other name words (15) sorted; 10: walked.
+        for (const threshold of [5_000, 20, 10]) {
+          const found = await searchStudents(env.knex, parsed, limit, { threshold });
+          assert.deepEqual(
+            found.map((r) => r.id),
+            expected,
+            `'${word}', limit ${limit}, threshold ${threshold}`,
+          );
+        }
+      }
+    }
+  });
+
+  it('pages through a prefix of the last names, in every case, exactly as ranking every match would', async () => {
+    // Ranges of the name order per case of the first four letters, the rest bounded; first names
+    // sorted (threshold 20: at most 14 `zi` first names) or walked (10).
+    for (const word of ['zi', 'Zim', 'zimm', 'zimme', 'ZIMMERM', 'zimmermann', 'öz', 'ÖZI', 'aa1']) {
+      const parsed = parseStudentSearch(word)!;
+      for (const limit of [1, 7, 20, 100]) {
+        const { sql, bindings } = rankedSearchStatement(parsed, limit);
+        const expected = ((await env.knex.raw(sql, bindings)) as { rows: { id: string }[] }).rows.map((r) => r.id);
         for (const threshold of [5_000, 20, 10]) {
           const found = await searchStudents(env.knex, parsed, limit, { threshold });
           assert.deepEqual(

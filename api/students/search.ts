@@ -15,6 +15,10 @@
  * `active` (most students) reads a page's worth of the name index, a rare one a few GIN entries,
  * never the whole table. Several words (all of which must match) are ranked on the rows the GIN
  * index finds for them together, which is a small set for anything but a pathological query.
+ * Two tiers have matches that cluster where their last names begin (a whole last name, a last
+ * name's first letters) rather than spread over the name order: those read that stretch of the
+ * order directly (nameTierMember, namePrefixTierMember), so a prefix late in the alphabet (`pf`,
+ * `zu`) costs what an early one does.
  */
 import type { Knex } from 'knex';
 import { STUDENT_COLUMNS, toDto, type StudentDto, type StudentRow } from '../../domain/students/repository.js';
@@ -124,7 +128,7 @@ function countMatching(expr: string, search: StudentSearch, prefix: boolean): { 
   };
 }
 
-type Statement = { sql: string; bindings: (string | number)[] };
+type Statement = { sql: string; bindings: (string | number | string[])[] };
 
 const conditionSql = ([expression]: Condition) => `${expression} @@ ${tsquery()}`;
 const NAME_COLUMNS = NAME_ORDER.split(', ');
@@ -168,6 +172,91 @@ function nameTierMember(cte: string, tier: number, rank: string, inTier: string)
   };
 }
 
+/** Cases are varied for at most this many leading characters of a prefix: ≤ 16 ranges of the name order. */
+const CASE_VARIED_CHARS = 4;
+
+/** The next code point's string (`z` → `{`), skipping the surrogates, which no text holds. */
+function nextCodePoint(c: string): string {
+  const next = c.codePointAt(0)! + 1;
+  return String.fromCodePoint(next >= 0xd800 && next <= 0xdfff ? 0xe000 : next);
+}
+
+/**
+ * The last names a prefix tier reads as ranges of the name order: those whose first characters
+ * are the (lower-case) word but for the case of its ASCII letters (`cz`: Cz…, CZ…, cZ…, cz…).
+ * They are where a name prefix's students cluster, and the others (a first name Czesław, or a last
+ * name whose first letter is another case of a non-ASCII one) are where the first names spread.
+ *
+ * - `pattern`, the anchored regular expression that says it of a last name (`^[Cc][Zz]`): every
+ *   last name of letters and digits whose lower case starts with the word matches it, so the
+ *   prefix tier is exactly its rows that match (read by these ranges) and those that do not, which
+ *   have a first name's word, or a word of a last name of other characters, starting with the
+ *   word (read through idx_students_other_name_words);
+ * - `lows`/`highs`, one range of the name order per case of the first CASE_VARIED_CHARS
+ *   characters, holding every last name that matches with those first characters (bounded by the
+ *   rest in upper case, then in lower case with its last character the next code point). The name
+ *   order is code point order (C.UTF-8: `ZIMMER` < `Zimmer` < `zimmer`, as the tests check), in
+ *   which a range holds exactly the strings between its bounds.
+ */
+export function lastNameCaseRanges(word: string): { pattern: string; lows: string[]; highs: string[] } {
+  const chars = [...word];
+  const cases = (c: string) => (c >= 'a' && c <= 'z' ? [c.toUpperCase(), c] : [c]);
+  // Letters and digits only (parseStudentSearch), none of which a regular expression reads as syntax.
+  const pattern = `^${chars.map((c) => (cases(c).length > 1 ? `[${cases(c).join('')}]` : c)).join('')}`;
+  let heads = [''];
+  for (const c of chars.slice(0, CASE_VARIED_CHARS)) heads = heads.flatMap((head) => cases(c).map((v) => head + v));
+  const rest = chars.slice(CASE_VARIED_CHARS);
+  const lowest = rest.map((c) => cases(c)[0]!).join('');
+  const lows = heads.map((head) => head + lowest);
+  const highs = heads.map((head) => {
+    const all = [...head, ...rest];
+    return all.slice(0, -1).join('') + nextCodePoint(all.at(-1)!);
+  });
+  return { pattern, lows, highs };
+}
+
+/**
+ * The name-prefix tier of one word, whose matches cluster where the word's last names begin (`cz`
+ * walked 700,000 entries of the name order to reach the Cz… at a million students), read in two
+ * parts and merged, the page being among each part's first page:
+ *
+ * - the last names that start with the word but for case (lastNameCaseRanges): one range of the
+ *   name order per case, each read index-only until the page is full, the pages sorted together;
+ * - the others (a first name that starts with the word, a last name of other characters), found
+ *   through the GIN index of the other name words (`cte`, stopping one past `candidatesSorted`):
+ *   sorted when that few, else walked along the name order, which they are spread over as first
+ *   names are over last names.
+ *
+ * Bindings: the rank's query; lows, highs, pattern, the tier check, limit; threshold, the tier
+ * check, limit; threshold, pattern, the tier check, limit; limit. The CTE's: the prefix query,
+ * pattern and candidatesSorted + 1.
+ */
+function namePrefixTierMember(cte: string, tier: number, rank: string, inTier: string): { cte: string; member: string } {
+  const others = `(select count(*) from ${cte})`;
+  return {
+    cte: `${cte} as materialized (
+      select id, ${NAME_ORDER}, search_vector from students
+       where ${LIVE} and ${OTHER_NAME_WORDS} @@ ${tsquery()} and last_name !~ ? limit ?)`,
+    member: `(select ${STUDENT_COLUMNS.map((c) => `s.${c}`).join(', ')}, ${rank}, ${tier} as tier
+        from (select id, ${NAME_ORDER} from (
+                (select cased.id, ${NAME_COLUMNS.map((c) => `cased.${c}`).join(', ')}
+                   from unnest(?::text[], ?::text[]) as range(low, high)
+                  cross join lateral (
+                    select id, ${NAME_ORDER} from students
+                     where ${LIVE} and last_name >= range.low and last_name < range.high and last_name ~ ? and ${inTier}
+                     order by ${NAME_ORDER} limit ?) cased)
+                union all
+                (select id, ${NAME_ORDER} from ${cte}
+                  where ${others} <= ? and ${inTier} order by ${NAME_ORDER} limit ?)
+                union all
+                (select id, ${NAME_ORDER} from students
+                  where ${others} > ? and ${LIVE} and last_name !~ ? and ${inTier} order by ${NAME_ORDER} limit ?)) parts
+               order by ${NAME_ORDER} limit ?) walked
+        join students s using (id)
+       order by ${NAME_COLUMNS.map((c) => `walked.${c}`).join(', ')})`,
+  };
+}
+
 /**
  * The statement of a one-word search: the exact-id tier, then each word tier, chained with UNION
  * ALL under the page's limit. Postgres runs an Append's members in order and stops pulling once
@@ -177,8 +266,9 @@ function nameTierMember(cte: string, tier: number, rank: string, inTier: string)
  * its GIN indexes, in a materialised CTE that stops one past the threshold: for a common word the
  * planner reads the table until it has them, a handful of pages, instead of building a bitmap of
  * most of it) they are sorted; with more, the tier is read along the name-order index (index-only: it carries id and
- * search_vector) and only the page's rows are fetched from the table. The whole-word name tier,
- * whose matches cluster under their last name, is one member of its own (nameTierMember).
+ * search_vector) and only the page's rows are fetched from the table. The whole-word name tier
+ * and the name-prefix tier, whose matches cluster under their last names, are one member each of
+ * their own (nameTierMember, namePrefixTierMember).
  */
 export function singleWordStatement(
   search: StudentSearch,
@@ -194,7 +284,7 @@ export function singleWordStatement(
   const ctes: string[] = [];
   const cteBindings: (string | number)[] = [];
   const members = [`(select ${columns}, ${rank}, 0 as tier from students where ${LIVE} and lower(student_id) = ? limit 1)`];
-  const bindings: (string | number)[] = [values.prefix, search.exact];
+  const bindings: (string | number | string[])[] = [values.prefix, search.exact];
   for (const [index, tier] of SINGLE_WORD_TIERS.entries()) {
     const cte = `tier${index + 1}`;
     // On rows already read, a name condition is the A-weighted part of search_vector: the same
@@ -217,6 +307,18 @@ export function singleWordStatement(
       bindings.push(values.prefix, word, ...inTierBindings, limit);
       bindings.push(candidatesSorted, word, ...inTierBindings, limit);
       bindings.push(candidatesSorted, word, ...inTierBindings, limit);
+      bindings.push(limit);
+      continue;
+    }
+    if (tier.match === 'prefix' && tier.found[0] === NAME_PREFIX) {
+      const { pattern, lows, highs } = lastNameCaseRanges(word);
+      const named = namePrefixTierMember(cte, index + 1, rank, inTier);
+      ctes.push(named.cte);
+      cteBindings.push(values.prefix, pattern, candidatesSorted + 1);
+      members.push(named.member);
+      bindings.push(values.prefix, lows, highs, pattern, ...inTierBindings, limit);
+      bindings.push(candidatesSorted, ...inTierBindings, limit);
+      bindings.push(candidatesSorted, pattern, ...inTierBindings, limit);
       bindings.push(limit);
       continue;
     }
