@@ -182,23 +182,24 @@ function nextCodePoint(c: string): string {
 }
 
 /**
- * The last names a prefix tier reads as ranges of the name order: those whose first characters
- * are the (lower-case) word but for the case of its ASCII letters (`cz`: Cz…, CZ…, cZ…, cz…).
- * They are where a name prefix's students cluster, and the others (a first name Czesław, or a last
- * name whose first letter is another case of a non-ASCII one) are where the first names spread.
+ * The texts (last names for the prefix tier, student ids for broadPrefix) that start with the
+ * (lower-case) word but for the case of its ASCII letters (`cz`: Cz…, CZ…, cZ…, cz…), as ranges
+ * of a btree. Last names are where a name prefix's students cluster, and the others (a first name
+ * Czesław, or a last name whose first letter is another case of a non-ASCII one) are where the
+ * first names spread.
  *
- * - `pattern`, the anchored regular expression that says it of a last name (`^[Cc][Zz]`): every
+ * - `pattern`, the anchored regular expression that says it of a text (`^[Cc][Zz]`): every
  *   last name of letters and digits whose lower case starts with the word matches it, so the
  *   prefix tier is exactly its rows that match (read by these ranges) and those that do not, which
  *   have a first name's word, or a word of a last name of other characters, starting with the
  *   word (read through idx_students_other_name_words);
- * - `lows`/`highs`, one range of the name order per case of the first CASE_VARIED_CHARS
- *   characters, holding every last name that matches with those first characters (bounded by the
- *   rest in upper case, then in lower case with its last character the next code point). The name
- *   order is code point order (C.UTF-8: `ZIMMER` < `Zimmer` < `zimmer`, as the tests check), in
- *   which a range holds exactly the strings between its bounds.
+ * - `lows`/`highs`, one range per case of the first CASE_VARIED_CHARS characters, holding every
+ *   text that matches with those first characters (bounded by the rest in upper case, then in
+ *   lower case with its last character the next code point). The order of text is code point
+ *   order (C.UTF-8: `ZIMMER` < `Zimmer` < `zimmer`, as the tests check), in which a range holds
+ *   exactly the strings between its bounds.
  */
-export function lastNameCaseRanges(word: string): { pattern: string; lows: string[]; highs: string[] } {
+export function caseRanges(word: string): { pattern: string; lows: string[]; highs: string[] } {
   const chars = [...word];
   const cases = (c: string) => (c >= 'a' && c <= 'z' ? [c.toUpperCase(), c] : [c]);
   // Letters and digits only (parseStudentSearch), none of which a regular expression reads as syntax.
@@ -220,7 +221,7 @@ export function lastNameCaseRanges(word: string): { pattern: string; lows: strin
  * walked 700,000 entries of the name order to reach the Cz… at a million students), read in two
  * parts and merged, the page being among each part's first page:
  *
- * - the last names that start with the word but for case (lastNameCaseRanges): one range of the
+ * - the last names that start with the word but for case (caseRanges): one range of the
  *   name order per case, each read index-only until the page is full, the pages sorted together;
  * - the others (a first name that starts with the word, a last name of other characters), found
  *   through the GIN index of the other name words (`cte`, stopping one past `candidatesSorted`):
@@ -311,7 +312,7 @@ export function singleWordStatement(
       continue;
     }
     if (tier.match === 'prefix' && tier.found[0] === NAME_PREFIX) {
-      const { pattern, lows, highs } = lastNameCaseRanges(word);
+      const { pattern, lows, highs } = caseRanges(word);
       const named = namePrefixTierMember(cte, index + 1, rank, inTier);
       ctes.push(named.cte);
       cteBindings.push(values.prefix, pattern, candidatesSorted + 1);
@@ -390,6 +391,28 @@ async function commonWords(db: Knex): Promise<CommonWords> {
   return read;
 }
 
+/**
+ * Whether more than `threshold` students have an id, or a last name, that starts with the word
+ * (case aside). Each is counted index-only, stopping one past the threshold: the ids by the unique
+ * btree of the ids as stored, one range per case (caseRanges: ids are stored in upper case, the
+ * word is lower case), deleted students included; the last names by the lower-case btree's range.
+ * Only the plan depends on it, never the answer.
+ */
+async function broadPrefix(db: Knex, word: string, threshold: number): Promise<{ ids: boolean; lastNames: boolean }> {
+  const chars = [...word];
+  const { pattern, lows, highs } = caseRanges(word);
+  const { rows } = await db.raw<{ rows: { ids: number; last_names: number }[] }>(
+    `select (select count(*)::int from (
+               select 1 from unnest(?::text[], ?::text[]) as range(low, high)
+                cross join lateral (select 1 from students where student_id >= range.low and student_id < range.high and student_id ~ ? limit ?) cased
+                limit ?) ids) as ids,
+            (select count(*)::int from (select 1 from students
+                where ${LIVE} and lower(last_name) >= ? and lower(last_name) < ? limit ?) last_names) as last_names`,
+    [lows, highs, pattern, threshold + 1, threshold + 1, word, chars.slice(0, -1).join('') + nextCodePoint(chars.at(-1)!), threshold + 1],
+  );
+  return { ids: rows[0]!.ids > threshold, lastNames: rows[0]!.last_names > threshold };
+}
+
 async function searchRows(db: Knex, search: StudentSearch, limit: number, threshold: number): Promise<(StudentRow & TierColumns)[]> {
   const words = await commonWords(db);
   const expected = (term: string) => {
@@ -406,25 +429,19 @@ async function searchRows(db: Knex, search: StudentSearch, limit: number, thresh
   // A search the statistics expect to match many students goes straight to the tiers: counting
   // its matches through the GIN index would build a bitmap of most of the table (250 ms for
   // `active` at a million students).
-  // An id prefix (`cs2020`) with more ids than the threshold: its prefix tier is broad, as the
-  // lower-case id btree tells from at most threshold + 1 entries (no GIN prefix expansion).
-  const broadIdPrefix =
-    search.terms.length === 1 &&
-    Number(
-      (
-        await db.raw<{ rows: { n: number }[] }>(
-          `select count(*)::int as n from (select 1 from students where ${LIVE} and lower(student_id) like ? limit ?) ids`,
-          [`${search.terms[0]!}%`, threshold + 1],
-        )
-      ).rows[0]!.n,
-    ) > threshold;
-  if (!broadIdPrefix && expectedAll <= threshold) {
+  // One word that more than `threshold` ids or last names start with goes straight to the tiers
+  // too, as the lower-case id and last-name btrees tell from at most threshold + 1 entries each,
+  // read index-only (no GIN prefix expansion): counting its matches would read threshold + 1 rows
+  // of the table only to learn they are too many (`bu`, the Bu… last names: ~1,000 heap pages).
+  // An id prefix (`cs2020`) is then known broad in its last tier, which is walked without counting.
+  const broad = search.terms.length === 1 ? await broadPrefix(db, search.terms[0]!, threshold) : { ids: false, lastNames: false };
+  if (!broad.ids && !broad.lastNames && expectedAll <= threshold) {
     const few = fewMatchesStatement(search, limit, threshold);
     const { rows } = await db.raw<{ rows: ({ matches: number } & StudentRow & TierColumns)[] }>(few.sql, few.bindings);
     if (rows[0]!.matches <= threshold) return rows.filter((r) => r.id !== null);
   }
   if (search.terms.length > 1) return severalWords(db, search, limit, threshold);
-  const { sql, bindings } = singleWordStatement(search, limit, threshold, broadIdPrefix);
+  const { sql, bindings } = singleWordStatement(search, limit, threshold, broad.ids);
   const result = await db.raw<{ rows: (StudentRow & TierColumns)[] }>(sql, bindings);
   // The chain's rows come tier by tier, each in name order; the (stable) sort says so explicitly.
   return result.rows.sort((a, b) => a.tier - b.tier);
