@@ -7,15 +7,12 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
-import compress from 'koa-compress';
 import type { AppContext, AppDeps, AppState } from './context.js';
-import { errorHandler } from './middleware/error-handler.js';
-import { httpMetrics } from './middleware/http-metrics.js';
-import { requestContext } from './middleware/request-context.js';
-import { securityHeaders } from './middleware/security-headers.js';
+import { requestFrame } from './middleware/request-frame.js';
 import { mountApiDocs } from './docs.js';
 import { buildOpenApi } from './openapi.js';
 import { mountRoutes, type AnyRoute } from './route.js';
+import { routeDispatch } from './route-dispatch.js';
 import { allRoutes } from './routes/index.js';
 
 const PROBE_PATHS = new Set(['/health', '/ready', '/metrics']);
@@ -39,13 +36,9 @@ export function buildApp(deps: AppDeps, extraRoutes: AnyRoute[] = []): BuiltApp 
   });
   mountApiDocs(router);
 
-  app.use(requestContext());
-  app.use(securityHeaders());
-  app.use(httpMetrics(deps.registry));
-  app.use(errorHandler(deps.logger));
-  app.use(compress({ threshold: 1024 }));
+  // Request id, security headers, metrics, error envelope and compression, in that order.
+  app.use(requestFrame(deps.registry, deps.logger));
   app.use(deps.rateLimits.middleware('general', PROBE_PATHS));
-  app.use(router.routes());
-  app.use(router.allowedMethods());
+  app.use(routeDispatch(router));
   return { app, routes };
 }

@@ -1,4 +1,3 @@
-import type { Next } from 'koa';
 import type { Logger } from '../../core/logger.js';
 import { isConnectionError } from '../../core/db.js';
 import type { AppContext } from '../context.js';
@@ -55,7 +54,7 @@ export function toAppError(err: unknown): AppError {
  * answers, not a fault of the server (a 5xx would page on-call for someone else's request). `Allow`
  * stays on the response, and its methods go into `details` for clients that only read the body.
  */
-function unansweredRouteError(ctx: AppContext): AppError | undefined {
+export function unansweredRouteError(ctx: AppContext): AppError | undefined {
   if (ctx.body !== undefined && ctx.body !== null) return undefined;
   const where = `${ctx.method} ${ctx.path}`;
   const allow = String(ctx.response.get('Allow') ?? '');
@@ -72,27 +71,19 @@ function unansweredRouteError(ctx: AppContext): AppError | undefined {
   return undefined;
 }
 
-/** First in the chain: one place turns every failure into the error envelope. */
-export function errorHandler(logger: Logger) {
-  return async (ctx: AppContext, next: Next) => {
-    try {
-      await next();
-      const unanswered = unansweredRouteError(ctx);
-      if (unanswered) throw unanswered;
-    } catch (err) {
-      const appError = toAppError(err);
-      if (appError.status >= 500) {
-        logger.error({ err, requestId: ctx.state.requestId, route: ctx.state.route }, 'request failed');
-      }
-      ctx.status = appError.status;
-      for (const [name, value] of Object.entries(appError.headers)) ctx.set(name, value);
-      ctx.body = {
-        error: {
-          code: appError.code,
-          message: appError.message,
-          ...(appError.details === undefined ? {} : { details: appError.details }),
-        },
-      };
-    }
+/** Turns what was thrown into the error envelope (api/middleware/request-frame.ts: one place for every failure). */
+export function renderError(ctx: AppContext, err: unknown, logger: Logger): void {
+  const appError = toAppError(err);
+  if (appError.status >= 500) {
+    logger.error({ err, requestId: ctx.state.requestId, route: ctx.state.route }, 'request failed');
+  }
+  ctx.status = appError.status;
+  for (const [name, value] of Object.entries(appError.headers)) ctx.set(name, value);
+  ctx.body = {
+    error: {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.details === undefined ? {} : { details: appError.details }),
+    },
   };
 }
