@@ -2,11 +2,12 @@
  * `GET /analytics/verifications` at the bench's scale (1,000,000 access logs, or 10,000,000 with
  * BENCH_SCALE=large): every request a range never asked before (24 to 623 hours of hourly figures
  * per gate, ending at the current hour or earlier), so no answer comes from the cache and each one
- * reads the hourly rollups. Beside it: the statement alone over the same ranges, serial on one
+ * reads the rollups (whole days as per-day pieces, the cut hours hourly). Beside it: the statement alone over the same ranges, serial on one
  * connection (no HTTP, no cache, no queueing); the same ranges in the `series` layout (per gate,
  * an array per figure: ≈ 7× fewer bytes); and what the same question costs as a plain scan
- * of the access log (the reason for the rollups). The notes carry the API's CPU per request (read
- * from /proc: it moves far less with the machine's load than latency does) and the answer's size.
+ * of the access log (the reason for the rollups). The notes carry the CPU per answer of the API, of
+ * Postgres and of the load generator (read from /proc: it moves far less with the machine's load
+ * than latency does) and the answer's size.
  */
 import type autocannon from 'autocannon';
 import type { Knex } from 'knex';
@@ -86,9 +87,40 @@ async function statementAlone(knex: Knex): Promise<Measured> {
   };
 }
 
-/** Load on the API with its CPU per request and the mean answer size (as sent: no compression asked). */
-async function measureWithCost(ctx: BenchContext, request: autocannon.Request): Promise<{ measured: Measured; notes: string }> {
+/**
+ * CPU (ms) spent so far by the Postgres backends serving this database, by pid (the API's pool and
+ * the bench's own connections, idle during a measurement). Read from /proc, as the API's is: the
+ * server is on this machine, and other databases' backends (other engineers' work) are left out.
+ */
+async function backendCpu(knex: Knex): Promise<Map<number, number>> {
+  const { rows } = await knex.raw<{ rows: { pid: number }[] }>(
+    `select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`,
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = cpuMs(pid);
+    if (ms !== undefined) cpu.set(pid, ms);
+  }
+  return cpu;
+}
+
+/** CPU the backends spent between two readings (a backend started meanwhile counts from zero). */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
+}
+
+/**
+ * Load on the API with the CPU each answer cost the API, Postgres and the load generator (this
+ * process), and the mean answer size (as sent: no compression asked). CPU per answer moves far
+ * less with the machine's load than latency does: on 2 cores shared with other work, the
+ * throughput is set by the share of the cores each process gets.
+ */
+async function measureWithCost(ctx: BenchContext, knex: Knex, request: autocannon.Request): Promise<{ measured: Measured; notes: string }> {
   const cpuBefore = cpuMs(ctx.apiPid);
+  const postgresBefore = await backendCpu(knex);
+  const benchBefore = process.cpuUsage();
   let bytes = 0;
   let answers = 0;
   const measured = await measure({
@@ -106,10 +138,15 @@ async function measureWithCost(ctx: BenchContext, request: autocannon.Request): 
       },
     ],
   });
+  const bench = process.cpuUsage(benchBefore);
+  const postgres = cpuBetween(postgresBefore, await backendCpu(knex));
   const cpuAfter = cpuMs(ctx.apiPid);
-  const cpu =
-    cpuBefore !== undefined && cpuAfter !== undefined ? `API CPU ${((cpuAfter - cpuBefore) / measured.total).toFixed(2)} ms/request; ` : '';
-  return { measured, notes: `${cpu}answer ${(bytes / Math.max(answers, 1) / 1024).toFixed(0)} KB on average` };
+  const per = (ms: number) => (ms / Math.max(measured.total, 1)).toFixed(2);
+  const api = cpuBefore !== undefined && cpuAfter !== undefined ? `API ${per(cpuAfter - cpuBefore)}, ` : '';
+  return {
+    measured,
+    notes: `CPU per answer: ${api}Postgres ${per(postgres)}, load generator ${per((bench.user + bench.system) / 1000)} ms; answer ${(bytes / Math.max(answers, 1) / 1024).toFixed(0)} KB on average`,
+  };
 }
 
 export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
@@ -120,7 +157,7 @@ export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log(`analytics over ${accessLogs} access logs: the statement alone, then GET /analytics/verifications, distinct ranges`);
     const alone = await statementAlone(knex);
     const ceiling = 'statement alone, serial';
-    const uncached = await measureWithCost(ctx, uncachedAnalyticsRequest('rows'));
+    const uncached = await measureWithCost(ctx, knex, uncachedAnalyticsRequest('rows'));
     const rows = [
       row(
         `GET /analytics/verifications (uncached, ${scale})`,
@@ -137,7 +174,7 @@ export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
     });
     await probe.arrayBuffer();
     if (probe.ok) {
-      const series = await measureWithCost(ctx, uncachedAnalyticsRequest('series'));
+      const series = await measureWithCost(ctx, knex, uncachedAnalyticsRequest('series'));
       rows.push(row(`GET /analytics/verifications?layout=series (uncached, ${scale})`, series.measured, ceiling, alone, series.notes));
     } else ctx.log(`no series layout in this API (${probe.status}): its row is skipped`);
     rows.push(row(`analytics statement alone (60 ranges, serial, ${scale})`, alone, ceiling, alone));

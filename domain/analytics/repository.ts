@@ -1,10 +1,15 @@
 /**
- * Analytics queries. Verification figures come from hourly rollups, never from a scan of the
- * access log, so they cost the same at ten million access logs as at a thousand: the buckets from
- * `access_log_hourly_gate` (one row per hour and gate), the totals by outcome from
- * `access_log_hourly_outcome` (one row per hour and outcome), or for one gate from
- * `access_log_hourly` (hour, gate, direction, outcome). A month of hourly buckets reads ≈ 4,000
- * and ≈ 3,500 rows rather than the ≈ 40,000 of the widest rollup (migration 20261204_303).
+ * Analytics queries. Verification figures come from rollups, never from a scan of the access log,
+ * so they cost the same at ten million access logs as at a thousand. Whole UTC days of a range
+ * are read as per-day pieces written by Postgres when the day's rows arrive (migration
+ * 20261205_601): `access_log_daily` (the day's bucket objects as JSON text), `access_log_daily_gate`
+ * (per day and gate: the day's sums and the series layout's 24 hourly values of each figure) and
+ * `access_log_daily_outcome`; a month of hourly buckets then reads ≈ 30 texts rather than ≈ 4,000
+ * rows rendered one by one. The hours of the range outside whole days (its first and last day, cut)
+ * come from the hourly rollups `access_log_hourly_gate` (one row per hour and gate) and
+ * `access_log_hourly_outcome` (one row per hour and outcome), as do all of a range shorter than a
+ * day's boundaries allow. Totals by outcome of one gate come from `access_log_hourly` (hour, gate,
+ * direction, outcome), and the rows layout of one gate from the hourly rows (≤ 744 of them).
  */
 import type { Knex } from 'knex';
 import type { Funnel, ActivePasses } from './views.js';
@@ -19,73 +24,155 @@ export interface VerificationsQuestion {
   layout?: 'rows' | 'series' | undefined;
 }
 
-const GRANULARITY_SECONDS = { hour: 3600, day: 86_400 } as const;
+type Sql = { sql: string; bindings: Knex.RawBinding[] };
 
-/** The query's buckets: one row per bucket and gate (bucket, gate, total, valid, entries, exits). */
-function bucketRows(q: VerificationsQuestion): { sql: string; bindings: Knex.RawBinding[] } {
-  const gateFilter = q.gate ? 'and gate = ?' : '';
-  const bindings = [q.from, q.to, ...(q.gate ? [q.gate] : [])];
-  // An hourly bucket is one row of the hourly table (its key is hour and gate): no grouping then.
-  const sql =
-    q.granularity === 'hour'
-      ? `select bucket, gate, total, valid, entries, exits from access_log_hourly_gate where bucket >= ? and bucket < ? ${gateFilter}`
-      : `select date_trunc('day', bucket, 'UTC') as bucket, gate, sum(total) as total, sum(valid) as valid,
-                sum(entries) as entries, sum(exits) as exits
-           from access_log_hourly_gate where bucket >= ? and bucket < ? ${gateFilter} group by 1, 2`;
-  return { sql, bindings };
+const GRANULARITY_SECONDS = { hour: 3600, day: 86_400 } as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * [from, to) cut at UTC midnights: the hours before the first whole day (`head`), the whole days
+ * (`days`, read from the per-day pieces) and the hours after the last (`tail`). A range holding no
+ * whole day is all head.
+ */
+function splitAtDays(q: VerificationsQuestion): { head: [Date, Date]; days: [Date, Date]; tail: [Date, Date] } {
+  const firstDay = Math.ceil(q.from.getTime() / DAY_MS) * DAY_MS;
+  const endDay = Math.floor(q.to.getTime() / DAY_MS) * DAY_MS;
+  if (firstDay >= endDay) return { head: [q.from, q.to], days: [q.to, q.to], tail: [q.to, q.to] };
+  return { head: [q.from, new Date(firstDay)], days: [new Date(firstDay), new Date(endDay)], tail: [new Date(endDay), q.to] };
 }
 
-/** The totals by outcome as the members of a JSON object (`"valid":12,"expired":3`), largest first. */
-function outcomeMembers(q: VerificationsQuestion): { sql: string; bindings: Knex.RawBinding[] } {
+/** `bucket >= ? and bucket < ?` over the head and the tail of the range (the hours outside whole days). */
+function cutHours(q: VerificationsQuestion): Sql {
+  const { head, tail } = splitAtDays(q);
+  return { sql: '((bucket >= ? and bucket < ?) or (bucket >= ? and bucket < ?))', bindings: [...head, ...tail] };
+}
+
+const gateFilter = (q: VerificationsQuestion): Sql => (q.gate ? { sql: 'and gate = ?', bindings: [q.gate] } : { sql: '', bindings: [] });
+
+/**
+ * The range's bucket rows (bucket, gate, total, valid, entries, exits): hourly ones from the hourly
+ * rollup (its key is hour and gate: no grouping); daily ones from the per-day sums of the whole
+ * days plus the cut hours grouped by day.
+ */
+function bucketRows(q: VerificationsQuestion): Sql {
+  const gate = gateFilter(q);
+  if (q.granularity === 'hour')
+    return {
+      sql: `select bucket, gate, total, valid, entries, exits from access_log_hourly_gate where bucket >= ? and bucket < ? ${gate.sql}`,
+      bindings: [q.from, q.to, ...gate.bindings],
+    };
+  const cut = cutHours(q);
+  const { days } = splitAtDays(q);
   return {
-    sql: `(select coalesce(string_agg(to_json(o.outcome)::text || ':' || o.total, ',' order by o.total desc, o.outcome), '')
-             from (select outcome, sum(count) as total
-                     from ${q.gate ? 'access_log_hourly' : 'access_log_hourly_outcome'}
-                    where bucket >= ? and bucket < ? ${q.gate ? 'and gate = ?' : ''}
-                    group by 1) o)`,
-    bindings: [q.from, q.to, ...(q.gate ? [q.gate] : [])],
+    sql: `select bucket, gate, sum(total)::bigint as total, sum(valid)::bigint as valid,
+                 sum(entries)::bigint as entries, sum(exits)::bigint as exits
+            from (select date_trunc('day', bucket, 'UTC') as bucket, gate, total, valid, entries, exits
+                    from access_log_hourly_gate where ${cut.sql} ${gate.sql}
+                  union all
+                  select day, gate, total, valid, entries, exits
+                    from access_log_daily_gate where day >= ? and day < ? ${gate.sql}) u
+           group by 1, 2`,
+    bindings: [...cut.bindings, ...gate.bindings, ...days, ...gate.bindings],
   };
 }
 
-/** `{"bucket":…,"gate":…,…},…`: the buckets by time, then gate. */
-function rowsText(q: VerificationsQuestion): { sql: string; bindings: Knex.RawBinding[] } {
-  const buckets = bucketRows(q);
+/** The totals by outcome as the members of a JSON object (`"valid":12,"expired":3`), largest first. */
+function outcomeMembers(q: VerificationsQuestion): Sql {
+  const cut = cutHours(q);
+  const { days } = splitAtDays(q);
+  const counts: Sql = q.gate
+    ? {
+        sql: 'select outcome, count from access_log_hourly where bucket >= ? and bucket < ? and gate = ?',
+        bindings: [q.from, q.to, q.gate],
+      }
+    : {
+        sql: `select outcome, count from access_log_hourly_outcome where ${cut.sql}
+              union all
+              select outcome, count from access_log_daily_outcome where day >= ? and day < ?`,
+        bindings: [...cut.bindings, ...days],
+      };
   return {
-    sql: `(select coalesce(string_agg(
-             '{"bucket":"' || to_char(b.bucket at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS".000Z"') || '","gate":' || to_json(b.gate)::text
-             || ',"total":' || b.total || ',"valid":' || b.valid || ',"invalid":' || (b.total - b.valid)
-             || ',"entries":' || b.entries || ',"exits":' || b.exits || '}',
-             ',' order by b.bucket, b.gate), '')
-            from (${buckets.sql}) b)`,
-    bindings: buckets.bindings,
+    sql: `(select coalesce(string_agg(to_json(o.outcome)::text || ':' || o.total, ',' order by o.total desc, o.outcome), '')
+             from (select outcome, sum(count) as total from (${counts.sql}) c group by 1) o)`,
+    bindings: counts.bindings,
+  };
+}
+
+const bucketJson = (b: string) => `access_log_bucket_json(${b}.bucket, ${b}.gate, ${b}.total, ${b}.valid, ${b}.entries, ${b}.exits)`;
+
+/** `{"bucket":…,"gate":…,…},…`: the buckets by time, then gate. */
+function rowsText(q: VerificationsQuestion): Sql {
+  if (q.granularity === 'day' || q.gate) {
+    const buckets = bucketRows(q);
+    return {
+      sql: `(select coalesce(string_agg(${bucketJson('b')}, ',' order by b.bucket, b.gate), '') from (${buckets.sql}) b)`,
+      bindings: buckets.bindings,
+    };
+  }
+  // Hours, every gate: the whole days' texts between the cut hours of the first and last day.
+  const { head, days, tail } = splitAtDays(q);
+  const hours = `(select string_agg(${bucketJson('h')}, ',' order by h.bucket, h.gate) from access_log_hourly_gate h
+                   where h.bucket >= ? and h.bucket < ?)`;
+  return {
+    sql: `concat_ws(',', ${hours},
+            (select string_agg(buckets, ',' order by day) from access_log_daily where day >= ? and day < ? and buckets <> ''),
+            ${hours})`,
+    bindings: [...head, ...days, ...tail],
+  };
+}
+
+/**
+ * The series layout's pieces: (bucket, gate, width in buckets, and each figure's values as text).
+ * Hourly: a whole day of a gate is one piece 24 hours wide; a cut hour, one bucket wide. Daily:
+ * one bucket row per piece.
+ */
+function seriesPieces(q: VerificationsQuestion): Sql {
+  const gate = gateFilter(q);
+  if (q.granularity === 'day') {
+    const buckets = bucketRows(q);
+    return {
+      sql: `select bucket, gate, 1 as width, total::text, valid::text, (total - valid)::text as invalid, entries::text, exits::text
+              from (${buckets.sql}) b`,
+      bindings: buckets.bindings,
+    };
+  }
+  const cut = cutHours(q);
+  const { days } = splitAtDays(q);
+  return {
+    sql: `select bucket, gate, 1 as width, total::text, valid::text, (total - valid)::text as invalid, entries::text, exits::text
+            from access_log_hourly_gate where ${cut.sql} ${gate.sql}
+          union all
+          select day, gate, 24, hourly_total, hourly_valid, hourly_invalid, hourly_entries, hourly_exits
+            from access_log_daily_gate where day >= ? and day < ? ${gate.sql}`,
+    bindings: [...cut.bindings, ...gate.bindings, ...days, ...gate.bindings],
   };
 }
 
 /**
  * `"gate":{"total":[…],"valid":[…],…},…`: per gate, each figure as an array with one value per
- * bucket of [from, to), 0 where the gate saw nothing. A row's place in the arrays is its bucket's
- * index i; the zeros before it are the indexes skipped since the gate's previous row, and after
- * its last row those up to the end of the range.
+ * bucket of [from, to), 0 where the gate saw nothing. A piece starts at its bucket's index i and
+ * covers `width` buckets; the zeros before it are the indexes since the end of the gate's previous
+ * piece, and after its last piece those up to the end of the range.
  */
-function seriesText(q: VerificationsQuestion): { sql: string; bindings: Knex.RawBinding[] } {
+function seriesText(q: VerificationsQuestion): Sql {
   const step = GRANULARITY_SECONDS[q.granularity];
   const count = Math.round((q.to.getTime() - q.from.getTime()) / 1000 / step);
-  const buckets = bucketRows(q);
+  const pieces = seriesPieces(q);
   const series = (figure: string) => `string_agg(gap || ${figure}, ',' order by i) || tail`;
   return {
     sql: `(select coalesce(string_agg(
              to_json(s.gate)::text || ':{"total":[' || s.total || '],"valid":[' || s.valid || '],"invalid":[' || s.invalid
              || '],"entries":[' || s.entries || '],"exits":[' || s.exits || ']}',
              ',' order by s.gate), '')
-            from (select gate, ${series('total')} as total, ${series('valid')} as valid, ${series('(total - valid)')} as invalid,
+            from (select gate, ${series('total')} as total, ${series('valid')} as valid, ${series('invalid')} as invalid,
                          ${series('entries')} as entries, ${series('exits')} as exits
-                    from (select b.*,
-                                 repeat('0,', (i - coalesce(lag(i) over (partition by gate order by i), -1) - 1)::int) as gap,
-                                 repeat(',0', (?::int - 1 - max(i) over (partition by gate))::int) as tail
-                            from (select b.*, ((extract(epoch from b.bucket)::bigint - ?::bigint) / ?::int)::int as i
-                                    from (${buckets.sql}) b) b) r
+                    from (select p.*,
+                                 repeat('0,', (i - coalesce(lag(i + width) over (partition by gate order by i), 0))::int) as gap,
+                                 repeat(',0', (?::int - max(i + width) over (partition by gate))::int) as tail
+                            from (select p.*, ((extract(epoch from p.bucket)::bigint - ?::bigint) / ?::int)::int as i
+                                    from (${pieces.sql}) p) p) r
                    group by gate, tail) s)`,
-    bindings: [count, q.from.getTime() / 1000, step, ...buckets.bindings],
+    bindings: [count, q.from.getTime() / 1000, step, ...pieces.bindings],
   };
 }
 

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import type { Knex } from 'knex';
 import { insertAccessLogs, type AccessLogEntry } from '../../api/access-logs/writer.js';
@@ -79,6 +80,116 @@ async function fromRows(knex: Knex, type: ReportType, range: { from: string; to:
     hour: await busiest(`extract(hour from occurred_at at time zone 'UTC')::int`),
     month: await busiest(`to_char(occurred_at at time zone 'UTC', 'YYYYMM')`),
   };
+}
+
+const HOUR_MS = 3_600_000;
+
+interface RawBucket {
+  bucket: Date;
+  gate: string;
+  total: number;
+  valid: number;
+  entries: number;
+  exits: number;
+}
+
+/**
+ * The analytics answer for `q`, both layouts, as the JSON text the API must send, computed here
+ * from the access-log rows themselves: buckets by time then gate, outcomes largest first (ties by
+ * name), gates by name, each series one value per bucket of the range.
+ */
+async function analyticsFromRows(
+  knex: Knex,
+  q: { granularity: 'hour' | 'day'; from: Date; to: Date; gate: string | undefined },
+): Promise<{ rows: string; series: string; buckets: number }> {
+  const where = `occurred_at >= ? and occurred_at < ?${q.gate ? ' and gate = ?' : ''}`;
+  const bindings = [q.from, q.to, ...(q.gate ? [q.gate] : [])];
+  const raw = (
+    await knex.raw<{ rows: RawBucket[] }>(
+      `select date_trunc('${q.granularity}', occurred_at, 'UTC') as bucket, gate, count(*)::int as total,
+              (count(*) filter (where outcome = 'valid'))::int as valid,
+              (count(*) filter (where outcome = 'valid' and direction = 'entry'))::int as entries,
+              (count(*) filter (where outcome = 'valid' and direction = 'exit'))::int as exits
+         from access_logs where ${where} group by 1, 2 order by 1, 2`,
+      bindings,
+    )
+  ).rows;
+  const outcomeRows = (
+    await knex.raw<{ rows: { outcome: string; n: number }[] }>(
+      `select outcome, count(*)::int as n from access_logs where ${where} group by 1`,
+      bindings,
+    )
+  ).rows;
+  const outcomes = Object.fromEntries(
+    outcomeRows.sort((x, y) => y.n - x.n || (x.outcome < y.outcome ? -1 : 1)).map((o) => [o.outcome, o.n]),
+  );
+  const head = { granularity: q.granularity, from: q.from.toISOString(), to: q.to.toISOString() };
+  const buckets = raw.map((r) => ({
+    bucket: r.bucket.toISOString(),
+    gate: r.gate,
+    total: r.total,
+    valid: r.valid,
+    invalid: r.total - r.valid,
+    entries: r.entries,
+    exits: r.exits,
+  }));
+  const step = q.granularity === 'hour' ? HOUR_MS : DAY_MS;
+  const slots = Math.round((q.to.getTime() - q.from.getTime()) / step);
+  const gates: Record<string, Record<'total' | 'valid' | 'invalid' | 'entries' | 'exits', number[]>> = {};
+  for (const name of [...new Set(raw.map((r) => r.gate))].sort()) {
+    const zeros = () => new Array<number>(slots).fill(0);
+    gates[name] = { total: zeros(), valid: zeros(), invalid: zeros(), entries: zeros(), exits: zeros() };
+  }
+  for (const b of buckets) {
+    const i = Math.floor((Date.parse(b.bucket) - q.from.getTime()) / step);
+    const figures = gates[b.gate]!;
+    for (const key of ['total', 'valid', 'invalid', 'entries', 'exits'] as const) figures[key][i] = b[key];
+  }
+  return {
+    rows: JSON.stringify({ ...head, buckets, outcomes }),
+    series: JSON.stringify({ ...head, layout: 'series', gates, outcomes }),
+    buckets: buckets.length,
+  };
+}
+
+/**
+ * Asks `verificationsJson` for hourly ranges cut at both ends (partial first and last days, whole
+ * days between; shorter than a day), daily ranges (whole days; and one not starting at midnight),
+ * per gate in `gates`, and checks each text against the rows' own; returns how many it compared.
+ */
+async function compareAnalytics(knex: Knex, newest: number, gates: (string | undefined)[]): Promise<number> {
+  const hourNow = Math.floor(newest / HOUR_MS) * HOUR_MS;
+  const dayNow = Math.floor(newest / DAY_MS) * DAY_MS;
+  // A daily range not starting at midnight (the API aligns ranges to whole buckets; verificationsJson
+  // takes any) has no series of one value per bucket: its rows layout only.
+  const ranges: { granularity: 'hour' | 'day'; from: Date; to: Date; rowsOnly?: true }[] = [
+    { granularity: 'hour', from: new Date(hourNow - 29 * HOUR_MS), to: new Date(hourNow + HOUR_MS) },
+    { granularity: 'hour', from: new Date(hourNow - 674 * HOUR_MS), to: new Date(hourNow - 50 * HOUR_MS) },
+    { granularity: 'hour', from: new Date(hourNow - 5 * HOUR_MS), to: new Date(hourNow + HOUR_MS) },
+    { granularity: 'hour', from: new Date(dayNow - 12 * DAY_MS), to: new Date(dayNow - 2 * DAY_MS) },
+    { granularity: 'day', from: new Date(dayNow - 90 * DAY_MS), to: new Date(dayNow + DAY_MS) },
+    { granularity: 'day', from: new Date(dayNow - 403 * DAY_MS), to: new Date(dayNow - 3 * DAY_MS) },
+    { granularity: 'day', from: new Date(dayNow - 20 * DAY_MS + 7 * HOUR_MS), to: new Date(dayNow - 2 * DAY_MS), rowsOnly: true },
+  ];
+  let compared = 0;
+  for (const { rowsOnly, ...range } of ranges) {
+    for (const gate of gates) {
+      const q = { ...range, gate };
+      const label = `${q.granularity} ${q.from.toISOString()}..${q.to.toISOString()} gate ${gate ?? '*'}`;
+      const expected = await analyticsFromRows(knex, q);
+      if (gate === undefined) assert.ok(expected.buckets > 0, `${label}: rows to compare`);
+      const rows = await verificationsJson(knex, q);
+      VerificationsView.parse(JSON.parse(rows));
+      assert.equal(rows, expected.rows, `${label}: rows layout`);
+      compared++;
+      if (rowsOnly) continue;
+      const series = await verificationsJson(knex, { ...q, layout: 'series' });
+      VerificationSeriesView.parse(JSON.parse(series));
+      assert.equal(series, expected.series, `${label}: series layout`);
+      compared++;
+    }
+  }
+  return compared;
 }
 
 describe('reports from rollups equal reports from the rows', () => {
@@ -181,85 +292,67 @@ describe('reports from rollups equal reports from the rows', () => {
     });
   }
 
-  it('analytics (hourly and daily buckets per gate, totals by outcome) equal the rows, with and without a gate', async () => {
-    const HOUR = 3_600_000;
-    const hourNow = Math.floor(newest / HOUR) * HOUR;
-    for (const [granularity, hours, back] of [
-      ['hour', 30, 0],
-      ['hour', 624, 50],
-      ['day', 24 * 90, 0],
-      ['day', 24 * 400, 24 * 3],
-    ] as const) {
-      for (const gate of [undefined, 'library', 'writer-gate']) {
-        const from = new Date(
-          granularity === 'day' ? Math.floor((hourNow - back * HOUR - hours * HOUR) / DAY_MS) * DAY_MS : hourNow - (back + hours) * HOUR,
-        );
-        const to = new Date(
-          granularity === 'day' ? Math.floor((hourNow - back * HOUR) / DAY_MS) * DAY_MS + DAY_MS : hourNow - back * HOUR + HOUR,
-        );
-        // The answer as the API sends it (JSON text written by Postgres): it must be the declared shape.
-        const answer = VerificationsView.parse(JSON.parse(await verificationsJson(data.knex, { granularity, from, to, gate })));
-        const where = `occurred_at >= ? and occurred_at < ?${gate ? ' and gate = ?' : ''}`;
-        const bindings = [from, to, ...(gate ? [gate] : [])];
-        const buckets = (
-          await data.knex.raw<{ rows: { bucket: Date; gate: string; total: number; valid: number; entries: number; exits: number }[] }>(
-            `select date_trunc('${granularity}', occurred_at, 'UTC') as bucket, gate, count(*)::int as total,
-                    (count(*) filter (where outcome = 'valid'))::int as valid,
-                    (count(*) filter (where outcome = 'valid' and direction = 'entry'))::int as entries,
-                    (count(*) filter (where outcome = 'valid' and direction = 'exit'))::int as exits
-               from access_logs where ${where} group by 1, 2 order by 1, 2`,
-            bindings,
-          )
-        ).rows.map((r) => ({ ...r, bucket: r.bucket.toISOString(), invalid: r.total - r.valid }));
-        const outcomes = (
-          await data.knex.raw<{ rows: { outcome: string; n: number }[] }>(
-            `select outcome, count(*)::int as n from access_logs where ${where} group by 1`,
-            bindings,
-          )
-        ).rows;
-        const label = `${granularity} ${from.toISOString()}..${to.toISOString()} gate ${gate ?? '*'}`;
-        // The writer's gate has rows in the last day only.
-        if (gate !== 'writer-gate' || back === 0) assert.ok(buckets.length > 0, `${label}: rows to compare`);
-        assert.deepEqual(
-          { granularity: answer.granularity, from: answer.from, to: answer.to },
-          { granularity, from: from.toISOString(), to: to.toISOString() },
-          label,
-        );
-        assert.deepEqual(answer.buckets, buckets, label);
-        assert.deepEqual(answer.outcomes, Object.fromEntries(outcomes.map((o) => [o.outcome, o.n])), label);
-        // Largest first, as the rows were ordered before the text was written by Postgres.
-        const counts = Object.values(answer.outcomes);
-        assert.deepEqual(
-          counts,
-          [...counts].sort((x, y) => y - x),
-          `${label}: outcomes by count`,
-        );
-        // The series layout: the same figures per gate, one value per bucket of the range, 0 where none.
-        const series = VerificationSeriesView.parse(
-          JSON.parse(await verificationsJson(data.knex, { granularity, from, to, gate, layout: 'series' })),
-        );
-        const step = granularity === 'hour' ? HOUR : DAY_MS;
-        const slots = (to.getTime() - from.getTime()) / step;
-        assert.deepEqual(Object.keys(series.gates).sort(), [...new Set(buckets.map((b) => b.gate))].sort(), `${label}: series gates`);
-        const fromSeries = [];
-        for (let i = 0; i < slots; i++) {
-          for (const [name, figures] of Object.entries(series.gates).sort(([x], [y]) => (x < y ? -1 : 1))) {
-            for (const values of Object.values(figures)) assert.equal(values.length, slots, `${label}: ${name} has a value per bucket`);
-            if (figures.total[i] === 0) continue;
-            fromSeries.push({
-              bucket: new Date(from.getTime() + i * step).toISOString(),
-              gate: name,
-              total: figures.total[i],
-              valid: figures.valid[i],
-              entries: figures.entries[i],
-              exits: figures.exits[i],
-              invalid: figures.invalid[i],
-            });
-          }
-        }
-        assert.deepEqual(fromSeries, buckets, `${label}: series`);
-        assert.deepEqual(series.outcomes, answer.outcomes, `${label}: series outcomes`);
-      }
-    }
+  it("analytics (hourly and daily buckets per gate, totals by outcome) are the rows' figures, byte for byte, with and without a gate", async () => {
+    const compared = await compareAnalytics(data.knex, newest, [undefined, 'library', 'writer-gate']);
+    assert.ok(compared > 20, `compared ${compared} answers`);
+  });
+
+  // Last: it adds rows. The per-day pieces of a finished day must follow a late write into it, and
+  // those of a day written by several transactions at once must hold every one's rows.
+  it('analytics after late writes into finished days, writes today and concurrent writes into one day', async () => {
+    const students = (await data.knex('students').limit(40).pluck('id')) as string[];
+    const entry = (at: number, gate: string, i: number): AccessLogEntry => ({
+      entryId: randomUUID(),
+      occurredAt: new Date(at),
+      passId: null,
+      studentId: students[i % students.length] ?? null,
+      gate,
+      direction: i % 3 ? 'entry' : 'exit',
+      outcome: i % 4 ? 'valid' : 'expired',
+      verifiedBy: null,
+      requestId: null,
+    });
+    const hourNow = Math.floor(newest / 3_600_000) * 3_600_000;
+    // A finished day, ten days back (its pieces were written by the seed), and today.
+    await insertAccessLogs(data.knex, [
+      entry(hourNow - 10 * DAY_MS + 5 * 60_000, 'late-gate', 1),
+      entry(hourNow - 10 * DAY_MS, 'library', 2),
+    ]);
+    await insertAccessLogs(data.knex, [entry(newest, 'late-gate', 3)]);
+    // Yesterday, from two transactions at once, into hours of their own (no hourly rollup row is
+    // shared: only the day's lock orders them). The second writes while the first is open: it must
+    // wait for the first's commit, or it would rewrite the day's pieces without the first's row.
+    const yesterday = Math.floor(newest / DAY_MS) * DAY_MS - DAY_MS;
+    const first = await data.knex.transaction();
+    await insertAccessLogs(first, [entry(yesterday + 2 * 3_600_000, 'concurrent-0', 4)]);
+    let secondDone = false;
+    const second = insertAccessLogs(data.knex, [entry(yesterday + 9 * 3_600_000, 'concurrent-1', 5)]).finally(() => {
+      secondDone = true;
+    });
+    const waitingForLock = async () =>
+      (
+        await data.knex.raw<{ rows: { n: number }[] }>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      ).rows[0]!.n > 0;
+    while (!secondDone && !(await waitingForLock())) await delay(10);
+    await first.commit();
+    await second;
+    const compared = await compareAnalytics(data.knex, newest, [undefined, 'late-gate', 'concurrent-1']);
+    assert.ok(compared > 20, `compared ${compared} answers`);
+    const late = VerificationsView.parse(
+      JSON.parse(
+        await verificationsJson(data.knex, {
+          granularity: 'day',
+          from: new Date(Math.floor(newest / DAY_MS) * DAY_MS - 30 * DAY_MS),
+          to: new Date(Math.floor(newest / DAY_MS) * DAY_MS + DAY_MS),
+        }),
+      ),
+    );
+    assert.deepEqual(
+      late.buckets.filter((b) => b.gate === 'late-gate').map((b) => b.total),
+      [1, 1],
+      'the late gate: one row ten days back, one today',
+    );
   });
 });
