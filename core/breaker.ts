@@ -152,15 +152,35 @@ export function exportDependencyAvailability(registry: Registry, breakers: Depen
   });
 }
 
-/** Rejects with DeadlineExceededError when `promise` has not settled within `ms`. */
+/**
+ * Calls `onMissed` when `ms` have passed and the process has since read what its sockets hold;
+ * returns the cancel.
+ *
+ * Node runs due timers at the start of each event-loop turn, before it reads the sockets. After the
+ * loop was held up for longer than `ms` (a long synchronous task, a GC pause, a CPU starved by other
+ * processes), a plain timer therefore fires for answers sitting unread in a socket: a dependency that
+ * answered in time looks hung, and two such probes open its breaker. The expired timer only
+ * schedules `onMissed` for after the next poll phase (`setImmediate`), so whatever arrived is parsed
+ * first; an answer that really did not come is still missed one turn later.
+ */
+export function onDeadlineMissed(ms: number, onMissed: () => void): () => void {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => (immediate = setImmediate(onMissed)), ms);
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
+
+/** Rejects with DeadlineExceededError when `promise` has not settled within `ms` (see onDeadlineMissed). */
 export async function withDeadline<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   try {
     return await Promise.race([
       promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new DeadlineExceededError(what, ms)), ms))),
+      new Promise<never>((_, reject) => (cancel = onDeadlineMissed(ms, () => reject(new DeadlineExceededError(what, ms))))),
     ]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ReplyDelayingProxy } from '../testing/reply-delaying-proxy.js';
 import { TEST_REDIS_URL, testRedisPrefix } from '../testing/redis.js';
+import { DeadlineExceededError, withDeadline } from './breaker.js';
 import { createRedis, createRedisBreaker, guardWithBreaker, type RedisClient } from './redis.js';
 
 const DEADLINE_MS = 100;
@@ -56,6 +57,21 @@ describe('Redis command deadlines', () => {
       );
       assert.equal(breaker.isAvailable, true);
       assert.equal(await client.get(`${prefix}k9`), '9');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a probe’s deadline reads the reply too: a held event loop is not a failed probe', async () => {
+    // The breakers' probes (Redis PING, Postgres select 1) and the replica lag check run under withDeadline.
+    const client = createRedis({ url: TEST_REDIS_URL, failFast: true });
+    client.on('error', () => undefined);
+    try {
+      await ready(client);
+      const pinged = withDeadline(client.ping(), DEADLINE_MS, 'redis probe');
+      holdEventLoop(DEADLINE_MS * 15);
+      assert.equal(await pinged, 'PONG');
+      await assert.rejects(withDeadline(new Promise(() => undefined), DEADLINE_MS, 'no answer'), DeadlineExceededError);
     } finally {
       client.disconnect();
     }

@@ -4,7 +4,7 @@
  * pub/sub channels ignore it; one prefix per deployment (and per test file) keeps data apart.
  */
 import { Cluster, Redis, type Command } from 'ioredis';
-import { DependencyBreaker, DependencyUnavailableError } from './breaker.js';
+import { DependencyBreaker, DependencyUnavailableError, onDeadlineMissed } from './breaker.js';
 import type { Logger } from './logger.js';
 
 export type RedisClient = Redis | Cluster;
@@ -70,15 +70,10 @@ export function createRedis(options: RedisConnectionOptions): RedisClient {
 
 /**
  * Rejects every command of `client` not answered within `ms` — ioredis' `commandTimeout`, except
- * that a reply which has already arrived is read before the deadline is declared missed.
- *
- * Node runs due timers at the start of each event-loop turn, before it reads the sockets. After
- * the loop was held up for longer than the deadline (a long synchronous task, a GC pause, a CPU
- * starved by other processes), ioredis' own timer therefore fires for replies that are sitting
- * unread in the socket: every command in flight "times out" at once, three of them open the
- * breaker, and the gates fall back to Postgres although Redis answered in time. Here the expired
- * timer only schedules the check for after the next poll phase (`setImmediate`), so whatever the
- * server sent is parsed first; a server that really did not answer is still failed one turn later.
+ * that a reply which has already arrived is read before the deadline is declared missed
+ * (onDeadlineMissed): with ioredis' own timer, a held-up event loop made every command in flight
+ * "time out" at once, three of them opened the breaker, and the gates fell back to Postgres
+ * although Redis answered in time.
  */
 export function readRepliesBeforeDeadline<C extends RedisClient>(client: C, ms: number): C {
   const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => Promise<unknown>;
@@ -87,12 +82,9 @@ export function readRepliesBeforeDeadline<C extends RedisClient>(client: C, ms: 
   const timedSend = (command: Command, ...rest: unknown[]): Promise<unknown> => {
     if (!timed.has(command)) {
       timed.add(command);
-      const timer = setTimeout(() => {
-        setImmediate(() => {
-          if (!command.isSettled) command.reject(new Error('Command timed out'));
-        });
-      }, ms);
-      const settled = () => clearTimeout(timer);
+      const settled = onDeadlineMissed(ms, () => {
+        if (!command.isSettled) command.reject(new Error('Command timed out'));
+      });
       command.promise.then(settled, settled);
     }
     return send(command, ...rest);
