@@ -281,7 +281,7 @@ for (const example of EXAMPLES) {
       const form = new FormData();
       form.append('file', new Blob([samplePdf(4096)], { type: 'application/pdf' }), 'contract.pdf');
       const upload = await fetch(`${api}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-      assert.equal(upload.status, 202, await upload.clone().text());
+      assert.equal(upload.status, 202, `${await upload.clone().text()}\n${(started.get(apiPod.identity.name) as PodContainer).output()}`);
       const { id } = ((await upload.json()) as { data: { id: string } }).data;
       const outcome = await eventually(
         async () => {
