@@ -224,10 +224,12 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   signals.jobDurationSeconds = duration;
   const durationP95 = q.p95JobDurationSeconds ?? duration * 2;
   const target = spec.sla[QUEUE_SLA_CLASS[queue]];
-  // When jobs alone take the whole SLA the bottleneck is downstream (usually the replicas): more
-  // workers would only add load there, so size for throughput and let that component scale.
+  // When jobs alone take the whole SLA (the bottleneck is downstream, usually the replicas) any
+  // wait for a slot pushes a job over it: size so that at most the SLA's exceed share waits at all
+  // (a p95 wait of 0). More slots do not add load downstream in steady state (the arrivals set it),
+  // and a worker pod costs a fraction of the replica capacity that would otherwise buy the wait back.
   const slack = target * POLICY.latencyTargetRatio - durationP95;
-  const waitBudget = slack > 0 ? slack : Infinity;
+  const waitBudget = slack > 0 ? slack : 0;
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
@@ -250,7 +252,7 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
     urgent,
     reason:
       `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
-      `oldest ${fmt(age)} s${slack > 0 ? '' : `, p95 job ${fmt(durationP95)} s leaves no wait budget`}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
+      `oldest ${fmt(age)} s${slack > 0 ? '' : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so jobs rarely wait`}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
     signals,
   };
 }

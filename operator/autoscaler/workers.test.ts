@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import { initialAutoscalerState } from './autoscaler.js';
+import { erlangC } from './erlang.js';
+import { sizeWorker } from './sizing.js';
+import type { QueueSignals } from './types.js';
+
+const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test' };
+
+function sizeReports(signals: QueueSignals): { pods: number; reason: string } {
+  const need = sizeWorker({
+    spec,
+    state: initialAutoscalerState(),
+    signals,
+    current: 1,
+    plan: (load) => ({ load, basis: 'measured' }),
+    startupSeconds: 20,
+    queue: 'reports',
+  });
+  assert.ok(need.replicas !== undefined, need.reason);
+  return { pods: need.replicas, reason: need.reason };
+}
+
+describe('worker sizing when a job fills its SLA by itself', () => {
+  // Report jobs stretched by busy read replicas: a mean of 2.2 s and a p95 of 4.6 s leave no wait
+  // budget under the 5 s SLA × 0.9. Any wait for a slot then puts the job over its SLA.
+  const slow: QueueSignals = {
+    waiting: 0,
+    prioritized: 0,
+    arrivalRate: 0.5,
+    meanJobDurationSeconds: 2.2,
+    p95JobDurationSeconds: 4.6,
+    oldestWaitingAgeSeconds: 0,
+  };
+
+  it('sizes the slots so that at most the SLA exceed share of jobs waits at all', () => {
+    const { pods, reason } = sizeReports(slow);
+    const slots = pods * spec.workers.reports.concurrency;
+    // The policy plans for its surge allowance over the arrivals (10 %).
+    const waits = erlangC(slots, slow.arrivalRate! * 1.1, 1 / slow.meanJobDurationSeconds!);
+    assert.ok(waits <= 0.05, `${pods} pods: ${(waits * 100).toFixed(0)} % of jobs wait for a slot (${reason})`);
+    assert.match(reason, /leaves no wait budget: slots so jobs rarely wait/);
+  });
+
+  it('still sizes on the wait budget when the jobs leave one', () => {
+    const quick = { ...slow, meanJobDurationSeconds: 1, p95JobDurationSeconds: 2 };
+    const { pods } = sizeReports(quick);
+    const slots = pods * spec.workers.reports.concurrency;
+    // 2.5 s of budget: a job may wait, so fewer slots than "never wait" suffice.
+    assert.ok(erlangC(slots, 0.55, 1) > 0.05, `${pods} pods`);
+  });
+});
