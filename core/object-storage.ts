@@ -5,9 +5,9 @@
  * share). Bytes never go through Redis.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export interface StoredObject {
@@ -54,24 +54,100 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
+/** Counts and hashes bytes, refusing them once a limit is crossed. */
+class Tally {
+  readonly hash = createHash('sha256');
+  byteCount = 0;
+  constructor(private readonly maxBytes: number) {}
+
+  /** Takes `chunk` in; an error, and nothing hashed, once the bytes pass the limit. */
+  add(chunk: Buffer): ObjectTooLargeError | undefined {
+    this.byteCount += chunk.length;
+    if (this.byteCount > this.maxBytes) return new ObjectTooLargeError(this.maxBytes);
+    this.hash.update(chunk);
+    return undefined;
+  }
+}
+
 /** Counts and hashes the bytes passing through, failing once a limit is crossed. */
 export class DigestingCounter extends Transform {
-  readonly hash = createHash('sha256');
-  /** Not `size`: @aws-sdk/lib-storage reads a body's `size` as its total length. */
-  byteCount = 0;
-  constructor(private readonly maxBytes = Infinity) {
+  private readonly tally: Tally;
+  constructor(maxBytes = Infinity) {
     super();
+    this.tally = new Tally(maxBytes);
+  }
+  get hash() {
+    return this.tally.hash;
+  }
+  /** Not `size`: @aws-sdk/lib-storage reads a body's `size` as its total length. */
+  get byteCount(): number {
+    return this.tally.byteCount;
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
-    this.byteCount += chunk.length;
-    if (this.byteCount > this.maxBytes) return callback(new ObjectTooLargeError(this.maxBytes));
-    this.hash.update(chunk);
+    const refused = this.tally.add(chunk);
+    if (refused) return callback(refused);
     callback(null, chunk);
   }
 }
 
-/** Larger writes mean fewer round trips to libuv's thread pool per object. */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Bytes gathered before one `writev`. Every write call hands work to libuv's thread pool, which
+ * costs the event loop ~15 µs whatever its size, and a socket delivers 64 KiB at a time: written as
+ * they came, a 5 MB upload was 80 write calls, ~0.25 ms of event-loop time per MB received.
+ */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Counts, hashes and writes a stream into an open file, in batches of WRITE_BATCH_BYTES (the
+ * chunks themselves, gathered without copying, one `writev` a batch). One stage instead of a
+ * digesting transform piped into a write stream: a hand-off less per chunk.
+ */
+class DigestingFileWriter extends Writable {
+  readonly tally: Tally;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(
+    private readonly file: FileHandle,
+    maxBytes: number,
+  ) {
+    super({ highWaterMark: WRITE_BATCH_BYTES });
+    this.tally = new Tally(maxBytes);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    const refused = this.tally.add(chunk);
+    if (refused) return callback(refused);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < WRITE_BATCH_BYTES) return callback();
+    this.flush().then(() => callback(), callback);
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.flush().then(() => callback(), callback);
+  }
+
+  private async flush(): Promise<void> {
+    let buffers = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    while (buffers.length > 0) {
+      const { bytesWritten } = await this.file.writev(buffers);
+      buffers = unwritten(buffers, bytesWritten);
+    }
+  }
+}
+
+/** What is left of `buffers` after the first `written` bytes (a file write may take less than it was given). */
+export function unwritten(buffers: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  let index = 0;
+  while (index < buffers.length && skip >= buffers[index]!.length) skip -= buffers[index++]!.length;
+  const rest = buffers.slice(index);
+  if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
+}
 
 const VALID_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 
@@ -115,20 +191,22 @@ export class FileSystemStorage implements ObjectStorage {
     await mkdir(dirname(path), { recursive: true });
     // Written beside the target and renamed into place, so a crash or a retry never leaves half an object.
     const temp = `${path}.${randomUUID()}.tmp`;
-    const counter = new DigestingCounter(options.maxBytes);
     // Opened (and so created) before the pipeline starts: a stream that opens its own file does so
     // asynchronously, and a pipeline that fails at once (an oversized buffer) would let the clean-up
     // below run before that open, leaving the temp file behind.
     const file = await open(temp, 'wx');
+    const writer = new DigestingFileWriter(file, options.maxBytes ?? Infinity);
     try {
       const source = Buffer.isBuffer(body) ? [body] : body;
-      await pipeline(source, counter, file.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES }));
+      await pipeline(source, writer);
+      await file.close();
       await rename(temp, path);
     } catch (err) {
+      await file.close().catch(() => undefined);
       await rm(temp, { force: true });
       throw err;
     }
-    return { size: counter.byteCount, sha256: counter.hash.digest('hex') };
+    return { size: writer.tally.byteCount, sha256: writer.tally.hash.digest('hex') };
   }
 
   read(key: string): Readable {

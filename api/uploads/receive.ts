@@ -1,6 +1,6 @@
 /**
  * Streams request bodies into object storage without buffering them: a multipart form with one
- * file (busboy), or a raw `application/octet-stream` body (chunked upload parts). Limits are
+ * file (@fastify/busboy), or a raw `application/octet-stream` body (chunked upload parts). Limits are
  * enforced while the bytes flow, so an oversized body is refused after at most limit + 1 bytes.
  *
  * Every stream involved gets an error listener before it can emit: an `error` event nobody
@@ -9,12 +9,17 @@
  * early, or whose sender goes away, is a 400 and leaves no bytes behind.
  */
 import type { IncomingMessage } from 'node:http';
-import busboy from 'busboy';
+import { Busboy, type BusboyFileStream, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import { ObjectTooLargeError, type ObjectStorage, type StoredObject } from '../../core/object-storage.js';
 import { AppError, badRequest, payloadTooLarge } from '../../domain/errors.js';
 
 /** Room for multipart boundaries and the small text fields beside the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
+/**
+ * How much of the file the parser may hold ahead of the storage write: one socket read's worth
+ * (64 KiB) would pause and resume the parser for nearly every read.
+ */
+const FILE_BUFFER_BYTES = 1024 * 1024;
 
 export interface ReceivedFile extends StoredObject {
   filename: string;
@@ -56,34 +61,43 @@ export async function receiveMultipartFile(
   limitBytes: number,
 ): Promise<ReceivedFile> {
   refuseDeclaredOversize(req, limitBytes, MULTIPART_OVERHEAD_BYTES);
-  let parser: busboy.Busboy;
+  let parser: BusboyInstance;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12, fileSize: limitBytes + 1 } });
+    // @fastify/busboy, not busboy: its boundary search is Buffer.indexOf (native) wherever no
+    // partial boundary straddles two reads; busboy's is a Boyer-Moore-Horspool in JavaScript, about
+    // 0.3 ms of CPU per MB received, and much more for files made of the boundary's own letters.
+    parser = Busboy({
+      headers: req.headers as BusboyHeaders,
+      fileHwm: FILE_BUFFER_BYTES,
+      limits: { files: 1, fields: 10, fieldSize: 1024, parts: 12, fileSize: limitBytes + 1 },
+    });
   } catch {
     throw badRequest('The multipart body has no boundary.');
   }
   const fields: Record<string, string> = {};
   let stored: Promise<ReceivedFile> | undefined;
+  let file: BusboyFileStream | undefined;
 
   const finished = new Promise<void>((resolve, reject) => {
     parser.on('field', (name, value) => (fields[name] = value));
-    parser.on('file', (name, stream, info) => {
-      // First, before anything can await: busboy destroys the file stream with an error when the
+    parser.on('file', (name, stream, filename, _encoding, mimeType) => {
+      // First, before anything can await: the parser makes the file stream emit an error when the
       // form ends early, and that error must never be an unhandled one.
       stream.on('error', (err: Error) => reject(err instanceof ObjectTooLargeError ? err : malformedForm(err)));
       if (name !== 'file' || stored) {
         stream.resume();
         return;
       }
+      file = stream;
       stored = storage
         .put(key, stream, { maxBytes: limitBytes })
-        .then((object) => ({ ...object, filename: info.filename || 'upload', mimeType: info.mimeType, fields }));
-      // A failed store destroys the file stream, after which busboy would wait forever for it to
-      // drain: stop waiting for the form and answer now (Node discards the unread rest of the body).
+        .then((object) => ({ ...object, filename: filename || 'upload', mimeType, fields }));
+      // A failed store destroys the file stream, after which the parser would wait forever for it
+      // to drain: stop waiting for the form and answer now (Node discards the unread rest of the body).
       stored.catch(reject);
     });
     parser.on('error', (err: Error) => reject(malformedForm(err)));
-    parser.on('close', () => resolve());
+    parser.on('finish', () => resolve());
   });
   req.pipe(parser);
   try {
@@ -92,8 +106,10 @@ export async function receiveMultipartFile(
     return await stored;
   } catch (err) {
     req.unpipe(parser);
-    // Ends a file stream still being written, so the store below settles (and removes its
-    // temporary file) before the key is deleted: nothing of a refused upload stays behind.
+    // Ends a file stream still being written (destroying the parser does not), so the store below
+    // settles and removes its temporary file before the key is deleted: nothing of a refused upload
+    // stays behind.
+    file?.destroy(incompleteBody());
     parser.destroy();
     await stored?.catch(() => undefined);
     await storage.delete(key);
