@@ -3,7 +3,8 @@
  * path, and its flame graph. Targets: `health` (GET /health, every middleware), `verify` (POST
  * /passes/verify with valid codes alternating entry and exit), `qr` (GET /passes/:id/qr, PNG),
  * `analytics` (GET /analytics/verifications, a range never asked before each time: uncached; run
- * it with BENCH_DATABASE=pp_bench_large for 10,000,000 access logs), and `bare-koa` (the bench's
+ * it with BENCH_DATABASE=pp_bench_large for 10,000,000 access logs), `student` (GET /students/:id,
+ * ids at random), `issue` (POST /passes, the mixed bench's pass generation), and `bare-koa` (the bench's
  * ceiling, bench/ceiling-server.ts, on its JSON route: the CPU per request `health` is compared with).
  * The API runs as the bench runs it (bench/api-process.ts) with `node --cpu-prof`; autocannon
  * drives it for PROFILE_SECONDS (default 10) with BENCH_CONNECTIONS (default 32), at most PROFILE_RATE
@@ -29,9 +30,9 @@ import {
 } from './api-process.js';
 import { foldStacks, monotonicMicros, readProfile, samplesWithin, type SampleWindow } from './cpuprofile.js';
 import { uncachedAnalyticsRequest } from './analytics.js';
-import { measure, pick, type LoadOptions } from './harness.js';
+import { measure, passGenerationRequest, pick, type LoadOptions } from './harness.js';
 
-const TARGETS = ['health', 'verify', 'qr', 'analytics', 'bare-koa'] as const;
+const TARGETS = ['health', 'verify', 'qr', 'analytics', 'student', 'issue', 'bare-koa'] as const;
 type Target = (typeof TARGETS)[number];
 
 const target = process.argv[2] as Target | undefined;
@@ -82,6 +83,14 @@ async function load(apiUrl: string): Promise<LoadOptions> {
   if (target === 'bare-koa') return { ...base, url: `${apiUrl}/json` };
   const staff = await loginToken(apiUrl, 'staff@university.edu');
   if (target === 'analytics') return { ...base, headers: { authorization: `Bearer ${staff}` }, requests: [uncachedAnalyticsRequest()] };
+  if (target === 'student' || target === 'issue') {
+    const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 1, max: 1 } });
+    const ids = (await knex('students').where({ status: 'active' }).whereNull('deleted_at').limit(2000).pluck('id')) as string[];
+    await knex.destroy();
+    const headers = { authorization: `Bearer ${staff}`, 'content-type': 'application/json' };
+    if (target === 'issue') return { ...base, headers, requests: [passGenerationRequest(ids)] };
+    return { ...base, headers, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/students/${pick(ids)}` }) }] };
+  }
   const passes = await issuePasses(apiUrl, staff, 500);
   if (target === 'qr') {
     return {

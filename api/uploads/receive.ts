@@ -16,10 +16,10 @@ import { AppError, badRequest, payloadTooLarge } from '../../domain/errors.js';
 /** Room for multipart boundaries and the small text fields beside the file. */
 const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 /**
- * How much of the file the parser may hold ahead of the storage write: one socket read's worth
- * (64 KiB) would pause and resume the parser for nearly every read.
+ * How much of the file the parser may hold ahead of the storage write: less than a socket read
+ * (64 KiB; the stream default is 16 KiB) pauses and resumes the parser and the socket on every read.
  */
-const FILE_BUFFER_BYTES = 1024 * 1024;
+const FILE_BUFFER_BYTES = 256 * 1024;
 
 export interface ReceivedFile extends StoredObject {
   filename: string;
