@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
 
 export type QrFormat = 'png' | 'svg';
@@ -28,7 +29,7 @@ const PNG_SCALE = 4;
 // qrcode passes through (its type declarations name only the deflate ones).
 const PNG_ENCODING = { deflateLevel: 9, colorType: 0, filterType: 2 } as const;
 /** Changes whenever the images would: a client's cached copy is then no longer "fresh". */
-const RENDERING = JSON.stringify({ ...OPTIONS, pngScale: PNG_SCALE, png: PNG_ENCODING, segments: 'byte', renderer: 'qrcode@1' });
+const RENDERING = JSON.stringify({ ...OPTIONS, pngScale: PNG_SCALE, png: PNG_ENCODING, segments: 'byte', renderer: 'qrcode@1 grey rows' });
 
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' };
 
@@ -43,14 +44,36 @@ export function qrEtag(code: string, format: QrFormat): string {
   return `"${createHash('sha256').update(RENDERING).update('\n').update(format).update('\n').update(code).digest('base64url').slice(0, 27)}"`;
 }
 
+/**
+ * The PNG of a QR code, pixel for pixel what `QRCode.toBuffer` draws with these options (one IDAT
+ * chunk where its streaming encoder writes two, so not byte for byte: RENDERING names it), without
+ * its drawing: qrcode paints every pixel as RGBA in JavaScript, which pngjs then turns back into
+ * grey (1.5 ms a PNG here against 2.4). Each module row is drawn once as grey bytes, repeated
+ * `PNG_SCALE` times, and handed to pngjs as grey.
+ */
+function qrPng(segments: QRCode.QRCodeSegment[]): Buffer {
+  const { size, data } = QRCode.create(segments, OPTIONS).modules;
+  const side = (size + 2 * OPTIONS.margin) * PNG_SCALE;
+  const pixels = Buffer.alloc(side * side, 255);
+  const rowBytes = Buffer.alloc(side);
+  for (let row = 0; row < size; row++) {
+    rowBytes.fill(255);
+    for (let column = 0; column < size; column++) {
+      if (data[row * size + column]) rowBytes.fill(0, (OPTIONS.margin + column) * PNG_SCALE, (OPTIONS.margin + column + 1) * PNG_SCALE);
+    }
+    const top = (OPTIONS.margin + row) * PNG_SCALE;
+    for (let repeat = 0; repeat < PNG_SCALE; repeat++) rowBytes.copy(pixels, (top + repeat) * side);
+  }
+  const image = new PNG({ width: side, height: side });
+  image.data = pixels;
+  return PNG.sync.write(image, { ...PNG_ENCODING, bitDepth: 8, inputColorType: 0, inputHasAlpha: false });
+}
+
 async function render(code: string, format: QrFormat): Promise<RenderedQr> {
   // One byte-mode segment: given a bare string, qrcode searches (Dijkstra over every character) for
   // the cheapest mix of modes, half of a render's CPU, and for a base64url code finds byte mode anyway.
   const segments = [{ data: Buffer.from(code), mode: 'byte' as const }];
-  const body =
-    format === 'svg'
-      ? Buffer.from(await QRCode.toString(segments, { ...OPTIONS, type: 'svg' }))
-      : await QRCode.toBuffer(segments, { ...OPTIONS, type: 'png', scale: PNG_SCALE, rendererOpts: PNG_ENCODING });
+  const body = format === 'svg' ? Buffer.from(await QRCode.toString(segments, { ...OPTIONS, type: 'svg' })) : qrPng(segments);
   return { body, contentType: CONTENT_TYPES[format], etag: qrEtag(code, format) };
 }
 
