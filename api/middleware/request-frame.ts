@@ -71,8 +71,9 @@ export function requestFrame(registry: Registry, logger: Logger) {
     inFlight += 1;
     try {
       try {
-        // Before the route, as koa-compress does: a route may replace Vary with its own.
-        ctx.vary('Accept-Encoding');
+        // Before the route, as koa-compress does: a route may replace Vary with its own. Nothing
+        // before this sets Vary, so there is nothing to merge with (ctx.vary would parse it).
+        res.setHeader('Vary', 'Accept-Encoding');
         await next();
         // koa-compress's checks after the route, with nothing left to run inside it.
         if (!belowCompressionThreshold(ctx)) await compression(ctx, answered);
