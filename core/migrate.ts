@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import pg from 'pg';
+import { assertCodePointCollation } from './database-collation.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -35,7 +36,10 @@ class SourceFileMigrations implements Knex.MigrationSource<string> {
   }
 }
 
-/** Brings the schema to the latest migration; returns the names applied by this call. */
+/**
+ * Brings the schema to the latest migration; returns the names applied by this call. A database
+ * that does not sort text by code point is refused first (database-collation.ts).
+ */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
   // A connection of its own (same settings as the pool's) holds the session-level lock for the
   // whole run, whatever the size of the pool knex migrates with. If this process dies, the
@@ -44,6 +48,7 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await assertCodePointCollation(knex);
     const [, applied] = (await knex.migrate.latest({ migrationSource: new SourceFileMigrations(), tableName: 'knex_migrations' })) as [
       number,
       string[],

@@ -33,6 +33,9 @@ async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> 
     // Postgres refuses to run as root; the package then runs it as a dedicated user.
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => undefined,
+    // Text in code-point order whatever the machine's locale (core/database-collation.ts), as
+    // CloudNativePG's initdb gives it in the cluster.
+    initdbFlags: ['--lc-collate=C', '--encoding=UTF8'],
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
