@@ -63,7 +63,10 @@ export class PostgresCluster extends Construct {
           requests: { cpu: managed.resources.cpu, memory: managed.resources.memory },
           limits: { memory: managed.resources.memory },
         },
-        bootstrap: { initdb: { database: 'app', owner: 'app' } },
+        // Text sorted by code point: the search's name-prefix ranges are bounded in that order and
+        // the migrations refuse a database that sorts otherwise (core/database-collation.ts). C is
+        // CloudNativePG's default too; stating it keeps a changed default from breaking search.
+        bootstrap: { initdb: { database: 'app', owner: 'app', localeCollate: 'C' } },
         postgresql: { parameters },
         ...(backup ? { backup: { barmanObjectStore: barmanObjectStore(backup), retentionPolicy: backup.retentionPolicy } } : {}),
         monitoring: { enablePodMonitor: true },

@@ -53,10 +53,15 @@ describe('children on a real control plane', () => {
         kind: 'Cluster',
         metadata: { name: names.database, namespace },
       })) as KubernetesObject & {
-        spec: { resources: { limits: { memory: unknown }; requests: { cpu: unknown } } };
+        spec: {
+          resources: { limits: { memory: unknown }; requests: { cpu: unknown } };
+          bootstrap: { initdb: { localeCollate?: unknown } };
+        };
       };
       assert.equal(database.spec.resources.limits.memory, '16Gi');
       assert.equal(database.spec.resources.requests.cpu, '4');
+      // Read back through the CRD's structural schema, which drops a field it does not know.
+      assert.equal(database.spec.bootstrap.initdb.localeCollate, 'C', 'the database sorts text by code point');
     },
   );
 
