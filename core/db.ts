@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { METRIC } from './metric-names.js';
 import { labelNamesOf } from './metric-labels.js';
+import { PostgresProbe } from './postgres-probe.js';
 import { replayLagSeconds, sampleReplay } from './replica-lag.js';
 import { DB_QUERY_TARGETS, LATENCY_BUCKETS_SECONDS } from './sla.js';
 
@@ -148,24 +149,6 @@ export function guardPool(knex: Knex, breaker: DependencyBreaker): void {
   knex.on('query-response', () => breaker.recordSuccess());
 }
 
-/** Probes `url` with `select 1` on a fresh connection each time, outside the pool the breaker guards. */
-async function probePostgres(url: string): Promise<void> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: DB_DEADLINES.probeMs,
-    query_timeout: DB_DEADLINES.probeMs,
-    application_name: 'passplatform-probe',
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('select 1');
-  } finally {
-    // end() waits for the server; a hung one must not keep the probe (or the process) waiting.
-    void withDeadline(client.end(), DB_DEADLINES.probeMs, 'postgres probe close').catch(() => undefined);
-  }
-}
-
 export class Database {
   /** The pools a process's configuration describes, with the replica monitor running. */
   static fromConfig(config: Config, logger: Logger, registry?: Registry): Database {
@@ -191,6 +174,7 @@ export class Database {
   private next = 0;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private probe: PostgresProbe | undefined;
 
   constructor(private readonly options: DatabaseOptions) {
     this.primary = createKnex(options.primaryUrl, options.poolMax, options.statementTimeoutMs, options.logger);
@@ -215,7 +199,9 @@ export class Database {
 
   /** Probes the primary so that a hung or stopped server opens the breaker without traffic, and its return closes it. */
   startProbe(): void {
-    this.breaker.startProbe(() => probePostgres(this.options.primaryUrl), DB_DEADLINES.probeIntervalMs, DB_DEADLINES.probeMs);
+    this.probe ??= new PostgresProbe({ url: this.options.primaryUrl, deadlineMs: DB_DEADLINES.probeMs });
+    const probe = this.probe;
+    this.breaker.startProbe(() => probe.probe(), DB_DEADLINES.probeIntervalMs, DB_DEADLINES.probeMs);
   }
 
   /** Runs a read on a replica when one is usable, else on the primary; replica failures fall back. */
@@ -270,6 +256,7 @@ export class Database {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.breaker.stopProbe();
+    this.probe?.close();
     const results = await Promise.allSettled([this.primary.destroy(), ...this.replicas.map((r) => r.knex.destroy())]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) this.options.logger.warn({ err: String(failed.reason) }, 'closing a database pool failed');
