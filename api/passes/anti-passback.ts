@@ -26,33 +26,10 @@ import type { DependencyBreaker } from '../../core/breaker.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClient } from '../../core/redis.js';
 import type { Direction } from '../access-logs/writer.js';
+import { GateCheckBatcher } from './gate-check-batch.js';
 import { passKeys } from './revocations.js';
 
 export type GateAnswer = 'revoked' | 'anti_passback' | 'ok';
-
-// KEYS: revoked flag, last direction. ARGV: direction, memory (s), epoch, epoch is fresh (1/0),
-// now (ms), seed direction ('' when not seeding), seed time (ms), nonce. A passage is stored as
-// <epoch>|<direction>|<ms>|<nonce>|<the passage it replaced: epoch|direction|ms>.
-// Returns the answer, or 'check' with what Redis holds when Postgres must be consulted first.
-const GATE_CHECK_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'revoked'} end
-local stored = redis.call('GET', KEYS[2])
-local last = nil
-if stored then
-  local epoch, direction = string.match(stored, '^([^|]*)|([^|]*)|')
-  if epoch == ARGV[3] then last = direction end
-end
-if last == nil then
-  if ARGV[6] ~= '' then
-    last = ARGV[6]
-  elseif stored or ARGV[4] == '1' then
-    return {'check', stored or ''}
-  end
-end
-if last == ARGV[1] then return {'anti_passback'} end
-local replaced = stored and string.match(stored, '^[^|]*|[^|]*|[^|]*') or ''
-redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[8] .. '|' .. replaced, 'EX', ARGV[2])
-return {'ok'}`;
 
 // KEYS: last direction. ARGV: the passage a check wrote (<epoch>|<direction>|<ms>|<nonce>), now (ms),
 // memory (ms). Puts back the passage it replaced (for what is left of its memory) only if the
@@ -79,7 +56,6 @@ redis.call('SET', KEYS[1], nextEpoch)
 return nextEpoch`;
 
 interface AntiPassbackCommands {
-  passGateCheck(revokedKey: string, directionKey: string, ...args: (string | number)[]): Promise<string[]>;
   passUndoGateWrite(directionKey: string, written: string, nowMs: number, memoryMs: number): Promise<number>;
   passNewEpoch(epochKey: string, nowMs: number): Promise<number>;
 }
@@ -142,6 +118,8 @@ export class AntiPassbackStore {
   private readonly runIdKey: string;
   private readonly timer: NodeJS.Timeout;
   private readonly commands: AntiPassbackCommands;
+  /** Revocation and anti-passback checks, those of one event-loop turn in one script call. */
+  private readonly gateChecks: GateCheckBatcher;
   private readonly detach: () => void;
   /**
    * The last passage this process let through, per pass, within the window: the tie-breaker when
@@ -158,7 +136,7 @@ export class AntiPassbackStore {
     this.ownPassages = new LRUCache({ max: options.ownPassagesMax ?? 100_000, ttl: options.windowSeconds * 1000 });
     this.epochKey = `${options.keyPrefix}apb:epoch`;
     this.runIdKey = `${options.keyPrefix}apb:redis-run-id`;
-    options.redis.defineCommand('passGateCheck', { numberOfKeys: 2, lua: GATE_CHECK_SCRIPT });
+    this.gateChecks = new GateCheckBatcher(options.redis);
     options.redis.defineCommand('passUndoGateWrite', { numberOfKeys: 1, lua: UNDO_GATE_WRITE_SCRIPT });
     options.redis.defineCommand('passNewEpoch', { numberOfKeys: 1, lua: NEW_EPOCH_SCRIPT });
     this.commands = options.redis as unknown as AntiPassbackCommands;
@@ -220,29 +198,29 @@ export class AntiPassbackStore {
   }
 
   /**
-   * Revocation and anti-passback in one round trip (two after an epoch change); throws when Redis
-   * cannot answer. `attempt.write` says what Redis may now hold for this check — also when it
+   * Revocation and anti-passback in one round trip (two after an epoch change), shared with the
+   * other checks of this event-loop turn (gate-check-batch.ts); throws when Redis cannot answer. `attempt.write` says what Redis may now hold for this check — also when it
    * throws, since a reply that missed its deadline may come from a script that ran.
    */
   async check(passId: string, direction: Direction, now: Date, attempt: GateCheckAttempt = {}): Promise<GateAnswer> {
     const epoch = await this.currentEpoch();
     const keys = passKeys(this.options.keyPrefix, passId);
-    const fresh = now.getTime() - epoch < this.options.windowSeconds * 1000 ? '1' : '0';
+    const fresh = now.getTime() - epoch < this.options.windowSeconds * 1000;
     const nonce = `${NONCE_PREFIX}${(checksWritten += 1).toString(36)}`;
     const ask = async (seed?: Passage) => {
       attempt.write = { passId, value: `${epoch}|${direction}|${now.getTime()}|${nonce}`, atMs: now.getTime() };
-      const reply = await this.commands.passGateCheck(
-        keys.revoked,
-        keys.lastDirection,
+      const reply = await this.gateChecks.check({
+        revokedKey: keys.revoked,
+        directionKey: keys.lastDirection,
         direction,
-        this.options.windowSeconds,
+        memorySeconds: this.options.windowSeconds,
         epoch,
-        fresh,
-        now.getTime(),
-        seed?.direction ?? '',
-        seed?.atMs ?? 0,
+        epochIsFresh: fresh,
+        nowMs: now.getTime(),
+        seedDirection: seed?.direction ?? '',
+        seedAtMs: seed?.atMs ?? 0,
         nonce,
-      );
+      });
       // Only 'ok' wrote anything.
       if (reply[0] !== 'ok') delete attempt.write;
       return reply;
