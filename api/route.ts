@@ -32,10 +32,19 @@ export interface RouteInput<P, Q, B, A extends Access = Access> {
 /**
  * `data` already serialised as JSON (e.g. written by Postgres and kept so in the cache): it goes
  * into the envelope as it is, with no parse and no second `JSON.stringify` of a large answer.
+ * As UTF-8 bytes, the envelope is bytes too: Koa then neither measures the body's UTF-8 length
+ * nor encodes it again to send it.
  */
 export class JsonText {
-  constructor(readonly text: string) {}
+  constructor(readonly json: string | Buffer) {}
+
+  get text(): string {
+    return typeof this.json === 'string' ? this.json : this.json.toString('utf8');
+  }
 }
+
+const DATA_OPEN = Buffer.from('{"data":');
+const CLOSE = Buffer.from('}');
 
 /** What a handler returns: data for the envelope, or nothing when it wrote `ctx.body` itself. */
 export interface Reply {
@@ -182,9 +191,13 @@ function authorize(roles: readonly Role[]) {
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The success body: `{"data": …}`, with `pagination` on lists. */
-function envelope(reply: Reply): string {
+function envelope(reply: Reply): string | Buffer {
   const pagination = reply.pagination ? `,"pagination":${JSON.stringify(reply.pagination)}` : '';
-  if (reply.data instanceof JsonText) return `{"data":${reply.data.text}${pagination}}`;
+  if (reply.data instanceof JsonText) {
+    const json = reply.data.json;
+    if (typeof json === 'string') return `{"data":${json}${pagination}}`;
+    return Buffer.concat([DATA_OPEN, json, ...(pagination ? [Buffer.from(pagination)] : []), CLOSE]);
+  }
   return JSON.stringify(reply.pagination ? { data: reply.data, pagination: reply.pagination } : { data: reply.data });
 }
 

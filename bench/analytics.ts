@@ -2,7 +2,8 @@
  * `GET /analytics/verifications` at the bench's scale (1,000,000 access logs, or 10,000,000 with
  * BENCH_SCALE=large): every request a range never asked before (24 to 623 hours of hourly figures
  * per gate, ending at the current hour or earlier), so no answer comes from the cache and each one
- * reads the rollups (whole days as per-day pieces, the cut hours hourly). Beside it: the statement alone over the same ranges, serial on one
+ * reads the rollups (whole days as per-day pieces, whose texts the API keeps at their row version,
+ * the cut hours hourly). Beside it: the statement alone over the same ranges, serial on one
  * connection (no HTTP, no cache, no queueing); the same ranges in the `series` layout (per gate,
  * an array per figure: ≈ 7× fewer bytes); and what the same question costs as a plain scan
  * of the access log (the reason for the rollups). The notes carry the CPU per answer of the API, of
@@ -12,8 +13,9 @@
 import type autocannon from 'autocannon';
 import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
+import { DayTextCache } from '../domain/analytics/day-texts.js';
 import { verificationsJson } from '../domain/analytics/repository.js';
-import { cpuMs } from './api-process.js';
+import { cpuMs, peakRssMiB } from './api-process.js';
 import { measure, percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
 import { ensureAccessLogs } from './passes.js';
 
@@ -67,13 +69,17 @@ async function rollupVersusScan(knex: Knex): Promise<string> {
   return `30-day hourly per-gate figures: rollup ${rollup.toFixed(0)} ms vs plain scan ${scan.toFixed(0)} ms`;
 }
 
-/** The statement (both reads and the client's parsing) over 60 of the workload's ranges, one at a time. */
+/**
+ * The statement (both reads and the client's parsing) over 60 of the workload's ranges, one at a
+ * time, keeping the whole days' texts between them as an API process does.
+ */
 async function statementAlone(knex: Knex): Promise<Measured> {
   const times: number[] = [];
+  const dayTexts = new DayTextCache();
   const started = performance.now();
   for (let i = 0; i < 60; i++) {
     const range = uncachedRange(i * 10);
-    times.push(await timed(() => verificationsJson(knex, { granularity: 'hour', ...range })));
+    times.push(await timed(() => verificationsJson(knex, { granularity: 'hour', ...range }, dayTexts)));
   }
   const seconds = (performance.now() - started) / 1000;
   times.sort((a, b) => a - b);
@@ -143,9 +149,13 @@ async function measureWithCost(ctx: BenchContext, knex: Knex, request: autocanno
   const cpuAfter = cpuMs(ctx.apiPid);
   const per = (ms: number) => (ms / Math.max(measured.total, 1)).toFixed(2);
   const api = cpuBefore !== undefined && cpuAfter !== undefined ? `API ${per(cpuAfter - cpuBefore)}, ` : '';
+  const peak = peakRssMiB(ctx.apiPid);
   return {
     measured,
-    notes: `CPU per answer: ${api}Postgres ${per(postgres)}, load generator ${per((bench.user + bench.system) / 1000)} ms; answer ${(bytes / Math.max(answers, 1) / 1024).toFixed(0)} KB on average`,
+    notes:
+      `CPU per answer: ${api}Postgres ${per(postgres)}, load generator ${per((bench.user + bench.system) / 1000)} ms; ` +
+      `answer ${(bytes / Math.max(answers, 1) / 1024).toFixed(0)} KB on average` +
+      (peak === undefined ? '' : `; API peak RSS so far ${peak.toFixed(0)} MiB`),
   };
 }
 

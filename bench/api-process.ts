@@ -143,6 +143,17 @@ export async function loginToken(apiUrl: string, email: string): Promise<string>
 }
 
 /** CPU milliseconds (user + system) a live process has used, from /proc (Linux); undefined elsewhere. */
+/** The peak resident memory (MiB) of a process so far (`VmHWM`), read from /proc. */
+export function peakRssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 export function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {

@@ -2,6 +2,7 @@ import type { AppDeps } from '../context.js';
 import { badRequest } from '../../domain/errors.js';
 import { JsonText, routeGroup, type AnyRoute } from '../route.js';
 import { activePasses, applicationFunnel, verificationsJson } from '../../domain/analytics/repository.js';
+import { DayTextCache } from '../../domain/analytics/day-texts.js';
 import { GRANULARITY_MS, MAX_BUCKETS, RangeQuery, VerificationsQuery } from '../../domain/analytics/schemas.js';
 import { ActivePassesView, FunnelView, VerificationSeriesView, VerificationsView } from '../../domain/analytics/views.js';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ function alignedRange(from: string | undefined, to: string | undefined, stepMs: 
 
 export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
   const { db, cache } = deps;
+  const dayTexts = new DayTextCache();
   return [
     route({
       method: 'get',
@@ -37,14 +39,18 @@ export function analyticsRoutes(deps: AppDeps): AnyRoute[] {
       async handler(_ctx, { query }) {
         const range = alignedRange(query.from, query.to, GRANULARITY_MS[query.granularity], query.granularity === 'hour' ? 24 : 30);
         const key = `verifications-json:${query.layout}:${query.granularity}:${range.from.toISOString()}:${range.to.toISOString()}:${query.gate ?? '*'}`;
-        // JSON text from Postgres to the cache and the reply: never parsed into objects (domain/analytics/repository.ts).
-        const text = await cache.getOrLoadText(
+        // JSON from Postgres (whole days' texts kept in this process) to the cache and the reply as
+        // bytes: never parsed into objects (domain/analytics/repository.ts), nor measured or encoded again.
+        const json = await cache.getOrLoadBytes(
           NS,
           key,
-          () => db.read((r) => verificationsJson(r, { granularity: query.granularity, ...range, gate: query.gate, layout: query.layout })),
+          () =>
+            db.read((r) =>
+              verificationsJson(r, { granularity: query.granularity, ...range, gate: query.gate, layout: query.layout }, dayTexts),
+            ),
           TTL_SECONDS,
         );
-        return { data: new JsonText(text) };
+        return { data: new JsonText(json) };
       },
     }),
     route({

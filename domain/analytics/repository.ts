@@ -12,6 +12,7 @@
  * direction, outcome), and the rows layout of one gate from the hourly rows (≤ 744 of them).
  */
 import type { Knex } from 'knex';
+import { DayTextCache } from './day-texts.js';
 import type { Funnel, ActivePasses } from './views.js';
 export type { VerificationBucket, Funnel, ActivePasses } from './views.js';
 
@@ -100,24 +101,12 @@ function outcomeMembers(q: VerificationsQuestion): Sql {
 
 const bucketJson = (b: string) => `access_log_bucket_json(${b}.bucket, ${b}.gate, ${b}.total, ${b}.valid, ${b}.entries, ${b}.exits)`;
 
-/** `{"bucket":…,"gate":…,…},…`: the buckets by time, then gate. */
+/** `{"bucket":…,"gate":…,…},…`: the buckets by time, then gate (daily, or one gate's hours). */
 function rowsText(q: VerificationsQuestion): Sql {
-  if (q.granularity === 'day' || q.gate) {
-    const buckets = bucketRows(q);
-    return {
-      sql: `(select coalesce(string_agg(${bucketJson('b')}, ',' order by b.bucket, b.gate), '') from (${buckets.sql}) b)`,
-      bindings: buckets.bindings,
-    };
-  }
-  // Hours, every gate: the whole days' texts between the cut hours of the first and last day.
-  const { head, days, tail } = splitAtDays(q);
-  const hours = `(select string_agg(${bucketJson('h')}, ',' order by h.bucket, h.gate) from access_log_hourly_gate h
-                   where h.bucket >= ? and h.bucket < ?)`;
+  const buckets = bucketRows(q);
   return {
-    sql: `concat_ws(',', ${hours},
-            (select string_agg(buckets, ',' order by day) from access_log_daily where day >= ? and day < ? and buckets <> ''),
-            ${hours})`,
-    bindings: [...head, ...days, ...tail],
+    sql: `(select coalesce(string_agg(${bucketJson('b')}, ',' order by b.bucket, b.gate), '') from (${buckets.sql}) b)`,
+    bindings: buckets.bindings,
   };
 }
 
@@ -176,26 +165,84 @@ function seriesText(q: VerificationsQuestion): Sql {
   };
 }
 
+/** `{"granularity":…,"from":…,"to":…` (no closing brace): what every answer starts with. */
+const answerHead = (q: VerificationsQuestion) =>
+  JSON.stringify({ granularity: q.granularity, from: q.from.toISOString(), to: q.to.toISOString() }).slice(0, -1);
+
+const COMMA = Buffer.from(',');
+
+interface DayTextRow {
+  /** Null on the one row of the cut hours and the outcomes; else the day (ms since the epoch, as text: a bigint). */
+  day: string | null;
+  version: string | null;
+  /** The day's text, or null when its version is one the caller holds. */
+  buckets: string | null;
+  head: string | null;
+  tail: string | null;
+  outcomes: string | null;
+}
+
+/**
+ * Hours, every gate, rows layout: the cut hours rendered by Postgres, the whole days' texts from
+ * `dayTexts` where the version it holds is current, else sent by the same statement (one snapshot).
+ * The buckets are the head's, each day's and the tail's texts joined by commas, as `concat_ws` and
+ * `string_agg` joined them when Postgres sent all of it.
+ */
+async function hourlyRowsFromDayTexts(db: Knex, q: VerificationsQuestion, dayTexts: DayTextCache): Promise<Buffer> {
+  const { head, days, tail } = splitAtDays(q);
+  const holding = dayTexts.holding(days[0].getTime(), days[1].getTime(), DAY_MS);
+  const hours = `(select string_agg(${bucketJson('h')}, ',' order by h.bucket, h.gate) from access_log_hourly_gate h
+                   where h.bucket >= ? and h.bucket < ?)`;
+  const outcomes = outcomeMembers(q);
+  const dayMs = `(extract(epoch from day) * 1000)::bigint`;
+  const result = await db.raw<{ rows: DayTextRow[] }>(
+    `select null::bigint as day, null::text as version, null::text as buckets, ${hours} as head, ${hours} as tail, ${outcomes.sql} as outcomes
+     union all
+     select ${dayMs}, xmin::text, case when ${dayMs} || ':' || xmin::text = any(?::text[]) then null else buckets end, null, null, null
+       from access_log_daily where day >= ? and day < ? and buckets <> ''
+     order by day nulls first`,
+    [...head, ...tail, ...outcomes.bindings, holding.versions, ...days],
+  );
+  const [summary, ...dayRows] = result.rows;
+  const texts: Buffer[] = [];
+  if (summary?.head) texts.push(Buffer.from(summary.head));
+  for (const row of dayRows) texts.push(holding.text(Number(row.day), row.version ?? '', row.buckets));
+  if (summary?.tail) texts.push(Buffer.from(summary.tail));
+  const buckets = texts.flatMap((text, i) => (i === 0 ? [text] : [COMMA, text]));
+  return Buffer.concat([
+    Buffer.from(`${answerHead(q)},"buckets":[`),
+    ...buckets,
+    Buffer.from(`],"outcomes":{${summary?.outcomes ?? ''}}}`),
+  ]);
+}
+
 /**
  * The verifications answer (`VerificationsView`, or `VerificationSeriesView` for the `series`
- * layout) as JSON text, written by Postgres: a month of hourly buckets per gate is ≈ 4,000
+ * layout) as UTF-8 JSON, written by Postgres: a month of hourly buckets per gate is ≈ 4,000
  * objects, and turning the rows into JavaScript objects and those into JSON again cost the API
  * ≈ 7-14 ms of CPU per answer (pg's row and date parsing, the objects' garbage, two
  * `JSON.stringify`s: one for the cache, one for the reply), far more than Postgres spends
- * building the same text. The text goes to the cache and into the reply as it is.
+ * building the same text. The bytes go to the cache and into the reply as they are.
+ *
+ * Hourly rows for every gate (the default question) take the whole days' texts from `dayTexts`
+ * when it holds them at their current version (pass one cache per process; without one, every
+ * day's text is read).
  */
-export async function verificationsJson(db: Knex, q: VerificationsQuestion): Promise<string> {
-  const figures = q.layout === 'series' ? seriesText(q) : rowsText(q);
+export async function verificationsJson(db: Knex, q: VerificationsQuestion, dayTexts = new DayTextCache()): Promise<Buffer> {
+  const layout = q.layout ?? 'rows';
+  if (layout === 'rows' && q.granularity === 'hour' && !q.gate) return hourlyRowsFromDayTexts(db, q, dayTexts);
+  const figures = layout === 'series' ? seriesText(q) : rowsText(q);
   const outcomes = outcomeMembers(q);
   const result = await db.raw<{ rows: { figures: string; outcomes: string }[] }>(
     `select ${figures.sql} as figures, ${outcomes.sql} as outcomes`,
     [...figures.bindings, ...outcomes.bindings],
   );
   const row = result.rows[0] ?? { figures: '', outcomes: '' };
-  const head = JSON.stringify({ granularity: q.granularity, from: q.from.toISOString(), to: q.to.toISOString() }).slice(0, -1);
-  return q.layout === 'series'
-    ? `${head},"layout":"series","gates":{${row.figures}},"outcomes":{${row.outcomes}}}`
-    : `${head},"buckets":[${row.figures}],"outcomes":{${row.outcomes}}}`;
+  return Buffer.from(
+    layout === 'series'
+      ? `${answerHead(q)},"layout":"series","gates":{${row.figures}},"outcomes":{${row.outcomes}}}`
+      : `${answerHead(q)},"buckets":[${row.figures}],"outcomes":{${row.outcomes}}}`,
+  );
 }
 
 /** Applications submitted in the range, by where they are now, with the approval rate and decision time. */

@@ -15,6 +15,7 @@ import { insertAccessLogs, type AccessLogEntry } from '../../api/access-logs/wri
 import { normaliseReportRequest, type ReportFilters, type ReportType } from '../../core/report-request.js';
 import { seedAccessLogs, seedPasses } from '../../scripts/seed-passes.js';
 import { useTestDatabase } from '../../testing/use-test-environment.js';
+import { DayTextCache } from '../../domain/analytics/day-texts.js';
 import { verificationsJson } from '../../domain/analytics/repository.js';
 import { VerificationSeriesView, VerificationsView } from '../../domain/analytics/views.js';
 import { REPORT_QUERIES, GRANTED_OUTCOME } from './queries.js';
@@ -156,8 +157,10 @@ async function analyticsFromRows(
  * Asks `verificationsJson` for hourly ranges cut at both ends (partial first and last days, whole
  * days between; shorter than a day), daily ranges (whole days; and one not starting at midnight),
  * per gate in `gates`, and checks each text against the rows' own; returns how many it compared.
+ * Each answer is asked twice: reading every day's text, and with `dayTexts`, the per-process cache
+ * of day texts the API keeps (holding what earlier answers, and earlier tests, read).
  */
-async function compareAnalytics(knex: Knex, newest: number, gates: (string | undefined)[]): Promise<number> {
+async function compareAnalytics(knex: Knex, newest: number, gates: (string | undefined)[], dayTexts: DayTextCache): Promise<number> {
   const hourNow = Math.floor(newest / HOUR_MS) * HOUR_MS;
   const dayNow = Math.floor(newest / DAY_MS) * DAY_MS;
   // A daily range not starting at midnight (the API aligns ranges to whole buckets; verificationsJson
@@ -178,12 +181,13 @@ async function compareAnalytics(knex: Knex, newest: number, gates: (string | und
       const label = `${q.granularity} ${q.from.toISOString()}..${q.to.toISOString()} gate ${gate ?? '*'}`;
       const expected = await analyticsFromRows(knex, q);
       if (gate === undefined) assert.ok(expected.buckets > 0, `${label}: rows to compare`);
-      const rows = await verificationsJson(knex, q);
+      const rows = (await verificationsJson(knex, q)).toString();
       VerificationsView.parse(JSON.parse(rows));
       assert.equal(rows, expected.rows, `${label}: rows layout`);
+      assert.equal((await verificationsJson(knex, q, dayTexts)).toString(), expected.rows, `${label}: rows layout, day texts held`);
       compared++;
       if (rowsOnly) continue;
-      const series = await verificationsJson(knex, { ...q, layout: 'series' });
+      const series = (await verificationsJson(knex, { ...q, layout: 'series' })).toString();
       VerificationSeriesView.parse(JSON.parse(series));
       assert.equal(series, expected.series, `${label}: series layout`);
       compared++;
@@ -195,6 +199,8 @@ async function compareAnalytics(knex: Knex, newest: number, gates: (string | und
 describe('reports from rollups equal reports from the rows', () => {
   const data = useTestDatabase('report-rollups', 4, 120_000);
   let newest = 0;
+  // One for the file, as the API keeps one per process: the last test writes into days it holds.
+  const dayTexts = new DayTextCache();
 
   before(async () => {
     await data.knex.raw(`insert into students (student_id, first_name, last_name, email, programme, year_of_study)
@@ -293,8 +299,12 @@ describe('reports from rollups equal reports from the rows', () => {
   }
 
   it("analytics (hourly and daily buckets per gate, totals by outcome) are the rows' figures, byte for byte, with and without a gate", async () => {
-    const compared = await compareAnalytics(data.knex, newest, [undefined, 'library', 'writer-gate']);
+    const compared = await compareAnalytics(data.knex, newest, [undefined, 'library', 'writer-gate'], dayTexts);
     assert.ok(compared > 20, `compared ${compared} answers`);
+    assert.ok(
+      dayTexts.counts.reused > 0 && dayTexts.counts.read > 0,
+      `day texts reused ${dayTexts.counts.reused}, read ${dayTexts.counts.read}`,
+    );
   });
 
   // Last: it adds rows. The per-day pieces of a finished day must follow a late write into it, and
@@ -313,6 +323,9 @@ describe('reports from rollups equal reports from the rows', () => {
       requestId: null,
     });
     const hourNow = Math.floor(newest / 3_600_000) * 3_600_000;
+    // The day texts of the last four weeks held, as an API that answered before the writes holds them.
+    await verificationsJson(data.knex, { granularity: 'hour', from: new Date(hourNow - 28 * DAY_MS), to: new Date(hourNow) }, dayTexts);
+    const readBefore = dayTexts.counts.read;
     // A finished day, ten days back (its pieces were written by the seed), and today.
     await insertAccessLogs(data.knex, [
       entry(hourNow - 10 * DAY_MS + 5 * 60_000, 'late-gate', 1),
@@ -338,15 +351,18 @@ describe('reports from rollups equal reports from the rows', () => {
     while (!secondDone && !(await waitingForLock())) await delay(10);
     await first.commit();
     await second;
-    const compared = await compareAnalytics(data.knex, newest, [undefined, 'late-gate', 'concurrent-1']);
+    const compared = await compareAnalytics(data.knex, newest, [undefined, 'late-gate', 'concurrent-1'], dayTexts);
     assert.ok(compared > 20, `compared ${compared} answers`);
+    assert.ok(dayTexts.counts.read > readBefore, 'the days written since were read again');
     const late = VerificationsView.parse(
       JSON.parse(
-        await verificationsJson(data.knex, {
-          granularity: 'day',
-          from: new Date(Math.floor(newest / DAY_MS) * DAY_MS - 30 * DAY_MS),
-          to: new Date(Math.floor(newest / DAY_MS) * DAY_MS + DAY_MS),
-        }),
+        (
+          await verificationsJson(data.knex, {
+            granularity: 'day',
+            from: new Date(Math.floor(newest / DAY_MS) * DAY_MS - 30 * DAY_MS),
+            to: new Date(Math.floor(newest / DAY_MS) * DAY_MS + DAY_MS),
+          })
+        ).toString(),
       ),
     );
     assert.deepEqual(
