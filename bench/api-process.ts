@@ -142,7 +142,6 @@ export async function loginToken(apiUrl: string, email: string): Promise<string>
   return body.data.token;
 }
 
-/** CPU milliseconds (user + system) a live process has used, from /proc (Linux); undefined elsewhere. */
 /** The peak resident memory (MiB) of a process so far (`VmHWM`), read from /proc. */
 export function peakRssMiB(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
@@ -154,11 +153,18 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
   }
 }
 
-export function cpuMs(pid: number | undefined): number | undefined {
+/**
+ * CPU milliseconds (user + system) a live process has used, from /proc (Linux); undefined elsewhere.
+ * With `thread`, one thread's only (the process id itself names its main thread, the event loop).
+ */
+export function cpuMs(pid: number | undefined, thread?: number): number | undefined {
   if (pid === undefined) return undefined;
   try {
     // Fields after the command name (which may hold spaces); utime and stime are the 14th and 15th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields =
+      readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? [];
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return undefined;
