@@ -15,7 +15,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
 import { DayTextCache } from '../domain/analytics/day-texts.js';
 import { verificationsJson } from '../domain/analytics/repository.js';
-import { cpuMs, peakRssMiB } from './api-process.js';
+import { backendCpu, cpuBetween, cpuMs, peakRssMiB } from './api-process.js';
 import { measure, percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
 import { ensureAccessLogs } from './passes.js';
 
@@ -91,30 +91,6 @@ async function statementAlone(knex: Knex): Promise<Measured> {
     errors: 0,
     total: 60,
   };
-}
-
-/**
- * CPU (ms) spent so far by the Postgres backends serving this database, by pid (the API's pool and
- * the bench's own connections, idle during a measurement). Read from /proc, as the API's is: the
- * server is on this machine, and other databases' backends (other engineers' work) are left out.
- */
-async function backendCpu(knex: Knex): Promise<Map<number, number>> {
-  const { rows } = await knex.raw<{ rows: { pid: number }[] }>(
-    `select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`,
-  );
-  const cpu = new Map<number, number>();
-  for (const { pid } of rows) {
-    const ms = cpuMs(pid);
-    if (ms !== undefined) cpu.set(pid, ms);
-  }
-  return cpu;
-}
-
-/** CPU the backends spent between two readings (a backend started meanwhile counts from zero). */
-function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
-  let sum = 0;
-  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
-  return sum;
 }
 
 /**

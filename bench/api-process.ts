@@ -8,6 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Knex } from 'knex';
 import { freePort } from '../core/ports.js';
 import { SEED_PASSWORD } from '../scripts/seed.js';
 
@@ -169,4 +170,28 @@ export function cpuMs(pid: number | undefined, thread?: number): number | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU (ms) spent so far by the Postgres backends serving this database, by pid (the API's pool and
+ * the bench's own connections, idle during a measurement). Read from /proc, as the API's is: the
+ * server is on this machine, and other databases' backends (other engineers' work) are left out.
+ */
+export async function backendCpu(knex: Knex): Promise<Map<number, number>> {
+  const { rows } = await knex.raw<{ rows: { pid: number }[] }>(
+    `select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`,
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = cpuMs(pid);
+    if (ms !== undefined) cpu.set(pid, ms);
+  }
+  return cpu;
+}
+
+/** CPU the backends spent between two readings (a backend started meanwhile counts from zero). */
+export function cpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
 }

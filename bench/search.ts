@@ -6,7 +6,10 @@
  *
  * Rows: the five k6 terms (cached, as deployed); the varied terms picked at random (cached as
  * deployed; the hit rate, read from the API's own cache counter, is in the notes); every request a
- * key never asked before (uncached: each one reaches Postgres); and beside them the statements
+ * key never asked before (uncached: each one reaches Postgres), by 32 closed-loop connections
+ * (throughput at saturation, latency mostly the queue) and arriving at a fixed rate below it (open
+ * loop: the latency a search sees; BENCH_SEARCH_OPEN_RATE, default half the closed loop's
+ * throughput of the same run), with CPU per answer; and beside them the statements
  * alone, each term once over one connection (no HTTP, no cache, no queueing): the database's
  * part, whose worst terms are named; and the same for every two-letter prefix (`aa` to `zz`).
  */
@@ -14,7 +17,9 @@ import type { Knex } from 'knex';
 import { createKnex } from '../core/db.js';
 import { METRIC } from '../core/metric-names.js';
 import { parseStudentSearch, searchStudents } from '../api/students/search.js';
+import { backendCpu, cpuBetween, cpuMs } from './api-process.js';
 import { measure, percentile, pick, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
+import { measureOpenLoop } from './open-loop.js';
 
 const K6_TERMS = ['john', 'smith', 'CS2023', 'engineering', 'active'];
 
@@ -92,6 +97,25 @@ async function withHitRate(apiUrl: string, run: () => Promise<Measured>): Promis
   return { measured, hitRate: lookups ? hits / lookups : 0 };
 }
 
+/**
+ * A load with the CPU each answer cost the API and the Postgres backends of the bench database
+ * (from /proc): CPU per answer moves far less with the machine's load than latency does.
+ */
+async function withCost<T extends { measured: Measured }>(
+  ctx: BenchContext,
+  knex: Knex,
+  run: () => Promise<T>,
+): Promise<T & { cost: string }> {
+  const apiBefore = cpuMs(ctx.apiPid);
+  const postgresBefore = await backendCpu(knex);
+  const result = await run();
+  const postgres = cpuBetween(postgresBefore, await backendCpu(knex));
+  const apiAfter = cpuMs(ctx.apiPid);
+  const per = (ms: number) => (ms / Math.max(result.measured.total, 1)).toFixed(2);
+  const api = apiBefore !== undefined && apiAfter !== undefined ? `API ${per(apiAfter - apiBefore)}, ` : '';
+  return { ...result, cost: `CPU per answer: ${api}Postgres ${per(postgres)} ms` };
+}
+
 /** Each term once, one at a time, straight through the search module: the database's part. */
 async function statementsAlone(knex: Knex, terms: string[]): Promise<{ measured: Measured; worst: string; max: number }> {
   const times: { term: string; ms: number }[] = [];
@@ -143,29 +167,44 @@ export async function benchSearch(ctx: BenchContext): Promise<BenchRow[]> {
       measure({ ...base, url: ctx.apiUrl, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path(pick(terms)) }) }] }),
     );
     // Never the same (term, limit) twice, and never the limit of 20 the rows above used: every
-    // request is a cache miss and reaches Postgres.
+    // request is a cache miss and reaches Postgres. One counter for both uncached rows.
     let n = 0;
-    const uncached = await withHitRate(ctx.apiUrl, () =>
-      measure({
-        ...base,
-        url: ctx.apiUrl,
-        requests: [
-          {
-            method: 'GET',
-            setupRequest: (req) => {
-              const i = n++;
-              return { ...req, path: path(terms[i % terms.length]!, 21 + (Math.floor(i / terms.length) % 79)) };
-            },
-          },
-        ],
-      }),
+    const newKey = () => {
+      const i = n++;
+      return path(terms[i % terms.length]!, 21 + (Math.floor(i / terms.length) % 79));
+    };
+    const uncached = await withCost(ctx, knex, () =>
+      withHitRate(ctx.apiUrl, () =>
+        measure({ ...base, url: ctx.apiUrl, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: newKey() }) }] }),
+      ),
+    );
+    // The same requests arriving at a fixed rate below what the closed loop saturated at: the
+    // latency one uncached search sees, not the queue of 32 connections (bench/open-loop.ts).
+    const openRate = Number(process.env.BENCH_SEARCH_OPEN_RATE ?? Math.max(10, Math.round(uncached.measured.rps / 2)));
+    const open = await withCost(ctx, knex, () =>
+      withHitRate(ctx.apiUrl, () =>
+        measureOpenLoop({ url: ctx.apiUrl, rate: openRate, durationSeconds: ctx.durationSeconds, headers: base.headers, path: newKey }),
+      ),
     );
     const ceiling = 'statements alone, each term once, one connection';
     const hit = (r: number) => `cache hit rate ${(r * 100).toFixed(0)} %`;
     return [
       row(`GET /students/search (5 k6 terms, cached), ${scale}`, k6.measured, ceiling, alone.measured, hit(k6.hitRate)),
       row(`GET /students/search (${terms.length} varied terms), ${scale}`, varied.measured, ceiling, alone.measured, hit(varied.hitRate)),
-      row(`GET /students/search (uncached: every key new), ${scale}`, uncached.measured, ceiling, alone.measured, hit(uncached.hitRate)),
+      row(
+        `GET /students/search (uncached: every key new, 32 connections closed-loop), ${scale}`,
+        uncached.measured,
+        ceiling,
+        alone.measured,
+        `${hit(uncached.hitRate)}; ${uncached.cost}`,
+      ),
+      row(
+        `GET /students/search (uncached: every key new, open loop at ${openRate} req/s), ${scale}`,
+        open.measured,
+        ceiling,
+        alone.measured,
+        `${hit(open.hitRate)}; ${open.cost}; arrivals evenly spaced, latency from each one's scheduled arrival`,
+      ),
       row(
         `search statements alone (${terms.length} terms once, serial), ${scale}`,
         alone.measured,
