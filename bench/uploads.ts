@@ -274,7 +274,8 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
         const endToEnd = latencies(result.endToEnd);
         ctx?.log(
           `uploads ${label} round ${i + 1}: sent → ready p50/p95 ${endToEnd.p50}/${endToEnd.p95} ms, ${round(result.mbps)} MB/s end to end, ` +
-            `raw write before/after ${round(raw[i]!.mbps)}/${round(raw[i + 1]!.mbps)} MB/s (${round(100 * ratio, 0)} %); ${result.breakdown}; load ${load.toFixed(1)}`,
+            `raw write before/after ${round(raw[i]!.mbps)}/${round(raw[i + 1]!.mbps)} MB/s (${round(100 * ratio, 0)} %), ` +
+            `its CPU ${round(raw[i]!.cpuMsPerMb, 2)}/${round(raw[i + 1]!.cpuMsPerMb, 2)} ms/MB; ${result.breakdown}; load ${load.toFixed(1)}`,
         );
       }
       const pooled = latencies(rounds.flatMap((r) => r.endToEnd));
@@ -291,7 +292,9 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
         errors: 0,
         ceilingName: 'raw write of the same bytes (the store’s put), same concurrency, alternated with the rounds',
         ceilingRps: round(median(raw.map((r) => r.writesPerSecond)), 2),
-        notes: `median ${round(median(rounds.map((r) => r.mbps)))} MB/s aggregate, median ratio to the raw writes around each round ${round(100 * median(rounds.map((r) => r.ratio)), 0)} %; ${perRound}; last round: ${rounds.at(-1)!.breakdown}`,
+        notes:
+          `median ${round(median(rounds.map((r) => r.mbps)))} MB/s aggregate, median ratio to the raw writes around each round ${round(100 * median(rounds.map((r) => r.ratio)), 0)} %; ` +
+          `raw write CPU median ${round(median(raw.map((r) => r.cpuMsPerMb)), 2)} ms/MB; ${perRound}; last round: ${rounds.at(-1)!.breakdown}`,
       });
     }
   } finally {
@@ -308,10 +311,15 @@ async function rawWriteCeiling(
   concurrency: number,
 ) {
   const started = performance.now();
+  // This process's CPU (the store's hashing and copying, its write calls' thread pool): what the
+  // same bytes cost without HTTP, multipart and the queue, to set beside the API's CPU per MB.
+  const cpuBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, (_, i) => storage.put(`bench-ceiling/${i}`, bytes)));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   await storage.deletePrefix('bench-ceiling');
-  return { mbps: (concurrency * bytes.length) / MB / seconds, writesPerSecond: concurrency / seconds };
+  const megabytes = (concurrency * bytes.length) / MB;
+  return { mbps: megabytes / seconds, writesPerSecond: concurrency / seconds, cpuMsPerMb: (cpu.user + cpu.system) / 1000 / megabytes };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
