@@ -3,8 +3,9 @@
  * queue, worker: type, checksum, thumbnail for images, status `ready`), timed per upload from the
  * first byte sent to the moment its row says ready, and as aggregate MB/s. Beside it, in the same
  * run, the ceiling: the same bytes written by 50 concurrent raw writes to the same storage,
- * alternated with the rounds of uploads (BENCH_UPLOADS_ROUNDS, default 3; BENCH_UPLOADS_TYPES=PDF
- * leaves the JPEG rounds out).
+ * alternated with the rounds of uploads (BENCH_UPLOADS_ROUNDS, default 3). BENCH_UPLOADS_TYPES
+ * picks the kinds (default `PDF,PDF-PARTS,JPEG`): PDFs as multipart forms, the same PDFs as a
+ * chunked upload's raw-body parts (for clients that can send them), JPEGs (thumbnails).
  *
  * The API and the workers each run in their own process, as pods do; this process only sends
  * the uploads and watches their rows (one query for all of them every POLL_MS). Each upload's time
@@ -23,7 +24,7 @@ import { loadConfig } from '../core/config.js';
 import { THROUGHPUT_TARGETS } from '../core/sla.js';
 import { createTestEnvironment } from '../testing/api.js';
 import { spawnApiProcess } from '../testing/api-process.js';
-import { samplePdf, sampleImage, spawnWorkerProcess } from '../testing/worker-process.js';
+import { samplePdf, sampleImage, sha256, spawnWorkerProcess } from '../testing/worker-process.js';
 import { cpuMs } from './api-process.js';
 import { percentile, type BenchContext, type BenchRow } from './harness.js';
 
@@ -99,6 +100,62 @@ function postMultipart(
   });
 }
 
+/** One request with node:http, the body written as it is; the answer's status and text. */
+function send(
+  url: string,
+  method: string,
+  headers: Record<string, string | number>,
+  body: Buffer,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, 'content-length': body.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Sends one file the way a client that can send raw bytes would: `POST /uploads/chunked` (its
+ * name, size and SHA-256), each part as an `application/octet-stream` body to
+ * `PUT /uploads/:id/parts/:n`, then `POST /uploads/:id/complete`, whose 202 is the "accepted".
+ * No multipart form for the API to parse; the worker then composes the parts into the object.
+ */
+async function sendAsParts(apiUrl: string, token: string, file: UploadFile, filename: string): Promise<{ status: number; body: string }> {
+  const json = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const init = await send(
+    `${apiUrl}/uploads/chunked`,
+    'POST',
+    json,
+    Buffer.from(JSON.stringify({ filename, contentType: file.type, size: file.bytes.length, checksum: file.sha256 })),
+  );
+  if (init.status !== 201) return init;
+  const { id, partSize, partCount } = (JSON.parse(init.body) as { data: { id: string; partSize: number; partCount: number } }).data;
+  for (let part = 1; part <= partCount; part++) {
+    const bytes = file.bytes.subarray((part - 1) * partSize, part * partSize);
+    const sent = await send(
+      `${apiUrl}/uploads/${id}/parts/${part}`,
+      'PUT',
+      { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      bytes,
+    );
+    if (sent.status !== 200) return sent;
+  }
+  return send(`${apiUrl}/uploads/${id}/complete`, 'POST', json, Buffer.from('{}'));
+}
+
+interface UploadFile {
+  bytes: Buffer;
+  type: string;
+  sha256: string;
+  /** `multipart`: one `POST /uploads` form; `parts`: the chunked upload's raw-body parts. */
+  form: 'multipart' | 'parts';
+}
+
 interface UploadTiming {
   id: string;
   sentAt: number;
@@ -166,7 +223,7 @@ async function uploadRound(
   apiUrl: string,
   processes: Processes,
   token: string,
-  file: { bytes: Buffer; type: string },
+  file: UploadFile,
   concurrency: number,
 ) {
   const timings: UploadTiming[] = [];
@@ -181,7 +238,10 @@ async function uploadRound(
   const sending = Promise.all(
     Array.from({ length: concurrency }, async (_, i) => {
       const sentAt = performance.now();
-      const res = await postMultipart(`${apiUrl}/uploads`, token, file.bytes, file.type, `file-${i}`);
+      const res =
+        file.form === 'parts'
+          ? await sendAsParts(apiUrl, token, file, `file-${i}.pdf`)
+          : await postMultipart(`${apiUrl}/uploads`, token, file.bytes, file.type, `file-${i}`);
       if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${res.body}`);
       timings.push({ id: (JSON.parse(res.body) as { data: { id: string } }).data.id, sentAt, acceptedAt: performance.now() });
     }),
@@ -257,15 +317,19 @@ export async function benchUploads(ctx?: Pick<BenchContext, 'log'>, options: Upl
   const storage = createObjectStorage(loadConfig({ ...env.env }));
   const rows: BenchRow[] = [];
   try {
-    const types = (process.env.BENCH_UPLOADS_TYPES ?? 'PDF,JPEG').toUpperCase().split(',');
-    const files: [string, Buffer, string][] = [];
-    if (types.includes('PDF')) files.push(['PDF', samplePdf(sizeBytes), 'application/pdf']);
-    if (types.includes('JPEG')) files.push(['JPEG', await largeJpeg(sizeBytes), 'image/jpeg']);
-    for (const [label, bytes, type] of files) {
+    const types = (process.env.BENCH_UPLOADS_TYPES ?? 'PDF,PDF-PARTS,JPEG').toUpperCase().split(',');
+    const pdf = samplePdf(sizeBytes);
+    const files: [string, UploadFile][] = [];
+    const file = (bytes: Buffer, type: string, form: UploadFile['form']): UploadFile => ({ bytes, type, form, sha256: sha256(bytes) });
+    if (types.includes('PDF')) files.push(['PDF', file(pdf, 'application/pdf', 'multipart')]);
+    if (types.includes('PDF-PARTS')) files.push(['PDF as raw-body parts', file(pdf, 'application/pdf', 'parts')]);
+    if (types.includes('JPEG')) files.push(['JPEG', file(await largeJpeg(sizeBytes), 'image/jpeg', 'multipart')]);
+    for (const [label, upload] of files) {
+      const { bytes } = upload;
       const raw = [await rawWriteCeiling(storage, bytes, concurrency)];
       const rounds: (Awaited<ReturnType<typeof uploadRound>> & { ratio: number; load: number })[] = [];
       for (let i = 0; i < ROUNDS; i++) {
-        const result = await uploadRound(env, api.url, processes, token, { bytes, type }, concurrency);
+        const result = await uploadRound(env, api.url, processes, token, upload, concurrency);
         const load = loadavg()[0] ?? 0;
         await storage.deletePrefix('uploads');
         raw.push(await rawWriteCeiling(storage, bytes, concurrency));
