@@ -16,7 +16,7 @@ import { createKnex } from '../core/db.js';
 import { DayTextCache } from '../domain/analytics/day-texts.js';
 import { verificationsJson } from '../domain/analytics/repository.js';
 import { backendCpu, cpuBetween, cpuMs, peakRssMiB } from './api-process.js';
-import { measure, percentile, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
+import { measure, measuredFrom, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
 import { ensureAccessLogs } from './passes.js';
 
 const HOUR = 3_600_000;
@@ -81,16 +81,7 @@ async function statementAlone(knex: Knex): Promise<Measured> {
     const range = uncachedRange(i * 10);
     times.push(await timed(() => verificationsJson(knex, { granularity: 'hour', ...range }, dayTexts)));
   }
-  const seconds = (performance.now() - started) / 1000;
-  times.sort((a, b) => a - b);
-  return {
-    rps: times.length / seconds,
-    p50: percentile(times, 50),
-    p95: percentile(times, 95),
-    p99: percentile(times, 99),
-    errors: 0,
-    total: 60,
-  };
+  return measuredFrom(times, (performance.now() - started) / 1000, 0, 60);
 }
 
 /**

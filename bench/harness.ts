@@ -51,6 +51,19 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }
 
+/** The figures of a run timed here: `times` (ms, any order; sorted in place) answered over `seconds`. */
+export function measuredFrom(times: number[], seconds: number, errors: number, total: number): Measured {
+  times.sort((a, b) => a - b);
+  return {
+    rps: times.length / seconds,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    errors,
+    total,
+  };
+}
+
 /**
  * Runs autocannon and returns throughput and latency percentiles (ms); non-2xx count as errors.
  * autocannon's summary has no p95, so every response time is recorded and ranked here.

@@ -9,7 +9,7 @@
  * (coordinated omission).
  */
 import { Agent, request } from 'node:http';
-import { percentile, type Measured } from './harness.js';
+import { measuredFrom, type Measured } from './harness.js';
 
 export interface OpenLoopOptions {
   url: string;
@@ -61,15 +61,6 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<Measure
     );
   }
   await Promise.all(inFlight);
-  const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  times.sort((a, b) => a - b);
-  return {
-    rps: times.length / seconds,
-    p50: percentile(times, 50),
-    p95: percentile(times, 95),
-    p99: percentile(times, 99),
-    errors,
-    total: arrivals,
-  };
+  return measuredFrom(times, (performance.now() - started) / 1000, errors, arrivals);
 }
