@@ -75,47 +75,29 @@ function postMultipart(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': head.length + bytes.length + tail.length,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.write(head);
-    req.write(bytes);
-    req.end(tail);
-  });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` };
+  return send(url, 'POST', headers, [head, bytes, tail]);
 }
 
-/** One request with node:http, the body written as it is; the answer's status and text. */
+/** One request with node:http, the body's pieces written as they are (no copy); the answer's status and text. */
 function send(
   url: string,
   method: string,
-  headers: Record<string, string | number>,
-  body: Buffer,
+  headers: Record<string, string>,
+  body: Buffer | Buffer[],
 ): Promise<{ status: number; body: string }> {
+  const pieces = Buffer.isBuffer(body) ? [body] : body;
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...headers, 'content-length': body.length } }, (res) => {
+    const req = request(url, { method, headers: { ...headers, 'content-length': length } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    for (const piece of pieces) req.write(piece);
+    req.end();
   });
 }
 
