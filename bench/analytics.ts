@@ -4,7 +4,9 @@
  * per gate, ending at the current hour or earlier), so no answer comes from the cache and each one
  * reads the rollups (whole days as per-day pieces, whose texts the API keeps at their row version,
  * the cut hours hourly). Beside it: the statement alone over the same ranges, serial on one
- * connection (no HTTP, no cache, no queueing); the same ranges in the `series` layout (per gate,
+ * connection (no HTTP, no cache, no queueing); the rows layout's next new ranges arriving at a
+ * fixed rate below saturation (open loop, BENCH_ANALYTICS_OPEN_RATE, default half the closed
+ * loop's throughput: the latency an answer sees rather than 32 connections' queue); the same ranges in the `series` layout (per gate,
  * an array per figure: ≈ 7× fewer bytes); and what the same question costs as a plain scan
  * of the access log (the reason for the rollups). The notes carry the CPU per answer of the API, of
  * Postgres and of the load generator (read from /proc: it moves far less with the machine's load
@@ -17,6 +19,7 @@ import { DayTextCache } from '../domain/analytics/day-texts.js';
 import { verificationsJson } from '../domain/analytics/repository.js';
 import { backendCpu, cpuBetween, cpuMs, peakRssMiB } from './api-process.js';
 import { measure, measuredFrom, row, type BenchContext, type BenchRow, type Measured } from './harness.js';
+import { measureOpenLoop } from './open-loop.js';
 import { ensureAccessLogs } from './passes.js';
 
 const HOUR = 3_600_000;
@@ -35,20 +38,19 @@ export function uncachedRange(i: number, now = Date.now()): { from: Date; to: Da
   return { from: new Date(end - (24 + ((i * STRIDE) % WIDTHS)) * HOUR), to: new Date(end) };
 }
 
-/** Requests of the uncached workload in one answer layout (`rows`, the default, or `series`). */
-export function uncachedAnalyticsRequest(layout: 'rows' | 'series' = 'rows', now = Date.now()): autocannon.Request {
-  let n = 0;
+type Layout = 'rows' | 'series';
+
+/** The path of the i-th request of the uncached workload in one answer layout. */
+function uncachedAnalyticsPath(layout: Layout, i: number, now: number): string {
+  const { from, to } = uncachedRange(i, now);
   const layoutParam = layout === 'rows' ? '' : `&layout=${layout}`;
-  return {
-    method: 'GET',
-    setupRequest: (req) => {
-      const { from, to } = uncachedRange(n++, now);
-      return {
-        ...req,
-        path: `/analytics/verifications?granularity=hour&from=${from.toISOString()}&to=${to.toISOString()}${layoutParam}`,
-      };
-    },
-  };
+  return `/analytics/verifications?granularity=hour&from=${from.toISOString()}&to=${to.toISOString()}${layoutParam}`;
+}
+
+/** Requests of the uncached workload in one answer layout (`rows`, the default, or `series`). */
+export function uncachedAnalyticsRequest(layout: Layout = 'rows', now = Date.now()): autocannon.Request {
+  let n = 0;
+  return { method: 'GET', setupRequest: (req) => ({ ...req, path: uncachedAnalyticsPath(layout, n++, now) }) };
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -90,26 +92,19 @@ async function statementAlone(knex: Knex): Promise<Measured> {
  * less with the machine's load than latency does: on 2 cores shared with other work, the
  * throughput is set by the share of the cores each process gets.
  */
-async function measureWithCost(ctx: BenchContext, knex: Knex, request: autocannon.Request): Promise<{ measured: Measured; notes: string }> {
+async function measureWithCost(
+  ctx: BenchContext,
+  knex: Knex,
+  load: (answered: (bytes: number) => void) => Promise<Measured>,
+): Promise<{ measured: Measured; notes: string }> {
   const cpuBefore = cpuMs(ctx.apiPid);
   const postgresBefore = await backendCpu(knex);
   const benchBefore = process.cpuUsage();
   let bytes = 0;
   let answers = 0;
-  const measured = await measure({
-    duration: ctx.durationSeconds,
-    connections: ctx.connections,
-    url: ctx.apiUrl,
-    headers: { authorization: `Bearer ${ctx.tokens.staff}` },
-    requests: [
-      {
-        ...request,
-        onResponse: (_status, body) => {
-          bytes += body.length;
-          answers++;
-        },
-      },
-    ],
+  const measured = await load((answerBytes) => {
+    bytes += answerBytes;
+    answers++;
   });
   const bench = process.cpuUsage(benchBefore);
   const postgres = cpuBetween(postgresBefore, await backendCpu(knex));
@@ -134,14 +129,46 @@ export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
     ctx.log(`analytics over ${accessLogs} access logs: the statement alone, then GET /analytics/verifications, distinct ranges`);
     const alone = await statementAlone(knex);
     const ceiling = 'statement alone, serial';
-    const uncached = await measureWithCost(ctx, knex, uncachedAnalyticsRequest('rows'));
+    const headers = { authorization: `Bearer ${ctx.tokens.staff}` };
+    const closedLoop = (request: autocannon.Request) => (answered: (bytes: number) => void) =>
+      measure({
+        duration: ctx.durationSeconds,
+        connections: ctx.connections,
+        url: ctx.apiUrl,
+        headers,
+        requests: [{ ...request, onResponse: (_status, body) => answered(body.length) }],
+      });
+    const now = Date.now();
+    const uncached = await measureWithCost(ctx, knex, closedLoop(uncachedAnalyticsRequest('rows', now)));
+    // The same workload arriving at a fixed rate below what the closed loop saturated at (evenly
+    // spaced, bench/open-loop.ts): the latency an answer sees, not 32 connections' queue. Its
+    // ranges continue the closed loop's, so every one is still new.
+    const openRate = Number(process.env.BENCH_ANALYTICS_OPEN_RATE ?? Math.max(10, Math.round(uncached.measured.rps / 2)));
+    const first = uncached.measured.total + 1;
+    const open = await measureWithCost(ctx, knex, (answered) =>
+      measureOpenLoop({
+        url: ctx.apiUrl,
+        rate: openRate,
+        durationSeconds: ctx.durationSeconds,
+        headers,
+        path: (i) => uncachedAnalyticsPath('rows', first + i, now),
+        answered,
+      }),
+    );
     const rows = [
       row(
-        `GET /analytics/verifications (uncached, ${scale})`,
+        `GET /analytics/verifications (uncached, 32 connections closed-loop, ${scale})`,
         uncached.measured,
         ceiling,
         alone,
         `${uncached.notes}; ${await rollupVersusScan(knex)}`,
+      ),
+      row(
+        `GET /analytics/verifications (uncached, open loop at ${openRate} req/s, ${scale})`,
+        open.measured,
+        ceiling,
+        alone,
+        `${open.notes}; arrivals evenly spaced, latency from each one's scheduled arrival`,
       ),
     ];
     // The same ranges in the series layout (its cache keys differ: uncached too), when the API has it
@@ -151,7 +178,7 @@ export async function benchAnalytics(ctx: BenchContext): Promise<BenchRow[]> {
     });
     await probe.arrayBuffer();
     if (probe.ok) {
-      const series = await measureWithCost(ctx, knex, uncachedAnalyticsRequest('series'));
+      const series = await measureWithCost(ctx, knex, closedLoop(uncachedAnalyticsRequest('series', now)));
       rows.push(row(`GET /analytics/verifications?layout=series (uncached, ${scale})`, series.measured, ceiling, alone, series.notes));
     } else ctx.log(`no series layout in this API (${probe.status}): its row is skipped`);
     rows.push(row(`analytics statement alone (60 ranges, serial, ${scale})`, alone, ceiling, alone));

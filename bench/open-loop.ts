@@ -21,13 +21,19 @@ export interface OpenLoopOptions {
   path(i: number): string;
   /** Connections at most (requests beyond them wait for one, and that wait is in their latency). */
   maxSockets?: number;
+  /** Told each answer's body size in bytes. */
+  answered?(bytes: number): void;
 }
 
-function send(agent: Agent, base: URL, path: string, headers: Record<string, string>): Promise<number> {
+function send(agent: Agent, base: URL, path: string, options: OpenLoopOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path, headers, agent }, (res) => {
-      res.resume();
-      res.once('end', () => resolve(res.statusCode ?? 0));
+    const req = request({ host: base.hostname, port: base.port, path, headers: options.headers, agent }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.once('end', () => {
+        options.answered?.(bytes);
+        resolve(res.statusCode ?? 0);
+      });
       res.once('error', reject);
     });
     req.once('error', reject);
@@ -49,7 +55,7 @@ export async function measureOpenLoop(options: OpenLoopOptions): Promise<Measure
     const wait = scheduled - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     inFlight.push(
-      send(agent, base, options.path(i), options.headers).then(
+      send(agent, base, options.path(i), options).then(
         (status) => {
           times.push(performance.now() - scheduled);
           if (status < 200 || status >= 300) errors++;
