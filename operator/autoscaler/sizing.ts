@@ -230,6 +230,11 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // and a worker pod costs a fraction of the replica capacity that would otherwise buy the wait back.
   const slack = target * POLICY.latencyTargetRatio - durationP95;
   const waitBudget = slack > 0 ? slack : 0;
+  // Without a budget, the share of jobs let wait at all is the knob's: the SLA's exceed share at
+  // the spec default, scaled like every learned curve's queueing part (knobQueueScale). Above the
+  // default the replicas already run the jobs past their SLA, so slots that keep them from waiting
+  // buy no minute back; below it a team pays for fewer waits.
+  const waitShare = slack > 0 ? POLICY.slaExceedFraction : Math.min(1, POLICY.slaExceedFraction * knobQueueScale(spec));
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
@@ -237,7 +242,7 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const limit = maxReplicas * 4 * concurrency;
   const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + (slack > 0 ? slack : 0);
   const slotsFor = (rate: number): { steady: number; drain: number } => ({
-    steady: minServers(rate, 1 / duration, waitBudget, { maxUtilization: POLICY.maxUtilization, limit }),
+    steady: minServers(rate, 1 / duration, waitBudget, { exceed: waitShare, maxUtilization: POLICY.maxUtilization, limit }),
     drain: Math.ceil(((rate + backlog / drainSeconds) * duration) / POLICY.maxUtilization),
   });
   const { steady: steadySlots, drain: drainSlots } = slotsFor(arrival);
@@ -252,7 +257,7 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
     urgent,
     reason:
       `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
-      `oldest ${fmt(age)} s${slack > 0 ? '' : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so jobs rarely wait`}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
+      `oldest ${fmt(age)} s${slack > 0 ? '' : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
     signals,
   };
 }

@@ -8,9 +8,9 @@ import type { QueueSignals } from './types.js';
 
 const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test' };
 
-function sizeReports(signals: QueueSignals): { pods: number; reason: string } {
+function sizeReports(signals: QueueSignals, targetUtilization = spec.autoscaling.targetUtilization): { pods: number; reason: string } {
   const need = sizeWorker({
-    spec,
+    spec: { ...spec, autoscaling: { ...spec.autoscaling, targetUtilization } },
     state: initialAutoscalerState(),
     signals,
     current: 1,
@@ -40,7 +40,20 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     // The policy plans for its surge allowance over the arrivals (10 %).
     const waits = erlangC(slots, slow.arrivalRate! * 1.1, 1 / slow.meanJobDurationSeconds!);
     assert.ok(waits <= 0.05, `${pods} pods: ${(waits * 100).toFixed(0)} % of jobs wait for a slot (${reason})`);
-    assert.match(reason, /leaves no wait budget: slots so jobs rarely wait/);
+    assert.match(reason, /leaves no wait budget: slots so at most 5 % of jobs wait/);
+  });
+
+  it('lets the knob set how many jobs may wait: fewer slots at the cheap end, more at the safe end', () => {
+    // Many reports at once (5 jobs/s of 2.2 s), so one slot more or less shows in the wait share.
+    const busy = { ...slow, arrivalRate: 5 };
+    const slots = (knob: number) => sizeReports(busy, knob).pods * spec.workers.reports.concurrency;
+    const waits = (knob: number) => erlangC(slots(knob), busy.arrivalRate * 1.1, 1 / busy.meanJobDurationSeconds!);
+    // At 0.9 the knob allows 3.9 × the queueing of the default (downstream.ts queueScale): up to 19 % of jobs wait.
+    assert.ok(slots(0.9) < slots(0.7), `${slots(0.9)} slots at 0.9, ${slots(0.7)} at 0.7`);
+    assert.ok(waits(0.9) <= 0.05 * 3.86 && waits(0.9) > 0.05, `${(waits(0.9) * 100).toFixed(1)} % wait at 0.9`);
+    // At 0.5, 0.43 × the default's: at most about 2 % wait.
+    assert.ok(slots(0.5) > slots(0.7), `${slots(0.5)} slots at 0.5, ${slots(0.7)} at 0.7`);
+    assert.ok(waits(0.5) <= 0.05 * 0.43, `${(waits(0.5) * 100).toFixed(1)} % wait at 0.5`);
   });
 
   it('still sizes on the wait budget when the jobs leave one', () => {
