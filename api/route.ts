@@ -130,8 +130,7 @@ export function actorOf(ctx: AppContext, user: AuthUser): Actor & { id: string }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoute = RouteSpec<any, any, any, any>;
 
-function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
-  if (!schema) return undefined as T;
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw validationFailed(
@@ -217,10 +216,11 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
       ...(route.body ? [jsonBody(deps.config.BODY_LIMIT_BYTES, deps.config.BODY_MAX_DEPTH)] : []),
       ...(route.streamedBody ? [requireMediaType(route.streamedBody)] : []),
       async (ctx: AppContext) => {
+        // Only what the route declares is read: Koa parses the query string anew for each request.
         const input = {
-          params: parse(route.params, ctx.params, 'params'),
-          query: parse(route.query, ctx.query, 'query'),
-          body: parse(route.body, (ctx.request as { body?: unknown }).body ?? {}, 'body'),
+          params: route.params ? parse(route.params, ctx.params, 'params') : undefined,
+          query: route.query ? parse(route.query, ctx.query, 'query') : undefined,
+          body: route.body ? parse(route.body, (ctx.request as { body?: unknown }).body ?? {}, 'body') : undefined,
           user: ctx.state.user,
         };
         const reply = await route.handler(ctx, input);

@@ -51,5 +51,9 @@ describe('attack: expensive JSON bodies', () => {
     assert.equal(jsonDepthExceeds(`{"a":"\\"[[[["}`, 1), false);
     assert.equal(jsonDepthExceeds(nested(3), 2), true);
     assert.equal(jsonDepthExceeds(nested(2), 2), false);
+    // Many brackets, shallow: more brackets than the limit is not more depth.
+    assert.equal(jsonDepthExceeds(`[${'[],'.repeat(50)}[]]`, 2), false);
+    assert.equal(jsonDepthExceeds(`{"a":[{"b":[]}]}`, 4), false);
+    assert.equal(jsonDepthExceeds(`{"a":[{"b":[]}]}`, 3), true);
   });
 });

@@ -10,8 +10,22 @@ import type { Next } from 'koa';
 import type { AppContext } from '../context.js';
 import { AppError, badRequest, payloadTooLarge, unsupportedMediaType } from '../../domain/errors.js';
 
+/**
+ * Whether `text` has more than `limit` opening brackets at all: nesting deeper needs at least that
+ * many. Counted with the native `indexOf`, so a small body (a gate's verification: two or three
+ * brackets) is passed without walking its characters in JavaScript.
+ */
+function bracketsExceed(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) if (++count > limit) return true;
+  }
+  return false;
+}
+
 /** The deepest nesting of arrays and objects in JSON text; stops counting once past `limit`. */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
+  if (!bracketsExceed(text, limit)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

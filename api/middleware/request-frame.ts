@@ -21,7 +21,7 @@ import compress from 'koa-compress';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../core/logger.js';
 import { METRIC } from '../../core/metric-names.js';
-import { createHttpDurationHistogram } from '../../core/metrics.js';
+import { RouteDurationHistogram } from '../../core/route-duration-histogram.js';
 import { UNCLASSIFIED } from '../../core/sla.js';
 import type { AppContext } from '../context.js';
 import { renderError, unansweredRouteError } from './error-handler.js';
@@ -48,7 +48,7 @@ function belowCompressionThreshold(ctx: AppContext): boolean {
 }
 
 export function requestFrame(registry: Registry, logger: Logger) {
-  const duration = createHttpDurationHistogram(registry);
+  const durations = new RouteDurationHistogram(registry);
   let inFlight = 0;
   new Gauge({
     name: METRIC.httpServerActiveRequests,
@@ -86,15 +86,7 @@ export function requestFrame(registry: Registry, logger: Logger) {
     } finally {
       inFlight -= 1;
       const ms = performance.now() - started;
-      duration.observe(
-        {
-          http_request_method: ctx.method,
-          http_route: ctx.state.route ?? 'unmatched',
-          http_response_status_code: String(ctx.status),
-          sla_class: ctx.state.slaClass ?? UNCLASSIFIED,
-        },
-        ms / 1000,
-      );
+      durations.seriesOf(ctx.method, ctx.state.route ?? 'unmatched', ctx.status, ctx.state.slaClass ?? UNCLASSIFIED).observe(ms / 1000);
       ctx.set('X-Response-Time', `${ms.toFixed(2)}ms`);
     }
   };

@@ -37,6 +37,30 @@ export function isPassback(lastDirection: Direction | undefined, direction: Dire
   return lastDirection === direction;
 }
 
+type PassView = NonNullable<VerificationResult['pass']>;
+
+/**
+ * What a verdict says about the pass, made once per claims object: the signer hands out the same
+ * frozen claims for every scan of a code it has checked, so a pass scanned in and out many times
+ * a day formats its dates once.
+ */
+const passViews = new WeakMap<PassClaims, PassView>();
+function passView(claims: PassClaims): PassView {
+  let view = passViews.get(claims);
+  if (!view) {
+    view = Object.freeze({
+      id: claims.passId,
+      studentId: claims.studentId,
+      passType: claims.passType,
+      validFrom: new Date(claims.validFrom * 1000).toISOString(),
+      validUntil: new Date(claims.validUntil * 1000).toISOString(),
+      gates: claims.gates ?? null,
+    });
+    passViews.set(claims, view);
+  }
+  return view;
+}
+
 export interface VerificationRequest {
   code: string;
   gate: string;
@@ -137,16 +161,7 @@ export class PassVerifier {
     return {
       valid: reason === undefined,
       reason: reason ?? null,
-      pass: claims
-        ? {
-            id: claims.passId,
-            studentId: claims.studentId,
-            passType: claims.passType,
-            validFrom: new Date(claims.validFrom * 1000).toISOString(),
-            validUntil: new Date(claims.validUntil * 1000).toISOString(),
-            gates: claims.gates ?? null,
-          }
-        : null,
+      pass: claims ? passView(claims) : null,
       gate: request.gate,
       direction: request.direction,
       checkedAt: now.toISOString(),
