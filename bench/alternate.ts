@@ -50,10 +50,20 @@ const admin = knexFactory({ client: 'pg', connection: 'postgres://postgres@127.0
 const redisPid = Number(execFileSync('pgrep', ['-o', 'redis-server']).toString().trim());
 
 const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
-/** CPU of the Postgres backends connected to the bench database (the APIs' pools). */
-async function postgresCpuMs(): Promise<number> {
+/** CPU of each Postgres backend connected to the bench database (the APIs' pools), by process id. */
+async function postgresCpuMs(): Promise<Map<number, number>> {
   const { rows } = (await admin.raw('select pid from pg_stat_activity where datname = ?', [database])) as { rows: { pid: number }[] };
-  return rows.reduce((sum, row) => sum + (cpuMs(row.pid) ?? 0), 0);
+  return new Map(rows.map((row) => [row.pid, cpuMs(row.pid) ?? 0]));
+}
+
+/** CPU the backends used between two readings; one that closed or opened in between is left out (its total is not known). */
+function postgresCpuBetween(from: Map<number, number>, to: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of to) {
+    const earlier = from.get(pid);
+    if (earlier !== undefined) sum += ms - earlier;
+  }
+  return sum;
 }
 
 /** Passes issued through the API (its own signing key), then verifications alternating entry and exit. */
@@ -112,7 +122,7 @@ try {
       const per = (ms: number) => ((ms * 1000) / m.total).toFixed(1);
       log(
         `round ${round} ${run.name.padEnd(6)} ${m.rps.toFixed(0).padStart(6)} req/s, p95 ${m.p95.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ` +
-          `${m.errors} errors; CPU per request: API ${per((cpuMs(run.api.child.pid) ?? 0) - cpu)} µs, Postgres ${per((await postgresCpuMs()) - pg)} µs, ` +
+          `${m.errors} errors; CPU per request: API ${per((cpuMs(run.api.child.pid) ?? 0) - cpu)} µs, Postgres ${per(postgresCpuBetween(pg, await postgresCpuMs()))} µs, ` +
           `Redis ${per((cpuMs(redisPid) ?? 0) - rd)} µs; script calls per request ${(((await scriptCalls()) - calls) / m.total).toFixed(3)}; load ${(loadavg()[0] ?? 0).toFixed(1)}`,
       );
     }
