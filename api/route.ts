@@ -229,7 +229,7 @@ export function mountRoutes(router: Router<AppContext['state'], AppContext>, rou
         ctx.status = reply.status ?? 200;
         // Serialised here, once: an object body is stringified by Koa to measure it (compression
         // asks its length) and then again to send it.
-        ctx.set('Content-Type', JSON_CONTENT_TYPE);
+        ctx.set('content-type', JSON_CONTENT_TYPE);
         ctx.body = envelope(reply);
       },
     ];

@@ -28,11 +28,14 @@ import { renderError, unansweredRouteError } from './error-handler.js';
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+// Header names are written in lower case, as HTTP/2 writes every name (HTTP/1.1's are
+// case-insensitive too): Node's setHeader lower-cases each name to key its header table, and a name
+// that already is lower case is the same interned string, with no new string to make and look up.
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
+  ['referrer-policy', 'no-referrer'],
+  ['cross-origin-resource-policy', 'same-origin'],
 ];
 
 /** Answers smaller than this are never compressed (koa-compress's threshold). */
@@ -66,14 +69,14 @@ export function requestFrame(registry: Registry, logger: Logger) {
     const incoming = ctx.req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = requestId;
-    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('x-request-id', requestId);
     for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     inFlight += 1;
     try {
       try {
         // Before the route, as koa-compress does: a route may replace Vary with its own. Nothing
         // before this sets Vary, so there is nothing to merge with (ctx.vary would parse it).
-        res.setHeader('Vary', 'Accept-Encoding');
+        res.setHeader('vary', 'Accept-Encoding');
         await next();
         // koa-compress's checks after the route, with nothing left to run inside it.
         if (!belowCompressionThreshold(ctx)) await compression(ctx, answered);
@@ -82,12 +85,12 @@ export function requestFrame(registry: Registry, logger: Logger) {
       } catch (err) {
         renderError(ctx, err, logger);
       }
-      if (ctx.req.headers.authorization && !res.hasHeader('Cache-Control')) ctx.set('Cache-Control', 'private, no-store');
+      if (ctx.req.headers.authorization && !res.hasHeader('cache-control')) ctx.set('cache-control', 'private, no-store');
     } finally {
       inFlight -= 1;
       const ms = performance.now() - started;
       durations.seriesOf(ctx.method, ctx.state.route ?? 'unmatched', ctx.status, ctx.state.slaClass ?? UNCLASSIFIED).observe(ms / 1000);
-      ctx.set('X-Response-Time', `${ms.toFixed(2)}ms`);
+      ctx.set('x-response-time', `${ms.toFixed(2)}ms`);
     }
   };
 }
