@@ -78,8 +78,6 @@ export const POLICY = {
   staleAfterIntervals: 4,
   /** Scale down only when the stabilised need is this far below current (fraction, at least one replica). */
   scaleDownDeadband: 0.1,
-  /** Utilisation under which observed latency is taken as the base latency of a class. */
-  baseLatencyUtilization: 0.5,
   /** Weight of a new observation in smoothed estimates. */
   smoothing: 0.2,
   /** Samples kept for the short-term trend, and the span they cover. */
