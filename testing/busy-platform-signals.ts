@@ -11,7 +11,8 @@
  *   streaming, how far behind).
  * Counters grow with wall time at the given rates, so rate() over them reads those rates.
  */
-import { createHttpDurationHistogram, createRegistry } from '../core/metrics.js';
+import { createRegistry } from '../core/metrics.js';
+import { RouteDurationHistogram } from '../core/route-duration-histogram.js';
 import { METRIC } from '../core/metric-names.js';
 import type { SlaClass } from '../core/sla.js';
 import { PrometheusClient } from '../operator/autoscaling/signals/prometheus-client.js';
@@ -78,13 +79,12 @@ export async function startBusyPlatformSignals(platform: BusyPlatform): Promise<
   try {
     for (const pod of platform.api) {
       const registry = createRegistry('api');
-      const histogram = createHttpDurationHistogram(registry);
-      const labels = { http_request_method: 'POST', http_route: '/auth/login', http_response_status_code: '200', sla_class: pod.slaClass };
+      const logins = new RouteDurationHistogram(registry).seriesOf('POST', '/auth/login', 200, pod.slaClass);
       let observed = 0;
       // Catches up after a late timer: the machine is busy, the rate must not depend on it.
       timers.push(
         setInterval(() => {
-          for (; observed < grown(pod.requestsPerSecond); observed++) histogram.observe(labels, pod.latencySeconds);
+          for (; observed < grown(pod.requestsPerSecond); observed++) logins.observe(pod.latencySeconds);
         }, 100),
       );
       await serve('api', () => registry.metrics(), { namespace: platform.namespace, pod: pod.pod });

@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
-import { createHttpDurationHistogram, createRegistry } from '../../../core/metrics.js';
+import { createRegistry } from '../../../core/metrics.js';
+import { RouteDurationHistogram } from '../../../core/route-duration-histogram.js';
 import { bullPrefix } from '../../../core/queues.js';
 import { eventually } from '../../../testing/eventually.js';
 import { family, line, startExpositionTarget, type ExpositionTarget, type Labels } from '../../../testing/exposition-target.js';
@@ -204,14 +205,8 @@ describe('signals from the exporters a cluster has, through a real Prometheus', 
 
     // The API pod: its own histogram, 20 requests/s of student queries.
     const apiRegistry = createRegistry('api');
-    const histogram = createHttpDurationHistogram(apiRegistry);
-    const labels = {
-      http_request_method: 'GET',
-      http_route: '/students/search',
-      http_response_status_code: '200',
-      sla_class: 'student_queries',
-    } as const;
-    timers.push(atRate(20, () => histogram.observe(labels, 0.04)));
+    const searches = new RouteDurationHistogram(apiRegistry).seriesOf('GET', '/students/search', 200, 'student_queries');
+    timers.push(atRate(20, () => searches.observe(0.04)));
     await serve('api', registryTarget(apiRegistry), { namespace: NAMESPACE, pod: API_POD });
 
     // Two worker pods of the uploads queue over one real BullMQ queue; one of them finishes 2 jobs/s.

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createHttpDurationHistogram, createRegistry } from '../../../core/metrics.js';
+import { createRegistry } from '../../../core/metrics.js';
+import { RouteDurationHistogram } from '../../../core/route-duration-histogram.js';
 import { steadyLoad, type RunningLoad } from '../../../testing/load.js';
 import { freePort } from '../../../core/ports.js';
 import { eventually } from '../../../testing/eventually.js';
@@ -35,7 +36,8 @@ const spec: PassPlatformSpec = {
 /** A target exporting the API's histogram: each request burns `?ms` of CPU, like a login hashing a password. */
 function startTarget(): Promise<Server> {
   const registry = createRegistry('api');
-  const histogram = createHttpDurationHistogram(registry);
+  // The histogram the API's request frame exports (api/middleware/request-frame.ts).
+  const login = new RouteDurationHistogram(registry).seriesOf('POST', '/auth/login', 200, 'auth');
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://target');
     if (url.pathname === '/metrics') {
@@ -56,10 +58,7 @@ function startTarget(): Promise<Server> {
       // Busy work stands in for CPU-bound request handling.
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    histogram.observe(
-      { http_request_method: 'POST', http_route: '/auth/login', http_response_status_code: '200', sla_class: 'auth' },
-      seconds,
-    );
+    login.observe(seconds);
     res.writeHead(200).end('ok');
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
