@@ -172,6 +172,7 @@ function learnedCeiling(
   fit: WeightedFit | undefined,
   spec: PassPlatformSpec,
   maxMeanSeconds: number,
+  scale = knobQueueScale(spec),
 ): { line: Line; utilisation: number } | undefined {
   const line = fitLine(fit, POLICY.downstreamMinWeight);
   const utilisation = utilisationCeiling(line, maxMeanSeconds, {
@@ -179,7 +180,7 @@ function learnedCeiling(
     minSpreadX: POLICY.downstreamMinSpreadX,
     floor: POLICY.downstreamFloorUtilization,
     // The knob picks the point of the curve: the spec default aims where the line reaches the SLA's mark.
-    queueScale: knobQueueScale(spec),
+    queueScale: scale,
   });
   return line && utilisation !== undefined ? { line, utilisation } : undefined;
 }
@@ -280,9 +281,14 @@ export function postgresLoadCores(pg: PostgresSignals | undefined, state: Autosc
 /**
  * The lowest replica utilisation ceiling any worker queue's learned dependence asks for
  * (downstream.ts): the utilisation at which its mean job duration × its p95/mean ratio reaches
- * its SLA × the latency target ratio. Undefined when no queue's jobs are seen to depend on the replicas.
+ * its SLA, its queueing part scaled by `scale` (the knob's, by default; 1 is the SLA's own point).
+ * Undefined when no queue's jobs are seen to depend on the replicas.
  */
-export function downstreamCeiling(spec: PassPlatformSpec, state: AutoscalerState): { utilisation: number; reason: string } | undefined {
+export function downstreamCeiling(
+  spec: PassPlatformSpec,
+  state: AutoscalerState,
+  scale = knobQueueScale(spec),
+): { utilisation: number; reason: string } | undefined {
   let lowest: { utilisation: number; reason: string } | undefined;
   for (const [queue, fit] of Object.entries(state.replicaDependence ?? {}) as [WorkerQueue, WeightedFit][]) {
     const tail = state.jobP95OverMean?.[queue];
@@ -290,7 +296,7 @@ export function downstreamCeiling(spec: PassPlatformSpec, state: AutoscalerState
     // No latencyTargetRatio margin here: histogram_quantile interpolates linearly inside a bucket
     // whose density falls, so the p95 it reads (and the tail ratio) already sits above the true one.
     const maxMean = spec.sla[QUEUE_SLA_CLASS[queue]] / tail;
-    const ceiling = learnedCeiling(fit, spec, maxMean);
+    const ceiling = learnedCeiling(fit, spec, maxMean, scale);
     if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
     const { line, utilisation } = ceiling;
     lowest = {
@@ -299,6 +305,16 @@ export function downstreamCeiling(spec: PassPlatformSpec, state: AutoscalerState
     };
   }
   return lowest;
+}
+
+/**
+ * The replicas' aim at the default knob: where the learned curves put the SLA's point (queueScale 1),
+ * at most the spec default's utilisation. 0 without a learned curve (no point known: the knob's
+ * aim holds for every load).
+ */
+function slaAim(spec: PassPlatformSpec, state: AutoscalerState): number {
+  const atSla = downstreamCeiling(spec, state, 1);
+  return atSla ? Math.min(DEFAULT_AUTOSCALING.targetUtilization, atSla.utilisation) : 0;
 }
 
 /** Read replicas: their load in cores at the target utilisation, plus one when lag shows they fall behind. */
@@ -320,9 +336,17 @@ export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const target = Math.min(spec.autoscaling.targetUtilization, ceiling?.utilisation ?? 1);
   if (ceiling) signals.downstreamCeiling = ceiling.utilisation;
   const perReplica = replicaCores * target;
-  let replicas = Math.ceil(plan.load / perReplica);
-  let minimum = Math.ceil(plan.load / (1 + POLICY.surgeAllowance) / perReplica);
-  let why = `${fmt(load)} cores of reads${planText(plan)} at ${fmt(target * 100)} % of ${fmt(replicaCores)} cores${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas}`;
+  // Below the default knob the aim keeps headroom over the SLA's point for the load measured now
+  // (its noise and queueing). A forecast is load not here yet, the replicas ordered for it are
+  // ready when it comes: it needs only to fit the SLA then, at the curve's own point (the default
+  // knob's aim). Sized with the knob's headroom as well, each core the forecast overshoots by
+  // (a trend over a replica's start-up tops out past a ramp's peak) bought 1 / aim cores of
+  // replicas that served nothing. At and above the default knob the two aims are the same.
+  const forecastTarget = plan.basis === 'measured' ? target : Math.max(target, slaAim(spec, state));
+  const forecastLoad = Math.max(load, plan.load * (target / forecastTarget));
+  let replicas = Math.ceil(forecastLoad / perReplica);
+  let minimum = Math.ceil(forecastLoad / (1 + POLICY.surgeAllowance) / perReplica);
+  let why = `${fmt(load)} cores of reads${planText(plan)}${forecastTarget > target ? ` (the forecast at ${fmt(forecastTarget * 100)} %, the SLA's point)` : ''} at ${fmt(target * 100)} % of ${fmt(replicaCores)} cores${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas}`;
   const lag = pg.maxReplicaLagSeconds;
   const lagging = lag !== undefined && lag > POLICY.maxReplicaLagSeconds;
   if (lag !== undefined) signals.maxReplicaLagSeconds = lag;
