@@ -318,12 +318,16 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
     // A new operator (a new leader): its first decision sizes the API on that curve.
     operator = await startOperator();
     try {
-      const since = new Date().toISOString();
       // Twice the API's CPU of the first test's busy spell: more pods than run now, with or without the curve.
-      prometheus.load = { authRate: 2000, authP95: 0.15, cpuCores: 1.4, pods: 1 };
+      const rush: ApiLoad = { authRate: 2000, authP95: 0.15, cpuCores: 1.4, pods: 1 };
+      prometheus.load = rush;
       await runAutoscaler(operator);
-      // The last: the operator's own first timer run may have decided on the learning load before ours.
-      const first = (await getPlatform()).status?.decisions?.findLast((d) => d.component === 'api' && d.time >= since);
+      // The decision made on this load, by whichever run read it: the operator's own first timer run can
+      // start before the load changes (its decision is stamped with its start) and read Prometheus after,
+      // and then ours holds. Neither this test's earlier loads nor the first test's reach this rate.
+      const first = (await getPlatform()).status?.decisions?.findLast(
+        (d) => d.component === 'api' && d.signals.requestRate === rush.authRate,
+      );
       assert.ok(first, 'the new operator scaled the API');
       assert.match(first.reason, /auth p95 0\.0\d+ \+ 0\.0\d+ s \/ \(1 − ρ\): ≤ [\d.]+ % keeps it in its SLA/);
       const ceiling = first.signals.latencyCeiling ?? 1;
