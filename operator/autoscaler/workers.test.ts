@@ -56,6 +56,21 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     assert.ok(waits(0.5) <= 0.05, `${(waits(0.5) * 100).toFixed(1)} % wait at 0.5`);
   });
 
+  it('above the default knob, sizes for throughput once the jobs miss their SLA without waiting', () => {
+    // Replicas run hot at the cheap end: report jobs read a p95 of 6.9 s against a 5 s SLA, so
+    // more than 5 % of them miss it whatever the slots; slots that keep them from waiting buy nothing.
+    const over = { ...slow, arrivalRate: 0.67, meanJobDurationSeconds: 2.63, p95JobDurationSeconds: 6.9 };
+    const offered = over.arrivalRate * 1.1 * over.meanJobDurationSeconds;
+    const throughput = Math.ceil(Math.ceil(offered / 0.9) / spec.workers.reports.concurrency);
+    const cheap = sizeReports(over, 0.9);
+    assert.equal(cheap.pods, throughput, cheap.reason);
+    assert.match(cheap.reason, /over the 5 s SLA without waiting: slots for throughput/);
+    // At the default the slots still keep all but 5 % of the jobs from waiting.
+    const { pods } = sizeReports(over);
+    const waits = erlangC(pods * spec.workers.reports.concurrency, over.arrivalRate * 1.1, 1 / over.meanJobDurationSeconds);
+    assert.ok(waits <= 0.05 && pods > throughput, `${pods} pods at the default: ${(waits * 100).toFixed(0)} % wait`);
+  });
+
   it('still sizes on the wait budget when the jobs leave one', () => {
     const quick = { ...slow, meanJobDurationSeconds: 1, p95JobDurationSeconds: 2 };
     const { pods } = sizeReports(quick);
