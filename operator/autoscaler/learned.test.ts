@@ -10,6 +10,7 @@ import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { specWithManagedReplicas } from '../../testing/autoscaler-spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { addPoint, fitLine, queueScale, utilisationCeiling } from './downstream.js';
+import { apiLatencyCeiling } from './sizing.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';
 
 const spec: PassPlatformSpec = specWithManagedReplicas();
@@ -139,6 +140,32 @@ describe('read replicas sized for the jobs that wait on them', () => {
   it('keeps the spec target when the jobs do not depend on the replicas', () => {
     // 3.8 cores at 70 % of 2 → 3 replicas.
     assert.equal(run(dayThenBusy(() => 2)).replicas['postgres-replicas'], 3);
+  });
+});
+
+describe('a curve that says even idle pods miss the mark', () => {
+  // auth's p95 at 0.16 + 0.021 s / (1 − ρ) (the week at knob 0.9, seed 1): 0.181 s at ρ = 0, over
+  // 0.2 s × 0.9. More pods buy a little of the queueing part and none of the rest.
+  let fit = undefined;
+  for (let i = 0; i < 400; i++) {
+    const x = 1.2 + (i % 40) / 16;
+    fit = addPoint(fit, x, 0.16 + 0.021 * x + (i % 2 ? 0.004 : -0.004), 0.998);
+  }
+  const state: AutoscalerState = { ...initialAutoscalerState(), apiLatencyFit: { auth: fit } };
+  const api = { requestRate: { auth: 50 }, p95LatencySeconds: { auth: 0.21 }, cpuCores: 5, readyPods: 20 };
+  const ceilingAt = (knob: number) =>
+    apiLatencyCeiling({ ...spec, autoscaling: { ...spec.autoscaling, targetUtilization: knob } }, state, api)?.utilisation;
+
+  it('holds the 20 % floor at and below the default, and lifts it with the knob above', () => {
+    assert.equal(ceilingAt(0.7), 0.2);
+    assert.equal(ceilingAt(0.5), 0.2);
+    // The floor's queueing factor 0.2 / 0.8 scaled like the aim: × 3.86 at 0.9 → ρ 49 %, × 8.14 at 0.95 → 67 %.
+    const at = (knob: number) => {
+      const q = queueScale(knob, 0.7) * 0.25;
+      return q / (1 + q);
+    };
+    assert.ok(Math.abs((ceilingAt(0.9) ?? 0) - at(0.9)) < 1e-9 && Math.abs(at(0.9) - 0.491) < 0.001, String(ceilingAt(0.9)));
+    assert.ok(Math.abs((ceilingAt(0.95) ?? 0) - at(0.95)) < 1e-9, String(ceilingAt(0.95)));
   });
 });
 

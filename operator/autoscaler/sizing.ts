@@ -156,6 +156,22 @@ function knobQueueScale(spec: PassPlatformSpec): number {
   return queueScale(spec.autoscaling.targetUtilization, DEFAULT_AUTOSCALING.targetUtilization);
 }
 
+/**
+ * The least utilisation a learned curve may size for: the floor (POLICY.downstreamFloorUtilization)
+ * at and below the spec default; above it, the floor's queueing factor ρ / (1 − ρ) scaled like the
+ * curve's aim (knobQueueScale). The floor is what a curve gets when it says even idle capacity
+ * would miss the SLA's mark (a base latency near the SLA, a noisy fit): more capacity then buys a
+ * little of the queueing part and none of the rest. At the cheap end the team has said a request's
+ * wait is worth less, so that hopeless case is bought at the same discount as every other queue:
+ * 49 % at 0.9, 67 % at 0.95. On the week at 0.9 (seed 1) the 20 % floor sent the API to its 60-pod
+ * maximum for an hour or more on most weekdays (auth at 0.16 + 0.021 s / (1 − ρ) against 0.18 s).
+ */
+function knobFloor(spec: PassPlatformSpec): number {
+  const floor = POLICY.downstreamFloorUtilization;
+  const queue = (Math.max(1, knobQueueScale(spec)) * floor) / (1 - floor);
+  return queue / (1 + queue);
+}
+
 /** What the point picked on a curve means, for the decision's reason. */
 function aimText(spec: PassPlatformSpec, utilisation: number, holds: string): string {
   const scale = knobQueueScale(spec);
@@ -178,7 +194,7 @@ function learnedCeiling(
   const utilisation = utilisationCeiling(line, maxMeanSeconds, {
     minSlopeT: POLICY.downstreamMinSlopeT,
     minSpreadX: POLICY.downstreamMinSpreadX,
-    floor: POLICY.downstreamFloorUtilization,
+    floor: knobFloor(spec),
     // The knob picks the point of the curve: the spec default aims where the line reaches the SLA's mark.
     queueScale: scale,
   });
