@@ -14,7 +14,7 @@ import {
 } from '../../platform-api/v1alpha1/index.js';
 import { budgetRefusal, maxApiPods } from '../../cdk8s/platform/connection-budget.js';
 import { learnEstimates } from './estimates.js';
-import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalOutlook, trendForecast } from './forecast.js';
+import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
 import {
   postgresLoadCores,
   sizeApi,
@@ -80,23 +80,18 @@ function size(component: Component, input: SizingInput<unknown>, signals: Platfo
  * Planner over a component's remembered load: the measured value, or a higher forecast. When a
  * rise from this time of day recurred on comparable days, that curve is the better guide (it knows
  * where a ramp tops out); a short-term trend, extrapolated over a long start-up, overshoots every
- * peak. So does a trend where comparable days at today's level showed no rise at all over the
- * horizon: the top of the lunch peak, the evening's decline. There the curve says "no higher" and
- * the trend is left out as well (on the week, seed 1, knob 0.9, the trend at the noon peak bought a
- * fourth read replica for the 5 minutes it took to start and the 10 it was kept, day after day).
- * The trend counts when no pattern is known, or today departs from it.
+ * peak. The trend counts when no pattern recurs, or today departs from it.
  */
 function planner(memory: ComponentMemory, predictive: boolean, now: number, horizonMs: number, seasonalHorizonMs: number): Planner {
   return (measured: number): Plan => {
     if (!predictive) return { load: measured, basis: 'measured' };
-    const { forecast: seasonal, flatLevels } = seasonalOutlook(memory.seasonal, now, seasonalHorizonMs, measured, {
+    const seasonal = seasonalForecast(memory.seasonal, now, seasonalHorizonMs, measured, {
       levelRange: POLICY.seasonalLevelRange,
       minDays: POLICY.seasonalMinDays,
       maxGrowth: POLICY.seasonalMaxGrowth,
     });
     const [low, high] = POLICY.seasonalTrustedLevel;
-    const trusted = (level: number) => level >= low && level <= high;
-    const repeating = seasonal !== undefined ? trusted(seasonal.level) : flatLevels.filter(trusted).length >= POLICY.seasonalMinDays;
+    const repeating = seasonal !== undefined && seasonal.level >= low && seasonal.level <= high;
     let plan: Plan = { load: measured, basis: 'measured' };
     const trend = repeating ? undefined : trendForecast(memory.recent, horizonMs, POLICY.trendMinSpanSeconds * 1000, POLICY.trendMinFit);
     if (trend !== undefined && trend > plan.load) plan = { load: trend, basis: 'trend' };

@@ -145,29 +145,7 @@ export function seasonalForecast(
   currentLoad: number,
   options: SeasonalOptions,
 ): SeasonalForecast | undefined {
-  return seasonalOutlook(memory, now, horizonMs, currentLoad, options).forecast;
-}
-
-export interface SeasonalOutlook {
-  /** The recurring rise to plan for (seasonalForecast); undefined when none recurs. */
-  forecast: SeasonalForecast | undefined;
-  /**
-   * When no rise recurs: today's level against each comparable day that showed none over the
-   * horizon (1 = the same level). At least `minDays` of them mean the day's curve is known to stay
-   * flat or fall from here, as much a pattern as a rise is.
-   */
-  flatLevels: number[];
-}
-
-/** seasonalForecast, plus the comparable days that showed no rise over the horizon when none recurs. */
-export function seasonalOutlook(
-  memory: SeasonalMemory | undefined,
-  now: number,
-  horizonMs: number,
-  currentLoad: number,
-  options: SeasonalOptions,
-): SeasonalOutlook {
-  if (!memory || currentLoad <= 0) return { forecast: undefined, flatLevels: [] };
+  if (!memory || currentLoad <= 0) return undefined;
   const rises: { growth: number; level: number }[] = [];
   for (const days of PAST_DAYS) {
     const from = now - days * DAY_MS;
@@ -179,19 +157,14 @@ export function seasonalOutlook(
   }
   rises.sort((a, b) => b.growth - a.growth);
   const recurring = rises[options.minDays - 1];
-  if (!recurring || recurring.growth <= 1) {
-    return { forecast: undefined, flatLevels: rises.filter((r) => r.growth <= 1).map((r) => r.level) };
-  }
+  if (!recurring || recurring.growth <= 1) return undefined;
   const growth = Math.min(recurring.growth, options.maxGrowth);
   return {
-    forecast: {
-      load: currentLoad * growth,
-      growth,
-      days: rises.filter((r) => r.growth >= recurring.growth).length,
-      comparable: rises.length,
-      capped: growth < recurring.growth,
-      level: recurring.level,
-    },
-    flatLevels: [],
+    load: currentLoad * growth,
+    growth,
+    days: rises.filter((r) => r.growth >= recurring.growth).length,
+    comparable: rises.length,
+    capped: growth < recurring.growth,
+    level: recurring.level,
   };
 }
