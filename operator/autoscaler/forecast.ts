@@ -22,6 +22,9 @@ export function appendSample(samples: readonly LoadSample[], sample: LoadSample,
  * without enough samples, when load is not rising, or when a line explains too little of the
  * variation (R² under `minFit`: one odd reading is not a ramp).
  */
+/** Slack on the fit test for floating-point rounding (R² is computed from sums of products). */
+const FIT_ROUNDING = 1e-9;
+
 export function trendForecast(samples: readonly LoadSample[], horizonMs: number, minSpanMs: number, minFit: number): number | undefined {
   if (samples.length < 4) return undefined;
   const first = samples[0];
@@ -46,7 +49,10 @@ export function trendForecast(samples: readonly LoadSample[], horizonMs: number,
     varL += (s.load - meanL) ** 2;
   }
   const slopePerMs = varT > 0 ? cov / varT : 0;
-  if (slopePerMs <= 0 || varL === 0 || (cov * cov) / (varT * varL) < minFit) return undefined;
+  // R² is the same for any scale of the loads, but not its rounding: a step from zeros to x has
+  // R² = 0.6 exactly (four samples), and whether it came out 0.6 ± 1e-16 decided, load by load,
+  // whether the trend counted — more load then planned fewer replicas. Rounding is not a worse fit.
+  if (slopePerMs <= 0 || varL === 0 || (cov * cov) / (varT * varL) < minFit - FIT_ROUNDING) return undefined;
   const nowOnLine = meanL - slopePerMs * meanT;
   return nowOnLine + slopePerMs * horizonMs;
 }
