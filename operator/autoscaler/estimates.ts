@@ -108,9 +108,6 @@ function learnApiLatency(next: AutoscalerState, signals: PlatformSignals, spec: 
   for (const slaClass of SLA_CLASS_NAMES) {
     const p95 = api.p95LatencySeconds?.[slaClass];
     if (p95 === undefined || (api.requestRate?.[slaClass] ?? 0) < MIN_CLASS_RATE_FOR_FIT) continue;
-    // A p95 far over the SLA is a backlog (built while too few pods were up), not the steady state at
-    // this utilisation, and least squares gives such a point the most leverage.
-    if (p95 > POLICY.latencyFitMaxSlaMultiple * spec.sla[slaClass]) continue;
     fits[slaClass] = addPoint(fits[slaClass], x, p95, POLICY.downstreamKeep);
   }
   next.apiLatencyFit = fits;

@@ -117,13 +117,6 @@ export const POLICY = {
   downstreamMinWeight: 40,
   downstreamMinSlopeT: 3,
   downstreamMinSpreadX: 0.05,
-  /**
-   * An API latency curve (estimates.ts) leaves out readings whose p95 is over this multiple of the
-   * class's SLA: the curve is read where it crosses the SLA's mark, and such a reading is a backlog
-   * that built up while too few pods were serving (a cold start, a rush outrunning start-up), the
-   * CPU then near its cap; least squares gives those few points the most leverage.
-   */
-  latencyFitMaxSlaMultiple: 2,
   /** Never size the replicas for less than this utilisation on a downstream fit's word (it bounds a bad fit's cost). */
   downstreamFloorUtilization: 0.2,
 } as const;
