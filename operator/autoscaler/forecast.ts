@@ -9,6 +9,8 @@
 import type { LoadSample, SeasonalMemory } from './types.js';
 
 const DAY_MS = 86_400_000;
+/** Slack on the fit test for floating-point rounding (R² is computed from sums of products). */
+const FIT_ROUNDING = 1e-9;
 
 /** Keeps the samples of the last `windowMs`, plus the new one. */
 export function appendSample(samples: readonly LoadSample[], sample: LoadSample, windowMs: number): LoadSample[] {
@@ -22,9 +24,6 @@ export function appendSample(samples: readonly LoadSample[], sample: LoadSample,
  * without enough samples, when load is not rising, or when a line explains too little of the
  * variation (R² under `minFit`: one odd reading is not a ramp).
  */
-/** Slack on the fit test for floating-point rounding (R² is computed from sums of products). */
-const FIT_ROUNDING = 1e-9;
-
 export function trendForecast(samples: readonly LoadSample[], horizonMs: number, minSpanMs: number, minFit: number): number | undefined {
   if (samples.length < 4) return undefined;
   const first = samples[0];
