@@ -247,27 +247,26 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // and a worker pod costs a fraction of the replica capacity that would otherwise buy the wait back.
   const slack = target * POLICY.latencyTargetRatio - durationP95;
   const waitBudget = slack > 0 ? slack : 0;
-  // Without a budget, the share of jobs let wait at all is the SLA's exceed share, and above the
-  // spec default the knob's: scaled like every learned curve's queueing part (knobQueueScale),
-  // since there the replicas' aim already runs the jobs past their SLA and slots that keep them
-  // from waiting buy no minute back. Below the default it stays at the SLA's share: stricter, the
-  // extra report pods took connections from the API's budget and cost minutes (month end at 0.6,
-  // seeds 1-5: 48.0 → 58.6 min).
-  // Above the spec default, when the jobs' own p95 is over the SLA, more than the SLA's share of
-  // them miss it without waiting: no number of slots keeps such a minute in its SLA (the replicas'
-  // aim decides it), so the slots are sized for throughput (at most maxUtilization busy, plus the
-  // backlog's drain below). On the week at knob 0.9 (seed 1) report jobs read a p95 of 6.9-9.5 s
-  // all day on replicas aimed at ~77 % busy, and slots that kept 81 % of them from waiting held
-  // 3-4 report pods where 2 carry the arrivals, queue:reports violated nearly every daytime minute
-  // either way. At the default and below the slots stay: there the p95 crosses the SLA only for
-  // minutes and histogram_quantile over-reads it (a read just over may be a true one under); the
-  // same rule at 0.7 cost 153 → 260 queue:reports minutes on that week for no dollar saved.
-  const lost = knobQueueScale(spec) > 1 && durationP95 > target;
-  const waitShare = lost
-    ? 1
+  // Without a budget, the share of jobs let wait at all is the SLA's exceed share. Below the spec
+  // default it stays there: stricter, the extra report pods took connections from the API's budget
+  // and cost minutes (month end at 0.6, seeds 1-5: 48.0 → 58.6 min). Above it the share scales like
+  // every learned curve's queueing part (knobQueueScale): there the replicas' aim already runs the
+  // jobs past their SLA, and slots that keep them from waiting buy no minute back. And above it, once
+  // the jobs' own p95 is over the SLA, more than the SLA's share of them miss it without waiting: no
+  // number of slots keeps such a minute in its SLA, so the slots are sized for throughput (at most
+  // maxUtilization busy, plus the backlog's drain below). On the week at knob 0.9 (seed 1) report
+  // jobs read a p95 of 6.9-9.5 s all day, and slots that kept 81 % of them from waiting held 3-4
+  // report pods where 2 carry the arrivals. Not at the default: there the p95 crosses the SLA only
+  // for minutes and histogram_quantile over-reads it; the same rule at 0.7 cost 153 → 260
+  // queue:reports minutes on that week for no dollar saved.
+  const scale = knobQueueScale(spec);
+  const lost = scale > 1 && durationP95 > target;
+  const waitShare = lost ? 1 : slack > 0 ? POLICY.slaExceedFraction : Math.min(1, POLICY.slaExceedFraction * Math.max(1, scale));
+  const budgetText = lost
+    ? `, p95 job ${fmt(durationP95)} s is over the ${fmt(target)} s SLA without waiting: slots for throughput`
     : slack > 0
-      ? POLICY.slaExceedFraction
-      : Math.min(1, POLICY.slaExceedFraction * Math.max(1, knobQueueScale(spec)));
+      ? ''
+      : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`;
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
@@ -290,13 +289,7 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
     urgent,
     reason:
       `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
-      `oldest ${fmt(age)} s${
-        lost
-          ? `, p95 job ${fmt(durationP95)} s is over the ${fmt(target)} s SLA without waiting: slots for throughput`
-          : slack > 0
-            ? ''
-            : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`
-      }; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
+      `oldest ${fmt(age)} s${budgetText}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
     signals,
   };
 }
