@@ -73,3 +73,60 @@ describe('read replicas below the default knob', () => {
     assert.equal(sized.replicas, 3);
   });
 });
+
+describe('read replicas for slow jobs the curve cannot judge yet', () => {
+  /** Report jobs of 2.1 s mean and a p95 2.3 × that (4.83 s, past 90 % of their 5 s SLA), fitted over `xs`. */
+  function slowJobs(xs: (i: number) => number, duration: (x: number, i: number) => number): AutoscalerState {
+    let fit: WeightedFit | undefined;
+    for (let i = 0; i < 200; i++) fit = addPoint(fit, xs(i), duration(xs(i), i), 0.998);
+    return {
+      ...initialAutoscalerState({ 'postgres-replicas': 1 }),
+      jobDurationSeconds: { reports: 2.1 },
+      replicaDependence: { reports: fit },
+      jobP95OverMean: { reports: 2.3 },
+    };
+  }
+  function sized(knob: number, state: AutoscalerState) {
+    return sizePostgres({
+      spec: atKnob(knob),
+      state,
+      // 0.84 cores of reads: one 2-core replica at 42 %, under every knob here.
+      signals: { readQps: 1000, replicaCpuCores: 0.84, readyReplicas: 1, maxReplicaLagSeconds: 0.1 },
+      current: 1,
+      plan: () => ({ load: 0.84, basis: 'measured' }),
+      startupSeconds: 300,
+    });
+  }
+  // Every point at one replica's ρ (42 %, jitter ±1 %): the slope is there but the spread is not.
+  const oneLoad = slowJobs(
+    (i) => 1 / (1 - 0.42 - ((i % 3) - 1) * 0.01),
+    (x) => 0.5 + 0.95 * x,
+  );
+
+  it('add one replica below the default knob', () => {
+    const need = sized(0.5, oneLoad);
+    assert.equal(need.replicas, 2);
+    assert.equal(need.minimum, 2, 'scales up now, not only inside the headroom band');
+    assert.match(need.reason, /reports jobs' p95 4\.83 s is past 4\.5 s/);
+    assert.equal(sized(0.6, oneLoad).replicas, 2);
+  });
+
+  it('leave the default knob and above to the load', () => {
+    assert.equal(sized(0.7, oneLoad).replicas, 1);
+    assert.equal(sized(0.9, oneLoad).replicas, 1);
+  });
+
+  it('add none once the curve has seen the replicas at other loads and finds no dependence', () => {
+    // ρ from 0 to 60 %, job durations 2.1 s ± 0.02 whatever ρ: the spread is there and the slope is not.
+    const flat = slowJobs(
+      (i) => 1 / (1 - (i % 7) * 0.1),
+      (_x, i) => 2.1 + ((i % 5) - 2) * 0.01,
+    );
+    assert.equal(sized(0.5, flat).replicas, 1);
+  });
+
+  it('add none when the jobs are inside their mark', () => {
+    const fast = { ...oneLoad, jobP95OverMean: { reports: 2 } };
+    assert.equal(sized(0.5, fast).replicas, 1);
+  });
+});
