@@ -93,7 +93,7 @@ describe('the API as per-pod queues behind round-robin', () => {
 });
 
 describe("a minute's SLA outcome on a large fleet", () => {
-  it('is read from enough requests that one pod\'s sample does not decide it', () => {
+  it("is read from enough requests that one pod's sample does not decide it", () => {
     // 25 pods at the typical mix (no jobs): logins exceed their SLA ~3 % of the time, near the 5 %
     // that makes a violated minute, so how much a minute's share scatters around that decides how
     // many minutes count. Read from one pod's ~70 logins a minute it scattered by 1.4-2.1 points
