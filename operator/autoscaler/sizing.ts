@@ -69,23 +69,6 @@ export function baseLatency(spec: PassPlatformSpec, state: AutoscalerState, api:
 }
 
 /**
- * The share of API requests the Erlang C sizing lets wait past the tightest class's wait budget.
- * At and below the spec default it is the SLA's exceed share (a p95): the default knob sizes
- * exactly as before, and below it more headroom is bought elsewhere. Above it the share scales like
- * every learned curve's queueing part and the report workers' wait share (knobQueueScale): 19 % at
- * 0.9, 41 % at 0.95, all of them at 1 (then only maxUtilization and the CPU at the knob bound the
- * pods). Why: the budget is SLA × latencyTargetRatio − base latency, and whatever the knob said it
- * was sized at 5 %; when a class's base latency reads near its mark the budget is a few ms and the
- * pods it takes are bought at any knob. On the upload deadline at knob 1 (seed 1) auth's base read
- * 0.178-0.18 s against 0.2 × 0.9, its budget 0.0006 s sent the API from 7 to 11 pods at 185 req/s
- * over and over; seeds 1-5 at knob 1 paid $0.76 of API for 90.8 auth minutes, the HPA at 70 % $0.69
- * for 52.4. With this share: $0.57 at 1, $0.64 at 0.9 (from $0.83).
- */
-export function apiWaitShare(spec: PassPlatformSpec): number {
-  return Math.min(1, POLICY.slaExceedFraction * Math.max(1, knobQueueScale(spec)));
-}
-
-/**
  * API pods: an M/M/c queue with one server per pod, service rate = pod cores / CPU seconds per
  * request. The fewest pods whose p95 wait fits the tightest class budget (SLA × target ratio −
  * base latency) at the planned rate, plus a reactive step when the SLA is missed on busy pods.
@@ -122,16 +105,11 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   let minimum: number;
   let why: string;
   if (tightest) {
-    const share = apiWaitShare(spec);
-    const options = { exceed: share, maxUtilization: POLICY.maxUtilization, limit };
+    const options = { maxUtilization: POLICY.maxUtilization, limit };
     replicas = minServers(arrival, serviceRate, tightest.budget, options);
     minimum = minServers(plan.load, serviceRate, tightest.budget, options);
     const wait = waitQuantile(replicas, arrival, serviceRate);
-    const over =
-      share > POLICY.slaExceedFraction
-        ? `, at most ${fmt(share * 100)} % of requests past it at knob ${fmt(spec.autoscaling.targetUtilization)}`
-        : '';
-    why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s${over} → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
+    why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
   } else {
     replicas = Math.ceil((arrival * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
     minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
