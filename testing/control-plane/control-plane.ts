@@ -285,17 +285,25 @@ export class ControlPlane {
     await this.startApiServer(Number(new URL(this.server).port));
   }
 
-  /** Compacts etcd's history up to its current revision (what kube-apiserver does every 5 minutes). */
+  /**
+   * Compacts etcd's history (what kube-apiserver does every 5 minutes) past every revision a client
+   * has seen. Compacting at the head revision keeps that revision, so a watch that had seen the
+   * last write (or the one before it) could resume without a 410, depending on which object was
+   * written last before the restart (watch-expiry.test's Deployment watch, once, on a busy machine).
+   * Two writes to a key kube-apiserver does not read move the head past anything it served; call it
+   * while kube-apiserver is stopped so no watch sees them.
+   */
   async compactEtcd(): Promise<number> {
-    const range = (await (
-      await fetch(`${this.etcdUrl}/v3/kv/range`, {
+    const key = Buffer.from('/passplatform-test/compaction-marker').toString('base64');
+    let revision = '';
+    for (const value of ['1', '2']) {
+      const put = await fetch(`${this.etcdUrl}/v3/kv/put`, {
         method: 'POST',
-        body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
-      })
-    ).json()) as {
-      header: { revision: string };
-    };
-    const revision = range.header.revision;
+        body: JSON.stringify({ key, value: Buffer.from(value).toString('base64') }),
+      });
+      if (!put.ok) throw new Error(`etcd put failed: ${put.status} ${await put.text()}`);
+      revision = ((await put.json()) as { header: { revision: string } }).header.revision;
+    }
     const response = await fetch(`${this.etcdUrl}/v3/kv/compaction`, {
       method: 'POST',
       body: JSON.stringify({ revision, physical: true }),
