@@ -321,8 +321,13 @@ describe('PlatformController on a real control plane', () => {
     assert.ok(interleaved, 'the update came between the read of the deleted platform and its release');
     assert.equal(await reconciles(RECONCILE_RESULT.error), 0, 'a conflict is not a reconcile error');
     assert.ok((await reconciles(RECONCILE_RESULT.requeue)) > requeuedBefore, 'the refused release requeued the pass');
-    const events = await cluster.core.listNamespacedEvent({ namespace });
-    assert.equal(events.items.filter((e) => e.reason === 'Finalized').length, 1, 'Finalized recorded once');
+    // The pass records Finalized after its release is written, so the platform can be gone before the
+    // event is (a clean-clone CI run listed none): wait for the pass, then for the event.
+    await operator.settled();
+    const finalized = async () =>
+      (await cluster.core.listNamespacedEvent({ namespace })).items.filter((e) => e.reason === 'Finalized').length;
+    await eventually(async () => (await finalized()) > 0, 'Finalized recorded', DEADLINE_MS);
+    assert.equal(await finalized(), 1, 'Finalized recorded once');
   });
 
   it('rejects an invalid spec with the schema message', async () => {
