@@ -14,10 +14,22 @@ cli() { redis-cli --no-auth-warning -a "$REDIS_PASSWORD" "$@"; }
 host() { if [ -n "\${NODE_ADDRESS_FORMAT:-}" ]; then printf "$NODE_ADDRESS_FORMAT" "$1"; else echo "$STATEFULSET-$1.$SERVICE"; fi; }
 node_id() { cli -h "$(host "$1")" cluster myid; }
 in_cluster() { cli -h "$(host 0)" cluster nodes | grep -q "^$1 "; }
-# Waits (up to a minute) until every node agrees on the slot layout: gossip lags each change.
+# True when each of the first $1 nodes knows exactly $1 nodes, none still in handshake or failing.
+# A join reaches the other nodes by gossip, one at a time: "--cluster check" compares slot layouts
+# only, and a rebalance that moves slots to a node some primary has not heard of yet fails.
+members_agree() {
+  j=0
+  while [ "$j" -lt "$1" ]; do
+    healthy=$(cli -h "$(host "$j")" cluster nodes | awk '$3 !~ /handshake|fail|noaddr/' | wc -l)
+    if [ "$healthy" -ne "$1" ]; then return 1; fi
+    j=$((j + 1))
+  done
+}
+# Waits (up to a minute) until the first $1 nodes agree on who is in the cluster and on the slot
+# layout: gossip lags each change.
 settle() {
   n=0
-  until cli --cluster check "$FIRST" >/dev/null 2>&1; do
+  until members_agree "$1" && cli --cluster check "$FIRST" >/dev/null 2>&1; do
     n=$((n + 1))
     if [ "$n" -ge 30 ]; then return 1; fi
     sleep 2
@@ -55,7 +67,7 @@ for s in $(seq 0 $(((TOTAL / PER) - 1))); do
     r=$((r + 1))
   done
 done
-settle
+settle "$TOTAL"
 
 WEIGHTS=""
 if [ "$TOTAL" -gt "$WANTED" ]; then
@@ -68,12 +80,12 @@ else
   cli --cluster rebalance "$FIRST" --cluster-use-empty-masters --cluster-yes
 fi
 
-settle
+settle "$TOTAL"
 i=$((TOTAL - 1))
 while [ "$i" -ge "$WANTED" ]; do
   cli --cluster del-node "$FIRST" "$(node_id "$i")"
   i=$((i - 1))
 done
-settle
+settle "$WANTED"
 cli --cluster check "$FIRST"
 `;
