@@ -273,14 +273,17 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const { concurrency, maxReplicas } = spec.workers[queue];
   const limit = maxReplicas * 4 * concurrency;
   const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + (slack > 0 ? slack : 0);
+  const slotDuration = lost ? ownPace(state, queue, duration) : duration;
   const slotsFor = (rate: number): { steady: number; drain: number } => ({
-    steady: minServers(rate, 1 / duration, waitBudget, { exceed: waitShare, maxUtilization: POLICY.maxUtilization, limit }),
-    drain: Math.ceil(((rate + backlog / drainSeconds) * duration) / POLICY.maxUtilization),
+    steady: minServers(rate, 1 / slotDuration, waitBudget, { exceed: waitShare, maxUtilization: POLICY.maxUtilization, limit }),
+    drain: Math.ceil(((rate + backlog / drainSeconds) * slotDuration) / POLICY.maxUtilization),
   });
   const { steady: steadySlots, drain: drainSlots } = slotsFor(arrival);
   const bare = slotsFor(plan.load);
-  const replicas = Math.ceil(Math.max(steadySlots, drainSlots) / concurrency);
-  const minimum = Math.ceil(Math.max(bare.steady, bare.drain) / concurrency);
+  const cap = lost ? replicaCoreSlots(spec, state, queue) : undefined;
+  const capped = (slots: number) => (cap !== undefined ? Math.min(slots, cap) : slots);
+  const replicas = Math.ceil(capped(Math.max(steadySlots, drainSlots)) / concurrency);
+  const minimum = Math.ceil(capped(Math.max(bare.steady, bare.drain)) / concurrency);
   const age = q.oldestWaitingAgeSeconds ?? 0;
   const urgent = age + durationP95 > target;
   return {
@@ -289,9 +292,49 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
     urgent,
     reason:
       `${name}: ${fmt(arrivalRate)} jobs/s${planText(plan)}, ${backlog} waiting, ${fmt(duration)} s/job, ` +
-      `oldest ${fmt(age)} s${budgetText}; ${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s → ${replicas} pods × ${concurrency}`,
+      `oldest ${fmt(age)} s${budgetText}${slotDuration < duration ? ` at the jobs' ${fmt(slotDuration)} s on idle replicas` : ''}; ` +
+      `${steadySlots} slots for arrivals, ${drainSlots} to drain in ${fmt(drainSeconds)} s` +
+      `${cap !== undefined && cap < Math.max(steadySlots, drainSlots) ? `, at most ${cap} (one per replica core)` : ''} → ${replicas} pods × ${concurrency}`,
     signals,
   };
+}
+
+/**
+ * The most slots a lost queue whose jobs wait on the read replicas (a rising learned line,
+ * downstream.ts) can keep busy: one per replica core. A report's queries run in one Postgres
+ * backend, one core at a time; jobs past the replicas' cores time-share them, shortening none, and
+ * each holds a Pooler connection the API's reads then queue for. Sized without it, a backlog of
+ * such jobs (their drain slots on their stretched duration) held 3-10 report pods through the
+ * week's days at knob 0.975 where the HPA's one pod lost no more minutes (seed 1: 4,827 queue
+ * minutes for $10.47 against 4,736 for $6.21). Undefined (no cap) with an external database.
+ */
+function replicaCoreSlots(spec: PassPlatformSpec, state: AutoscalerState, queue: WorkerQueue): number | undefined {
+  const managed = spec.database.managed;
+  const line = fitLine(state.replicaDependence?.[queue], POLICY.downstreamMinWeight);
+  if (!managed || !line || line.slope <= 0) return undefined;
+  const replicas = state.components['postgres-replicas']?.replicas ?? 1;
+  return Math.max(1, Math.floor(replicas * cores(managed.resources.cpu)));
+}
+
+/**
+ * A lost queue's job duration for its slots: the learned line's (downstream.ts) on idle replicas
+ * when its jobs are seen to wait on them, else the measured one. Such jobs run long because the
+ * replicas are busy, not for want of slots; slots sized on the stretched duration hold more of them
+ * inside the database at once, which shortens none (the replicas' cores are the bottleneck), and
+ * each holds a Pooler connection the API's reads then queue for. The backlog's drain slots add what
+ * the replicas' slower pace needs. With the cap (replicaCoreSlots), week, seed 1, knob 0.975: SLA
+ * minutes 12,410 → 11,484 and $236.64 → $233.60 (report pods $10.47 → $7.10); the cap alone
+ * 11,986 and $235.30.
+ */
+function ownPace(state: AutoscalerState, queue: WorkerQueue, duration: number): number {
+  const line = fitLine(state.replicaDependence?.[queue], POLICY.downstreamMinWeight);
+  // No t-test on the slope: at the cheap end the replicas run hot all day and the points bunch at
+  // one load, so the slope's t stays low; a rising line is all this needs, and the cap
+  // (replicaCoreSlots) bounds what a poor one costs.
+  if (!line || line.slope <= 0) return duration;
+  const idle = line.intercept + line.slope;
+  // A line fitted far from idle can cross zero there: it then says nothing about the jobs' own pace.
+  return idle > 0 ? Math.min(duration, idle) : duration;
 }
 
 /**
@@ -352,7 +395,7 @@ function slaAim(spec: PassPlatformSpec, state: AutoscalerState): number {
  * too little weight or spread in the replicas' load to say whether more replicas would shorten
  * them; the reason text, or undefined when there is none.
  */
-export function untestedSlowQueue(spec: PassPlatformSpec, state: AutoscalerState): string | undefined {
+function untestedSlowQueue(spec: PassPlatformSpec, state: AutoscalerState): string | undefined {
   for (const [queue, tail] of Object.entries(state.jobP95OverMean ?? {}) as [WorkerQueue, number][]) {
     const mean = state.jobDurationSeconds[queue];
     if (mean === undefined) continue;

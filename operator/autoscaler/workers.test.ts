@@ -2,16 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { initialAutoscalerState } from './autoscaler.js';
+import { addPoint, type WeightedFit } from './downstream.js';
 import { erlangC } from './erlang.js';
 import { sizeWorker } from './sizing.js';
-import type { QueueSignals } from './types.js';
+import type { AutoscalerState, QueueSignals } from './types.js';
 
 const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test' };
 
-function sizeReports(signals: QueueSignals, targetUtilization = spec.autoscaling.targetUtilization): { pods: number; reason: string } {
+function sizeReports(
+  signals: QueueSignals,
+  targetUtilization = spec.autoscaling.targetUtilization,
+  state: AutoscalerState = initialAutoscalerState(),
+): { pods: number; reason: string } {
   const need = sizeWorker({
     spec: { ...spec, autoscaling: { ...spec.autoscaling, targetUtilization } },
-    state: initialAutoscalerState(),
+    state,
     signals,
     current: 1,
     plan: (load) => ({ load, basis: 'measured' }),
@@ -69,6 +74,44 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     const { pods } = sizeReports(over);
     const waits = erlangC(pods * spec.workers.reports.concurrency, over.arrivalRate * 1.1, 1 / over.meanJobDurationSeconds);
     assert.ok(waits <= 0.05 && pods > throughput, `${pods} pods at the default: ${(waits * 100).toFixed(0)} % wait`);
+  });
+
+  describe('a lost queue whose jobs are seen to wait on the read replicas', () => {
+    // Busy replicas stretch report jobs to a mean of 4 s (p95 8 s, over the 5 s SLA) at knob 0.9.
+    // The learned line says they take 0.9 + 0.6 s / (1 − ρ): 1.5 s on idle replicas.
+    const stretched = { ...slow, arrivalRate: 3, meanJobDurationSeconds: 4, p95JobDurationSeconds: 8 };
+    let fit: WeightedFit | undefined;
+    for (let i = 0; i < 60; i++) {
+      const x = 1.2 + (i % 10) * 0.3;
+      fit = addPoint(fit, x, 0.9 + 0.6 * x, 1);
+    }
+    const learned = (replicas: number): AutoscalerState => ({
+      ...initialAutoscalerState({ 'postgres-replicas': replicas }),
+      replicaDependence: { reports: fit! },
+    });
+    const concurrency = spec.workers.reports.concurrency;
+    const podsFor = (seconds: number) => Math.ceil(Math.ceil((stretched.arrivalRate * 1.1 * seconds) / 0.9) / concurrency);
+
+    it("sizes its slots for the jobs' pace on idle replicas, not for the stretched duration", () => {
+      // Eight one-core replicas: the cap (one slot per core) is above the 6 slots the pace asks.
+      const paced = sizeReports(stretched, 0.9, learned(8));
+      assert.equal(paced.pods, podsFor(1.5), paced.reason);
+      assert.match(paced.reason, /at the jobs' 1.5 s on idle replicas/);
+      // Without a learned dependence the measured duration is all there is: 15 slots.
+      assert.equal(sizeReports(stretched, 0.9).pods, podsFor(4));
+      assert.ok(podsFor(1.5) < podsFor(4));
+    });
+
+    it('gives it at most one slot per replica core', () => {
+      // Two one-core replicas: two reports' queries run at once; a third only time-shares their cores.
+      const capped = sizeReports({ ...stretched, waiting: 200 }, 0.9, learned(2));
+      assert.equal(capped.pods, Math.ceil(2 / concurrency), capped.reason);
+      assert.match(capped.reason, /at most 2 \(one per replica core\)/);
+    });
+
+    it('changes nothing at the default knob, where the slots keep the jobs from waiting', () => {
+      assert.equal(sizeReports(stretched, spec.autoscaling.targetUtilization, learned(2)).pods, sizeReports(stretched).pods);
+    });
   });
 
   it('still sizes on the wait budget when the jobs leave one', () => {
