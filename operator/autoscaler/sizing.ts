@@ -329,8 +329,9 @@ function replicaCoreSlots(spec: PassPlatformSpec, state: AutoscalerState, queue:
 function ownPace(state: AutoscalerState, queue: WorkerQueue, duration: number): number {
   const line = fitLine(state.replicaDependence?.[queue], POLICY.downstreamMinWeight);
   // No t-test on the slope: at the cheap end the replicas run hot all day and the points bunch at
-  // one load, so the slope's t stays low; a rising line is all this needs, and the cap
-  // (replicaCoreSlots) bounds what a poor one costs.
+  // one load, so the slope's t stays low; a rising line is all this asks. A poor one that reads the
+  // idle pace too short sizes the slots (and the backlog's drain) short: the queue's jobs are past
+  // their SLA already, so what that risks is a longer backlog, not minutes kept.
   if (!line || line.slope <= 0) return duration;
   const idle = line.intercept + line.slope;
   // A line fitted far from idle can cross zero there: it then says nothing about the jobs' own pace.
