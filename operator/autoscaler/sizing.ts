@@ -273,14 +273,16 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const { concurrency, maxReplicas } = spec.workers[queue];
   const limit = maxReplicas * 4 * concurrency;
   const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + (slack > 0 ? slack : 0);
-  const slotDuration = lost ? ownPace(state, queue, duration) : duration;
+  // A lost queue's jobs seen to wait on the replicas: the learned line, fitted once for both uses.
+  const dependence = lost ? risingDependence(state, queue) : undefined;
+  const slotDuration = dependence ? ownPace(dependence, duration) : duration;
   const slotsFor = (rate: number): { steady: number; drain: number } => ({
     steady: minServers(rate, 1 / slotDuration, waitBudget, { exceed: waitShare, maxUtilization: POLICY.maxUtilization, limit }),
     drain: Math.ceil(((rate + backlog / drainSeconds) * slotDuration) / POLICY.maxUtilization),
   });
   const { steady: steadySlots, drain: drainSlots } = slotsFor(arrival);
   const bare = slotsFor(plan.load);
-  const cap = lost ? replicaCoreSlots(spec, state, queue) : undefined;
+  const cap = dependence ? replicaCoreSlots(spec, state) : undefined;
   const capped = (slots: number) => (cap !== undefined ? Math.min(slots, cap) : slots);
   const replicas = Math.ceil(capped(Math.max(steadySlots, drainSlots)) / concurrency);
   const minimum = Math.ceil(capped(Math.max(bare.steady, bare.drain)) / concurrency);
@@ -300,6 +302,19 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
 }
 
 /**
+ * A queue's learned replica-dependence line (downstream.ts) when it rises: its jobs are seen to
+ * wait on the replicas. No t-test on the slope: at the cheap end the replicas run hot all day and
+ * the points bunch at one load, so the slope's t stays low; a rising line is all ownPace and
+ * replicaCoreSlots ask. A poor one that reads the idle pace too short sizes the slots (and the
+ * backlog's drain) short: a lost queue's jobs are past their SLA already, so what that risks is a
+ * longer backlog, not minutes kept.
+ */
+function risingDependence(state: AutoscalerState, queue: WorkerQueue): Line | undefined {
+  const line = fitLine(state.replicaDependence?.[queue], POLICY.downstreamMinWeight);
+  return line && line.slope > 0 ? line : undefined;
+}
+
+/**
  * The most slots a lost queue whose jobs wait on the read replicas (a rising learned line,
  * downstream.ts) can keep busy: one per replica core. A report's queries run in one Postgres
  * backend, one core at a time; jobs past the replicas' cores time-share them, shortening none, and
@@ -308,10 +323,9 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
  * week's days at knob 0.975 where the HPA's one pod lost no more minutes (seed 1: 4,827 queue
  * minutes for $10.47 against 4,736 for $6.21). Undefined (no cap) with an external database.
  */
-function replicaCoreSlots(spec: PassPlatformSpec, state: AutoscalerState, queue: WorkerQueue): number | undefined {
+function replicaCoreSlots(spec: PassPlatformSpec, state: AutoscalerState): number | undefined {
   const managed = spec.database.managed;
-  const line = fitLine(state.replicaDependence?.[queue], POLICY.downstreamMinWeight);
-  if (!managed || !line || line.slope <= 0) return undefined;
+  if (!managed) return undefined;
   const replicas = state.components['postgres-replicas']?.replicas ?? 1;
   return Math.max(1, Math.floor(replicas * cores(managed.resources.cpu)));
 }
@@ -326,13 +340,7 @@ function replicaCoreSlots(spec: PassPlatformSpec, state: AutoscalerState, queue:
  * minutes 12,410 → 11,484 and $236.64 → $233.60 (report pods $10.47 → $7.10); the cap alone
  * 11,986 and $235.30.
  */
-function ownPace(state: AutoscalerState, queue: WorkerQueue, duration: number): number {
-  const line = fitLine(state.replicaDependence?.[queue], POLICY.downstreamMinWeight);
-  // No t-test on the slope: at the cheap end the replicas run hot all day and the points bunch at
-  // one load, so the slope's t stays low; a rising line is all this asks. A poor one that reads the
-  // idle pace too short sizes the slots (and the backlog's drain) short: the queue's jobs are past
-  // their SLA already, so what that risks is a longer backlog, not minutes kept.
-  if (!line || line.slope <= 0) return duration;
+function ownPace(line: Line, duration: number): number {
   const idle = line.intercept + line.slope;
   // A line fitted far from idle can cross zero there: it then says nothing about the jobs' own pace.
   return idle > 0 ? Math.min(duration, idle) : duration;
