@@ -146,6 +146,7 @@ export class Prometheus {
     const at = latest.at;
     return {
       observedAt: at,
+      windowSeconds: RATE_WINDOW_SECONDS,
       sampledAt: { api: at, queues: at, postgres: at, redis: at },
       api: {
         requestRate,

@@ -27,7 +27,7 @@ import {
   type SizingInput,
 } from './sizing.js';
 import { clampToRange, stabilize } from './stabilizer.js';
-import { followStartup, readyReplicas, startupSeconds } from './startup.js';
+import { followStartup, readyReplicas, startupSeconds, trackReady } from './startup.js';
 import { COMPONENT_TUNING, POLICY } from './tuning.js';
 import type { AutoscalerResult, AutoscalerState, ComponentMemory, Need, PlatformSignals, SignalSource } from './types.js';
 
@@ -187,7 +187,8 @@ export function autoscale(
     const need = workerPods !== undefined ? withinBudget(sized, workerPods) : { need: sized, refused: false };
     const before = memory.replicas;
     const result = stabilize(memory, need.need, range, tuning, spec.autoscaling.scaleDownStabilizationSeconds, now);
-    const followed = followStartup(result.memory, before, readyReplicas(component, fresh), now, tuning.startupSeconds);
+    const ready = readyReplicas(component, fresh);
+    const followed = trackReady(followStartup(result.memory, before, ready, now, tuning.startupSeconds), ready, now);
     components[component] = { ...followed, budgetRefused: need.refused || undefined };
     replicas[component] = result.replicas;
     const reason = !fresh
@@ -207,6 +208,6 @@ export function autoscale(
       });
     }
   }
-  const learned = learnEstimates(state, fresh, spec, state.components.api?.replicas ?? spec.api.minReplicas);
+  const learned = learnEstimates(state, fresh, spec, state.components.api?.replicas ?? spec.api.minReplicas, { components, now });
   return { replicas, decisions, state: { ...learned, components } };
 }

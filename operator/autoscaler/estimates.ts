@@ -8,8 +8,9 @@ import { WORKER_QUEUES, type PassPlatformSpec } from '../../platform-api/v1alpha
 import { addPoint } from './downstream.js';
 import { waitQuantile } from './erlang.js';
 import { cores, totalRate } from './sizing.js';
+import { settled } from './startup.js';
 import { POLICY } from './tuning.js';
-import type { AutoscalerState, PlatformSignals } from './types.js';
+import type { AutoscalerState, ComponentMemory, PlatformSignals } from './types.js';
 
 /** Utilisation above which the replicas' CPU reading is capped by their cores and says nothing of their demand. */
 const MAX_FITTED_UTILIZATION = 0.95;
@@ -21,11 +22,18 @@ function smooth(previous: number | undefined, observed: number): number {
 /** Requests per second under which a CPU-per-request reading is mostly idle overhead. */
 const MIN_RATE_FOR_CPU_ESTIMATE = 1;
 
+/** This run's component memories (their ready counts, trackReady) and its time. */
+export interface Fleets {
+  components: AutoscalerState['components'];
+  now: number;
+}
+
 export function learnEstimates(
   state: AutoscalerState,
   signals: PlatformSignals | undefined,
   spec: PassPlatformSpec,
   apiReplicas: number,
+  fleets: Fleets,
 ): AutoscalerState {
   if (!signals) return state;
   const next: AutoscalerState = {
@@ -38,7 +46,7 @@ export function learnEstimates(
   if (api?.cpuCores !== undefined && rate !== undefined && rate >= MIN_RATE_FOR_CPU_ESTIMATE) {
     next.apiCpuSecondsPerRequest = smooth(state.apiCpuSecondsPerRequest, api.cpuCores / rate);
     const pods = Math.max(1, api.readyPods ?? apiReplicas);
-    learnApiLatency(next, signals, spec, pods);
+    if (fitsFleet(fleets.components.api, signals, fleets.now)) learnApiLatency(next, signals, spec, pods);
     const serviceRate = cores(spec.api.resources.cpu) / next.apiCpuSecondsPerRequest;
     const utilisation = rate / (pods * serviceRate);
     if (utilisation <= POLICY.maxUtilization) {
@@ -57,11 +65,25 @@ export function learnEstimates(
     if (duration !== undefined && duration > 0) next.jobDurationSeconds[queue] = smooth(state.jobDurationSeconds[queue], duration);
   }
   const pg = signals.postgres;
-  learnReplicaDependence(next, signals, spec);
+  if (fitsFleet(fleets.components['postgres-replicas'], signals, fleets.now)) learnReplicaDependence(next, signals, spec);
   if (pg?.replicaCpuCores !== undefined && pg.readQps !== undefined && pg.readQps >= MIN_RATE_FOR_CPU_ESTIMATE) {
     next.postgresCpuSecondsPerQuery = smooth(state.postgresCpuSecondsPerQuery, pg.replicaCpuCores / pg.readQps);
   }
   return next;
+}
+
+/**
+ * Whether a reading may become a point of a learned curve (downstream.ts): its x is the utilisation
+ * of the fleet ready now, its y a latency over the query window, so the fleet must have been the
+ * same for the whole window (startup.ts settled). A curve keeps its points for hours
+ * (POLICY.downstreamKeep) and the sizing it sets keeps later points near one utilisation, so one
+ * transient can hold it: on the upload deadline at knob 0.6 (seed 1) the backlog of a start with
+ * too few pods ready drained through the next minute's p95 (25–27 s at x 2.3–2.5, 0.19 s a minute
+ * later) and fitted auth's line to −5.97 + 4.05 s / (1 − ρ): the API sized at its 20 % floor, 42
+ * pods where the HPA at 40 % ran 21, for the rest of the run.
+ */
+function fitsFleet(memory: ComponentMemory | undefined, signals: PlatformSignals, now: number): boolean {
+  return settled(memory, now, signals.windowSeconds ?? POLICY.signalWindowSeconds);
 }
 
 /**

@@ -10,7 +10,8 @@ import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { specWithManagedReplicas } from '../../testing/autoscaler-spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { addPoint, fitLine, queueScale, utilisationCeiling } from './downstream.js';
-import { apiLatencyCeiling } from './sizing.js';
+import { apiLatencyCeiling, cores } from './sizing.js';
+import { POLICY } from './tuning.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';
 
 const spec: PassPlatformSpec = specWithManagedReplicas();
@@ -140,6 +141,36 @@ describe('read replicas sized for the jobs that wait on them', () => {
   it('keeps the spec target when the jobs do not depend on the replicas', () => {
     // 3.8 cores at 70 % of 2 → 3 replicas.
     assert.equal(run(dayThenBusy(() => 2)).replicas['postgres-replicas'], 3);
+  });
+});
+
+describe('a reading taken while the fleet changes', () => {
+  const podCores = cores(spec.api.resources.cpu);
+  /** 200 req/s of auth on `ready` pods at utilisation `utilisation`, its p95 `p95`. */
+  const reading = (i: number, ready: number, utilisation: number, p95: number): PlatformSignals => ({
+    observedAt: T0 + i * INTERVAL_MS,
+    windowSeconds: 60,
+    api: { requestRate: { auth: 200 }, p95LatencySeconds: { auth: p95 }, cpuCores: utilisation * ready * podCores, readyPods: ready },
+  });
+  // auth's p95 on a settled fleet: 0.08 + 0.05 s / (1 − ρ), the load swinging ρ between 20 and 70 %.
+  const settled = Array.from({ length: 300 }, (_, i) => {
+    const utilisation = 0.2 + 0.5 * (0.5 + 0.5 * Math.sin(i / 20));
+    return reading(i + 6, 8, utilisation, 0.08 + 0.05 / (1 - utilisation));
+  });
+
+  it('is no point of a latency curve: the window still holds what the old fleet served and queued', () => {
+    // The upload deadline's start at knob 0.6 (seed 1): 4 of 7 pods ready, then 7, then 8; the
+    // backlog built meanwhile drained through the next minute's p95 (25–27 s at ρ 0.56–0.89).
+    const start = [reading(0, 4, 0.887, 25), reading(1, 7, 0.56, 26.8), reading(2, 7, 0.6, 26.7), reading(3, 7, 0.59, 24.2), reading(4, 8, 0.48, 0.19)];
+    const line = fitLine(run([...start, ...settled]).state.apiLatencyFit?.auth, 1);
+    assert.ok(line && Math.abs(line.intercept - 0.08) < 0.005 && Math.abs(line.slope - 0.05) < 0.005, JSON.stringify(line));
+  });
+
+  it('becomes one once the ready count has held for the whole window', () => {
+    // 8 pods from the 7th run on, a run every 15 s: the 7th to 10th are inside the minute, the 11th
+    // and 12th are points (weight 1 × keep + 1).
+    const fit = run([reading(0, 7, 0.5, 0.18), ...settled.slice(0, 6)]).state.apiLatencyFit?.auth;
+    assert.equal(fit?.w, 1 * POLICY.downstreamKeep + 1);
   });
 });
 

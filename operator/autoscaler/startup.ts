@@ -20,6 +20,23 @@ export function readyReplicas(component: Component, signals: PlatformSignals | u
   return signals.redis?.readyShards;
 }
 
+/** Notes when the ready count changes; an unknown count (signals missing) changes nothing. */
+export function trackReady(memory: ComponentMemory, ready: number | undefined, now: number): ComponentMemory {
+  if (ready === undefined || memory.readySince?.ready === ready) return memory;
+  return { ...memory, readySince: { ready, since: now } };
+}
+
+/**
+ * Whether a component's ready count has held for the whole query window up to `now`: only then do
+ * a window's rates and quantiles describe the fleet the signals count now. Right after a change
+ * they still hold what the old fleet served and queued (a backlog built while too few pods were
+ * ready drains through the next window's p95). Unknown (no count seen yet) is not settled.
+ */
+export function settled(memory: ComponentMemory | undefined, now: number, windowSeconds: number): boolean {
+  const since = memory?.readySince?.since;
+  return since !== undefined && now - since >= windowSeconds * 1000;
+}
+
 /** The start-up time to plan with: the learned one, else the default. */
 export function startupSeconds(memory: ComponentMemory | undefined, defaultSeconds: number): number {
   return memory?.startupSeconds ?? defaultSeconds;

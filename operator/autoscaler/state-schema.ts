@@ -150,10 +150,12 @@ export function readComponentMemory(
     what('scale-up being timed'),
     problems,
   );
+  const readySince = readOptional(raw.readySince, z.object({ ready: count, since: finite }), what('ready count held since'), problems);
   if (lastScaleUpAt !== undefined) memory.lastScaleUpAt = lastScaleUpAt;
   if (lastScaleDownAt !== undefined) memory.lastScaleDownAt = lastScaleDownAt;
   if (budgetRefused !== undefined) memory.budgetRefused = budgetRefused;
   if (startupSeconds !== undefined) memory.startupSeconds = startupSeconds;
   if (awaitingReady !== undefined) memory.awaitingReady = awaitingReady;
+  if (readySince !== undefined) memory.readySince = readySince;
   return { memory, seasonal: raw.seasonal };
 }

@@ -74,6 +74,8 @@ export const POLICY = {
   maxUtilization: 0.9,
   /** How far a 1-minute rate() lags the load it measures: forecasts look this much further ahead. */
   signalLagSeconds: 30,
+  /** The rate() window when the signals do not say (operator/autoscaling/signals/queries.ts DEFAULT_WINDOW). */
+  signalWindowSeconds: 60,
   /** Signals older than this many intervals are stale and treated as missing. */
   staleAfterIntervals: 4,
   /** Scale down only when the stabilised need is this far below current (fraction, at least one replica). */

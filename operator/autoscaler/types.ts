@@ -78,6 +78,11 @@ export type SignalSource = 'api' | 'queues' | 'postgres' | 'redis';
 export interface PlatformSignals {
   observedAt: number;
   /**
+   * The window of the rate() and quantile queries, seconds: a rate or p95 describes the requests
+   * and jobs of that span, not of the instant.
+   */
+  windowSeconds?: number;
+  /**
    * When each source's newest sample was scraped (epoch ms). A source whose exporter stopped
    * being scraped goes stale on its own: its components hold while the others keep scaling.
    */
@@ -125,6 +130,8 @@ export interface ComponentMemory {
   startupSeconds?: number;
   /** The scale-up being followed: when it was decided and to how many replicas. */
   awaitingReady?: { since: number; replicas: number };
+  /** The ready count the signals showed last, and since when they have shown it (estimates.ts settled). */
+  readySince?: { ready: number; since: number };
   seasonal?: SeasonalMemory;
 }
 

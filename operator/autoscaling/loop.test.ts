@@ -49,6 +49,8 @@ const REQUESTS_THIS_MONTH = 1_234_567;
 class CannedPrometheus {
   load: ApiLoad = QUIET;
   down = false;
+  /** The time its samples carry: the operator's clock. */
+  clock: () => number = Date.now;
   readonly seen: string[] = [];
   private server!: Server;
 
@@ -74,7 +76,7 @@ class CannedPrometheus {
   }
 
   private answer(query: string) {
-    const t = Date.now() / 1000;
+    const t = this.clock() / 1000;
     const sample = (value: number, metric: Record<string, string> = {}) => ({ metric, value: [t, String(value)] });
     if (query.startsWith(`sum(increase(${METRIC.httpServerDuration}_count{${scope.matchers}, component="api", sla_class!="none"}[`))
       return [sample(REQUESTS_THIS_MONTH)];
@@ -122,13 +124,14 @@ const log = {
   error: (_: object, message: string) => void warnings.push(message),
 };
 
-async function startOperator(): Promise<PassOperator> {
+async function startOperator(clock?: () => number): Promise<PassOperator> {
   const operator = new PassOperator({
     kubeConfig: kube.kubeConfig,
     namespace: NAMESPACE,
     resyncMs: 3_600_000,
     costRefreshMs: 3_600_000,
     log,
+    ...(clock ? { clock } : {}),
   });
   await operator.start();
   return operator;
@@ -285,7 +288,16 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       await operator.stop();
     }
   });
-  it('keeps a learned latency curve across a restart, and reads what it can of a spoiled state', async () => {
+  it('keeps a learned latency curve across a restart, and reads what it can of a spoiled state', async (t) => {
+    // The operator's and Prometheus's clock, a run 15 s after the last as a 15 s interval spaces
+    // them: a curve takes a point only once the API's ready count has held for the signals' 1-minute
+    // window (autoscaler/startup.ts settled), which runs back to back in real time never reach.
+    let now = Date.now();
+    const clock = () => now;
+    prometheus.clock = clock;
+    t.after(() => {
+      prometheus.clock = Date.now;
+    });
     // Auth's p95 grows as 0.03 + 0.075 s / (1 − ρ) of the API pod's CPU: it reaches 90 % of the
     // 200 ms SLA at ρ = 50 %, under the spec's 70 %.
     const learning = (run: number): ApiLoad => {
@@ -293,13 +305,14 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       return { authRate: 50, authP95: 0.03 + 0.075 / (1 - utilisation), cpuCores: utilisation * 0.1, pods: 1 };
     };
     prometheus.load = learning(0);
-    let operator = await startOperator();
+    let operator = await startOperator(clock);
     let learnedAt: number | undefined;
     let storedWeight = 0;
     try {
       for (let run = 0; run < 60 && learnedAt === undefined; run++) {
         prometheus.load = learning(run);
         await runAutoscaler(operator);
+        now += 15_000;
         const fit = (await readState()).state.apiLatencyFit?.auth;
         if (curveSetsCap(fit)) [learnedAt, storedWeight] = [run, fit?.w ?? 0];
       }
@@ -316,7 +329,7 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
     const { configMap: learnedMap } = await readState();
 
     // A new operator (a new leader): its first decision sizes the API on that curve.
-    operator = await startOperator();
+    operator = await startOperator(clock);
     try {
       // Twice the API's CPU of the first test's busy spell: more pods than run now, with or without the curve.
       const rush: ApiLoad = { authRate: 2000, authP95: 0.15, cpuCores: 1.4, pods: 1 };
@@ -356,7 +369,7 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
     await edit(JSON.stringify(stored));
     warnings.length = 0;
     const running = await apiReplicas();
-    operator = await startOperator();
+    operator = await startOperator(clock);
     try {
       await runAutoscaler(operator);
       const warned = warnings.find((w) => w.startsWith('autoscaler state partly unreadable')) ?? warnings.join('\n');
@@ -374,7 +387,7 @@ describe('the operator’s autoscaling loop and cost tracking', () => {
       await edit(text.slice(0, text.length / 2));
       await operator.stop();
       warnings.length = 0;
-      operator = await startOperator();
+      operator = await startOperator(clock);
       await runAutoscaler(operator);
       assert.ok(
         warnings.some((w) => /not JSON.*starting fresh/.test(w)),

@@ -274,6 +274,7 @@ describe('signals from the exporters a cluster has, through a real Prometheus', 
       [],
     );
     assert.ok(queried > 20);
+    assert.equal(signals.windowSeconds, 10, 'the window the rates and quantiles cover');
 
     // API CPU from cAdvisor: the app container only (not the pod cgroup, not the pause container, not campus2).
     near(signals.api?.cpuCores, API_CORES, 0.15, 'API cores');
