@@ -66,20 +66,33 @@ export function fitLine(fit: WeightedFit | undefined, minWeight: number): Line |
  * latency read through histogram buckets jitters from run to run, so the test is whether the slope
  * is surely positive over many runs, not how well one line explains each reading.
  * When even idle replicas (x = 1) would be too slow, `floor`: more replicas cannot help beyond it.
- * `queueScale` (default 1) scales the queueing part the SLA allows: the knob's choice of point (queueScale()).
+ * `aim` (default the SLA's own point) is the knob's choice of point on the curve.
  */
 export function utilisationCeiling(
   line: Line | undefined,
   maxMeanSeconds: number,
-  options: { minSlopeT: number; minSpreadX: number; floor: number; queueScale?: number },
+  options: { minSlopeT: number; minSpreadX: number; floor: number; aim?: CurveAim },
 ): number | undefined {
   if (!line || line.slope <= 0 || line.slopeT < options.minSlopeT || line.spreadX < options.minSpreadX) return undefined;
   const maxX = (maxMeanSeconds - line.intercept) / line.slope;
   if (maxX <= 1) return options.floor;
-  // The point aimed at: the queueing part (x − 1) the SLA allows, scaled by the knob (queueScale).
-  const aimX = 1 + (options.queueScale ?? 1) * (maxX - 1);
-  return Math.max(options.floor, 1 - 1 / aimX);
+  const { queueScale, loadScale } = options.aim ?? SLA_POINT;
+  // The point aimed at: the queueing part (x − 1) the SLA allows scaled, and that utilisation scaled.
+  const aimX = 1 + queueScale * (maxX - 1);
+  return Math.max(options.floor, loadScale * (1 - 1 / aimX));
 }
+
+/**
+ * Which point of a learned curve a component is sized for, relative to the SLA's point (where the
+ * line reaches the SLA's mark): its queueing part x − 1 scaled by `queueScale`, then the utilisation
+ * there by `loadScale`. The knob sets one of them (sizing.ts knobAim); SLA_POINT sets neither.
+ */
+export interface CurveAim {
+  queueScale: number;
+  loadScale: number;
+}
+
+export const SLA_POINT: CurveAim = { queueScale: 1, loadScale: 1 };
 
 /**
  * How far the spec's one cost knob (`targetUtilization`) moves a learned curve's aim, as a factor on

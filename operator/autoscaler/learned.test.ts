@@ -79,12 +79,16 @@ describe('a line through noisy readings', () => {
     assert.ok(ceiling !== undefined && Math.abs(ceiling - 0.5) < 0.02, String(ceiling));
   });
 
-  it('aims at the point the knob picks: the queueing part the bound allows, scaled', () => {
+  it('aims at the point the knob picks: the queueing part the bound allows, or its utilisation, scaled', () => {
     const line = { intercept: 0.6, slope: 0.9, correlation: 0.99, slopeT: 50, spreadX: 0.5 };
     const options = { minSlopeT: 3, minSpreadX: 0.05, floor: 0.2 };
-    // The bound is reached at x = 2 (x − 1 = 1); twice the queueing part: x = 3, ρ = 2/3; half: x = 1.5, ρ = 1/3.
-    assert.ok(Math.abs((utilisationCeiling(line, 2.4, { ...options, queueScale: 2 }) ?? 0) - 2 / 3) < 1e-9);
-    assert.ok(Math.abs((utilisationCeiling(line, 2.4, { ...options, queueScale: 0.5 }) ?? 0) - 1 / 3) < 1e-9);
+    const at = (aim: { queueScale: number; loadScale: number }) => utilisationCeiling(line, 2.4, { ...options, aim }) ?? 0;
+    // The bound is reached at x = 2 (x − 1 = 1, ρ = 1/2); twice the queueing part: x = 3, ρ = 2/3; half: x = 1.5, ρ = 1/3.
+    assert.ok(Math.abs(at({ queueScale: 2, loadScale: 1 }) - 2 / 3) < 1e-9);
+    assert.ok(Math.abs(at({ queueScale: 0.5, loadScale: 1 }) - 1 / 3) < 1e-9);
+    // Or the utilisation there: 0.8 × 1/2; never under the floor.
+    assert.ok(Math.abs(at({ queueScale: 1, loadScale: 0.8 }) - 0.4) < 1e-9);
+    assert.equal(at({ queueScale: 1, loadScale: 0.3 }), 0.2);
     // The knob's scale is 1 at the reference and follows u / (1 − u) around it.
     assert.equal(queueScale(0.7, 0.7), 1);
     assert.ok(Math.abs(queueScale(0.9, 0.7) - 9 / (0.7 / 0.3)) < 1e-9);
@@ -102,7 +106,13 @@ describe('read replicas sized for the jobs that wait on them', () => {
   /** A day of swinging replica load, then 3.8 cores of reads held for ten minutes. */
   function dayThenBusy(jobSeconds: (utilisation: number) => number): PlatformSignals[] {
     return [...replicaReadings(300, jobSeconds), ...replicaReadings(40, () => jobSeconds(0.95))].map((s, i) =>
-      i < 300 ? s : { ...s, postgres: { readQps: 1000, replicaCpuCores: 3.8, readyReplicas: 2, maxReplicaLagSeconds: 0.1 } },
+      i < 300
+        ? s
+        : {
+            ...s,
+            observedAt: T0 + i * INTERVAL_MS,
+            postgres: { readQps: 1000, replicaCpuCores: 3.8, readyReplicas: 2, maxReplicaLagSeconds: 0.1 },
+          },
     );
   }
 
@@ -116,9 +126,10 @@ describe('read replicas sized for the jobs that wait on them', () => {
   });
 
   it('lets the knob pick the point of the curve: cheaper above the default, more headroom below', () => {
-    // Same curve (ρ ≤ 50 % at the default 0.7). The knob scales the queueing part x − 1 = ρ / (1 − ρ)
-    // by q(knob) / q(0.7), q(u) = u / (1 − u): at 0.9 × 3.86 → ρ 79 % → 3 replicas; at 0.5 × 0.43 →
-    // ρ 30 % → 7 replicas (3.8 cores of reads on 2-core replicas).
+    // Same curve (ρ ≤ 50 % at the default 0.7), 3.8 cores of reads on 2-core replicas. Above the
+    // default the knob scales the queueing part x − 1 = ρ / (1 − ρ) by q(knob) / q(0.7),
+    // q(u) = u / (1 − u): at 0.9 × 3.86 → ρ 79 % → 3 replicas. Below it the utilisation by knob / 0.7:
+    // at 0.5 → ρ 35.7 % → 6 replicas (the step limit lets the busy spell reach 5 of them).
     const at = (knob: number) => {
       const previous = spec.autoscaling;
       spec.autoscaling = { ...previous, targetUtilization: knob };
@@ -129,13 +140,19 @@ describe('read replicas sized for the jobs that wait on them', () => {
       }
     };
     const results = [0.5, 0.7, 0.9].map(at);
+    const reasons = results.map((r) => r.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '');
+    // The replicas the curve asks for (before the step limit).
+    assert.deepEqual(
+      reasons.map((reason) => /\) → (\d+)/.exec(reason)?.[1]),
+      ['6', '4', '3'],
+    );
     assert.deepEqual(
       results.map((r) => r.replicas['postgres-replicas']),
-      [7, 4, 3],
+      [5, 4, 3],
     );
     // The decision says which point the knob picked.
-    const reason = results[2]?.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '';
-    assert.match(reason, /≤ 79\.41 % at knob 0\.90 \(3\.86 × the queueing that keeps them in their SLA\)/);
+    assert.match(reasons[2] ?? '', /≤ 79\.41 % at knob 0\.90 \(3\.86 × the queueing that keeps them in their SLA\)/);
+    assert.match(reasons[0] ?? '', /≤ 35\.71 % at knob 0\.50 \(0\.71 × the utilisation that keeps them in their SLA\)/);
   });
 
   it('keeps the spec target when the jobs do not depend on the replicas', () => {

@@ -13,7 +13,7 @@ import {
   type WorkerQueue,
 } from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
-import { fitLine, queueScale, utilisationCeiling, type Line, type WeightedFit } from './downstream.js';
+import { fitLine, queueScale, SLA_POINT, utilisationCeiling, type CurveAim, type Line, type WeightedFit } from './downstream.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
@@ -151,9 +151,26 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   };
 }
 
-/** How far the knob moves a learned curve's aim from the default's (downstream.ts queueScale). */
+/**
+ * The point of a learned curve the knob picks (downstream.ts CurveAim); the spec default picks the
+ * SLA's point. Above the default, the SLA point's queueing part scaled like a CPU-sized component's
+ * queue factor (queueScale: the cost-weighted optimum, docs/adr/0006-autoscaler-decisions.md).
+ * Below it, the SLA point's utilisation × knob / default. There the team buys headroom against load
+ * no forecast saw: a CPU-sized component at knob u takes default / u times the load before it is
+ * where the default would run it, and a curve-sized one gets the same factor before its SLA's
+ * point. Scaling the queueing part there too bought far more: at 0.5 a queueing part 0.43 × the
+ * SLA point's, the replicas at 22 % where the SLA's point was 39 % (gate rush, seed 1) and the
+ * tuned baseline at 30–40 % CPU lost fewer minutes for less.
+ */
+function knobAim(spec: PassPlatformSpec): CurveAim {
+  const knob = spec.autoscaling.targetUtilization;
+  const reference = DEFAULT_AUTOSCALING.targetUtilization;
+  return knob > reference ? { queueScale: queueScale(knob, reference), loadScale: 1 } : { queueScale: 1, loadScale: knob / reference };
+}
+
+/** How far the knob moves a learned curve's queueing part: above the default only (knobAim). */
 function knobQueueScale(spec: PassPlatformSpec): number {
-  return queueScale(spec.autoscaling.targetUtilization, DEFAULT_AUTOSCALING.targetUtilization);
+  return knobAim(spec).queueScale;
 }
 
 /**
@@ -168,16 +185,17 @@ function knobQueueScale(spec: PassPlatformSpec): number {
  */
 function knobFloor(spec: PassPlatformSpec): number {
   const floor = POLICY.downstreamFloorUtilization;
-  const queue = (Math.max(1, knobQueueScale(spec)) * floor) / (1 - floor);
+  const queue = (knobQueueScale(spec) * floor) / (1 - floor);
   return queue / (1 + queue);
 }
 
 /** What the point picked on a curve means, for the decision's reason. */
 function aimText(spec: PassPlatformSpec, utilisation: number, holds: string): string {
-  const scale = knobQueueScale(spec);
-  return scale === 1
-    ? `≤ ${fmt(utilisation * 100)} % keeps ${holds}`
-    : `≤ ${fmt(utilisation * 100)} % at knob ${fmt(spec.autoscaling.targetUtilization)} (${fmt(scale)} × the queueing that keeps ${holds})`;
+  const { queueScale: scale, loadScale } = knobAim(spec);
+  const knob = `at knob ${fmt(spec.autoscaling.targetUtilization)}`;
+  if (scale !== 1) return `≤ ${fmt(utilisation * 100)} % ${knob} (${fmt(scale)} × the queueing that keeps ${holds})`;
+  if (loadScale !== 1) return `≤ ${fmt(utilisation * 100)} % ${knob} (${fmt(loadScale)} × the utilisation that keeps ${holds})`;
+  return `≤ ${fmt(utilisation * 100)} % keeps ${holds}`;
 }
 
 /**
@@ -188,7 +206,7 @@ function learnedCeiling(
   fit: WeightedFit | undefined,
   spec: PassPlatformSpec,
   maxMeanSeconds: number,
-  scale = knobQueueScale(spec),
+  aim = knobAim(spec),
 ): { line: Line; utilisation: number } | undefined {
   const line = fitLine(fit, POLICY.downstreamMinWeight);
   const utilisation = utilisationCeiling(line, maxMeanSeconds, {
@@ -196,7 +214,7 @@ function learnedCeiling(
     minSpreadX: POLICY.downstreamMinSpreadX,
     floor: knobFloor(spec),
     // The knob picks the point of the curve: the spec default aims where the line reaches the SLA's mark.
-    queueScale: scale,
+    aim,
   });
   return line && utilisation !== undefined ? { line, utilisation } : undefined;
 }
@@ -362,13 +380,13 @@ export function postgresLoadCores(pg: PostgresSignals | undefined, state: Autosc
 /**
  * The lowest replica utilisation ceiling any worker queue's learned dependence asks for
  * (downstream.ts): the utilisation at which its mean job duration × its p95/mean ratio reaches
- * its SLA, its queueing part scaled by `scale` (the knob's, by default; 1 is the SLA's own point).
+ * its SLA, at the point `aim` picks on it (the knob's, by default; SLA_POINT is the SLA's own).
  * Undefined when no queue's jobs are seen to depend on the replicas.
  */
 export function downstreamCeiling(
   spec: PassPlatformSpec,
   state: AutoscalerState,
-  scale = knobQueueScale(spec),
+  aim = knobAim(spec),
 ): { utilisation: number; reason: string } | undefined {
   let lowest: { utilisation: number; reason: string } | undefined;
   for (const [queue, fit] of Object.entries(state.replicaDependence ?? {}) as [WorkerQueue, WeightedFit][]) {
@@ -377,7 +395,7 @@ export function downstreamCeiling(
     // No latencyTargetRatio margin here: histogram_quantile interpolates linearly inside a bucket
     // whose density falls, so the p95 it reads (and the tail ratio) already sits above the true one.
     const maxMean = spec.sla[QUEUE_SLA_CLASS[queue]] / tail;
-    const ceiling = learnedCeiling(fit, spec, maxMean, scale);
+    const ceiling = learnedCeiling(fit, spec, maxMean, aim);
     if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
     const { line, utilisation } = ceiling;
     lowest = {
@@ -389,12 +407,12 @@ export function downstreamCeiling(
 }
 
 /**
- * The replicas' aim at the default knob: where the learned curves put the SLA's point (queueScale 1),
+ * The replicas' aim at the default knob: where the learned curves put the SLA's point (SLA_POINT),
  * at most the spec default's utilisation. 0 without a learned curve (no point known: the knob's
  * aim holds for every load).
  */
 function slaAim(spec: PassPlatformSpec, state: AutoscalerState): number {
-  const atSla = downstreamCeiling(spec, state, 1);
+  const atSla = downstreamCeiling(spec, state, SLA_POINT);
   return atSla ? Math.min(DEFAULT_AUTOSCALING.targetUtilization, atSla.utilisation) : 0;
 }
 
