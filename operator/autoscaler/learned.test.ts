@@ -178,7 +178,13 @@ describe('a reading taken while the fleet changes', () => {
   it('is no point of a latency curve: the window still holds what the old fleet served and queued', () => {
     // The upload deadline's start at knob 0.6 (seed 1): 4 of 7 pods ready, then 7, then 8; the
     // backlog built meanwhile drained through the next minute's p95 (25–27 s at ρ 0.56–0.89).
-    const start = [reading(0, 4, 0.887, 25), reading(1, 7, 0.56, 26.8), reading(2, 7, 0.6, 26.7), reading(3, 7, 0.59, 24.2), reading(4, 8, 0.48, 0.19)];
+    const start = [
+      reading(0, 4, 0.887, 25),
+      reading(1, 7, 0.56, 26.8),
+      reading(2, 7, 0.6, 26.7),
+      reading(3, 7, 0.59, 24.2),
+      reading(4, 8, 0.48, 0.19),
+    ];
     const line = fitLine(run([...start, ...settled]).state.apiLatencyFit?.auth, 1);
     assert.ok(line && Math.abs(line.intercept - 0.08) < 0.005 && Math.abs(line.slope - 0.05) < 0.005, JSON.stringify(line));
   });
