@@ -65,7 +65,26 @@ async function portFlags(): Promise<{ s3Port: number; flags: string[] }> {
   return { s3Port: ports.get('s3.port')!, flags: [...ports].map(([name, port]) => `-${name}=${port}`) };
 }
 
+/** Starts to try before giving up when a port picked free was taken before weed bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * A SeaweedFS server (master, volume, filer, S3 gateway) on free loopback ports. Its ports are
+ * picked free, then bound by weed seconds later: another test process can take one in between
+ * (CI, 2026-12-05: the volume server's `bind: address already in use`). Then weed exits, and it is
+ * started again on fresh ports.
+ */
 export async function startSeaweedFs(options: { bucket?: string } = {}): Promise<SeaweedFs> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !String(err).includes('address already in use')) throw err;
+    }
+  }
+}
+
+async function startOnce(options: { bucket?: string }): Promise<SeaweedFs> {
   const binary = seaweedFsBinary();
   const dir = mkdtempSync(join(tmpdir(), 'pp-seaweedfs-'));
   const accessKeyId = `pp${randomBytes(8).toString('hex')}`;
