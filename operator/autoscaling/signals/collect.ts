@@ -3,11 +3,12 @@
  * returns nothing leaves its signal undefined (the policy then holds instead of scaling down);
  * the failures are returned so the operator can report them, not thrown.
  */
+import { durationSeconds } from '../../../alerts/duration.js';
 import type { SlaClass } from '../../../core/sla.js';
 import type { PlatformSignals, QueueSignals } from '../../autoscaler/index.js';
 import { WORKER_QUEUES, type WorkerQueue } from '../../../platform-api/v1alpha1/index.js';
 import { PrometheusQueryError, type PrometheusClient, type Sample } from './prometheus-client.js';
-import { apiQueries, postgresQueries, queueQueries, redisQueries, windowSeconds, type SignalScope } from './queries.js';
+import { apiQueries, postgresQueries, queueQueries, redisQueries, type SignalScope } from './queries.js';
 
 export interface CollectedSignals {
   signals: PlatformSignals;
@@ -131,7 +132,7 @@ export async function collectSignals(client: PrometheusClient, scope: SignalScop
     signals: {
       // The newest sample, not the query time: when Prometheus stopped scraping, the signals age.
       observedAt: Math.max(0, ...Object.values(sampledAt)),
-      windowSeconds: windowSeconds(scope.window),
+      windowSeconds: durationSeconds(scope.window),
       sampledAt,
       api: Object.keys(requestRate).length
         ? { requestRate, p95LatencySeconds, errorRatio, cpuCores, maxMemoryBytes, readyPods, ...sockets }

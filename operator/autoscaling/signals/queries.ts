@@ -26,14 +26,6 @@ export interface SignalScope {
 
 export const DEFAULT_WINDOW = '1m';
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
-
-/** A window as SIGNAL_WINDOW allows it (core/operator-config.ts: digits and s, m or h) in seconds; undefined otherwise. */
-export function windowSeconds(window: string): number | undefined {
-  const match = /^(\d+)([smh])$/.exec(window);
-  return match?.[1] && match[2] ? Number(match[1]) * (UNIT_SECONDS[match[2]] ?? 0) : undefined;
-}
-
 function select(scope: SignalScope, ...extra: string[]): string {
   return `{${[scope.matchers, ...extra].filter(Boolean).join(', ')}}`;
 }
