@@ -13,6 +13,7 @@ import { renderReport, reportFromData } from '../operator/cost/service.js';
 import { decisionsOf } from '../operator/cost/simulated-decisions.js';
 import type { CostReport } from '../operator/cost/report.js';
 import { DEFAULT_SPEC, type ReplicaChange } from '../platform-api/v1alpha1/index.js';
+import { frontierRenderings, type FrontierPoint } from '../simulator/frontier.js';
 import { plotTrace } from '../simulator/plot.js';
 import { toSeedsTable, toTable, type SimulationReport } from '../simulator/report.js';
 
@@ -49,6 +50,11 @@ export function simulationDocFiles(readFile: (path: string) => string): Map<stri
   const ours = costs.find((c) => c.label === 'ours');
   if (!ours) throw new Error('no cost report for ours');
   files.set(`${COST_DIR}/${COST_TRACE}-ours.html`, renderReport(ours.report, 'html').body);
+
+  // The frontier's runs take an hour (`npm run simulate -- --frontier`); its tables and plots are
+  // rendered again from the points it checked in.
+  const frontier = JSON.parse(readFile(`${SIMULATION_DIR}/frontier.json`)) as FrontierPoint[];
+  for (const [file, text] of frontierRenderings(frontier)) files.set(`${SIMULATION_DIR}/${file}`, text);
 
   files.set(
     SIMULATION_README,

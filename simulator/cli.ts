@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkReport, formatFailure } from './check.js';
-import { FRONTIER_KNOBS, fewerKnobs, frontierMarkdown, mergeFrontier, plotFrontier, runFrontier, undominated } from './frontier.js';
+import { FRONTIER_KNOBS, fewerKnobs, frontierRenderings, mergeFrontier, runFrontier, undominated } from './frontier.js';
 import { heldOutTraces } from './held-out.js';
 import { POLICY_NAMES, type PolicyName } from './policies.js';
 import { plotTrace } from './plot.js';
@@ -119,9 +119,8 @@ if (values.frontier) {
     existsSync(join(values.out, 'frontier.json')) ? readFileSync(join(values.out, 'frontier.json'), 'utf8') : undefined,
     ran,
   );
-  for (const name of names) writeFileSync(join(values.out, `frontier-${name}.svg`), plotFrontier(points, name));
   writeFileSync(join(values.out, 'frontier.json'), `${JSON.stringify(points, null, 1)}\n`);
-  writeFileSync(join(values.out, 'frontier.md'), frontierMarkdown(points));
+  for (const [file, text] of frontierRenderings(points)) writeFileSync(join(values.out, file), text);
   for (const name of names) {
     const left = undominated(points, name);
     console.log(

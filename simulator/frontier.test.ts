@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { mergeFrontier, undominated, type FrontierPoint } from './frontier.js';
+import { frontierGaps, frontierMarkdown, mergeFrontier, undominated, type FrontierPoint } from './frontier.js';
 import { runTrace } from './run.js';
 import { allTraces } from './traces.js';
 import { SIMULATED_SPEC } from './workload.js';
@@ -28,12 +28,16 @@ describe('npm run simulate -- --frontier', () => {
       assert.deepEqual(readdirSync(out).sort(), ['frontier-k6-ramp.svg', 'frontier.json', 'frontier.md']);
       assert.match(table0(out), /\*\*k6-ramp\*\*: written by `npm run simulate -- --frontier --seeds 1 --knobs 3 --trace k6-ramp --out /);
       const table = readFileSync(join(out, 'frontier.md'), 'utf8');
-      const rows = table.split('\n').filter((line) => line.startsWith('| k6-ramp |'));
+      const [points = '', gaps = ''] = table.split('## Where ours does not dominate');
+      const rows = points.split('\n').filter((line) => line.startsWith('| k6-ramp |'));
       assert.equal(rows.length, 4 * 3, table);
       for (const policy of ['hpa', 'keda', 'tuned', 'ours']) {
         assert.equal(rows.filter((r) => r.startsWith(`| k6-ramp | ${policy} |`)).length, 3, policy);
       }
-      assert.match(table, /## Where ours does not dominate\n\n- k6-ramp: /);
+      const dominated = /^\n\nOurs dominates (\d) of the 9 baseline points \(k6-ramp \1 of 9\)\./.exec(gaps);
+      assert.ok(dominated, gaps);
+      // One row per baseline point ours does not dominate.
+      assert.equal(gaps.split('\n').filter((line) => line.startsWith('| k6-ramp |')).length, 9 - Number(dominated[1]), gaps);
       const svg = readFileSync(join(out, 'frontier-k6-ramp.svg'), 'utf8');
       assert.equal((svg.match(/<polyline/g) ?? []).length, 4);
       assert.equal((svg.match(/<circle/g) ?? []).length, 12);
@@ -59,6 +63,25 @@ describe('dominance', () => {
       undominated(points, 't').map((p) => p.policy),
       ['tuned', 'keda'],
     );
+  });
+
+  it('measures how far ours is from each point it does not dominate, along each axis', () => {
+    const points = [point('ours', 10, 5), point('ours', 4, 8), point('hpa', 12, 6), point('tuned', 3, 9), point('keda', 6, 4)];
+    const gaps = frontierGaps(points, 't').map((g) => ({
+      baseline: g.baseline.policy,
+      fewestMinutesAtCost: g.fewestMinutesAtCost?.violationMinutes,
+      leastCostAtMinutes: g.leastCostAtMinutes?.cost,
+    }));
+    assert.deepEqual(gaps, [
+      // At no more than $9 ours' best is 4 minutes; no point of ours violates 3 or fewer.
+      { baseline: 'tuned', fewestMinutesAtCost: 4, leastCostAtMinutes: undefined },
+      // Every point of ours costs more than $4; the one at 4 minutes is the cheapest that violates no longer than 6.
+      { baseline: 'keda', fewestMinutesAtCost: undefined, leastCostAtMinutes: 8 },
+    ]);
+    const table = frontierMarkdown(points);
+    assert.match(table, /Ours dominates 1 of the 3 baseline points \(t 1 of 3\)\./);
+    assert.match(table, /\| t \| keda \| 0\.5 \| 6\.0 min \| \$4\.00 \| none as cheap \| \$8\.00 at 0\.5 \(\+\$4\.00\) \|/);
+    assert.match(table, /\| t \| tuned \| 0\.5 \| 3\.0 min \| \$9\.00 \| 4\.0 min at 0\.5 \(\+1\.0\) \| none as few \|/);
   });
 
   it('replaces only the traces, policies and knob values a run ran in the frontier kept so far', () => {

@@ -121,7 +121,49 @@ export function mergeFrontier(earlier: string | undefined, ran: readonly Frontie
   );
 }
 
-/** The frontier as Markdown: per trace the command that ran it and every point, then the baseline points ours does not dominate. */
+/**
+ * How far ours is from a baseline point it does not dominate, along each axis: its fewest minutes
+ * among its points that cost no more (none when every point of ours is dearer), and its least
+ * dollars among its points that violate no longer (none when every point of ours violates longer).
+ */
+export interface FrontierGap {
+  baseline: FrontierPoint;
+  fewestMinutesAtCost?: FrontierPoint;
+  leastCostAtMinutes?: FrontierPoint;
+}
+
+export function frontierGaps(points: readonly FrontierPoint[], trace: string): FrontierGap[] {
+  const ours = points.filter((p) => p.trace === trace && p.policy === 'ours');
+  const best = (candidates: FrontierPoint[], by: (p: FrontierPoint) => number) =>
+    candidates.reduce<FrontierPoint | undefined>((a, p) => (!a || by(p) < by(a) ? p : a), undefined);
+  return undominated(points, trace).map((baseline) => ({
+    baseline,
+    fewestMinutesAtCost: best(
+      ours.filter((o) => o.cost <= baseline.cost),
+      (o) => o.violationMinutes,
+    ),
+    leastCostAtMinutes: best(
+      ours.filter((o) => o.violationMinutes <= baseline.violationMinutes),
+      (o) => o.cost,
+    ),
+  }));
+}
+
+const minutesText = (p: FrontierPoint) => `${p.violationMinutes.toFixed(1)} min`;
+const dollarsText = (p: FrontierPoint) => `$${p.cost.toFixed(2)}`;
+
+/** One row of the gap table: the baseline point, then ours' nearest point along each axis and how far it is. */
+function gapRow({ baseline, fewestMinutesAtCost: atCost, leastCostAtMinutes: atMinutes }: FrontierGap): string {
+  const minutesGap = atCost
+    ? `${minutesText(atCost)} at ${atCost.knob} (+${(atCost.violationMinutes - baseline.violationMinutes).toFixed(1)})`
+    : 'none as cheap';
+  const dollarsGap = atMinutes
+    ? `${dollarsText(atMinutes)} at ${atMinutes.knob} (+$${(atMinutes.cost - baseline.cost).toFixed(2)})`
+    : 'none as few';
+  return `| ${baseline.trace} | ${baseline.policy} | ${baseline.knob} | ${minutesText(baseline)} | ${dollarsText(baseline)} | ${minutesGap} | ${dollarsGap} |`;
+}
+
+/** The frontier as Markdown: per trace the command that ran it and every point, then the baseline points ours does not dominate and by how much. */
 export function frontierMarkdown(points: readonly FrontierPoint[]): string {
   const lines = [
     '# Cost–SLA frontier',
@@ -148,15 +190,31 @@ export function frontierMarkdown(points: readonly FrontierPoint[]): string {
     '## Where ours does not dominate',
     '',
   );
-  for (const trace of traces(points)) {
-    const left = undominated(points, trace);
-    lines.push(
-      left.length
-        ? `- ${trace}: ${left.map((p) => `${p.policy} at ${p.knob} (${p.violationMinutes.toFixed(1)} min, $${p.cost.toFixed(2)})`).join('; ')}`
-        : `- ${trace}: ours dominates every baseline point`,
-    );
-  }
+  const baselines = (trace: string) => points.filter((p) => p.trace === trace && p.policy !== 'ours').length;
+  const gaps = traces(points).map((trace) => ({ trace, total: baselines(trace), gaps: frontierGaps(points, trace) }));
+  const total = gaps.reduce((n, g) => n + g.total, 0);
+  const left = gaps.reduce((n, g) => n + g.gaps.length, 0);
+  lines.push(
+    `Ours dominates ${total - left} of the ${total} baseline points (${gaps.map((g) => `${g.trace} ${g.total - g.gaps.length} of ${g.total}`).join(', ')}).`,
+    "For each point it does not, ours' nearest points: the fewest minutes among those that cost no more,",
+    'and the fewest dollars among those that violate no longer (its knob, and how much worse than the baseline).',
+    '',
+    "| trace | baseline | knob | SLA-violation min | cost (USD) | ours' fewest minutes at no more cost | ours' least cost at no more minutes |",
+    '|---|---|---|---|---|---|---|',
+    ...gaps.flatMap((g) => g.gaps.map(gapRow)),
+  );
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What frontier.json's points are rendered to, by file name: frontier.md and one plot per trace.
+ * `npm run simulate -- --frontier` writes them next to the points it ran; `npm run generate`
+ * renders the checked-in points again, so the tables and plots cannot drift from the data.
+ */
+export function frontierRenderings(points: readonly FrontierPoint[]): Map<string, string> {
+  const files = new Map([['frontier.md', frontierMarkdown(points)]]);
+  for (const trace of traces(points)) files.set(`frontier-${trace}.svg`, plotFrontier(points, trace));
+  return files;
 }
 
 const COLORS: Record<PolicyName, string> = { hpa: '#d62728', keda: '#ff7f0e', tuned: '#2ca02c', ours: '#1f77b4' };
