@@ -136,8 +136,11 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   if (api.realtimeConnections !== undefined) signals.realtimeConnections = api.realtimeConnections;
   const utilisation = api.cpuCores !== undefined ? api.cpuCores / (Math.max(1, api.readyPods ?? current) * podCores) : undefined;
   const allReady = (api.readyPods ?? current) >= current;
-  if (missed.length && utilisation !== undefined && utilisation >= spec.autoscaling.targetUtilization && allReady && replicas <= current) {
+  const busy = spec.autoscaling.targetUtilization * POLICY.measuredMissBusyShare;
+  if (missed.length && utilisation !== undefined && utilisation >= busy && allReady && replicas <= current) {
     // The model says the fleet is big enough but the SLA is missed on busy pods: trust the measurement.
+    // "Busy" is a share of the knob's utilisation (POLICY.measuredMissBusyShare): processor sharing
+    // stretches a CPU-bound request well before the pods reach the knob's aim (2.5 × at 60 %).
     replicas = current + Math.max(1, Math.ceil(current * spec.alerts.latencyIncreaseRatio));
     minimum = replicas;
     why += `; SLA missed at ${fmt(utilisation * 100)} % CPU → ${replicas} pods`;

@@ -72,6 +72,16 @@ export const POLICY = {
   latencyTargetRatio: 0.9,
   /** Never plan a queueing component above this utilisation, whatever the wait budget allows. */
   maxUtilization: 0.9,
+  /**
+   * How busy, as a share of the knob's utilisation, the API's pods must be for an SLA measured
+   * missed to add pods when the model says there are enough (sizing.ts sizeApi). Below it the miss
+   * is more likely what the requests wait on (the database, a downstream service) than the pods.
+   * At the knob itself (until session 14) a cheap knob's fleet rarely got there: at 0.9 the pods
+   * had to be 90 % busy, and misses at 50–80 % went unanswered. Measured on the short traces, seeds
+   * 1–5, ours at all twelve knobs: 1 (the old rule) 22 of 75 baseline points dominated, 0.75 23,
+   * 0.6 29, a fixed 50 % at every knob 24 (docs/simulation/README.md, session 14).
+   */
+  measuredMissBusyShare: 0.6,
   /** How far a 1-minute rate() lags the load it measures: forecasts look this much further ahead. */
   signalLagSeconds: 30,
   /** The rate() window when the signals do not say (operator/autoscaling/signals/queries.ts DEFAULT_WINDOW). */
