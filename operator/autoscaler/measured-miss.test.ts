@@ -11,7 +11,8 @@ const atKnob = (knob: number): PassPlatformSpec => ({ ...base, autoscaling: { ..
 
 /**
  * Ten ready half-core pods serving logins at 30 ms of CPU each (the password hash), read as
- * collect.ts delivers them: the model sizes 8 pods, so only the measured p95 can ask for more.
+ * collect.ts delivers them: at knobs 0.7–1 the model sizes 8–10 pods, so only the measured p95
+ * can ask for more.
  */
 function sized(knob: number, opts: { utilisation: number; authP95: number }) {
   const pods = 10;

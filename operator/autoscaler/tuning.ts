@@ -77,9 +77,11 @@ export const POLICY = {
    * missed to add pods when the model says there are enough (sizing.ts sizeApi). Below it the miss
    * is more likely what the requests wait on (the database, a downstream service) than the pods.
    * At the knob itself (until session 14) a cheap knob's fleet rarely got there: at 0.9 the pods
-   * had to be 90 % busy, and misses at 50–80 % went unanswered. Measured on the short traces, seeds
-   * 1–5, ours at all twelve knobs: 1 (the old rule) 22 of 75 baseline points dominated, 0.75 23,
-   * 0.6 29, a fixed 50 % at every knob 24 (docs/simulation/README.md, session 14).
+   * had to be 90 % busy, and misses at 50–80 % went unanswered. Measured with ours at all twelve
+   * knobs, seeds 1–5, the short traces re-run and the week's points as they were: 1 (the old rule)
+   * 22 of 75 baseline points dominated, 0.75 23, 0.6 29, a fixed 50 % at every knob 24; with the
+   * week re-run too, 0.6 dominates 31 (docs/simulation/README.md, session 14). A tuned share, not a
+   * derived one.
    */
   measuredMissBusyShare: 0.6,
   /** How far a 1-minute rate() lags the load it measures: forecasts look this much further ahead. */
