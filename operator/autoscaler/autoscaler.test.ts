@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { COMPONENTS, DEFAULT_SPEC, type Component, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
-import { autoscale, initialAutoscalerState, scaledComponents } from './autoscaler.js';
+import { autoscale, initialAutoscalerState, scaledComponents, signalLagSeconds } from './autoscaler.js';
 import { erlangC, minServers, waitQuantile } from './erlang.js';
 import type { AutoscalerState, PlatformSignals } from './types.js';
 
@@ -134,6 +134,27 @@ describe('autoscale', () => {
       `held at ${peak} inside the window: ${seen.join(',')}`,
     );
     assert.ok((seen.at(-1) ?? peak) < peak);
+  });
+
+  it('forecasts a ramp as far ahead as its signals lag: half their rate() window', () => {
+    // A 10 s window lags the load by ~5 s, the 1-minute default by ~30 s; the forecast horizon
+    // (start-up + interval + lag) is that much shorter, so the same ramp plans for less.
+    const ramp = Array.from({ length: 16 }, (_, i) => 0.2 + i * 0.05);
+    const apiAt = (windowSeconds: number | undefined): number => {
+      let state: AutoscalerState | undefined;
+      let api = 0;
+      ramp.forEach((load, i) => {
+        const now = T0 + i * INTERVAL_MS;
+        const result = autoscale(spec, state, { ...signalsAt(load, now), windowSeconds }, now);
+        state = result.state;
+        api = result.replicas.api ?? api;
+      });
+      return api;
+    };
+    assert.equal(signalLagSeconds({ windowSeconds: 10 }), 5);
+    assert.equal(signalLagSeconds({}), 30);
+    assert.equal(apiAt(undefined), apiAt(60));
+    assert.ok(apiAt(10) < apiAt(60), `10 s window: ${apiAt(10)} pods, 60 s: ${apiAt(60)}`);
   });
 });
 

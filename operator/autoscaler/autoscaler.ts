@@ -144,6 +144,15 @@ export function freshSignals(signals: PlatformSignals, now: number, maxAgeMs: nu
   return fresh;
 }
 
+/**
+ * How far the signals lag the load they measure: a rate() or a p95 over a window averages requests
+ * up to a whole window old, half a window on average (30 s for the 1-minute default; 5 s for a 10 s
+ * window). Forecasts look this much further ahead.
+ */
+export function signalLagSeconds(signals: Pick<PlatformSignals, 'windowSeconds'>): number {
+  return (signals.windowSeconds ?? POLICY.signalWindowSeconds) / 2;
+}
+
 export function autoscale(
   spec: PassPlatformSpec,
   previous: AutoscalerState | undefined,
@@ -180,7 +189,7 @@ export function autoscale(
       };
     }
     const startup = startupSeconds(memory, tuning.startupSeconds);
-    const horizonMs = (startup + interval + POLICY.signalLagSeconds) * 1000;
+    const horizonMs = (startup + interval + signalLagSeconds(signals)) * 1000;
     const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalMinHorizonSeconds * 1000));
     const sized = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: startup }, fresh);
     const workerPods = component === 'api' ? budgetedWorkerPods(spec, state) : undefined;

@@ -84,8 +84,6 @@ export const POLICY = {
    * derived one.
    */
   measuredMissBusyShare: 0.6,
-  /** How far a 1-minute rate() lags the load it measures: forecasts look this much further ahead. */
-  signalLagSeconds: 30,
   /** The rate() window when the signals do not say (operator/autoscaling/signals/queries.ts DEFAULT_WINDOW). */
   signalWindowSeconds: 60,
   /** Signals older than this many intervals are stale and treated as missing. */
