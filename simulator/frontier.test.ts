@@ -34,7 +34,7 @@ describe('npm run simulate -- --frontier', () => {
       for (const policy of ['hpa', 'keda', 'tuned', 'ours']) {
         assert.equal(rows.filter((r) => r.startsWith(`| k6-ramp | ${policy} |`)).length, 3, policy);
       }
-      const dominated = /^\n\nOurs dominates (\d) of the 9 baseline points \(k6-ramp \1 of 9\)\./.exec(gaps);
+      const dominated = /^\n\nOurs dominates (?:\d of the|all) 9 baseline points \(k6-ramp (\d) of 9\)\./.exec(gaps);
       assert.ok(dominated, gaps);
       // One row per baseline point ours does not dominate.
       assert.equal(gaps.split('\n').filter((line) => line.startsWith('| k6-ramp |')).length, 9 - Number(dominated[1]), gaps);
@@ -82,6 +82,14 @@ describe('dominance', () => {
     assert.match(table, /Ours dominates 1 of the 3 baseline points \(t 1 of 3\)\./);
     assert.match(table, /\| t \| keda \| 0\.5 \| 6\.0 min \| \$4\.00 \| none as cheap \| \$8\.00 at 0\.5 \(\+\$4\.00\) \|/);
     assert.match(table, /\| t \| tuned \| 0\.5 \| 3\.0 min \| \$9\.00 \| 4\.0 min at 0\.5 \(\+1\.0\) \| none as few \|/);
+  });
+
+  it('says so, without an empty table, when ours dominates every baseline point or there is none', () => {
+    const all = frontierMarkdown([point('ours', 2, 3), point('hpa', 12, 6), point('keda', 6, 4)]);
+    assert.match(all, /Ours dominates all 2 baseline points \(t 2 of 2\)\.\n$/);
+    assert.doesNotMatch(all, /\| trace \| baseline \|/);
+    const alone = frontierMarkdown([point('ours', 2, 3)]);
+    assert.match(alone, /## Where ours does not dominate\n\nThis run has no baseline points to compare with\.\n$/);
   });
 
   it('replaces only the traces, policies and knob values a run ran in the frontier kept so far', () => {
