@@ -194,12 +194,14 @@ export function frontierMarkdown(points: readonly FrontierPoint[]): string {
   const gaps = traces(points).map((trace) => ({ trace, total: baselines(trace), gaps: frontierGaps(points, trace) }));
   const total = gaps.reduce((n, g) => n + g.total, 0);
   const left = gaps.reduce((n, g) => n + g.gaps.length, 0);
-  const count = `Ours dominates ${left ? `${total - left} of the` : 'all'} ${total} baseline points (${gaps.map((g) => `${g.trace} ${g.total - g.gaps.length} of ${g.total}`).join(', ')}).`;
-  // No rows to show (or, in a run of ours alone, nothing to compare with): no empty table.
-  if (!total) return `${lines.concat('This run has no baseline points to compare with.').join('\n')}\n`;
-  if (!left) return `${lines.concat(count).join('\n')}\n`;
   lines.push(
-    count,
+    total
+      ? `Ours dominates ${left ? `${total - left} of the` : 'all'} ${total} baseline points (${gaps.map((g) => `${g.trace} ${g.total - g.gaps.length} of ${g.total}`).join(', ')}).`
+      : 'This run has no baseline points to compare with.',
+  );
+  // No rows to show: no empty table.
+  if (!left) return `${lines.join('\n')}\n`;
+  lines.push(
     "For each point it does not, ours' nearest points: the fewest minutes among those that cost no more,",
     'and the fewest dollars among those that violate no longer (its knob, and how much worse than the baseline).',
     '',

@@ -166,6 +166,7 @@ export function autoscale(
   const decisions: ScalingDecisionRecord[] = [];
   const components: AutoscalerState['components'] = {};
   const ranges = scaledComponents(spec);
+  const lag = signalLagSeconds(signals);
 
   for (const component of COMPONENTS) {
     const range = ranges[component];
@@ -189,7 +190,7 @@ export function autoscale(
       };
     }
     const startup = startupSeconds(memory, tuning.startupSeconds);
-    const horizonMs = (startup + interval + signalLagSeconds(signals)) * 1000;
+    const horizonMs = (startup + interval + lag) * 1000;
     const plan = planner(memory, spec.autoscaling.predictive, now, horizonMs, Math.max(horizonMs, POLICY.seasonalMinHorizonSeconds * 1000));
     const sized = size(component, { spec, state, signals: undefined, current: memory.replicas, plan, startupSeconds: startup }, fresh);
     const workerPods = component === 'api' ? budgetedWorkerPods(spec, state) : undefined;
