@@ -39,9 +39,14 @@ describe('an SLA measured missed while the model says the API has enough pods', 
     // At 60 % CPU processor sharing stretches a CPU-bound request 2.5 ×. The rule used to wait
     // for the knob's own utilisation, which a cheap knob's fleet (0.9) rarely reaches: the miss
     // went unanswered while the model's base latency drifted with it. (At 0.5 the knob's CPU
-    // sizing alone asks for 14 pods here: the model does not say there are enough.)
-    for (const knob of [0.7, 0.9, 1]) {
-      const need = sized(knob, { utilisation: 0.6, authP95: 0.3 });
+    // sizing alone asks for 14 pods here: the model does not say there are enough.) Above the
+    // default a miss is a p95 past the knob's aim (knob-aim.test.ts): 0.49 s at 0.9, 43 s at 1.
+    for (const [knob, authP95] of [
+      [0.7, 0.3],
+      [0.9, 0.6],
+      [1, 60],
+    ] as const) {
+      const need = sized(knob, { utilisation: 0.6, authP95 });
       assert.equal(need.replicas, 15, `knob ${knob}: ${need.reason}`);
       assert.match(need.reason, /SLA missed at 60 % CPU → 15 pods/);
       assert.equal(need.urgent, true);
@@ -50,7 +55,7 @@ describe('an SLA measured missed while the model says the API has enough pods', 
 
   it('leaves a miss on idle pods to what it waits on (the database, a downstream service)', () => {
     const busy = 0.9 * POLICY.measuredMissBusyShare;
-    const need = sized(0.9, { utilisation: busy - 0.1, authP95: 0.3 });
+    const need = sized(0.9, { utilisation: busy - 0.1, authP95: 0.6 });
     assert.ok((need.replicas ?? 0) < 10, need.reason);
     assert.doesNotMatch(need.reason, /SLA missed at/);
   });
