@@ -76,10 +76,9 @@ export function baseLatency(spec: PassPlatformSpec, state: AutoscalerState, api:
  * the knob had given up (knob 1 dearer than the HPA at 80 %, its pods at the knob's CPU missing
  * `auth` by design).
  */
-function toleratedLatency(spec: PassPlatformSpec, state: AutoscalerState, api: ApiSignals, slaClass: SlaClass): number {
-  const sla = spec.sla[slaClass];
-  const base = Math.min(baseLatency(spec, state, api, slaClass), sla);
-  return base + (sla - base) * knobQueueScale(spec);
+function toleratedLatency(sla: number, baseSeconds: number, queueScale: number): number {
+  const base = Math.min(baseSeconds, sla);
+  return base + (sla - base) * queueScale;
 }
 
 /**
@@ -102,20 +101,23 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
   const serviceRate = podCores / cpuPerRequest;
 
+  const scale = knobQueueScale(spec);
   let tightest: { slaClass: SlaClass; budget: number } | undefined;
   const missed: string[] = [];
   for (const slaClass of SLA_CLASS_NAMES) {
     if (!(api.requestRate?.[slaClass] ?? 0)) continue;
+    const sla = spec.sla[slaClass];
+    const base = baseLatency(spec, state, api, slaClass);
     const observed = api.p95LatencySeconds?.[slaClass];
     if (observed !== undefined) {
       signals[`p95.${slaClass}`] = observed;
-      const tolerated = toleratedLatency(spec, state, api, slaClass);
+      const tolerated = toleratedLatency(sla, base, scale);
       if (observed > tolerated) {
-        const aim = tolerated > spec.sla[slaClass] ? ` (the knob's aim; SLA ${fmt(spec.sla[slaClass])} s)` : '';
+        const aim = tolerated > sla ? ` (the knob's aim; SLA ${fmt(sla)} s)` : '';
         missed.push(`${slaClass} p95 ${fmt(observed)} s > ${fmt(tolerated)} s${aim}`);
       }
     }
-    const budget = spec.sla[slaClass] * POLICY.latencyTargetRatio - baseLatency(spec, state, api, slaClass);
+    const budget = sla * POLICY.latencyTargetRatio - base;
     if (budget > 0 && (!tightest || budget < tightest.budget)) tightest = { slaClass, budget };
   }
   const limit = spec.api.maxReplicas * 4;
@@ -128,7 +130,6 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     // (knobAim, ADR 0006), the pods' own queue too: sized on the bare budget, a cheap knob's fleet
     // was set by a class whose base latency left it microseconds (auth at 0.00036 s: 10 pods where
     // 7 carried the load at the knob's CPU) whatever the knob said.
-    const scale = knobQueueScale(spec);
     const budget = tightest.budget * scale;
     replicas = minServers(arrival, serviceRate, budget, options);
     minimum = minServers(plan.load, serviceRate, budget, options);
