@@ -19,6 +19,7 @@ function run(policy: PolicyName, violationMinutes: number, cost: number, replica
     totalCost: cost,
     currency: 'USD',
     scalingActions: { api: 0, 'worker-uploads': 0, 'worker-reports': 0, 'postgres-replicas': 0, 'redis-shards': 0 },
+    reversals: { api: 0, 'worker-uploads': 0, 'worker-reports': 0, 'postgres-replicas': 0, 'redis-shards': 0 },
     recoverySeconds: [],
     maxRecoverySeconds: 0,
     history: [],

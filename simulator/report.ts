@@ -45,8 +45,8 @@ function replicaHours(run: Summary): string {
   return (Object.keys(SHORT) as Component[]).map((c) => `${SHORT[c]} ${round(run.replicaHours[c])}`).join(', ');
 }
 
-function actions(run: Summary): number {
-  return Object.values(run.scalingActions).reduce((a, b) => a + b, 0);
+function total(perComponent: Summary['scalingActions']): number {
+  return Object.values(perComponent).reduce((a, b) => a + b, 0);
 }
 
 function markdownTable(header: readonly string[], rows: readonly string[][]): string {
@@ -57,7 +57,18 @@ function markdownTable(header: readonly string[], rows: readonly string[][]): st
 
 /** A Markdown table: readable in a terminal and pasted as is into docs/simulation/README.md. */
 export function toTable(report: SimulationReport): string {
-  const header = ['trace', 'policy', 'SLA-violation min', 'by SLA class', 'replica-h', 'by component', 'cost', 'actions', 'worst recovery'];
+  const header = [
+    'trace',
+    'policy',
+    'SLA-violation min',
+    'by SLA class',
+    'replica-h',
+    'by component',
+    'cost',
+    'actions',
+    'reversals',
+    'worst recovery',
+  ];
   const rows = report.traces.flatMap((t) =>
     t.runs.map((run) => [
       t.trace,
@@ -67,7 +78,8 @@ export function toTable(report: SimulationReport): string {
       round(run.totalReplicaHours),
       replicaHours(run),
       `${run.currency} ${round(run.totalCost, 2)}`,
-      String(actions(run)),
+      String(total(run.scalingActions)),
+      String(total(run.reversals)),
       `${run.maxRecoverySeconds} s`,
     ]),
   );

@@ -18,6 +18,12 @@ const WARM_UP_SECONDS = 600;
 /** How far after a step a violation still counts as that step's. */
 const RECOVERY_HORIZON_SECONDS = 3600;
 const SLA_EXCEED = 0.05;
+/**
+ * A change the other way within this long of a component's previous change is a reversal: the
+ * scaler undid what it had just done (flapping). The Kubernetes HPA's default scale-down
+ * stabilization window, which exists to keep an HPA from doing exactly that.
+ */
+export const REVERSAL_WINDOW_SECONDS = 300;
 
 /** SLA classes of HTTP requests, plus one per worker queue (enqueue to done). */
 export type SlaKey = string;
@@ -45,6 +51,8 @@ export interface RunResult {
   totalCost: number;
   currency: string;
   scalingActions: Record<Component, number>;
+  /** Of those, the changes that undid the component's previous one within REVERSAL_WINDOW_SECONDS. */
+  reversals: Record<Component, number>;
   /** Seconds from each load step to the end of the last violated minute within the hour after it; 0 when none. */
   recoverySeconds: number[];
   maxRecoverySeconds: number;
@@ -83,6 +91,24 @@ function violatedKeys(tally: MinuteTally): SlaKey[] {
   return SLA_KEYS.filter(
     (k) => tally.stuck[k] || ((tally.count[k] ?? 0) > 0 && (tally.exceeded[k] ?? 0) / (tally.count[k] ?? 1) > SLA_EXCEED),
   );
+}
+
+/**
+ * The changes in one component's history (its first entry is the count at the start, not a
+ * change) that went the other way from the change before within REVERSAL_WINDOW_SECONDS.
+ */
+export function countReversals(changes: readonly Pick<ReplicaChange, 'at' | 'replicas'>[]): number {
+  let reversals = 0;
+  for (let i = 2; i < changes.length; i++) {
+    const [first, middle, last] = changes.slice(i - 2, i + 1) as [
+      (typeof changes)[number],
+      (typeof changes)[number],
+      (typeof changes)[number],
+    ];
+    const opposite = (middle.replicas - first.replicas) * (last.replicas - middle.replicas) < 0;
+    if (opposite && last.at - middle.at <= REVERSAL_WINDOW_SECONDS * 1000) reversals++;
+  }
+  return reversals;
 }
 
 function perComponent(value: (c: Component) => number): Record<Component, number> {
@@ -160,7 +186,9 @@ export function runTrace(
     return last < 0 ? 0 : Math.max(0, (last + 1) * 60 - step);
   });
   const cost = perComponent((c) => replicaHours[c] * hourly[c]);
-  const actions = perComponent((c) => history.filter((h) => h.component === c).length - 1);
+  const historyOf = (c: Component) => history.filter((h) => h.component === c);
+  const actions = perComponent((c) => historyOf(c).length - 1);
+  const reversals = perComponent((c) => countReversals(historyOf(c)));
   return {
     trace: trace.name,
     policy: policyName,
@@ -174,6 +202,7 @@ export function runTrace(
     totalCost: Object.values(cost).reduce((a, b) => a + b, 0),
     currency: spec.cost.currency,
     scalingActions: actions,
+    reversals,
     recoverySeconds,
     maxRecoverySeconds: Math.max(0, ...recoverySeconds),
     history,

@@ -5,6 +5,7 @@ import { COMPONENTS } from '../platform-api/v1alpha1/index.js';
 import { scaledComponents } from '../operator/autoscaler/index.js';
 import { averageValueRecommendation, cpuRecommendation, HpaBehavior } from './hpa.js';
 import { toJson } from './report.js';
+import { countReversals, REVERSAL_WINDOW_SECONDS } from './run.js';
 import { simulate } from './simulate.js';
 import { k6RampTrace } from './traces.js';
 import { SIMULATED_SPEC } from './workload.js';
@@ -36,6 +37,7 @@ describe('simulator on the k6 ramp', () => {
           );
         }
         assert.equal(run.scalingActions[component], changes.length - 1);
+        assert.equal(run.reversals[component], countReversals(changes));
       }
     }
   });
@@ -88,6 +90,23 @@ describe('simulator on the k6 ramp', () => {
     assert.ok((first?.history.length ?? 0) >= COMPONENTS.length);
     const bare = toJson(report, { history: false }) as { traces: { runs: object[] }[] };
     assert.ok(!('history' in (bare.traces[0]?.runs[0] ?? {})));
+  });
+});
+
+describe('reversals', () => {
+  const at = (seconds: number, replicas: number) => ({ at: seconds * 1000, replicas });
+
+  it('counts a change that undoes the previous one within the window, either way round', () => {
+    // start 4; up to 6; down to 5 a minute later (reversal); up to 7 two minutes later (reversal).
+    assert.equal(countReversals([at(0, 4), at(60, 6), at(120, 5), at(240, 7)]), 2);
+  });
+
+  it('does not count a change the other way once the window has passed, nor steps the same way', () => {
+    const late = REVERSAL_WINDOW_SECONDS + 1;
+    assert.equal(countReversals([at(0, 4), at(60, 6), at(60 + late, 5)]), 0);
+    assert.equal(countReversals([at(0, 10), at(30, 8), at(45, 6), at(60, 5)]), 0);
+    // The first entry is the count at the start, not a change: nothing before it to undo.
+    assert.equal(countReversals([at(0, 4), at(15, 3)]), 0);
   });
 });
 
