@@ -99,15 +99,14 @@ function violatedKeys(tally: MinuteTally): SlaKey[] {
  */
 export function countReversals(changes: readonly Pick<ReplicaChange, 'at' | 'replicas'>[]): number {
   let reversals = 0;
-  for (let i = 2; i < changes.length; i++) {
-    const [first, middle, last] = changes.slice(i - 2, i + 1) as [
-      (typeof changes)[number],
-      (typeof changes)[number],
-      (typeof changes)[number],
-    ];
-    const opposite = (middle.replicas - first.replicas) * (last.replicas - middle.replicas) < 0;
-    if (opposite && last.at - middle.at <= REVERSAL_WINDOW_SECONDS * 1000) reversals++;
-  }
+  let lastStep = 0;
+  changes.forEach((change, i) => {
+    const previous = changes[i - 1];
+    if (!previous) return;
+    const step = change.replicas - previous.replicas;
+    if (step * lastStep < 0 && change.at - previous.at <= REVERSAL_WINDOW_SECONDS * 1000) reversals++;
+    lastStep = step;
+  });
   return reversals;
 }
 
@@ -186,9 +185,9 @@ export function runTrace(
     return last < 0 ? 0 : Math.max(0, (last + 1) * 60 - step);
   });
   const cost = perComponent((c) => replicaHours[c] * hourly[c]);
-  const historyOf = (c: Component) => history.filter((h) => h.component === c);
-  const actions = perComponent((c) => historyOf(c).length - 1);
-  const reversals = perComponent((c) => countReversals(historyOf(c)));
+  const histories = new Map(COMPONENTS.map((c) => [c, history.filter((h) => h.component === c)]));
+  const actions = perComponent((c) => (histories.get(c)?.length ?? 1) - 1);
+  const reversals = perComponent((c) => countReversals(histories.get(c) ?? []));
   return {
     trace: trace.name,
     policy: policyName,
