@@ -72,6 +72,8 @@ export interface ClassOutcome {
 export interface QueueOutcome {
   started: number;
   exceeded: number;
+  /** Jobs still waiting (wait list and prioritized set) after this step's starts. */
+  waiting: number;
   oldestWaitingAgeSeconds: number;
   durationP95Seconds: number;
 }
@@ -501,6 +503,12 @@ export class PlatformModel {
     exported.pods = pods;
     const podCores = this.workerCores[queue];
     exported.cpuSeconds += slots > 0 ? (state.active / slots) * cost.cpuAtFullBusy * podCores * pods * dt : 0;
-    return { started, exceeded, oldestWaitingAgeSeconds: (now - oldest) / 1000, durationP95Seconds: durationP95 };
+    return {
+      started,
+      exceeded,
+      waiting: total(state.wait) + total(state.prioritized),
+      oldestWaitingAgeSeconds: (now - oldest) / 1000,
+      durationP95Seconds: durationP95,
+    };
   }
 }

@@ -5,10 +5,13 @@ import { COMPONENTS } from '../platform-api/v1alpha1/index.js';
 import { scaledComponents } from '../operator/autoscaler/index.js';
 import { averageValueRecommendation, cpuRecommendation, HpaBehavior } from './hpa.js';
 import { toJson } from './report.js';
-import { countReversals, REVERSAL_WINDOW_SECONDS } from './run.js';
+import type { StepOutcome } from './model.js';
+import { countReversals, minuteViolations, REVERSAL_WINDOW_SECONDS } from './run.js';
 import { simulate } from './simulate.js';
 import { k6RampTrace } from './traces.js';
 import { SIMULATED_SPEC } from './workload.js';
+import { SLA_CLASS_NAMES } from '../core/sla.js';
+import { WORKER_QUEUES } from '../platform-api/v1alpha1/index.js';
 
 const spec = SIMULATED_SPEC;
 const report = simulate([k6RampTrace()], spec, 7);
@@ -107,6 +110,34 @@ describe('reversals', () => {
     assert.equal(countReversals([at(0, 10), at(30, 8), at(45, 6), at(60, 5)]), 0);
     // The first entry is the count at the start, not a change: nothing before it to undo.
     assert.equal(countReversals([at(0, 4), at(15, 3)]), 0);
+  });
+});
+
+describe('the SLA verdict of a minute', () => {
+  const reportsSla = spec.sla.reports;
+  /** One model step where only report jobs ran: `started` of them, `exceeded` of those late. */
+  const step = (reports: Partial<StepOutcome['queues']['reports']>): StepOutcome => {
+    const idle = { started: 0, exceeded: 0, waiting: 0, oldestWaitingAgeSeconds: 0, durationP95Seconds: 0 };
+    return {
+      requests: Object.fromEntries(SLA_CLASS_NAMES.map((c) => [c, { count: 0, exceeded: 0 }])) as StepOutcome['requests'],
+      queues: Object.fromEntries(WORKER_QUEUES.map((q) => [q, q === 'reports' ? { ...idle, ...reports } : idle])) as StepOutcome['queues'],
+    };
+  };
+  const quiet = Array.from({ length: 11 }, () => step({ started: 10, durationP95Seconds: reportsSla / 2 }));
+
+  it('judges a minute by the share of its jobs that exceed, when none is left waiting', () => {
+    // One step's p95 past the SLA, 0.3 of 101 jobs late: under 5 %.
+    const slowStep = step({ started: 1, exceeded: 0.3, durationP95Seconds: reportsSla * 1.5 });
+    assert.deepEqual(minuteViolations([...quiet, slowStep], spec), []);
+    const lateStep = step({ started: 10, exceeded: 8, durationP95Seconds: reportsSla * 1.5 });
+    assert.deepEqual(minuteViolations([...quiet, lateStep], spec), ['queue:reports']);
+  });
+
+  it('counts a minute whose waiting jobs can no longer start in time, though none has started', () => {
+    const stuck = step({ waiting: 3, oldestWaitingAgeSeconds: reportsSla * 0.8, durationP95Seconds: reportsSla * 0.4 });
+    assert.deepEqual(minuteViolations([...quiet, stuck], spec), ['queue:reports']);
+    const waitingInTime = step({ waiting: 3, oldestWaitingAgeSeconds: reportsSla * 0.2, durationP95Seconds: reportsSla * 0.4 });
+    assert.deepEqual(minuteViolations([...quiet, waitingInTime], spec), []);
   });
 });
 
