@@ -120,8 +120,8 @@ export function countReversals(changes: readonly Pick<ReplicaChange, 'at' | 'rep
   return reversals;
 }
 
-function perComponent(value: (c: Component) => number): Record<Component, number> {
-  return Object.fromEntries(COMPONENTS.map((c) => [c, value(c)])) as Record<Component, number>;
+function perComponent<T>(value: (c: Component) => T): Record<Component, T> {
+  return Object.fromEntries(COMPONENTS.map((c) => [c, value(c)])) as Record<Component, T>;
 }
 
 export function runTrace(
@@ -195,9 +195,10 @@ export function runTrace(
     return last < 0 ? 0 : Math.max(0, (last + 1) * 60 - step);
   });
   const cost = perComponent((c) => replicaHours[c] * hourly[c]);
-  const histories = new Map(COMPONENTS.map((c) => [c, history.filter((h) => h.component === c)]));
-  const actions = perComponent((c) => (histories.get(c)?.length ?? 1) - 1);
-  const reversals = perComponent((c) => countReversals(histories.get(c) ?? []));
+  const histories = perComponent((c) => history.filter((h) => h.component === c));
+  // A component's history starts with its count at the start, which is not an action.
+  const actions = perComponent((c) => histories[c].length - 1);
+  const reversals = perComponent((c) => countReversals(histories[c]));
   return {
     trace: trace.name,
     policy: policyName,
