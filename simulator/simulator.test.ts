@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hourlyRate, replicaShapes } from '../operator/cost/prices.js';
-import { COMPONENTS } from '../platform-api/v1alpha1/index.js';
+import { COMPONENTS, WORKER_QUEUES } from '../platform-api/v1alpha1/index.js';
+import { SLA_CLASS_NAMES } from '../core/sla.js';
 import { scaledComponents } from '../operator/autoscaler/index.js';
 import { averageValueRecommendation, cpuRecommendation, HpaBehavior } from './hpa.js';
 import { toJson } from './report.js';
@@ -10,8 +11,6 @@ import { countReversals, minuteViolations, REVERSAL_WINDOW_SECONDS } from './run
 import { simulate } from './simulate.js';
 import { k6RampTrace } from './traces.js';
 import { SIMULATED_SPEC } from './workload.js';
-import { SLA_CLASS_NAMES } from '../core/sla.js';
-import { WORKER_QUEUES } from '../platform-api/v1alpha1/index.js';
 
 const spec = SIMULATED_SPEC;
 const report = simulate([k6RampTrace()], spec, 7);
@@ -126,7 +125,7 @@ describe('the SLA verdict of a minute', () => {
   const quiet = Array.from({ length: 11 }, () => step({ started: 10, durationP95Seconds: reportsSla / 2 }));
 
   it('judges a minute by the share of its jobs that exceed, when none is left waiting', () => {
-    // One step's p95 past the SLA, 0.3 of 101 jobs late: under 5 %.
+    // One step's p95 past the SLA, 0.3 of the minute's 111 jobs late: under 5 %.
     const slowStep = step({ started: 1, exceeded: 0.3, durationP95Seconds: reportsSla * 1.5 });
     assert.deepEqual(minuteViolations([...quiet, slowStep], spec), []);
     const lateStep = step({ started: 10, exceeded: 8, durationP95Seconds: reportsSla * 1.5 });
