@@ -147,6 +147,11 @@ function total(cohorts: readonly Cohort[]): number {
   return sum;
 }
 
+/** Jobs not yet started and not delayed: the wait list and the prioritized set (what holds Redis memory and can miss an SLA waiting). */
+function queuedJobs(state: QueueState): number {
+  return total(state.wait) + total(state.prioritized);
+}
+
 function bucketIndex(value: number): number {
   let i = 0;
   while (value > (HISTOGRAM_BOUNDS[i] as number)) i++;
@@ -269,8 +274,7 @@ export class PlatformModel {
       REDIS_MODEL.opsPerJob * WORKER_QUEUES.reduce((s, q) => s + load.jobs[q], 0);
     const redisUse = Math.min(MAX_STRETCH_UTILIZATION, redisOps / (readyShards * REDIS_MODEL.opsPerShard));
     const redisMemory =
-      REDIS_MODEL.baseMemoryBytes +
-      WORKER_QUEUES.reduce((s, q) => s + JOB_COSTS[q].bytesQueued * (total(this.queues[q].wait) + total(this.queues[q].prioritized)), 0);
+      REDIS_MODEL.baseMemoryBytes + WORKER_QUEUES.reduce((s, q) => s + JOB_COSTS[q].bytesQueued * queuedJobs(this.queues[q]), 0);
     const redisFull = redisMemory / readyShards > this.shardMaxMemoryBytes;
     const secondsPerRedisOp = REDIS_MODEL.secondsPerOp / (1 - redisUse);
 
@@ -506,7 +510,7 @@ export class PlatformModel {
     return {
       started,
       exceeded,
-      waiting: total(state.wait) + total(state.prioritized),
+      waiting: queuedJobs(state),
       oldestWaitingAgeSeconds: (now - oldest) / 1000,
       durationP95Seconds: durationP95,
     };
