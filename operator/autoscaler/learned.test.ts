@@ -102,62 +102,33 @@ describe('a line through noisy readings', () => {
   });
 });
 
-describe('read replicas sized for the jobs that wait on them', () => {
-  /** A day of swinging replica load, then 3.8 cores of reads held for ten minutes. */
-  function dayThenBusy(jobSeconds: (utilisation: number) => number): PlatformSignals[] {
-    return [...replicaReadings(300, jobSeconds), ...replicaReadings(40, () => jobSeconds(0.95))].map((s, i) =>
-      i < 300
-        ? s
-        : {
-            ...s,
-            observedAt: T0 + i * INTERVAL_MS,
-            postgres: { readQps: 1000, replicaCpuCores: 3.8, readyReplicas: 2, maxReplicaLagSeconds: 0.1 },
-          },
-    );
-  }
-
-  it('runs the replicas cooler when report jobs slow down as they get busy, and says why', () => {
-    // Jobs of 0.5 + 1 s / (1 − ρ), p95 twice the mean, 5 s SLA: ρ ≤ 1 − 1/2 = 50 %, under the
-    // spec's 70 %: 3.8 cores of reads need 4 replicas of 2 cores instead of 3.
-    const result = run(dayThenBusy((u) => 0.5 + 1 / (1 - u)));
-    assert.equal(result.replicas['postgres-replicas'], 4);
-    const reason = result.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '';
-    assert.match(reason, /reports jobs take 0\.50? \+ 1 s \/ \(1 − ρ\)/);
+describe('report jobs that wait on the replicas', () => {
+  it('are learned as a line in 1 / (1 − ρ) of the replicas, for the report workers’ slots', () => {
+    // Jobs of 0.5 + 1 s / (1 − ρ) over a day's swing of replica load.
+    const fit = run(replicaReadings(300, (u) => 0.5 + 1 / (1 - u))).state.replicaDependence?.reports;
+    const line = fitLine(fit, 40);
+    assert.ok(line, 'a trusted line');
+    assert.ok(Math.abs(line.intercept - 0.5) < 0.05, `intercept ${line.intercept}`);
+    assert.ok(Math.abs(line.slope - 1) < 0.05, `slope ${line.slope}`);
   });
 
-  it('lets the knob pick the point of the curve: cheaper above the default, more headroom below', () => {
-    // Same curve (ρ ≤ 50 % at the default 0.7), 3.8 cores of reads on 2-core replicas. Above the
-    // default the knob scales the queueing part x − 1 = ρ / (1 − ρ) by q(knob) / q(0.7),
-    // q(u) = u / (1 − u): at 0.9 × 3.86 → ρ 79 % → 3 replicas. Below it the utilisation by knob / 0.7:
-    // at 0.5 → ρ 35.7 % → 6 replicas (the step limit lets the busy spell reach 5 of them).
-    const at = (knob: number) => {
-      const previous = spec.autoscaling;
-      spec.autoscaling = { ...previous, targetUtilization: knob };
-      try {
-        return run(dayThenBusy((u) => 0.5 + 1 / (1 - u)));
-      } finally {
-        spec.autoscaling = previous;
-      }
-    };
-    const results = [0.5, 0.7, 0.9].map(at);
-    const reasons = results.map((r) => r.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '');
-    // The replicas the curve asks for (before the step limit).
-    assert.deepEqual(
-      reasons.map((reason) => /\) → (\d+)/.exec(reason)?.[1]),
-      ['6', '4', '3'],
-    );
-    assert.deepEqual(
-      results.map((r) => r.replicas['postgres-replicas']),
-      [5, 4, 3],
-    );
-    // The decision says which point the knob picked.
-    assert.match(reasons[2] ?? '', /≤ 79\.41 % at knob 0\.90 \(3\.86 × the queueing that keeps them in their SLA\)/);
-    assert.match(reasons[0] ?? '', /≤ 35\.71 % at knob 0\.50 \(0\.71 × the utilisation that keeps them in their SLA\)/);
-  });
-
-  it('keeps the spec target when the jobs do not depend on the replicas', () => {
-    // 3.8 cores at 70 % of 2 → 3 replicas.
-    assert.equal(run(dayThenBusy(() => 2)).replicas['postgres-replicas'], 3);
+  it('no longer size the replicas: those follow the CPU they use', () => {
+    // 3.8 cores of reads at the default knob's 45 % of 2 cores → 5 replicas, whatever the jobs' curve.
+    const busy = (jobSeconds: (u: number) => number) =>
+      [...replicaReadings(300, jobSeconds), ...replicaReadings(40, () => jobSeconds(0.95))].map((s, i) =>
+        i < 300
+          ? s
+          : {
+              ...s,
+              observedAt: T0 + i * INTERVAL_MS,
+              postgres: { readQps: 1000, replicaCpuCores: 3.8, readyReplicas: 2, maxReplicaLagSeconds: 0.1 },
+            },
+      );
+    const curved = run(busy((u) => 0.5 + 1 / (1 - u)));
+    const flat = run(busy(() => 2));
+    assert.equal(curved.replicas['postgres-replicas'], flat.replicas['postgres-replicas']);
+    const reason = curved.decisions.findLast((d) => d.component === 'postgres-replicas')?.reason ?? '';
+    assert.match(reason, /3\.8 cores of reads at 45 % of 2 cores/);
   });
 });
 

@@ -13,7 +13,7 @@ import {
   type WorkerQueue,
 } from '../../platform-api/v1alpha1/index.js';
 import { podsForConnections } from './connections.js';
-import { fitLine, queueScale, SLA_POINT, utilisationCeiling, type CurveAim, type Line, type WeightedFit } from './downstream.js';
+import { fitLine, queueScale, utilisationCeiling, type CurveAim, type Line, type WeightedFit } from './downstream.js';
 import { minServers, waitQuantile } from './erlang.js';
 import { POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
@@ -407,45 +407,6 @@ export function postgresLoadCores(pg: PostgresSignals | undefined, state: Autosc
 }
 
 /**
- * The lowest replica utilisation ceiling any worker queue's learned dependence asks for
- * (downstream.ts): the utilisation at which its mean job duration × its p95/mean ratio reaches
- * its SLA, at the point `aim` picks on it (the knob's, by default; SLA_POINT is the SLA's own).
- * Undefined when no queue's jobs are seen to depend on the replicas.
- */
-export function downstreamCeiling(
-  spec: PassPlatformSpec,
-  state: AutoscalerState,
-  aim = knobAim(spec),
-): { utilisation: number; reason: string } | undefined {
-  let lowest: { utilisation: number; reason: string } | undefined;
-  for (const [queue, fit] of Object.entries(state.replicaDependence ?? {}) as [WorkerQueue, WeightedFit][]) {
-    const tail = state.jobP95OverMean?.[queue];
-    if (tail === undefined) continue;
-    // No latencyTargetRatio margin here: histogram_quantile interpolates linearly inside a bucket
-    // whose density falls, so the p95 it reads (and the tail ratio) already sits above the true one.
-    const maxMean = spec.sla[QUEUE_SLA_CLASS[queue]] / tail;
-    const ceiling = learnedCeiling(fit, spec, maxMean, aim);
-    if (!ceiling || (lowest && lowest.utilisation <= ceiling.utilisation)) continue;
-    const { line, utilisation } = ceiling;
-    lowest = {
-      utilisation,
-      reason: `${queue} jobs take ${fmt(line.intercept)} + ${fmt(line.slope)} s / (1 − ρ), p95 ${fmt(tail)} × mean: ${aimText(spec, utilisation, 'them in their SLA')}`,
-    };
-  }
-  return lowest;
-}
-
-/**
- * The replicas' aim at the default knob: where the learned curves put the SLA's point (SLA_POINT),
- * at most the spec default's utilisation. 0 without a learned curve (no point known: the knob's
- * aim holds for every load).
- */
-function slaAim(spec: PassPlatformSpec, state: AutoscalerState): number {
-  const atSla = downstreamCeiling(spec, state, SLA_POINT);
-  return atSla ? Math.min(DEFAULT_AUTOSCALING.targetUtilization, atSla.utilisation) : 0;
-}
-
-/**
  * The first worker queue whose jobs alone take past their SLA's mark (learned mean × learned
  * p95 / mean over SLA × latencyTargetRatio) while its replica-dependence fit (downstream.ts) has
  * too little weight or spread in the replicas' load to say whether more replicas would shorten
@@ -464,13 +425,29 @@ function untestedSlowQueue(spec: PassPlatformSpec, state: AutoscalerState): stri
   return undefined;
 }
 
-/** Read replicas: their load in cores at the target utilisation, plus one when lag shows they fall behind. */
+/**
+ * The utilisation read replicas are sized for: the knob's less POLICY.replicaUtilizationOffset, at
+ * least POLICY.replicaMinUtilization. A replica takes minutes to start (a base backup and WAL
+ * catch-up) and costs as much as a couple of dozen API pods, so it carries the headroom the API's
+ * seconds-long start-up does not need, on the CPU measured now rather than a forecast (below).
+ */
+export function replicaUtilization(spec: PassPlatformSpec): number {
+  return Math.max(POLICY.replicaMinUtilization, spec.autoscaling.targetUtilization - POLICY.replicaUtilizationOffset);
+}
+
+/**
+ * Read replicas: the CPU they use now at replicaUtilization, plus one when lag shows they fall
+ * behind. No forecast and no learned curve: measured in session 20 (docs/simulation/README.md),
+ * a trend over a replica's five-minute start-up ordered six replicas at a gate rush's step where
+ * four carried the plateau, and the learned report-job curves bought fewer SLA minutes per dollar
+ * than this rule did (every knob, seeds 1-5: 37 → 42 of the 75 baseline points dominated; the
+ * week at the default knob $295.13 → $278.21 at fewer minutes).
+ */
 export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const { spec, state, signals: pg, current } = input;
   const managed = spec.database.managed;
   if (!managed) return { reason: 'postgres-replicas: database is external', signals: {} };
   const replicaCores = cores(managed.resources.cpu);
-  // Sized on the CPU the replicas use now; the planner's forecasts follow their demand (same unit).
   const load = pg?.replicaCpuCores ?? postgresLoadCores(pg, state);
   if (!pg || load === undefined) {
     const qps = pg?.readQps !== undefined ? `${fmt(pg.readQps)} read q/s but ` : '';
@@ -478,34 +455,18 @@ export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   }
   const signals: Record<string, number> = { loadCores: load };
   if (pg.readQps !== undefined) signals.readQps = pg.readQps;
-  const plan = input.plan(load);
-  const ceiling = downstreamCeiling(spec, state);
-  const target = Math.min(spec.autoscaling.targetUtilization, ceiling?.utilisation ?? 1);
-  if (ceiling) signals.downstreamCeiling = ceiling.utilisation;
+  const target = replicaUtilization(spec);
   const perReplica = replicaCores * target;
-  // Below the default knob the aim keeps headroom over the SLA's point for the load measured now
-  // (its noise and queueing). A forecast is load not here yet, the replicas ordered for it are
-  // ready when it comes: it needs only to fit the SLA then, at the curve's own point (the default
-  // knob's aim). Sized with the knob's headroom as well, each core the forecast overshoots by
-  // (a trend over a replica's start-up tops out past a ramp's peak) bought 1 / aim cores of
-  // replicas that served nothing. At and above the default knob the two aims are the same.
-  const forecastTarget = plan.basis === 'measured' ? target : Math.max(target, slaAim(spec, state));
-  const forecastLoad = Math.max(load, plan.load * (target / forecastTarget));
-  let replicas = Math.ceil(forecastLoad / perReplica);
-  let minimum = Math.ceil(forecastLoad / (1 + POLICY.surgeAllowance) / perReplica);
-  let why = `${fmt(load)} cores of reads${planText(plan)}${forecastTarget > target ? ` (the forecast at ${fmt(forecastTarget * 100)} %, the SLA's point)` : ''} at ${fmt(target * 100)} % of ${fmt(replicaCores)} cores${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas}`;
-  // Below the default knob, jobs whose own p95 is past their SLA's mark while the replicas' load has
-  // not moved enough to show whether they wait on the replicas: one replica more than the load asks.
-  // It buys what the team asked for below the default (minutes before dollars), and the spread the
-  // learned curve needs to take over: once it has it, the curve decides, a flat one with no replica
-  // more. On the upload deadline (seeds 1-5) report jobs ran at a p95 of 4.7 s against 5 s on one
-  // replica for the first ~75 minutes at knobs 0.5 and 0.6 (the fit's points all at one ρ): 15-17
-  // queue:reports minutes, against 0-1.4 for the baselines at 30-40 % that ran two. With it (seeds
-  // 1-5, minutes / $): upload deadline 0.5 15.6/10.05 → 1.4/10.55, 0.6 17.4/8.68 → 3.8/8.94; month
-  // end 0.5 30.4/10.62 → 16.0/10.91, 0.6 44.2/9.79 → 17.2/10.40; gate rush 0.5 2.6/7.25 → 2.2/7.12.
-  // Not at the default: there a replica costs more than the minutes the team's knob says it is worth.
-  const slow =
-    ceiling || spec.autoscaling.targetUtilization >= DEFAULT_AUTOSCALING.targetUtilization ? undefined : untestedSlowQueue(spec, state);
+  let replicas = Math.ceil(load / perReplica);
+  let minimum = Math.ceil(load / (1 + POLICY.surgeAllowance) / perReplica);
+  let why = `${fmt(load)} cores of reads at ${fmt(target * 100)} % of ${fmt(replicaCores)} cores (knob ${fmt(spec.autoscaling.targetUtilization)} less ${fmt(POLICY.replicaUtilizationOffset * 100)} points) → ${replicas}`;
+  // While the replicas run under the spec default's utilisation (every knob below 0.95), jobs whose
+  // own p95 is past their SLA's mark while the replicas' load has not moved enough to show whether
+  // they wait on the replicas get one replica more than the load asks: on the upload deadline
+  // (seeds 1-5) report jobs ran at a p95 of 4.7 s against 5 s on one replica for the first ~75
+  // minutes at knobs 0.5 and 0.6 (15-17 queue:reports minutes against 0-1.4 for the baselines at
+  // 30-40 % that ran two).
+  const slow = target >= DEFAULT_AUTOSCALING.targetUtilization ? undefined : untestedSlowQueue(spec, state);
   if (slow) {
     replicas += 1;
     minimum = replicas;
