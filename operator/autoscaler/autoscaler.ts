@@ -15,17 +15,7 @@ import {
 import { budgetRefusal, maxApiPods } from '../../cdk8s/platform/connection-budget.js';
 import { learnEstimates } from './estimates.js';
 import { appendSample, emptySeasonalMemory, recordSeasonal, seasonalForecast, trendForecast } from './forecast.js';
-import {
-  postgresLoadCores,
-  sizeApi,
-  sizePostgres,
-  sizeRedis,
-  sizeWorker,
-  totalRate,
-  type Plan,
-  type Planner,
-  type SizingInput,
-} from './sizing.js';
+import { sizeApi, sizePostgres, sizeRedis, sizeWorker, totalRate, type Plan, type Planner, type SizingInput } from './sizing.js';
 import { clampToRange, stabilize } from './stabilizer.js';
 import { followStartup, readyReplicas, startupSeconds, trackReady } from './startup.js';
 import { COMPONENT_TUNING, POLICY } from './tuning.js';
@@ -58,14 +48,22 @@ function workerQueue(component: Component): WorkerQueue | undefined {
   return undefined;
 }
 
-/** The one number per component that forecasts follow. */
-function loadOf(component: Component, signals: PlatformSignals | undefined, state: AutoscalerState): number | undefined {
-  if (!signals) return undefined;
+/** The one number per component that forecasts follow (none for a component sized without one). */
+function loadOf(component: Component, signals: PlatformSignals | undefined): number | undefined {
+  if (!signals || !COMPONENT_TUNING[component].forecast) return undefined;
   const queue = workerQueue(component);
   if (queue) return signals.queues?.[queue]?.arrivalRate;
   if (component === 'api') return totalRate(signals.api?.requestRate);
-  if (component === 'postgres-replicas') return postgresLoadCores(signals.postgres, state);
   return signals.redis?.opsPerSecond;
+}
+
+/**
+ * A component no forecast follows keeps no load memory: the samples and seasonal buckets a state
+ * written before session 21 holds for the read replicas are dropped on its next run.
+ */
+function withoutLoadMemory(memory: ComponentMemory): ComponentMemory {
+  const { seasonal: _dropped, ...rest } = memory;
+  return { ...rest, recent: [] };
 }
 
 function size(component: Component, input: SizingInput<unknown>, signals: PlatformSignals | undefined): Need {
@@ -177,8 +175,9 @@ export function autoscale(
       recommendations: [],
       recent: [],
     };
-    const load = loadOf(component, fresh, state);
-    if (load !== undefined) {
+    const load = loadOf(component, fresh);
+    if (!tuning.forecast) memory = withoutLoadMemory(memory);
+    else if (load !== undefined) {
       memory = {
         ...memory,
         recent: appendSample(memory.recent, { at: now, load }, POLICY.trendWindowSeconds * 1000),

@@ -1,14 +1,16 @@
 /**
  * The read replicas' load on the signals operator/autoscaling/signals/collect.ts delivers: read queries/s from
- * the replicas and, when the cluster exports it, their CPU. Sizing works in cores, so the load the
- * forecasts remember must be cores too; read queries/s alone (no CPU to convert them with) must not
- * be taken for cores — 600 q/s read as 600 cores sent the replicas 1 → 3 → 5 → 6 in 75 s.
+ * the replicas and, when the cluster exports it, their CPU. Sizing works in cores; read queries/s
+ * alone (no CPU to convert them with) must not be taken for cores — 600 q/s read as 600 cores sent
+ * the replicas 1 → 3 → 5 → 6 in 75 s. Since session 20 the replicas are sized on the CPU they use
+ * now, with no forecast, so no load of theirs is remembered at all (a state written before session 21 drops what it kept).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { specWithManagedReplicas } from '../../testing/autoscaler-spec.js';
 import { autoscale, initialAutoscalerState } from './autoscaler.js';
+import { emptySeasonalMemory } from './forecast.js';
 import type { AutoscalerState, PostgresSignals } from './types.js';
 
 const spec: PassPlatformSpec = specWithManagedReplicas();
@@ -46,16 +48,36 @@ describe('read replica load in cores', () => {
     assert.deepEqual(state.components['postgres-replicas']?.recent ?? [], [], 'no load in an unknown unit is remembered');
   });
 
-  it('sizes on replica CPU and remembers cores, not queries/s, as the forecasts’ load', () => {
+  it('sizes on the replica CPU measured now and remembers no load for a forecast', () => {
     const readings = rampReadings(6, true);
     const { replicas, state } = replay(readings);
-    // 1.5 → 1.58 cores on 2-core replicas: two replicas at most, even planning a 5-minute start-up ahead.
-    assert.ok(Math.max(...replicas) <= 2, `replicas ${replicas.join(' → ')}`);
-    const remembered = state.components['postgres-replicas']?.recent ?? [];
-    assert.equal(remembered.length, readings.length);
-    for (const [i, sample] of remembered.entries()) {
-      const cpu = readings[i]?.replicaCpuCores ?? NaN;
-      assert.ok(Math.abs(sample.load - cpu) < 0.01 * cpu, `sample ${i}: ${sample.load} remembered for ${cpu} cores`);
-    }
+    // 1.5 → 1.58 cores on 2-core replicas at the default knob's 45 %: two replicas, the CPU measured now.
+    assert.deepEqual(replicas, [2, 2, 2, 2, 2, 2]);
+    assert.deepEqual(state.components['postgres-replicas']?.recent, []);
+    assert.equal(state.components['postgres-replicas']?.seasonal, undefined);
+  });
+
+  it('sizes on queries/s × the CPU per query it learned when the CPU reading drops out', () => {
+    const { replicas, state } = replay(rampReadings(6, true));
+    assert.equal(replicas.at(-1), 2);
+    const learned = state.postgresCpuSecondsPerQuery ?? NaN;
+    assert.ok(Math.abs(learned - CPU_SECONDS_PER_QUERY) < 0.05 * CPU_SECONDS_PER_QUERY, `learned ${learned} s per query`);
+    const now = T0 + 6 * INTERVAL_MS;
+    // 1,200 q/s × 2.5 ms = 3 cores at 45 % of 2-core replicas: 4 replicas (two more, the step's limit).
+    const postgres: PostgresSignals = { readQps: 1200, maxReplicaLagSeconds: 0.1, connectionUseRatio: 0.2, readyReplicas: 2 };
+    const result = autoscale(spec, state, { observedAt: now, postgres }, now);
+    assert.equal(result.replicas['postgres-replicas'], 4);
+  });
+
+  it('drops the load memory a state written before session 21 kept for the replicas', () => {
+    const before = initialAutoscalerState({ 'postgres-replicas': 1 });
+    const memory = before.components['postgres-replicas'];
+    assert.ok(memory);
+    memory.recent = [{ at: T0 - INTERVAL_MS, load: 600 }];
+    memory.seasonal = emptySeasonalMemory(300_000, 7 * 86_400_000);
+    const [postgres] = rampReadings(1, true);
+    const { state } = autoscale(spec, before, { observedAt: T0, postgres }, T0);
+    assert.deepEqual(state.components['postgres-replicas']?.recent, []);
+    assert.equal(state.components['postgres-replicas']?.seasonal, undefined);
   });
 });

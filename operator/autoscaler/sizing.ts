@@ -394,16 +394,13 @@ function ownPace(line: Line, duration: number): number {
 }
 
 /**
- * The read replicas' demand in cores, the unit both sizing and the forecasts' memory use: read
- * queries/s × the CPU per query learned from the replicas' own CPU (demand keeps rising when a
- * saturated replica's CPU is capped at its cores, so a trend over it does not read a new replica's
- * arrival as growth), else their CPU itself. Without any CPU reading there is no load in cores:
- * queries/s alone say nothing about how many replicas they need.
+ * The read replicas' demand in cores, the unit sizing works in: the CPU they use now, else (that
+ * reading missing) read queries/s × the CPU per query learned from earlier CPU readings. Without
+ * either there is no load in cores: queries/s alone say nothing about how many replicas they need.
  */
-export function postgresLoadCores(pg: PostgresSignals | undefined, state: AutoscalerState): number | undefined {
-  if (!pg) return undefined;
+function replicaLoadCores(pg: PostgresSignals, state: AutoscalerState): number | undefined {
   const perQuery = state.postgresCpuSecondsPerQuery;
-  return pg.readQps !== undefined && perQuery !== undefined ? pg.readQps * perQuery : pg.replicaCpuCores;
+  return pg.replicaCpuCores ?? (pg.readQps !== undefined && perQuery !== undefined ? pg.readQps * perQuery : undefined);
 }
 
 /**
@@ -448,7 +445,7 @@ export function sizePostgres(input: SizingInput<PostgresSignals>): Need {
   const managed = spec.database.managed;
   if (!managed) return { reason: 'postgres-replicas: database is external', signals: {} };
   const replicaCores = cores(managed.resources.cpu);
-  const load = pg?.replicaCpuCores ?? postgresLoadCores(pg, state);
+  const load = pg && replicaLoadCores(pg, state);
   if (!pg || load === undefined) {
     const qps = pg?.readQps !== undefined ? `${fmt(pg.readQps)} read q/s but ` : '';
     return { reason: `postgres-replicas: ${qps}no replica CPU reading (missing or stale); holding`, signals: {} };

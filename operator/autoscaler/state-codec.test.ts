@@ -14,7 +14,7 @@ import { autoscale, initialAutoscalerState } from './autoscaler.js';
 import { emptySeasonalMemory } from './forecast.js';
 import { curveSetsCap, decodeState, durableKey, encodeState, needsWrite, readState, STATE_SIZE_LIMIT_BYTES } from './state-codec.js';
 import { seeded, signalsAt } from '../../testing/weekday-signals.js';
-import { POLICY } from './tuning.js';
+import { COMPONENT_TUNING, POLICY } from './tuning.js';
 import { keepWindowMaxima, MAX_WINDOW_RECOMMENDATIONS } from './stabilizer.js';
 import type { AutoscalerState, ComponentMemory, Recommendation } from './types.js';
 
@@ -73,6 +73,10 @@ describe('the stored autoscaler state', () => {
       assert.deepEqual(back?.recommendations, memory.recommendations);
       assert.deepEqual(back?.recent, memory.recent.slice(-12));
       assert.equal(back?.startupSeconds, memory.startupSeconds);
+      if (!COMPONENT_TUNING[name].forecast) {
+        assert.deepEqual([memory.recent, memory.seasonal], [[], undefined], `${name} keeps no load memory`);
+        continue;
+      }
       const seasonal = memory.seasonal;
       assert.ok(seasonal && back?.seasonal);
       let held = 0;
