@@ -14,7 +14,8 @@ export const FRONTIER_KNOBS: Record<PolicyName, readonly number[]> = {
   keda: [0.4, 0.5, 0.6, 0.7, 0.8],
   tuned: [0.3, 0.4, 0.5, 0.6, 0.7],
   // Ours' knob picks the point of its learned latency curves (ADR 0006): at 0.7 where they reach
-  // the SLA's mark, at 0.5 with more than twice the headroom, at 0.9 well past it. Its range is one
+  // the SLA's mark, at 0.5 with more than twice the headroom, at 0.9 well past it; the read
+  // replicas' CPU target is the knob less 25 points (session 20). Its range is one
   // step higher than the HPA's because its Erlang C and curve sizing, not the knob alone, set headroom.
   // 0.95 is 8.1 × the default's queueing on each curve. Sampled closer from 0.7 up because ours'
   // dollars fall steeply there and the baselines' middle and cheap points sit there: 0.75 and 0.975
