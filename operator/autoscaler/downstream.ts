@@ -92,7 +92,7 @@ export interface CurveAim {
   loadScale: number;
 }
 
-export const SLA_POINT: CurveAim = { queueScale: 1, loadScale: 1 };
+const SLA_POINT: CurveAim = { queueScale: 1, loadScale: 1 };
 
 /**
  * How far the spec's one cost knob (`targetUtilization`) moves a learned curve's aim, as a factor on

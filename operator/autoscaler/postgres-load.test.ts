@@ -3,7 +3,8 @@
  * the replicas and, when the cluster exports it, their CPU. Sizing works in cores; read queries/s
  * alone (no CPU to convert them with) must not be taken for cores — 600 q/s read as 600 cores sent
  * the replicas 1 → 3 → 5 → 6 in 75 s. Since session 20 the replicas are sized on the CPU they use
- * now, with no forecast, so no load of theirs is remembered at all (a state written before session 21 drops what it kept).
+ * now, with no forecast, so no load of theirs is remembered at all (a state written before
+ * session 21 drops what it kept).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -235,7 +235,6 @@ function learnedCeiling(
   fit: WeightedFit | undefined,
   spec: PassPlatformSpec,
   maxMeanSeconds: number,
-  aim = knobAim(spec),
 ): { line: Line; utilisation: number } | undefined {
   const line = fitLine(fit, POLICY.downstreamMinWeight);
   const utilisation = utilisationCeiling(line, maxMeanSeconds, {
@@ -243,7 +242,7 @@ function learnedCeiling(
     minSpreadX: POLICY.downstreamMinSpreadX,
     floor: knobFloor(spec),
     // The knob picks the point of the curve: the spec default aims where the line reaches the SLA's mark.
-    aim,
+    aim: knobAim(spec),
   });
   return line && utilisation !== undefined ? { line, utilisation } : undefined;
 }
