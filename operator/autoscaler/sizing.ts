@@ -292,7 +292,12 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // (a p95 wait of 0). More slots do not add load downstream in steady state (the arrivals set it),
   // and a worker pod costs a fraction of the replica capacity that would otherwise buy the wait back.
   const slack = target * POLICY.latencyTargetRatio - durationP95;
-  const waitBudget = slack > 0 ? slack : 0;
+  const scale = knobQueueScale(spec);
+  // Above the spec default the jobs' wait budget scales like the API's and every learned curve's
+  // queueing part (knobQueueScale): the team has said a wait is worth less there, and upload pods
+  // sized to the bare slack at knob 1 cost the upload deadline $0.14 where the HPA at 80 % spent
+  // $0.08 (seeds 1-5); scaled, $0.11, and the trace's point 73.2 min $5.14 → 49.0 min $5.08.
+  const waitBudget = slack > 0 ? slack * scale : 0;
   // Without a budget, the share of jobs let wait at all is the SLA's exceed share. Below the spec
   // default it stays there: stricter, the extra report pods took connections from the API's budget
   // and cost minutes (month end at 0.6, seeds 1-5: 48.0 → 58.6 min). Above it the share scales like
@@ -305,7 +310,6 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // report pods where 2 carry the arrivals. Not at the default: there the p95 crosses the SLA only
   // for minutes and histogram_quantile over-reads it; the same rule at 0.7 cost 153 → 260
   // queue:reports minutes on that week for no dollar saved.
-  const scale = knobQueueScale(spec);
   const lost = scale > 1 && durationP95 > target;
   const waitShare = lost ? 1 : slack > 0 ? POLICY.slaExceedFraction : Math.min(1, POLICY.slaExceedFraction * Math.max(1, scale));
   const budgetText = lost

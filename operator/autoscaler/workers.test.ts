@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
 import { initialAutoscalerState } from './autoscaler.js';
 import { addPoint, type WeightedFit } from './downstream.js';
-import { erlangC } from './erlang.js';
+import { erlangC, waitQuantile } from './erlang.js';
 import { sizeWorker } from './sizing.js';
 import type { AutoscalerState, QueueSignals } from './types.js';
 
@@ -112,6 +112,21 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     it('changes nothing at the default knob, where the slots keep the jobs from waiting', () => {
       assert.equal(sizeReports(stretched, spec.autoscaling.targetUtilization, learned(2)).pods, sizeReports(stretched).pods);
     });
+  });
+
+  it('above the default knob, lets a queue whose jobs leave a wait budget wait its knob-scaled share of it', () => {
+    // Jobs of 2 s (p95 4.3 s) leave 0.2 s of the 5 s SLA × 0.9 to wait; 5 jobs/s keep 11 slots busy,
+    // so the wait budget, not the 90 % utilisation cap, sets the slots at the default knob.
+    const tight = { ...slow, arrivalRate: 5, meanJobDurationSeconds: 2, p95JobDurationSeconds: 4.3 };
+    const slots = (knob: number) => sizeReports(tight, knob).pods * spec.workers.reports.concurrency;
+    const wait = (knob: number) => waitQuantile(slots(knob), tight.arrivalRate * 1.1, 1 / tight.meanJobDurationSeconds);
+    assert.ok(wait(0.7) <= 0.2, `${slots(0.7)} slots at 0.7 wait ${wait(0.7).toFixed(3)} s`);
+    // At 0.9 the knob allows 3.86 × the default's queueing (downstream.ts queueScale): fewer slots,
+    // a p95 wait past the bare 0.2 s but within 3.86 × it.
+    assert.ok(slots(0.9) < slots(0.7), `${slots(0.9)} slots at 0.9, ${slots(0.7)} at 0.7`);
+    assert.ok(wait(0.9) > 0.2 && wait(0.9) <= 0.2 * 3.86, `${slots(0.9)} slots at 0.9 wait ${wait(0.9).toFixed(3)} s`);
+    // Below the default the budget is the bare slack.
+    assert.equal(slots(0.5), slots(0.7));
   });
 
   it('still sizes on the wait budget when the jobs leave one', () => {
