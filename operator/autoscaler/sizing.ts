@@ -315,7 +315,9 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const budgetText = lost
     ? `, p95 job ${fmt(durationP95)} s is over the ${fmt(target)} s SLA without waiting: slots for throughput`
     : slack > 0
-      ? ''
+      ? scale > 1
+        ? `, wait budget ${fmt(slack)} s × ${fmt(scale)} at knob ${fmt(spec.autoscaling.targetUtilization)}`
+        : ''
       : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`;
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;

@@ -125,8 +125,10 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     // a p95 wait past the bare 0.2 s but within 3.86 × it.
     assert.ok(slots(0.9) < slots(0.7), `${slots(0.9)} slots at 0.9, ${slots(0.7)} at 0.7`);
     assert.ok(wait(0.9) > 0.2 && wait(0.9) <= 0.2 * 3.86, `${slots(0.9)} slots at 0.9 wait ${wait(0.9).toFixed(3)} s`);
+    assert.match(sizeReports(tight, 0.9).reason, /wait budget 0\.20 s × 3\.86 at knob 0\.90/);
     // Below the default the budget is the bare slack.
     assert.equal(slots(0.5), slots(0.7));
+    assert.doesNotMatch(sizeReports(tight, 0.7).reason, /wait budget/);
   });
 
   it('still sizes on the wait budget when the jobs leave one', () => {
