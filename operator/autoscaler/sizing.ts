@@ -134,8 +134,7 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     replicas = minServers(arrival, serviceRate, budget, options);
     minimum = minServers(plan.load, serviceRate, budget, options);
     const wait = waitQuantile(replicas, arrival, serviceRate);
-    const scaled = scale > 1 ? ` × ${fmt(scale)} at knob ${fmt(spec.autoscaling.targetUtilization)}` : '';
-    why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s${scaled} → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
+    why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s${knobScaleText(spec)} → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
   } else {
     replicas = Math.ceil((arrival * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
     minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
@@ -200,6 +199,12 @@ function knobAim(spec: PassPlatformSpec): CurveAim {
 /** How far the knob moves a learned curve's queueing part: above the default only (knobAim). */
 function knobQueueScale(spec: PassPlatformSpec): number {
   return knobAim(spec).queueScale;
+}
+
+/** A decision's words for a wait budget the knob scales (knobQueueScale): nothing at or below the default. */
+function knobScaleText(spec: PassPlatformSpec): string {
+  const scale = knobQueueScale(spec);
+  return scale > 1 ? ` × ${fmt(scale)} at knob ${fmt(spec.autoscaling.targetUtilization)}` : '';
 }
 
 /**
@@ -314,11 +319,11 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const waitShare = lost ? 1 : slack > 0 ? POLICY.slaExceedFraction : Math.min(1, POLICY.slaExceedFraction * Math.max(1, scale));
   const budgetText = lost
     ? `, p95 job ${fmt(durationP95)} s is over the ${fmt(target)} s SLA without waiting: slots for throughput`
-    : slack > 0
-      ? scale > 1
-        ? `, wait budget ${fmt(slack)} s × ${fmt(scale)} at knob ${fmt(spec.autoscaling.targetUtilization)}`
-        : ''
-      : `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`;
+    : slack <= 0
+      ? `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`
+      : scale > 1
+        ? `, wait budget ${fmt(slack)} s${knobScaleText(spec)}`
+        : '';
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;
   const arrival = plan.load * (1 + POLICY.surgeAllowance);

@@ -27,18 +27,18 @@ function sizeReports(
   return { pods: need.replicas, reason: need.reason };
 }
 
-describe('worker sizing when a job fills its SLA by itself', () => {
-  // Report jobs stretched by busy read replicas: a mean of 2.2 s and a p95 of 4.6 s leave no wait
-  // budget under the 5 s SLA × 0.9. Any wait for a slot then puts the job over its SLA.
-  const slow: QueueSignals = {
-    waiting: 0,
-    prioritized: 0,
-    arrivalRate: 0.5,
-    meanJobDurationSeconds: 2.2,
-    p95JobDurationSeconds: 4.6,
-    oldestWaitingAgeSeconds: 0,
-  };
+// Report jobs stretched by busy read replicas: a mean of 2.2 s and a p95 of 4.6 s leave no wait
+// budget under the 5 s SLA × 0.9. Any wait for a slot then puts the job over its SLA.
+const slow: QueueSignals = {
+  waiting: 0,
+  prioritized: 0,
+  arrivalRate: 0.5,
+  meanJobDurationSeconds: 2.2,
+  p95JobDurationSeconds: 4.6,
+  oldestWaitingAgeSeconds: 0,
+};
 
+describe('worker sizing when a job fills its SLA by itself', () => {
   it('sizes the slots so that at most the SLA exceed share of jobs waits at all', () => {
     const { pods, reason } = sizeReports(slow);
     const slots = pods * spec.workers.reports.concurrency;
@@ -113,8 +113,10 @@ describe('worker sizing when a job fills its SLA by itself', () => {
       assert.equal(sizeReports(stretched, spec.autoscaling.targetUtilization, learned(2)).pods, sizeReports(stretched).pods);
     });
   });
+});
 
-  it('above the default knob, lets a queue whose jobs leave a wait budget wait its knob-scaled share of it', () => {
+describe('worker sizing when the jobs leave a wait budget', () => {
+  it('above the default knob, lets the queue wait its knob-scaled share of the budget', () => {
     // Jobs of 2 s (p95 4.3 s) leave 0.2 s of the 5 s SLA × 0.9 to wait; 5 jobs/s keep 11 slots busy,
     // so the wait budget, not the 90 % utilisation cap, sets the slots at the default knob.
     const tight = { ...slow, arrivalRate: 5, meanJobDurationSeconds: 2, p95JobDurationSeconds: 4.3 };
@@ -131,7 +133,7 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     assert.doesNotMatch(sizeReports(tight, 0.7).reason, /wait budget/);
   });
 
-  it('still sizes on the wait budget when the jobs leave one', () => {
+  it('sizes on the budget at the default knob: more than the SLA exceed share of jobs may wait', () => {
     const quick = { ...slow, meanJobDurationSeconds: 1, p95JobDurationSeconds: 2 };
     const { pods } = sizeReports(quick);
     const slots = pods * spec.workers.reports.concurrency;
