@@ -317,12 +317,13 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // queue:reports minutes on that week for no dollar saved.
   const lost = scale > 1 && durationP95 > target;
   const waitShare = lost ? 1 : slack > 0 ? POLICY.slaExceedFraction : Math.min(1, POLICY.slaExceedFraction * Math.max(1, scale));
+  const scaledBy = knobScaleText(spec);
   const budgetText = lost
     ? `, p95 job ${fmt(durationP95)} s is over the ${fmt(target)} s SLA without waiting: slots for throughput`
     : slack <= 0
       ? `, p95 job ${fmt(durationP95)} s leaves no wait budget: slots so at most ${fmt(waitShare * 100)} % of jobs wait`
-      : scale > 1
-        ? `, wait budget ${fmt(slack)} s${knobScaleText(spec)}`
+      : scaledBy
+        ? `, wait budget ${fmt(slack)} s${scaledBy}`
         : '';
   const plan = input.plan(arrivalRate);
   signals.plannedArrivalRate = plan.load;
