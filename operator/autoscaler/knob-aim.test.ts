@@ -36,13 +36,20 @@ describe("the knob's aim on the API above the spec default", () => {
       readyPods: 8,
     };
     const pods = [0.6, 0.7, 0.8, 0.9].map((knob) => sized(knob, state, api, 8));
+    const reasons = pods.map((need) => need.reason).join('\n');
+    // The queue's pods, then the square-root headroom on them fading with the knob (sizing.ts apiHeadroom).
+    assert.deepEqual(
+      pods.map((need) => Number(/→ (\d+) pods \(Erlang C/.exec(need.reason)?.[1])),
+      [9, 9, 8, 7],
+      reasons,
+    );
     assert.deepEqual(
       pods.map((need) => need.replicas),
-      [9, 9, 8, 7],
-      pods.map((need) => need.reason).join('\n'),
+      [9 + Math.ceil((4 / 3) * 3), 9 + 3, 8 + Math.ceil((2 / 3) * Math.sqrt(8)), 7 + Math.ceil((1 / 3) * Math.sqrt(7))],
+      reasons,
     );
     assert.match(pods[3]?.reason ?? '', /tightest wait budget auth 0\.0050 s × 3\.86 at knob 0\.90 → 7 pods/);
-    assert.doesNotMatch(pods[1]?.reason ?? '', /×/);
+    assert.doesNotMatch(pods[1]?.reason ?? '', /× [\d.]+ at knob/);
   });
 
   it("counts a p95 past the SLA as missed only past the knob's aim: base + the SLA's queueing × its scale", () => {

@@ -38,6 +38,8 @@ export interface SizingInput<S> {
   plan: Planner;
   /** Seconds from scale-up to serving, for how fast a backlog must drain. */
   startupSeconds: number;
+  /** The read replicas' signals, for the API's headroom (apiHeadroom): none while they are at their aim. */
+  replicas?: PostgresSignals | undefined;
 }
 
 export function cores(quantity: string): number {
@@ -140,6 +142,9 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
     why = `no class has a wait budget left → ${replicas} pods at ${fmt(spec.autoscaling.targetUtilization)} utilisation`;
   }
+  // The queue's own need at the knob's CPU, before any learned curve: what the headroom is sized on.
+  const atKnob = (load: number) => Math.ceil((load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
+  const queued = { replicas: Math.max(replicas, atKnob(arrival)), minimum: Math.max(minimum, atKnob(plan.load)) };
   // Pods on CPU: the planned CPU at the target utilisation, or lower where a class's learned
   // latency curve says its p95 reaches the SLA sooner (a CPU-bound class on a half-core pod).
   const ceiling = apiLatencyCeiling(spec, state, api);
@@ -151,22 +156,36 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     why = `${why}; ${fmt(arrival * cpuPerRequest)} cores at ${fmt(apiTarget * 100)} % of ${fmt(podCores)}${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas} pods`;
   }
   if (ceiling) signals.latencyCeiling = ceiling.utilisation;
+  // The pods the queue and the sockets need, before the headroom: what the measured-miss step
+  // below weighs against the pods running.
+  let modelled = replicas;
+  // The headroom is on the queue's need: a learned curve's lower ceiling is headroom already, and
+  // on a curve fitted while the replicas were overloaded (month end: ≤ 20 % for student_queries)
+  // √n more on its 39 pods bought nothing.
+  const headroom = apiHeadroom(spec, state, input.replicas, plan);
+  const withHeadroom = queued.replicas + headroomPods(headroom.beta, queued.replicas);
+  if (withHeadroom > replicas) {
+    replicas = withHeadroom;
+    why += `; headroom ⌈${fmt(headroom.beta)} × √${queued.replicas}⌉ on the queue's ${queued.replicas} → ${replicas} pods`;
+  } else if (headroom.withheld) why += `; ${headroom.withheld}`;
+  if (headroom.inTrigger) minimum = Math.max(minimum, queued.minimum + headroomPods(headroom.beta, queued.minimum));
   const sockets = podsForConnections(api);
   if (sockets && sockets.pods > replicas) {
     // Requests may need fewer pods than the open sockets do: the sockets win.
     replicas = sockets.pods;
     minimum = Math.max(minimum, sockets.pods);
+    modelled = Math.max(modelled, sockets.pods);
     why += `; ${sockets.reason}`;
   }
   if (api.realtimeConnections !== undefined) signals.realtimeConnections = api.realtimeConnections;
   const utilisation = api.cpuCores !== undefined ? api.cpuCores / (Math.max(1, api.readyPods ?? current) * podCores) : undefined;
   const allReady = (api.readyPods ?? current) >= current;
   const busy = spec.autoscaling.targetUtilization * POLICY.measuredMissBusyShare;
-  if (missed.length && utilisation !== undefined && utilisation >= busy && allReady && replicas <= current) {
+  if (missed.length && utilisation !== undefined && utilisation >= busy && allReady && modelled <= current) {
     // The model says the fleet is big enough but the SLA is missed on busy pods: trust the measurement.
     // "Busy" is a share of the knob's utilisation (POLICY.measuredMissBusyShare): processor sharing
     // stretches a CPU-bound request well before the pods reach the knob's aim (2.5 × at 60 %).
-    replicas = current + Math.max(1, Math.ceil(current * spec.alerts.latencyIncreaseRatio));
+    replicas = Math.max(replicas, current + Math.max(1, Math.ceil(current * spec.alerts.latencyIncreaseRatio)));
     minimum = replicas;
     why += `; SLA missed at ${fmt(utilisation * 100)} % CPU → ${replicas} pods`;
   }
@@ -177,6 +196,50 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     reason: `api: ${fmt(rate)} req/s${planText(plan)}, ${fmt(cpuPerRequest * 1000)} ms CPU/request; ${why}${missed.length ? `; ${missed.join(', ')}` : ''}`,
     signals,
   };
+}
+
+/**
+ * Pods the API keeps beyond what its queue needs: ⌈β √n⌉ on the n pods of its Erlang C and CPU
+ * rules at the knob, the square-root staffing rule's safety term (a fleet's load varies about as
+ * the square root of its size), β = 1 at the spec default fading to none at knob 1. A violation
+ * minute counts the same at 140 req/s as at 1,000, so headroom while the fleet is small is cheap:
+ * on the k6 ramp ours at 0.7 and the HPA at 40 % both cost $1.42, the HPA placing 12 pods at the
+ * start where ours placed 6, and ours lost 29.2 minutes to its 12.6 (docs/simulation/README.md,
+ * sessions 24 and 25). None while the read replicas run at or over their own aim
+ * (replicaUtilization): there the requests wait on the database, and pods that add to its load buy
+ * nothing back. It is a step in the API's size on another component's signal, so a reading either
+ * side of that aim must not flap the fleet: the scale-up trigger (`minimum`) counts the headroom
+ * only on a rise the forecast sees (trend or seasonal), and only while the replicas are under their
+ * aim by the surge allowance. On a flat load a scale-up then needs the bare queue's need past the
+ * pods running, as without headroom, and the headroom rides along with it.
+ */
+interface ApiHeadroom {
+  /** β: 1 at the spec default, none at knob 1; 0 while the read replicas are at their aim. */
+  beta: number;
+  /** Whether the scale-up trigger counts the headroom too (see above). */
+  inTrigger: boolean;
+  /** Why there is none, when the replicas hold it back. */
+  withheld?: string;
+}
+
+function apiHeadroom(spec: PassPlatformSpec, state: AutoscalerState, pg: PostgresSignals | undefined, plan: Plan): ApiHeadroom {
+  const beta = Math.max(0, (1 - spec.autoscaling.targetUtilization) / (1 - DEFAULT_AUTOSCALING.targetUtilization));
+  const replicaCores = spec.database.managed ? cores(spec.database.managed.resources.cpu) : undefined;
+  const load = pg && replicaLoadCores(pg, state);
+  const ready = pg?.readyReplicas;
+  const busy = replicaCores && load !== undefined && ready ? load / (ready * replicaCores) : 0;
+  const aim = replicaUtilization(spec);
+  if (beta > 0 && busy >= aim)
+    return { beta: 0, inTrigger: false, withheld: `no headroom: read replicas at ${fmt(busy * 100)} % ≥ their ${fmt(aim * 100)} %` };
+  return { beta, inTrigger: plan.basis !== 'measured' && busy * (1 + POLICY.surgeAllowance) < aim };
+}
+
+/**
+ * ⌈β √pods⌉, less a hair before rounding up: β from a knob's floating point (0.2 / 0.3) times a
+ * whole √n must not round 1.9999999999999991 or 2.0000000000000004 to different counts.
+ */
+function headroomPods(beta: number, pods: number): number {
+  return beta > 0 && pods > 0 ? Math.ceil(beta * Math.sqrt(pods) - 1e-9) : 0;
 }
 
 /**
