@@ -69,7 +69,7 @@ function withoutLoadMemory(memory: ComponentMemory): ComponentMemory {
 function size(component: Component, input: SizingInput<unknown>, signals: PlatformSignals | undefined): Need {
   const queue = workerQueue(component);
   if (queue) return sizeWorker({ ...input, signals: signals?.queues?.[queue], queue });
-  if (component === 'api') return sizeApi({ ...input, signals: signals?.api, replicas: signals?.postgres });
+  if (component === 'api') return sizeApi({ ...input, signals: signals?.api, readReplicas: signals?.postgres });
   if (component === 'postgres-replicas') return sizePostgres({ ...input, signals: signals?.postgres });
   return sizeRedis({ ...input, signals: signals?.redis });
 }

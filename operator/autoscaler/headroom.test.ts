@@ -33,7 +33,7 @@ function sized(knob: number, replicasBusy: number, rising = false, state: Autosc
     current: 10,
     plan: (load) => (rising ? { load: load * 1.1, basis: 'trend' } : { load, basis: 'measured' }),
     startupSeconds: 40,
-    replicas: { replicaCpuCores: 2 * replicasBusy, readyReplicas: 2 },
+    readReplicas: { replicaCpuCores: 2 * replicasBusy, readyReplicas: 2 },
   });
 }
 

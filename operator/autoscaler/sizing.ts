@@ -39,7 +39,7 @@ export interface SizingInput<S> {
   /** Seconds from scale-up to serving, for how fast a backlog must drain. */
   startupSeconds: number;
   /** The read replicas' signals, for the API's headroom (apiHeadroom): none while they are at their aim. */
-  replicas?: PostgresSignals | undefined;
+  readReplicas?: PostgresSignals | undefined;
 }
 
 export function cores(quantity: string): number {
@@ -102,6 +102,8 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   signals.plannedRate = plan.load;
   const arrival = plan.load * (1 + POLICY.surgeAllowance);
   const serviceRate = podCores / cpuPerRequest;
+  /** Pods that carry `load` req/s at `utilisation` of their CPU. */
+  const podsAt = (load: number, utilisation: number) => Math.ceil((load * cpuPerRequest) / (podCores * utilisation));
 
   const scale = knobQueueScale(spec);
   let tightest: { slaClass: SlaClass; budget: number } | undefined;
@@ -138,21 +140,23 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     const wait = waitQuantile(replicas, arrival, serviceRate);
     why = `tightest wait budget ${tightest.slaClass} ${fmt(tightest.budget)} s${knobScaleText(spec)} → ${replicas} pods (Erlang C p95 wait ${fmt(wait)} s)`;
   } else {
-    replicas = Math.ceil((arrival * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
-    minimum = Math.ceil((plan.load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
+    replicas = podsAt(arrival, spec.autoscaling.targetUtilization);
+    minimum = podsAt(plan.load, spec.autoscaling.targetUtilization);
     why = `no class has a wait budget left → ${replicas} pods at ${fmt(spec.autoscaling.targetUtilization)} utilisation`;
   }
   // The queue's own need at the knob's CPU, before any learned curve: what the headroom is sized on.
-  const atKnob = (load: number) => Math.ceil((load * cpuPerRequest) / (podCores * spec.autoscaling.targetUtilization));
-  const queued = { replicas: Math.max(replicas, atKnob(arrival)), minimum: Math.max(minimum, atKnob(plan.load)) };
+  const queued = {
+    replicas: Math.max(replicas, podsAt(arrival, spec.autoscaling.targetUtilization)),
+    minimum: Math.max(minimum, podsAt(plan.load, spec.autoscaling.targetUtilization)),
+  };
   // Pods on CPU: the planned CPU at the target utilisation, or lower where a class's learned
   // latency curve says its p95 reaches the SLA sooner (a CPU-bound class on a half-core pod).
   const ceiling = apiLatencyCeiling(spec, state, api);
   const apiTarget = Math.min(spec.autoscaling.targetUtilization, ceiling?.utilisation ?? 1);
-  const onCpu = Math.ceil((arrival * cpuPerRequest) / (podCores * apiTarget));
+  const onCpu = podsAt(arrival, apiTarget);
   if (onCpu > replicas) {
     replicas = onCpu;
-    minimum = Math.max(minimum, Math.ceil((plan.load * cpuPerRequest) / (podCores * apiTarget)));
+    minimum = Math.max(minimum, podsAt(plan.load, apiTarget));
     why = `${why}; ${fmt(arrival * cpuPerRequest)} cores at ${fmt(apiTarget * 100)} % of ${fmt(podCores)}${ceiling && ceiling.utilisation < spec.autoscaling.targetUtilization ? ` (${ceiling.reason})` : ''} → ${replicas} pods`;
   }
   if (ceiling) signals.latencyCeiling = ceiling.utilisation;
@@ -162,7 +166,7 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
   // The headroom is on the queue's need: a learned curve's lower ceiling is headroom already, and
   // on a curve fitted while the replicas were overloaded (month end: ≤ 20 % for student_queries)
   // √n more on its 39 pods bought nothing.
-  const headroom = apiHeadroom(spec, state, input.replicas, plan);
+  const headroom = apiHeadroom(spec, state, input.readReplicas, plan);
   const withHeadroom = queued.replicas + headroomPods(headroom.beta, queued.replicas);
   if (withHeadroom > replicas) {
     replicas = withHeadroom;
