@@ -311,6 +311,35 @@ describe('signals from the exporters a cluster has, through a real Prometheus', 
     }
   });
 
+  it("gates the API's headroom on the replicas' scraped CPU over their streaming instances", async () => {
+    const { signals } = await collectSettled();
+    /** The API's decision from one run of the policy on these signals, the replicas `cpu` cores each. */
+    const apiDecision = (cpu: string) => {
+      const managed = spec.database.managed;
+      assert.ok(managed);
+      const withCores: PassPlatformSpec = {
+        ...spec,
+        database: { ...spec.database, managed: { ...managed, resources: { ...managed.resources, cpu } } },
+      };
+      const result = autoscale(withCores, initialAutoscalerState({ api: 1 }), signals, signals.observedAt);
+      const decision = result.decisions.find((d) => d.component === 'api');
+      assert.ok(decision, `an API decision: ${JSON.stringify(result.decisions)}`);
+      return decision;
+    };
+    // 1.0 core of reads over the one streaming replica (campus-db-3 is not streaming): on 1-core
+    // replicas 100 %, on 1.5-core ones 67 %, both past their 45 % at the default knob; on 4-core
+    // ones 25 %, under it. Counted over both replicas the 1.5-core case would read 33 % and get
+    // headroom: it must not.
+    const busy = /no headroom: read replicas at ([\d.]+) % ≥ their 45 %/;
+    const hot = apiDecision('1');
+    assert.match(hot.reason, busy);
+    const over = Number(apiDecision('1.5').reason.match(busy)?.[1]);
+    assert.ok(over > 45 && over < 90, `the 1.5-core replicas read ${over} % busy`);
+    const idle = apiDecision('4');
+    assert.match(idle.reason, /headroom ⌈1 × √\d+⌉ on the queue's \d+ → \d+ pods/);
+    assert.ok(idle.to > hot.to, `with headroom ${idle.to} pods, without ${hot.to}`);
+  });
+
   it('ages the signals when Prometheus stops scraping: read two minutes on, they are stale and the policy holds', async () => {
     const { signals } = await collectSettled();
     const later = Date.now() + 120_000;
