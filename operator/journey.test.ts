@@ -229,6 +229,24 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
     const harnessCrd = JSON.parse(
       await kubectlOk(kubeconfig, ['get', 'crd', 'passplatforms.passplatform.io', '-o', 'json']),
     ) as KubernetesObject;
+    // Deleted while its storage still starts, kube-apiserver's CRD finalizer fails to list the
+    // instances ("storage is (re)initializing") and retries only minutes later (CI: 5 minutes, past
+    // this test's deadline). A list at resourceVersion=0 is served from that storage's cache and
+    // answers 429 until it is ready.
+    await eventually(
+      async () =>
+        (
+          await runCommand(binary('kubectl'), [
+            '--kubeconfig',
+            kubeconfig,
+            'get',
+            '--raw',
+            `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}?resourceVersion=0`,
+          ])
+        ).code === 0,
+      'the PassPlatform storage ready to list',
+      60_000,
+    );
     await kubectlOk(kubeconfig, ['delete', 'crd', 'passplatforms.passplatform.io', '--wait=true']);
     const output = await helmOk(kubeconfig, [
       'install',
