@@ -29,7 +29,7 @@ import { childNames } from '../cdk8s/platform/names.js';
 import { freePort } from '../core/ports.js';
 import { startTestControlPlane, type TestControlPlane } from '../testing/control-plane/for-tests.js';
 import { binary } from '../testing/control-plane/binaries.js';
-import { helmOk, kubectlOk, runCommand } from '../testing/control-plane/kubectl.js';
+import { helmOk, kubectl, kubectlOk, runCommand } from '../testing/control-plane/kubectl.js';
 import { DEADLINE_MS, provisionRedisVolumes, reportDatabaseHealthy } from '../testing/control-plane/platform-controller.js';
 import { eventually } from '../testing/eventually.js';
 import { API_GROUP, API_VERSION, PLURAL, type PassPlatform } from '../platform-api/v1alpha1/index.js';
@@ -234,16 +234,7 @@ describe('the platform team journey', { timeout: 1_800_000 }, () => {
     // this test's deadline). A list at resourceVersion=0 is served from that storage's cache and
     // answers 429 until it is ready.
     await eventually(
-      async () =>
-        (
-          await runCommand(binary('kubectl'), [
-            '--kubeconfig',
-            kubeconfig,
-            'get',
-            '--raw',
-            `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}?resourceVersion=0`,
-          ])
-        ).code === 0,
+      async () => (await kubectl(kubeconfig, ['get', '--raw', `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}?resourceVersion=0`])).code === 0,
       'the PassPlatform storage ready to list',
       60_000,
     );
