@@ -15,7 +15,7 @@ import {
 import { podsForConnections } from './connections.js';
 import { fitLine, queueScale, utilisationCeiling, type CurveAim, type Line, type WeightedFit } from './downstream.js';
 import { minServers, waitQuantile } from './erlang.js';
-import { POLICY } from './tuning.js';
+import { COMPONENT_TUNING, POLICY } from './tuning.js';
 import type { ApiSignals, AutoscalerState, Need, PostgresSignals, QueueSignals, RedisSignals } from './types.js';
 
 /** The SLA class a queue's jobs are held to, from enqueue to done. */
@@ -401,12 +401,14 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // A lost queue's jobs seen to wait on the replicas: the learned line, fitted once for both uses.
   const dependence = lost ? risingDependence(state, queue) : undefined;
   const slotDuration = dependence ? ownPace(dependence, duration) : duration;
-  const slotsFor = (rate: number): { steady: number; drain: number } => ({
-    steady: minServers(rate, 1 / slotDuration, waitBudget, { exceed: waitShare, maxUtilization: POLICY.maxUtilization, limit }),
+  const slotsFor = (rate: number, share: number): { steady: number; drain: number } => ({
+    steady: minServers(rate, 1 / slotDuration, waitBudget, { exceed: share, maxUtilization: POLICY.maxUtilization, limit }),
     drain: Math.ceil(((rate + backlog / drainSeconds) * slotDuration) / POLICY.maxUtilization),
   });
-  const { steady: steadySlots, drain: drainSlots } = slotsFor(arrival);
-  const bare = slotsFor(plan.load);
+  const { steady: steadySlots, drain: drainSlots } = slotsFor(arrival, waitShare);
+  // The scale-up trigger: the bare load, at the queue's band on the share of jobs let wait.
+  const triggerShare = Math.min(1, waitShare * (COMPONENT_TUNING[`worker-${queue}`].triggerWaitShareFactor ?? 1));
+  const bare = slotsFor(plan.load, triggerShare);
   const cap = dependence ? replicaCoreSlots(spec, state) : undefined;
   const capped = (slots: number) => (cap !== undefined ? Math.min(slots, cap) : slots);
   const replicas = Math.ceil(capped(Math.max(steadySlots, drainSlots)) / concurrency);
