@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_SPEC, type PassPlatformSpec } from '../../platform-api/v1alpha1/index.js';
+import { DEFAULT_SPEC, type PassPlatformSpec, type WorkerQueue } from '../../platform-api/v1alpha1/index.js';
 import { initialAutoscalerState } from './autoscaler.js';
 import { addPoint, type WeightedFit } from './downstream.js';
 import { erlangC, waitQuantile } from './erlang.js';
@@ -9,11 +9,12 @@ import type { AutoscalerState, QueueSignals } from './types.js';
 
 const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test' };
 
-function sizeReports(
+function sizeQueue(
+  queue: WorkerQueue,
   signals: QueueSignals,
   targetUtilization = spec.autoscaling.targetUtilization,
   state: AutoscalerState = initialAutoscalerState(),
-): { pods: number; reason: string } {
+): { pods: number; trigger: number; reason: string } {
   const need = sizeWorker({
     spec: { ...spec, autoscaling: { ...spec.autoscaling, targetUtilization } },
     state,
@@ -21,11 +22,14 @@ function sizeReports(
     current: 1,
     plan: (load) => ({ load, basis: 'measured' }),
     startupSeconds: 20,
-    queue: 'reports',
+    queue,
   });
-  assert.ok(need.replicas !== undefined, need.reason);
-  return { pods: need.replicas, reason: need.reason };
+  assert.ok(need.replicas !== undefined && need.minimum !== undefined, need.reason);
+  return { pods: need.replicas, trigger: need.minimum, reason: need.reason };
 }
+
+const sizeReports = (signals: QueueSignals, targetUtilization?: number, state?: AutoscalerState) =>
+  sizeQueue('reports', signals, targetUtilization, state);
 
 // Report jobs stretched by busy read replicas: a mean of 2.2 s and a p95 of 4.6 s leave no wait
 // budget under the 5 s SLA × 0.9. Any wait for a slot then puts the job over its SLA.
@@ -112,6 +116,51 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     it('changes nothing at the default knob, where the slots keep the jobs from waiting', () => {
       assert.equal(sizeReports(stretched, spec.autoscaling.targetUtilization, learned(2)).pods, sizeReports(stretched).pods);
     });
+  });
+});
+
+describe("a worker queue's scale-up trigger", () => {
+  const concurrency = spec.workers.reports.concurrency;
+  /** The fewest slots that keep all but `share` of the jobs from waiting at `rate` jobs/s of `slow`. */
+  const slotsKeeping = (rate: number, share: number) => {
+    let slots = 1;
+    while (erlangC(slots, rate, 1 / slow.meanJobDurationSeconds!) > share) slots++;
+    return slots;
+  };
+
+  it('where the slots are sized on the share of jobs that wait, adds a pod only once twice that share would wait', () => {
+    // 0.19 report jobs/s of 2.2 s: 0.42 Erlangs. Planned with the surge allowance, two slots let 8.6 %
+    // wait, so the target is three slots (two pods); at the load itself two slots let 7.2 % wait:
+    // under twice the SLA's 5 %, so one pod running is not yet a reason to scale up.
+    const near = sizeReports({ ...slow, arrivalRate: 0.19 });
+    assert.equal(near.pods, Math.ceil(slotsKeeping(0.19 * 1.1, 0.05) / concurrency), near.reason);
+    assert.equal(near.pods, 2);
+    assert.equal(near.trigger, Math.ceil(slotsKeeping(0.19, 0.1) / concurrency));
+    assert.equal(near.trigger, 1);
+    // At 0.25 jobs/s (0.55 Erlangs) two slots let 12 % wait: past the band, the trigger asks for two pods.
+    const past = sizeReports({ ...slow, arrivalRate: 0.25 });
+    assert.equal(past.trigger, 2, past.reason);
+    assert.equal(past.trigger, Math.ceil(slotsKeeping(0.25, 0.1) / concurrency));
+  });
+
+  it("has no band for uploads: their trigger is the target's slots at the load itself", () => {
+    // Upload pods run five jobs each and did not flap; a band there only delays a scale-up. The
+    // target plans the surge allowance (10 %) on top of the load, so the target at load / 1.1 is the
+    // trigger at the load, at every rate from no budget to a wide one. The reports' band shows on
+    // the same walk.
+    const differs = { uploads: 0, reports: 0 };
+    for (const queue of ['uploads', 'reports'] as const) {
+      const jobs = queue === 'uploads' ? spec.sla.uploads : spec.sla.reports;
+      for (const p95 of [0.5, 0.85, 0.95].map((share) => share * jobs)) {
+        for (let rate = 0.05; rate <= 6; rate += 0.05) {
+          const signals = { ...slow, arrivalRate: rate, meanJobDurationSeconds: p95 / 2, p95JobDurationSeconds: p95 };
+          const { trigger } = sizeQueue(queue, signals);
+          if (trigger !== sizeQueue(queue, { ...signals, arrivalRate: rate / 1.1 }).pods) differs[queue]++;
+        }
+      }
+    }
+    assert.equal(differs.uploads, 0);
+    assert.ok(differs.reports > 0, 'the reports walk crosses the band somewhere');
   });
 });
 

@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runTrace } from './run.js';
+import { monthEndTrace, uploadDeadlineTrace } from './traces.js';
+import { SIMULATED_SPEC } from './workload.js';
+
+// The report workers' scale-up band (operator/autoscaler/tuning.ts triggerWaitShareFactor), judged
+// by the simulator, which shares none of the policy's maths: at the spec default a trend forecast
+// on 0.1–0.2 report jobs/s crossed the Erlang C line of the share of jobs let wait both ways, and
+// the report pods went 1 → 2 → 1 within minutes: 12, 4 and 3 reversals on month end at seeds 1–3,
+// 11, 9 and 5 on the upload deadline. With the band, 1, 2 and 2, and 2, 2 and 0.
+describe('report workers at the spec default knob', () => {
+  for (const trace of [monthEndTrace(), uploadDeadlineTrace()]) {
+    it(`do not flap on ${trace.name}`, () => {
+      for (const seed of [1, 2, 3]) {
+        const run = runTrace(trace, 'ours', SIMULATED_SPEC, seed, SIMULATED_SPEC.autoscaling.targetUtilization);
+        const reversals = run.reversals['worker-reports'];
+        assert.ok(reversals <= 2, `seed ${seed}: ${reversals} reversals in ${run.scalingActions['worker-reports']} actions`);
+      }
+    });
+  }
+});
