@@ -4,7 +4,7 @@ import { DEFAULT_SPEC, type PassPlatformSpec, type WorkerQueue } from '../../pla
 import { initialAutoscalerState } from './autoscaler.js';
 import { addPoint, type WeightedFit } from './downstream.js';
 import { erlangC, waitQuantile } from './erlang.js';
-import { sizeWorker } from './sizing.js';
+import { QUEUE_SLA_CLASS, sizeWorker } from './sizing.js';
 import type { AutoscalerState, QueueSignals } from './types.js';
 
 const spec: PassPlatformSpec = { ...DEFAULT_SPEC, image: 'passplatform/app:test', version: 'test' };
@@ -150,7 +150,7 @@ describe("a worker queue's scale-up trigger", () => {
     // the same walk.
     const differs = { uploads: 0, reports: 0 };
     for (const queue of ['uploads', 'reports'] as const) {
-      const jobs = queue === 'uploads' ? spec.sla.uploads : spec.sla.reports;
+      const jobs = spec.sla[QUEUE_SLA_CLASS[queue]];
       for (const p95 of [0.5, 0.85, 0.95].map((share) => share * jobs)) {
         for (let rate = 0.05; rate <= 6; rate += 0.05) {
           const signals = { ...slow, arrivalRate: rate, meanJobDurationSeconds: p95 / 2, p95JobDurationSeconds: p95 };
