@@ -14,7 +14,7 @@ const atKnob = (knob: number): PassPlatformSpec => ({ ...base, autoscaling: { ..
  * collect.ts delivers them: at knobs 0.7–1 the model sizes 8–10 pods, so only the measured p95
  * can ask for more.
  */
-function sized(knob: number, opts: { utilisation: number; authP95: number }) {
+function sized(knob: number, opts: { utilisation: number; authP95: number; learnedAuthBase?: number }) {
   const pods = 10;
   const cpuPerRequest = 0.03;
   const cpuCores = opts.utilisation * pods * 0.5;
@@ -24,9 +24,11 @@ function sized(knob: number, opts: { utilisation: number; authP95: number }) {
     cpuCores,
     readyPods: pods,
   };
+  const state = initialAutoscalerState({ api: pods });
+  if (opts.learnedAuthBase !== undefined) state.baseLatencySeconds.auth = opts.learnedAuthBase;
   return sizeApi({
     spec: atKnob(knob),
-    state: initialAutoscalerState({ api: pods }),
+    state,
     signals: api,
     current: pods,
     plan: (load) => ({ load, basis: 'measured' }),
@@ -58,6 +60,21 @@ describe('an SLA measured missed while the model says the API has enough pods', 
     const need = sized(0.9, { utilisation: busy - 0.1, authP95: 0.6 });
     assert.ok((need.replicas ?? 0) < 10, need.reason);
     assert.doesNotMatch(need.reason, /SLA missed at/);
+  });
+
+  it('adds nothing for a class whose learned base latency is already at or past its SLA, and says so', () => {
+    // auth's SLA is 0.2 s. A base of 0.25 s (its p95 with no queue) misses on any fleet: the step
+    // would buy pods that bring nothing back. Just under the SLA the miss is a queue's and steps.
+    for (const knob of [0.7, 0.9, 1]) {
+      const slow = sized(knob, { utilisation: 0.6, authP95: 60, learnedAuthBase: 0.25 });
+      assert.ok((slow.replicas ?? 0) < 15, `knob ${knob}: ${slow.reason}`);
+      assert.doesNotMatch(slow.reason, /SLA missed at/);
+      assert.match(slow.reason, /auth p95 60 s over its SLA 0\.20 s at a base latency of 0\.25 s: pods can't bring it under/);
+      assert.equal(slow.urgent, false);
+      const queued = sized(knob, { utilisation: 0.6, authP95: 60, learnedAuthBase: 0.19 });
+      assert.equal(queued.replicas, 15, `knob ${knob}: ${queued.reason}`);
+      assert.equal(queued.urgent, true);
+    }
   });
 
   it('adds nothing while the SLA holds', () => {
