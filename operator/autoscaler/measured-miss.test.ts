@@ -63,13 +63,13 @@ describe('an SLA measured missed while the model says the API has enough pods', 
   });
 
   it('adds nothing for a class whose learned base latency is already at or past its SLA, and says so', () => {
-    // auth's SLA is 0.2 s. A base of 0.25 s (its p95 with no queue) misses on any fleet: the step
-    // would buy pods that bring nothing back. Just under the SLA the miss is a queue's and steps.
+    // auth's SLA is 0.2 s. At a learned base of 0.25 s a miss can't be told from the base (and the
+    // knob's aim would collapse to the SLA): no step. Just under the SLA a miss steps.
     for (const knob of [0.7, 0.9, 1]) {
       const slow = sized(knob, { utilisation: 0.6, authP95: 60, learnedAuthBase: 0.25 });
       assert.ok((slow.replicas ?? 0) < 15, `knob ${knob}: ${slow.reason}`);
       assert.doesNotMatch(slow.reason, /SLA missed at/);
-      assert.match(slow.reason, /auth p95 60 s over its SLA 0\.20 s at a base latency of 0\.25 s: pods can't bring it under/);
+      assert.match(slow.reason, /auth p95 60 s over its SLA 0\.20 s, its learned base latency 0\.25 s at or past it: no step/);
       assert.equal(slow.urgent, false);
       const queued = sized(knob, { utilisation: 0.6, authP95: 60, learnedAuthBase: 0.19 });
       assert.equal(queued.replicas, 15, `knob ${knob}: ${queued.reason}`);
