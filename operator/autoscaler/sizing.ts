@@ -62,7 +62,11 @@ export function totalRate(rates: Partial<Record<SlaClass, number>> | undefined):
   return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
 }
 
-/** Base latency of a class: learned at low utilisation, else the observed p95 but at most half the SLA. */
+/**
+ * Base latency of a class: learned (estimates.ts) at up to POLICY.maxUtilization of the pods' CPU,
+ * where the processor sharing Erlang C does not model lands in it too; else the observed p95 but at
+ * most half the SLA. Learning it only at low utilisation lost points on the frontier (session 28).
+ */
 export function baseLatency(spec: PassPlatformSpec, state: AutoscalerState, api: ApiSignals, slaClass: SlaClass): number {
   const learned = state.baseLatencySeconds[slaClass];
   if (learned !== undefined) return learned;
