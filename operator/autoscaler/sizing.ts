@@ -121,7 +121,7 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
     if (observed !== undefined) {
       signals[`p95.${slaClass}`] = observed;
       const tolerated = toleratedLatency(sla, base, scale);
-      if (observed > tolerated && base >= sla) {
+      if (observed > tolerated) {
         // No step on a class whose learned base latency (its p95 less the wait the model explains)
         // is at or past its SLA: its miss can't be told from its base. Either it is slow by itself
         // and pods can't help, or its base was learned from a backlog (at knob 1 on the gate rush,
@@ -130,12 +130,14 @@ export function sizeApi(input: SizingInput<ApiSignals>): Need {
         // the knob gave up. Without it, seeds 1–5, knob 1: the k6 ramp 86.8 → 136.6 minutes for
         // $1.13 → $1.05, the week $228.22 → $223.68. What it costs: a real queue behind a polluted
         // base goes unanswered (the gate rush at the default: 8.2 → 9.4 minutes).
-        pastBase.push(
-          `${slaClass} p95 ${fmt(observed)} s over its SLA ${fmt(sla)} s, its learned base latency ${fmt(base)} s at or past it: no step`,
-        );
-      } else if (observed > tolerated) {
-        const aim = tolerated > sla ? ` (the knob's aim; SLA ${fmt(sla)} s)` : '';
-        missed.push(`${slaClass} p95 ${fmt(observed)} s > ${fmt(tolerated)} s${aim}`);
+        if (base >= sla) {
+          pastBase.push(
+            `${slaClass} p95 ${fmt(observed)} s over its SLA ${fmt(sla)} s, its learned base latency ${fmt(base)} s at or past it: no step`,
+          );
+        } else {
+          const aim = tolerated > sla ? ` (the knob's aim; SLA ${fmt(sla)} s)` : '';
+          missed.push(`${slaClass} p95 ${fmt(observed)} s > ${fmt(tolerated)} s${aim}`);
+        }
       }
     }
     const budget = sla * POLICY.latencyTargetRatio - base;
