@@ -417,8 +417,10 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   const { concurrency, maxReplicas } = spec.workers[queue];
   const limit = maxReplicas * 4 * concurrency;
   const drainSeconds = input.startupSeconds + spec.autoscaling.intervalSeconds + (slack > 0 ? slack : 0);
-  // A lost queue's jobs seen to wait on the replicas: the learned line, fitted once for both uses.
-  const dependence = lost ? risingDependence(state, queue) : undefined;
+  // Above the default, jobs seen to wait on the replicas (a rising learned line) get at most one
+  // slot per replica core (replicaCoreSlots); a lost queue's slots also run at the jobs' idle pace.
+  const waitsOnReplicas = scale > 1 ? risingDependence(state, queue) : undefined;
+  const dependence = lost ? waitsOnReplicas : undefined;
   const slotDuration = dependence ? ownPace(dependence, duration) : duration;
   const slotsFor = (rate: number, share: number): { steady: number; drain: number } => ({
     steady: minServers(rate, 1 / slotDuration, waitBudget, { exceed: share, maxUtilization: POLICY.maxUtilization, limit }),
@@ -428,7 +430,7 @@ export function sizeWorker(input: SizingInput<QueueSignals> & { queue: WorkerQue
   // The scale-up trigger: the bare load, at the queue's band on the share of jobs let wait.
   const triggerShare = Math.min(1, waitShare * (COMPONENT_TUNING[`worker-${queue}`].triggerWaitShareFactor ?? 1));
   const bare = slotsFor(plan.load, triggerShare);
-  const cap = dependence ? replicaCoreSlots(spec, state) : undefined;
+  const cap = waitsOnReplicas ? replicaCoreSlots(spec, state) : undefined;
   const capped = (slots: number) => (cap !== undefined ? Math.min(slots, cap) : slots);
   const replicas = Math.ceil(capped(Math.max(steadySlots, drainSlots)) / concurrency);
   const minimum = Math.ceil(capped(Math.max(bare.steady, bare.drain)) / concurrency);
@@ -461,13 +463,19 @@ function risingDependence(state: AutoscalerState, queue: WorkerQueue): Line | un
 }
 
 /**
- * The most slots a lost queue whose jobs wait on the read replicas (a rising learned line,
- * downstream.ts) can keep busy: one per replica core. A report's queries run in one Postgres
- * backend, one core at a time; jobs past the replicas' cores time-share them, shortening none, and
- * each holds a Pooler connection the API's reads then queue for. Sized without it, a backlog of
- * such jobs (their drain slots on their stretched duration) held 3-10 report pods through the
- * week's days at knob 0.975 where the HPA's one pod lost no more minutes (seed 1: 4,827 queue
- * minutes for $10.47 against 4,736 for $6.21). Undefined (no cap) with an external database.
+ * The most slots a queue whose jobs wait on the read replicas (a rising learned line,
+ * downstream.ts) can keep busy above the spec default: one per replica core. A report's queries
+ * run in one Postgres backend, one core at a time; jobs past the replicas' cores time-share them,
+ * shortening none, and each holds a Pooler connection the API's reads then queue for. Sized
+ * without it, a backlog of such jobs (their drain slots on their stretched duration) held 3-10
+ * report pods through the week's days at knob 0.975 where the HPA's one pod lost no more minutes
+ * (seed 1: 4,827 queue minutes for $10.47 against 4,736 for $6.21). Until session 29 only a lost
+ * queue (p95 past its SLA) was capped; a queue just inside its SLA was not: month end's report
+ * burst at minute 120 (595 jobs, seed 1, knob 1) then drew 9 pods (18 slots) onto 3-4 replicas for
+ * 70 minutes, and the API's reads queued behind them (student_queries 12 → 59 minutes against the
+ * HPA's one pod). Capped too, month end at knob 1, seeds 1-5: 262.0 min $6.01 → 181.8 min $5.68.
+ * Not at the default, where the slots keep the jobs from waiting: capped there, month end at 0.7
+ * (seed 1) lost 32 → 40 minutes for $0.20 more. Undefined (no cap) with an external database.
  */
 function replicaCoreSlots(spec: PassPlatformSpec, state: AutoscalerState): number | undefined {
   const managed = spec.database.managed;

@@ -80,7 +80,7 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     assert.ok(waits <= 0.05 && pods > throughput, `${pods} pods at the default: ${(waits * 100).toFixed(0)} % wait`);
   });
 
-  describe('a lost queue whose jobs are seen to wait on the read replicas', () => {
+  describe('a queue whose jobs are seen to wait on the read replicas', () => {
     // Busy replicas stretch report jobs to a mean of 4 s (p95 8 s, over the 5 s SLA) at knob 0.9.
     // The learned line says they take 0.9 + 0.6 s / (1 − ρ): 1.5 s on idle replicas.
     const stretched = { ...slow, arrivalRate: 3, meanJobDurationSeconds: 4, p95JobDurationSeconds: 8 };
@@ -96,7 +96,7 @@ describe('worker sizing when a job fills its SLA by itself', () => {
     const concurrency = spec.workers.reports.concurrency;
     const podsFor = (seconds: number) => Math.ceil(Math.ceil((stretched.arrivalRate * 1.1 * seconds) / 0.9) / concurrency);
 
-    it("sizes its slots for the jobs' pace on idle replicas, not for the stretched duration", () => {
+    it("once lost, sizes its slots for the jobs' pace on idle replicas, not for the stretched duration", () => {
       // Eight one-core replicas: the cap (one slot per core) is above the 6 slots the pace asks.
       const paced = sizeReports(stretched, 0.9, learned(8));
       assert.equal(paced.pods, podsFor(1.5), paced.reason);
@@ -113,8 +113,21 @@ describe('worker sizing when a job fills its SLA by itself', () => {
       assert.match(capped.reason, /at most 2 \(one per replica core\)/);
     });
 
+    it('gives it at most one slot per replica core while its jobs are still inside their SLA too', () => {
+      // A month-end burst: 200 reports waiting, 3 jobs/s, p95 4.6 s under the 5 s SLA (not lost).
+      const burst = { ...slow, arrivalRate: 3, waiting: 200 };
+      const capped = sizeReports(burst, 0.9, learned(2));
+      assert.equal(capped.pods, Math.ceil(2 / concurrency), capped.reason);
+      assert.match(capped.reason, /at most 2 \(one per replica core\)/);
+      // Not lost, so its slots run at the measured duration, not the idle pace.
+      assert.doesNotMatch(capped.reason, /on idle replicas/);
+      assert.ok(sizeReports(burst, 0.9).pods > capped.pods, 'without a learned dependence there is no cap');
+    });
+
     it('changes nothing at the default knob, where the slots keep the jobs from waiting', () => {
       assert.equal(sizeReports(stretched, spec.autoscaling.targetUtilization, learned(2)).pods, sizeReports(stretched).pods);
+      const burst = { ...slow, arrivalRate: 3, waiting: 200 };
+      assert.equal(sizeReports(burst, spec.autoscaling.targetUtilization, learned(2)).pods, sizeReports(burst).pods);
     });
   });
 });
