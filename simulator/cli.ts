@@ -16,7 +16,7 @@
  *   --frontier           run each policy across its knob (simulator/frontier.ts) at --seeds (default
  *                        1-5) and write frontier-<trace>.svg and frontier.md into --out
  *   --knobs N            the frontier at N knob values per policy instead of all (five per baseline,
- *                        thirteen for ours: frontier.ts FRONTIER_KNOBS), spread over each policy's range
+ *                        fifteen for ours: frontier.ts FRONTIER_KNOBS), spread over each policy's range
  *   --knob-values a,b    the frontier at these knob values (for every policy run) instead of --knobs
  *   --policies a,b       the frontier of these policies only (hpa, keda, tuned, ours); frontier.json keeps
  *                        every point not re-run (e.g. `--policies ours --knobs 2` after a change to ours
