@@ -26,9 +26,9 @@ export const FRONTIER_KNOBS: Record<PolicyName, readonly number[]> = {
   // upload deadline). 0.875 in session 16, when the API's own queue came to follow the knob too:
   // the week's 0.9 moved along the curve past the HPA and the tuned recipe at 60 %, which 0.875
   // dominates (7,214 min, $245.99); 0.825 and 0.925 were run too and dominated nothing more. 0.65
-  // and 0.675 in session 29, in the widest gap left, where the HPA's and the tuned recipe's 40 %
-  // sit: they dominate three more (the HPA at 40 % on the gate rush and the upload deadline, the
-  // tuned recipe at 40 % on the gate rush); 0.55 was run too and dominated nothing more. Each
+  // and 0.675 in session 29, in one of the two widest gaps left (0.6-0.7), where the HPA's and the
+  // tuned recipe's 40 % sit: they dominate three more (the HPA at 40 % on the gate rush and the upload deadline, the
+  // tuned recipe at 40 % on the gate rush); 0.55, in the other gap, was run too and dominated nothing more. Each
   // value adds one week run per seed (about 45 s on a quiet core).
   ours: [0.5, 0.6, 0.65, 0.675, 0.7, 0.725, 0.75, 0.775, 0.8, 0.85, 0.875, 0.9, 0.95, 0.975, 1],
 };

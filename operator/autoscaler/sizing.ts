@@ -472,8 +472,8 @@ function risingDependence(state: AutoscalerState, queue: WorkerQueue): Line | un
  * (seed 1: 4,827 queue minutes for $10.47 against 4,736 for $6.21). Until session 29 only a lost
  * queue (p95 past its SLA) was capped; a queue just inside its SLA was not: month end's report
  * burst at minute 120 (595 jobs, seed 1, knob 1) then drew 9 pods (18 slots) onto 3-4 replicas for
- * 70 minutes, and the API's reads queued behind them (student_queries 12 → 59 minutes against the
- * HPA's one pod). Capped too, month end at knob 1, seeds 1-5: 262.0 min $6.01 → 181.8 min $5.68.
+ * 70 minutes, and the API's reads queued behind them (59 student_queries minutes where the HPA,
+ * with its one report pod, lost 12). Capped too, month end at knob 1, seeds 1-5: 262.0 min $6.01 → 181.8 min $5.68.
  * Not at the default, where the slots keep the jobs from waiting: capped there, month end at 0.7
  * (seed 1) lost 32 → 40 minutes for $0.20 more. Undefined (no cap) with an external database.
  */
