@@ -8,10 +8,13 @@ import { withDeadline } from './breaker.js';
 
 export interface PostgresProbeOptions {
   url: string;
-  /** Bounds connecting and the query alike; the breaker holds the whole probe to it as well. */
+  /** Bounds connecting and the query alike (withDeadline); the breaker holds the whole probe to it as well. */
   deadlineMs: number;
   applicationName?: string;
 }
+
+/** pg's own timers, a backstop only (see inTime): this many deadlines. */
+const PG_BACKSTOP_FACTOR = 5;
 
 export class PostgresProbe {
   private client: pg.Client | undefined;
@@ -27,7 +30,7 @@ export class PostgresProbe {
     const kept = this.client;
     if (kept) {
       try {
-        await kept.query('select 1');
+        await this.inTime(kept.query('select 1'), 'postgres probe');
         return;
       } catch {
         this.drop(kept);
@@ -35,8 +38,8 @@ export class PostgresProbe {
     }
     const fresh = this.open();
     try {
-      await fresh.connect();
-      await fresh.query('select 1');
+      await this.inTime(fresh.connect(), 'postgres probe connect');
+      await this.inTime(fresh.query('select 1'), 'postgres probe');
     } catch (err) {
       this.drop(fresh);
       throw err;
@@ -48,11 +51,22 @@ export class PostgresProbe {
     if (this.client) this.drop(this.client);
   }
 
+  /**
+   * The deadline is withDeadline's, which reads what the socket holds before declaring it missed.
+   * pg's own timers (connectionTimeoutMillis, query_timeout) fire at the start of an event-loop turn,
+   * before the socket is read: on a CPU starved by other processes (a busy CI machine) a reply sitting
+   * unread "timed out", the kept backend was dropped, and two such probes opened the breaker, so the
+   * API answered 503 with Postgres up. They stay only as a backstop far past the deadline.
+   */
+  private inTime<T>(step: Promise<T>, what: string): Promise<T> {
+    return withDeadline(step, this.options.deadlineMs, what);
+  }
+
   private open(): pg.Client {
     const client = new pg.Client({
       connectionString: this.options.url,
-      connectionTimeoutMillis: this.options.deadlineMs,
-      query_timeout: this.options.deadlineMs,
+      connectionTimeoutMillis: this.options.deadlineMs * PG_BACKSTOP_FACTOR,
+      query_timeout: this.options.deadlineMs * PG_BACKSTOP_FACTOR,
       application_name: this.options.applicationName ?? 'passplatform-probe',
     });
     // A kept connection the server ends between probes emits 'error'; the next probe finds out.
